@@ -1,0 +1,55 @@
+import type { DistExecClient } from '@dist-exec/client';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay, isDistExecError, isTerminal, RETRYABLE_CODES, type Job, type OutputChunk } from '@dist-exec/core';
+
+export interface FollowOptions {
+  fromOffset: number;
+  follow: boolean;
+  noOutput?: boolean;
+  signal?: AbortSignal;
+  onOutput(chunk: OutputChunk): Promise<void> | void;
+  onJob?(job: Job): void;
+  /** Called when the stream broke and is resumed from `offset`. */
+  onResume?(offset: number): void;
+}
+
+/** How long to keep resuming a broken watch (a master restart takes seconds). */
+const RESUME_FOR_MS = 60_000;
+
+/**
+ * Watches a job, resuming from the last offset received when the stream
+ * breaks, so output is neither missed nor repeated. Resolves with the job's
+ * last state.
+ */
+export async function followJob(client: DistExecClient, id: string, options: FollowOptions): Promise<Job | null> {
+  let offset = options.fromOffset;
+  let last: Job | null = null;
+  let brokenSince = 0;
+  let retries = 0;
+  for (;;) {
+    try {
+      for await (const event of client.watch(id, { fromOffset: offset, follow: options.follow, noOutput: options.noOutput ?? false, ...(options.signal ? { signal: options.signal } : {}) })) {
+        brokenSince = 0;
+        retries = 0;
+        if (event.type === 'output') {
+          await options.onOutput(event.chunk);
+          offset = event.chunk.offset + event.chunk.data.length;
+        } else {
+          last = event.job;
+          options.onJob?.(event.job);
+        }
+      }
+      // A follow ends only with the final state; anything else means the stream was cut.
+      if (!options.follow || (last && isTerminal(last.state)) || options.signal?.aborted) return last;
+    } catch (error) {
+      if (options.signal?.aborted) return last;
+      if (!isDistExecError(error) || !RETRYABLE_CODES.has(error.code)) throw error;
+      const now = Date.now();
+      brokenSince ||= now;
+      if (now - brokenSince > RESUME_FOR_MS) throw error;
+    }
+    retries += 1;
+    options.onResume?.(offset);
+    await delay(backoffDelay(retries, { baseMs: 250, capMs: 5000 }));
+  }
+}

@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { errorMessage, InvalidArgumentError, parseBytes, parseDuration, parseInteger, parseKeyValues, type JobSpecInput } from '@dist-exec/core';
+
+/** Flags that describe a job, shared by `run` (and job arrays). */
+export interface JobSpecFlags {
+  type?: string;
+  argv?: boolean;
+  timeout?: string;
+  priority?: string;
+  label: string[];
+  env: string[];
+  constraint: string[];
+  cwd?: string;
+  stdinFile?: string;
+  cpu?: string;
+  memory?: string;
+  retries?: string;
+  retryOnFailure?: boolean;
+  idempotencyKey?: string;
+  url?: string;
+  method?: string;
+  data?: string;
+  header: string[];
+  expectStatus?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function addJobSpecOptions(command: Command): Command {
+  return command
+    .option('--timeout <duration>', 'kill the job after this long, e.g. 30s, 5m')
+    .option('--priority <n>', 'higher runs first', '0')
+    .option('--label <k=v>', 'metadata label (repeatable)', collect, [])
+    .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
+    .option('--cwd <dir>', 'working directory on the worker')
+    .option('--stdin-file <file>', 'file to feed to the command\'s stdin')
+    .option('--argv', 'run the arguments as a program and its arguments, without a shell')
+    .option('--constraint <k=v>', 'node label the job requires (repeatable)', collect, [])
+    .option('--cpu <cores>', 'cores the job needs, e.g. 0.5')
+    .option('--memory <size>', 'memory the job needs, e.g. 256Mi')
+    .option('--retries <n>', 'retries after a failed attempt', '0')
+    .option('--retry-on-failure', 'retry on a non-zero exit code too, not only when a worker is lost')
+    .option('--idempotency-key <key>', 'a second submit with the same key returns the first job')
+    .addOption(new Option('--type <type>', 'task type').default('command'))
+    .option('--url <url>', 'http task: the URL to request')
+    .option('--method <method>', 'http task: the method', 'GET')
+    .option('--data <body>', 'http task: the request body')
+    .option('--header <name:value>', 'http task: a request header (repeatable)', collect, [])
+    .option('--expect-status <codes>', 'http task: statuses that count as success, e.g. 200,204 (default: any 2xx)');
+}
+
+/** Builds a job spec from the flags and the command's words; throws InvalidArgumentError naming the flag. */
+export function jobSpecFromFlags(words: readonly string[], flags: JobSpecFlags): JobSpecInput {
+  const type = flags.url && flags.type === 'command' ? 'http' : (flags.type ?? 'command');
+  let stdin: Uint8Array | undefined;
+  if (flags.stdinFile) {
+    try {
+      stdin = readFileSync(flags.stdinFile);
+    } catch (error) {
+      throw new InvalidArgumentError(`--stdin-file: cannot read ${flags.stdinFile}: ${errorMessage(error)}`, { field: '--stdin-file' });
+    }
+  }
+  const spec: JobSpecInput = {
+    type,
+    priority: parseInteger(flags.priority ?? '0', '--priority', -1_000_000, 1_000_000),
+    labels: parseKeyValues(flags.label, '--label'),
+    env: parseKeyValues(flags.env, '--env'),
+    constraints: parseKeyValues(flags.constraint, '--constraint'),
+    maxRetries: parseInteger(flags.retries ?? '0', '--retries', 0, 100),
+    retryOnFailure: flags.retryOnFailure ?? false,
+    ...(flags.timeout ? { timeoutMs: positiveDuration(flags.timeout, '--timeout') } : {}),
+    ...(flags.cwd ? { cwd: flags.cwd } : {}),
+    ...(stdin ? { stdin } : {}),
+    ...(flags.cpu ? { cpu: parseCpu(flags.cpu) } : {}),
+    ...(flags.memory ? { memoryBytes: parseBytes(flags.memory, '--memory') } : {}),
+    ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
+  };
+  if (type === 'http') {
+    if (!flags.url) throw new InvalidArgumentError('--url: an http task needs --url', { field: '--url' });
+    const headers: Record<string, string> = {};
+    for (const header of flags.header) {
+      const colon = header.indexOf(':');
+      if (colon <= 0) throw new InvalidArgumentError(`--header: "${header}" is not name:value`, { field: '--header' });
+      headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+    }
+    spec.http = {
+      url: flags.url,
+      method: (flags.method ?? 'GET').toUpperCase(),
+      headers,
+      body: flags.data === undefined ? new Uint8Array() : Buffer.from(flags.data),
+      expectedStatus: flags.expectStatus ? flags.expectStatus.split(',').map((s) => parseInteger(s, '--expect-status', 100, 599)) : [],
+    };
+    return spec;
+  }
+  if (flags.argv) spec.argv = [...words];
+  else spec.command = words.join(' ');
+  return spec;
+}
+
+function positiveDuration(text: string, field: string): number {
+  const ms = parseDuration(text, field);
+  if (ms <= 0) throw new InvalidArgumentError(`${field}: must be longer than 0`, { field });
+  return ms;
+}
+
+function parseCpu(text: string): number {
+  const cpu = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(cpu)) {
+    throw new InvalidArgumentError(`--cpu: "${text}" is not a number of cores, e.g. 0.5 or 2`, { field: '--cpu' });
+  }
+  return cpu;
+}

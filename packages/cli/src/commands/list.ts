@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { describeSpec, InvalidArgumentError, JOB_STATES, jobToJson, parseInteger, type JobState, type JobView } from '@dist-exec/core';
+import { writeOut, type CliContext } from '../context.js';
+import { jobsTable } from '../format.js';
+
+export function parseStateList(text: string | undefined): JobState[] {
+  if (!text) return [];
+  return text.split(',').map((raw) => {
+    const state = raw.trim().toUpperCase();
+    if (!(JOB_STATES as readonly string[]).includes(state)) {
+      throw new InvalidArgumentError(`--state: "${raw}" is not a job state; use ${JOB_STATES.join(', ')}`, { field: '--state' });
+    }
+    return state as JobState;
+  });
+}
+
+export function registerList(program: Command, context: () => CliContext): void {
+  program
+    .command('list')
+    .description('list recent jobs, newest first')
+    .option('--limit <n>', 'how many jobs to show', '20')
+    .option('--state <states>', `only jobs in these states, comma separated: ${JOB_STATES.join(', ')}`)
+    .option('--json', 'print a JSON array')
+    .action(async (flags: { limit: string; state?: string; json?: boolean }) => {
+      const limit = parseInteger(flags.limit, '--limit', 1, 1_000_000);
+      const states = parseStateList(flags.state);
+      const client = context().client;
+      const jobs: JobView[] = [];
+      let pageToken = '';
+      let total = 0;
+      do {
+        const page = await client.listJobs({ states, pageSize: Math.min(1000, limit - jobs.length), pageToken });
+        jobs.push(...page.jobs);
+        pageToken = page.nextPageToken;
+        total = page.totalCount;
+      } while (pageToken && jobs.length < limit);
+      if (flags.json) {
+        await writeOut(process.stdout, `${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
+        return;
+      }
+      if (jobs.length === 0) {
+        await writeOut(process.stdout, states.length ? `no ${states.join(' or ')} jobs\n` : 'no jobs yet; submit one with: dist-exec run "echo hello"\n');
+        return;
+      }
+      const footer = total > jobs.length ? `\n${jobs.length} of ${total} jobs; --limit shows more\n` : '\n';
+      await writeOut(process.stdout, `${jobsTable(jobs, Date.now(), (job) => describeSpec(job.spec))}${footer}`);
+    });
+}

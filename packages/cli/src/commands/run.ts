@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { describeSpec, jobToJson, type Job } from '@dist-exec/core';
+import { writeOut, type CliContext } from '../context.js';
+import { followJob } from './follow.js';
+import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
+
+/** `dist-exec run`'s exit status for a finished job: the job's own, or one like timeout(1) and shells use. */
+export function exitStatusFor(job: Pick<Job, 'state' | 'reason' | 'exitCode'>): number {
+  switch (job.state) {
+    case 'COMPLETED':
+      return 0;
+    case 'CANCELLED':
+      return 130;
+    case 'FAILED':
+      if (job.reason === 'TIMEOUT') return 124;
+      if (job.reason === 'EXIT_CODE') return job.exitCode && job.exitCode > 0 && job.exitCode < 256 ? job.exitCode : 1;
+      return 125;
+    default:
+      return 125;
+  }
+}
+
+interface RunFlags extends JobSpecFlags {
+  detach?: boolean;
+  json?: boolean;
+}
+
+export function registerRun(program: Command, context: () => CliContext): void {
+  const command = program
+    .command('run')
+    .description('run a command on the cluster, stream its output, and exit with its exit code')
+    .argument('[command...]', 'shell command (quote it), or a program and arguments with --argv')
+    .option('-d, --detach', 'print the job id and return at once')
+    .option('--json', 'wait, then print the finished job as JSON instead of streaming output');
+  addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
+    const ctx = context();
+    const spec = jobSpecFromFlags(words, flags);
+    const { job } = await ctx.client.submit(spec);
+    if (flags.detach) {
+      await writeOut(process.stdout, `${job.id}\n`);
+      return;
+    }
+    const tty = process.stderr.isTTY;
+    if (tty && !flags.json) process.stderr.write(`job ${job.id} submitted: ${describeSpec(job.spec)}\n`);
+
+    // First Ctrl-C cancels the job (its output and final state still arrive); a second one detaches.
+    const detach = new AbortController();
+    let interrupts = 0;
+    const onInterrupt = (): void => {
+      interrupts += 1;
+      if (interrupts > 1) {
+        process.stderr.write(`\ndetached; the job goes on: dist-exec status ${job.id}\n`);
+        detach.abort();
+        return;
+      }
+      process.stderr.write(`\ncancelling job ${job.id} (Ctrl-C again to detach)\n`);
+      ctx.client.cancel(job.id).catch(() => {});
+    };
+    process.on('SIGINT', onInterrupt);
+    let attempt = 0;
+    try {
+      const last = await followJob(ctx.client, job.id, {
+        fromOffset: 0,
+        follow: true,
+        noOutput: flags.json ?? false,
+        signal: detach.signal,
+        onOutput: (chunk) => writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data),
+        onJob: (update) => {
+          if (update.attempts > attempt && update.state === 'RUNNING') {
+            if (attempt > 0 && tty) process.stderr.write(`── attempt ${update.attempts} on ${update.workerId} ──\n`);
+            attempt = update.attempts;
+          }
+        },
+        onResume: (offset) => tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
+      });
+      if (detach.signal.aborted || !last) {
+        process.exitCode = 125;
+        return;
+      }
+      if (flags.json) {
+        const full = await ctx.client.getJob(job.id, { output: true });
+        await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
+      } else if (tty && last.state !== 'COMPLETED') {
+        process.stderr.write(`job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${last.error}` : ''}\n`);
+      }
+      process.exitCode = exitStatusFor(last);
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+  });
+}

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { DistExecClient } from '@dist-exec/client';
+import { setTimeout as delay } from 'node:timers/promises';
+import { errorMessage, parseInteger } from '@dist-exec/core';
+
+interface UpFlags {
+  workers: string;
+  port: string;
+  httpPort: string;
+  maxTasks: string;
+  store: string;
+  dataDir?: string;
+  policy: string;
+  demo?: boolean;
+  logLevel: string;
+}
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/** The master and worker programs of this installation (sibling packages). */
+function programPath(name: 'master' | 'worker'): string {
+  const path = fileURLToPath(new URL(`../../../${name}/dist/main.js`, import.meta.url));
+  if (!existsSync(path)) throw new Error(`cannot find the ${name} program at ${path}; run npm install (or npm run build) first`);
+  return path;
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg', 'component', 'v']);
+
+/** A pino JSON line as one short human line. */
+export function formatLogLine(name: string, line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return `[${name}] ${line}`;
+  }
+  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 19) : '';
+  const fields = Object.entries(entry)
+    .filter(([k, v]) => !QUIET_FIELDS.has(k) && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
+  const err = entry.err && typeof entry.err === 'object' ? ` error=${String((entry.err as { message?: unknown }).message)}` : '';
+  return `${time} ${(LEVELS[entry.level as number] ?? 'info ').trim().padEnd(5)} [${name}] ${String(entry.msg ?? '')}${fields ? `  ${fields}` : ''}${err}`;
+}
+
+function start(name: string, program: string, args: string[], onLine: (line: string) => void): Child {
+  const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', onLine);
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, process: child, exited };
+}
+
+export function registerUp(program: Command): void {
+  program
+    .command('up')
+    .description('start a master and N workers on this machine; Ctrl-C stops them all')
+    .option('--workers <n>', 'how many workers', '3')
+    .option('--port <port>', 'master gRPC port', '50051')
+    .option('--http-port <port>', 'master HTTP port', '8080')
+    .option('--max-tasks <n>', 'tasks each worker runs at once', '4')
+    .option('--store <kind>', 'memory or sqlite', 'memory')
+    .option('--data-dir <dir>', 'where the sqlite store keeps its file')
+    .option('--policy <name>', 'placement policy', 'round-robin')
+    .option('--demo', 'run a few demo jobs once the cluster is up and show which worker ran each')
+    .option('--log-level <level>', 'log level of the master and workers', 'info')
+    .action(async (flags: UpFlags) => {
+      const workers = parseInteger(flags.workers, '--workers', 1, 64);
+      const port = parseInteger(flags.port, '--port', 0, 65535);
+      parseInteger(flags.maxTasks, '--max-tasks', 1, 10_000);
+      const children: Child[] = [];
+      let masterPort = 0;
+      let onMasterPort: (port: number) => void = () => {};
+      const masterReady = new Promise<number>((resolve) => (onMasterPort = resolve));
+      const print = (name: string) => (line: string) => {
+        if (name === 'master' && !masterPort && line.includes('"master listening"')) {
+          masterPort = (JSON.parse(line) as { port: number }).port;
+          onMasterPort(masterPort);
+        }
+        process.stdout.write(`${formatLogLine(name, line)}\n`);
+      };
+
+      let stopping = false;
+      const stopAll = async (code: number): Promise<never> => {
+        stopping = true;
+        process.stdout.write('\nstopping workers (they finish running jobs first), then the master…\n');
+        const workerChildren = children.filter((c) => c.name !== 'master');
+        for (const child of workerChildren) child.process.kill('SIGTERM');
+        await Promise.all(workerChildren.map((c) => c.exited));
+        const master = children.find((c) => c.name === 'master');
+        master?.process.kill('SIGTERM');
+        await master?.exited;
+        process.stdout.write('all stopped\n');
+        process.exit(code);
+      };
+      process.on('SIGINT', () => {
+        if (stopping) {
+          for (const child of children) child.process.kill('SIGKILL');
+          process.exit(130);
+        }
+        void stopAll(0);
+      });
+      process.on('SIGTERM', () => void stopAll(0));
+
+      const masterArgs = ['--host', '127.0.0.1', '--port', String(port), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
+      if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
+      const master = start('master', programPath('master'), masterArgs, print('master'));
+      children.push(master);
+      void master.exited.then((code) => {
+        if (stopping) return;
+        process.stderr.write(`the master exited (code ${code}); stopping\n`);
+        void stopAll(1);
+      });
+      const ready = await Promise.race([masterReady, master.exited.then(() => null)]);
+      if (ready === null) return;
+      const masterAddress = `127.0.0.1:${masterPort}`;
+      for (let i = 1; i <= workers; i += 1) {
+        const name = `worker-${i}`;
+        const args = ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', '--id', name, '--max-tasks', flags.maxTasks, '--drain-timeout', '30s', '--log-level', flags.logLevel];
+        children.push(start(name, programPath('worker'), args, print(name)));
+      }
+      const client = new DistExecClient({ address: masterAddress });
+      const deadline = Date.now() + 30_000;
+      while ((await client.listNodes().catch(() => [])).length < workers) {
+        if (Date.now() > deadline) {
+          process.stderr.write('workers did not register within 30s; stopping\n');
+          await stopAll(1);
+        }
+        await delay(100);
+      }
+      process.stdout.write(
+        [
+          '',
+          `dist-exec is up: master at ${masterAddress} (HTTP ${flags.httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
+          'In another terminal:',
+          `  npx dist-exec run 'echo hello from $DIST_EXEC_NODE_ID'`,
+          '  npx dist-exec nodes',
+          '  npx dist-exec list',
+          'Ctrl-C stops the cluster.',
+          '',
+        ].join('\n') + '\n',
+      );
+      if (flags.demo) await runDemo(client, workers * 2).catch((error: unknown) => process.stderr.write(`demo failed: ${errorMessage(error)}\n`));
+    });
+}
+
+/** Runs a few jobs and shows which worker ran each: the quickest proof the cluster works. */
+async function runDemo(client: DistExecClient, count: number): Promise<void> {
+  process.stdout.write(`demo: running ${count} jobs…\n`);
+  const jobs = await client.submitMany(
+    Array.from({ length: count }, (_, i) => ({ command: `echo "job ${i + 1} ran on $DIST_EXEC_NODE_ID ($(uname -n))"`, labels: { demo: 'true' } })),
+  );
+  for (const job of jobs) {
+    await client.waitForJob(job.id);
+    const done = await client.getJob(job.id, { output: true });
+    process.stdout.write(`demo: ${done.state.padEnd(9)} ${Buffer.from(done.stdout ?? new Uint8Array()).toString().trim()}\n`);
+  }
+  process.stdout.write('demo: done\n\n');
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR } from './context.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerList } from './commands/list.js';
+import { registerLogs } from './commands/logs.js';
+import { registerNodes } from './commands/nodes.js';
+import { registerRun } from './commands/run.js';
+import { registerStatus } from './commands/status.js';
+import { registerUp } from './commands/up.js';
+
+const program = new Command('dist-exec')
+  .description('Run commands on a dist-exec cluster and manage its jobs and nodes.')
+  .option('--master <host:port>', 'master gRPC address (default: $DIST_EXEC_MASTER or localhost:50051)')
+  .showHelpAfterError('(add --help for usage)');
+
+let context: CliContext | null = null;
+const getContext = (): CliContext => {
+  context ??= CliContext.fromEnv(program.opts<{ master?: string }>().master);
+  return context;
+};
+
+registerRun(program, getContext);
+registerStatus(program, getContext);
+registerList(program, getContext);
+registerLogs(program, getContext);
+registerCancel(program, getContext);
+registerNodes(program, getContext);
+registerUp(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  const ctx = context as CliContext | null;
+  const master = ctx?.masterAddress ?? program.opts<{ master?: string }>().master ?? process.env.DIST_EXEC_MASTER ?? 'localhost:50051';
+  process.stderr.write(`dist-exec: ${describeCliError(error, master)}\n`);
+  process.exitCode = program.args[0] === 'run' ? EXIT_DIST_EXEC_ERROR : 1;
+} finally {
+  (context as CliContext | null)?.close();
+}

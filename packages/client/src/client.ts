@@ -1,0 +1,178 @@
+import * as grpc from '@grpc/grpc-js';
+import type { JobEvent, JobSpecInput, JobState, JobView, NodeInfo } from '@dist-exec/core';
+import {
+  CHANNEL_OPTIONS,
+  chunkFromWire,
+  createChannelCredentials,
+  fromServiceError,
+  jobFromWire,
+  jobStateToWire,
+  nodeFromWire,
+  specToWire,
+  v1,
+  type JobServiceClient,
+  type NodeServiceClient,
+  type wire,
+} from '@dist-exec/proto';
+import { withRetry, type RetryOptions } from './retry.js';
+
+export const DEFAULT_MASTER_ADDRESS = 'localhost:50051';
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+export interface ClientOptions {
+  /** Master gRPC address, host:port. @default 'localhost:50051' */
+  address?: string;
+  /** Deadline of each unary call, in ms. @default 10000 */
+  callTimeoutMs?: number;
+  /** Retries of idempotent calls (reads) while the master is unavailable. */
+  retry?: RetryOptions;
+}
+
+export interface SubmitResult {
+  job: JobView;
+  /** The idempotency key matched an earlier job, which is returned instead of a new one. */
+  existing: boolean;
+}
+
+export interface ListJobsOptions {
+  states?: readonly JobState[];
+  /** @default 50 (at most 1000) */
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface JobPage {
+  jobs: JobView[];
+  nextPageToken: string;
+  totalCount: number;
+}
+
+export interface WatchOptions {
+  /** Output offset to resume from. @default 0 */
+  fromOffset?: number;
+  /** Keep watching until the job finishes. @default true */
+  follow?: boolean;
+  /** Only state changes. @default false */
+  noOutput?: boolean;
+  signal?: AbortSignal;
+}
+
+type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
+
+/**
+ * Typed promise / async-iterator API over the master's gRPC services. Errors
+ * are core's typed classes (InvalidArgumentError, NotFoundError,
+ * ResourceExhaustedError, UnavailableError, ...). Silent: it never logs.
+ */
+export class DistExecClient {
+  readonly address: string;
+  readonly #jobs: JobServiceClient;
+  readonly #nodes: NodeServiceClient;
+  readonly #callTimeoutMs: number;
+  readonly #retry: RetryOptions;
+
+  constructor(options: ClientOptions = {}) {
+    this.address = options.address ?? DEFAULT_MASTER_ADDRESS;
+    this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    this.#retry = options.retry ?? {};
+    const credentials = createChannelCredentials();
+    this.#jobs = new v1.JobService(this.address, credentials, CHANNEL_OPTIONS);
+    // Share one connection between both services.
+    this.#nodes = new v1.NodeService(this.address, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.#jobs.getChannel() });
+  }
+
+  #options(): grpc.CallOptions {
+    return { deadline: new Date(Date.now() + this.#callTimeoutMs) };
+  }
+
+  #unary<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      invoke(this.#options(), (error, value) => {
+        if (error) reject(fromServiceError(error));
+        else resolve(value as Res);
+      });
+    });
+  }
+
+  #read<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
+    return withRetry(() => this.#unary(invoke), this.#retry);
+  }
+
+  async submit(spec: JobSpecInput): Promise<SubmitResult> {
+    const response = await this.#unary<wire.SubmitJobResponse__Output>((o, cb) => this.#jobs.SubmitJob({ spec: specToWire(spec) }, o, cb));
+    return { job: jobFromWire(response.job as wire.Job__Output), existing: response.existing };
+  }
+
+  /** Submits many jobs in one call: all are stored, or none. */
+  async submitMany(specs: readonly JobSpecInput[]): Promise<JobView[]> {
+    const response = await this.#unary<wire.SubmitJobsResponse__Output>((o, cb) => this.#jobs.SubmitJobs({ specs: specs.map(specToWire) }, o, cb));
+    return response.jobs.map((job) => jobFromWire(job));
+  }
+
+  async getJob(id: string, options: { output?: boolean } = {}): Promise<JobView> {
+    const output = options.output ?? false;
+    const job = await this.#read<wire.Job__Output>((o, cb) => this.#jobs.GetJob({ id, includeOutput: output }, o, cb));
+    return jobFromWire(job, output);
+  }
+
+  async listJobs(options: ListJobsOptions = {}): Promise<JobPage> {
+    const response = await this.#read<wire.ListJobsResponse__Output>((o, cb) =>
+      this.#jobs.ListJobs({ states: (options.states ?? []).map(jobStateToWire), pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? '' }, o, cb),
+    );
+    return { jobs: response.jobs.map((job) => jobFromWire(job)), nextPageToken: response.nextPageToken, totalCount: Number(response.totalCount) };
+  }
+
+  async cancel(id: string): Promise<JobView> {
+    return jobFromWire(await this.#unary<wire.Job__Output>((o, cb) => this.#jobs.CancelJob({ id }, o, cb)));
+  }
+
+  /** The job's state changes and output chunks; with `follow` it ends after the final state. */
+  async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobEvent> {
+    const call = this.#jobs.WatchJob({ id, fromOffset: options.fromOffset ?? 0, follow: options.follow ?? true, noOutput: options.noOutput ?? false });
+    const onAbort = (): void => call.cancel();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const event of call as AsyncIterable<wire.JobEvent__Output>) {
+        if (event.job) yield { type: 'job', job: jobFromWire(event.job) };
+        else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
+      }
+    } catch (error) {
+      throw fromServiceError(error);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
+  /** Resolves with the job once it has finished. */
+  async waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
+    let last: JobView | null = null;
+    for await (const event of this.watch(id, { noOutput: true, ...options })) if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
+    if (!last) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
+    return last;
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    const response = await this.#read<wire.ListNodesResponse__Output>((o, cb) => this.#nodes.ListNodes({}, o, cb));
+    return response.nodes.map(nodeFromWire);
+  }
+
+  async drainNode(nodeId: string, options: { deadlineMs?: number } = {}): Promise<NodeInfo> {
+    return nodeFromWire(await this.#unary<wire.Node__Output>((o, cb) => this.#nodes.DrainNode({ nodeId, deadlineMs: options.deadlineMs ?? 0 }, o, cb)));
+  }
+
+  async undrainNode(nodeId: string): Promise<NodeInfo> {
+    return nodeFromWire(await this.#unary<wire.Node__Output>((o, cb) => this.#nodes.UndrainNode({ nodeId }, o, cb)));
+  }
+
+  /** Resolves once connected to the master, or rejects after timeoutMs. */
+  waitForReady(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#jobs.waitForReady(new Date(Date.now() + timeoutMs), (error) => (error ? reject(fromServiceError(error)) : resolve()));
+    });
+  }
+
+  close(): void {
+    this.#jobs.close();
+  }
+}

@@ -1,0 +1,24 @@
+export {
+  DistExecClient,
+  DEFAULT_MASTER_ADDRESS,
+  DEFAULT_CALL_TIMEOUT_MS,
+  type ClientOptions,
+  type JobPage,
+  type ListJobsOptions,
+  type SubmitResult,
+  type WatchOptions,
+} from './client.js';
+export { withRetry, type RetryOptions } from './retry.js';
+export {
+  CancelledError,
+  DeadlineExceededError,
+  DistExecError,
+  FailedPreconditionError,
+  InternalError,
+  InvalidArgumentError,
+  NotFoundError,
+  ResourceExhaustedError,
+  UnavailableError,
+  type ErrorCode,
+} from '@dist-exec/core';
+export type { JobEvent, JobSpecInput, JobState, JobView, NodeInfo, OutputChunk, FailureReason } from '@dist-exec/core';

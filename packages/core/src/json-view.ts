@@ -1,0 +1,148 @@
+import { describeSpec } from './job-spec.js';
+import type { Attempt, FailureReason, JobState, JobView, NodeInfo, NodeState } from './types.js';
+
+/**
+ * The JSON shape of jobs and nodes, shared by the CLI's `--json` and the HTTP
+ * API so that both print exactly the same thing.
+ */
+export interface AttemptJson {
+  attempt: number;
+  nodeId: string;
+  dispatchedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  succeeded: boolean;
+  reason: FailureReason | null;
+  exitCode: number | null;
+  error: string | null;
+}
+
+export interface JobJson {
+  id: string;
+  state: JobState;
+  type: string;
+  command: string;
+  argv: string[];
+  exitCode: number | null;
+  reason: FailureReason | null;
+  error: string | null;
+  pendingReason: string | null;
+  stdout: string | null;
+  stderr: string | null;
+  stdoutDroppedBytes: number;
+  stderrDroppedBytes: number;
+  outputLength: number;
+  workerId: string | null;
+  attempts: number;
+  maxRetries: number;
+  priority: number;
+  timeoutMs: number;
+  labels: Record<string, string>;
+  constraints: Record<string, string>;
+  cpu: number;
+  memoryBytes: number;
+  cwd: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attemptHistory: AttemptJson[];
+  httpResult: { statusCode: number; headers: Record<string, string> } | null;
+}
+
+export interface NodeJson {
+  id: string;
+  address: string;
+  state: NodeState;
+  draining: boolean;
+  activeTasks: number;
+  maxTasks: number;
+  cpus: number;
+  usedCpus: number;
+  memoryBytes: number;
+  usedMemoryBytes: number;
+  labels: Record<string, string>;
+  capabilities: string[];
+  weight: number;
+  lastHeartbeat: string;
+  registeredAt: string;
+  version: string;
+}
+
+interface Utf8Decoder {
+  decode(bytes: Uint8Array): string;
+}
+// core runs without DOM or Node types; TextDecoder exists on every host we target.
+const decoder = new (globalThis as unknown as { TextDecoder: new () => Utf8Decoder }).TextDecoder();
+
+export function isoTime(ms: number | null): string | null {
+  return ms ? new Date(ms).toISOString() : null;
+}
+
+function attemptToJson(a: Attempt): AttemptJson {
+  return {
+    attempt: a.number,
+    nodeId: a.nodeId,
+    dispatchedAt: isoTime(a.dispatchedAtMs) ?? '',
+    startedAt: isoTime(a.startedAtMs),
+    finishedAt: isoTime(a.finishedAtMs),
+    succeeded: a.succeeded,
+    reason: a.reason,
+    exitCode: a.exitCode,
+    error: a.error || null,
+  };
+}
+
+export function jobToJson(job: JobView): JobJson {
+  return {
+    id: job.id,
+    state: job.state,
+    type: job.spec.type,
+    command: describeSpec(job.spec),
+    argv: job.spec.argv,
+    exitCode: job.exitCode,
+    reason: job.reason,
+    error: job.error || null,
+    pendingReason: job.state === 'PENDING' && job.pendingReason ? job.pendingReason : null,
+    stdout: job.stdout ? decoder.decode(job.stdout) : null,
+    stderr: job.stderr ? decoder.decode(job.stderr) : null,
+    stdoutDroppedBytes: job.stdoutDroppedBytes,
+    stderrDroppedBytes: job.stderrDroppedBytes,
+    outputLength: job.outputLength,
+    workerId: job.workerId,
+    attempts: job.attempts,
+    maxRetries: job.spec.maxRetries,
+    priority: job.spec.priority,
+    timeoutMs: job.spec.timeoutMs,
+    labels: job.spec.labels,
+    constraints: job.spec.constraints,
+    cpu: job.spec.cpu,
+    memoryBytes: job.spec.memoryBytes,
+    cwd: job.spec.cwd || null,
+    createdAt: isoTime(job.createdAtMs) ?? '',
+    startedAt: isoTime(job.startedAtMs),
+    finishedAt: isoTime(job.finishedAtMs),
+    attemptHistory: job.attemptHistory.map(attemptToJson),
+    httpResult: job.httpResult,
+  };
+}
+
+export function nodeToJson(node: NodeInfo): NodeJson {
+  return {
+    id: node.id,
+    address: node.address,
+    state: node.state,
+    draining: node.draining,
+    activeTasks: node.activeTasks,
+    maxTasks: node.maxTasks,
+    cpus: node.cpus,
+    usedCpus: node.usedCpus,
+    memoryBytes: node.memoryBytes,
+    usedMemoryBytes: node.usedMemoryBytes,
+    labels: node.labels,
+    capabilities: node.capabilities,
+    weight: node.weight,
+    lastHeartbeat: isoTime(node.lastHeartbeatMs) ?? '',
+    registeredAt: isoTime(node.registeredAtMs) ?? '',
+    version: node.version,
+  };
+}

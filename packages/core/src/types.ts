@@ -1,0 +1,153 @@
+/** Domain types: what the master, worker and client speak inside, away from the wire. */
+
+export const JOB_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const FAILURE_REASONS = ['EXIT_CODE', 'TIMEOUT', 'WORKER_LOST', 'CANCELLED', 'EXECUTOR_ERROR'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export const NODE_STATES = ['HEALTHY', 'UNHEALTHY', 'DRAINING', 'LOST'] as const;
+export type NodeState = (typeof NODE_STATES)[number];
+
+export type OutputStreamName = 'stdout' | 'stderr';
+
+export interface HttpRequestSpec {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array;
+  /** Success statuses; any 2xx when empty. */
+  expectedStatus: number[];
+}
+
+/** A validated job specification (see `compileJobSpec`). */
+export interface JobSpec {
+  type: string;
+  command: string;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  stdin: Uint8Array;
+  priority: number;
+  /** 0 = no limit. */
+  timeoutMs: number;
+  labels: Record<string, string>;
+  constraints: Record<string, string>;
+  cpu: number;
+  memoryBytes: number;
+  maxRetries: number;
+  retryOnFailure: boolean;
+  idempotencyKey: string;
+  http: HttpRequestSpec | null;
+}
+
+export interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+}
+
+/** One dispatch of a job to a node. */
+export interface Attempt {
+  number: number;
+  nodeId: string;
+  dispatchedAtMs: number;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  succeeded: boolean;
+  reason: FailureReason | null;
+  exitCode: number | null;
+  error: string;
+  /** Job output offset at which this attempt's output begins. */
+  outputBase: number;
+  /**
+   * Does not count against maxRetries: it never started, or the node handed
+   * it back (drain deadline, worker shutdown).
+   */
+  free: boolean;
+}
+
+/** What a worker reports when an attempt ends. */
+export interface AttemptResult {
+  succeeded: boolean;
+  reason: FailureReason | null;
+  exitCode: number | null;
+  error: string;
+  startedAtMs: number;
+  finishedAtMs: number;
+  stdoutDroppedBytes: number;
+  stderrDroppedBytes: number;
+  httpResult: HttpResult | null;
+  /** Length of the attempt's output over both streams. */
+  outputLength: number;
+}
+
+export interface Job {
+  id: string;
+  /** Submit order; breaks ties between equal priorities (FIFO). */
+  seq: number;
+  spec: JobSpec;
+  state: JobState;
+  reason: FailureReason | null;
+  exitCode: number | null;
+  error: string;
+  workerId: string | null;
+  attempts: number;
+  createdAtMs: number;
+  startedAtMs: number | null;
+  finishedAtMs: number | null;
+  pendingReason: string;
+  attemptHistory: Attempt[];
+  httpResult: HttpResult | null;
+  /** Length of the job's output log over all attempts. */
+  outputLength: number;
+  stdoutDroppedBytes: number;
+  stderrDroppedBytes: number;
+  /** A retry waits until then (backoff); 0 = eligible now. */
+  notBeforeMs: number;
+}
+
+/** A job as clients see it, with the current attempt's output when asked for. */
+export interface JobView extends Job {
+  stdout: Uint8Array | null;
+  stderr: Uint8Array | null;
+}
+
+export interface OutputChunk {
+  /** Offset in the job's output log (both streams, all attempts). */
+  offset: number;
+  stream: OutputStreamName;
+  data: Uint8Array;
+  timestampMs: number;
+  attempt: number;
+}
+
+export interface NodeInfo {
+  id: string;
+  address: string;
+  state: NodeState;
+  draining: boolean;
+  capabilities: string[];
+  labels: Record<string, string>;
+  maxTasks: number;
+  activeTasks: number;
+  cpus: number;
+  usedCpus: number;
+  memoryBytes: number;
+  usedMemoryBytes: number;
+  weight: number;
+  lastHeartbeatMs: number;
+  registeredAtMs: number;
+  version: string;
+  drainDeadlineMs: number;
+}
+
+export interface AttemptRef {
+  jobId: string;
+  attempt: number;
+}
+
+export interface AttemptReport extends AttemptRef {
+  finished: boolean;
+}
+
+export type JobEvent = { type: 'job'; job: Job } | { type: 'output'; chunk: OutputChunk };

@@ -1,0 +1,182 @@
+import type * as grpc from '@grpc/grpc-js';
+import {
+  checkJobId,
+  checkNodeId,
+  InvalidArgumentError,
+  isDistExecError,
+  JOB_STATES,
+  type Job,
+  type JobState,
+  type JobView,
+} from '@dist-exec/core';
+import {
+  attemptReportsFromWire,
+  chunkToWire,
+  jobStateFromWire,
+  jobToWire,
+  nodeToWire,
+  num,
+  specFromWire,
+  toServiceError,
+  unary,
+  v1,
+  type JobServiceHandlers,
+  type NodeServiceHandlers,
+  type wire,
+} from '@dist-exec/proto';
+import type { Logger } from 'pino';
+import type { ClusterState } from './cluster-state.js';
+import type { NodeManager } from './node-manager.js';
+import type { Scheduler } from './scheduler.js';
+import type { Store } from './store/store.js';
+import { watchJob } from './watch.js';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+export const MAX_BULK_SUBMIT = 100_000;
+
+export interface ApiContext {
+  cluster: ClusterState;
+  nodes: NodeManager;
+  scheduler: Scheduler;
+  store: Store;
+  logger: Logger;
+  masterId: string;
+}
+
+/** Adds what is derived at read time (why a pending job waits). */
+function forClient(ctx: ApiContext, job: Job | JobView): Job | JobView {
+  return job.state === 'PENDING' ? { ...job, pendingReason: ctx.scheduler.pendingReason(job) } : job;
+}
+
+export function parseStates(states: readonly (string | number)[]): JobState[] {
+  return states.map((state) => {
+    const parsed = jobStateFromWire(state as wire.Job__Output['state']);
+    if (!parsed || !JOB_STATES.includes(parsed)) {
+      throw new InvalidArgumentError(`states: "${state}" is not a job state; use ${JOB_STATES.join(', ')}`, { field: 'states' });
+    }
+    return parsed;
+  });
+}
+
+export function parsePaging(pageSize: number, pageToken: string): { pageSize: number; pageToken: string } {
+  if (pageToken && !/^\d{1,16}$/.test(pageToken)) {
+    throw new InvalidArgumentError('pageToken: not a token from a previous page; start again without one', { field: 'pageToken' });
+  }
+  // Like most APIs (AIP-158), a page size above the maximum is lowered to it.
+  return { pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), pageToken };
+}
+
+export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
+  const log = ctx.logger.child({ component: 'api' });
+  const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
+  const { cluster } = ctx;
+
+  return {
+    SubmitJob: unary('SubmitJob', async (request: wire.SubmitJobRequest__Output) => {
+      const [result] = await cluster.submit([specFromWire(request.spec)]);
+      if (!result) throw new Error('submit returned no job');
+      return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
+    }, onInternalError),
+
+    SubmitJobs: unary('SubmitJobs', async (request: wire.SubmitJobsRequest__Output) => {
+      if (request.specs.length === 0) throw new InvalidArgumentError('specs: give at least one job spec', { field: 'specs' });
+      if (request.specs.length > MAX_BULK_SUBMIT) {
+        throw new InvalidArgumentError(`specs: ${request.specs.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`, { field: 'specs' });
+      }
+      const results = await cluster.submit(request.specs.map(specFromWire));
+      return { jobs: results.map((r) => jobToWire(r.job)) };
+    }, onInternalError),
+
+    GetJob: unary('GetJob', async (request: wire.GetJobRequest__Output) => {
+      const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
+      return jobToWire(forClient(ctx, view));
+    }, onInternalError),
+
+    ListJobs: unary('ListJobs', async (request: wire.ListJobsRequest__Output) => {
+      const states = parseStates(request.states);
+      const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
+      return { jobs: page.jobs.map((job) => jobToWire(forClient(ctx, job))), nextPageToken: page.nextPageToken, totalCount: page.totalCount };
+    }, onInternalError),
+
+    CancelJob: unary('CancelJob', async (request: wire.CancelJobRequest__Output) => {
+      return jobToWire(await cluster.cancel(checkJobId(request.id)));
+    }, onInternalError),
+
+    WatchJob: (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
+      const request = call.request;
+      Promise.resolve()
+        .then(() =>
+          watchJob(
+            cluster,
+            { jobId: checkJobId(request.id), fromOffset: num(request.fromOffset), follow: request.follow, noOutput: request.noOutput },
+            {
+              job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
+              output: (chunk) => call.write({ output: chunkToWire(chunk) }),
+              end: () => call.end(),
+              onClose: (stop) => call.on('cancelled', stop),
+            },
+          ),
+        )
+        .catch((error: unknown) => {
+          if (!isDistExecError(error)) onInternalError(error, 'WatchJob');
+          call.emit('error', toServiceError(error));
+        });
+    },
+  };
+}
+
+export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
+  const log = ctx.logger.child({ component: 'api' });
+  const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
+  const { nodes, store } = ctx;
+
+  return {
+    Register: unary('Register', async (request: wire.RegisterRequest__Output) => {
+      const result = nodes.register(
+        {
+          id: request.nodeId,
+          address: request.address,
+          capabilities: request.capabilities,
+          maxTasks: request.maxTasks,
+          labels: request.labels,
+          cpus: request.cpus,
+          memoryBytes: num(request.memoryBytes),
+          weight: request.weight,
+          version: request.version,
+          draining: request.draining,
+        },
+        attemptReportsFromWire(request.attempts),
+      );
+      // Acknowledged results must be durable before the worker forgets them.
+      if (result.ack.length) await store.flush();
+      return { heartbeatIntervalMs: nodes.heartbeatIntervalMs, ack: result.ack, kill: result.kill, masterId: ctx.masterId };
+    }, onInternalError),
+
+    Heartbeat: unary('Heartbeat', async (request: wire.HeartbeatRequest__Output) => {
+      const result = nodes.heartbeat(checkNodeId(request.nodeId), attemptReportsFromWire(request.attempts), request.draining);
+      if (!result) return { reregister: true, ack: [], kill: [], draining: false };
+      if (result.ack.length) await store.flush();
+      return { reregister: false, ack: result.ack, kill: result.kill, draining: result.draining };
+    }, onInternalError),
+
+    Deregister: unary('Deregister', async (request: wire.DeregisterRequest__Output) => {
+      nodes.deregister(checkNodeId(request.nodeId));
+      await store.flush();
+      return {};
+    }, onInternalError),
+
+    ListNodes: unary('ListNodes', () => ({ nodes: nodes.list().map(nodeToWire) }), onInternalError),
+
+    DrainNode: unary('DrainNode', (request: wire.DrainNodeRequest__Output) => nodeToWire(nodes.drain(checkNodeId(request.nodeId), request.deadlineMs)), onInternalError),
+
+    UndrainNode: unary('UndrainNode', (request: wire.UndrainNodeRequest__Output) => nodeToWire(nodes.undrain(checkNodeId(request.nodeId))), onInternalError),
+  };
+}
+
+export const SERVICE_NAMES = ['distexec.v1.JobService', 'distexec.v1.NodeService'];
+
+export function addApiServices(server: grpc.Server, ctx: ApiContext): void {
+  server.addService(v1.JobService.service, jobServiceHandlers(ctx));
+  server.addService(v1.NodeService.service, nodeServiceHandlers(ctx));
+}

@@ -1,0 +1,537 @@
+import {
+  assertTransition,
+  backoffDelay,
+  compileJobSpec,
+  FailedPreconditionError,
+  newJobId,
+  NotFoundError,
+  ResourceExhaustedError,
+  stateAfterFailure,
+  UnavailableError,
+  errorMessage,
+  type Attempt,
+  type AttemptRef,
+  type AttemptResult,
+  type BackoffOptions,
+  type Clock,
+  type FailureReason,
+  type Job,
+  type JobEvent,
+  type JobSpecInput,
+  type JobSpecLimits,
+  type JobView,
+  type OutputChunk,
+  type OutputStreamName,
+  type Timer,
+} from '@dist-exec/core';
+import type { Logger } from 'pino';
+import { JobQueue } from './job-queue.js';
+import { requirementKey } from './placement/policy.js';
+import { NodeRegistry, type NodeRecord } from './registry.js';
+import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
+
+export interface ClusterStateOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  limits: JobSpecLimits;
+  /** Most PENDING jobs at once; submits beyond get RESOURCE_EXHAUSTED. */
+  maxQueue: number;
+  backoff: BackoffOptions;
+  random?: () => number;
+}
+
+/** Calls ClusterState makes into the parts wired around it (set once by the Master). */
+export interface ClusterHooks {
+  /** There may be work to place: run a scheduler pass soon. */
+  kick(): void;
+  /** The attempt must stop on its node (cancelled, handed back, or stale). */
+  stopAttempt(ref: AttemptRef, nodeId: string): void;
+}
+
+export interface SubmitResult {
+  job: Job;
+  existing: boolean;
+}
+
+/** An attempt output event from a worker, offsets within the attempt. */
+export interface AttemptOutput {
+  offset: number;
+  stream: OutputStreamName;
+  data: Uint8Array;
+  timestampMs: number;
+}
+
+export function attemptKey(jobId: string, attempt: number): string {
+  return `${jobId}/${attempt}`;
+}
+
+export function parseAttemptKey(key: string): AttemptRef {
+  const slash = key.lastIndexOf('/');
+  return { jobId: key.slice(0, slash), attempt: Number(key.slice(slash + 1)) };
+}
+
+export function currentAttempt(job: Job): Attempt | undefined {
+  return job.attemptHistory[job.attemptHistory.length - 1];
+}
+
+type Listener = (event: JobEvent) => void;
+
+/**
+ * The single owner of the cluster's state: jobs, their attempts, nodes and
+ * what each node has reserved. Everything else reads it and changes it only
+ * through these methods, which enforce the job state machine, apply fencing
+ * (only the current attempt of a job may change it) and write through the store.
+ *
+ * Only PENDING and RUNNING jobs live here; finished jobs are read back from the store.
+ */
+export class ClusterState {
+  readonly registry = new NodeRegistry();
+  readonly queue = new JobQueue((job) => requirementKey(job.spec));
+  readonly #active = new Map<string, Job>();
+  /** Idempotency keys of jobs whose submit is not durable yet. */
+  readonly #inflightKeys = new Map<string, Job>();
+  readonly #watchers = new Map<string, Set<Listener>>();
+  readonly #backoffTimers = new Map<string, Timer>();
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #options: ClusterStateOptions;
+  #hooks: ClusterHooks = { kick: () => {}, stopAttempt: () => {} };
+  #taskTypes: ReadonlySet<string> | null = null;
+  #nextSeq = 1;
+  #running = 0;
+
+  constructor(options: ClusterStateOptions) {
+    this.#options = options;
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.#log = options.logger.child({ component: 'cluster-state' });
+  }
+
+  setHooks(hooks: ClusterHooks): void {
+    this.#hooks = hooks;
+  }
+
+  /** Asks for a scheduler pass (capacity or work appeared). */
+  kick(): void {
+    this.#hooks.kick();
+  }
+
+  /** Asks the attempt's node to kill it. */
+  stopAttempt(ref: AttemptRef, nodeId: string): void {
+    this.#hooks.stopAttempt(ref, nodeId);
+  }
+
+  get pendingCount(): number {
+    return this.#active.size - this.#running;
+  }
+
+  get runningCount(): number {
+    return this.#running;
+  }
+
+  activeJob(id: string): Job | undefined {
+    return this.#active.get(id);
+  }
+
+  activeJobs(): IterableIterator<Job> {
+    return this.#active.values();
+  }
+
+  /** Rebuilds the queue and reservations from what the store kept over a restart. */
+  recover(state: RecoveredState): void {
+    this.#nextSeq = state.nextSeq;
+    for (const job of state.activeJobs) {
+      this.#active.set(job.id, job);
+      if (job.state === 'PENDING') {
+        this.#enqueue(job);
+        continue;
+      }
+      this.#running += 1;
+      const attempt = currentAttempt(job);
+      if (!attempt) continue;
+      // The node must re-register and report the attempt before the node-lost timeout.
+      const { node, known } = this.registry.upsert(
+        { id: attempt.nodeId, address: '', capabilities: [], maxTasks: 1, labels: {}, cpus: 0, memoryBytes: 0, weight: 1, version: '', draining: false },
+        this.#clock.now(),
+      );
+      if (!known) node.recovering = true;
+      node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+    }
+    this.#log.info({ pending: this.pendingCount, running: this.#running }, 'recovered jobs from the store');
+  }
+
+  // ---- submit, read, cancel ----
+
+  /** Task types a job may name: the configured ones and every capability a node offers. */
+  #limits(): JobSpecLimits {
+    if (!this.#taskTypes) {
+      const types = new Set(this.#options.limits.taskTypes ?? ['command', 'http']);
+      for (const node of this.registry.all()) for (const type of node.capabilities) types.add(type);
+      this.#taskTypes = types;
+    }
+    return { ...this.#options.limits, taskTypes: this.#taskTypes };
+  }
+
+  /** Call when node capabilities may have changed. */
+  invalidateTaskTypes(): void {
+    this.#taskTypes = null;
+  }
+
+  /**
+   * Validates every spec, then stores all jobs and resolves once they are
+   * durable. A bad spec or a full queue rejects the whole batch and stores nothing.
+   */
+  async submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
+    const limits = this.#limits();
+    const specs = inputs.map((input, i) => {
+      try {
+        return compileJobSpec(input, limits);
+      } catch (error) {
+        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}].${error.message}`;
+        throw error;
+      }
+    });
+    const stored = new Map<string, Job>();
+    for (const spec of specs) {
+      if (!spec.idempotencyKey || this.#inflightKeys.has(spec.idempotencyKey)) continue;
+      const job = await this.#store.findJobByIdempotencyKey(spec.idempotencyKey);
+      if (job) stored.set(spec.idempotencyKey, this.#active.get(job.id) ?? job);
+    }
+
+    // From here to the flush nothing awaits, so concurrent submits cannot interleave.
+    const results: SubmitResult[] = [];
+    const created: Job[] = [];
+    const keysInBatch = new Map<string, Job>();
+    for (const spec of specs) {
+      const key = spec.idempotencyKey;
+      const earlier = key ? (keysInBatch.get(key) ?? this.#inflightKeys.get(key) ?? stored.get(key)) : undefined;
+      if (earlier) {
+        results.push({ job: earlier, existing: true });
+        continue;
+      }
+      const job: Job = {
+        id: newJobId(),
+        seq: 0,
+        spec,
+        state: 'PENDING',
+        reason: null,
+        exitCode: null,
+        error: '',
+        workerId: null,
+        attempts: 0,
+        createdAtMs: this.#clock.now(),
+        startedAtMs: null,
+        finishedAtMs: null,
+        pendingReason: '',
+        attemptHistory: [],
+        httpResult: null,
+        outputLength: 0,
+        stdoutDroppedBytes: 0,
+        stderrDroppedBytes: 0,
+        notBeforeMs: 0,
+      };
+      created.push(job);
+      if (key) keysInBatch.set(key, job);
+      results.push({ job, existing: false });
+    }
+    if (this.pendingCount + created.length > this.#options.maxQueue) {
+      throw new ResourceExhaustedError(
+        `the queue is full (${this.pendingCount} pending jobs, limit ${this.#options.maxQueue}); retry later or raise --max-queue`,
+      );
+    }
+    for (const job of created) {
+      job.seq = this.#nextSeq++;
+      this.#active.set(job.id, job);
+      if (job.spec.idempotencyKey) this.#inflightKeys.set(job.spec.idempotencyKey, job);
+      this.#store.putJob(job);
+    }
+    try {
+      await this.#store.flush();
+    } catch (error) {
+      for (const job of created) this.#active.delete(job.id);
+      throw new UnavailableError(`could not store the job: ${errorMessage(error)}`, { cause: error });
+    } finally {
+      for (const job of created) if (job.spec.idempotencyKey) this.#inflightKeys.delete(job.spec.idempotencyKey);
+    }
+    for (const job of created) {
+      // Cancelled while the write was in flight: keep it out of the queue.
+      if (job.state === 'PENDING') this.#enqueue(job);
+    }
+    if (created.length) this.#hooks.kick();
+    return results;
+  }
+
+  async getJob(id: string): Promise<Job> {
+    const job = this.#active.get(id) ?? (await this.#store.getJob(id));
+    if (!job) throw new NotFoundError(`job ${id} not found`);
+    return job;
+  }
+
+  /** The job with the output of its current (or last) attempt. */
+  async getJobView(id: string, includeOutput: boolean): Promise<JobView> {
+    const job = await this.getJob(id);
+    if (!includeOutput) return { ...job, stdout: null, stderr: null };
+    const attempt = currentAttempt(job);
+    const chunks = attempt ? await this.#store.readOutput(id, attempt.outputBase) : [];
+    const parts: Record<OutputStreamName, Uint8Array[]> = { stdout: [], stderr: [] };
+    for (const chunk of chunks) if (chunk.attempt === attempt?.number) parts[chunk.stream].push(chunk.data);
+    return { ...job, stdout: concatBytes(parts.stdout), stderr: concatBytes(parts.stderr) };
+  }
+
+  listJobs(query: JobPageQuery): Promise<JobPage> {
+    return this.#store.listJobs(query);
+  }
+
+  readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
+    return this.#store.readOutput(jobId, fromOffset);
+  }
+
+  /** Cancels a PENDING or RUNNING job at once; its process is killed in the background. */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.getJob(id);
+    if (job.state === 'CANCELLED') return job;
+    if (job.state !== 'PENDING' && job.state !== 'RUNNING') {
+      throw new FailedPreconditionError(`job ${id} already ${job.state}; only pending or running jobs can be cancelled`);
+    }
+    if (job.state === 'RUNNING') {
+      const attempt = currentAttempt(job) as Attempt;
+      this.#closeAttempt(attempt, { reason: 'CANCELLED', error: 'cancelled by request' });
+      this.#hooks.stopAttempt({ jobId: id, attempt: attempt.number }, attempt.nodeId);
+    }
+    this.#finish(job, 'CANCELLED', 'CANCELLED', 'cancelled by request');
+    await this.#store.flush();
+    return job;
+  }
+
+  // ---- scheduling ----
+
+  /** PENDING → RUNNING on `node`: records the attempt and reserves its resources there. */
+  assign(job: Job, node: NodeRecord): Attempt {
+    assertTransition(job.id, job.state, 'RUNNING');
+    const now = this.#clock.now();
+    const attempt: Attempt = {
+      number: job.attempts + 1,
+      nodeId: node.id,
+      dispatchedAtMs: now,
+      startedAtMs: null,
+      finishedAtMs: null,
+      succeeded: false,
+      reason: null,
+      exitCode: null,
+      error: '',
+      outputBase: job.outputLength,
+      free: false,
+    };
+    job.attempts = attempt.number;
+    job.attemptHistory.push(attempt);
+    job.state = 'RUNNING';
+    job.workerId = node.id;
+    job.pendingReason = '';
+    job.notBeforeMs = 0;
+    job.exitCode = null;
+    job.startedAtMs = null;
+    this.#running += 1;
+    node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+    this.#store.putJob(job);
+    this.#notify(job);
+    return attempt;
+  }
+
+  /** Records why a PENDING job waits, for `status`; not worth a store write. */
+  setPendingReason(job: Job, reason: string): void {
+    if (job.pendingReason === reason) return;
+    job.pendingReason = reason;
+    this.#notify(job);
+  }
+
+  // ---- attempt events (fenced: only the current attempt on its node counts) ----
+
+  /** The running job whose current attempt is `ref` on `nodeId`, if it is one. */
+  currentJob(ref: AttemptRef, nodeId: string): Job | undefined {
+    const job = this.#active.get(ref.jobId);
+    if (!job || job.state !== 'RUNNING') return undefined;
+    const attempt = currentAttempt(job);
+    return attempt && attempt.number === ref.attempt && attempt.nodeId === nodeId ? job : undefined;
+  }
+
+  attemptStarted(ref: AttemptRef, nodeId: string, startedAtMs: number): boolean {
+    const job = this.currentJob(ref, nodeId);
+    if (!job) return false;
+    const attempt = currentAttempt(job) as Attempt;
+    if (attempt.startedAtMs !== null) return true;
+    attempt.startedAtMs = startedAtMs || this.#clock.now();
+    job.startedAtMs = attempt.startedAtMs;
+    this.#store.putJob(job);
+    this.#notify(job);
+    return true;
+  }
+
+  /**
+   * Appends attempt output to the job's log. Output replayed after a
+   * reconnect overlaps what we have; the overlap is skipped, so nothing repeats.
+   */
+  attemptOutput(ref: AttemptRef, nodeId: string, output: AttemptOutput): boolean {
+    const job = this.currentJob(ref, nodeId);
+    if (!job) return false;
+    const attempt = currentAttempt(job) as Attempt;
+    const have = job.outputLength - attempt.outputBase;
+    const end = output.offset + output.data.length;
+    if (end <= have) return true;
+    if (output.offset > have) {
+      this.#log.warn({ jobId: job.id, attempt: ref.attempt, nodeId, have, offset: output.offset }, 'gap in attempt output; appending at the end');
+    }
+    const data = output.offset < have ? output.data.subarray(have - output.offset) : output.data;
+    const chunk: OutputChunk = { offset: job.outputLength, stream: output.stream, data, timestampMs: output.timestampMs, attempt: ref.attempt };
+    job.outputLength += data.length;
+    this.#store.appendOutput(job.id, chunk);
+    this.#emit(job.id, { type: 'output', chunk });
+    return true;
+  }
+
+  /** The worker reports the attempt ended. Frees its reservation even when it is stale. */
+  attemptFinished(ref: AttemptRef, nodeId: string, result: AttemptResult): boolean {
+    this.release(ref, nodeId);
+    const job = this.currentJob(ref, nodeId);
+    if (!job) return false;
+    const attempt = currentAttempt(job) as Attempt;
+    attempt.startedAtMs ??= result.startedAtMs || null;
+    job.startedAtMs ??= attempt.startedAtMs;
+    job.exitCode = result.exitCode;
+    job.httpResult = result.httpResult;
+    job.stdoutDroppedBytes += result.stdoutDroppedBytes;
+    job.stderrDroppedBytes += result.stderrDroppedBytes;
+    this.#closeAttempt(attempt, result);
+    if (result.succeeded) this.#finish(job, 'COMPLETED', null, '');
+    else this.#afterFailure(job, attempt, result.reason ?? 'EXECUTOR_ERROR', result.error);
+    return true;
+  }
+
+  /**
+   * The current attempt ended without a result from the worker (lost node,
+   * failed dispatch, hand-back). `free` attempts do not use up a retry.
+   * The reservation stays until the node confirms or is lost.
+   */
+  attemptLost(ref: AttemptRef, nodeId: string, reason: FailureReason, error: string, free: boolean): boolean {
+    const job = this.currentJob(ref, nodeId);
+    if (!job) return false;
+    const attempt = currentAttempt(job) as Attempt;
+    attempt.free = free;
+    this.#closeAttempt(attempt, { reason, error });
+    this.#log.warn({ jobId: job.id, attempt: ref.attempt, nodeId, reason, free }, error);
+    this.#afterFailure(job, attempt, reason, error);
+    return true;
+  }
+
+  /** The node no longer holds the attempt: give its resources back. */
+  release(ref: AttemptRef, nodeId: string): void {
+    if (this.registry.get(nodeId)?.release(attemptKey(ref.jobId, ref.attempt))) this.#hooks.kick();
+  }
+
+  #closeAttempt(attempt: Attempt, result: Partial<AttemptResult> & { reason: FailureReason | null; error: string }): void {
+    attempt.finishedAtMs = result.finishedAtMs || this.#clock.now();
+    attempt.succeeded = result.succeeded ?? false;
+    attempt.reason = result.reason;
+    attempt.exitCode = result.exitCode ?? null;
+    attempt.error = result.error;
+  }
+
+  #afterFailure(job: Job, attempt: Attempt, reason: FailureReason, error: string): void {
+    const charged = job.attemptHistory.filter((a) => !a.free).length;
+    const next = attempt.free && reason !== 'CANCELLED' ? 'PENDING' : stateAfterFailure(reason, charged, job.spec);
+    if (next !== 'PENDING') {
+      this.#finish(job, next, reason, error);
+      return;
+    }
+    this.#running -= 1;
+    job.state = 'PENDING';
+    job.reason = null;
+    job.error = '';
+    const delay = attempt.free ? 0 : backoffDelay(charged, this.#options.backoff, this.#options.random);
+    job.notBeforeMs = delay > 0 ? this.#clock.now() + delay : 0;
+    job.pendingReason = `attempt ${attempt.number} failed (${reason}: ${error || 'no detail'}); ${delay > 0 ? `retrying in ${delay}ms` : 'retrying'}`;
+    this.#store.putJob(job);
+    this.#notify(job);
+    this.#enqueue(job);
+  }
+
+  #enqueue(job: Job): void {
+    const delay = job.notBeforeMs - this.#clock.now();
+    if (delay <= 0) {
+      job.notBeforeMs = 0;
+      this.queue.push(job);
+      this.#hooks.kick();
+      return;
+    }
+    this.#backoffTimers.set(
+      job.id,
+      this.#clock.setTimeout(() => {
+        this.#backoffTimers.delete(job.id);
+        if (this.#active.get(job.id) === job && job.state === 'PENDING') this.#enqueue(job);
+      }, delay),
+    );
+  }
+
+  #finish(job: Job, state: 'COMPLETED' | 'FAILED' | 'CANCELLED', reason: FailureReason | null, error: string): void {
+    assertTransition(job.id, job.state, state);
+    if (job.state === 'RUNNING') this.#running -= 1;
+    else {
+      this.queue.remove(job.id);
+      this.#backoffTimers.get(job.id)?.cancel();
+      this.#backoffTimers.delete(job.id);
+    }
+    job.state = state;
+    job.reason = reason;
+    job.error = error;
+    job.pendingReason = '';
+    job.notBeforeMs = 0;
+    job.finishedAtMs = this.#clock.now();
+    this.#active.delete(job.id);
+    this.#store.putJob(job);
+    this.#notify(job);
+  }
+
+  // ---- watchers ----
+
+  /** Calls listener with every change and output chunk of the job until unsubscribed. */
+  watch(jobId: string, listener: Listener): () => void {
+    let listeners = this.#watchers.get(jobId);
+    if (!listeners) {
+      listeners = new Set();
+      this.#watchers.set(jobId, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.#watchers.get(jobId) === listeners) this.#watchers.delete(jobId);
+    };
+  }
+
+  #notify(job: Job): void {
+    this.#emit(job.id, { type: 'job', job });
+  }
+
+  #emit(jobId: string, event: JobEvent): void {
+    const listeners = this.#watchers.get(jobId);
+    if (!listeners) return;
+    for (const listener of [...listeners]) listener(event);
+  }
+
+  /** Stops backoff timers; state stays for inspection. */
+  stop(): void {
+    for (const timer of this.#backoffTimers.values()) timer.cancel();
+    this.#backoffTimers.clear();
+  }
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_TIMEOUT_MS, InvalidArgumentError } from '@dist-exec/core';
+import { POLICY_NAMES } from './placement/index.js';
+
+export const DEFAULT_MASTER_PORT = 50051;
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5000;
+/** A node is UNHEALTHY after this many missed heartbeats. */
+export const DEFAULT_MISSED_HEARTBEATS = 3;
+export const DEFAULT_NODE_LOST_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_QUEUE = 1_000_000;
+export const DEFAULT_DISPATCH_TIMEOUT_MS = 10_000;
+export const DEFAULT_CALL_TIMEOUT_MS = 5000;
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 5000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
+export const STORE_KINDS = ['memory', 'sqlite'] as const;
+
+export interface MasterOptions {
+  /** Interface to listen on. @default '0.0.0.0' */
+  host?: string;
+  /** gRPC port; 0 picks a free one. @default 50051 */
+  port?: number;
+  /** HTTP port for metrics, health, REST and the dashboard; 0 picks a free one. @default 8080 */
+  httpPort?: number;
+  /** @default 'memory' */
+  store?: (typeof STORE_KINDS)[number];
+  /** Where the sqlite store keeps its file. @default './.dist-exec' */
+  dataDir?: string;
+  /** Placement policy name. @default 'round-robin' */
+  policy?: string;
+  /** Interval workers are told to heartbeat at, in ms. @default 5000 */
+  heartbeatIntervalMs?: number;
+  /** Silence after which a node is UNHEALTHY, in ms. @default 3 × heartbeatIntervalMs */
+  heartbeatTimeoutMs?: number;
+  /** Silence after which a node is LOST, in ms. @default 60000 */
+  nodeLostTimeoutMs?: number;
+  /** Requeue a node's attempts when it turns UNHEALTHY, or wait until LOST. @default 'unhealthy' */
+  rescheduleOn?: 'unhealthy' | 'lost';
+  /** Most PENDING jobs. @default 1000000 */
+  maxQueue?: number;
+  /** A worker must answer Execute within this long, in ms. @default 10000 */
+  dispatchTimeoutMs?: number;
+  /** Deadline of other calls to workers, in ms. @default 5000 */
+  callTimeoutMs?: number;
+  /** Output kept per stream per attempt, in bytes. @default 1048576 */
+  outputLimitBytes?: number;
+  /** SIGTERM → SIGKILL grace on timeout and cancel, in ms. @default 5000 */
+  killGraceMs?: number;
+  /** Timeout for jobs that give none, in ms; 0 = none. @default 0 */
+  defaultTimeoutMs?: number;
+  /** Largest timeout a job may ask for, in ms. @default 604800000 (7 days) */
+  maxTimeoutMs?: number;
+  /** Task types accepted besides those registered workers offer. @default ['command', 'http'] */
+  taskTypes?: string[];
+  /** First retry delay scale, in ms. @default 1000 */
+  retryBackoffBaseMs?: number;
+  /** Largest retry delay, in ms. @default 60000 */
+  retryBackoffCapMs?: number;
+  /** Time given to in-flight calls on shutdown before they are cut, in ms. @default 5000 */
+  shutdownGraceMs?: number;
+}
+
+export type CompiledMasterOptions = Required<MasterOptions>;
+
+function check(condition: boolean, field: string, message: string): void {
+  if (!condition) throw new InvalidArgumentError(`${field}: ${message}`, { field });
+}
+
+function checkPort(port: number, field: string): void {
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, field, `${port} is not a port; use 0-65535 (0 picks a free one)`);
+}
+
+function checkPositive(value: number, field: string): void {
+  check(Number.isFinite(value) && value > 0, field, `${value} must be greater than 0`);
+}
+
+/** Fills defaults and validates; throws an error naming the flag that is wrong. */
+export function compileMasterOptions(options: MasterOptions): CompiledMasterOptions {
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const compiled: CompiledMasterOptions = {
+    host: options.host ?? '0.0.0.0',
+    port: options.port ?? DEFAULT_MASTER_PORT,
+    httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
+    store: options.store ?? 'memory',
+    dataDir: options.dataDir ?? './.dist-exec',
+    policy: options.policy ?? 'round-robin',
+    heartbeatIntervalMs,
+    heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? heartbeatIntervalMs * DEFAULT_MISSED_HEARTBEATS,
+    nodeLostTimeoutMs: options.nodeLostTimeoutMs ?? Math.max(DEFAULT_NODE_LOST_TIMEOUT_MS, (options.heartbeatTimeoutMs ?? 0) * 2),
+    rescheduleOn: options.rescheduleOn ?? 'unhealthy',
+    maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
+    dispatchTimeoutMs: options.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS,
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
+    killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    defaultTimeoutMs: options.defaultTimeoutMs ?? 0,
+    maxTimeoutMs: options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS,
+    taskTypes: options.taskTypes ?? ['command', 'http'],
+    retryBackoffBaseMs: options.retryBackoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
+    retryBackoffCapMs: options.retryBackoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
+    shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+  };
+  checkPort(compiled.port, '--port');
+  checkPort(compiled.httpPort, '--http-port');
+  check((STORE_KINDS as readonly string[]).includes(compiled.store), '--store', `"${compiled.store}" is not a store; use ${STORE_KINDS.join(' or ')}`);
+  check(POLICY_NAMES.includes(compiled.policy), '--policy', `unknown placement policy "${compiled.policy}"; choose one of ${POLICY_NAMES.join(', ')}`);
+  check(compiled.dataDir.length > 0, '--data-dir', 'must not be empty');
+  checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
+  check(
+    compiled.heartbeatTimeoutMs > compiled.heartbeatIntervalMs,
+    '--heartbeat-timeout',
+    `${compiled.heartbeatTimeoutMs}ms must be longer than the heartbeat interval (${compiled.heartbeatIntervalMs}ms)`,
+  );
+  check(
+    compiled.nodeLostTimeoutMs >= compiled.heartbeatTimeoutMs,
+    '--node-lost-timeout',
+    `${compiled.nodeLostTimeoutMs}ms must not be shorter than the heartbeat timeout (${compiled.heartbeatTimeoutMs}ms)`,
+  );
+  check(compiled.rescheduleOn === 'unhealthy' || compiled.rescheduleOn === 'lost', '--reschedule-on', 'use unhealthy or lost');
+  check(Number.isInteger(compiled.maxQueue) && compiled.maxQueue > 0, '--max-queue', `${compiled.maxQueue} must be a whole number above 0`);
+  checkPositive(compiled.dispatchTimeoutMs, '--dispatch-timeout');
+  checkPositive(compiled.callTimeoutMs, '--call-timeout');
+  checkPositive(compiled.outputLimitBytes, '--output-limit');
+  check(compiled.killGraceMs >= 0, '--kill-grace', 'must not be negative');
+  check(compiled.defaultTimeoutMs >= 0 && compiled.defaultTimeoutMs <= compiled.maxTimeoutMs, '--default-timeout', `must be between 0 and ${compiled.maxTimeoutMs}ms`);
+  checkPositive(compiled.retryBackoffBaseMs, '--retry-backoff-base');
+  check(compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs, '--retry-backoff-cap', 'must not be below the backoff base');
+  return compiled;
+}

@@ -1,0 +1,12 @@
+export { Master, type MasterAddress, type MasterDeps } from './master.js';
+export * from './config.js';
+export { ClusterState, attemptKey, currentAttempt } from './cluster-state.js';
+export { JobQueue, runsBefore } from './job-queue.js';
+export { NodeRegistry, NodeRecord, healthAt, type NodeRegistration, type HealthTimeouts } from './registry.js';
+export { NodeManager } from './node-manager.js';
+export { Scheduler } from './scheduler.js';
+export * from './placement/index.js';
+export { RoundRobinPolicy } from './placement/round-robin.js';
+export { LeastConnectionsPolicy } from './placement/least-connections.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { Store, JobPage, JobPageQuery, RecoveredState } from './store/store.js';

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
+import { pino } from 'pino';
+import { DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
+import { Master } from './master.js';
+import { POLICY_NAMES } from './placement/index.js';
+
+const program = new Command('dist-exec-master')
+  .description('The dist-exec master: accepts jobs over gRPC, queues them and places them on workers.')
+  .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_HOST'))
+  .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_MASTER_PORT)).env('DIST_EXEC_PORT'))
+  .addOption(new Option('--http-port <port>', 'HTTP port for metrics, health and the dashboard').default(String(DEFAULT_HTTP_PORT)).env('DIST_EXEC_HTTP_PORT'))
+  .addOption(new Option('--store <kind>', 'where jobs are kept').choices(STORE_KINDS).default('memory').env('DIST_EXEC_STORE'))
+  .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').default('./.dist-exec').env('DIST_EXEC_DATA_DIR'))
+  .addOption(new Option('--policy <name>', `placement policy: ${POLICY_NAMES.join(', ')}`).default('round-robin').env('DIST_EXEC_POLICY'))
+  .option('--heartbeat-interval <duration>', 'interval workers heartbeat at', '5s')
+  .option('--heartbeat-timeout <duration>', 'silence after which a node is UNHEALTHY (default: 3 heartbeat intervals)')
+  .option('--node-lost-timeout <duration>', 'silence after which a node is LOST', '60s')
+  .addOption(new Option('--reschedule-on <state>', 'requeue a silent node\'s jobs when it is').choices(['unhealthy', 'lost']).default('unhealthy'))
+  .option('--max-queue <n>', 'most pending jobs; more submits are refused', '1000000')
+  .option('--default-timeout <duration>', 'timeout of jobs that give none (0 = none)', '0')
+  .option('--max-timeout <duration>', 'largest timeout a job may ask for', '7d')
+  .option('--output-limit <size>', 'output kept per stream per attempt', '1Mi')
+  .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace on timeout and cancel', '5s')
+  .option('--dispatch-timeout <duration>', 'a worker must answer a dispatch within this long', '10s')
+  .option('--task-types <types>', 'task types accepted besides those workers offer', 'command,http')
+  .option('--retry-backoff-base <duration>', 'delay scale of the first retry', '1s')
+  .option('--retry-backoff-cap <duration>', 'largest delay between retries', '60s')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
+
+function optionsFrom(flags: Record<string, string>): MasterOptions {
+  return {
+    host: flags.host,
+    port: parseInteger(flags.port as string, '--port', 0, 65535),
+    httpPort: parseInteger(flags.httpPort as string, '--http-port', 0, 65535),
+    store: flags.store as MasterOptions['store'],
+    dataDir: flags.dataDir,
+    policy: flags.policy,
+    heartbeatIntervalMs: parseDuration(flags.heartbeatInterval as string, '--heartbeat-interval'),
+    ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout') } : {}),
+    nodeLostTimeoutMs: parseDuration(flags.nodeLostTimeout as string, '--node-lost-timeout'),
+    rescheduleOn: flags.rescheduleOn as 'unhealthy' | 'lost',
+    maxQueue: parseInteger(flags.maxQueue as string, '--max-queue', 1, 100_000_000),
+    defaultTimeoutMs: parseDuration(flags.defaultTimeout as string, '--default-timeout'),
+    maxTimeoutMs: parseDuration(flags.maxTimeout as string, '--max-timeout'),
+    outputLimitBytes: parseBytes(flags.outputLimit as string, '--output-limit'),
+    killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
+    dispatchTimeoutMs: parseDuration(flags.dispatchTimeout as string, '--dispatch-timeout'),
+    taskTypes: (flags.taskTypes as string).split(',').map((t) => t.trim()).filter(Boolean),
+    retryBackoffBaseMs: parseDuration(flags.retryBackoffBase as string, '--retry-backoff-base'),
+    retryBackoffCapMs: parseDuration(flags.retryBackoffCap as string, '--retry-backoff-cap'),
+  };
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Record<string, string>>();
+  let master: Master;
+  const logger = pino({ level: flags.logLevel ?? 'info', base: { service: 'master' } });
+  try {
+    master = new Master(optionsFrom(flags), { logger });
+  } catch (error) {
+    process.stderr.write(`dist-exec-master: ${errorMessage(error)}\n`);
+    process.exit(2);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal; exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'shutting down');
+    master.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await master.start();
+  } catch (error) {
+    process.stderr.write(`dist-exec-master: could not start: ${errorMessage(error)}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

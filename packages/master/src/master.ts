@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import type * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '@dist-exec/core';
+import { addHealthAndReflection, bindServer, createServer, shutdownServer } from '@dist-exec/proto';
+import { pino, type Logger } from 'pino';
+import { addApiServices, SERVICE_NAMES } from './api.js';
+import { ClusterState } from './cluster-state.js';
+import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
+import { HealthController } from './controllers/health.js';
+import { Dispatcher } from './dispatcher.js';
+import { NodeManager } from './node-manager.js';
+import { createPolicy } from './placement/index.js';
+import { Scheduler } from './scheduler.js';
+import { MemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+
+export interface MasterDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** A store to use instead of the one `options.store` names (tests). */
+  store?: Store;
+}
+
+/** Where a started master listens. */
+export interface MasterAddress {
+  host: string;
+  port: number;
+}
+
+type Stage = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/**
+ * The master process as an object: the composition root that wires store,
+ * cluster state, scheduler, dispatcher, node manager, controllers and the gRPC
+ * server in order, and stops them in reverse.
+ */
+export class Master {
+  readonly options: CompiledMasterOptions;
+  readonly id = randomUUID();
+  readonly cluster: ClusterState;
+  readonly nodes: NodeManager;
+  readonly scheduler: Scheduler;
+  readonly dispatcher: Dispatcher;
+  readonly store: Store;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #health: HealthController;
+  #server: grpc.Server | null = null;
+  #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
+  #stage: Stage = 'new';
+  #stopping: Promise<void> | null = null;
+  #port = 0;
+
+  constructor(options: MasterOptions = {}, deps: MasterDeps = {}) {
+    this.options = compileMasterOptions(options);
+    this.#log = deps.logger ?? pino({ level: 'info' });
+    this.#clock = deps.clock ?? systemClock;
+    const o = this.options;
+    this.store = deps.store ?? createStore(o);
+    this.cluster = new ClusterState({
+      store: this.store,
+      clock: this.#clock,
+      logger: this.#log,
+      maxQueue: o.maxQueue,
+      limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
+      backoff: { baseMs: o.retryBackoffBaseMs, capMs: o.retryBackoffCapMs },
+    });
+    this.nodes = new NodeManager({
+      cluster: this.cluster,
+      clock: this.#clock,
+      logger: this.#log,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      nodeLostTimeoutMs: o.nodeLostTimeoutMs,
+      rescheduleOn: o.rescheduleOn,
+      forgetLostAfterMs: 3_600_000,
+    });
+    this.dispatcher = new Dispatcher({
+      cluster: this.cluster,
+      store: this.store,
+      clock: this.#clock,
+      logger: this.#log,
+      dispatchTimeoutMs: o.dispatchTimeoutMs,
+      callTimeoutMs: o.callTimeoutMs,
+      outputLimitBytes: o.outputLimitBytes,
+      killGraceMs: o.killGraceMs,
+    });
+    this.scheduler = new Scheduler({
+      cluster: this.cluster,
+      policy: createPolicy(o.policy),
+      clock: this.#clock,
+      logger: this.#log,
+      dispatch: (job, attempt, node) => this.dispatcher.execute(job, attempt, node),
+    });
+    this.cluster.setHooks({
+      kick: () => this.scheduler.kick(),
+      stopAttempt: (ref, nodeId) => this.dispatcher.stopAttempt(ref, nodeId),
+    });
+    this.nodes.setLinks(this.dispatcher);
+    this.#health = new HealthController({
+      nodes: this.nodes,
+      clock: this.#clock,
+      // Notice silence within a fifth of the timeout, but do not spin on tiny timeouts.
+      tickMs: Math.max(20, Math.min(1000, Math.floor(o.heartbeatTimeoutMs / 5))),
+    });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<MasterAddress> {
+    if (this.#stage !== 'new') throw new Error(`master cannot start: it is ${this.#stage}`);
+    this.#stage = 'starting';
+    const o = this.options;
+    this.cluster.recover(await this.store.open());
+    const server = createServer();
+    this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
+    addApiServices(server, {
+      cluster: this.cluster,
+      nodes: this.nodes,
+      scheduler: this.scheduler,
+      store: this.store,
+      logger: this.#log,
+      masterId: this.id,
+    });
+    this.#server = server;
+    this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
+    this.scheduler.start();
+    this.#health.start();
+    this.#setServing('SERVING');
+    this.#stage = 'running';
+    this.#log.info({ port: this.#port, store: this.store.kind, policy: this.scheduler.policyName }, 'master listening');
+    return { host: o.host, port: this.#port };
+  }
+
+  /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stage = 'stopping';
+    this.#setServing?.('NOT_SERVING');
+    this.#health.stop();
+    this.scheduler.stop();
+    this.dispatcher.stop();
+    this.cluster.stop();
+    if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
+    await this.store.flush().catch((error: unknown) => this.#log.error({ err: error }, 'final store flush failed'));
+    await this.store.close();
+    this.#stage = 'stopped';
+    this.#log.info('master stopped');
+  }
+}
+
+function createStore(options: CompiledMasterOptions): Store {
+  switch (options.store) {
+    case 'memory':
+      return new MemoryStore();
+    case 'sqlite':
+      throw new Error('--store sqlite is not available yet; use --store memory');
+  }
+}

@@ -1,0 +1,241 @@
+import { NotFoundError, type AttemptRef, type AttemptReport, type Clock, type NodeInfo } from '@dist-exec/core';
+import type { Logger } from 'pino';
+import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
+import { checkRegistration, healthAt, type HealthTimeouts, type NodeRecord, type NodeRegistration } from './registry.js';
+
+export interface NodeManagerOptions extends HealthTimeouts {
+  cluster: ClusterState;
+  clock: Clock;
+  logger: Logger;
+  /** Interval the master asks workers to heartbeat at. */
+  heartbeatIntervalMs: number;
+  /** Fail a node's attempts when it turns UNHEALTHY, or only when it is LOST. */
+  rescheduleOn: 'unhealthy' | 'lost';
+  /** LOST nodes are forgotten after this long. */
+  forgetLostAfterMs: number;
+}
+
+/** What the dispatcher does for the node manager. */
+export interface AttemptLinks {
+  /** A live Execute stream exists for the attempt: its events tell the truth. */
+  isStreaming(ref: AttemptRef): boolean;
+  /** Open an Execute stream to an attempt the node already runs (or finished). */
+  attach(ref: AttemptRef, node: NodeRecord): void;
+  /** The node is gone: drop its connection. */
+  forgetNode(nodeId: string): void;
+}
+
+export interface Reconciliation {
+  /** Finished results the master has applied: the worker may forget them. */
+  ack: AttemptRef[];
+  /** Attempts that are not current: the worker kills and forgets them. */
+  kill: AttemptRef[];
+}
+
+/**
+ * Registration, heartbeats, draining and time-based health of worker nodes,
+ * and the reconciliation between what a worker reports and what the master
+ * believes (see DESIGN.md, "Attempts and reconciliation").
+ */
+export class NodeManager {
+  readonly #cluster: ClusterState;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #options: NodeManagerOptions;
+  #links: AttemptLinks = { isStreaming: () => false, attach: () => {}, forgetNode: () => {} };
+
+  constructor(options: NodeManagerOptions) {
+    this.#options = options;
+    this.#cluster = options.cluster;
+    this.#clock = options.clock;
+    this.#log = options.logger.child({ component: 'nodes' });
+  }
+
+  setLinks(links: AttemptLinks): void {
+    this.#links = links;
+  }
+
+  get heartbeatIntervalMs(): number {
+    return this.#options.heartbeatIntervalMs;
+  }
+
+  list(): NodeInfo[] {
+    return [...this.#cluster.registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo());
+  }
+
+  register(input: NodeRegistration, reports: readonly AttemptReport[]): Reconciliation {
+    const registration = checkRegistration(input);
+    const { node, known } = this.#cluster.registry.upsert(registration, this.#clock.now());
+    this.#cluster.invalidateTaskTypes();
+    this.#log.info(
+      { nodeId: node.id, address: node.address, maxTasks: node.maxTasks, capabilities: registration.capabilities, reported: reports.length, known },
+      'node registered',
+    );
+    const result = this.#reconcile(node, reports);
+    this.#kickIfSchedulable(node);
+    return result;
+  }
+
+  /** Undefined when the master does not know the node: it must register again. */
+  heartbeat(nodeId: string, reports: readonly AttemptReport[], draining: boolean): (Reconciliation & { draining: boolean }) | undefined {
+    const node = this.#cluster.registry.get(nodeId);
+    if (!node || node.health === 'LOST' || node.recovering) return undefined;
+    node.lastHeartbeatMs = this.#clock.now();
+    if (node.health === 'UNHEALTHY') {
+      this.#log.info({ nodeId }, 'node is healthy again');
+      node.health = 'HEALTHY';
+      this.#kickIfSchedulable(node);
+    }
+    if (draining && !node.draining) {
+      this.#log.info({ nodeId }, 'node drains itself');
+      node.draining = true;
+    }
+    return { ...this.#reconcile(node, reports), draining: node.draining };
+  }
+
+  /** The worker leaves. Attempts it still holds are handed back (they do not use up a retry). */
+  deregister(nodeId: string): void {
+    const node = this.#cluster.registry.get(nodeId);
+    if (!node) return;
+    this.#loseAttempts(node, 'worker deregistered while the attempt was running', true);
+    this.#cluster.registry.delete(nodeId);
+    this.#cluster.invalidateTaskTypes();
+    this.#links.forgetNode(nodeId);
+    this.#log.info({ nodeId }, 'node deregistered');
+  }
+
+  drain(nodeId: string, deadlineMs: number): NodeInfo {
+    const node = this.#visibleNode(nodeId);
+    node.draining = true;
+    node.drainDeadlineMs = deadlineMs > 0 ? this.#clock.now() + deadlineMs : 0;
+    this.#log.info({ nodeId, deadlineMs }, 'node draining');
+    return node.toInfo();
+  }
+
+  undrain(nodeId: string): NodeInfo {
+    const node = this.#visibleNode(nodeId);
+    node.draining = false;
+    node.drainDeadlineMs = 0;
+    this.#log.info({ nodeId }, 'node back in service');
+    this.#kickIfSchedulable(node);
+    return node.toInfo();
+  }
+
+  #visibleNode(nodeId: string): NodeRecord {
+    const node = this.#cluster.registry.get(nodeId);
+    if (!node || node.recovering) throw new NotFoundError(`node ${nodeId} not found; \`dist-exec nodes\` lists the nodes`);
+    return node;
+  }
+
+  #kickIfSchedulable(node: NodeRecord): void {
+    if (node.schedulable && this.#cluster.queue.size > 0) this.#cluster.kick();
+  }
+
+  /**
+   * Compares the worker's report (complete: everything it runs or holds
+   * unacknowledged) with the master's view of the node.
+   */
+  #reconcile(node: NodeRecord, reports: readonly AttemptReport[]): Reconciliation {
+    const ack: AttemptRef[] = [];
+    const kill: AttemptRef[] = [];
+    const reported = new Set<string>();
+    for (const report of reports) {
+      const ref = { jobId: report.jobId, attempt: report.attempt };
+      const key = attemptKey(ref.jobId, ref.attempt);
+      reported.add(key);
+      const job = this.#cluster.currentJob(ref, node.id);
+      if (job) {
+        // Ours and still running in our view: make sure we hold it and hear from it.
+        node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+        if (!this.#links.isStreaming(ref)) this.#links.attach(ref, node);
+      } else if (report.finished) {
+        // Applied already, or stale: either way the worker may forget it.
+        ack.push(ref);
+        this.#cluster.release(ref, node.id);
+      } else {
+        kill.push(ref);
+      }
+    }
+    for (const key of [...node.reservations.keys()]) {
+      if (reported.has(key)) continue;
+      const ref = parseAttemptKey(key);
+      // An Execute in flight may not have reached the worker when it built its report.
+      if (this.#links.isStreaming(ref)) continue;
+      const job = this.#cluster.currentJob(ref, node.id);
+      if (job) {
+        const started = currentAttempt(job)?.startedAtMs != null;
+        this.#cluster.attemptLost(
+          ref,
+          node.id,
+          'WORKER_LOST',
+          started ? `node ${node.id} no longer runs the attempt (did the worker restart?)` : `node ${node.id} never started the attempt`,
+          !started,
+        );
+      }
+      this.#cluster.release(ref, node.id);
+    }
+    return { ack, kill };
+  }
+
+  /** Fails the current attempts on a node (it is unhealthy, lost or gone). */
+  #loseAttempts(node: NodeRecord, error: string, free: boolean): void {
+    for (const key of node.reservations.keys()) {
+      const ref = parseAttemptKey(key);
+      const job = this.#cluster.currentJob(ref, node.id);
+      if (!job) continue;
+      const started = currentAttempt(job)?.startedAtMs != null;
+      this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started);
+    }
+  }
+
+  /** Re-derives every node's health from the time of its last heartbeat. */
+  checkHealth(nowMs: number): void {
+    for (const node of [...this.#cluster.registry.all()]) {
+      const health = healthAt(node.lastHeartbeatMs, nowMs, this.#options);
+      if (node.recovering) {
+        if (health === 'LOST') {
+          this.#loseAttempts(node, `node ${node.id} did not come back within ${this.#options.nodeLostTimeoutMs}ms after the master restarted`, false);
+          this.#forget(node);
+        }
+        continue;
+      }
+      if (health !== node.health) {
+        const before = node.health;
+        node.health = health;
+        this.#log.warn({ nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs }, 'node health changed');
+        if (health === 'LOST' || this.#options.rescheduleOn === 'unhealthy') {
+          this.#loseAttempts(node, `node ${node.id} missed heartbeats for ${nowMs - node.lastHeartbeatMs}ms`, false);
+        }
+        if (health === 'LOST') {
+          for (const key of [...node.reservations.keys()]) this.#cluster.release(parseAttemptKey(key), node.id);
+          this.#links.forgetNode(node.id);
+        }
+      }
+      if (node.health === 'LOST' && nowMs - node.lastHeartbeatMs >= this.#options.nodeLostTimeoutMs + this.#options.forgetLostAfterMs) {
+        this.#forget(node);
+      }
+      if (node.draining && node.drainDeadlineMs > 0 && nowMs >= node.drainDeadlineMs) {
+        this.#handBack(node);
+      }
+    }
+  }
+
+  /** A drain deadline passed: the node's attempts go back to the queue and are stopped there. */
+  #handBack(node: NodeRecord): void {
+    node.drainDeadlineMs = 0;
+    for (const key of node.reservations.keys()) {
+      const ref = parseAttemptKey(key);
+      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', `drain deadline of node ${node.id} passed`, true)) {
+        this.#cluster.stopAttempt(ref, node.id);
+      }
+    }
+    this.#log.info({ nodeId: node.id }, 'drain deadline passed; attempts handed back');
+  }
+
+  #forget(node: NodeRecord): void {
+    this.#cluster.registry.delete(node.id);
+    this.#cluster.invalidateTaskTypes();
+    this.#links.forgetNode(node.id);
+    this.#log.info({ nodeId: node.id }, 'forgot lost node');
+  }
+}

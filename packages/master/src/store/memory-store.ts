@@ -1,0 +1,106 @@
+import { isTerminal, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
+import { chunksFrom, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
+
+/**
+ * Keeps everything in process memory (`--store memory`): fast, and gone when
+ * the master stops. Holds the master's own job objects, so it is always current.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  /** In submit order; deleted jobs leave a hole that compaction removes. */
+  #order: (Job | undefined)[] = [];
+  #byId = new Map<string, Job>();
+  #byKey = new Map<string, Job>();
+  #output = new Map<string, OutputChunk[]>();
+  #holes = 0;
+
+  async open(): Promise<RecoveredState> {
+    return { activeJobs: [], nextSeq: 1 };
+  }
+
+  putJob(job: Job): void {
+    if (this.#byId.has(job.id)) {
+      this.#byId.set(job.id, job);
+      return;
+    }
+    this.#byId.set(job.id, job);
+    this.#order.push(job);
+    if (job.spec.idempotencyKey) this.#byKey.set(job.spec.idempotencyKey, job);
+  }
+
+  appendOutput(jobId: string, chunk: OutputChunk): void {
+    let chunks = this.#output.get(jobId);
+    if (!chunks) {
+      chunks = [];
+      this.#output.set(jobId, chunks);
+    }
+    chunks.push(chunk);
+  }
+
+  async flush(): Promise<void> {}
+
+  async getJob(id: string): Promise<Job | undefined> {
+    return this.#byId.get(id);
+  }
+
+  async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
+    return this.#byKey.get(key);
+  }
+
+  async listJobs(query: JobPageQuery): Promise<JobPage> {
+    const wanted = query.states.length ? new Set<JobState>(query.states) : null;
+    // Tokens are submit sequence numbers: stable while jobs are added or deleted.
+    const before = query.pageToken ? Number(query.pageToken) : Infinity;
+    const jobs: Job[] = [];
+    let totalCount = 0;
+    let nextPageToken = '';
+    for (let i = this.#order.length - 1; i >= 0; i -= 1) {
+      const job = this.#order[i];
+      if (!job || (wanted && !wanted.has(job.state))) continue;
+      totalCount += 1;
+      if (job.seq >= before) continue;
+      if (jobs.length < query.pageSize) jobs.push(job);
+      else if (!nextPageToken) nextPageToken = String(jobs[jobs.length - 1]?.seq);
+    }
+    return { jobs, nextPageToken, totalCount };
+  }
+
+  async countJobs(states: readonly JobState[]): Promise<number> {
+    if (states.length === 0) return this.#byId.size;
+    const wanted = new Set(states);
+    let count = 0;
+    for (const job of this.#byId.values()) if (wanted.has(job.state)) count += 1;
+    return count;
+  }
+
+  async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
+    return chunksFrom(this.#output.get(jobId) ?? [], fromOffset);
+  }
+
+  async deleteFinishedJobs(finishedBeforeMs: number, keepMax: number): Promise<number> {
+    let finished = 0;
+    for (const job of this.#order) if (job && isTerminal(job.state)) finished += 1;
+    let excess = Math.max(0, finished - keepMax);
+    let deleted = 0;
+    for (let i = 0; i < this.#order.length; i += 1) {
+      const job = this.#order[i];
+      if (!job || !isTerminal(job.state)) continue;
+      if (excess > 0 || (job.finishedAtMs ?? 0) < finishedBeforeMs) {
+        this.#order[i] = undefined;
+        this.#byId.delete(job.id);
+        this.#output.delete(job.id);
+        if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job) this.#byKey.delete(job.spec.idempotencyKey);
+        excess = Math.max(0, excess - 1);
+        deleted += 1;
+      }
+    }
+    this.#holes += deleted;
+    if (this.#holes > this.#order.length / 2) {
+      this.#order = this.#order.filter((j) => j !== undefined);
+      this.#holes = 0;
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {}
+}

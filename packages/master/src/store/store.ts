@@ -1,0 +1,62 @@
+import type { Job, JobState, OutputChunk } from '@dist-exec/core';
+
+export interface JobPageQuery {
+  /** Any state when empty. */
+  states: readonly JobState[];
+  pageSize: number;
+  /** Opaque token from a previous page; empty for the first page. */
+  pageToken: string;
+}
+
+export interface JobPage {
+  jobs: Job[];
+  nextPageToken: string;
+  totalCount: number;
+}
+
+/** What the master needs from storage at start. */
+export interface RecoveredState {
+  /** Jobs that were PENDING or RUNNING, in submit order. */
+  activeJobs: Job[];
+  /** The next submit sequence number. */
+  nextSeq: number;
+}
+
+/**
+ * Where the master keeps jobs and output. Writes are buffered and made durable
+ * together by `flush()` (group commit), so a burst of submissions costs few
+ * syncs; a caller that must not acknowledge before durability awaits `flush()`.
+ * Reads see every write made before them, flushed or not.
+ */
+export interface Store {
+  readonly kind: string;
+  open(): Promise<RecoveredState>;
+  /** Insert or replace the job's row. Durable at the next flush. */
+  putJob(job: Job): void;
+  /** Append a chunk of a job's output log. Durable at the next flush. */
+  appendOutput(jobId: string, chunk: OutputChunk): void;
+  /** Resolves when every write made before the call is durable. */
+  flush(): Promise<void>;
+  getJob(id: string): Promise<Job | undefined>;
+  findJobByIdempotencyKey(key: string): Promise<Job | undefined>;
+  /** Newest first. */
+  listJobs(query: JobPageQuery): Promise<JobPage>;
+  countJobs(states: readonly JobState[]): Promise<number>;
+  /** Chunks covering the log from `fromOffset` on, the first one trimmed to start there. */
+  readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]>;
+  /** Deletes finished jobs that ended before `finishedBeforeMs`, and the oldest beyond `keepMax`. Returns how many. */
+  deleteFinishedJobs(finishedBeforeMs: number, keepMax: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Trims chunks so that the result starts exactly at `fromOffset`. */
+export function chunksFrom(chunks: readonly OutputChunk[], fromOffset: number): OutputChunk[] {
+  const out: OutputChunk[] = [];
+  for (const chunk of chunks) {
+    const end = chunk.offset + chunk.data.length;
+    if (end <= fromOffset) continue;
+    if (chunk.offset >= fromOffset) out.push(chunk);
+    else out.push({ ...chunk, offset: fromOffset, data: chunk.data.subarray(fromOffset - chunk.offset) });
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+// Original file: proto/distexec/v1/node_service.proto
+
+
+export interface DeregisterRequest {
+  'nodeId'?: (string);
+}
+
+export interface DeregisterRequest__Output {
+  'nodeId': (string);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/distexec/v1/node_service.proto
+
+
+export interface DrainNodeRequest {
+  'nodeId'?: (string);
+  'deadlineMs'?: (number);
+}
+
+export interface DrainNodeRequest__Output {
+  'nodeId': (string);
+  'deadlineMs': (number);
+}

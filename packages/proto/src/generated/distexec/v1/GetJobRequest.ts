@@ -1,0 +1,12 @@
+// Original file: proto/distexec/v1/job_service.proto
+
+
+export interface GetJobRequest {
+  'id'?: (string);
+  'includeOutput'?: (boolean);
+}
+
+export interface GetJobRequest__Output {
+  'id': (string);
+  'includeOutput': (boolean);
+}

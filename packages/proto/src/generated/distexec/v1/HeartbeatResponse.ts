@@ -1,0 +1,17 @@
+// Original file: proto/distexec/v1/node_service.proto
+
+import type { AttemptRef as _distexec_v1_AttemptRef, AttemptRef__Output as _distexec_v1_AttemptRef__Output } from '../../distexec/v1/AttemptRef.js';
+
+export interface HeartbeatResponse {
+  'reregister'?: (boolean);
+  'ack'?: (_distexec_v1_AttemptRef)[];
+  'kill'?: (_distexec_v1_AttemptRef)[];
+  'draining'?: (boolean);
+}
+
+export interface HeartbeatResponse__Output {
+  'reregister': (boolean);
+  'ack': (_distexec_v1_AttemptRef__Output)[];
+  'kill': (_distexec_v1_AttemptRef__Output)[];
+  'draining': (boolean);
+}

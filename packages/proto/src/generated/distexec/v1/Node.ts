@@ -1,0 +1,44 @@
+// Original file: proto/distexec/v1/types.proto
+
+import type { NodeState as _distexec_v1_NodeState, NodeState__Output as _distexec_v1_NodeState__Output } from '../../distexec/v1/NodeState.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Node {
+  'id'?: (string);
+  'address'?: (string);
+  'state'?: (_distexec_v1_NodeState);
+  'draining'?: (boolean);
+  'capabilities'?: (string)[];
+  'labels'?: ({[key: string]: string});
+  'maxTasks'?: (number);
+  'activeTasks'?: (number);
+  'cpus'?: (number | string);
+  'usedCpus'?: (number | string);
+  'memoryBytes'?: (number | string | Long);
+  'usedMemoryBytes'?: (number | string | Long);
+  'weight'?: (number);
+  'lastHeartbeatMs'?: (number | string | Long);
+  'registeredAtMs'?: (number | string | Long);
+  'version'?: (string);
+  'drainDeadlineMs'?: (number | string | Long);
+}
+
+export interface Node__Output {
+  'id': (string);
+  'address': (string);
+  'state': (_distexec_v1_NodeState__Output);
+  'draining': (boolean);
+  'capabilities': (string)[];
+  'labels': ({[key: string]: string});
+  'maxTasks': (number);
+  'activeTasks': (number);
+  'cpus': (number);
+  'usedCpus': (number);
+  'memoryBytes': (string);
+  'usedMemoryBytes': (string);
+  'weight': (number);
+  'lastHeartbeatMs': (string);
+  'registeredAtMs': (string);
+  'version': (string);
+  'drainDeadlineMs': (string);
+}

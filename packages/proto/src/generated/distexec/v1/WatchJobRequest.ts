@@ -1,0 +1,17 @@
+// Original file: proto/distexec/v1/job_service.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface WatchJobRequest {
+  'id'?: (string);
+  'fromOffset'?: (number | string | Long);
+  'follow'?: (boolean);
+  'noOutput'?: (boolean);
+}
+
+export interface WatchJobRequest__Output {
+  'id': (string);
+  'fromOffset': (string);
+  'follow': (boolean);
+  'noOutput': (boolean);
+}

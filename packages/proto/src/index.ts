@@ -1,0 +1,39 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as ExecutionProto } from './generated/execution_service.js';
+import type { ProtoGrpcType as JobProto } from './generated/job_service.js';
+import type { ProtoGrpcType as NodeProto } from './generated/node_service.js';
+
+/** Directory holding `distexec/v1/*.proto`; read at run time by proto-loader. */
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
+export const PROTO_FILES = [
+  'distexec/v1/types.proto',
+  'distexec/v1/job_service.proto',
+  'distexec/v1/node_service.proto',
+  'distexec/v1/execution_service.proto',
+];
+
+/** Must match the flags of `npm run gen:proto` so the generated types are true. */
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
+
+/** Loaded once per process. */
+export const packageDefinition = protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as JobProto & NodeProto & ExecutionProto;
+export const v1 = loaded.distexec.v1;
+
+export type { JobServiceClient, JobServiceHandlers } from './generated/distexec/v1/JobService.js';
+export type { NodeServiceClient, NodeServiceHandlers } from './generated/distexec/v1/NodeService.js';
+export type { ExecutionServiceClient, ExecutionServiceHandlers } from './generated/distexec/v1/ExecutionService.js';
+export type * as wire from './wire.js';
+
+export * from './convert.js';
+export * from './status-codes.js';
+export * from './server-kit.js';

@@ -1,0 +1,90 @@
+import * as grpc from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { isDistExecError } from '@dist-exec/core';
+import { packageDefinition } from './index.js';
+import { toServiceError } from './status-codes.js';
+
+/** Messages may carry up to a few MiB of output or stdin; leave room above our own limits. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  // Notice dead peers on idle connections within ~20s instead of TCP's minutes.
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+export function createServer(): grpc.Server {
+  return new grpc.Server({
+    ...CHANNEL_OPTIONS,
+    'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+  });
+}
+
+/** Reports handler failures that are not ours (bugs), which clients only see as INTERNAL. */
+export type InternalErrorReporter = (error: unknown, method: string) => void;
+
+/** Wraps an async handler into a grpc-js unary handler with our error mapping. */
+export function unary<Req, Res>(
+  method: string,
+  handler: (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
+  onInternalError: InternalErrorReporter,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => handler(call.request, call))
+      .then(
+        (response) => callback(null, response),
+        (error: unknown) => {
+          if (!isDistExecError(error)) onInternalError(error, method);
+          callback(toServiceError(error));
+        },
+      );
+  };
+}
+
+export function bindServer(server: grpc.Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error) reject(error);
+      else resolve(port);
+    });
+  });
+}
+
+/** Graceful shutdown within graceMs, then forced. Idempotent. */
+export function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    force.unref();
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Adds standard gRPC health checking (grpc.health.v1) and server reflection,
+ * so grpcurl and generated clients in other languages work. Returns a setter
+ * for the serving status of the server ('' ) and of each named service.
+ */
+export function addHealthAndReflection(server: grpc.Server, services: readonly string[]): (status: ServingStatus) => void {
+  const health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(services.map((s) => [s, 'NOT_SERVING'])) });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+  return (status) => {
+    health.setStatus('', status);
+    for (const service of services) health.setStatus(service, status);
+  };
+}
+
+export function createChannelCredentials(): grpc.ChannelCredentials {
+  return grpc.credentials.createInsecure();
+}

@@ -1,0 +1,34 @@
+// Re-exports the generated message types under one namespace (`wire.Job`, ...),
+// so adapters say plainly when they handle the wire form.
+export type { Attempt, Attempt__Output } from './generated/distexec/v1/Attempt.js';
+export type { AttemptFinished, AttemptFinished__Output } from './generated/distexec/v1/AttemptFinished.js';
+export type { AttemptRef, AttemptRef__Output } from './generated/distexec/v1/AttemptRef.js';
+export type { AttemptReport, AttemptReport__Output } from './generated/distexec/v1/AttemptReport.js';
+export type { CancelAttemptRequest, CancelAttemptRequest__Output } from './generated/distexec/v1/CancelAttemptRequest.js';
+export type { CancelAttemptResponse, CancelAttemptResponse__Output } from './generated/distexec/v1/CancelAttemptResponse.js';
+export type { ExecuteEvent, ExecuteEvent__Output } from './generated/distexec/v1/ExecuteEvent.js';
+export type { ExecuteRequest, ExecuteRequest__Output } from './generated/distexec/v1/ExecuteRequest.js';
+export type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/distexec/v1/HeartbeatRequest.js';
+export type { HeartbeatResponse, HeartbeatResponse__Output } from './generated/distexec/v1/HeartbeatResponse.js';
+export type { Job, Job__Output } from './generated/distexec/v1/Job.js';
+export type { JobEvent, JobEvent__Output } from './generated/distexec/v1/JobEvent.js';
+export type { JobSpec, JobSpec__Output } from './generated/distexec/v1/JobSpec.js';
+export type { ListJobsRequest, ListJobsRequest__Output } from './generated/distexec/v1/ListJobsRequest.js';
+export type { ListJobsResponse, ListJobsResponse__Output } from './generated/distexec/v1/ListJobsResponse.js';
+export type { Node, Node__Output } from './generated/distexec/v1/Node.js';
+export type { OutputChunk, OutputChunk__Output } from './generated/distexec/v1/OutputChunk.js';
+export type { RegisterRequest, RegisterRequest__Output } from './generated/distexec/v1/RegisterRequest.js';
+export type { RegisterResponse, RegisterResponse__Output } from './generated/distexec/v1/RegisterResponse.js';
+export type { WatchJobRequest, WatchJobRequest__Output } from './generated/distexec/v1/WatchJobRequest.js';
+export type { AttemptOutput, AttemptOutput__Output } from './generated/distexec/v1/AttemptOutput.js';
+export type { AttemptStarted, AttemptStarted__Output } from './generated/distexec/v1/AttemptStarted.js';
+export type { CancelJobRequest, CancelJobRequest__Output } from './generated/distexec/v1/CancelJobRequest.js';
+export type { DeregisterRequest, DeregisterRequest__Output } from './generated/distexec/v1/DeregisterRequest.js';
+export type { DrainNodeRequest, DrainNodeRequest__Output } from './generated/distexec/v1/DrainNodeRequest.js';
+export type { GetJobRequest, GetJobRequest__Output } from './generated/distexec/v1/GetJobRequest.js';
+export type { ListNodesResponse, ListNodesResponse__Output } from './generated/distexec/v1/ListNodesResponse.js';
+export type { SubmitJobRequest, SubmitJobRequest__Output } from './generated/distexec/v1/SubmitJobRequest.js';
+export type { SubmitJobResponse, SubmitJobResponse__Output } from './generated/distexec/v1/SubmitJobResponse.js';
+export type { SubmitJobsRequest, SubmitJobsRequest__Output } from './generated/distexec/v1/SubmitJobsRequest.js';
+export type { SubmitJobsResponse, SubmitJobsResponse__Output } from './generated/distexec/v1/SubmitJobsResponse.js';
+export type { UndrainNodeRequest, UndrainNodeRequest__Output } from './generated/distexec/v1/UndrainNodeRequest.js';

@@ -1,0 +1,176 @@
+import * as grpc from '@grpc/grpc-js';
+import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
+import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
+import type { Logger } from 'pino';
+import type { TaskRunner } from './runner.js';
+
+export interface Registration {
+  nodeId: string;
+  address: string;
+  capabilities: string[];
+  maxTasks: number;
+  labels: Record<string, string>;
+  cpus: number;
+  memoryBytes: number;
+  weight: number;
+  version: string;
+}
+
+export interface AgentOptions {
+  client: NodeServiceClient;
+  runner: TaskRunner;
+  clock: Clock;
+  logger: Logger;
+  registration: Registration;
+  masterAddress: string;
+  /** 0 = the interval the master asks for. */
+  heartbeatIntervalMs: number;
+  /** Deadline of each call to the master. */
+  callTimeoutMs: number;
+  /** Delays between registration attempts while the master is unreachable. */
+  retryBaseMs: number;
+  retryCapMs: number;
+}
+
+/** The worker's side of NodeService: registers, heartbeats, and applies the master's acks and kills. */
+export class Agent {
+  readonly #options: AgentOptions;
+  readonly #log: Logger;
+  readonly #stop = new AbortController();
+  #registered = false;
+  #intervalMs: number;
+  #loop: Promise<void> | null = null;
+  #beat: Promise<void> = Promise.resolve();
+  #lastContactMs = 0;
+  #unreachableSince = 0;
+
+  constructor(options: AgentOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'agent' });
+    this.#intervalMs = options.heartbeatIntervalMs || 5000;
+  }
+
+  get registered(): boolean {
+    return this.#registered;
+  }
+
+  /** When the master last answered, in ms since the epoch (0 = never). */
+  get lastContactMs(): number {
+    return this.#lastContactMs;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const { clock } = this.#options;
+    let failures = 0;
+    while (!this.#stop.signal.aborted) {
+      try {
+        if (!this.#registered) {
+          await this.register();
+          failures = 0;
+        } else {
+          await sleep(clock, this.#intervalMs, this.#stop.signal);
+          await this.heartbeat();
+        }
+      } catch (error) {
+        if (this.#stop.signal.aborted) break;
+        failures += 1;
+        this.#noteUnreachable(error);
+        if (!this.#registered) {
+          const delay = backoffDelay(failures, { baseMs: this.#options.retryBaseMs, capMs: this.#options.retryCapMs });
+          await sleep(clock, delay, this.#stop.signal).catch(() => {});
+        }
+      }
+    }
+  }
+
+  #noteUnreachable(error: unknown): void {
+    const now = this.#options.clock.now();
+    const first = this.#unreachableSince === 0;
+    if (first) this.#unreachableSince = now;
+    // Log the start of an outage, then a reminder every 30s, not every retry.
+    if (first || now - this.#lastReminderMs >= 30_000) {
+      this.#lastReminderMs = now;
+      this.#log.warn(
+        { master: this.#options.masterAddress, error: errorMessage(fromServiceError(error)), unreachableForMs: now - this.#unreachableSince },
+        'cannot reach the master; retrying',
+      );
+    }
+  }
+  #lastReminderMs = 0;
+
+  #reachable(): void {
+    const now = this.#options.clock.now();
+    if (this.#unreachableSince) {
+      this.#log.info({ master: this.#options.masterAddress, downForMs: now - this.#unreachableSince }, 'master reachable again');
+      this.#unreachableSince = 0;
+    }
+    this.#lastContactMs = now;
+  }
+
+  #deadline(): grpc.CallOptions {
+    return { deadline: new Date(Date.now() + this.#options.callTimeoutMs) };
+  }
+
+  async register(): Promise<void> {
+    const { runner, registration } = this.#options;
+    const response = await new Promise<wire.RegisterResponse__Output>((resolve, reject) => {
+      this.#options.client.Register(
+        { ...registration, attempts: runner.reports(), draining: runner.draining },
+        this.#deadline(),
+        (error, value) => (error || !value ? reject(error) : resolve(value)),
+      );
+    });
+    this.#reachable();
+    this.#registered = true;
+    this.#intervalMs = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
+    this.#apply(response);
+    this.#log.info({ master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs }, 'registered with the master');
+  }
+
+  /** Sends one heartbeat now (serialized with the loop's). */
+  heartbeat(): Promise<void> {
+    this.#beat = this.#beat.catch(() => {}).then(() => this.#heartbeatOnce());
+    return this.#beat;
+  }
+
+  async #heartbeatOnce(): Promise<void> {
+    const { runner, registration } = this.#options;
+    const response = await new Promise<wire.HeartbeatResponse__Output>((resolve, reject) => {
+      this.#options.client.Heartbeat(
+        { nodeId: registration.nodeId, activeTasks: runner.running, attempts: runner.reports(), draining: runner.draining },
+        this.#deadline(),
+        (error, value) => (error || !value ? reject(error) : resolve(value)),
+      );
+    });
+    this.#reachable();
+    if (response.reregister) {
+      this.#log.info('the master does not know this node; registering again');
+      this.#registered = false;
+      await this.register();
+      return;
+    }
+    this.#apply(response);
+  }
+
+  #apply(response: { ack: wire.AttemptRef__Output[]; kill: wire.AttemptRef__Output[] }): void {
+    this.#options.runner.acknowledge(attemptRefsFromWire(response.ack));
+    this.#options.runner.killStale(attemptRefsFromWire(response.kill));
+  }
+
+  async deregister(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#options.client.Deregister({ nodeId: this.#options.registration.nodeId }, this.#deadline(), (error) => (error ? reject(error) : resolve()));
+    });
+    this.#registered = false;
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await this.#loop;
+    this.#options.client.close();
+  }
+}

@@ -1,0 +1,97 @@
+import { availableParallelism, hostname, totalmem } from 'node:os';
+import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+
+export const DEFAULT_WORKER_PORT = 50052;
+export const DEFAULT_MAX_TASKS = 4;
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 5000;
+export const DEFAULT_CALL_TIMEOUT_MS = 5000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_RETAINED_OUTPUT_BYTES = 256 * 1024 * 1024;
+
+export interface WorkerOptions {
+  /** Master gRPC address, host:port. @default 'localhost:50051' */
+  masterAddress?: string;
+  /** Interface to listen on. @default '0.0.0.0' */
+  host?: string;
+  /** gRPC port; 0 picks a free one. @default 50052 */
+  port?: number;
+  /** host:port the master dials; derived from host and port when empty. */
+  advertiseAddress?: string;
+  /** Node id; `<hostname>-<port>` when empty. */
+  id?: string;
+  /** Tasks run at once. @default 4 */
+  maxTasks?: number;
+  labels?: Record<string, string>;
+  /** Cores offered to jobs that request cpu. @default the machine's cores */
+  cpus?: number;
+  /** Memory offered to jobs that request memory, in bytes. @default the machine's memory */
+  memoryBytes?: number;
+  /** Share for weighted placement. @default 1 */
+  weight?: number;
+  /** 0 = what the master asks for. @default 0 */
+  heartbeatIntervalMs?: number;
+  /** @default 1048576 */
+  outputLimitBytes?: number;
+  /** @default 5000 */
+  killGraceMs?: number;
+  /** Deadline of calls to the master, in ms. @default 5000 */
+  callTimeoutMs?: number;
+  /** On shutdown, wait this long for running tasks before killing them, in ms. @default 300000 */
+  drainTimeoutMs?: number;
+  /** Output of unacknowledged results kept in memory, in bytes. @default 268435456 */
+  retainedOutputBytes?: number;
+}
+
+export type CompiledWorkerOptions = Required<WorkerOptions>;
+
+const HOST_PORT = /^[^\s/]+:\d{1,5}$/;
+
+function check(condition: boolean, field: string, message: string): void {
+  if (!condition) throw new InvalidArgumentError(`${field}: ${message}`, { field });
+}
+
+/** The address the master should dial when the worker listens on `host:port`. */
+export function defaultAdvertiseAddress(host: string, port: number, masterAddress: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // Bound to every interface: a master on loopback dials loopback; otherwise our host name.
+  const masterHost = masterAddress.replace(/:\d+$/, '');
+  const local = masterHost === 'localhost' || masterHost.startsWith('127.') || masterHost === '[::1]';
+  return `${local ? '127.0.0.1' : hostname()}:${port}`;
+}
+
+/** Fills defaults and validates; `port` is the bound port (known once listening). */
+export function compileWorkerOptions(options: WorkerOptions, boundPort?: number): CompiledWorkerOptions {
+  const host = options.host ?? '0.0.0.0';
+  const port = boundPort ?? options.port ?? DEFAULT_WORKER_PORT;
+  const masterAddress = options.masterAddress ?? 'localhost:50051';
+  const compiled: CompiledWorkerOptions = {
+    masterAddress,
+    host,
+    port,
+    advertiseAddress: options.advertiseAddress || defaultAdvertiseAddress(host, port, masterAddress),
+    id: options.id || `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${port}`,
+    maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
+    labels: options.labels ?? {},
+    cpus: options.cpus ?? availableParallelism(),
+    memoryBytes: options.memoryBytes ?? totalmem(),
+    weight: options.weight ?? 1,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 0,
+    outputLimitBytes: options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES,
+    killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    retainedOutputBytes: options.retainedOutputBytes ?? DEFAULT_RETAINED_OUTPUT_BYTES,
+  };
+  check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, '--port', `${port} is not a port; use 0-65535 (0 picks a free one)`);
+  check(HOST_PORT.test(compiled.advertiseAddress), '--advertise-address', `"${compiled.advertiseAddress}" is not host:port`);
+  checkNodeId(compiled.id, '--id');
+  check(Number.isInteger(compiled.maxTasks) && compiled.maxTasks >= 1 && compiled.maxTasks <= 10_000, '--max-tasks', `${compiled.maxTasks} is out of range; use 1 to 10000`);
+  check(Number.isFinite(compiled.cpus) && compiled.cpus >= 0, '--cpus', `${compiled.cpus} is not a cpu count`);
+  check(Number.isInteger(compiled.memoryBytes) && compiled.memoryBytes >= 0, '--memory', `${compiled.memoryBytes} is not a size`);
+  check(Number.isInteger(compiled.weight) && compiled.weight >= 1 && compiled.weight <= 1000, '--weight', `${compiled.weight} is out of range; use 1 to 1000`);
+  check(compiled.heartbeatIntervalMs >= 0, '--heartbeat-interval', 'must not be negative');
+  check(compiled.outputLimitBytes > 0, '--output-limit', 'must be greater than 0');
+  return compiled;
+}

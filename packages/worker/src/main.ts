@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
+import { pino } from 'pino';
+import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
+import { Worker } from './worker.js';
+
+const program = new Command('dist-exec-worker')
+  .description('A dist-exec worker: registers with the master and runs the tasks it is given.')
+  .addOption(new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'))
+  .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_WORKER_HOST'))
+  .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_WORKER_PORT)).env('DIST_EXEC_WORKER_PORT'))
+  .addOption(new Option('--advertise-address <host:port>', 'address the master dials (default: derived from --host and --port)').env('DIST_EXEC_ADVERTISE_ADDRESS'))
+  .addOption(new Option('--id <id>', 'node id (default: <hostname>-<port>)').env('DIST_EXEC_WORKER_ID'))
+  .addOption(new Option('--max-tasks <n>', 'tasks run at once').default(String(DEFAULT_MAX_TASKS)).env('DIST_EXEC_MAX_TASKS'))
+  .addOption(new Option('--labels <k=v,...>', 'node labels jobs can require').default('').env('DIST_EXEC_LABELS'))
+  .option('--cpus <n>', 'cores offered to jobs (default: this machine\'s)')
+  .option('--memory <size>', 'memory offered to jobs, e.g. 8Gi (default: this machine\'s)')
+  .option('--weight <n>', 'share for weighted placement', '1')
+  .option('--heartbeat-interval <duration>', 'heartbeat interval (default: what the master asks for)')
+  .option('--output-limit <size>', 'output kept per stream per task when the master gives none', '1Mi')
+  .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace when the master gives none', '5s')
+  .option('--drain-timeout <duration>', 'on SIGTERM, wait this long for running tasks before killing them', '5m')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
+
+function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
+  const labels = flags.labels ? parseKeyValues(flags.labels.split(',').filter(Boolean), '--labels') : {};
+  return {
+    masterAddress: flags.master,
+    host: flags.host,
+    port: parseInteger(flags.port as string, '--port', 0, 65535),
+    ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
+    ...(flags.id ? { id: flags.id } : {}),
+    maxTasks: parseInteger(flags.maxTasks as string, '--max-tasks', 1, 10_000),
+    labels,
+    ...(flags.cpus ? { cpus: Number.isFinite(Number(flags.cpus)) ? Number(flags.cpus) : NaN } : {}),
+    ...(flags.memory ? { memoryBytes: parseBytes(flags.memory, '--memory') } : {}),
+    weight: parseInteger(flags.weight as string, '--weight', 1, 1000),
+    ...(flags.heartbeatInterval ? { heartbeatIntervalMs: parseDuration(flags.heartbeatInterval, '--heartbeat-interval') } : {}),
+    outputLimitBytes: parseBytes(flags.outputLimit as string, '--output-limit'),
+    killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
+    drainTimeoutMs: parseDuration(flags.drainTimeout as string, '--drain-timeout'),
+  };
+}
+
+async function main(): Promise<void> {
+  program.parse();
+  const flags = program.opts<Record<string, string | undefined>>();
+  const logger = pino({ level: flags.logLevel ?? 'info', base: { service: 'worker' } });
+  let worker: Worker;
+  try {
+    worker = new Worker(optionsFrom(flags), { logger });
+  } catch (error) {
+    process.stderr.write(`dist-exec-worker: ${errorMessage(error)}\n`);
+    process.exit(2);
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) {
+      logger.warn({ signal }, 'second signal; killing running tasks and exiting');
+      void worker.kill().finally(() => process.exit(1));
+      return;
+    }
+    logger.info({ signal }, 'shutting down');
+    worker.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await worker.start();
+  } catch (error) {
+    process.stderr.write(`dist-exec-worker: could not start: ${errorMessage(error)}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

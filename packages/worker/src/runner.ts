@@ -1,0 +1,317 @@
+import {
+  errorMessage,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  ResourceExhaustedError,
+  type AttemptRef,
+  type AttemptReport,
+  type AttemptResult,
+  type Clock,
+  type JobSpec,
+  type OutputStreamName,
+} from '@dist-exec/core';
+import type { Logger } from 'pino';
+import type { ExecutionOutcome, Executor } from './executors/index.js';
+
+export interface AttemptOutputEvent {
+  /** Offset within the attempt's output, over both streams. */
+  offset: number;
+  stream: OutputStreamName;
+  data: Uint8Array;
+  timestampMs: number;
+}
+
+/** Where an attempt's events go: one per open Execute stream. */
+export interface AttemptSink {
+  started(startedAtMs: number, pid: number): void;
+  output(event: AttemptOutputEvent): void;
+  /** The last event; the stream ends after it. */
+  finished(result: AttemptResult): void;
+}
+
+export interface ExecuteRequest {
+  ref: AttemptRef;
+  spec: JobSpec;
+  /** Replay output from here when attaching to a known attempt. */
+  fromOffset: number;
+  /** 0 = the runner's default. */
+  outputLimitBytes: number;
+  /** 0 = the runner's default. */
+  killGraceMs: number;
+}
+
+export interface TaskRunnerOptions {
+  executors: readonly Executor[];
+  clock: Clock;
+  logger: Logger;
+  maxTasks: number;
+  outputLimitBytes: number;
+  killGraceMs: number;
+  /** Output of finished, unacknowledged attempts kept for replay; the oldest is trimmed beyond. */
+  retainedOutputBytes: number;
+}
+
+type AbortReason = 'timeout' | 'cancel';
+
+class AttemptRecord {
+  readonly key: string;
+  startedAtMs: number | null = null;
+  pid = 0;
+  readonly chunks: AttemptOutputEvent[] = [];
+  length = 0;
+  /** Bytes kept over chunks that were trimmed to bound memory. */
+  trimmedBytes = 0;
+  readonly kept: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+  readonly dropped: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+  result: AttemptResult | null = null;
+  readonly sinks = new Set<AttemptSink>();
+  readonly abort = new AbortController();
+  forgotten = false;
+
+  constructor(
+    readonly ref: AttemptRef,
+    readonly spec: JobSpec,
+    readonly outputLimitBytes: number,
+    readonly killGraceMs: number,
+  ) {
+    this.key = `${ref.jobId}/${ref.attempt}`;
+  }
+}
+
+/**
+ * Runs attempts through executors and keeps a book of them: output is kept
+ * (capped per stream) so a reconnecting master can replay it, and results are
+ * kept until the master acknowledges them, so a master restart loses nothing.
+ * Execute for an attempt already in the book attaches instead of starting a
+ * second process.
+ */
+export class TaskRunner {
+  readonly #executors = new Map<string, Executor>();
+  readonly #attempts = new Map<string, AttemptRecord>();
+  readonly #options: TaskRunnerOptions;
+  readonly #log: Logger;
+  readonly #idleWaiters = new Set<() => void>();
+  #running = 0;
+  #draining = false;
+  #retainedBytes = 0;
+  /** This node's id, given to jobs as DIST_EXEC_NODE_ID (known once the server is bound). */
+  nodeId = '';
+
+  constructor(options: TaskRunnerOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'runner' });
+    for (const executor of options.executors) this.#executors.set(executor.type, executor);
+  }
+
+  capabilities(): string[] {
+    return [...this.#executors.keys()];
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Stop taking new attempts; running ones go on. */
+  drain(): void {
+    this.#draining = true;
+  }
+
+  undrain(): void {
+    this.#draining = false;
+  }
+
+  /** Starts the attempt or attaches to it. Returns a function that detaches the sink (the process goes on). */
+  execute(request: ExecuteRequest, sink: AttemptSink): () => void {
+    const key = `${request.ref.jobId}/${request.ref.attempt}`;
+    const existing = this.#attempts.get(key);
+    if (existing) return this.#attach(existing, request.fromOffset, sink);
+    const executor = this.#executors.get(request.spec.type);
+    if (!executor) {
+      throw new InvalidArgumentError(`this worker has no "${request.spec.type}" executor; it offers ${this.capabilities().join(', ')}`);
+    }
+    if (this.#draining) throw new FailedPreconditionError('the worker is draining and takes no new work');
+    if (this.#running >= this.#options.maxTasks) {
+      throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
+    }
+    const record = new AttemptRecord(
+      request.ref,
+      request.spec,
+      request.outputLimitBytes || this.#options.outputLimitBytes,
+      request.killGraceMs || this.#options.killGraceMs,
+    );
+    this.#attempts.set(key, record);
+    record.sinks.add(sink);
+    this.#running += 1;
+    void this.#run(record, executor);
+    return () => record.sinks.delete(sink);
+  }
+
+  #attach(record: AttemptRecord, fromOffset: number, sink: AttemptSink): () => void {
+    if (record.startedAtMs !== null) sink.started(record.startedAtMs, record.pid);
+    for (const chunk of record.chunks) {
+      const end = chunk.offset + chunk.data.length;
+      if (end <= fromOffset) continue;
+      sink.output(chunk.offset >= fromOffset ? chunk : { ...chunk, offset: fromOffset, data: chunk.data.subarray(fromOffset - chunk.offset) });
+    }
+    if (record.result) {
+      sink.finished(record.result);
+      return () => {};
+    }
+    record.sinks.add(sink);
+    return () => record.sinks.delete(sink);
+  }
+
+  async #run(record: AttemptRecord, executor: Executor): Promise<void> {
+    const { clock } = this.#options;
+    const { abort } = record;
+    // Jobs learn who and where they are, like SLURM_JOB_ID or NOMAD_ALLOC_ID.
+    const spec: JobSpec = {
+      ...record.spec,
+      env: { DIST_EXEC_JOB_ID: record.ref.jobId, DIST_EXEC_ATTEMPT: String(record.ref.attempt), DIST_EXEC_NODE_ID: this.nodeId, ...record.spec.env },
+    };
+    const log = this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt });
+    const timeout = spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await executor.run({
+        spec,
+        signal: abort.signal,
+        killGraceMs: record.killGraceMs,
+        onStarted: (pid) => {
+          record.startedAtMs = clock.now();
+          record.pid = pid;
+          for (const sink of record.sinks) sink.started(record.startedAtMs, pid);
+        },
+        onOutput: (stream, data) => this.#append(record, stream, data),
+      });
+    } catch (error) {
+      log.error({ err: error }, 'executor failed');
+      outcome = { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `executor failed: ${errorMessage(error)}` };
+    }
+    timeout?.cancel();
+    if (abort.signal.aborted && !outcome.succeeded) {
+      const reason = abort.signal.reason as AbortReason;
+      outcome = {
+        ...outcome,
+        succeeded: false,
+        reason: reason === 'timeout' ? 'TIMEOUT' : 'CANCELLED',
+        error: reason === 'timeout' ? `timed out after ${spec.timeoutMs}ms` : 'cancelled',
+      };
+    }
+    const finishedAtMs = clock.now();
+    record.result = {
+      succeeded: outcome.succeeded,
+      reason: outcome.reason,
+      exitCode: outcome.exitCode,
+      error: outcome.error,
+      startedAtMs: record.startedAtMs ?? finishedAtMs,
+      finishedAtMs,
+      stdoutDroppedBytes: record.dropped.stdout,
+      stderrDroppedBytes: record.dropped.stderr,
+      httpResult: outcome.httpResult ?? null,
+      outputLength: record.length,
+    };
+    this.#running -= 1;
+    log.debug({ succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode }, 'attempt finished');
+    for (const sink of record.sinks) sink.finished(record.result);
+    record.sinks.clear();
+    if (record.forgotten) this.#attempts.delete(record.key);
+    else this.#retain(record);
+    if (this.#running === 0) for (const wake of [...this.#idleWaiters]) wake();
+  }
+
+  #append(record: AttemptRecord, stream: OutputStreamName, data: Uint8Array): void {
+    const room = record.outputLimitBytes - record.kept[stream];
+    const keep = room >= data.length ? data : data.subarray(0, Math.max(0, room));
+    record.dropped[stream] += data.length - keep.length;
+    if (keep.length === 0) return;
+    record.kept[stream] += keep.length;
+    const event: AttemptOutputEvent = { offset: record.length, stream, data: keep, timestampMs: this.#options.clock.now() };
+    record.length += keep.length;
+    record.chunks.push(event);
+    for (const sink of record.sinks) sink.output(event);
+  }
+
+  /** Bounds the output kept for finished attempts awaiting acknowledgement by trimming the oldest. */
+  #retain(record: AttemptRecord): void {
+    this.#retainedBytes += record.length;
+    if (this.#retainedBytes <= this.#options.retainedOutputBytes) return;
+    for (const other of this.#attempts.values()) {
+      if (this.#retainedBytes <= this.#options.retainedOutputBytes) break;
+      if (!other.result || other.chunks.length === 0) continue;
+      this.#retainedBytes -= other.length - other.trimmedBytes;
+      other.trimmedBytes = other.length;
+      other.chunks.length = 0;
+      this.#log.warn({ jobId: other.ref.jobId, attempt: other.ref.attempt }, 'trimmed unacknowledged output to bound memory');
+    }
+  }
+
+  #forget(record: AttemptRecord): void {
+    if (record.result) {
+      this.#attempts.delete(record.key);
+      this.#retainedBytes -= record.length - record.trimmedBytes;
+    } else {
+      record.forgotten = true;
+    }
+  }
+
+  /** Kills the attempt's processes (SIGTERM, then SIGKILL after the grace period). */
+  cancel(ref: AttemptRef, forget: boolean): boolean {
+    const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+    if (!record) return false;
+    if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
+    if (forget) this.#forget(record);
+    return true;
+  }
+
+  /** The master applied these results: forget them. */
+  acknowledge(refs: readonly AttemptRef[]): void {
+    for (const ref of refs) {
+      const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+      if (record?.result) this.#forget(record);
+    }
+  }
+
+  /** The master does not consider these attempts current: kill and forget them. */
+  killStale(refs: readonly AttemptRef[]): void {
+    for (const ref of refs) {
+      if (this.cancel(ref, true)) this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt }, 'killed stale attempt');
+    }
+  }
+
+  /** Kills every running attempt (shutdown past its grace period). */
+  killAll(): void {
+    for (const record of this.#attempts.values()) if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
+  }
+
+  /** Everything the worker holds for the master: running attempts and unacknowledged results. */
+  reports(): AttemptReport[] {
+    const reports: AttemptReport[] = [];
+    for (const record of this.#attempts.values()) {
+      if (!record.forgotten) reports.push({ jobId: record.ref.jobId, attempt: record.ref.attempt, finished: record.result !== null });
+    }
+    return reports;
+  }
+
+  get unacknowledged(): number {
+    let count = 0;
+    for (const record of this.#attempts.values()) if (record.result && !record.forgotten) count += 1;
+    return count;
+  }
+
+  /** Resolves when no attempt is running. */
+  whenIdle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        this.#idleWaiters.delete(wake);
+        resolve();
+      };
+      this.#idleWaiters.add(wake);
+    });
+  }
+}

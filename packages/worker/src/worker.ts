@@ -1,0 +1,151 @@
+import type * as grpc from '@grpc/grpc-js';
+import { systemClock, type Clock } from '@dist-exec/core';
+import { addHealthAndReflection, bindServer, CHANNEL_OPTIONS, createChannelCredentials, createServer, shutdownServer, v1 } from '@dist-exec/proto';
+import { pino, type Logger } from 'pino';
+import { Agent } from './agent.js';
+import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
+import { defaultExecutors, type Executor } from './executors/index.js';
+import { TaskRunner } from './runner.js';
+import { addExecutionService, WORKER_SERVICE_NAMES } from './server.js';
+
+export const WORKER_VERSION = '0.1.0';
+
+export interface WorkerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  /** Executors to offer instead of the defaults (command, http). */
+  executors?: Executor[];
+}
+
+export interface WorkerAddress {
+  id: string;
+  port: number;
+  advertiseAddress: string;
+}
+
+/**
+ * The worker process as an object: serves ExecutionService, registers with
+ * the master and heartbeats. `stop()` drains: it takes no new work, lets
+ * running tasks finish (up to the drain timeout), hands results over and
+ * deregisters.
+ */
+export class Worker {
+  readonly #input: WorkerOptions;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #executors: Executor[];
+  #options: CompiledWorkerOptions | null = null;
+  #runner: TaskRunner | null = null;
+  #agent: Agent | null = null;
+  #server: grpc.Server | null = null;
+  #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: WorkerOptions = {}, deps: WorkerDeps = {}) {
+    // Validate early (with the configured port) so bad flags fail before binding.
+    compileWorkerOptions(options);
+    this.#input = options;
+    this.#log = deps.logger ?? pino({ level: 'info' });
+    this.#clock = deps.clock ?? systemClock;
+    this.#executors = deps.executors ?? defaultExecutors();
+  }
+
+  get id(): string {
+    return this.#options?.id ?? '';
+  }
+
+  get runner(): TaskRunner | null {
+    return this.#runner;
+  }
+
+  async start(): Promise<WorkerAddress> {
+    const draft = compileWorkerOptions(this.#input);
+    const runner = new TaskRunner({
+      executors: this.#executors,
+      clock: this.#clock,
+      logger: this.#log,
+      maxTasks: draft.maxTasks,
+      outputLimitBytes: draft.outputLimitBytes,
+      killGraceMs: draft.killGraceMs,
+      retainedOutputBytes: draft.retainedOutputBytes,
+    });
+    const server = createServer();
+    this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
+    addExecutionService(server, runner, this.#log);
+    const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
+    const port = await bindServer(server, `${host}:${draft.port}`);
+    // The default id and advertise address depend on the port the OS picked.
+    const options = compileWorkerOptions(this.#input, port);
+    runner.nodeId = options.id;
+    this.#options = options;
+    this.#runner = runner;
+    this.#server = server;
+    this.#setServing('SERVING');
+
+    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), CHANNEL_OPTIONS);
+    this.#agent = new Agent({
+      client,
+      runner,
+      clock: this.#clock,
+      logger: this.#log,
+      masterAddress: options.masterAddress,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      callTimeoutMs: options.callTimeoutMs,
+      retryBaseMs: 250,
+      retryCapMs: 10_000,
+      registration: {
+        nodeId: options.id,
+        address: options.advertiseAddress,
+        capabilities: runner.capabilities(),
+        maxTasks: options.maxTasks,
+        labels: options.labels,
+        cpus: options.cpus,
+        memoryBytes: options.memoryBytes,
+        weight: options.weight,
+        version: WORKER_VERSION,
+      },
+    });
+    this.#agent.start();
+    this.#log.info({ nodeId: options.id, port, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
+    return { id: options.id, port, advertiseAddress: options.advertiseAddress };
+  }
+
+  /** Graceful: drain, wait for running tasks (up to the drain timeout), report, deregister. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    const runner = this.#runner;
+    const agent = this.#agent;
+    const options = this.#options;
+    if (!runner || !agent || !options || !this.#server) return;
+    this.#setServing?.('NOT_SERVING');
+    runner.drain();
+    this.#log.info({ running: runner.running }, 'draining');
+    await agent.heartbeat().catch(() => {});
+    const drained = await Promise.race([
+      runner.whenIdle().then(() => true),
+      new Promise<boolean>((resolve) => this.#clock.setTimeout(() => resolve(false), options.drainTimeoutMs)),
+    ]);
+    if (!drained) {
+      this.#log.warn({ running: runner.running, drainTimeoutMs: options.drainTimeoutMs }, 'drain timeout; killing running tasks');
+      runner.killAll();
+      await runner.whenIdle();
+    }
+    // Hand the last results over before leaving; the master acknowledges them in the reply.
+    if (runner.unacknowledged > 0) await agent.heartbeat().catch(() => {});
+    await agent.deregister().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
+    await agent.stop();
+    await shutdownServer(this.#server, 2000);
+    this.#log.info('worker stopped');
+  }
+
+  /** Stops at once: kills running tasks without draining or deregistering (tests, fatal errors). */
+  async kill(): Promise<void> {
+    this.#runner?.killAll();
+    await this.#agent?.stop();
+    this.#server?.forceShutdown();
+  }
+}
