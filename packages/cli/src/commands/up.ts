@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -23,6 +24,17 @@ interface Child {
   name: string;
   process: ChildProcess;
   exited: Promise<number | null>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
 }
 
 /** The master and worker programs of this installation (sibling packages). */
@@ -79,16 +91,9 @@ export function registerUp(program: Command): void {
       const port = parseInteger(flags.port, '--port', 0, 65535);
       parseInteger(flags.maxTasks, '--max-tasks', 1, 10_000);
       const children: Child[] = [];
-      let masterPort = 0;
-      let onMasterPort: (port: number) => void = () => {};
-      const masterReady = new Promise<number>((resolve) => (onMasterPort = resolve));
-      const print = (name: string) => (line: string) => {
-        if (name === 'master' && !masterPort && line.includes('"master listening"')) {
-          masterPort = (JSON.parse(line) as { port: number }).port;
-          onMasterPort(masterPort);
-        }
-        process.stdout.write(`${formatLogLine(name, line)}\n`);
-      };
+      // The workers need the master's port before it listens: pick a free one for --port 0.
+      const masterPort = port || (await freePort());
+      const print = (name: string) => (line: string) => process.stdout.write(`${formatLogLine(name, line)}\n`);
 
       let stopping = false;
       const stopAll = async (code: number): Promise<never> => {
@@ -112,7 +117,7 @@ export function registerUp(program: Command): void {
       });
       process.on('SIGTERM', () => void stopAll(0));
 
-      const masterArgs = ['--host', '127.0.0.1', '--port', String(port), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
+      const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
       const master = start('master', programPath('master'), masterArgs, print('master'));
       children.push(master);
@@ -121,15 +126,15 @@ export function registerUp(program: Command): void {
         process.stderr.write(`the master exited (code ${code}); stopping\n`);
         void stopAll(1);
       });
-      const ready = await Promise.race([masterReady, master.exited.then(() => null)]);
-      if (ready === null) return;
       const masterAddress = `127.0.0.1:${masterPort}`;
+      const client = new DistExecClient({ address: masterAddress });
+      const ready = await Promise.race([client.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
+      if (!ready) return;
       for (let i = 1; i <= workers; i += 1) {
         const name = `worker-${i}`;
         const args = ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', '--id', name, '--max-tasks', flags.maxTasks, '--drain-timeout', '30s', '--log-level', flags.logLevel];
         children.push(start(name, programPath('worker'), args, print(name)));
       }
-      const client = new DistExecClient({ address: masterAddress });
       const deadline = Date.now() + 30_000;
       while ((await client.listNodes().catch(() => [])).length < workers) {
         if (Date.now() > deadline) {

@@ -1,0 +1,5 @@
+export { FakeClock } from './fake-clock.js';
+export { until, type UntilOptions } from './until.js';
+export { testLogger } from './logger.js';
+export { startTestCluster, type TestCluster, type TestClusterOptions } from './test-cluster.js';
+export * from './processes.js';

@@ -1,0 +1,63 @@
+import { DistExecClient } from '@dist-exec/client';
+import { Master, type MasterDeps, type MasterOptions } from '@dist-exec/master';
+import { Worker, type WorkerDeps, type WorkerOptions } from '@dist-exec/worker';
+import { testLogger } from './logger.js';
+import { until } from './until.js';
+
+export interface TestClusterOptions {
+  workers?: number;
+  master?: MasterOptions;
+  masterDeps?: MasterDeps;
+  /** Options for every worker; ids default to worker-1..N. */
+  worker?: WorkerOptions;
+  workerDeps?: WorkerDeps;
+}
+
+export interface TestCluster {
+  master: Master;
+  workers: Worker[];
+  address: string;
+  client: DistExecClient;
+  /** Starts one more worker and waits until it is registered. */
+  addWorker(options?: WorkerOptions): Promise<Worker>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real master and real workers in this process, on ports the OS picks,
+ * talking gRPC over loopback. Resolves once every worker is registered.
+ */
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
+  const logger = testLogger();
+  const master = new Master(
+    { host: '127.0.0.1', port: 0, httpPort: 0, heartbeatIntervalMs: 200, ...options.master },
+    { logger, ...options.masterDeps },
+  );
+  const { port } = await master.start();
+  const address = `127.0.0.1:${port}`;
+  const workers: Worker[] = [];
+  const addWorker = async (extra: WorkerOptions = {}): Promise<Worker> => {
+    const worker = new Worker(
+      { masterAddress: address, host: '127.0.0.1', port: 0, id: `worker-${workers.length + 1}`, maxTasks: 4, killGraceMs: 1000, ...options.worker, ...extra },
+      { logger, ...options.workerDeps },
+    );
+    const { id } = await worker.start();
+    workers.push(worker);
+    await until(() => master.nodes.list().some((n) => n.id === id), { message: `worker ${id} to register` });
+    return worker;
+  };
+  for (let i = 0; i < (options.workers ?? 1); i += 1) await addWorker();
+  const client = new DistExecClient({ address });
+  return {
+    master,
+    workers,
+    address,
+    client,
+    addWorker,
+    async stop() {
+      client.close();
+      await Promise.all(workers.map((w) => w.kill()));
+      await master.stop();
+    },
+  };
+}
