@@ -65,7 +65,8 @@ export function formatLogLine(name: string, line: string): string {
 }
 
 function start(name: string, program: string, args: string[], onLine: (line: string) => void): Child {
-  const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C in the terminal reaches only `up`, which stops the children in order.
+  const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', onLine);
   }
@@ -116,6 +117,10 @@ export function registerUp(program: Command): void {
         void stopAll(0);
       });
       process.on('SIGTERM', () => void stopAll(0));
+      // However `up` ends, it takes its children with it.
+      process.on('exit', () => {
+        for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      });
 
       const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
