@@ -1,0 +1,37 @@
+/** One measured figure. Figures with a baseline print it (measured in the same run) and the ratio. */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  /** The same quantity for the reference this figure is compared with, measured in this run. */
+  baseline?: { name: string; value: number };
+  /** A target from the issues, for the table (not asserted). */
+  target?: string;
+  /** Parameters of the run (jobs, workers, nodes, ...). */
+  params?: Record<string, string | number>;
+}
+
+export interface ScenarioContext {
+  /** Figures already measured in this run, by name (e.g. the spawn baseline). */
+  results: Map<string, Figure>;
+  log(message: string): void;
+}
+
+/** A benchmark scenario: one file in scenarios/, registered in scenarios/index.ts. */
+export interface Scenario {
+  name: string;
+  description: string;
+  run(context: ScenarioContext): Promise<Figure[]>;
+}
+
+/** Percentile of sorted values (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function round(value: number, digits = 1): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
