@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Job, JobSpecInput } from '@dist-exec/core';
 import { ClusterState, healthAt, MemoryStore, NodeManager } from '@dist-exec/master';
 import { FakeClock, testLogger } from '@dist-exec/testing';
 import { registration } from './helpers.js';
@@ -13,6 +14,12 @@ describe('healthAt', () => {
     expect(healthAt(0, 60_000, timeouts)).toBe('LOST');
   });
 });
+
+async function submitOne(cluster: ClusterState, spec: JobSpecInput): Promise<Job> {
+  const [result] = await cluster.submit([spec]);
+  if (!result) throw new Error('submit returned nothing');
+  return result.job;
+}
 
 function setup() {
   const clock = new FakeClock();
@@ -44,7 +51,7 @@ describe('NodeManager health', () => {
   it('requeues the attempts of a node that turns UNHEALTHY, with backoff', async () => {
     const { clock, cluster, nodes } = setup();
     nodes.register(registration('w1'), []);
-    const [{ job }] = (await cluster.submit([{ command: 'sleep 10', maxRetries: 1 }])) as [{ job: import('@dist-exec/core').Job }];
+    const job = await submitOne(cluster, { command: 'sleep 10', maxRetries: 1 });
     const node = cluster.registry.get('w1')!;
     const attempt = cluster.assign(cluster.queue.pop()!, node);
     cluster.attemptStarted({ jobId: job.id, attempt: attempt.number }, 'w1', clock.now());
@@ -61,7 +68,7 @@ describe('NodeManager health', () => {
     const { clock, cluster, nodes } = setup();
     nodes.register(registration('w1'), []);
     nodes.register(registration('w2'), []);
-    const [{ job }] = (await cluster.submit([{ command: 'x', maxRetries: 1 }])) as [{ job: import('@dist-exec/core').Job }];
+    const job = await submitOne(cluster, { command: 'x', maxRetries: 1 });
     const first = cluster.assign(cluster.queue.pop()!, cluster.registry.get('w1')!);
     cluster.attemptStarted({ jobId: job.id, attempt: 1 }, 'w1', clock.now());
     cluster.attemptLost({ jobId: job.id, attempt: first.number }, 'w1', 'WORKER_LOST', 'gone', false);
@@ -78,9 +85,9 @@ describe('NodeManager health', () => {
   });
 
   it('reconciles a re-registering worker: unknown attempts are killed, applied results acknowledged, missing ones requeued', async () => {
-    const { clock, cluster, nodes } = setup();
+    const { cluster, nodes } = setup();
     nodes.register(registration('w1'), []);
-    const [{ job }] = (await cluster.submit([{ command: 'x', maxRetries: 0 }])) as [{ job: import('@dist-exec/core').Job }];
+    const job = await submitOne(cluster, { command: 'x', maxRetries: 0 });
     cluster.assign(cluster.queue.pop()!, cluster.registry.get('w1')!);
     // Never confirmed started: the worker restarted and does not report it, so it is requeued for free.
     const answer = nodes.register(registration('w1'), [

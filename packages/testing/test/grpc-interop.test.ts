@@ -54,7 +54,7 @@ describe('the gRPC contract, from the .proto files alone', () => {
     const reflection = new loaded.grpc.reflection.v1.ServerReflection(cluster.address, grpc.credentials.createInsecure());
     const call = (reflection as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { listServicesResponse?: { service: { name: string }[] } }> }).ServerReflectionInfo();
     const answer = new Promise<string[]>((resolve, reject) => {
-      call.on('data', (response) => resolve((response.listServicesResponse?.service ?? []).map((s) => s.name)));
+      call.on('data', (response) => resolve((response.listServicesResponse?.service ?? []).map((s: { name: string }) => s.name)));
       call.on('error', reject);
     });
     call.write({ listServices: '' });
