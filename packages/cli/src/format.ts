@@ -50,12 +50,18 @@ export function jobsTable(jobs: readonly JobView[], nowMs: number, describe: (jo
 }
 
 export function nodesTable(nodes: readonly NodeInfo[], nowMs: number): string {
+  const held = nodes.filter((node) => node.unavailableReason && node.state === 'HEALTHY');
+  const notes = held.map((node) => `* ${node.id} takes no new work for now: ${node.unavailableReason}`);
+  return [nodesGrid(nodes, nowMs), ...notes].join('\n');
+}
+
+function nodesGrid(nodes: readonly NodeInfo[], nowMs: number): string {
   return table(
     ['ID', 'ADDRESS', 'STATE', 'TASKS', 'CPU', 'MEMORY', 'HEARTBEAT', 'LABELS'],
     nodes.map((node) => [
       node.id,
       node.address,
-      node.state,
+      node.unavailableReason && node.state === 'HEALTHY' ? 'HEALTHY*' : node.state,
       `${node.activeTasks}/${node.maxTasks}`,
       `${Number(node.usedCpus.toFixed(2))}/${node.cpus}`,
       `${formatBytes(node.usedMemoryBytes)}/${formatBytes(node.memoryBytes)}`,

@@ -66,6 +66,8 @@ export interface NodeJson {
   lastHeartbeat: string;
   registeredAt: string;
   version: string;
+  /** Why a healthy node takes no new work for now; null when nothing is wrong. */
+  unavailableReason: string | null;
 }
 
 interface Utf8Decoder {
@@ -144,5 +146,6 @@ export function nodeToJson(node: NodeInfo): NodeJson {
     lastHeartbeat: isoTime(node.lastHeartbeatMs) ?? '',
     registeredAt: isoTime(node.registeredAtMs) ?? '',
     version: node.version,
+    unavailableReason: node.unavailableReason || null,
   };
 }

@@ -139,6 +139,8 @@ export interface NodeInfo {
   registeredAtMs: number;
   version: string;
   drainDeadlineMs: number;
+  /** Why a healthy node takes no new work for now (suspect, skipped after dispatch failures); '' when nothing is wrong. */
+  unavailableReason: string;
 }
 
 export interface AttemptRef {

@@ -150,7 +150,7 @@ export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
       );
       // Acknowledged results must be durable before the worker forgets them.
       if (result.ack.length) await store.flush();
-      return { heartbeatIntervalMs: nodes.heartbeatIntervalMs, ack: result.ack, kill: result.kill, masterId: ctx.masterId };
+      return { heartbeatIntervalMs: nodes.heartbeatIntervalMs, rescheduleAfterMs: nodes.rescheduleAfterMs, ack: result.ack, kill: result.kill, masterId: ctx.masterId };
     }, onInternalError),
 
     Heartbeat: unary('Heartbeat', async (request: wire.HeartbeatRequest__Output) => {

@@ -14,6 +14,8 @@ export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
+export const DEFAULT_DISPATCH_FAILURE_THRESHOLD = 3;
+export const DEFAULT_SKIP_NODE_MS = 30_000;
 export const STORE_KINDS = ['memory', 'sqlite'] as const;
 
 export interface MasterOptions {
@@ -59,6 +61,10 @@ export interface MasterOptions {
   retryBackoffCapMs?: number;
   /** Time given to in-flight calls on shutdown before they are cut, in ms. @default 5000 */
   shutdownGraceMs?: number;
+  /** Failed dispatches in a row after which a node is skipped for a while (circuit breaker). @default 3 */
+  dispatchFailureThreshold?: number;
+  /** How long such a node is skipped before a trial dispatch, in ms; doubles while trials fail (up to 5 min). @default 30000 */
+  skipNodeMs?: number;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -100,6 +106,8 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     retryBackoffBaseMs: options.retryBackoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
     retryBackoffCapMs: options.retryBackoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    dispatchFailureThreshold: options.dispatchFailureThreshold ?? DEFAULT_DISPATCH_FAILURE_THRESHOLD,
+    skipNodeMs: options.skipNodeMs ?? DEFAULT_SKIP_NODE_MS,
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
@@ -126,5 +134,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
   check(compiled.defaultTimeoutMs >= 0 && compiled.defaultTimeoutMs <= compiled.maxTimeoutMs, '--default-timeout', `must be between 0 and ${compiled.maxTimeoutMs}ms`);
   checkPositive(compiled.retryBackoffBaseMs, '--retry-backoff-base');
   check(compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs, '--retry-backoff-cap', 'must not be below the backoff base');
+  check(
+    Number.isInteger(compiled.dispatchFailureThreshold) && compiled.dispatchFailureThreshold >= 1,
+    'dispatchFailureThreshold',
+    `${compiled.dispatchFailureThreshold} must be a whole number of at least 1`,
+  );
+  checkPositive(compiled.skipNodeMs, 'skipNodeMs');
   return compiled;
 }

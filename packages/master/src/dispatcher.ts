@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { errorMessage, type Attempt, type AttemptRef, type Clock, type Job, type Timer } from '@dist-exec/core';
+import { errorMessage, type Attempt, type AttemptRef, type Clock, type Job } from '@dist-exec/core';
 import {
   attemptResultFromWire,
   CHANNEL_OPTIONS,
@@ -13,7 +13,8 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import type { Logger } from 'pino';
-import { attemptKey, currentAttempt, type ClusterState } from './cluster-state.js';
+import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
+import type { DispatchBreakers } from './dispatch-breaker.js';
 import type { AttemptLinks } from './node-manager.js';
 import type { NodeRecord } from './registry.js';
 import type { Store } from './store/store.js';
@@ -31,10 +32,19 @@ export interface DispatcherOptions {
   outputLimitBytes: number;
   /** SIGTERM → SIGKILL grace on timeout and cancel. */
   killGraceMs: number;
+  /** Skips nodes whose dispatches keep failing. */
+  breakers: DispatchBreakers;
+  /** Makes a node suspect at once when its stream breaks or a dispatch fails (see FailureDetector). */
+  suspect(nodeId: string, why: string): void;
 }
 
-/** After a stream breaks mid-attempt, wait this long before attaching again. */
-const REATTACH_DELAY_MS = 1000;
+/** The worker answered and declined: it is alive, and it does not run the attempt. */
+const DECLINED = new Set<number>([grpc.status.RESOURCE_EXHAUSTED, grpc.status.FAILED_PRECONDITION, grpc.status.INVALID_ARGUMENT]);
+
+/** The call never reached the worker: no connection could be made. */
+function neverConnected(error: unknown): boolean {
+  return isServiceError(error) && error.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(error.details);
+}
 
 interface NodeClient {
   address: string;
@@ -48,7 +58,6 @@ interface NodeClient {
 export class Dispatcher implements AttemptLinks {
   readonly #clients = new Map<string, NodeClient>();
   readonly #streams = new Map<string, grpc.ClientReadableStream<wire.ExecuteEvent__Output>>();
-  readonly #timers = new Set<Timer>();
   readonly #cluster: ClusterState;
   readonly #options: DispatcherOptions;
   readonly #log: Logger;
@@ -71,13 +80,15 @@ export class Dispatcher implements AttemptLinks {
   /** Sends a newly placed attempt, once its record is durable (so a restart knows it was sent). */
   execute(job: Job, attempt: Attempt, node: NodeRecord): void {
     const ref = { jobId: job.id, attempt: attempt.number };
+    // Synchronously, so a half-open breaker lets only this one through in the current pass.
+    this.#options.breakers.dispatched(node);
     this.#options.store.flush().then(
       () => {
         if (this.#stopped || !this.#cluster.currentJob(ref, node.id)) {
           this.#cluster.release(ref, node.id);
           return;
         }
-        this.#open(ref, node, job, 0);
+        this.#open(ref, node, job, 0, 'start');
       },
       (error: unknown) => {
         this.#cluster.release(ref, node.id);
@@ -92,20 +103,38 @@ export class Dispatcher implements AttemptLinks {
     if (!job || this.#stopped || this.isStreaming(ref)) return;
     const attempt = currentAttempt(job) as Attempt;
     this.#log.info({ jobId: ref.jobId, attempt: ref.attempt, nodeId: node.id }, 'attaching to running attempt');
-    this.#open(ref, node, job, job.outputLength - attempt.outputBase);
+    this.#open(ref, node, job, job.outputLength - attempt.outputBase, 'attach');
   }
 
-  #open(ref: AttemptRef, node: NodeRecord, job: Job, fromOffset: number): void {
+  /** The node is reachable again: re-open the streams of its current attempts that broke. */
+  reattachNode(node: NodeRecord): void {
+    for (const key of [...node.reservations.keys()]) {
+      const ref = parseAttemptKey(key);
+      if (!this.isStreaming(ref) && this.#cluster.currentJob(ref, node.id)) this.attach(ref, node);
+    }
+  }
+
+  /**
+   * `start` sends a new attempt: if the worker never answers, the attempt
+   * failed. `attach` re-opens the stream of an attempt the worker runs: if
+   * that fails, the node is suspect, and the probe or the heartbeat timeout
+   * decides the attempt's fate.
+   */
+  #open(ref: AttemptRef, node: NodeRecord, job: Job, fromOffset: number, mode: 'start' | 'attach'): void {
     const key = attemptKey(ref.jobId, ref.attempt);
     const nodeId = node.id;
-    const call = this.#client(node).Execute({
-      jobId: ref.jobId,
-      attempt: ref.attempt,
-      spec: specToWire(job.spec),
-      fromOffset,
-      outputLimitBytes: this.#options.outputLimitBytes,
-      killGraceMs: this.#options.killGraceMs,
-    });
+    const call = this.#client(node).Execute(
+      {
+        jobId: ref.jobId,
+        attempt: ref.attempt,
+        spec: specToWire(job.spec),
+        fromOffset,
+        outputLimitBytes: this.#options.outputLimitBytes,
+        killGraceMs: this.#options.killGraceMs,
+      },
+      // A new attempt to a dead worker should fail at once; an attach may wait out a reconnect.
+      new grpc.Metadata({ waitForReady: mode === 'attach' }),
+    );
     this.#streams.set(key, call);
     let answered = false;
     let finished = false;
@@ -116,13 +145,17 @@ export class Dispatcher implements AttemptLinks {
       if (answered) return;
       abandoned = true;
       call.cancel();
-      this.#dispatchFailed(ref, nodeId, `node ${nodeId} did not answer Execute within ${this.#options.dispatchTimeoutMs}ms`, null);
+      const message = `node ${nodeId} did not answer Execute within ${this.#options.dispatchTimeoutMs}ms`;
+      if (mode === 'attach') this.#options.suspect(nodeId, message);
+      else this.#dispatchFailed(ref, nodeId, message, null);
     }, this.#options.dispatchTimeoutMs);
 
     call.on('data', (event: wire.ExecuteEvent__Output) => {
       if (!answered) {
         answered = true;
         noAnswer.cancel();
+        const current = this.#cluster.registry.get(nodeId);
+        if (current) this.#options.breakers.success(current);
       }
       if (event.started) {
         this.#cluster.attemptStarted(ref, nodeId, num(event.started.startedAtMs));
@@ -146,30 +179,41 @@ export class Dispatcher implements AttemptLinks {
       noAnswer.cancel();
       if (this.#streams.get(key) === call) this.#streams.delete(key);
       if (finished || abandoned || this.#stopped) return;
-      if (!answered) {
+      if (!answered && (mode === 'start' || (isServiceError(error) && DECLINED.has(error.code)))) {
+        // An attach the worker declines means it does not have the attempt: it is lost all the same.
         this.#dispatchFailed(ref, nodeId, `could not dispatch to node ${nodeId}: ${describeError(error)}`, error);
         return;
       }
-      // Broken mid-attempt (network, worker restart): the worker keeps the
-      // attempt and its output, so attach again while the node lives. If it is
-      // dead, the health controller fails the attempt.
+      // Broken mid-attempt (network, worker killed or restarting): suspect the
+      // node at once. The worker keeps the attempt and its output, so once a
+      // probe reaches it the stream is re-opened; if the probe finds it gone,
+      // its attempts fail now instead of at the heartbeat timeout.
       this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error: describeError(error) }, 'attempt stream broke');
-      this.#later(REATTACH_DELAY_MS, () => {
-        const current = this.#cluster.registry.get(nodeId);
-        if (current && current.health === 'HEALTHY') this.attach(ref, current);
-      });
+      this.#options.suspect(nodeId, `the Execute stream of job ${ref.jobId} attempt ${ref.attempt} broke: ${describeError(error)}`);
     };
     call.on('error', onDone);
     call.on('end', () => onDone(null));
   }
 
+  /**
+   * The attempt did not get going on its node. It costs no retry when it
+   * surely never ran there (the worker declined it, or no connection could be
+   * made); otherwise (no answer in time, connection dropped) it may have
+   * started, so it counts, and the node is told to kill it in case it did.
+   */
   #dispatchFailed(ref: AttemptRef, nodeId: string, message: string, error: unknown): void {
     const code = isServiceError(error) ? error.code : null;
-    // A worker that is full or shutting down refused the attempt: it never ran, so it costs no retry.
-    const refused = code === grpc.status.RESOURCE_EXHAUSTED || code === grpc.status.FAILED_PRECONDITION;
+    const declined = code === grpc.status.RESOURCE_EXHAUSTED || code === grpc.status.FAILED_PRECONDITION;
     const invalid = code === grpc.status.INVALID_ARGUMENT;
-    this.#cluster.attemptLost(ref, nodeId, invalid ? 'EXECUTOR_ERROR' : 'WORKER_LOST', message, refused);
+    const free = declined || neverConnected(error);
+    const lost = this.#cluster.attemptLost(ref, nodeId, invalid ? 'EXECUTOR_ERROR' : 'WORKER_LOST', message, free);
+    if (lost && !free && !invalid) this.stopAttempt(ref, nodeId);
     this.#cluster.release(ref, nodeId);
+    const node = this.#cluster.registry.get(nodeId);
+    if (!node || invalid) return;
+    this.#options.breakers.failure(node, message);
+    // A worker that declined is alive; one that did not answer is suspect.
+    if (!declined) this.#options.suspect(nodeId, message);
   }
 
   /** Kills the attempt on its node. Failures are logged; the next heartbeat reconciles. */
@@ -182,7 +226,14 @@ export class Dispatcher implements AttemptLinks {
     });
   }
 
+  nodeRegistered(nodeId: string): void {
+    this.#options.breakers.forget(nodeId);
+    const node = this.#cluster.registry.get(nodeId);
+    if (node?.skipReason) node.skipReason = '';
+  }
+
   forgetNode(nodeId: string): void {
+    this.#options.breakers.forget(nodeId);
     const entry = this.#clients.get(nodeId);
     if (!entry) return;
     this.#clients.delete(nodeId);
@@ -198,18 +249,9 @@ export class Dispatcher implements AttemptLinks {
     return client;
   }
 
-  #later(ms: number, fn: () => void): void {
-    const timer = this.#options.clock.setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#stopped) fn();
-    }, ms);
-    this.#timers.add(timer);
-  }
-
   stop(): void {
     this.#stopped = true;
-    for (const timer of this.#timers) timer.cancel();
-    this.#timers.clear();
+    this.#options.breakers.stop();
     for (const call of this.#streams.values()) call.cancel();
     this.#streams.clear();
     for (const { client } of this.#clients.values()) client.close();

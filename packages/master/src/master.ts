@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock } from '@dist-exec/core';
-import { addHealthAndReflection, bindServer, createServer, shutdownServer } from '@dist-exec/proto';
+import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
+import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
 import { Dispatcher } from './dispatcher.js';
+import { FailureDetector } from './failure-detector.js';
 import { NodeManager } from './node-manager.js';
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
@@ -45,6 +47,7 @@ export class Master {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #health: HealthController;
+  readonly #detector: FailureDetector;
   #server: grpc.Server | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stage: Stage = 'new';
@@ -75,6 +78,19 @@ export class Master {
       rescheduleOn: o.rescheduleOn,
       forgetLostAfterMs: 3_600_000,
     });
+    this.#detector = new FailureDetector({
+      registry: this.cluster.registry,
+      clock: this.#clock,
+      logger: this.#log,
+      probe: probeHealth,
+      probeTimeoutMs: Math.min(o.dispatchTimeoutMs, Math.max(1000, o.heartbeatIntervalMs)),
+      probeIntervalMs: Math.max(100, o.heartbeatIntervalMs),
+      onDown: (node, why) => this.nodes.markDown(node.id, why),
+      onReachable: (node) => {
+        this.dispatcher.reattachNode(node);
+        this.cluster.kick();
+      },
+    });
     this.dispatcher = new Dispatcher({
       cluster: this.cluster,
       store: this.store,
@@ -84,6 +100,17 @@ export class Master {
       callTimeoutMs: o.callTimeoutMs,
       outputLimitBytes: o.outputLimitBytes,
       killGraceMs: o.killGraceMs,
+      breakers: new DispatchBreakers({
+        clock: this.#clock,
+        logger: this.#log,
+        breaker: {
+          failureThreshold: o.dispatchFailureThreshold,
+          openMs: o.skipNodeMs,
+          maxOpenMs: Math.max(DEFAULT_BREAKER_OPTIONS.maxOpenMs, o.skipNodeMs),
+        },
+        kick: () => this.cluster.kick(),
+      }),
+      suspect: (nodeId, why) => this.#detector.suspect(nodeId, why),
     });
     this.scheduler = new Scheduler({
       cluster: this.cluster,
@@ -144,6 +171,7 @@ export class Master {
     this.#stage = 'stopping';
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
+    this.#detector.stop();
     this.scheduler.stop();
     this.dispatcher.stop();
     this.cluster.stop();

@@ -1,7 +1,8 @@
 import { NotFoundError, type AttemptRef, type AttemptReport, type Clock, type NodeInfo } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
-import { checkRegistration, healthAt, type HealthTimeouts, type NodeRecord, type NodeRegistration } from './registry.js';
+import { PauseLedger } from './pause-ledger.js';
+import { checkRegistration, healthAfter, type HealthTimeouts, type NodeHealth, type NodeRecord, type NodeRegistration } from './registry.js';
 
 export interface NodeManagerOptions extends HealthTimeouts {
   cluster: ClusterState;
@@ -23,6 +24,8 @@ export interface AttemptLinks {
   attach(ref: AttemptRef, node: NodeRecord): void;
   /** The node is gone: drop its connection. */
   forgetNode(nodeId: string): void;
+  /** The node registered (again): whatever was learnt about its failures is moot. */
+  nodeRegistered(nodeId: string): void;
 }
 
 export interface Reconciliation {
@@ -42,13 +45,15 @@ export class NodeManager {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: NodeManagerOptions;
-  #links: AttemptLinks = { isStreaming: () => false, attach: () => {}, forgetNode: () => {} };
+  #links: AttemptLinks = { isStreaming: () => false, attach: () => {}, forgetNode: () => {}, nodeRegistered: () => {} };
+  readonly #pauses: PauseLedger;
 
   constructor(options: NodeManagerOptions) {
     this.#options = options;
     this.#cluster = options.cluster;
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'nodes' });
+    this.#pauses = new PauseLedger(options.nodeLostTimeoutMs + options.forgetLostAfterMs);
   }
 
   setLinks(links: AttemptLinks): void {
@@ -59,6 +64,11 @@ export class NodeManager {
     return this.#options.heartbeatIntervalMs;
   }
 
+  /** Silence after which a node's attempts are given to other nodes. */
+  get rescheduleAfterMs(): number {
+    return this.#options.rescheduleOn === 'lost' ? this.#options.nodeLostTimeoutMs : this.#options.heartbeatTimeoutMs;
+  }
+
   list(): NodeInfo[] {
     return [...this.#cluster.registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo());
   }
@@ -67,6 +77,7 @@ export class NodeManager {
     const registration = checkRegistration(input);
     const { node, known } = this.#cluster.registry.upsert(registration, this.#clock.now());
     this.#cluster.invalidateTaskTypes();
+    this.#links.nodeRegistered(node.id);
     this.#log.info(
       { nodeId: node.id, address: node.address, maxTasks: node.maxTasks, capabilities: registration.capabilities, reported: reports.length, known },
       'node registered',
@@ -81,6 +92,7 @@ export class NodeManager {
     const node = this.#cluster.registry.get(nodeId);
     if (!node || node.health === 'LOST' || node.recovering) return undefined;
     node.lastHeartbeatMs = this.#clock.now();
+    node.declaredDown = false;
     if (node.health === 'UNHEALTHY') {
       this.#log.info({ nodeId }, 'node is healthy again');
       node.health = 'HEALTHY';
@@ -177,21 +189,46 @@ export class NodeManager {
     return { ack, kill };
   }
 
-  /** Fails the current attempts on a node (it is unhealthy, lost or gone). */
-  #loseAttempts(node: NodeRecord, error: string, free: boolean): void {
+  /**
+   * Fails the current attempts on a node (it is unhealthy, lost or gone).
+   * With `stop`, also asks the node to kill them, in case it is alive but
+   * cut off; if that does not get through, the node learns it when it
+   * heartbeats again (reconciliation).
+   */
+  #loseAttempts(node: NodeRecord, error: string, free: boolean, stop = false): void {
     for (const key of node.reservations.keys()) {
       const ref = parseAttemptKey(key);
       const job = this.#cluster.currentJob(ref, node.id);
       if (!job) continue;
       const started = currentAttempt(job)?.startedAtMs != null;
-      this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started);
+      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started) && stop) this.#cluster.stopAttempt(ref, node.id);
     }
+  }
+
+  /** The master itself was stalled for `pausedMs` until `nowMs`: that silence is not the nodes' fault. */
+  notePause(nowMs: number, pausedMs: number): void {
+    this.#pauses.record(nowMs, pausedMs);
+    this.#log.warn({ pausedMs }, 'the master was stalled; not counting that time against nodes');
+  }
+
+  /**
+   * A probe proved the node's process is gone (its port refuses connections
+   * and it has not heartbeated since): UNHEALTHY now, without waiting for the
+   * heartbeat timeout. A heartbeat makes it healthy again, as usual.
+   */
+  markDown(nodeId: string, why: string): void {
+    const node = this.#cluster.registry.get(nodeId);
+    if (!node || node.health !== 'HEALTHY' || node.recovering) return;
+    node.declaredDown = true;
+    this.#changeHealth(node, 'UNHEALTHY', why, this.#clock.now());
   }
 
   /** Re-derives every node's health from the time of its last heartbeat. */
   checkHealth(nowMs: number): void {
     for (const node of [...this.#cluster.registry.all()]) {
-      const health = healthAt(node.lastHeartbeatMs, nowMs, this.#options);
+      const silentMs = this.#pauses.silenceSince(node.lastHeartbeatMs, nowMs);
+      let health = healthAfter(silentMs, this.#options);
+      if (health === 'HEALTHY' && node.declaredDown) health = 'UNHEALTHY';
       if (node.recovering) {
         if (health === 'LOST') {
           this.#loseAttempts(node, `node ${node.id} did not come back within ${this.#options.nodeLostTimeoutMs}ms after the master restarted`, false);
@@ -199,24 +236,26 @@ export class NodeManager {
         }
         continue;
       }
-      if (health !== node.health) {
-        const before = node.health;
-        node.health = health;
-        this.#log.warn({ nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs }, 'node health changed');
-        if (health === 'LOST' || this.#options.rescheduleOn === 'unhealthy') {
-          this.#loseAttempts(node, `node ${node.id} missed heartbeats for ${nowMs - node.lastHeartbeatMs}ms`, false);
-        }
-        if (health === 'LOST') {
-          for (const key of [...node.reservations.keys()]) this.#cluster.release(parseAttemptKey(key), node.id);
-          this.#links.forgetNode(node.id);
-        }
-      }
-      if (node.health === 'LOST' && nowMs - node.lastHeartbeatMs >= this.#options.nodeLostTimeoutMs + this.#options.forgetLostAfterMs) {
+      if (health !== node.health) this.#changeHealth(node, health, `node ${node.id} missed heartbeats for ${silentMs}ms`, nowMs);
+      if (node.health === 'LOST' && silentMs >= this.#options.nodeLostTimeoutMs + this.#options.forgetLostAfterMs) {
         this.#forget(node);
       }
       if (node.draining && node.drainDeadlineMs > 0 && nowMs >= node.drainDeadlineMs) {
         this.#handBack(node);
       }
+    }
+  }
+
+  #changeHealth(node: NodeRecord, health: NodeHealth, why: string, nowMs: number): void {
+    const before = node.health;
+    node.health = health;
+    this.#log.warn({ nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs, why }, 'node health changed');
+    if (health === 'LOST' || (health === 'UNHEALTHY' && this.#options.rescheduleOn === 'unhealthy')) {
+      this.#loseAttempts(node, why, false, true);
+    }
+    if (health === 'LOST') {
+      for (const key of [...node.reservations.keys()]) this.#cluster.release(parseAttemptKey(key), node.id);
+      this.#links.forgetNode(node.id);
     }
   }
 

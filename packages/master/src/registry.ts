@@ -7,12 +7,16 @@ export interface HealthTimeouts {
   nodeLostTimeoutMs: number;
 }
 
-/** Health is a pure function of the time since the last heartbeat. */
-export function healthAt(lastHeartbeatMs: number, nowMs: number, timeouts: HealthTimeouts): NodeHealth {
-  const silentMs = nowMs - lastHeartbeatMs;
+/** Health is a pure function of how long a node has been silent. */
+export function healthAfter(silentMs: number, timeouts: HealthTimeouts): NodeHealth {
   if (silentMs >= timeouts.nodeLostTimeoutMs) return 'LOST';
   if (silentMs >= timeouts.heartbeatTimeoutMs) return 'UNHEALTHY';
   return 'HEALTHY';
+}
+
+/** Health from the time of the last heartbeat. */
+export function healthAt(lastHeartbeatMs: number, nowMs: number, timeouts: HealthTimeouts): NodeHealth {
+  return healthAfter(nowMs - lastHeartbeatMs, timeouts);
 }
 
 /** What a worker tells about itself when it registers. */
@@ -56,6 +60,17 @@ export class NodeRecord {
    * it to register until the node-lost timeout, instead of the heartbeat timeout.
    */
   recovering = false;
+  /**
+   * Why the master suspects the node (an Execute stream broke, a dispatch
+   * failed) until a probe reaches it; '' when not suspect. A suspect node
+   * gets no new work, but keeps its attempts.
+   */
+  suspectReason = '';
+  suspectSinceMs = 0;
+  /** A probe found nothing listening and no heartbeat came since: UNHEALTHY until it heartbeats again. */
+  declaredDown = false;
+  /** Why dispatches skip the node for now (circuit breaker); '' when they do not. */
+  skipReason = '';
   /** Registration order; stable tie-breaker for placement policies. */
   readonly order: number;
   /** Attempts holding resources here, by `jobId/attempt`. */
@@ -93,6 +108,10 @@ export class NodeRecord {
     this.lastHeartbeatMs = nowMs;
     this.health = 'HEALTHY';
     this.recovering = false;
+    // A worker that registers again is a fresh start: whatever we suspected is moot.
+    this.suspectReason = '';
+    this.suspectSinceMs = 0;
+    this.declaredDown = false;
   }
 
   get activeTasks(): number {
@@ -103,9 +122,20 @@ export class NodeRecord {
     return Math.max(0, this.maxTasks - this.reservations.size);
   }
 
-  /** Healthy, not draining, and able to take at least one more task. */
+  /** Healthy and reachable as far as the master knows: no suspicion, no open circuit breaker. */
+  get available(): boolean {
+    return this.health === 'HEALTHY' && !this.recovering && !this.suspectReason && !this.skipReason;
+  }
+
+  /** Available, not draining, and able to take at least one more task. */
   get schedulable(): boolean {
-    return this.health === 'HEALTHY' && !this.draining && !this.recovering && this.freeSlots > 0;
+    return this.available && !this.draining && this.freeSlots > 0;
+  }
+
+  /** Why the node takes no work although it is healthy; '' when nothing is wrong. */
+  get unavailableReason(): string {
+    if (this.suspectReason) return `suspect: ${this.suspectReason}`;
+    return this.skipReason;
   }
 
   reserve(key: string, reservation: Reservation): void {
@@ -148,6 +178,7 @@ export class NodeRecord {
       registeredAtMs: this.registeredAtMs,
       version: this.version,
       drainDeadlineMs: this.drainDeadlineMs,
+      unavailableReason: this.unavailableReason,
     };
   }
 }

@@ -289,6 +289,7 @@ export function nodeToWire(node: NodeInfo): wire.Node {
     registeredAtMs: node.registeredAtMs,
     version: node.version,
     drainDeadlineMs: node.drainDeadlineMs,
+    unavailableReason: node.unavailableReason,
   };
 }
 
@@ -311,6 +312,7 @@ export function nodeFromWire(node: wire.Node__Output): NodeInfo {
     registeredAtMs: num(node.registeredAtMs),
     version: node.version,
     drainDeadlineMs: num(node.drainDeadlineMs),
+    unavailableReason: node.unavailableReason,
   };
 }
 

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
 import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
 import type { Logger } from 'pino';
+import type { Fence } from './fence.js';
 import type { TaskRunner } from './runner.js';
 
 export interface Registration {
@@ -30,6 +31,8 @@ export interface AgentOptions {
   /** Delays between registration attempts while the master is unreachable. */
   retryBaseMs: number;
   retryCapMs: number;
+  /** Kills the worker's tasks when the master stays out of reach (see Fence). */
+  fence?: Fence;
 }
 
 /** The worker's side of NodeService: registers, heartbeats, and applies the master's acks and kills. */
@@ -109,6 +112,7 @@ export class Agent {
       this.#unreachableSince = 0;
     }
     this.#lastContactMs = now;
+    this.#options.fence?.contact();
   }
 
   #deadline(): grpc.CallOptions {
@@ -129,6 +133,11 @@ export class Agent {
     this.#intervalMs = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
     this.#apply(response);
     this.#log.info({ master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs }, 'registered with the master');
+    const fenceAfterMs = this.#options.fence?.afterMs ?? 0;
+    if (fenceAfterMs > 0 && response.rescheduleAfterMs > 0 && fenceAfterMs >= response.rescheduleAfterMs) {
+      // The master would give our tasks to another node before we kill them here.
+      this.#log.warn({ fenceAfterMs, rescheduleAfterMs: response.rescheduleAfterMs }, 'fence-after is not shorter than the master\'s reschedule time; a task cut off from the master may run twice');
+    }
   }
 
   /** Sends one heartbeat now (serialized with the loop's). */

@@ -41,6 +41,11 @@ export interface WorkerOptions {
   drainTimeoutMs?: number;
   /** Output of unacknowledged results kept in memory, in bytes. @default 268435456 */
   retainedOutputBytes?: number;
+  /**
+   * Kill running tasks after this long without a successful heartbeat, in ms
+   * (for at-most-once execution); 0 = keep running them. @default 0
+   */
+  fenceAfterMs?: number;
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -82,6 +87,7 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     retainedOutputBytes: options.retainedOutputBytes ?? DEFAULT_RETAINED_OUTPUT_BYTES,
+    fenceAfterMs: options.fenceAfterMs ?? 0,
   };
   check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
   check(Number.isInteger(port) && port >= 0 && port <= 65535, '--port', `${port} is not a port; use 0-65535 (0 picks a free one)`);
@@ -93,5 +99,6 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
   check(Number.isInteger(compiled.weight) && compiled.weight >= 1 && compiled.weight <= 1000, '--weight', `${compiled.weight} is out of range; use 1 to 1000`);
   check(compiled.heartbeatIntervalMs >= 0, '--heartbeat-interval', 'must not be negative');
   check(compiled.outputLimitBytes > 0, '--output-limit', 'must be greater than 0');
+  check(Number.isFinite(compiled.fenceAfterMs) && compiled.fenceAfterMs >= 0, '--fence-after', 'must not be negative (0 = never)');
   return compiled;
 }

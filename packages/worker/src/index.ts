@@ -5,3 +5,4 @@ export type { ExecutionContext, ExecutionOutcome, Executor } from './executors/i
 export { CommandExecutor } from './executors/command.js';
 export { HttpExecutor } from './executors/http.js';
 export { defaultExecutors } from './executors/index.js';
+export { Fence, type FenceOptions } from './fence.js';

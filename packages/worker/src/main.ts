@@ -21,6 +21,11 @@ const program = new Command('dist-exec-worker')
   .option('--output-limit <size>', 'output kept per stream per task when the master gives none', '1Mi')
   .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace when the master gives none', '5s')
   .option('--drain-timeout <duration>', 'on SIGTERM, wait this long for running tasks before killing them', '5m')
+  .addOption(
+    new Option('--fence-after <duration>', 'kill running tasks after this long without a successful heartbeat (at-most-once); 0 = keep them running')
+      .default('0')
+      .env('DIST_EXEC_FENCE_AFTER'),
+  )
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
 
 function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
@@ -40,6 +45,7 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     outputLimitBytes: parseBytes(flags.outputLimit as string, '--output-limit'),
     killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
     drainTimeoutMs: parseDuration(flags.drainTimeout as string, '--drain-timeout'),
+    fenceAfterMs: parseDuration(flags.fenceAfter as string, '--fence-after'),
   };
 }
 

@@ -51,7 +51,7 @@ export interface TaskRunnerOptions {
   retainedOutputBytes: number;
 }
 
-type AbortReason = 'timeout' | 'cancel';
+type AbortReason = 'timeout' | 'cancel' | 'fence';
 
 class AttemptRecord {
   readonly key: string;
@@ -93,6 +93,8 @@ export class TaskRunner {
   readonly #idleWaiters = new Set<() => void>();
   #running = 0;
   #draining = false;
+  /** Why running attempts were killed by the fence; '' when not fenced. */
+  #fenceError = '';
   #retainedBytes = 0;
   /** This node's id, given to jobs as DIST_EXEC_NODE_ID (known once the server is bound). */
   nodeId = '';
@@ -124,6 +126,24 @@ export class TaskRunner {
     this.#draining = false;
   }
 
+  /**
+   * The worker lost contact with the master for too long: kill every running
+   * attempt (reported as WORKER_LOST, so the master may retry it elsewhere)
+   * and take no new work until `unfence()`.
+   */
+  fence(silentMs: number): void {
+    this.#fenceError = `killed by the worker: no heartbeat reached the master for ${silentMs}ms (--fence-after)`;
+    for (const record of this.#attempts.values()) if (!record.result) record.abort.abort('fence' satisfies AbortReason);
+  }
+
+  unfence(): void {
+    this.#fenceError = '';
+  }
+
+  get fenced(): boolean {
+    return this.#fenceError !== '';
+  }
+
   /** Starts the attempt or attaches to it. Returns a function that detaches the sink (the process goes on). */
   execute(request: ExecuteRequest, sink: AttemptSink): () => void {
     const key = `${request.ref.jobId}/${request.ref.attempt}`;
@@ -134,6 +154,7 @@ export class TaskRunner {
       throw new InvalidArgumentError(`this worker has no "${request.spec.type}" executor; it offers ${this.capabilities().join(', ')}`);
     }
     if (this.#draining) throw new FailedPreconditionError('the worker is draining and takes no new work');
+    if (this.#fenceError) throw new FailedPreconditionError('the worker lost contact with the master and takes no new work until a heartbeat gets through');
     if (this.#running >= this.#options.maxTasks) {
       throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
     }
@@ -194,13 +215,7 @@ export class TaskRunner {
     }
     timeout?.cancel();
     if (abort.signal.aborted && !outcome.succeeded) {
-      const reason = abort.signal.reason as AbortReason;
-      outcome = {
-        ...outcome,
-        succeeded: false,
-        reason: reason === 'timeout' ? 'TIMEOUT' : 'CANCELLED',
-        error: reason === 'timeout' ? `timed out after ${spec.timeoutMs}ms` : 'cancelled',
-      };
+      outcome = { ...outcome, succeeded: false, ...this.#abortOutcome(abort.signal.reason as AbortReason, spec) };
     }
     const finishedAtMs = clock.now();
     record.result = {
@@ -222,6 +237,17 @@ export class TaskRunner {
     if (record.forgotten) this.#attempts.delete(record.key);
     else this.#retain(record);
     if (this.#running === 0) for (const wake of [...this.#idleWaiters]) wake();
+  }
+
+  #abortOutcome(reason: AbortReason, spec: JobSpec): Pick<ExecutionOutcome, 'reason' | 'error'> {
+    switch (reason) {
+      case 'timeout':
+        return { reason: 'TIMEOUT', error: `timed out after ${spec.timeoutMs}ms` };
+      case 'cancel':
+        return { reason: 'CANCELLED', error: 'cancelled' };
+      case 'fence':
+        return { reason: 'WORKER_LOST', error: this.#fenceError || 'killed by the worker (--fence-after)' };
+    }
   }
 
   #append(record: AttemptRecord, stream: OutputStreamName, data: Uint8Array): void {

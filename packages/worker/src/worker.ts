@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
 import { defaultExecutors, type Executor } from './executors/index.js';
+import { Fence } from './fence.js';
 import { TaskRunner } from './runner.js';
 import { addExecutionService, WORKER_SERVICE_NAMES } from './server.js';
 
@@ -37,6 +38,7 @@ export class Worker {
   #options: CompiledWorkerOptions | null = null;
   #runner: TaskRunner | null = null;
   #agent: Agent | null = null;
+  #fence: Fence | null = null;
   #server: grpc.Server | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stopping: Promise<void> | null = null;
@@ -83,6 +85,14 @@ export class Worker {
     this.#setServing('SERVING');
 
     const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), CHANNEL_OPTIONS);
+    const fence = new Fence({
+      clock: this.#clock,
+      logger: this.#log,
+      afterMs: options.fenceAfterMs,
+      onFence: (silentMs) => runner.fence(silentMs),
+      onRestored: () => runner.unfence(),
+    });
+    this.#fence = fence;
     this.#agent = new Agent({
       client,
       runner,
@@ -93,6 +103,7 @@ export class Worker {
       callTimeoutMs: options.callTimeoutMs,
       retryBaseMs: 250,
       retryCapMs: 10_000,
+      fence,
       registration: {
         nodeId: options.id,
         address: options.advertiseAddress,
@@ -137,6 +148,7 @@ export class Worker {
     // Hand the last results over before leaving; the master acknowledges them in the reply.
     if (runner.unacknowledged > 0) await agent.heartbeat().catch(() => {});
     await agent.deregister().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
+    this.#fence?.stop();
     await agent.stop();
     await shutdownServer(this.#server, 2000);
     this.#log.info('worker stopped');
@@ -144,6 +156,7 @@ export class Worker {
 
   /** Stops at once: kills running tasks without draining or deregistering (tests, fatal errors). */
   async kill(): Promise<void> {
+    this.#fence?.stop();
     this.#runner?.killAll();
     await this.#agent?.stop();
     this.#server?.forceShutdown();

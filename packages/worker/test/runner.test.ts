@@ -147,4 +147,21 @@ describe('TaskRunner', () => {
     runner.execute(request({ ref: { jobId: 'job-9', attempt: 3 }, spec: spec({ env: { OWN: '1' } }) }), new RecordingSink());
     expect(executor.contexts[0]!.spec.env).toEqual({ DIST_EXEC_JOB_ID: 'job-9', DIST_EXEC_ATTEMPT: '3', DIST_EXEC_NODE_ID: 'node-a', OWN: '1' });
   });
+
+  it('fenced: kills running attempts as WORKER_LOST and refuses work until unfenced', async () => {
+    const { executor, runner } = setup();
+    const sink = new RecordingSink();
+    runner.execute(request(), sink);
+    runner.fence(20_000);
+    expect(executor.contexts[0]!.signal.aborted).toBe(true);
+    await flush();
+    expect(sink.result).toMatchObject({ succeeded: false, reason: 'WORKER_LOST', error: expect.stringMatching(/no heartbeat reached the master for 20000ms/) });
+    // The result is kept for the master, like any other.
+    expect(runner.reports()).toEqual([{ jobId: 'job-1', attempt: 1, finished: true }]);
+    expect(() => runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink())).toThrow(/lost contact with the master/);
+    runner.unfence();
+    runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink());
+    expect(executor.contexts).toHaveLength(2);
+    expect(executor.contexts[1]!.signal.aborted).toBe(false);
+  });
 });

@@ -57,8 +57,19 @@ export function place(job: Job, nodes: Iterable<NodeRecord>, policy: PlacementPo
     live.push(node);
     if (fitsNow(node, job.spec)) feasible.push(node);
   }
-  if (feasible.length > 0) return { type: 'placed', node: policy.pick(job, feasible) };
+  if (feasible.length > 0) return { type: 'placed', node: policy.pick(job, avoidFailedNode(job, feasible)) };
   return explain(job.spec, live);
+}
+
+/**
+ * The retry of an attempt whose node failed (WORKER_LOST) goes to another
+ * node when one can take it: the failed one may fail again.
+ */
+export function avoidFailedNode(job: Job, feasible: NodeRecord[]): NodeRecord[] {
+  const last = job.attemptHistory[job.attemptHistory.length - 1];
+  if (!last || last.reason !== 'WORKER_LOST' || feasible.length < 2) return feasible;
+  const others = feasible.filter((node) => node.id !== last.nodeId);
+  return others.length > 0 ? others : feasible;
 }
 
 /** Says in one sentence why no node can take the job, and whether any ever could. */
@@ -80,8 +91,13 @@ export function explain(spec: JobNeeds, nodes: readonly NodeRecord[]): Unplaced 
     const largest = Math.max(...matching.map((n) => n.memoryBytes));
     return { type: 'never', reason: `no node has ${formatBytes(spec.memoryBytes)} of memory; the largest has ${formatBytes(largest)}` };
   }
-  const healthy = sized.filter((n) => n.health === 'HEALTHY' && !n.recovering);
-  if (healthy.length === 0) return { type: 'wait', reason: `all ${sized.length} suitable nodes are unhealthy` };
+  const alive = sized.filter((n) => n.health === 'HEALTHY' && !n.recovering);
+  if (alive.length === 0) return { type: 'wait', reason: `all ${sized.length} suitable nodes are unhealthy` };
+  const healthy = alive.filter((n) => n.available);
+  if (healthy.length === 0) {
+    const first = alive[0] as NodeRecord;
+    return { type: 'wait', reason: `all ${alive.length} suitable nodes are out of reach for now (${first.id}: ${first.unavailableReason})` };
+  }
   const open = healthy.filter((n) => !n.draining);
   if (open.length === 0) return { type: 'wait', reason: `all ${healthy.length} suitable nodes are draining` };
   const withSlots = open.filter((n) => n.freeSlots > 0);

@@ -21,6 +21,7 @@ export interface Node {
   'registeredAtMs'?: (number | string | Long);
   'version'?: (string);
   'drainDeadlineMs'?: (number | string | Long);
+  'unavailableReason'?: (string);
 }
 
 export interface Node__Output {
@@ -41,4 +42,5 @@ export interface Node__Output {
   'registeredAtMs': (string);
   'version': (string);
   'drainDeadlineMs': (string);
+  'unavailableReason': (string);
 }

@@ -7,6 +7,7 @@ export interface RegisterResponse {
   'ack'?: (_distexec_v1_AttemptRef)[];
   'kill'?: (_distexec_v1_AttemptRef)[];
   'masterId'?: (string);
+  'rescheduleAfterMs'?: (number);
 }
 
 export interface RegisterResponse__Output {
@@ -14,4 +15,5 @@ export interface RegisterResponse__Output {
   'ack': (_distexec_v1_AttemptRef__Output)[];
   'kill': (_distexec_v1_AttemptRef__Output)[];
   'masterId': (string);
+  'rescheduleAfterMs': (number);
 }

@@ -1,0 +1,112 @@
+import type { Clock, Timer } from '@dist-exec/core';
+import type { ProbeResult } from '@dist-exec/proto';
+import type { Logger } from 'pino';
+import type { NodeRecord, NodeRegistry } from './registry.js';
+
+export interface FailureDetectorOptions {
+  registry: NodeRegistry;
+  clock: Clock;
+  logger: Logger;
+  /** Asks the node's gRPC health service once (a boundary: tests may script it). */
+  probe(address: string, timeoutMs: number): Promise<ProbeResult>;
+  /** Deadline of one probe, in ms. */
+  probeTimeoutMs: number;
+  /** Delay before probing a suspect node again, in ms; doubles up to 8 times this. */
+  probeIntervalMs: number;
+  /** A probe proved the node's process is gone: fail its attempts now. */
+  onDown(node: NodeRecord, why: string): void;
+  /** A probe reached the node: it may take work again, and broken streams may re-attach. */
+  onReachable(node: NodeRecord): void;
+}
+
+export type ProbeVerdict = 'reachable' | 'down' | 'wait';
+
+/**
+ * What one probe of a suspect node means. Only a refused connection with no
+ * heartbeat since the probe went out proves the worker is gone: a busy,
+ * swapping or stopped worker still has its port open (the kernel accepts the
+ * connection), so it only times out, and the heartbeat timeout decides.
+ */
+export function probeVerdict(result: ProbeResult, heardSinceProbe: boolean): ProbeVerdict {
+  switch (result.type) {
+    case 'serving':
+      return 'reachable';
+    case 'refused':
+      return heardSinceProbe ? 'wait' : 'down';
+    case 'not-serving':
+    case 'no-answer':
+    case 'error':
+      return 'wait';
+  }
+}
+
+/**
+ * Notices failed nodes faster than the heartbeat timeout. A broken Execute
+ * stream or a failed dispatch makes a node suspect at once: it gets no new
+ * work, and the master probes it. The probe either clears the suspicion (the
+ * node answers), declares the node down (nothing listens on its port any
+ * more), or keeps it suspect and tries again, leaving the verdict to the
+ * heartbeat timeout. Suspicion alone never fails an attempt, so a busy
+ * machine costs some placement, never a false WORKER_LOST.
+ */
+export class FailureDetector {
+  readonly #options: FailureDetectorOptions;
+  readonly #log: Logger;
+  readonly #timers = new Map<string, Timer>();
+  #stopped = false;
+
+  constructor(options: FailureDetectorOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'failure-detector' });
+  }
+
+  /** Marks the node suspect (if it is not already) and starts probing it. */
+  suspect(nodeId: string, why: string): void {
+    const node = this.#options.registry.get(nodeId);
+    if (this.#stopped || !node || node.suspectReason || node.health === 'LOST' || node.recovering || !node.address) return;
+    node.suspectReason = why;
+    node.suspectSinceMs = this.#options.clock.now();
+    this.#log.warn({ nodeId, why }, 'node suspect; probing it');
+    this.#probe(node, node.suspectSinceMs, 0);
+  }
+
+  #probe(node: NodeRecord, since: number, round: number): void {
+    const { clock, probe, probeTimeoutMs } = this.#options;
+    const sentAtMs = clock.now();
+    probe(node.address, probeTimeoutMs).then(
+      (result) => this.#judge(node, since, round, sentAtMs, result),
+      (error: unknown) => this.#judge(node, since, round, sentAtMs, { type: 'error', detail: String(error) }),
+    );
+  }
+
+  #judge(node: NodeRecord, since: number, round: number, sentAtMs: number, result: ProbeResult): void {
+    // The node left, registered anew, or was cleared meanwhile: this loop is over.
+    if (this.#stopped || this.#options.registry.get(node.id) !== node || node.suspectSinceMs !== since) return;
+    const verdict = probeVerdict(result, node.lastHeartbeatMs >= sentAtMs);
+    if (verdict === 'reachable') {
+      node.suspectReason = '';
+      node.suspectSinceMs = 0;
+      this.#log.info({ nodeId: node.id, suspectForMs: this.#options.clock.now() - since }, 'node reachable again');
+      this.#options.onReachable(node);
+      return;
+    }
+    if (verdict === 'down' && !node.declaredDown && node.health === 'HEALTHY') {
+      const detail = result.type === 'refused' ? result.detail : '';
+      this.#options.onDown(node, `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`);
+    }
+    if (node.health === 'LOST') return;
+    const delay = Math.min(this.#options.probeIntervalMs * 2 ** round, this.#options.probeIntervalMs * 8);
+    const timer = this.#options.clock.setTimeout(() => {
+      this.#timers.delete(node.id);
+      this.#probe(node, since, round + 1);
+    }, delay);
+    this.#timers.get(node.id)?.cancel();
+    this.#timers.set(node.id, timer);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) timer.cancel();
+    this.#timers.clear();
+  }
+}
