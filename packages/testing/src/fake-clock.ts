@@ -32,6 +32,14 @@ export class FakeClock implements Clock {
     return this.#timers.filter((t) => !t.cancelled).length;
   }
 
+  /**
+   * Moves time forward without firing anything, as if the process had been
+   * stalled (SIGSTOP, swapping): overdue timers fire on the next `advance`.
+   */
+  jump(ms: number): void {
+    this.#now += ms;
+  }
+
   /** Moves time forward, firing due timers in order (including ones they schedule). */
   advance(ms: number): void {
     const target = this.#now + ms;
@@ -41,7 +49,7 @@ export class FakeClock implements Clock {
       const next = this.#timers[0];
       if (!next || next.at > target) break;
       this.#timers.shift();
-      this.#now = next.at;
+      this.#now = Math.max(this.#now, next.at);
       next.fn();
     }
     this.#now = target;

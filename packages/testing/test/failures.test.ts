@@ -130,7 +130,7 @@ describe('failures with real processes', () => {
     frozen.process.kill('SIGSTOP');
     const done = await client.waitForJob(job.id);
     frozen.process.kill('SIGCONT');
-    await frozen.waitForLog('killed stale attempt');
+    // Killed by the master's Cancel (sent when it gave the attempt up) or by reconciliation on the next heartbeat.
     await until(async () => (await processesMatching(marker)).length === 0, { message: 'the stale attempt to be killed' });
     // Whatever the stale attempt says after it wakes up changes nothing.
     await until(async () => (await client.listNodes()).find((n) => n.id === victim)?.state === 'HEALTHY', { message: 'the node to be healthy again' });
@@ -184,4 +184,96 @@ describe('failures with real processes', () => {
       await until(async () => (await alive(tree)).length === 0, { message: 'every process of the job to be gone' });
     });
   }
+
+  it('a worker that refuses connections: its attempts are retried elsewhere at once, free, and it is declared down without waiting for the heartbeat timeout', async () => {
+    // A heartbeat timeout far beyond the test's deadlines: only the fast path can notice.
+    const { workers, client } = await cluster(['refuse-a', 'refuse-b'], ['--heartbeat-timeout', '5m', '--node-lost-timeout', '10m']);
+    const victim = workers['refuse-a'] as RunningProgram;
+    victim.process.kill('SIGKILL');
+    await victim.exited;
+    // Round-robin sends two of these to the dead worker before it knows.
+    const jobs = await client.submitMany(Array.from({ length: 4 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"' })));
+    const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
+    // No retries were allowed: an attempt that never reached a worker costs none.
+    expect(done.map((j) => [j.state, j.workerId])).toEqual(Array(4).fill(['COMPLETED', 'refuse-b']));
+    const refused = done.flatMap((j) => j.attemptHistory).filter((a) => a.nodeId === 'refuse-a');
+    expect(refused.length).toBeGreaterThan(0);
+    for (const attempt of refused) expect(attempt).toMatchObject({ reason: 'WORKER_LOST', error: expect.stringMatching(/could not dispatch to node refuse-a/) });
+    await until(async () => (await client.listNodes()).find((n) => n.id === 'refuse-a')?.state === 'UNHEALTHY', {
+      message: 'the dead worker to be declared down',
+    });
+  });
+
+  it('a worker that does not answer Execute: the attempt fails after the dispatch timeout and is retried on another node', async () => {
+    const { workers, client } = await cluster(['mute-a', 'mute-b'], ['--dispatch-timeout', '500ms', '--heartbeat-timeout', '5m', '--node-lost-timeout', '10m']);
+    const mute = workers['mute-a'] as RunningProgram;
+    mute.process.kill('SIGSTOP');
+    const jobs = await client.submitMany(Array.from({ length: 2 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"', maxRetries: 1 })));
+    const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
+    expect(done.map((j) => [j.state, j.workerId])).toEqual(Array(2).fill(['COMPLETED', 'mute-b']));
+    const timedOut = done.flatMap((j) => j.attemptHistory).filter((a) => a.nodeId === 'mute-a');
+    expect(timedOut.length).toBeGreaterThan(0);
+    for (const attempt of timedOut) expect(attempt).toMatchObject({ reason: 'WORKER_LOST', error: 'node mute-a did not answer Execute within 500ms' });
+    // Suspect meanwhile, never declared down (a stopped process still accepts connections) ...
+    const held = (await client.listNodes()).find((n) => n.id === 'mute-a');
+    expect(held).toMatchObject({ state: 'HEALTHY', unavailableReason: expect.stringMatching(/^suspect: /) });
+    // ... and back in service once a probe reaches it.
+    mute.process.kill('SIGCONT');
+    await until(async () => (await client.listNodes()).find((n) => n.id === 'mute-a')?.unavailableReason === '', { message: 'the probe to clear the node' });
+    const after = await client.submitMany(Array.from({ length: 4 }, () => ({ command: 'true' })));
+    const finished = await Promise.all(after.map((j) => client.waitForJob(j.id)));
+    expect(finished.some((j) => j.workerId === 'mute-a')).toBe(true);
+  });
+
+  it('--fence-after: a worker cut off from the master kills its tasks; one without keeps running them', async () => {
+    const { master, client } = await cluster([]);
+    const fenced = await startWorkerProcess(master.address, ['--id', 'fenced', '--labels', 'role=fenced', '--fence-after', '1s']);
+    started.push(fenced);
+    const trusting = await startWorkerProcess(master.address, ['--id', 'trusting', '--labels', 'role=trusting']);
+    started.push(trusting);
+    const fencedMarker = uniqueMarker('fenced');
+    const trustingMarker = uniqueMarker('trusting');
+    const { job: fencedJob } = await client.submit({
+      command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${fencedMarker}; fi; echo "attempt $DIST_EXEC_ATTEMPT"`,
+      constraints: { role: 'fenced' },
+      maxRetries: 1,
+    });
+    const { job: trustingJob } = await client.submit({ command: `sh -c 'sleep 300; true' ${trustingMarker}`, constraints: { role: 'trusting' } });
+    await until(async () => (await processesMatching(fencedMarker)).length > 0 && (await processesMatching(trustingMarker)).length > 0, {
+      message: 'both jobs to run',
+    });
+    master.process.kill('SIGSTOP');
+    try {
+      await until(async () => (await processesMatching(fencedMarker)).length === 0, { message: 'the fenced worker to kill its task' });
+      // Both lost the master at the same moment; the other one still runs its task.
+      expect((await processesMatching(trustingMarker)).length).toBeGreaterThan(0);
+    } finally {
+      master.process.kill('SIGCONT');
+    }
+    const done = await client.waitForJob(fencedJob.id);
+    expect(done).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: 'fenced' });
+    expect(done.attemptHistory[0]).toMatchObject({ reason: 'WORKER_LOST', error: expect.stringMatching(/no heartbeat reached the master for \d+ms \(--fence-after\)/) });
+    // The master's own stall was not held against the trusting worker: its job is still on its first attempt.
+    expect(await stateOf(client, trustingJob.id)).toMatchObject({ state: 'RUNNING', attempts: 1 });
+    expect(await processesMatching(trustingMarker)).not.toHaveLength(0);
+    await client.cancel(trustingJob.id);
+    await until(async () => (await processesMatching(trustingMarker)).length === 0, { message: 'the cancelled task to be gone' });
+  });
+
+  it('heartbeats keep flowing while a job floods the master with output', async () => {
+    const { master, client } = await cluster(['flood-a'], ['--heartbeat-timeout', '3s', '--output-limit', '256Mi']);
+    const { job } = await client.submit({ command: 'head -c 20000000 /dev/zero | od -v' });
+    let worstGapMs = 0;
+    for (;;) {
+      const [view, nodes] = await Promise.all([stateOf(client, job.id), client.listNodes()]);
+      const node = nodes.find((n) => n.id === 'flood-a');
+      if (node) worstGapMs = Math.max(worstGapMs, Date.now() - node.lastHeartbeatMs);
+      if (view.state !== 'PENDING' && view.state !== 'RUNNING') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const done = await client.getJob(job.id);
+    console.log(`[measure] ${done.outputLength} bytes of output; longest heartbeat age seen by the master: ${worstGapMs}ms (interval 200ms)`);
+    expect(done).toMatchObject({ state: 'COMPLETED', attempts: 1, stdoutDroppedBytes: 0 });
+    expect(master.logs.filter((l) => l.msg === 'node health changed')).toEqual([]);
+  });
 });
