@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistExecClient, type JobView } from '@dist-exec/client';
-import { processesMatching, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
+import { processesMatching, runCli, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
 
 /** Short timings so failures are noticed in about a second (the defaults are 5s / 15s). */
 const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '1s', '--retry-backoff-base', '200ms', '--retry-backoff-cap', '1s'];
@@ -275,5 +275,32 @@ describe('failures with real processes', () => {
     console.log(`[measure] ${done.outputLength} bytes of output; longest heartbeat age seen by the master: ${worstGapMs}ms (interval 200ms)`);
     expect(done).toMatchObject({ state: 'COMPLETED', attempts: 1, stdoutDroppedBytes: 0 });
     expect(master.logs.filter((l) => l.msg === 'node health changed')).toEqual([]);
+  });
+
+  it('drain --deadline hands back what still runs (killed there, requeued without a retry); undrain returns the node', async () => {
+    const { master, client } = await cluster(['drain-a', 'drain-b'], [], ['--max-tasks', '1']);
+    const marker = uniqueMarker('drained');
+    const { job } = await client.submit({
+      command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${marker}; fi; echo "attempt $DIST_EXEC_ATTEMPT on $DIST_EXEC_NODE_ID"`,
+    });
+    await until(async () => (await processesMatching(marker)).length > 0, { message: 'the job to run' });
+    const node = (await stateOf(client, job.id)).workerId as string;
+    const other = node === 'drain-a' ? 'drain-b' : 'drain-a';
+    const drained = await runCli(['drain', node, '--deadline', '1s', '--json'], { DIST_EXEC_MASTER: master.address });
+    expect(drained.code).toBe(0);
+    expect(JSON.parse(drained.stdout.toString())).toMatchObject({ id: node, state: 'DRAINING', draining: true });
+    const done = await client.waitForJob(job.id);
+    // No retries were allowed: a hand-back costs none.
+    expect(done).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: other });
+    expect(done.attemptHistory[0]).toMatchObject({ nodeId: node, reason: 'WORKER_LOST', error: `drain deadline of node ${node} passed` });
+    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the handed-back attempt to be killed' });
+    const undrained = await runCli(['undrain', node], { DIST_EXEC_MASTER: master.address });
+    expect(undrained).toMatchObject({ code: 0, stderr: '' });
+    expect(undrained.stdout.toString()).toBe(`${node} is back in service\n`);
+    // Both nodes take work again: one slot each, two jobs at once (once the killed attempt's slot is free).
+    await until(async () => (await client.listNodes()).find((n) => n.id === node)?.activeTasks === 0, { message: 'the slot to be free' });
+    const both = await client.submitMany([{ command: 'sleep 0.5' }, { command: 'sleep 0.5' }]);
+    const ran = await Promise.all(both.map((j) => client.waitForJob(j.id)));
+    expect(ran.map((j) => j.workerId).sort()).toEqual(['drain-a', 'drain-b']);
   });
 });
