@@ -11,7 +11,7 @@ export interface FailureDetectorOptions {
   probe(address: string, timeoutMs: number): Promise<ProbeResult>;
   /** Deadline of one probe, in ms. */
   probeTimeoutMs: number;
-  /** Delay before probing a suspect node again, in ms; doubles up to 8 times this. */
+  /** Longest delay between probes of a suspect node, in ms. */
   probeIntervalMs: number;
   /** A probe proved the node's process is gone: fail its attempts now. */
   onDown(node: NodeRecord, why: string): void;
@@ -20,6 +20,14 @@ export interface FailureDetectorOptions {
 }
 
 export type ProbeVerdict = 'reachable' | 'down' | 'wait';
+
+/** The first probes follow each other quickly: right after a failure they tell the most. */
+const FIRST_REPROBE_MS = 100;
+
+/** Delay before the probe after probe number `round` (0-based): 100ms, 400ms, 1.6s, ... up to `maxMs`. */
+export function reprobeDelay(round: number, maxMs: number): number {
+  return Math.min(FIRST_REPROBE_MS * 4 ** round, maxMs);
+}
 
 /**
  * What one probe of a suspect node means. Only a refused connection with no
@@ -95,7 +103,10 @@ export class FailureDetector {
       this.#options.onDown(node, `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`);
     }
     if (node.health === 'LOST') return;
-    const delay = Math.min(this.#options.probeIntervalMs * 2 ** round, this.#options.probeIntervalMs * 8);
+    // A dying process may still accept a connection it never serves: a probe can fail
+    // without a refusal just before the port closes, so the next one comes soon.
+    this.#log.debug({ nodeId: node.id, result: result.type, round }, 'probe did not clear the node');
+    const delay = reprobeDelay(round, this.#options.probeIntervalMs);
     const timer = this.#options.clock.setTimeout(() => {
       this.#timers.delete(node.id);
       this.#probe(node, since, round + 1);

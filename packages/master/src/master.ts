@@ -84,7 +84,7 @@ export class Master {
       logger: this.#log,
       probe: probeHealth,
       probeTimeoutMs: Math.min(o.dispatchTimeoutMs, Math.max(1000, o.heartbeatIntervalMs)),
-      probeIntervalMs: Math.max(100, o.heartbeatIntervalMs),
+      probeIntervalMs: Math.max(1000, o.heartbeatIntervalMs),
       onDown: (node, why) => this.nodes.markDown(node.id, why),
       onReachable: (node) => {
         this.dispatcher.reattachNode(node);

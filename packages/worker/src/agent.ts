@@ -157,6 +157,8 @@ export class Agent {
     });
     this.#reachable();
     if (response.reregister) {
+      // Leaving: registering again would put the node back on the list after it deregistered.
+      if (this.#stop.signal.aborted) return;
       this.#log.info('the master does not know this node; registering again');
       this.#registered = false;
       await this.register();
@@ -170,16 +172,26 @@ export class Agent {
     this.#options.runner.killStale(attemptRefsFromWire(response.kill));
   }
 
-  async deregister(): Promise<void> {
+  /**
+   * Stops heartbeating first, then deregisters: a heartbeat that reached the
+   * master after the deregistration would have it register the node again.
+   */
+  async leave(): Promise<void> {
+    await this.#halt();
     await new Promise<void>((resolve, reject) => {
       this.#options.client.Deregister({ nodeId: this.#options.registration.nodeId }, this.#deadline(), (error) => (error ? reject(error) : resolve()));
     });
     this.#registered = false;
   }
 
-  async stop(): Promise<void> {
+  async #halt(): Promise<void> {
     this.#stop.abort();
     await this.#loop;
+    await this.#beat.catch(() => {});
+  }
+
+  async stop(): Promise<void> {
+    await this.#halt();
     this.#options.client.close();
   }
 }

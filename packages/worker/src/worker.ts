@@ -147,8 +147,8 @@ export class Worker {
     }
     // Hand the last results over before leaving; the master acknowledges them in the reply.
     if (runner.unacknowledged > 0) await agent.heartbeat().catch(() => {});
-    await agent.deregister().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
     this.#fence?.stop();
+    await agent.leave().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
     await agent.stop();
     await shutdownServer(this.#server, 2000);
     this.#log.info('worker stopped');
