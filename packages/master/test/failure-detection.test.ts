@@ -261,6 +261,52 @@ describe('FailureDetector', () => {
   });
 });
 
+describe('retries', () => {
+  const failed = { succeeded: false, reason: 'EXIT_CODE' as const, exitCode: 1, error: 'exited with code 1', startedAtMs: 1, finishedAtMs: 2, stdoutDroppedBytes: 0, stderrDroppedBytes: 0, httpResult: null, outputLength: 0 };
+
+  it('waits an exponential backoff between retries, does not charge attempts that never ran, and fails when retries run out', async () => {
+    const { clock, cluster, nodes } = clusterSetup();
+    nodes.register(registration('w1'), []);
+    const node = cluster.registry.get('w1')!;
+    const job = await submitOne(cluster, { command: 'false', maxRetries: 2, retryOnFailure: true });
+    const run = (): number => cluster.assign(cluster.queue.pop()!, node).number;
+
+    cluster.attemptFinished({ jobId: job.id, attempt: run() }, 'w1', failed);
+    expect(job.state).toBe('PENDING');
+    expect(job.pendingReason).toMatch(/attempt 1 failed \(EXIT_CODE: exited with code 1\); retrying in 750ms/);
+    clock.advance(749);
+    expect(cluster.queue.size).toBe(0);
+    clock.advance(1);
+    expect(cluster.queue.size).toBe(1);
+
+    // Declined by the worker: free, and back in the queue at once.
+    cluster.attemptLost({ jobId: job.id, attempt: run() }, 'w1', 'WORKER_LOST', 'the worker is draining', true);
+    expect(cluster.queue.size).toBe(1);
+
+    cluster.attemptFinished({ jobId: job.id, attempt: run() }, 'w1', failed);
+    clock.advance(1499);
+    expect(cluster.queue.size).toBe(0);
+    clock.advance(1);
+    cluster.attemptFinished({ jobId: job.id, attempt: run() }, 'w1', failed);
+    expect(job).toMatchObject({ state: 'FAILED', reason: 'EXIT_CODE', attempts: 4 });
+    expect(job.attemptHistory.map((a) => [a.number, a.reason, a.free])).toEqual([
+      [1, 'EXIT_CODE', false],
+      [2, 'WORKER_LOST', true],
+      [3, 'EXIT_CODE', false],
+      [4, 'EXIT_CODE', false],
+    ]);
+  });
+
+  it('does not retry a non-zero exit unless the job asks', async () => {
+    const { cluster, nodes } = clusterSetup();
+    nodes.register(registration('w1'), []);
+    const job = await submitOne(cluster, { command: 'false', maxRetries: 3 });
+    const attempt = cluster.assign(cluster.queue.pop()!, cluster.registry.get('w1')!);
+    cluster.attemptFinished({ jobId: job.id, attempt: attempt.number }, 'w1', failed);
+    expect(job).toMatchObject({ state: 'FAILED', reason: 'EXIT_CODE', attempts: 1 });
+  });
+});
+
 describe('stalls of the master itself', () => {
   it('PauseLedger subtracts the time the master was stalled from a node\'s silence', () => {
     const ledger = new PauseLedger(60_000);

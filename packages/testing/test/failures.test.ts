@@ -93,7 +93,7 @@ afterEach(async () => {
 
 describe('failures with real processes', () => {
   it('kill -9 of a worker running a job with retries: the job completes on another worker', async () => {
-    const { workers, client } = await cluster(['lost-a', 'lost-b']);
+    const { master, workers, client } = await cluster(['lost-a', 'lost-b']);
     const marker = uniqueMarker('lost');
     const { job } = await client.submit({ command: `sh -c 'sleep 1; true' ${marker}; echo "done on $DIST_EXEC_NODE_ID"`, maxRetries: 2 });
     const running = await until(async () => {
@@ -114,6 +114,15 @@ describe('failures with real processes', () => {
     ]);
     const full = await client.getJob(job.id, { output: true });
     expect(Buffer.from(full.stdout!).toString()).toBe(`done on ${survivor}\n`);
+    // Every attempt, with its node, times and reason, in `status --json`.
+    const status = await runCli(['status', job.id, '--json'], { DIST_EXEC_MASTER: master.address });
+    expect(status.code).toBe(0);
+    const history = (JSON.parse(status.stdout.toString()) as { attemptHistory: Record<string, unknown>[] }).attemptHistory;
+    const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
+    expect(history).toEqual([
+      { attempt: 1, nodeId: victim, dispatchedAt: iso, startedAt: iso, finishedAt: iso, succeeded: false, reason: 'WORKER_LOST', exitCode: null, error: expect.any(String) },
+      { attempt: 2, nodeId: survivor, dispatchedAt: iso, startedAt: iso, finishedAt: iso, succeeded: true, reason: null, exitCode: 0, error: null },
+    ]);
   });
 
   it('kill -STOP past the heartbeat timeout, then -CONT: the stale attempt is killed and the result comes from one attempt', async () => {
