@@ -95,10 +95,14 @@ describe('failures with real processes', () => {
   it('kill -9 of a worker running a job with retries: the job completes on another worker', async () => {
     const { master, workers, client } = await cluster(['lost-a', 'lost-b']);
     const marker = uniqueMarker('lost');
-    const { job } = await client.submit({ command: `sh -c 'sleep 1; true' ${marker}; echo "done on $DIST_EXEC_NODE_ID"`, maxRetries: 2 });
+    // The first attempt would run for minutes (it must still run when its worker dies); the retry ends at once.
+    const { job } = await client.submit({
+      command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${marker}; fi; echo "done on $DIST_EXEC_NODE_ID"`,
+      maxRetries: 2,
+    });
     const running = await until(async () => {
       const view = await stateOf(client, job.id);
-      return view.state === 'RUNNING' && view.attemptHistory[0]?.startedAtMs ? view : null;
+      return view.state === 'RUNNING' && view.attemptHistory[0]?.startedAtMs && (await processesMatching(marker)).length > 0 ? view : null;
     });
     const victim = running.workerId as string;
     const survivor = victim === 'lost-a' ? 'lost-b' : 'lost-a';
@@ -132,7 +136,7 @@ describe('failures with real processes', () => {
     const command = `echo "start-$DIST_EXEC_ATTEMPT"; if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${marker}; fi; echo "end-$DIST_EXEC_ATTEMPT"`;
     const { job } = await client.submit({ command, maxRetries: 1 });
     await until(async () => (await client.getJob(job.id, { output: true })).stdout?.length ?? 0);
-    expect((await processesMatching(marker)).length).toBeGreaterThan(0);
+    await until(async () => (await processesMatching(marker)).length > 0, { message: 'the first attempt to run' });
     const victim = (await stateOf(client, job.id)).workerId as string;
     const survivor = victim === 'stop-a' ? 'stop-b' : 'stop-a';
     const frozen = workers[victim] as RunningProgram;
