@@ -152,11 +152,15 @@ export class ClusterState {
       const attempt = currentAttempt(job);
       if (!attempt) continue;
       // The node must re-register and report the attempt before the node-lost timeout.
-      const { node, known } = this.registry.upsert(
-        { id: attempt.nodeId, address: '', capabilities: [], maxTasks: 1, labels: {}, cpus: 0, memoryBytes: 0, weight: 1, version: '', draining: false },
-        this.#clock.now(),
-      );
-      if (!known) node.recovering = true;
+      // (Only create it once: upserting a known node would mark it registered.)
+      let node = this.registry.get(attempt.nodeId);
+      if (!node) {
+        node = this.registry.upsert(
+          { id: attempt.nodeId, address: '', capabilities: [], maxTasks: 1, labels: {}, cpus: 0, memoryBytes: 0, weight: 1, version: '', draining: false },
+          this.#clock.now(),
+        ).node;
+        node.recovering = true;
+      }
       node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
     }
     this.#log.info({ pending: this.pendingCount, running: this.#running }, 'recovered jobs from the store');

@@ -16,7 +16,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
 export const DEFAULT_DISPATCH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_SKIP_NODE_MS = 30_000;
-export const STORE_KINDS = ['memory', 'sqlite'] as const;
+export const STORE_KINDS = ['sqlite', 'memory'] as const;
+export const DEFAULT_DATA_DIR = './.dist-exec';
+export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
+export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
 
 export interface MasterOptions {
   /** Interface to listen on. @default '0.0.0.0' */
@@ -25,10 +28,16 @@ export interface MasterOptions {
   port?: number;
   /** HTTP port for metrics, health, REST and the dashboard; 0 picks a free one. @default 8080 */
   httpPort?: number;
-  /** @default 'memory' */
+  /** Durable on disk (`sqlite`) or gone at exit (`memory`). @default 'sqlite' */
   store?: (typeof STORE_KINDS)[number];
-  /** Where the sqlite store keeps its file. @default './.dist-exec' */
+  /** Directory of the sqlite store's files; created when missing. @default './.dist-exec' */
   dataDir?: string;
+  /** Finished jobs (and their output) are deleted this long after they end, in ms; 0 = kept forever. @default 604800000 (7 days) */
+  historyRetentionMs?: number;
+  /** At most this many finished jobs are kept (those that finished first go first); 0 = no limit. @default 0 */
+  historyMaxJobs?: number;
+  /** How often history GC runs, in ms. @default 60000 */
+  historyGcIntervalMs?: number;
   /** Placement policy name. @default 'round-robin' */
   policy?: string;
   /** Interval workers are told to heartbeat at, in ms. @default 5000 */
@@ -88,8 +97,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     host: options.host ?? '0.0.0.0',
     port: options.port ?? DEFAULT_MASTER_PORT,
     httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
-    store: options.store ?? 'memory',
-    dataDir: options.dataDir ?? './.dist-exec',
+    store: options.store ?? 'sqlite',
+    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
+    historyMaxJobs: options.historyMaxJobs ?? 0,
+    historyGcIntervalMs: options.historyGcIntervalMs ?? DEFAULT_HISTORY_GC_INTERVAL_MS,
     policy: options.policy ?? 'round-robin',
     heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? heartbeatIntervalMs * DEFAULT_MISSED_HEARTBEATS,
@@ -132,6 +144,9 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
   checkPositive(compiled.outputLimitBytes, '--output-limit');
   check(compiled.killGraceMs >= 0, '--kill-grace', 'must not be negative');
   check(compiled.defaultTimeoutMs >= 0 && compiled.defaultTimeoutMs <= compiled.maxTimeoutMs, '--default-timeout', `must be between 0 and ${compiled.maxTimeoutMs}ms`);
+  check(Number.isFinite(compiled.historyRetentionMs) && compiled.historyRetentionMs >= 0, '--history-retention', 'must not be negative (0 keeps history forever)');
+  check(Number.isInteger(compiled.historyMaxJobs) && compiled.historyMaxJobs >= 0, '--history-max-jobs', `${compiled.historyMaxJobs} must be a whole number (0 = no limit)`);
+  checkPositive(compiled.historyGcIntervalMs, 'historyGcIntervalMs');
   checkPositive(compiled.retryBackoffBaseMs, '--retry-backoff-base');
   check(compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs, '--retry-backoff-cap', 'must not be below the backoff base');
   check(

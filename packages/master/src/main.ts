@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
 import { pino } from 'pino';
-import { DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
+import { DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
 import { Master } from './master.js';
 import { POLICY_NAMES } from './placement/index.js';
 
@@ -11,8 +11,10 @@ const program = new Command('dist-exec-master')
   .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_HOST'))
   .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_MASTER_PORT)).env('DIST_EXEC_PORT'))
   .addOption(new Option('--http-port <port>', 'HTTP port for metrics, health and the dashboard').default(String(DEFAULT_HTTP_PORT)).env('DIST_EXEC_HTTP_PORT'))
-  .addOption(new Option('--store <kind>', 'where jobs are kept').choices(STORE_KINDS).default('memory').env('DIST_EXEC_STORE'))
-  .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').default('./.dist-exec').env('DIST_EXEC_DATA_DIR'))
+  .addOption(new Option('--store <kind>', 'where jobs are kept: sqlite (durable, in --data-dir) or memory (gone at exit)').choices(STORE_KINDS).default('sqlite').env('DIST_EXEC_STORE'))
+  .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').default(DEFAULT_DATA_DIR).env('DIST_EXEC_DATA_DIR'))
+  .option('--history-retention <duration>', 'finished jobs and their output are deleted this long after they end (0 = never)', '7d')
+  .option('--history-max-jobs <n>', 'most finished jobs kept; those that finished first go first (0 = no limit)', '0')
   .addOption(new Option('--policy <name>', `placement policy: ${POLICY_NAMES.join(', ')}`).default('round-robin').env('DIST_EXEC_POLICY'))
   .option('--heartbeat-interval <duration>', 'interval workers heartbeat at', '5s')
   .option('--heartbeat-timeout <duration>', 'silence after which a node is UNHEALTHY (default: 3 heartbeat intervals)')
@@ -36,6 +38,8 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     httpPort: parseInteger(flags.httpPort as string, '--http-port', 0, 65535),
     store: flags.store as MasterOptions['store'],
     dataDir: flags.dataDir,
+    historyRetentionMs: parseDuration(flags.historyRetention as string, '--history-retention'),
+    historyMaxJobs: parseInteger(flags.historyMaxJobs as string, '--history-max-jobs', 0, Number.MAX_SAFE_INTEGER),
     policy: flags.policy,
     heartbeatIntervalMs: parseDuration(flags.heartbeatInterval as string, '--heartbeat-interval'),
     ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout') } : {}),

@@ -8,12 +8,14 @@ import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
+import { HistoryGc } from './controllers/history-gc.js';
 import { Dispatcher } from './dispatcher.js';
 import { FailureDetector } from './failure-detector.js';
 import { NodeManager } from './node-manager.js';
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryStore } from './store/memory-store.js';
+import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export interface MasterDeps {
@@ -48,6 +50,7 @@ export class Master {
   readonly #clock: Clock;
   readonly #health: HealthController;
   readonly #detector: FailureDetector;
+  readonly #historyGc: HistoryGc;
   #server: grpc.Server | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stage: Stage = 'new';
@@ -59,7 +62,7 @@ export class Master {
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
     const o = this.options;
-    this.store = deps.store ?? createStore(o);
+    this.store = deps.store ?? createStore(o, this.#log);
     this.cluster = new ClusterState({
       store: this.store,
       clock: this.#clock,
@@ -130,6 +133,19 @@ export class Master {
       // Notice silence within a fifth of the timeout, but do not spin on tiny timeouts.
       tickMs: Math.max(20, Math.min(1000, Math.floor(o.heartbeatTimeoutMs / 5))),
     });
+    this.#historyGc = new HistoryGc({
+      store: this.store,
+      clock: this.#clock,
+      logger: this.#log,
+      retentionMs: o.historyRetentionMs,
+      maxJobs: o.historyMaxJobs,
+      intervalMs: o.historyGcIntervalMs,
+    });
+  }
+
+  /** Deletes finished jobs past the retention period or count now (normally on a timer). */
+  collectHistory(): Promise<number> {
+    return this.#historyGc.runOnce();
   }
 
   get port(): number {
@@ -140,7 +156,12 @@ export class Master {
     if (this.#stage !== 'new') throw new Error(`master cannot start: it is ${this.#stage}`);
     this.#stage = 'starting';
     const o = this.options;
-    this.cluster.recover(await this.store.open());
+    try {
+      this.cluster.recover(await this.store.open());
+    } catch (error) {
+      this.#stage = 'stopped';
+      throw error;
+    }
     const server = createServer();
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     addApiServices(server, {
@@ -152,12 +173,21 @@ export class Master {
       masterId: this.id,
     });
     this.#server = server;
-    this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
+    try {
+      this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
+    } catch (error) {
+      // Release the data dir so a retry (or another master) can open it.
+      server.forceShutdown();
+      await this.store.close();
+      this.#stage = 'stopped';
+      throw error;
+    }
     this.scheduler.start();
     this.#health.start();
+    this.#historyGc.start();
     this.#setServing('SERVING');
     this.#stage = 'running';
-    this.#log.info({ port: this.#port, store: this.store.kind, policy: this.scheduler.policyName }, 'master listening');
+    this.#log.info({ port: this.#port, store: this.store.kind, dataPath: this.store.location || undefined, policy: this.scheduler.policyName }, 'master listening');
     return { host: o.host, port: this.#port };
   }
 
@@ -172,6 +202,7 @@ export class Master {
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
     this.#detector.stop();
+    await this.#historyGc.stop();
     this.scheduler.stop();
     this.dispatcher.stop();
     this.cluster.stop();
@@ -183,11 +214,11 @@ export class Master {
   }
 }
 
-function createStore(options: CompiledMasterOptions): Store {
+function createStore(options: CompiledMasterOptions, logger: Logger): Store {
   switch (options.store) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      throw new Error('--store sqlite is not available yet; use --store memory');
+      return new SqliteStore({ dataDir: options.dataDir, logger });
   }
 }

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -48,9 +51,15 @@ export function startProgram(program: keyof typeof PROGRAMS, args: readonly stri
   };
 }
 
-/** Starts a master process on a free port and resolves once it listens. */
+/**
+ * Starts a master process on a free port and resolves once it listens. Its
+ * store is in memory unless `args` name one; a sqlite store without a
+ * `--data-dir` gets a fresh temporary one, never the repository.
+ */
 export async function startMasterProcess(args: readonly string[] = []): Promise<RunningProgram & { address: string }> {
-  const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...args]);
+  const store = args.includes('--store') ? [] : ['--store', 'memory'];
+  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
+  const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args]);
   const entry = await master.waitForLog('master listening');
   return { ...master, address: `127.0.0.1:${String(entry.port)}` };
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DistExecClient } from '@dist-exec/client';
 import { Master, type MasterDeps, type MasterOptions } from '@dist-exec/master';
 import { Worker, type WorkerDeps, type WorkerOptions } from '@dist-exec/worker';
@@ -23,14 +26,20 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+function dataDirFor(options: MasterOptions = {}): MasterOptions {
+  if (options.store !== 'sqlite' || options.dataDir) return {};
+  return { dataDir: mkdtempSync(join(tmpdir(), 'dist-exec-test-')) };
+}
+
 /**
  * A real master and real workers in this process, on ports the OS picks,
  * talking gRPC over loopback. Resolves once every worker is registered.
  */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const logger = testLogger();
+  // In memory unless a test asks for sqlite, and then never in the repository.
   const master = new Master(
-    { host: '127.0.0.1', port: 0, httpPort: 0, heartbeatIntervalMs: 200, ...options.master },
+    { host: '127.0.0.1', port: 0, httpPort: 0, heartbeatIntervalMs: 200, store: 'memory', ...options.master, ...dataDirFor(options.master) },
     { logger, ...options.masterDeps },
   );
   const { port } = await master.start();

@@ -8,7 +8,7 @@ describe('real processes', () => {
     const worker = startProgram('worker', ['--master', `127.0.0.1:${port}`, '--host', '127.0.0.1', '--port', '0', '--id', 'early-bird']);
     try {
       await worker.waitForLog('cannot reach the master; retrying');
-      const master = startProgram('master', ['--host', '127.0.0.1', '--port', String(port), '--http-port', '0']);
+      const master = startProgram('master', ['--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--store', 'memory']);
       try {
         await worker.waitForLog('registered with the master');
         const client = new DistExecClient({ address: `127.0.0.1:${port}` });
@@ -49,7 +49,7 @@ describe('real processes', () => {
   });
 
   it('`dist-exec up` starts a working cluster and stops all of it on Ctrl-C', async () => {
-    const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--log-level', 'warn']);
+    const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn']);
     try {
       const line = await until(() => up.logs.find((l) => /dist-exec is up/.test(String(l.msg))), { message: 'the cluster to come up' });
       const address = /master at (\S+) /.exec(String(line.msg))?.[1] as string;

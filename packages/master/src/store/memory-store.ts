@@ -1,5 +1,5 @@
 import { isTerminal, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
-import { chunksFrom, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
+import { chunksFrom, type HistoryPrune, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
 
 /**
  * Keeps everything in process memory (`--store memory`): fast, and gone when
@@ -7,6 +7,7 @@ import { chunksFrom, type JobPage, type JobPageQuery, type RecoveredState, type 
  */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
+  readonly location = '';
   /** In submit order; deleted jobs leave a hole that compaction removes. */
   #order: (Job | undefined)[] = [];
   #byId = new Map<string, Job>();
@@ -77,20 +78,28 @@ export class MemoryStore implements Store {
     return chunksFrom(this.#output.get(jobId) ?? [], fromOffset);
   }
 
-  async deleteFinishedJobs(finishedBeforeMs: number, keepMax: number): Promise<number> {
-    let finished = 0;
-    for (const job of this.#order) if (job && isTerminal(job.state)) finished += 1;
-    let excess = Math.max(0, finished - keepMax);
+  async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
+    const finished: Job[] = [];
+    for (const job of this.#order) if (job && isTerminal(job.state)) finished.push(job);
+    // The ones that finished first go first, as in the sqlite store.
+    finished.sort((a, b) => (a.finishedAtMs ?? 0) - (b.finishedAtMs ?? 0));
+    let excess = Math.max(0, finished.length - keepMax);
+    const doomed = new Set<Job>();
+    for (const job of finished) {
+      if (doomed.size >= limit) break;
+      if (excess > 0 || (job.finishedAtMs ?? 0) < finishedBeforeMs) {
+        doomed.add(job);
+        excess = Math.max(0, excess - 1);
+      } else break;
+    }
     let deleted = 0;
     for (let i = 0; i < this.#order.length; i += 1) {
       const job = this.#order[i];
-      if (!job || !isTerminal(job.state)) continue;
-      if (excess > 0 || (job.finishedAtMs ?? 0) < finishedBeforeMs) {
+      if (job && doomed.has(job)) {
         this.#order[i] = undefined;
         this.#byId.delete(job.id);
         this.#output.delete(job.id);
         if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job) this.#byKey.delete(job.spec.idempotencyKey);
-        excess = Math.max(0, excess - 1);
         deleted += 1;
       }
     }

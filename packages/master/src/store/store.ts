@@ -14,6 +14,16 @@ export interface JobPage {
   totalCount: number;
 }
 
+/** Which finished jobs history GC deletes. */
+export interface HistoryPrune {
+  /** Finished jobs that ended before this time (ms since the epoch) go. */
+  finishedBeforeMs: number;
+  /** Beyond this many finished jobs, the ones that finished first go. Infinity = no limit. */
+  keepMax: number;
+  /** Delete at most this many in one call, so a large clean-up does not hold up the master. */
+  limit: number;
+}
+
 /** What the master needs from storage at start. */
 export interface RecoveredState {
   /** Jobs that were PENDING or RUNNING, in submit order. */
@@ -30,6 +40,9 @@ export interface RecoveredState {
  */
 export interface Store {
   readonly kind: string;
+  /** Where the data lives, for logs ('' in memory). */
+  readonly location: string;
+  /** Opens (creating or migrating as needed) and reads back what must be recovered. Throws when the store cannot be used. */
   open(): Promise<RecoveredState>;
   /** Insert or replace the job's row. Durable at the next flush. */
   putJob(job: Job): void;
@@ -44,8 +57,8 @@ export interface Store {
   countJobs(states: readonly JobState[]): Promise<number>;
   /** Chunks covering the log from `fromOffset` on, the first one trimmed to start there. */
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]>;
-  /** Deletes finished jobs that ended before `finishedBeforeMs`, and the oldest beyond `keepMax`. Returns how many. */
-  deleteFinishedJobs(finishedBeforeMs: number, keepMax: number): Promise<number>;
+  /** Deletes finished jobs (and their output) as `prune` says. Returns how many; never touches PENDING or RUNNING jobs. */
+  deleteFinishedJobs(prune: HistoryPrune): Promise<number>;
   close(): Promise<void>;
 }
 

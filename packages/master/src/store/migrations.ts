@@ -1,0 +1,92 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** One step of the schema. Steps run in order, each in its own transaction, and are never edited once released. */
+export interface Migration {
+  /** The schema version after this step (1, 2, 3, …; `PRAGMA user_version`). */
+  version: number;
+  description: string;
+  up(db: BetterSqlite3.Database): void;
+}
+
+/** Marks a file as ours (`PRAGMA application_id`), so we never mistake another program's database for an empty store. */
+export const APPLICATION_ID = 0x44584543; // "DXEC"
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'jobs and their output',
+    up(db) {
+      db.exec(`
+        -- One row per job. The job is kept whole as JSON in "data"; the other
+        -- columns exist to find, order and page through jobs without parsing it.
+        -- AUTOINCREMENT keeps submit numbers unique even after GC deletes the newest job.
+        CREATE TABLE jobs (
+          seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+          id              TEXT    NOT NULL UNIQUE,
+          state           TEXT    NOT NULL,
+          idempotency_key TEXT,
+          created_at_ms   INTEGER NOT NULL,
+          finished_at_ms  INTEGER,
+          data            TEXT    NOT NULL
+        );
+        CREATE INDEX jobs_by_state ON jobs (state, seq);
+        CREATE UNIQUE INDEX jobs_by_idempotency_key ON jobs (idempotency_key) WHERE idempotency_key IS NOT NULL;
+        CREATE INDEX jobs_by_finish ON jobs (finished_at_ms) WHERE finished_at_ms IS NOT NULL;
+
+        -- A job's output log: chunks addressed by their byte offset in the log
+        -- (both streams, all attempts). A rowid table, not WITHOUT ROWID: chunks
+        -- are often kilobytes, which a clustered index stores several times larger.
+        CREATE TABLE output (
+          job_id  TEXT    NOT NULL,
+          offset  INTEGER NOT NULL,
+          stream  TEXT    NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+          attempt INTEGER NOT NULL,
+          ts_ms   INTEGER NOT NULL,
+          data    BLOB    NOT NULL
+        );
+        CREATE UNIQUE INDEX output_by_offset ON output (job_id, offset);
+      `);
+    },
+  },
+];
+
+/** The schema version a store file has (0 = new and empty). */
+export function schemaVersion(db: BetterSqlite3.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+export function latestVersion(migrations: readonly Migration[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+export class NewerSchemaError extends Error {
+  override readonly name = 'NewerSchemaError';
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(`its schema version ${found} is newer than this master understands (${supported}); run a newer dist-exec, or restore a backup`);
+  }
+}
+
+/**
+ * Brings the schema up to the latest version, one transaction per step, so a
+ * crash mid-way leaves the file at the last completed version. Returns the
+ * versions applied. Refuses a file from a newer version rather than guessing.
+ */
+export function migrate(db: BetterSqlite3.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const latest = latestVersion(migrations);
+  const current = schemaVersion(db);
+  if (current > latest) throw new NewerSchemaError(current, latest);
+  const applied: number[] = [];
+  const steps = [...migrations].sort((a, b) => a.version - b.version).filter((m) => m.version > current);
+  for (const step of steps) {
+    db.transaction(() => {
+      step.up(db);
+      db.pragma(`user_version = ${step.version}`);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    })();
+    applied.push(step.version);
+  }
+  return applied;
+}

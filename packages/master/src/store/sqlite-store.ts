@@ -1,0 +1,282 @@
+import type Database from 'better-sqlite3';
+import { errorMessage, UnavailableError, type Job, type JobState, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
+import type { Logger } from 'pino';
+import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
+import { decodeJob, encodeJob, type JobRow } from './job-codec.js';
+import type { Migration } from './migrations.js';
+import { chunksFrom, type HistoryPrune, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
+
+export interface SqliteStoreOptions {
+  /** Directory of the store file; created when missing. */
+  dataDir: string;
+  logger: Logger;
+  /** Schema steps (tests pass their own). @default MIGRATIONS */
+  migrations?: readonly Migration[];
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface OutputRow {
+  offset: number;
+  stream: OutputStreamName;
+  attempt: number;
+  ts_ms: number;
+  data: Buffer;
+}
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/**
+ * The embedded, durable store (`--store sqlite`): one SQLite file in WAL mode
+ * with synchronous=FULL, so a commit is on disk when it returns.
+ *
+ * Group commit: writes are buffered and every write of one event-loop turn
+ * goes to disk in one transaction (one fsync) on the next `setImmediate`.
+ * While that fsync blocks the loop, new requests queue up in the sockets, so
+ * under load each commit carries a whole burst. `flush()` resolves once the
+ * commit holding the caller's writes is done; that is when a submit is acknowledged.
+ *
+ * A failed commit is fatal for the store (as Postgres panics on a failed
+ * fsync): it cannot know what reached the disk, so every later flush fails and
+ * nothing more is acknowledged; a restart recovers from the last good commit.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly #options: SqliteStoreOptions;
+  readonly #log: Logger;
+  #db: Database.Database | null = null;
+  #lock: Database.Database | null = null;
+  #path = '';
+  #statements: Record<string, Statement> = {};
+  /** Buffered writes: the latest version of each changed job, and new output chunks. */
+  #jobs = new Map<string, Job>();
+  #byKey = new Map<string, Job>();
+  #output: { jobId: string; chunk: OutputChunk }[] = [];
+  #waiters: Waiter[] = [];
+  #scheduled = false;
+  #failure: Error | null = null;
+  #commits = 0;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'store' });
+  }
+
+  /** Transactions committed so far (each one fsync): fewer than writes when group commit works. */
+  get commits(): number {
+    return this.#commits;
+  }
+
+  get location(): string {
+    return this.#path || this.#options.dataDir;
+  }
+
+  async open(): Promise<RecoveredState> {
+    if (this.#db) throw new Error('the store is already open');
+    const opened = openDatabase(this.#options.dataDir, this.#options.migrations);
+    this.#db = opened.db;
+    this.#lock = opened.lock;
+    this.#path = opened.path;
+    try {
+      this.#prepare(opened.db);
+      const recovered = this.#recover();
+      this.#log.info(
+        { path: opened.path, created: opened.created, migrated: opened.migrated, active: recovered.activeJobs.length, nextSeq: recovered.nextSeq },
+        'store opened',
+      );
+      return recovered;
+    } catch (error) {
+      await this.close();
+      throw describeFailure(opened.path, error);
+    }
+  }
+
+  #prepare(db: Database.Database): void {
+    const sql: Record<string, string> = {
+      upsertJob: `INSERT INTO jobs (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
+                  VALUES (@seq, @id, @state, @idempotency_key, @created_at_ms, @finished_at_ms, @data)
+                  ON CONFLICT (seq) DO UPDATE SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data`,
+      insertOutput: 'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
+      getJob: 'SELECT data FROM jobs WHERE id = ?',
+      jobByKey: 'SELECT data FROM jobs WHERE idempotency_key = ?',
+      activeJobs: "SELECT data FROM jobs WHERE state IN ('PENDING', 'RUNNING') ORDER BY seq",
+      outputEnd: 'SELECT offset + length(data) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
+      lastSeq: "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
+      // The chunk holding `fromOffset` and every one after it.
+      readOutput: `SELECT offset, stream, attempt, ts_ms, data FROM output
+                   WHERE job_id = @jobId AND offset >= coalesce((SELECT max(offset) FROM output WHERE job_id = @jobId AND offset <= @from), 0)
+                   ORDER BY offset`,
+      finishedCount: 'SELECT count(*) AS n FROM jobs WHERE finished_at_ms IS NOT NULL',
+      oldestFinished: 'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
+      deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
+      deleteOutput: 'DELETE FROM output WHERE job_id = ?',
+    };
+    this.#statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
+  }
+
+  #stmt(name: string): Statement {
+    const statement = this.#statements[name];
+    if (!statement || !this.#db) throw new UnavailableError('the store is closed');
+    return statement;
+  }
+
+  #recover(): RecoveredState {
+    const activeJobs = (this.#stmt('activeJobs').all() as { data: string }[]).map((row) => decodeJob(row.data));
+    for (const job of activeJobs) {
+      // Output is appended without rewriting the job row, so the row's length may lag behind the log.
+      const end = this.#stmt('outputEnd').get(job.id) as { end: number } | undefined;
+      if (end && end.end > job.outputLength) job.outputLength = end.end;
+    }
+    const last = this.#stmt('lastSeq').get() as { seq: number } | undefined;
+    return { activeJobs, nextSeq: (last?.seq ?? 0) + 1 };
+  }
+
+  // ---- buffered writes and group commit ----
+
+  putJob(job: Job): void {
+    if (this.#failure) return;
+    this.#jobs.set(job.id, job);
+    if (job.spec.idempotencyKey) this.#byKey.set(job.spec.idempotencyKey, job);
+    this.#schedule();
+  }
+
+  appendOutput(jobId: string, chunk: OutputChunk): void {
+    if (this.#failure) return;
+    this.#output.push({ jobId, chunk });
+    this.#schedule();
+  }
+
+  flush(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (!this.#scheduled) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#failure) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#commit());
+  }
+
+  /** Writes everything buffered in one transaction. Also called before reads that go to SQL. */
+  #commit(): void {
+    if (!this.#scheduled) return;
+    this.#scheduled = false;
+    const waiters = this.#waiters;
+    const jobs = this.#jobs;
+    const output = this.#output;
+    this.#waiters = [];
+    this.#jobs = new Map();
+    this.#byKey = new Map();
+    this.#output = [];
+    try {
+      const db = this.#db;
+      if (!db) throw new UnavailableError('the store is closed');
+      const upsert = this.#stmt('upsertJob');
+      const insert = this.#stmt('insertOutput');
+      db.transaction(() => {
+        for (const job of jobs.values()) upsert.run(encodeJob(job) satisfies JobRow);
+        for (const { jobId, chunk } of output) {
+          insert.run(jobId, chunk.offset, chunk.stream, chunk.attempt, chunk.timestampMs, Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength));
+        }
+      })();
+      this.#commits += 1;
+    } catch (error) {
+      this.#failure = new UnavailableError(`the store cannot write to ${this.#path}: ${errorMessage(error)}; restart the master`, { cause: error });
+      this.#log.fatal({ err: error, path: this.#path, lostJobs: jobs.size, lostChunks: output.length }, 'store commit failed; no more writes are acknowledged');
+      for (const waiter of waiters) waiter.reject(this.#failure);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  // ---- reads (they see every write made before them, committed or not) ----
+
+  async getJob(id: string): Promise<Job | undefined> {
+    const pending = this.#jobs.get(id);
+    if (pending) return pending;
+    const row = this.#stmt('getJob').get(id) as { data: string } | undefined;
+    return row ? decodeJob(row.data) : undefined;
+  }
+
+  async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
+    const pending = this.#byKey.get(key);
+    if (pending) return pending;
+    const row = this.#stmt('jobByKey').get(key) as { data: string } | undefined;
+    return row ? decodeJob(row.data) : undefined;
+  }
+
+  #statesClause(states: readonly JobState[]): { where: string; params: string[] } {
+    if (states.length === 0) return { where: '1', params: [] };
+    const unique = [...new Set(states)];
+    return { where: `state IN (${unique.map(() => '?').join(', ')})`, params: unique };
+  }
+
+  async listJobs(query: JobPageQuery): Promise<JobPage> {
+    this.#commit();
+    const db = this.#open();
+    const { where, params } = this.#statesClause(query.states);
+    // Tokens are submit sequence numbers: stable while jobs are added or deleted.
+    const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
+    const rows = db
+      .prepare(`SELECT seq, data FROM jobs WHERE ${where} AND seq < ? ORDER BY seq DESC LIMIT ?`)
+      .all(...params, before, query.pageSize + 1) as { seq: number; data: string }[];
+    const more = rows.length > query.pageSize;
+    const page = more ? rows.slice(0, query.pageSize) : rows;
+    const total = db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number };
+    return { jobs: page.map((row) => decodeJob(row.data)), nextPageToken: more ? String(page[page.length - 1]?.seq) : '', totalCount: total.n };
+  }
+
+  async countJobs(states: readonly JobState[]): Promise<number> {
+    this.#commit();
+    const { where, params } = this.#statesClause(states);
+    return (this.#open().prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number }).n;
+  }
+
+  async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
+    this.#commit();
+    const rows = this.#stmt('readOutput').all({ jobId, from: fromOffset }) as OutputRow[];
+    const chunks = rows.map((row) => ({ offset: row.offset, stream: row.stream, attempt: row.attempt, timestampMs: row.ts_ms, data: new Uint8Array(row.data) }));
+    return chunksFrom(chunks, fromOffset);
+  }
+
+  async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
+    this.#commit();
+    const db = this.#open();
+    const finished = (this.#stmt('finishedCount').get() as { n: number }).n;
+    const excess = Number.isFinite(keepMax) ? Math.max(0, finished - keepMax) : 0;
+    const candidates = this.#stmt('oldestFinished').all(limit) as { id: string; finished_at_ms: number }[];
+    const doomed = candidates.filter((row, i) => i < excess || row.finished_at_ms < finishedBeforeMs).map((row) => row.id);
+    if (doomed.length === 0) return 0;
+    const deleteJob = this.#stmt('deleteJob');
+    const deleteOutput = this.#stmt('deleteOutput');
+    db.transaction(() => {
+      for (const id of doomed) {
+        deleteJob.run(id);
+        deleteOutput.run(id);
+      }
+    })();
+    return doomed.length;
+  }
+
+  #open(): Database.Database {
+    if (!this.#db) throw new UnavailableError('the store is closed');
+    return this.#db;
+  }
+
+  async close(): Promise<void> {
+    if (this.#scheduled && !this.#failure && this.#db) this.#commit();
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
+    this.#scheduled = false;
+    this.#statements = {};
+    this.#db?.close();
+    this.#lock?.close();
+    this.#db = null;
+    this.#lock = null;
+  }
+}
+
+export { StoreUnusableError };
