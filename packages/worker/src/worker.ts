@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock } from '@dist-exec/core';
+import { sleep, systemClock, type Clock } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, CHANNEL_OPTIONS, createChannelCredentials, createServer, shutdownServer, v1 } from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
@@ -10,6 +10,8 @@ import { TaskRunner } from './runner.js';
 import { addExecutionService, WORKER_SERVICE_NAMES } from './server.js';
 
 export const WORKER_VERSION = '0.1.0';
+/** While leaving with unacknowledged results, ask the master this often. */
+const HAND_OVER_RETRY_MS = 500;
 
 export interface WorkerDeps {
   logger?: Logger;
@@ -135,6 +137,7 @@ export class Worker {
     this.#setServing?.('NOT_SERVING');
     runner.drain();
     this.#log.info({ running: runner.running }, 'draining');
+    const deadline = this.#clock.now() + options.drainTimeoutMs;
     await agent.heartbeat().catch(() => {});
     const drained = await Promise.race([
       runner.whenIdle().then(() => true),
@@ -145,13 +148,36 @@ export class Worker {
       runner.killAll();
       await runner.whenIdle();
     }
-    // Hand the last results over before leaving; the master acknowledges them in the reply.
-    if (runner.unacknowledged > 0) await agent.heartbeat().catch(() => {});
+    await this.#handOver(agent, runner, deadline);
     this.#fence?.stop();
     await agent.leave().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
     await agent.stop();
     await shutdownServer(this.#server, 2000);
     this.#log.info('worker stopped');
+  }
+
+  /**
+   * Hands the last results over before leaving: the master acknowledges them
+   * in a heartbeat reply once they are durable. A master that is away (a
+   * restart) is waited for until the drain deadline, since a result this
+   * worker drops is lost for good.
+   */
+  async #handOver(agent: Agent, runner: TaskRunner, deadline: number): Promise<void> {
+    let waiting = false;
+    while (runner.unacknowledged > 0) {
+      await agent.heartbeat().catch(() => {});
+      if (runner.unacknowledged === 0) return;
+      const left = deadline - this.#clock.now();
+      if (left <= 0) {
+        this.#log.error({ unacknowledged: runner.unacknowledged }, 'drain timeout; leaving with results the master has not taken');
+        return;
+      }
+      if (!waiting) {
+        waiting = true;
+        this.#log.warn({ unacknowledged: runner.unacknowledged, waitMs: left }, 'waiting for the master to take finished results');
+      }
+      await sleep(this.#clock, Math.min(HAND_OVER_RETRY_MS, left));
+    }
   }
 
   /** Stops at once: kills running tasks without draining or deregistering (tests, fatal errors). */
