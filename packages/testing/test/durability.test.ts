@@ -5,15 +5,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DistExecClient, type JobView } from '@dist-exec/client';
 import { freePort, runCli, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
 
-/** Short heartbeats so workers find a restarted master quickly; recovery still waits the default 60s node-lost timeout. */
-const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '2s', '--retry-backoff-base', '200ms', '--retry-backoff-cap', '1s'];
+/**
+ * Frequent heartbeats, so workers find a restarted master quickly, but a long
+ * heartbeat timeout: on a loaded machine a slow heartbeat must not make a node
+ * UNHEALTHY and its jobs rescheduled, which these tests are not about.
+ * Recovery waits for the default 60s node-lost timeout.
+ */
+const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '30s', '--node-lost-timeout', '60s'];
 const LONG = { timeoutMs: 120_000 };
 
 const started: RunningProgram[] = [];
 const clients: DistExecClient[] = [];
 const dirs: string[] = [];
 
-afterEach(async () => {
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail') {
+    // What the processes said about jobs and nodes, to tell why.
+    for (const program of started) {
+      for (const entry of program.logs) if (!entry.level || Number(entry.level) >= (process.env.DIST_EXEC_TEST_DUMP ? 0 : 40)) console.log(JSON.stringify(entry));
+    }
+  }
   for (const client of clients.splice(0)) client.close();
   for (const program of started.splice(0).reverse()) {
     program.kill('SIGKILL');
