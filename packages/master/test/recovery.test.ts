@@ -28,7 +28,7 @@ async function life(dataDir: string, clock: FakeClock) {
   const cluster = new ClusterState({ store, clock, logger, limits: {}, maxQueue: 100, backoff: { baseMs: 1000, capMs: 10_000 }, random: () => 0.5 });
   const nodes = new NodeManager({ cluster, clock, logger, heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15_000, nodeLostTimeoutMs: LOST_MS, rescheduleOn: 'unhealthy', forgetLostAfterMs: 3_600_000 });
   const attached: AttemptRef[] = [];
-  nodes.setLinks({ isStreaming: () => false, attach: (ref) => attached.push(ref), forgetNode: () => {} });
+  nodes.setLinks({ isStreaming: () => false, attach: (ref) => { attached.push(ref); }, forgetNode: () => {}, nodeRegistered: () => {} });
   cluster.recover(await store.open());
   /** Ends this life like kill -9 would after the last flush: nothing buffered survives. */
   const crash = async (): Promise<void> => {

@@ -17,11 +17,14 @@ describe('real processes', () => {
         expect(Buffer.from((await client.getJob(job.id, { output: true })).stdout!).toString()).toBe('early-bird\n');
         client.close();
       } finally {
+        // The worker first: a stopping worker waits for the master to take its finished results.
+        worker.kill();
+        await worker.exited;
         master.kill();
         await master.exited;
       }
     } finally {
-      worker.kill();
+      worker.kill('SIGKILL');
       await worker.exited;
     }
   });
