@@ -9,6 +9,7 @@ import {
   stateAfterFailure,
   UnavailableError,
   errorMessage,
+  isDistExecError,
   type Attempt,
   type AttemptRef,
   type AttemptResult,
@@ -25,6 +26,7 @@ import {
   type Timer,
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
+import { MasterEvents } from './events.js';
 import { JobQueue } from './job-queue.js';
 import { requirementKey } from './placement/policy.js';
 import { NodeRegistry, type NodeRecord } from './registry.js';
@@ -39,6 +41,8 @@ export interface ClusterStateOptions {
   maxQueue: number;
   backoff: BackoffOptions;
   random?: () => number;
+  /** Where job events go (metrics, live views). */
+  events?: MasterEvents;
 }
 
 /** Calls ClusterState makes into the parts wired around it (set once by the Master). */
@@ -97,6 +101,7 @@ export class ClusterState {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: ClusterStateOptions;
+  readonly #events: MasterEvents;
   #hooks: ClusterHooks = { kick: () => {}, stopAttempt: () => {} };
   #taskTypes: ReadonlySet<string> | null = null;
   #nextSeq = 1;
@@ -107,6 +112,7 @@ export class ClusterState {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'cluster-state' });
+    this.#events = options.events ?? new MasterEvents();
   }
 
   setHooks(hooks: ClusterHooks): void {
@@ -188,6 +194,15 @@ export class ClusterState {
    * durable. A bad spec or a full queue rejects the whole batch and stores nothing.
    */
   async submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
+    try {
+      return await this.#submit(inputs);
+    } catch (error) {
+      this.#events.submitRejected(isDistExecError(error) ? error.code : 'INTERNAL', inputs.length);
+      throw error;
+    }
+  }
+
+  async #submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
     const limits = this.#limits();
     const specs = inputs.map((input, i) => {
       try {
@@ -263,7 +278,10 @@ export class ClusterState {
       // Cancelled while the write was in flight: keep it out of the queue.
       if (job.state === 'PENDING') this.#enqueue(job);
     }
-    if (created.length) this.#hooks.kick();
+    if (created.length) {
+      this.#events.jobsSubmitted(created);
+      this.#hooks.kick();
+    }
     return results;
   }
 
@@ -302,6 +320,7 @@ export class ClusterState {
     if (job.state === 'RUNNING') {
       const attempt = currentAttempt(job) as Attempt;
       this.#closeAttempt(attempt, { reason: 'CANCELLED', error: 'cancelled by request' });
+      this.#events.attemptEnded(job, attempt);
       this.#hooks.stopAttempt({ jobId: id, attempt: attempt.number }, attempt.nodeId);
     }
     this.#finish(job, 'CANCELLED', 'CANCELLED', 'cancelled by request');
@@ -315,6 +334,7 @@ export class ClusterState {
   assign(job: Job, node: NodeRecord): Attempt {
     assertTransition(job.id, job.state, 'RUNNING');
     const now = this.#clock.now();
+    const previous = currentAttempt(job);
     const attempt: Attempt = {
       number: job.attempts + 1,
       nodeId: node.id,
@@ -339,6 +359,7 @@ export class ClusterState {
     this.#running += 1;
     node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
     this.#store.putJob(job);
+    this.#events.attemptPlaced(job, attempt, now - (previous?.finishedAtMs ?? job.createdAtMs));
     this.#notify(job);
     return attempt;
   }
@@ -368,6 +389,7 @@ export class ClusterState {
     attempt.startedAtMs = startedAtMs || this.#clock.now();
     job.startedAtMs = attempt.startedAtMs;
     this.#store.putJob(job);
+    this.#events.attemptStarted(job, attempt, this.#clock.now() - attempt.dispatchedAtMs);
     this.#notify(job);
     return true;
   }
@@ -407,6 +429,7 @@ export class ClusterState {
     job.stdoutDroppedBytes += result.stdoutDroppedBytes;
     job.stderrDroppedBytes += result.stderrDroppedBytes;
     this.#closeAttempt(attempt, result);
+    this.#events.attemptEnded(job, attempt);
     if (result.succeeded) this.#finish(job, 'COMPLETED', null, '');
     else this.#afterFailure(job, attempt, result.reason ?? 'EXECUTOR_ERROR', result.error);
     return true;
@@ -423,6 +446,7 @@ export class ClusterState {
     const attempt = currentAttempt(job) as Attempt;
     attempt.free = free;
     this.#closeAttempt(attempt, { reason, error });
+    this.#events.attemptEnded(job, attempt);
     this.#log.warn({ jobId: job.id, attempt: ref.attempt, nodeId, reason, free }, error);
     this.#afterFailure(job, attempt, reason, error);
     return true;
@@ -493,6 +517,7 @@ export class ClusterState {
     job.finishedAtMs = this.#clock.now();
     this.#active.delete(job.id);
     this.#store.putJob(job);
+    this.#events.jobFinished(job);
     this.#notify(job);
   }
 
@@ -513,6 +538,7 @@ export class ClusterState {
   }
 
   #notify(job: Job): void {
+    this.#events.jobChanged(job);
     this.#emit(job.id, { type: 'job', job });
   }
 

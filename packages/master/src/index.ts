@@ -9,6 +9,8 @@ export { FailureDetector, probeVerdict, type FailureDetectorOptions, type ProbeV
 export { PauseLedger } from './pause-ledger.js';
 export { HealthController } from './controllers/health.js';
 export { Scheduler } from './scheduler.js';
+export { MasterEvents, type MasterObserver } from './events.js';
+export { MasterMetrics, pendingByPriority } from './metrics.js';
 export * from './placement/index.js';
 export { RoundRobinPolicy } from './placement/round-robin.js';
 export { LeastConnectionsPolicy } from './placement/least-connections.js';

@@ -10,7 +10,11 @@ import { HealthController } from './controllers/health.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
 import { HistoryGc } from './controllers/history-gc.js';
 import { Dispatcher } from './dispatcher.js';
+import { MasterEvents } from './events.js';
 import { FailureDetector } from './failure-detector.js';
+import { HttpServer } from './http/server.js';
+import { buildRouter } from './http/routes.js';
+import { MasterMetrics } from './metrics.js';
 import { NodeManager } from './node-manager.js';
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
@@ -29,6 +33,8 @@ export interface MasterDeps {
 export interface MasterAddress {
   host: string;
   port: number;
+  /** HTTP port of metrics, health, the REST API and the dashboard. */
+  httpPort: number;
 }
 
 type Stage = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -46,16 +52,21 @@ export class Master {
   readonly scheduler: Scheduler;
   readonly dispatcher: Dispatcher;
   readonly store: Store;
+  /** Job and node events, for whatever instruments the master. */
+  readonly events = new MasterEvents();
+  readonly metrics: MasterMetrics;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #health: HealthController;
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
   #server: grpc.Server | null = null;
+  #http: HttpServer | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stage: Stage = 'new';
   #stopping: Promise<void> | null = null;
   #port = 0;
+  #httpPort = 0;
 
   constructor(options: MasterOptions = {}, deps: MasterDeps = {}) {
     this.options = compileMasterOptions(options);
@@ -70,6 +81,7 @@ export class Master {
       maxQueue: o.maxQueue,
       limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
       backoff: { baseMs: o.retryBackoffBaseMs, capMs: o.retryBackoffCapMs },
+      events: this.events,
     });
     this.nodes = new NodeManager({
       cluster: this.cluster,
@@ -80,6 +92,7 @@ export class Master {
       nodeLostTimeoutMs: o.nodeLostTimeoutMs,
       rescheduleOn: o.rescheduleOn,
       forgetLostAfterMs: 3_600_000,
+      events: this.events,
     });
     this.#detector = new FailureDetector({
       registry: this.cluster.registry,
@@ -141,6 +154,7 @@ export class Master {
       maxJobs: o.historyMaxJobs,
       intervalMs: o.historyGcIntervalMs,
     });
+    this.metrics = new MasterMetrics({ cluster: this.cluster, events: this.events });
   }
 
   /** Deletes finished jobs past the retention period or count now (normally on a timer). */
@@ -150,6 +164,10 @@ export class Master {
 
   get port(): number {
     return this.#port;
+  }
+
+  get httpPort(): number {
+    return this.#httpPort;
   }
 
   async start(): Promise<MasterAddress> {
@@ -175,9 +193,17 @@ export class Master {
     this.#server = server;
     try {
       this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
+      this.#http = new HttpServer({
+        router: buildRouter({ master: this, readiness: () => this.#readiness() }),
+        logger: this.#log,
+        host: o.host,
+        port: o.httpPort,
+      });
+      this.#httpPort = await this.#http.start();
     } catch (error) {
       // Release the data dir so a retry (or another master) can open it.
       server.forceShutdown();
+      await this.#http?.stop();
       await this.store.close();
       this.#stage = 'stopped';
       throw error;
@@ -187,8 +213,19 @@ export class Master {
     this.#historyGc.start();
     this.#setServing('SERVING');
     this.#stage = 'running';
-    this.#log.info({ port: this.#port, store: this.store.kind, dataPath: this.store.location || undefined, policy: this.scheduler.policyName }, 'master listening');
-    return { host: o.host, port: this.#port };
+    this.#log.info(
+      { port: this.#port, httpPort: this.#httpPort, store: this.store.kind, dataPath: this.store.location || undefined, policy: this.scheduler.policyName },
+      'master listening',
+    );
+    return { host: o.host, port: this.#port, httpPort: this.#httpPort };
+  }
+
+  #readiness(): { ready: boolean; checks: Record<string, string> } {
+    const checks = {
+      store: this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage,
+      scheduler: this.scheduler.running ? 'running' : 'stopped',
+    };
+    return { ready: this.#stage === 'running' && this.scheduler.running, checks };
   }
 
   /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
@@ -207,6 +244,8 @@ export class Master {
     this.dispatcher.stop();
     this.cluster.stop();
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
+    await this.#http?.stop();
+    this.metrics.stop();
     await this.store.flush().catch((error: unknown) => this.#log.error({ err: error }, 'final store flush failed'));
     await this.store.close();
     this.#stage = 'stopped';

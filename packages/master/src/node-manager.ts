@@ -1,5 +1,6 @@
 import { NotFoundError, type AttemptRef, type AttemptReport, type Clock, type NodeInfo } from '@dist-exec/core';
 import type { Logger } from 'pino';
+import type { MasterEvents } from './events.js';
 import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
 import { PauseLedger } from './pause-ledger.js';
 import { checkRegistration, healthAfter, type HealthTimeouts, type NodeHealth, type NodeRecord, type NodeRegistration } from './registry.js';
@@ -14,6 +15,8 @@ export interface NodeManagerOptions extends HealthTimeouts {
   rescheduleOn: 'unhealthy' | 'lost';
   /** LOST nodes are forgotten after this long. */
   forgetLostAfterMs: number;
+  /** Where heartbeats are counted. */
+  events?: MasterEvents;
 }
 
 /** What the dispatcher does for the node manager. */
@@ -93,6 +96,7 @@ export class NodeManager {
     if (!node || node.health === 'LOST' || node.recovering) return undefined;
     node.lastHeartbeatMs = this.#clock.now();
     node.declaredDown = false;
+    this.#options.events?.heartbeatReceived(nodeId);
     if (node.health === 'UNHEALTHY') {
       this.#log.info({ nodeId }, 'node is healthy again');
       node.health = 'HEALTHY';

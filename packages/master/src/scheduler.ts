@@ -35,6 +35,11 @@ export class Scheduler {
     return this.#options.policy.name;
   }
 
+  /** Started and not stopped: passes run when kicked. */
+  get running(): boolean {
+    return !this.#stopped;
+  }
+
   start(): void {
     this.#stopped = false;
     this.kick();

@@ -3,3 +3,4 @@ export { until, type UntilOptions } from './until.js';
 export { testLogger } from './logger.js';
 export { startTestCluster, type TestCluster, type TestClusterOptions } from './test-cluster.js';
 export * from './processes.js';
+export * from './http.js';

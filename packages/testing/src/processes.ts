@@ -56,12 +56,12 @@ export function startProgram(program: keyof typeof PROGRAMS, args: readonly stri
  * store is in memory unless `args` name one; a sqlite store without a
  * `--data-dir` gets a fresh temporary one, never the repository.
  */
-export async function startMasterProcess(args: readonly string[] = []): Promise<RunningProgram & { address: string }> {
+export async function startMasterProcess(args: readonly string[] = []): Promise<RunningProgram & { address: string; httpPort: number }> {
   const store = args.includes('--store') ? [] : ['--store', 'memory'];
   const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
   const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args]);
   const entry = await master.waitForLog('master listening');
-  return { ...master, address: `127.0.0.1:${String(entry.port)}` };
+  return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
 }
 
 export async function startWorkerProcess(masterAddress: string, args: readonly string[] = []): Promise<RunningProgram> {

@@ -16,6 +16,11 @@ export interface WorkerOptions {
   host?: string;
   /** gRPC port; 0 picks a free one. @default 50052 */
   port?: number;
+  /**
+   * HTTP port of /healthz, /readyz and /metrics; 0 picks a free one, null
+   * serves no HTTP (several workers on one machine would fight over a fixed default). @default null
+   */
+  httpPort?: number | null;
   /** host:port the master dials; derived from host and port when empty. */
   advertiseAddress?: string;
   /** Node id; `<hostname>-<port>` when empty. */
@@ -74,6 +79,7 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     masterAddress,
     host,
     port,
+    httpPort: options.httpPort ?? null,
     advertiseAddress: options.advertiseAddress || defaultAdvertiseAddress(host, port, masterAddress),
     id: options.id || `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${port}`,
     maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS,
@@ -91,6 +97,10 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
   };
   check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
   check(Number.isInteger(port) && port >= 0 && port <= 65535, '--port', `${port} is not a port; use 0-65535 (0 picks a free one)`);
+  if (compiled.httpPort !== null) {
+    const http = compiled.httpPort;
+    check(Number.isInteger(http) && http >= 0 && http <= 65535, '--http-port', `${http} is not a port; use 0-65535 (0 picks a free one)`);
+  }
   check(HOST_PORT.test(compiled.advertiseAddress), '--advertise-address', `"${compiled.advertiseAddress}" is not host:port`);
   checkNodeId(compiled.id, '--id');
   check(Number.isInteger(compiled.maxTasks) && compiled.maxTasks >= 1 && compiled.maxTasks <= 10_000, '--max-tasks', `${compiled.maxTasks} is out of range; use 1 to 10000`);

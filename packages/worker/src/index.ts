@@ -6,3 +6,5 @@ export { CommandExecutor } from './executors/command.js';
 export { HttpExecutor } from './executors/http.js';
 export { defaultExecutors } from './executors/index.js';
 export { Fence, type FenceOptions } from './fence.js';
+export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';
+export type { RunnerObserver } from './runner.js';

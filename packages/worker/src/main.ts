@@ -10,6 +10,7 @@ const program = new Command('dist-exec-worker')
   .addOption(new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'))
   .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_WORKER_HOST'))
   .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_WORKER_PORT)).env('DIST_EXEC_WORKER_PORT'))
+  .addOption(new Option('--http-port <port>', 'HTTP port of /healthz, /readyz and /metrics (0 picks a free one; default: no HTTP)').env('DIST_EXEC_WORKER_HTTP_PORT'))
   .addOption(new Option('--advertise-address <host:port>', 'address the master dials (default: derived from --host and --port)').env('DIST_EXEC_ADVERTISE_ADDRESS'))
   .addOption(new Option('--id <id>', 'node id (default: <hostname>-<port>)').env('DIST_EXEC_WORKER_ID'))
   .addOption(new Option('--max-tasks <n>', 'tasks run at once').default(String(DEFAULT_MAX_TASKS)).env('DIST_EXEC_MAX_TASKS'))
@@ -34,6 +35,7 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     masterAddress: flags.master,
     host: flags.host,
     port: parseInteger(flags.port as string, '--port', 0, 65535),
+    ...(flags.httpPort ? { httpPort: parseInteger(flags.httpPort, '--http-port', 0, 65535) } : {}),
     ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
     ...(flags.id ? { id: flags.id } : {}),
     maxTasks: parseInteger(flags.maxTasks as string, '--max-tasks', 1, 10_000),

@@ -49,6 +49,15 @@ export interface TaskRunnerOptions {
   killGraceMs: number;
   /** Output of finished, unacknowledged attempts kept for replay; the oldest is trimmed beyond. */
   retainedOutputBytes: number;
+  observer?: RunnerObserver;
+}
+
+/** What the runner tells whoever instruments it (metrics). Must be cheap and must not throw. */
+export interface RunnerObserver {
+  /** An attempt ended: its executor type, result and run time. */
+  attemptFinished?(type: string, result: AttemptResult): void;
+  /** An executor threw instead of returning an outcome. */
+  executorError?(type: string): void;
 }
 
 type AbortReason = 'timeout' | 'cancel' | 'fence';
@@ -211,6 +220,7 @@ export class TaskRunner {
       });
     } catch (error) {
       log.error({ err: error }, 'executor failed');
+      this.#options.observer?.executorError?.(spec.type);
       outcome = { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `executor failed: ${errorMessage(error)}` };
     }
     timeout?.cancel();
@@ -231,6 +241,7 @@ export class TaskRunner {
       outputLength: record.length,
     };
     this.#running -= 1;
+    this.#options.observer?.attemptFinished?.(spec.type, record.result);
     log.debug({ succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode }, 'attempt finished');
     for (const sink of record.sinks) sink.finished(record.result);
     record.sinks.clear();

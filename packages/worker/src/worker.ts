@@ -6,6 +6,8 @@ import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
 import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
+import { WorkerHttpServer } from './http-server.js';
+import { WorkerMetrics } from './metrics.js';
 import { TaskRunner } from './runner.js';
 import { addExecutionService, WORKER_SERVICE_NAMES } from './server.js';
 
@@ -23,6 +25,8 @@ export interface WorkerDeps {
 export interface WorkerAddress {
   id: string;
   port: number;
+  /** null when the worker serves no HTTP. */
+  httpPort: number | null;
   advertiseAddress: string;
 }
 
@@ -42,6 +46,8 @@ export class Worker {
   #agent: Agent | null = null;
   #fence: Fence | null = null;
   #server: grpc.Server | null = null;
+  #http: WorkerHttpServer | null = null;
+  readonly metrics: WorkerMetrics;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stopping: Promise<void> | null = null;
 
@@ -52,10 +58,19 @@ export class Worker {
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
     this.#executors = deps.executors ?? defaultExecutors();
+    this.metrics = new WorkerMetrics(() => {
+      const runner = this.#runner;
+      return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
+    });
   }
 
   get id(): string {
     return this.#options?.id ?? '';
+  }
+
+  /** The bound HTTP port; null when the worker serves no HTTP (or has not started). */
+  get httpPort(): number | null {
+    return this.#http?.port ?? null;
   }
 
   get runner(): TaskRunner | null {
@@ -72,6 +87,7 @@ export class Worker {
       outputLimitBytes: draft.outputLimitBytes,
       killGraceMs: draft.killGraceMs,
       retainedOutputBytes: draft.retainedOutputBytes,
+      observer: this.metrics.observer,
     });
     const server = createServer();
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
@@ -118,9 +134,24 @@ export class Worker {
         version: WORKER_VERSION,
       },
     });
+    let httpPort: number | null = null;
+    if (options.httpPort !== null) {
+      const agent = this.#agent;
+      this.#http = new WorkerHttpServer({
+        host: draft.host,
+        port: options.httpPort,
+        logger: this.#log,
+        metrics: this.metrics,
+        readiness: () => {
+          const checks = { master: agent.registered ? 'registered' : 'not registered', draining: runner.draining ? 'yes' : 'no', fenced: runner.fenced ? 'yes' : 'no' };
+          return { ready: agent.registered && !runner.draining && !runner.fenced, checks };
+        },
+      });
+      httpPort = await this.#http.start();
+    }
     this.#agent.start();
-    this.#log.info({ nodeId: options.id, port, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
-    return { id: options.id, port, advertiseAddress: options.advertiseAddress };
+    this.#log.info({ nodeId: options.id, port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
+    return { id: options.id, port, httpPort, advertiseAddress: options.advertiseAddress };
   }
 
   /** Graceful: drain, wait for running tasks (up to the drain timeout), report, deregister. Idempotent. */
@@ -153,6 +184,7 @@ export class Worker {
     await agent.leave().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
     await agent.stop();
     await shutdownServer(this.#server, 2000);
+    await this.#http?.stop();
     this.#log.info('worker stopped');
   }
 
@@ -186,5 +218,6 @@ export class Worker {
     this.#runner?.killAll();
     await this.#agent?.stop();
     this.#server?.forceShutdown();
+    await this.#http?.stop();
   }
 }
