@@ -144,6 +144,25 @@ export class DistExecClient {
     }
   }
 
+  /**
+   * The states of many jobs on one stream, without output: each job as it is
+   * now, then its changes (with `finalOnly`, only each job's final state).
+   * Ends once every job has finished. At most 100,000 ids per call.
+   */
+  async *watchJobs(ids: readonly string[], options: { finalOnly?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobView> {
+    const call = this.#jobs.WatchJobs({ ids: [...ids], finalOnly: options.finalOnly ?? false });
+    const onAbort = (): void => call.cancel();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const event of call as AsyncIterable<wire.JobEvent__Output>) if (event.job) yield jobFromWire(event.job);
+    } catch (error) {
+      throw fromServiceError(error);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+  }
+
   /** Resolves with the job once it has finished. */
   async waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     let last: JobView | null = null;

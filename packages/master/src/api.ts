@@ -30,6 +30,7 @@ import type { NodeManager } from './node-manager.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
 import { watchJob } from './watch.js';
+import { watchJobs } from './watch-many.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
@@ -120,6 +121,22 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
         )
         .catch((error: unknown) => {
           if (!isDistExecError(error)) onInternalError(error, 'WatchJob');
+          call.emit('error', toServiceError(error));
+        });
+    },
+
+    WatchJobs: (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
+      const request = call.request;
+      Promise.resolve()
+        .then(() =>
+          watchJobs(cluster, { jobIds: request.ids, finalOnly: request.finalOnly }, {
+            job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
+            end: () => call.end(),
+            onClose: (stop) => call.on('cancelled', stop),
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isDistExecError(error)) onInternalError(error, 'WatchJobs');
           call.emit('error', toServiceError(error));
         });
     },

@@ -20,6 +20,7 @@ export type { OutputChunk, OutputChunk__Output } from './generated/distexec/v1/O
 export type { RegisterRequest, RegisterRequest__Output } from './generated/distexec/v1/RegisterRequest.js';
 export type { RegisterResponse, RegisterResponse__Output } from './generated/distexec/v1/RegisterResponse.js';
 export type { WatchJobRequest, WatchJobRequest__Output } from './generated/distexec/v1/WatchJobRequest.js';
+export type { WatchJobsRequest, WatchJobsRequest__Output } from './generated/distexec/v1/WatchJobsRequest.js';
 export type { AttemptOutput, AttemptOutput__Output } from './generated/distexec/v1/AttemptOutput.js';
 export type { AttemptStarted, AttemptStarted__Output } from './generated/distexec/v1/AttemptStarted.js';
 export type { CancelJobRequest, CancelJobRequest__Output } from './generated/distexec/v1/CancelJobRequest.js';

@@ -20,6 +20,7 @@ import type { SubmitJobResponse as _distexec_v1_SubmitJobResponse, SubmitJobResp
 import type { SubmitJobsRequest as _distexec_v1_SubmitJobsRequest, SubmitJobsRequest__Output as _distexec_v1_SubmitJobsRequest__Output } from './distexec/v1/SubmitJobsRequest.js';
 import type { SubmitJobsResponse as _distexec_v1_SubmitJobsResponse, SubmitJobsResponse__Output as _distexec_v1_SubmitJobsResponse__Output } from './distexec/v1/SubmitJobsResponse.js';
 import type { WatchJobRequest as _distexec_v1_WatchJobRequest, WatchJobRequest__Output as _distexec_v1_WatchJobRequest__Output } from './distexec/v1/WatchJobRequest.js';
+import type { WatchJobsRequest as _distexec_v1_WatchJobsRequest, WatchJobsRequest__Output as _distexec_v1_WatchJobsRequest__Output } from './distexec/v1/WatchJobsRequest.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -51,6 +52,7 @@ export interface ProtoGrpcType {
       SubmitJobsRequest: MessageTypeDefinition<_distexec_v1_SubmitJobsRequest, _distexec_v1_SubmitJobsRequest__Output>
       SubmitJobsResponse: MessageTypeDefinition<_distexec_v1_SubmitJobsResponse, _distexec_v1_SubmitJobsResponse__Output>
       WatchJobRequest: MessageTypeDefinition<_distexec_v1_WatchJobRequest, _distexec_v1_WatchJobRequest__Output>
+      WatchJobsRequest: MessageTypeDefinition<_distexec_v1_WatchJobsRequest, _distexec_v1_WatchJobsRequest__Output>
     }
   }
 }

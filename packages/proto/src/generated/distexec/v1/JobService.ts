@@ -13,6 +13,7 @@ import type { SubmitJobResponse as _distexec_v1_SubmitJobResponse, SubmitJobResp
 import type { SubmitJobsRequest as _distexec_v1_SubmitJobsRequest, SubmitJobsRequest__Output as _distexec_v1_SubmitJobsRequest__Output } from '../../distexec/v1/SubmitJobsRequest.js';
 import type { SubmitJobsResponse as _distexec_v1_SubmitJobsResponse, SubmitJobsResponse__Output as _distexec_v1_SubmitJobsResponse__Output } from '../../distexec/v1/SubmitJobsResponse.js';
 import type { WatchJobRequest as _distexec_v1_WatchJobRequest, WatchJobRequest__Output as _distexec_v1_WatchJobRequest__Output } from '../../distexec/v1/WatchJobRequest.js';
+import type { WatchJobsRequest as _distexec_v1_WatchJobsRequest, WatchJobsRequest__Output as _distexec_v1_WatchJobsRequest__Output } from '../../distexec/v1/WatchJobsRequest.js';
 
 export interface JobServiceClient extends grpc.Client {
   CancelJob(argument: _distexec_v1_CancelJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_Job__Output>): grpc.ClientUnaryCall;
@@ -65,6 +66,11 @@ export interface JobServiceClient extends grpc.Client {
   watchJob(argument: _distexec_v1_WatchJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
   watchJob(argument: _distexec_v1_WatchJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
   
+  WatchJobs(argument: _distexec_v1_WatchJobsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
+  WatchJobs(argument: _distexec_v1_WatchJobsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
+  watchJobs(argument: _distexec_v1_WatchJobsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
+  watchJobs(argument: _distexec_v1_WatchJobsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_JobEvent__Output>;
+  
 }
 
 export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
@@ -80,6 +86,8 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   
   WatchJob: grpc.handleServerStreamingCall<_distexec_v1_WatchJobRequest__Output, _distexec_v1_JobEvent>;
   
+  WatchJobs: grpc.handleServerStreamingCall<_distexec_v1_WatchJobsRequest__Output, _distexec_v1_JobEvent>;
+  
 }
 
 export interface JobServiceDefinition extends grpc.ServiceDefinition {
@@ -89,4 +97,5 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   SubmitJob: MethodDefinition<_distexec_v1_SubmitJobRequest, _distexec_v1_SubmitJobResponse, _distexec_v1_SubmitJobRequest__Output, _distexec_v1_SubmitJobResponse__Output>
   SubmitJobs: MethodDefinition<_distexec_v1_SubmitJobsRequest, _distexec_v1_SubmitJobsResponse, _distexec_v1_SubmitJobsRequest__Output, _distexec_v1_SubmitJobsResponse__Output>
   WatchJob: MethodDefinition<_distexec_v1_WatchJobRequest, _distexec_v1_JobEvent, _distexec_v1_WatchJobRequest__Output, _distexec_v1_JobEvent__Output>
+  WatchJobs: MethodDefinition<_distexec_v1_WatchJobsRequest, _distexec_v1_JobEvent, _distexec_v1_WatchJobsRequest__Output, _distexec_v1_JobEvent__Output>
 }

@@ -1,0 +1,12 @@
+// Original file: proto/distexec/v1/job_service.proto
+
+
+export interface WatchJobsRequest {
+  'ids'?: (string)[];
+  'finalOnly'?: (boolean);
+}
+
+export interface WatchJobsRequest__Output {
+  'ids': (string)[];
+  'finalOnly': (boolean);
+}
