@@ -1,20 +1,54 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [-- --only a,b]: runs the scenarios and prints a table,
-// or one JSON object per line with --json.
+// npm run bench [-- --json] [--only a,b] [--store sqlite,memory] [--profile DIR]: runs the
+// scenarios and prints a table, or one JSON object per line with --json.
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { errorMessage } from '@dist-exec/core';
-import { type Figure } from './scenario.js';
+import { type Figure, type StoreKind } from './scenario.js';
+
 import { SCENARIOS } from './scenarios/index.js';
 
-const args = process.argv.slice(2);
-const json = args.includes('--json');
-const onlyAt = args.indexOf('--only');
-const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? '').split(',').filter(Boolean)) : null;
+/** The master's default store first; memory shows what durability costs. */
+const DEFAULT_STORES: StoreKind[] = ['sqlite', 'memory'];
+
+const USAGE = 'usage: npm run bench [-- --json] [--only a,b] [--store sqlite,memory] [--profile DIR]';
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      store: { type: 'string', default: DEFAULT_STORES.join(',') },
+      profile: { type: 'string' },
+    },
+  }).values;
+} catch (error) {
+  process.stderr.write(`bench: ${errorMessage(error)}\n${USAGE}\n`);
+  process.exit(2);
+}
+const json = parsed.json ?? false;
+const only = parsed.only === undefined ? null : new Set(parsed.only.split(',').filter(Boolean));
 if (only) {
   const unknown = [...only].filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length) {
     process.stderr.write(`bench: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
     process.exit(2);
   }
+}
+const stores = (parsed.store ?? '').split(',').filter(Boolean);
+const badStore = stores.find((store) => store !== 'sqlite' && store !== 'memory');
+if (badStore !== undefined || stores.length === 0) {
+  process.stderr.write(`bench: --store: "${badStore ?? ''}" is not a store; use sqlite, memory or both (sqlite,memory)\n`);
+  process.exit(2);
+}
+// --profile: every master and worker writes a .cpuprofile there when it exits (open in Chrome DevTools).
+const childEnv: NodeJS.ProcessEnv = {};
+if (parsed.profile) {
+  const dir = resolve(parsed.profile);
+  mkdirSync(dir, { recursive: true });
+  childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim();
+  process.stderr.write(`bench: CPU profiles of masters and workers go to ${dir}\n`);
 }
 
 function row(figure: Figure): string[] {
@@ -30,7 +64,7 @@ for (const scenario of SCENARIOS) {
   if (only && !only.has(scenario.name)) continue;
   process.stderr.write(`bench: ${scenario.name}: ${scenario.description}\n`);
   try {
-    const figures = await scenario.run({ results, log: (message) => process.stderr.write(`  ${message}\n`) });
+    const figures = await scenario.run({ results, stores: stores as StoreKind[], childEnv, log: (message) => process.stderr.write(`  ${message}\n`) });
     for (const figure of figures) {
       results.set(figure.name, figure);
       if (json) process.stdout.write(`${JSON.stringify({ ...figure.params, name: figure.name, value: figure.value, unit: figure.unit, ...(figure.baseline ? { baseline: figure.baseline.name, baselineValue: figure.baseline.value, ratio: figure.value / figure.baseline.value } : {}) })}\n`);

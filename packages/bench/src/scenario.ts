@@ -14,8 +14,14 @@ export interface Figure {
 export interface ScenarioContext {
   /** Figures already measured in this run, by name (e.g. the spawn baseline). */
   results: Map<string, Figure>;
+  /** Master stores to measure end-to-end scenarios with (`--store sqlite,memory`). */
+  stores: readonly StoreKind[];
+  /** Environment of the master and worker processes (NODE_OPTIONS=--cpu-prof with `--profile DIR`). */
+  childEnv: NodeJS.ProcessEnv;
   log(message: string): void;
 }
+
+export type StoreKind = 'sqlite' | 'memory';
 
 /** A benchmark scenario: one file in scenarios/, registered in scenarios/index.ts. */
 export interface Scenario {

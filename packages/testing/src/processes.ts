@@ -26,7 +26,12 @@ export interface RunningProgram {
 
 /** Starts one of our programs as a real child process. */
 export function startProgram(program: keyof typeof PROGRAMS, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningProgram {
-  const child = spawn(process.execPath, [PROGRAMS[program], ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  return startNodeScript(program, PROGRAMS[program], args, env);
+}
+
+/** Starts a Node script (e.g. a benchmark's own worker) as a real child process; `name` labels its log in messages. */
+export function startNodeScript(name: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningProgram {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const logs: Record<string, unknown>[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
@@ -44,7 +49,7 @@ export function startProgram(program: keyof typeof PROGRAMS, args: readonly stri
     process: child,
     logs,
     exited,
-    waitForLog: (msg, timeoutMs) => until(() => logs.find((entry) => entry.msg === msg), { timeoutMs, message: `"${msg}" in the ${program} log` }),
+    waitForLog: (msg, timeoutMs) => until(() => logs.find((entry) => entry.msg === msg), { timeoutMs, message: `"${msg}" in the ${name} log` }),
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
@@ -56,16 +61,16 @@ export function startProgram(program: keyof typeof PROGRAMS, args: readonly stri
  * store is in memory unless `args` name one; a sqlite store without a
  * `--data-dir` gets a fresh temporary one, never the repository.
  */
-export async function startMasterProcess(args: readonly string[] = []): Promise<RunningProgram & { address: string; httpPort: number }> {
+export async function startMasterProcess(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProgram & { address: string; httpPort: number }> {
   const store = args.includes('--store') ? [] : ['--store', 'memory'];
   const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
-  const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args]);
+  const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args], env);
   const entry = await master.waitForLog('master listening');
   return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
 }
 
-export async function startWorkerProcess(masterAddress: string, args: readonly string[] = []): Promise<RunningProgram> {
-  const worker = startProgram('worker', ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args]);
+export async function startWorkerProcess(masterAddress: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProgram> {
+  const worker = startProgram('worker', ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args], env);
   await worker.waitForLog('registered with the master');
   return worker;
 }

@@ -1,6 +1,8 @@
 import type { Scenario } from '../scenario.js';
+import { e2eLatency } from './e2e-latency.js';
+import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
 import { spawnBaseline } from './spawn-baseline.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, failover];
+export const SCENARIOS: Scenario[] = [spawnBaseline, e2eThroughput, e2eLatency, failover];

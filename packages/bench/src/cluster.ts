@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { DistExecClient } from '@dist-exec/client';
+import { startMasterProcess, startNodeScript, startWorkerProcess, type RunningProgram } from '@dist-exec/testing';
+
+const NOOP_WORKER = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
+/** A stopping process that has not exited by then is killed (a benchmark must never hang). */
+const STOP_TIMEOUT_MS = 30_000;
+
+export interface BenchClusterOptions {
+  workers: number;
+  /** Extra flags of dist-exec-master (its store is in memory unless these name one). */
+  masterArgs?: string[];
+  /** Extra flags of every dist-exec-worker. */
+  workerArgs?: string[];
+  /** Workers that offer only the benchmark's no-op executor, with this many task slots each. */
+  noopMaxTasks?: number;
+  /** Environment of the master and worker processes (e.g. NODE_OPTIONS=--cpu-prof). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BenchCluster {
+  master: RunningProgram & { address: string };
+  workers: RunningProgram[];
+  client: DistExecClient;
+  /** SIGTERM to workers, then the master (so profiles get written); SIGKILL what lingers. */
+  stop(): Promise<void>;
+}
+
+async function stopProgram(program: RunningProgram): Promise<void> {
+  program.kill('SIGTERM');
+  const timer = setTimeout(() => program.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await program.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A master and workers as real processes on loopback, as users run them:
+ * RSS and CPU are theirs alone, and the benchmark's own process (the client)
+ * competes for the cores as a real client would.
+ */
+export async function startBenchCluster(options: BenchClusterOptions): Promise<BenchCluster> {
+  const env = options.env ?? {};
+  const master = await startMasterProcess(options.masterArgs ?? [], env);
+  const workers: RunningProgram[] = [];
+  const client = new DistExecClient({ address: master.address, callTimeoutMs: 120_000 });
+  const stop = async (): Promise<void> => {
+    client.close();
+    await Promise.all(workers.map(stopProgram));
+    await stopProgram(master);
+  };
+  try {
+    for (let i = 1; i <= options.workers; i += 1) {
+      const id = `bench-${i}`;
+      if (options.noopMaxTasks) {
+        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks)];
+        const worker = startNodeScript('noop-worker', NOOP_WORKER, args, env);
+        workers.push(worker);
+        await worker.waitForLog('registered with the master');
+      } else {
+        workers.push(await startWorkerProcess(master.address, ['--id', id, ...(options.workerArgs ?? [])], env));
+      }
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { master, workers, client, stop };
+}
+
+/** Resident set size of a process, in bytes (Linux /proc). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) * 1024;
+}
