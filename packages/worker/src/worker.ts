@@ -20,6 +20,12 @@ export interface WorkerDeps {
   clock?: Clock;
   /** Executors to offer instead of the defaults (command, http). */
   executors?: Executor[];
+  /**
+   * Extra gRPC options for the channel to the master. Workers in one process
+   * share one connection by default (grpc-js pools subchannels per target);
+   * the simulator gives each simulated node its own, as separate machines have.
+   */
+  masterChannelOptions?: grpc.ChannelOptions;
 }
 
 export interface WorkerAddress {
@@ -41,6 +47,7 @@ export class Worker {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #executors: Executor[];
+  readonly #masterChannelOptions: grpc.ChannelOptions;
   #options: CompiledWorkerOptions | null = null;
   #runner: TaskRunner | null = null;
   #agent: Agent | null = null;
@@ -62,6 +69,7 @@ export class Worker {
       const runner = this.#runner;
       return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
     });
+    this.#masterChannelOptions = deps.masterChannelOptions ?? {};
   }
 
   get id(): string {
@@ -102,7 +110,7 @@ export class Worker {
     this.#server = server;
     this.#setServing('SERVING');
 
-    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), CHANNEL_OPTIONS);
+    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), { ...CHANNEL_OPTIONS, ...this.#masterChannelOptions });
     const fence = new Fence({
       clock: this.#clock,
       logger: this.#log,
