@@ -6,6 +6,7 @@ import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerRun } from './commands/run.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
 
@@ -27,6 +28,7 @@ registerLogs(program, getContext);
 registerCancel(program, getContext);
 registerNodes(program, getContext);
 registerUp(program);
+registerSimulate(program);
 
 try {
   await program.parseAsync();

@@ -14,8 +14,10 @@ export interface JobCounts {
 export interface NodeCounts {
   /** Healthy and taking work. */
   healthy: number;
-  /** Heartbeating, but the master holds work back (a stream broke, a probe is due, or dispatches keep failing). */
+  /** Heartbeating, but the master holds work back until a probe reaches it (a stream broke, a dispatch failed). */
   suspect: number;
+  /** Heartbeating, but skipped for a while after repeated dispatch failures (circuit breaker open). */
+  skipped: number;
   unhealthy: number;
   lost: number;
   draining: number;
@@ -34,14 +36,15 @@ export interface ClusterView {
 }
 
 function emptyNodeCounts(): NodeCounts {
-  return { healthy: 0, suspect: 0, unhealthy: 0, lost: 0, draining: 0 };
+  return { healthy: 0, suspect: 0, skipped: 0, unhealthy: 0, lost: 0, draining: 0 };
 }
 
 function countNode(counts: NodeCounts, state: NodeInfo['state'], unavailableReason: string): void {
   if (state === 'LOST') counts.lost += 1;
   else if (state === 'UNHEALTHY') counts.unhealthy += 1;
   else if (state === 'DRAINING') counts.draining += 1;
-  else if (unavailableReason) counts.suspect += 1;
+  else if (unavailableReason.startsWith('suspect')) counts.suspect += 1;
+  else if (unavailableReason) counts.skipped += 1;
   else counts.healthy += 1;
 }
 

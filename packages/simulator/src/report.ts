@@ -57,7 +57,7 @@ export function formatSnapshot(s: Snapshot): string {
   return [
     `${pad(formatDuration(s.elapsedMs), 6)}`,
     `jobs: ${pad(done, 7)} done (${pad(Math.round(s.finishedPerSecond), 5)}/s) ${pad(j.running, 5)} running ${pad(j.pending, 7)} pending${queued}${j.failed ? ` ${j.failed} failed` : ''}`,
-    `| nodes: ${n.healthy} healthy${n.suspect ? ` ${n.suspect} suspect` : ''}${n.unhealthy ? ` ${n.unhealthy} unhealthy` : ''}${n.lost ? ` ${n.lost} lost` : ''}${n.draining ? ` ${n.draining} draining` : ''}`,
+    `| nodes: ${n.healthy} healthy${n.suspect ? ` ${n.suspect} suspect` : ''}${n.skipped ? ` ${n.skipped} skipped` : ''}${n.unhealthy ? ` ${n.unhealthy} unhealthy` : ''}${n.lost ? ` ${n.lost} lost` : ''}${n.draining ? ` ${n.draining} draining` : ''}`,
     s.crashes ? `| crashes: ${s.crashes} (${s.nodesDown} down)` : '',
   ]
     .filter(Boolean)

@@ -58,6 +58,9 @@ export class Simulation {
     let fleet: Fleet | null = null;
     let failures: FailureInjector | null = null;
     let snapshots: Timer | null = null;
+    // The clock's timers do not hold the process open, and until the nodes
+    // listen nothing else may: the run itself keeps the process alive.
+    const alive = setInterval(() => {}, 60_000);
     try {
       let address = o.masterAddress;
       if (ledger) {
@@ -107,7 +110,6 @@ export class Simulation {
       await fleet.start(o.heartbeatIntervalMs);
       await this.#waitUntil(async () => registered(await view.counts()) >= o.nodes, stopped);
       const startupMs = clock.now() - began;
-      failures.start();
 
       const submitStart = clock.now();
       let submitted = 0;
@@ -116,7 +118,10 @@ export class Simulation {
         const batch = Math.min(o.submitBatch, o.jobs - submitted);
         await client.submitMany(Array.from({ length: batch }, () => spec));
         submitted += batch;
+        // Crashes start with the work, so the first ones already hit running jobs.
+        failures.start();
       }
+      failures.start();
       const submitMs = clock.now() - submitStart;
 
       let converged = false;
@@ -158,9 +163,13 @@ export class Simulation {
     } finally {
       failures?.stop();
       snapshots?.cancel();
-      await fleet?.stop();
-      client?.close();
-      await master?.stop();
+      try {
+        await fleet?.stop();
+        client?.close();
+        await master?.stop();
+      } finally {
+        clearInterval(alive);
+      }
     }
   }
 
@@ -217,7 +226,7 @@ export class Simulation {
 /** Nodes the master has heard from (whatever it thinks of their health now). */
 function registered(counts: ClusterCounts): number {
   const n = counts.nodes;
-  return n.healthy + n.suspect + n.unhealthy + n.draining;
+  return n.healthy + n.suspect + n.skipped + n.unhealthy + n.draining;
 }
 
 /** Every job ended exactly once, and the attempts add up, by the master's own records. */
