@@ -20,7 +20,7 @@ export interface BenchClusterOptions {
 }
 
 export interface BenchCluster {
-  master: RunningProgram & { address: string };
+  master: Awaited<ReturnType<typeof startMasterProcess>>;
   workers: RunningProgram[];
   client: DistExecClient;
   /** SIGTERM to workers, then the master (so profiles get written); SIGKILL what lingers. */

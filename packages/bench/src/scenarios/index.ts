@@ -1,8 +1,11 @@
 import type { Scenario } from '../scenario.js';
+import { dispatchThroughput } from './dispatch-throughput.js';
 import { e2eLatency } from './e2e-latency.js';
 import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
+import { grpcBaseline } from './grpc-baseline.js';
+import { memory } from './memory.js';
 import { spawnBaseline } from './spawn-baseline.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, e2eThroughput, e2eLatency, failover];
+export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover];

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks';
+import type { JobView } from '@dist-exec/client';
+import { expectCompleted } from '../bulk.js';
+import { startBenchCluster } from '../cluster.js';
+import { NOOP_TASK_TYPE } from '../noop-executor.js';
+import { round, type Figure, type Scenario } from '../scenario.js';
+import { grpcBaselineFigure } from './grpc-baseline.js';
+
+const JOBS = 50_000;
+const WORKERS = 4;
+const MAX_TASKS = 64;
+const CHUNK = 5000;
+
+/**
+ * The master's scheduling + dispatch ceiling: jobs of a no-op executor (no
+ * process) on 4 worker processes. The jobs are queued while the workers are
+ * drained, then the workers are undrained: the figure runs from there to the
+ * last final state on the client's WatchJobs streams.
+ */
+export const dispatchThroughput: Scenario = {
+  name: 'dispatch-throughput',
+  description: `${JOBS} jobs through a no-op executor on ${WORKERS} workers (--max-tasks ${MAX_TASKS}): scheduling + dispatch ceiling`,
+  async run(context): Promise<Figure[]> {
+    const unary = await grpcBaselineFigure(context, 'grpc-baseline.unary');
+    const figures: Figure[] = [];
+    for (const store of context.stores) {
+      const cluster = await startBenchCluster({ workers: WORKERS, noopMaxTasks: MAX_TASKS, masterArgs: ['--store', store], env: context.childEnv });
+      const { client } = cluster;
+      try {
+        const spec = { type: NOOP_TASK_TYPE };
+        // Warm up the connections and code paths.
+        const warm = await client.submitMany(Array.from({ length: 2000 }, () => spec));
+        for await (const job of client.watchJobs(warm.map((j) => j.id), { finalOnly: true })) expectCompleted([job]);
+
+        const nodes = (await client.listNodes()).map((node) => node.id);
+        for (const node of nodes) await client.drainNode(node);
+        const finals: JobView[] = [];
+        let lastAt = 0;
+        const watches: Promise<void>[] = [];
+        const submitStart = performance.now();
+        for (let at = 0; at < JOBS; at += CHUNK) {
+          const ids = (await client.submitMany(Array.from({ length: Math.min(CHUNK, JOBS - at) }, () => spec))).map((job) => job.id);
+          watches.push(
+            (async () => {
+              for await (const job of client.watchJobs(ids, { finalOnly: true })) {
+                finals.push(job);
+                lastAt = performance.now();
+              }
+            })(),
+          );
+        }
+        const submitSeconds = (performance.now() - submitStart) / 1000;
+        const start = performance.now();
+        await Promise.all(nodes.map((node) => client.undrainNode(node)));
+        await Promise.all(watches);
+        expectCompleted(finals);
+        if (finals.length !== JOBS) throw new Error(`${finals.length} final states for ${JOBS} jobs`);
+        const seconds = (lastAt - start) / 1000;
+        context.log(`${store}: queued ${JOBS} jobs in ${submitSeconds.toFixed(2)} s; ran them in ${seconds.toFixed(2)} s`);
+        figures.push({
+          name: `dispatch-throughput.${store}`,
+          value: round(JOBS / seconds, 0),
+          unit: 'jobs/s',
+          // Each dispatch is one Execute call today: the bare unary call rate is its ceiling.
+          baseline: { name: unary.name, value: unary.value },
+          target: '>= 20000 jobs/s',
+          params: { jobs: JOBS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store },
+        });
+      } finally {
+        await cluster.stop();
+      }
+    }
+    return figures;
+  },
+};
