@@ -9,6 +9,7 @@ import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { registerUp } from './commands/up.js';
+import { registerWait } from './commands/wait.js';
 
 const program = new Command('dist-exec')
   .description('Run commands on a dist-exec cluster and manage its jobs and nodes.')
@@ -27,6 +28,7 @@ registerList(program, getContext);
 registerLogs(program, getContext);
 registerCancel(program, getContext);
 registerNodes(program, getContext);
+registerWait(program, getContext);
 registerUp(program);
 registerSimulate(program);
 
@@ -36,7 +38,7 @@ try {
   const ctx = context as CliContext | null;
   const master = ctx?.masterAddress ?? program.opts<{ master?: string }>().master ?? process.env.DIST_EXEC_MASTER ?? 'localhost:50051';
   process.stderr.write(`dist-exec: ${describeCliError(error, master)}\n`);
-  process.exitCode = program.args[0] === 'run' ? EXIT_DIST_EXEC_ERROR : 1;
+  process.exitCode = program.args[0] === 'run' || program.args[0] === 'wait' ? EXIT_DIST_EXEC_ERROR : 1;
 } finally {
   (context as CliContext | null)?.close();
 }

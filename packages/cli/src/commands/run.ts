@@ -1,28 +1,16 @@
 import type { Command } from 'commander';
-import { describeSpec, jobToJson, type Job } from '@dist-exec/core';
+import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
+import { arraySpecs, runMany } from './array.js';
+import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
-
-/** `dist-exec run`'s exit status for a finished job: the job's own, or one like timeout(1) and shells use. */
-export function exitStatusFor(job: Pick<Job, 'state' | 'reason' | 'exitCode'>): number {
-  switch (job.state) {
-    case 'COMPLETED':
-      return 0;
-    case 'CANCELLED':
-      return 130;
-    case 'FAILED':
-      if (job.reason === 'TIMEOUT') return 124;
-      if (job.reason === 'EXIT_CODE') return job.exitCode && job.exitCode > 0 && job.exitCode < 256 ? job.exitCode : 1;
-      return 125;
-    default:
-      return 125;
-  }
-}
 
 interface RunFlags extends JobSpecFlags {
   detach?: boolean;
   json?: boolean;
+  wait?: boolean;
+  array?: string;
 }
 
 export function registerRun(program: Command, context: () => CliContext): void {
@@ -31,10 +19,17 @@ export function registerRun(program: Command, context: () => CliContext): void {
     .description('run a command on the cluster, stream its output, and exit with its exit code')
     .argument('[command...]', 'shell command (quote it), or a program and arguments with --argv')
     .option('-d, --detach', 'print the job id and return at once')
-    .option('--json', 'wait, then print the finished job as JSON instead of streaming output');
+    .option('--json', 'wait, then print the finished job as JSON instead of streaming output')
+    .option('--array <indices>', 'a job per index, e.g. 1-1000, 0-30:10 or 1,4,9; the index is in $DIST_EXEC_ARRAY_INDEX')
+    .option('--wait', 'wait for the job(s) without printing their output: failures and a summary on stderr');
   addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
     const ctx = context();
+    if (flags.detach && flags.wait) throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
     const spec = jobSpecFromFlags(words, flags);
+    if (flags.array !== undefined || flags.wait) {
+      process.exitCode = await runMany(ctx, flags.array !== undefined ? arraySpecs(spec, flags.array) : [spec], flags);
+      return;
+    }
     const { job } = await ctx.client.submit(spec);
     if (flags.detach) {
       await writeOut(process.stdout, `${job.id}\n`);

@@ -1,0 +1,108 @@
+import type { DistExecClient, JobSpecInput, JobView } from '@dist-exec/client';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay, isDistExecError, RETRYABLE_CODES, UnavailableError } from '@dist-exec/core';
+
+/** Specs per SubmitJobs call: small enough to show progress, large enough to cost one round trip per thousand jobs. */
+export const SUBMIT_CHUNK = 1000;
+/** Ids per WatchJobs call (the master's limit). */
+const WATCH_CHUNK = 100_000;
+/** How long to keep retrying while the master is unreachable (a master restart takes seconds). */
+const RETRY_FOR_MS = 60_000;
+
+/**
+ * Runs `call` again while it fails with UNAVAILABLE or DEADLINE_EXCEEDED, for
+ * up to a minute. Only for calls that are safe to repeat.
+ */
+async function retrying<T>(call: () => Promise<T>, onRetry?: () => void, signal?: AbortSignal): Promise<T> {
+  let since = 0;
+  for (let retry = 1; ; retry += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (signal?.aborted || !isDistExecError(error) || !RETRYABLE_CODES.has(error.code)) throw error;
+      since ||= Date.now();
+      if (Date.now() - since > RETRY_FOR_MS) throw error;
+      onRetry?.();
+      await delay(backoffDelay(retry, { baseMs: 250, capMs: 5000 }));
+    }
+  }
+}
+
+/**
+ * Submits specs in chunks of SUBMIT_CHUNK. When every spec of a chunk has
+ * an idempotency key, a chunk whose answer was lost is sent again: the keys
+ * make the master return the jobs it already has instead of new ones.
+ * Submits no further chunk once `stopped()` (Ctrl-C).
+ */
+export async function submitInChunks(
+  client: DistExecClient,
+  specs: readonly JobSpecInput[],
+  onChunk: (submitted: number) => void,
+  stopped: () => boolean = () => false,
+): Promise<JobView[]> {
+  const jobs: JobView[] = [];
+  for (let at = 0; at < specs.length && !stopped(); at += SUBMIT_CHUNK) {
+    const chunk = specs.slice(at, at + SUBMIT_CHUNK);
+    // Without keys a repeated call could create jobs twice: then a lost answer is an error the user sees.
+    const repeatable = chunk.every((spec) => spec.idempotencyKey);
+    jobs.push(...(await (repeatable ? retrying(() => client.submitMany(chunk)) : client.submitMany(chunk))));
+    onChunk(jobs.length);
+  }
+  return jobs;
+}
+
+export interface WaitManyOptions {
+  signal?: AbortSignal;
+  /** Each job's final state, once. */
+  onFinal(job: JobView): void;
+  /** The stream broke; watching again the jobs not finished yet. */
+  onResume?(remaining: number): void;
+}
+
+/**
+ * Waits until every job has finished, on WatchJobs streams of up to 100,000
+ * ids. A broken stream is resumed for the jobs still open, so a master
+ * restart loses no final state. Resolves with the final states (fewer when
+ * aborted).
+ */
+export async function waitForJobs(client: DistExecClient, ids: readonly string[], options: WaitManyOptions): Promise<Map<string, JobView>> {
+  const finals = new Map<string, JobView>();
+  const watchGroup = async (group: readonly string[]): Promise<void> => {
+    let open = group;
+    await retrying(
+      async () => {
+        open = open.filter((id) => !finals.has(id));
+        if (open.length === 0) return;
+        for await (const job of client.watchJobs(open, { finalOnly: true, ...(options.signal ? { signal: options.signal } : {}) })) {
+          if (finals.has(job.id)) continue;
+          finals.set(job.id, job);
+          options.onFinal(job);
+        }
+        // The stream ends only when every job has finished; anything else means it was cut.
+        if (!options.signal?.aborted && open.some((id) => !finals.has(id))) throw new UnavailableError('the watch ended before every job finished');
+      },
+      () => options.onResume?.(open.filter((id) => !finals.has(id)).length),
+      options.signal,
+    ).catch((error: unknown) => {
+      if (!options.signal?.aborted) throw error;
+    });
+  };
+  const groups: string[][] = [];
+  for (let at = 0; at < ids.length; at += WATCH_CHUNK) groups.push(ids.slice(at, at + WATCH_CHUNK));
+  await Promise.all(groups.map(watchGroup));
+  return finals;
+}
+
+/** Runs `task` over items with at most `concurrency` at once. */
+export async function forEachLimited<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next] as T;
+        next += 1;
+        await task(item);
+      }
+    }),
+  );
+}
