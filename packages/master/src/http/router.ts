@@ -40,7 +40,7 @@ export class Router {
     }
     if (allowed.size > 0) {
       if (allowed.has('GET')) allowed.add('HEAD');
-      const allow = [...allowed].join(', ');
+      const allow = [...allowed].sort().join(', ');
       throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${pathname}; use ${allow}`, { allow });
     }
     throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${method} ${pathname}; see /api/v1 in the README`);

@@ -1,4 +1,6 @@
 import type { Master } from '../master.js';
+import { addApiRoutes } from './api-routes.js';
+import { addCompatRoutes } from './compat-routes.js';
 import { addOpsRoutes, type Readiness } from './ops-routes.js';
 import { Router } from './router.js';
 
@@ -9,7 +11,10 @@ export interface MasterRoutesOptions {
 
 /** Every route of the master's HTTP port. */
 export function buildRouter(options: MasterRoutesOptions): Router {
+  const { master } = options;
   const router = new Router();
-  addOpsRoutes(router, { metrics: options.master.metrics, readiness: options.readiness });
+  addOpsRoutes(router, { metrics: master.metrics, readiness: options.readiness });
+  addApiRoutes(router, { cluster: master.cluster, nodes: master.nodes, scheduler: master.scheduler });
+  addCompatRoutes(router, master.cluster);
   return router;
 }

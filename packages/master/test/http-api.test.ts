@@ -1,0 +1,263 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobJson, NodeJson } from '@dist-exec/core';
+import { httpRequest, postJson, runCli, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
+
+interface ErrorJson {
+  error: { code: string; message: string };
+}
+
+let cluster: TestCluster;
+let base: string;
+let scratch: string;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ workers: 1 });
+  base = `http://127.0.0.1:${cluster.master.httpPort}`;
+  scratch = mkdtempSync(join(tmpdir(), 'dist-exec-http-'));
+});
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function submit(spec: unknown): Promise<JobJson> {
+  const res = await postJson(`${base}/api/v1/jobs`, spec);
+  expect(res.status, res.text).toBe(201);
+  return res.json as JobJson;
+}
+
+async function finished(id: string): Promise<JobJson> {
+  return until(async () => {
+    const job = (await httpRequest(`${base}/api/v1/jobs/${id}`)).json as JobJson;
+    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : null;
+  }, { message: `job ${id} to finish` });
+}
+
+/** Reads a streaming response, calling `onText` with everything received so far. */
+function stream(url: string, headers: Record<string, string>, onText: (text: string) => void): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (part: string) => {
+        text += part;
+        onText(text);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the /api/v1 JSON API', () => {
+  it('submits, reads and lists jobs with the same JSON as the CLI --json', async () => {
+    const job = await submit({ command: 'echo from-http; echo oops >&2', labels: { team: 'web' }, timeout: '30s' });
+    expect(job.state).toBe('PENDING');
+    expect(job.timeoutMs).toBe(30_000);
+    const done = await finished(job.id);
+    expect(done).toMatchObject({ state: 'COMPLETED', exitCode: 0, stdout: 'from-http\n', stderr: 'oops\n', labels: { team: 'web' } });
+
+    const cli = await runCli(['--master', cluster.address, 'status', job.id, '--json']);
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout.toString())).toEqual(done);
+
+    const listed = (await httpRequest(`${base}/api/v1/jobs?limit=1`)).json as { jobs: JobJson[]; totalCount: number };
+    const cliList = await runCli(['--master', cluster.address, 'list', '--limit', '1', '--json']);
+    expect(listed.jobs).toEqual(JSON.parse(cliList.stdout.toString()));
+    expect(listed.jobs[0]?.id).toBe(job.id);
+  });
+
+  it('lists nodes as `nodes --json` does', async () => {
+    const nodes = (await httpRequest(`${base}/api/v1/nodes`)).json as NodeJson[];
+    const cli = JSON.parse((await runCli(['--master', cluster.address, 'nodes', '--json'])).stdout.toString()) as NodeJson[];
+    const withoutBeat = (list: NodeJson[]) => list.map(({ lastHeartbeat: _beat, ...rest }) => rest);
+    expect(nodes.map((n) => n.id)).toEqual(['worker-1']);
+    expect(withoutBeat(nodes)).toEqual(withoutBeat(cli));
+  });
+
+  it('pages through jobs and filters by state', async () => {
+    const jobs = (await postJson(`${base}/api/v1/jobs`, [{ command: 'true' }, { command: 'exit 4' }, { command: 'true' }])).json as JobJson[];
+    expect(jobs).toHaveLength(3);
+    for (const job of jobs) await finished(job.id);
+    const failed = (await httpRequest(`${base}/api/v1/jobs?state=failed`)).json as { jobs: JobJson[] };
+    expect(failed.jobs.map((j) => j.id)).toEqual([jobs[1]?.id]);
+    const seen: string[] = [];
+    let token: string | null = '';
+    while (token !== null) {
+      const page = (await httpRequest(`${base}/api/v1/jobs?limit=2&state=COMPLETED${token ? `&pageToken=${token}` : ''}`)).json as {
+        jobs: JobJson[];
+        nextPageToken: string | null;
+        totalCount: number;
+      };
+      expect(page.jobs.length).toBeLessThanOrEqual(2);
+      seen.push(...page.jobs.map((j) => j.id));
+      token = page.nextPageToken;
+    }
+    expect(seen).toContain(jobs[0]?.id);
+    expect(seen).toContain(jobs[2]?.id);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('cancels a running job, and says why it cannot cancel a finished one', async () => {
+    const job = await submit({ command: 'sleep 60' });
+    await until(async () => ((await httpRequest(`${base}/api/v1/jobs/${job.id}`)).json as JobJson).state === 'RUNNING', { message: 'the job to run' });
+    const cancelled = await httpRequest(`${base}/api/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    expect(cancelled.status).toBe(200);
+    expect((cancelled.json as JobJson).state).toBe('CANCELLED');
+    const done = await submit({ command: 'true' });
+    await finished(done.id);
+    const refused = await httpRequest(`${base}/api/v1/jobs/${done.id}/cancel`, { method: 'POST' });
+    expect(refused.status).toBe(409);
+    expect((refused.json as ErrorJson).error.code).toBe('FAILED_PRECONDITION');
+  });
+
+  it('returns the earlier job for a repeated idempotency key', async () => {
+    const first = await postJson(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
+    const second = await postJson(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect((second.json as JobJson).id).toBe((first.json as JobJson).id);
+  });
+
+  it('follows logs live as plain bytes, and resumes from an offset', async () => {
+    const marker = join(scratch, 'go-on');
+    const job = await submit({ command: `echo first; while [ ! -f ${marker} ]; do sleep 0.05; done; echo second >&2` });
+    let released = false;
+    const result = await stream(`${base}/api/v1/jobs/${job.id}/logs?follow=true`, {}, (text) => {
+      // The first line arrives while the job still runs: only then may it finish.
+      if (!released && text.includes('first\n')) {
+        released = true;
+        writeFileSync(marker, '');
+      }
+    });
+    expect(result.status).toBe(200);
+    expect(result.text).toBe('first\nsecond\n');
+    const resumed = await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?offset=6`);
+    expect(resumed.text).toBe('second\n');
+    expect(resumed.headers['x-output-offset']).toBe('6');
+    expect((await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?stream=stdout`)).text).toBe('first\n');
+  });
+
+  it('streams logs as server-sent events for EventSource clients', async () => {
+    const job = await submit({ command: 'printf "h\\303\\251llo\\n"; exit 2' });
+    const result = await stream(`${base}/api/v1/jobs/${job.id}/logs?follow=true`, { accept: 'text/event-stream' }, () => {});
+    expect(result.status).toBe(200);
+    const events = result.text
+      .split('\n\n')
+      .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
+      .filter((e) => e.event);
+    const output = events.filter((e) => e.event === 'output').map((e) => (JSON.parse(e.data ?? '{}') as { text: string }).text);
+    expect(output.join('')).toBe('héllo\n');
+    const last = events.filter((e) => e.event === 'job').at(-1);
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({ state: 'FAILED', exitCode: 2, reason: 'EXIT_CODE' });
+    expect(events.at(-1)?.event).toBe('end');
+  });
+});
+
+describe('bad input on the HTTP API', () => {
+  const expectError = (res: { status: number; json: unknown; text: string }, status: number, code: string, message: RegExp): void => {
+    expect(res.status, res.text).toBe(status);
+    const body = res.json as ErrorJson;
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toMatch(message);
+    expect(res.text).not.toMatch(/at .*\.js:\d+/);
+  };
+
+  it('refuses malformed JSON, wrong content types, oversized bodies and bad specs with a JSON error', async () => {
+    const url = `${base}/api/v1/jobs`;
+    const json = { 'content-type': 'application/json' };
+    expectError(await httpRequest(url, { method: 'POST', headers: json, body: '{"command": ' }), 400, 'INVALID_ARGUMENT', /not valid JSON/);
+    expectError(await httpRequest(url, { method: 'POST', headers: json, body: '' }), 400, 'INVALID_ARGUMENT', /empty/);
+    expectError(await httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"command":"true"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/json/);
+    expectError(await httpRequest(url, { method: 'POST', body: '{"command":"true"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /Content-Type/);
+    const huge = JSON.stringify({ command: 'true', env: { BIG: 'x'.repeat(3 * 1024 * 1024) } });
+    expectError(await httpRequest(url, { method: 'POST', headers: json, body: huge }), 413, 'PAYLOAD_TOO_LARGE', /larger than/);
+    expectError(await postJson(url, { comand: 'true' }), 400, 'INVALID_ARGUMENT', /spec\.comand: unknown field/);
+    expectError(await postJson(url, { command: 5 }), 400, 'INVALID_ARGUMENT', /spec\.command: must be a string/);
+    expectError(await postJson(url, { command: 'true', timeout: 'soon' }), 400, 'INVALID_ARGUMENT', /timeout/);
+    expectError(await postJson(url, { command: '' }), 400, 'INVALID_ARGUMENT', /command is empty/);
+    expectError(await postJson(url, [{ command: 'true' }, { argv: 'ls' }]), 400, 'INVALID_ARGUMENT', /\[1\]\.argv: must be an array/);
+    expectError(await postJson(url, 'echo hi'), 400, 'INVALID_ARGUMENT', /JSON object/);
+  });
+
+  it('answers unknown routes, methods, ids and queries with 4xx', async () => {
+    expectError(await httpRequest(`${base}/api/v2/jobs`), 404, 'NOT_FOUND', /no such endpoint/);
+    const wrongMethod = await httpRequest(`${base}/api/v1/jobs`, { method: 'DELETE' });
+    expectError(wrongMethod, 405, 'METHOD_NOT_ALLOWED', /use GET, HEAD, POST/);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD, POST');
+    expectError(await httpRequest(`${base}/api/v1/jobs/not-a-job`), 400, 'INVALID_ARGUMENT', /not a job id/);
+    expectError(await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e`), 404, 'NOT_FOUND', /not found/);
+    expectError(await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/logs`), 404, 'NOT_FOUND', /not found/);
+    expectError(await httpRequest(`${base}/api/v1/jobs?limit=lots`), 400, 'INVALID_ARGUMENT', /limit/);
+    expectError(await httpRequest(`${base}/api/v1/jobs?pageToken=xyz`), 400, 'INVALID_ARGUMENT', /pageToken/);
+    expectError(await httpRequest(`${base}/api/v1/jobs/%E0%A4%A/logs`), 404, 'NOT_FOUND', /no such endpoint/);
+    // Still serving after all of that.
+    expect((await httpRequest(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+const curlPath = ['/usr/bin/curl', '/bin/curl'].find((p) => existsSync(p));
+
+/** Runs a command line from seed 003's README through a shell, as a user would paste it. */
+function shell(line: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', line], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString() }));
+  });
+}
+
+describe.skipIf(!curlPath && !toolsRequired())("seed 003's curl calls", () => {
+  // Verbatim from the seed's README, with its coordinator's localhost:8000 pointed at this master.
+  const lines = {
+    submit: `curl -X POST http://localhost:8000/jobs \\\n  -H "Content-Type: application/json" \\\n  -d '{"command": "echo hello world"}'`,
+    submitWithTimeout: `curl -X POST http://localhost:8000/jobs -H "Content-Type: application/json" -d '{"command": "uname -a", "timeout": 30}'`,
+    status: 'curl http://localhost:8000/jobs/{job_id}',
+    metrics: 'curl http://localhost:8000/metrics',
+    health: 'curl http://localhost:8000/health',
+  };
+  const run = (line: string, jobId = '') => shell(`${line.replaceAll('localhost:8000', `127.0.0.1:${cluster.master.httpPort}`).replace('{job_id}', jobId)} -s`);
+
+  it('submit a job, read its status and result, and scrape metrics and health', async () => {
+    const submitted = await run(lines.submit);
+    expect(submitted.code).toBe(0);
+    const created = JSON.parse(submitted.stdout) as { job_id: string; status: string; created_at: string };
+    expect(Object.keys(created).sort()).toEqual(['created_at', 'job_id', 'status']);
+    expect(created.status).toBe('pending');
+    expect(new Date(created.created_at).toISOString()).toBe(created.created_at);
+
+    const status = await until(async () => {
+      const body = JSON.parse((await run(lines.status, created.job_id)).stdout) as Record<string, unknown>;
+      return body.status === 'completed' ? body : null;
+    }, { message: 'the job to complete' });
+    expect(status).toMatchObject({ job_id: created.job_id, status: 'completed', exit_code: 0, stdout: 'hello world\n', stderr: '' });
+    expect(typeof status.runtime_ms).toBe('number');
+
+    const withTimeout = JSON.parse((await run(lines.submitWithTimeout)).stdout) as { job_id: string };
+    const job = await finished(withTimeout.job_id);
+    expect(job.timeoutMs).toBe(30_000);
+    expect(job.stdout).toMatch(/Linux/);
+
+    expect((await run(lines.metrics)).stdout).toMatch(/^dist_exec_jobs_submitted_total \d+$/m);
+    expect(JSON.parse((await run(lines.health)).stdout)).toEqual({ status: 'healthy' });
+  });
+
+  it('reports failures and unknown jobs in its shapes', async () => {
+    const created = (await postJson(`${base}/jobs`, { command: 'echo bad >&2; exit 7' })).json as { job_id: string };
+    await finished(created.job_id);
+    const failed = (await httpRequest(`${base}/jobs/${created.job_id}`)).json;
+    expect(failed).toMatchObject({ status: 'failed', exit_code: 7, stdout: '', stderr: 'bad\n' });
+    expect((await httpRequest(`${base}/jobs/abc123`)).status).toBe(404);
+    expect((await postJson(`${base}/jobs`, { command: 'true', timeout: -1 })).status).toBe(400);
+    expect((await postJson(`${base}/jobs`, { cmd: 'true' })).status).toBe(400);
+  });
+});
