@@ -6,6 +6,7 @@ import { failover } from './failover.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { memory } from './memory.js';
 import { spawnBaseline } from './spawn-baseline.js';
+import { spawnPaths } from './spawn-paths.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover];
+export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover];

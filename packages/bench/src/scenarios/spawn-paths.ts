@@ -1,0 +1,144 @@
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { execa, type Options } from 'execa';
+import { round, type Figure, type Scenario } from '../scenario.js';
+
+const JOBS = 600;
+const IN_FLIGHT = 8;
+const ROUNDS = 3;
+/** What the worker adds to every job's environment. */
+const JOB_ENV = { DIST_EXEC_JOB_ID: '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d', DIST_EXEC_ATTEMPT: '1', DIST_EXEC_NODE_ID: 'bench' };
+
+type SpawnOnce = () => Promise<void>;
+
+function killGroup(pid: number | undefined): void {
+  try {
+    if (pid) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // the group is gone already
+  }
+}
+
+/** child_process.spawn with what a worker needs: pipes read, own process group, per-job env, group killed at exit. */
+function bare(options: { pipes: boolean; group: boolean; env: boolean }): SpawnOnce {
+  return () =>
+    new Promise((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', 'true'], {
+        stdio: options.pipes ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+        detached: options.group,
+        ...(options.env ? { env: { ...process.env, ...JOB_ENV } } : {}),
+      });
+      child.once('error', reject);
+      child.stdout?.on('data', () => {});
+      child.stderr?.on('data', () => {});
+      if (options.group) child.once('exit', () => killGroup(child.pid));
+      child.once(options.pipes ? 'close' : 'exit', () => resolve());
+    });
+}
+
+/** The options the worker's command executor passes to execa today. */
+const WORKER_OPTIONS: Options = {
+  env: JOB_ENV,
+  stdin: 'ignore',
+  detached: true,
+  buffer: false,
+  reject: false,
+  encoding: 'buffer',
+  stripFinalNewline: false,
+};
+
+function viaExeca(options: Options, worker: boolean): SpawnOnce {
+  return async () => {
+    const subprocess = execa('/bin/sh', ['-c', 'true'], options);
+    if (worker) {
+      subprocess.stdout?.on('data', () => {});
+      subprocess.stderr?.on('data', () => {});
+      subprocess.once('exit', () => killGroup(subprocess.pid));
+    }
+    await subprocess;
+  };
+}
+
+const VARIANTS: Record<string, SpawnOnce> = {
+  'bare.ignore': bare({ pipes: false, group: false, env: false }),
+  'bare.pipes': bare({ pipes: true, group: false, env: false }),
+  'bare.worker-like': bare({ pipes: true, group: true, env: true }),
+  'execa.default': viaExeca({}, false),
+  'execa.worker': viaExeca(WORKER_OPTIONS, true),
+  'execa.worker+cleanup-false': viaExeca({ ...WORKER_OPTIONS, cleanup: false }, true),
+  'execa.worker+extendEnv-false': viaExeca({ ...WORKER_OPTIONS, extendEnv: false, env: { ...process.env, ...JOB_ENV } }, true),
+  'execa.worker+both': viaExeca({ ...WORKER_OPTIONS, cleanup: false, extendEnv: false, env: { ...process.env, ...JOB_ENV } }, true),
+};
+
+interface Sample {
+  /** Spawns per second (wall clock). */
+  rate: number;
+  /** CPU time of this process per spawn, user + system, in µs: the spawner's own cost, which load elsewhere barely moves. */
+  cpuUs: number;
+}
+
+async function measure(once: SpawnOnce, jobs: number): Promise<Sample> {
+  let next = 0;
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < jobs) {
+        next += 1;
+        await once();
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
+  return { rate: jobs / seconds, cpuUs: (used.user + used.system) / jobs };
+}
+
+function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+}
+
+/**
+ * Where execa's cost goes: `sh -c true`, 8 in flight, through bare
+ * child_process and through execa with the worker's options and variations.
+ * Variants take turns, round after round, and each figure is the median of
+ * its rounds, so a burst of load from elsewhere hits all of them alike. The
+ * baseline is `bare.ignore` of the same rounds.
+ */
+export const spawnPaths: Scenario = {
+  name: 'spawn-paths',
+  description: `sh -c true, ${IN_FLIGHT} in flight: bare child_process vs execa with the worker's options (${ROUNDS} interleaved rounds)`,
+  async run(context): Promise<Figure[]> {
+    const samples = new Map<string, Sample[]>(Object.keys(VARIANTS).map((name) => [name, []]));
+    for (const once of Object.values(VARIANTS)) await measure(once, 100);
+    for (let i = 0; i < ROUNDS; i += 1) {
+      for (const [name, once] of Object.entries(VARIANTS)) samples.get(name)?.push(await measure(once, JOBS));
+    }
+    const rateOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.rate)), 0);
+    const cpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.cpuUs)), 0);
+    for (const [name, list] of samples) context.log(`${name}: ${list.map((s) => `${Math.round(s.rate)}/s ${Math.round(s.cpuUs)}µs`).join(', ')}`);
+    const params = { jobs: JOBS, inFlight: IN_FLIGHT, rounds: ROUNDS };
+    const figures: Figure[] = [];
+    for (const name of Object.keys(VARIANTS)) {
+      const bare = name === 'bare.ignore';
+      figures.push(
+        {
+          name: `spawn-paths.${name}`,
+          value: rateOf(name),
+          unit: 'jobs/s',
+          ...(bare ? {} : { baseline: { name: 'spawn-paths.bare.ignore', value: rateOf('bare.ignore') } }),
+          ...(name === 'execa.worker' ? { target: '>= 0.9x bare (phase 2)' } : {}),
+          params,
+        },
+        {
+          name: `spawn-paths.${name}.cpu`,
+          value: cpuOf(name),
+          unit: 'µs/job',
+          ...(bare ? {} : { baseline: { name: 'spawn-paths.bare.ignore.cpu', value: cpuOf('bare.ignore') } }),
+          params,
+        },
+      );
+    }
+    return figures;
+  },
+};
