@@ -3,6 +3,7 @@
 // scenarios and prints a table, or one JSON object per line with --json.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@dist-exec/core';
 import { type Figure, type StoreKind } from './scenario.js';
@@ -42,12 +43,15 @@ if (badStore !== undefined || stores.length === 0) {
   process.stderr.write(`bench: --store: "${badStore ?? ''}" is not a store; use sqlite, memory or both (sqlite,memory)\n`);
   process.exit(2);
 }
-// --profile: every master and worker writes a .cpuprofile there when it exits (open in Chrome DevTools).
+// --profile: every master and worker writes a .cpuprofile there when it exits (open in Chrome DevTools,
+// or summarise with profile-summary.js).
 const childEnv: NodeJS.ProcessEnv = {};
 if (parsed.profile) {
   const dir = resolve(parsed.profile);
   mkdirSync(dir, { recursive: true });
-  childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim();
+  const hook = fileURLToPath(new URL('./cpu-profile-hook.js', import.meta.url));
+  childEnv.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${hook}`.trim();
+  childEnv.DIST_EXEC_BENCH_PROFILE_DIR = dir;
   process.stderr.write(`bench: CPU profiles of masters and workers go to ${dir}\n`);
 }
 
