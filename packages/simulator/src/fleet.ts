@@ -1,4 +1,5 @@
 import { sleep, type Clock } from '@dist-exec/core';
+import { WorkerMetrics } from '@dist-exec/worker';
 import type { Logger } from 'pino';
 import { ExecutionStats } from './simulated-executor.js';
 import { SimulatedNode, type SimulatedNodeState } from './simulated-node.js';
@@ -23,6 +24,12 @@ export function simulatedNodeId(index: number, count: number): string {
 export class Fleet {
   readonly nodes: readonly SimulatedNode[];
   readonly stats = new ExecutionStats();
+  /**
+   * One registry for the whole fleet: per-node registries would each watch
+   * the event loop and GC, which at 1,000 nodes costs the process more than
+   * the nodes' heartbeats do.
+   */
+  readonly metrics = new WorkerMetrics(() => null);
   readonly #options: FleetOptions;
   readonly #stop = new AbortController();
 
@@ -40,6 +47,7 @@ export class Fleet {
           clock: options.clock,
           random: options.random,
           stats: this.stats,
+          metrics: this.metrics,
           logger: options.logger,
         }),
     );

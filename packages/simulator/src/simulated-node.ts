@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { errorMessage, type Clock } from '@dist-exec/core';
-import { Worker } from '@dist-exec/worker';
+import { Worker, type WorkerMetrics } from '@dist-exec/worker';
 import type { Logger } from 'pino';
 import { SimulatedExecutor, type ExecutionStats } from './simulated-executor.js';
 
@@ -15,6 +15,8 @@ export interface SimulatedNodeOptions {
   clock: Clock;
   random: () => number;
   stats: ExecutionStats;
+  /** Shared by the fleet. */
+  metrics: WorkerMetrics;
   logger: Logger;
 }
 
@@ -87,7 +89,7 @@ export class SimulatedNode {
         // Simulated jobs print nothing; keep the per-node book small.
         retainedOutputBytes: 1024 * 1024,
       },
-      { logger: o.logger, clock: o.clock, executors: [executor], masterChannelOptions: OWN_CONNECTION },
+      { logger: o.logger, clock: o.clock, executors: [executor], masterChannelOptions: OWN_CONNECTION, metrics: o.metrics },
     );
     const bound = await worker.start();
     if (this.#state === 'stopped') {

@@ -246,6 +246,7 @@ export function ledgerCheck(ledger: JobLedger, submitted: number, final: Cluster
 
 function remoteCheck(final: ClusterCounts, submitted: number, converged: boolean): Check {
   const done = sumTerminal(final);
+  if (submitted === 0) return { ok: null, message: 'no jobs were submitted' };
   return {
     ok: null,
     message: `${converged ? 'all' : 'not all'} ${submitted} jobs terminal as the master's API counts them (${done} terminal jobs there); exactly-once needs the master in this process`,

@@ -26,6 +26,12 @@ export interface WorkerDeps {
    * the simulator gives each simulated node its own, as separate machines have.
    */
   masterChannelOptions?: grpc.ChannelOptions;
+  /**
+   * Metrics to record into instead of the worker's own. Each WorkerMetrics
+   * collects the process's default metrics (with its own event-loop and GC
+   * observers), so many workers in one process (the simulator) share one.
+   */
+  metrics?: WorkerMetrics;
 }
 
 export interface WorkerAddress {
@@ -65,10 +71,12 @@ export class Worker {
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
     this.#executors = deps.executors ?? defaultExecutors();
-    this.metrics = new WorkerMetrics(() => {
-      const runner = this.#runner;
-      return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
-    });
+    this.metrics =
+      deps.metrics ??
+      new WorkerMetrics(() => {
+        const runner = this.#runner;
+        return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
+      });
     this.#masterChannelOptions = deps.masterChannelOptions ?? {};
   }
 
