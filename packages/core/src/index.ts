@@ -7,3 +7,4 @@ export * from './job-spec.js';
 export * from './job-state.js';
 export * from './json-view.js';
 export * from './types.js';
+export * from './cluster-view.js';

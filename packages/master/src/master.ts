@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock } from '@dist-exec/core';
+import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
@@ -10,6 +10,7 @@ import { HealthController } from './controllers/health.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
 import { HistoryGc } from './controllers/history-gc.js';
 import { Dispatcher } from './dispatcher.js';
+import { takeSnapshot } from './cluster-snapshot.js';
 import { MasterEvents } from './events.js';
 import { FailureDetector } from './failure-detector.js';
 import { HttpServer } from './http/server.js';
@@ -168,6 +169,15 @@ export class Master {
 
   get httpPort(): number {
     return this.#httpPort;
+  }
+
+  get logger(): Logger {
+    return this.#log;
+  }
+
+  /** Jobs by state, queue depth, nodes with health, heartbeat age and use: the cluster now. */
+  snapshot(): Promise<ClusterSnapshot> {
+    return takeSnapshot({ cluster: this.cluster, nodes: this.nodes, store: this.store, clock: this.#clock, masterId: this.id });
   }
 
   async start(): Promise<MasterAddress> {

@@ -124,7 +124,13 @@ export function registerUp(program: Command): void {
 
       const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
-      const master = start('master', programPath('master'), masterArgs, print('master'));
+      let httpPort = flags.httpPort;
+      const printMaster = print('master');
+      const master = start('master', programPath('master'), masterArgs, (line) => {
+        // The HTTP port the master bound (it picks one for --http-port 0), for the dashboard link.
+        if (line.includes('"master listening"')) httpPort = String((JSON.parse(line) as { httpPort?: number }).httpPort ?? httpPort);
+        printMaster(line);
+      });
       children.push(master);
       void master.exited.then((code) => {
         if (stopping) return;
@@ -151,7 +157,8 @@ export function registerUp(program: Command): void {
       process.stdout.write(
         [
           '',
-          `dist-exec is up: master at ${masterAddress} (HTTP ${flags.httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
+          `dist-exec is up: master at ${masterAddress}, ${workers} workers (worker-1..worker-${workers}).`,
+          `Dashboard: http://127.0.0.1:${httpPort}/   (metrics: /metrics, API: /api/v1/jobs)`,
           'In another terminal:',
           `  npx dist-exec run 'echo hello from $DIST_EXEC_NODE_ID'`,
           '  npx dist-exec nodes',

@@ -1,7 +1,6 @@
 import { checkJobId, InvalidArgumentError, jobToJson, nodeToJson, type Job, type JobSpecInput, type JobView, type OutputStreamName } from '@dist-exec/core';
 import type { ClusterState } from '../cluster-state.js';
 import type { NodeManager } from '../node-manager.js';
-import type { Scheduler } from '../scheduler.js';
 import { MAX_BULK_SUBMIT, parsePaging } from '../api.js';
 import { parseStateList } from './query.js';
 import { queryBoolean, queryInteger, readJson, sendJson } from './io.js';
@@ -14,7 +13,8 @@ import { HttpError } from './errors.js';
 export interface ApiRoutesContext {
   cluster: ClusterState;
   nodes: NodeManager;
-  scheduler: Scheduler;
+  /** Adds what is derived when read (why a pending job waits). */
+  view<T extends Job>(job: T): T;
 }
 
 /**
@@ -22,9 +22,7 @@ export interface ApiRoutesContext {
  * exactly as the CLI's `--json` prints them (`jobToJson`, `nodeToJson`).
  */
 export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
-  const { cluster } = ctx;
-  // Why a pending job waits is worked out when someone asks, as over gRPC.
-  const view = <T extends Job>(job: T): T => (job.state === 'PENDING' ? { ...job, pendingReason: ctx.scheduler.pendingReason(job) } : job);
+  const { cluster, view } = ctx;
   const toJson = (job: Job | JobView) => jobToJson(view('stdout' in job ? job : { ...job, stdout: null, stderr: null }));
 
   router.add('POST', '/api/v1/jobs', async ({ req, res }) => {

@@ -1,6 +1,10 @@
+import { clusterToJson, type Job } from '@dist-exec/core';
 import type { Master } from '../master.js';
 import { addApiRoutes } from './api-routes.js';
 import { addCompatRoutes } from './compat-routes.js';
+import { addDashboardRoutes } from './dashboard.js';
+import { sendJson } from './io.js';
+import { LiveFeed } from './live-feed.js';
 import { addOpsRoutes, type Readiness } from './ops-routes.js';
 import { Router } from './router.js';
 
@@ -13,8 +17,15 @@ export interface MasterRoutesOptions {
 export function buildRouter(options: MasterRoutesOptions): Router {
   const { master } = options;
   const router = new Router();
+  // Why a pending job waits is worked out when someone asks, as over gRPC.
+  const view = <T extends Job>(job: T): T => (job.state === 'PENDING' ? { ...job, pendingReason: master.scheduler.pendingReason(job) } : job);
+  const feed = new LiveFeed({ events: master.events, snapshot: () => master.snapshot(), view, logger: master.logger });
+
   addOpsRoutes(router, { metrics: master.metrics, readiness: options.readiness });
-  addApiRoutes(router, { cluster: master.cluster, nodes: master.nodes, scheduler: master.scheduler });
+  addApiRoutes(router, { cluster: master.cluster, nodes: master.nodes, view });
+  router.add('GET', '/api/v1/cluster', async ({ res }) => sendJson(res, 200, clusterToJson(await master.snapshot())));
+  router.add('GET', '/api/v1/events', ({ res }) => feed.connect(res));
   addCompatRoutes(router, master.cluster);
+  addDashboardRoutes(router);
   return router;
 }

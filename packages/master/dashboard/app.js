@@ -1,0 +1,420 @@
+// dist-exec dashboard: plain browser JavaScript, no build step, no dependencies.
+// Everything from the master goes into the page as text (textContent), never as
+// HTML, so a job's command or output can never inject markup or script.
+'use strict';
+
+const LIST_LIMIT = 100;
+const MAX_OUTPUT_CHARS = 2_000_000;
+const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+const state = {
+  jobs: new Map(), // id → job JSON, as `status --json` without output
+  filter: '',
+  selected: null, // job id shown in the detail panel
+  cluster: null,
+  clusterAt: 0, // Date.now() when the snapshot arrived, to age heartbeats locally
+  log: null, // { source, next, jobId, attempt, ended }
+};
+
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'text') node.textContent = value;
+    else if (key === 'class') node.className = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+// ---- formatting ----
+
+function duration(ms) {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
+  return `${Math.floor(ms / 3_600_000)}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
+}
+
+function ago(iso) {
+  if (!iso) return '–';
+  const ms = Date.now() - Date.parse(iso);
+  return ms < 1500 ? 'just now' : `${duration(ms)} ago`;
+}
+
+function bytes(n) {
+  if (!n) return '0';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i += 1;
+  }
+  return `${n >= 10 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+function runtime(job) {
+  if (!job.startedAt) return '–';
+  const end = job.finishedAt ? Date.parse(job.finishedAt) : Date.now();
+  return duration(end - Date.parse(job.startedAt));
+}
+
+function shortId(id) {
+  // UUIDv7: the first digits are the time, the last ones tell jobs apart.
+  return `…${id.slice(-8)}`;
+}
+
+function result(job) {
+  if (job.state === 'COMPLETED') return 'exit 0';
+  if (job.state === 'FAILED') return job.reason === 'EXIT_CODE' && job.exitCode !== null ? `exit ${job.exitCode}` : job.reason;
+  return '';
+}
+
+function badge(text, stateName = text) {
+  return el('span', { class: 'badge', 'data-state': stateName, text });
+}
+
+function meter(used, total, id) {
+  const pct = total > 0 ? Math.min(100, (used / total) * 100) : 0;
+  const bar = id ? $(id) : el('span');
+  bar.style.setProperty('--pct', `${pct}%`);
+  bar.parentElement?.classList.toggle('hot', pct >= 90);
+  if (id) return bar;
+  const wrap = el('span', { class: pct >= 90 ? 'meter hot' : 'meter' }, bar);
+  return wrap;
+}
+
+// ---- talking to the master ----
+
+async function api(path, options = {}) {
+  const res = await fetch(path, { headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) }, ...options });
+  const body = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
+  return body;
+}
+
+async function loadJobs() {
+  const query = new URLSearchParams({ limit: String(LIST_LIMIT) });
+  if (state.filter) query.set('state', state.filter);
+  const page = await api(`/api/v1/jobs?${query}`);
+  state.jobs = new Map(page.jobs.map((job) => [job.id, job]));
+  renderJobs();
+}
+
+function setConnection(kind, text) {
+  $('conn').dataset.state = kind;
+  $('conn-text').textContent = text;
+}
+
+/** One push channel for the whole page: job changes, bursts (resync) and the cluster snapshot. */
+function connectFeed() {
+  const source = new EventSource('/api/v1/events');
+  let wasDown = false;
+  source.addEventListener('open', () => {
+    setConnection('live', 'live');
+    // Catch up on what changed while the connection was down.
+    if (wasDown) loadJobs().catch(() => {});
+    wasDown = false;
+  });
+  source.addEventListener('error', () => {
+    wasDown = true;
+    setConnection('down', 'reconnecting…');
+  });
+  source.addEventListener('cluster', (event) => {
+    state.cluster = JSON.parse(event.data);
+    state.clusterAt = Date.now();
+    renderCluster();
+  });
+  source.addEventListener('jobs', (event) => {
+    for (const job of JSON.parse(event.data)) upsertJob(job);
+    renderJobs();
+  });
+  source.addEventListener('resync', () => loadJobs().catch(() => {}));
+}
+
+function upsertJob(job) {
+  const visible = !state.filter || job.state === state.filter;
+  if (visible) state.jobs.set(job.id, { ...job, fresh: !state.jobs.has(job.id) });
+  else state.jobs.delete(job.id);
+  if (job.id === state.selected) renderDetail(job);
+}
+
+// ---- cluster overview ----
+
+function renderCluster() {
+  const c = state.cluster;
+  if (!c) return;
+  $('master-id').textContent = `master ${c.masterId.slice(0, 8)}`;
+  $('stat-pending').textContent = c.jobs.PENDING;
+  $('stat-running').textContent = c.jobs.RUNNING;
+  $('stat-completed').textContent = c.jobs.COMPLETED;
+  $('stat-failed').textContent = c.jobs.FAILED;
+  $('stat-cancelled').textContent = c.jobs.CANCELLED;
+  const byPriority = c.queue.byPriority.length > 1 ? c.queue.byPriority.map((p) => `p${p.priority}: ${p.count}`).join(' · ') : '';
+  $('stat-queue').textContent = byPriority;
+  const u = c.utilization;
+  $('stat-slots').textContent = `${u.slots.used} / ${u.slots.total}`;
+  $('stat-cpus').textContent = `${+u.cpus.used.toFixed(2)} / ${u.cpus.total}`;
+  $('stat-memory').textContent = `${bytes(u.memoryBytes.used)} / ${bytes(u.memoryBytes.total)}`;
+  meter(u.slots.used, u.slots.total, 'meter-slots');
+  meter(u.cpus.used, u.cpus.total, 'meter-cpus');
+  meter(u.memoryBytes.used, u.memoryBytes.total, 'meter-memory');
+  renderNodes();
+}
+
+function renderNodes() {
+  const nodes = state.cluster?.nodes ?? [];
+  const elapsed = Date.now() - state.clusterAt;
+  const rows = nodes.map((node) => {
+    const held = node.state === 'HEALTHY' && node.unavailableReason;
+    const stateBadge = badge(held ? 'HEALTHY*' : node.state, held ? 'SUSPECT' : node.state);
+    if (held) stateBadge.title = node.unavailableReason;
+    const labels = Object.entries(node.labels).map(([k, v]) => el('span', { class: 'chip', text: `${k}=${v}` }));
+    return el(
+      'tr',
+      { 'data-node': node.id },
+      el('td', { class: 'mono', text: node.id }),
+      el('td', {}, stateBadge),
+      el('td', { class: 'num', text: `${duration(node.heartbeatAgeMs + elapsed)} ago` }),
+      el('td', { class: 'num' }, meter(node.activeTasks, node.maxTasks), `${node.activeTasks}/${node.maxTasks}`),
+      el('td', { class: 'num' }, meter(node.usedCpus, node.cpus), `${+node.usedCpus.toFixed(2)}/${node.cpus}`),
+      el('td', { class: 'num' }, meter(node.usedMemoryBytes, node.memoryBytes), `${bytes(node.usedMemoryBytes)} / ${bytes(node.memoryBytes)}`),
+      el('td', { class: 'mono muted', text: node.address }),
+      el('td', {}, ...(labels.length ? labels : [el('span', { class: 'muted', text: '–' })])),
+    );
+  });
+  $('nodes').tBodies[0].replaceChildren(...rows);
+  $('nodes-empty').hidden = nodes.length > 0;
+  const counts = {};
+  for (const node of nodes) counts[node.state] = (counts[node.state] ?? 0) + 1;
+  $('nodes-summary').textContent = Object.entries(counts).map(([s, n]) => `${n} ${s.toLowerCase()}`).join(' · ');
+}
+
+// ---- job list ----
+
+function renderJobs() {
+  // UUIDv7 ids sort by submit time: newest first.
+  const jobs = [...state.jobs.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).slice(0, LIST_LIMIT);
+  for (const id of [...state.jobs.keys()]) if (!jobs.some((j) => j.id === id)) state.jobs.delete(id);
+  const rows = jobs.map((job) => {
+    const res = result(job);
+    const row = el(
+      'tr',
+      { 'data-job': job.id, 'aria-selected': String(job.id === state.selected), class: job.fresh ? 'fresh' : undefined },
+      el('td', { class: 'mono', title: job.id, text: shortId(job.id) }),
+      el('td', {}, badge(job.state), res && job.state === 'FAILED' ? el('span', { class: 'muted', text: ` ${res}` }) : null),
+      el('td', { class: 'cmd', title: job.command, text: job.command }),
+      el('td', { class: 'mono', text: job.workerId ?? '–' }),
+      el('td', { class: 'num', text: String(job.attempts) }),
+      el('td', { class: 'num', 'data-created': job.createdAt, text: ago(job.createdAt) }),
+      el('td', { class: 'num', text: runtime(job) }),
+    );
+    row.addEventListener('click', () => select(job.id));
+    job.fresh = false;
+    return row;
+  });
+  $('jobs').tBodies[0].replaceChildren(...rows);
+  $('jobs-empty').hidden = jobs.length > 0;
+}
+
+function setFilter(filter) {
+  state.filter = filter;
+  for (const button of $('filters').querySelectorAll('button')) button.setAttribute('aria-pressed', String(button.dataset.filter === filter));
+  loadJobs().catch(showListError);
+}
+
+function showListError(error) {
+  $('jobs-empty').hidden = false;
+  $('jobs-empty').textContent = `Could not load jobs: ${error.message}`;
+}
+
+// ---- job detail with live output ----
+
+function select(id) {
+  if (location.hash !== `#/jobs/${id}`) location.hash = `#/jobs/${id}`;
+  else openDetail(id);
+}
+
+async function openDetail(id) {
+  closeLog();
+  state.selected = id;
+  for (const row of $('jobs').tBodies[0].rows) row.setAttribute('aria-selected', String(row.dataset.job === id));
+  $('detail').hidden = false;
+  $('output').replaceChildren();
+  $('detail-error').hidden = true;
+  try {
+    renderDetail(await api(`/api/v1/jobs/${encodeURIComponent(id)}?output=false`));
+    followLog(id, 0);
+  } catch (error) {
+    $('detail-id').textContent = id;
+    $('detail-error').textContent = error.message;
+    $('detail-error').hidden = false;
+  }
+}
+
+function renderDetail(job) {
+  if (job.id !== state.selected) return;
+  $('detail').dataset.job = job.id;
+  $('detail-id').textContent = job.id;
+  $('detail-state').textContent = job.state;
+  $('detail-state').dataset.state = job.state;
+  $('detail-command').textContent = job.command;
+  $('cancel-button').hidden = TERMINAL.has(job.state);
+  const facts = [
+    ['Result', result(job) || (TERMINAL.has(job.state) ? job.state.toLowerCase() : '–')],
+    ['Reason', job.reason],
+    ['Error', job.error],
+    ['Waiting', job.pendingReason],
+    ['Worker', job.workerId],
+    ['Attempts', job.maxRetries ? `${job.attempts} of at most ${job.maxRetries + 1}` : String(job.attempts)],
+    ['Priority', String(job.priority)],
+    ['Timeout', job.timeoutMs ? duration(job.timeoutMs) : 'none'],
+    ['Created', job.createdAt ? new Date(job.createdAt).toLocaleString() : null],
+    ['Runtime', job.startedAt ? runtime(job) : null],
+  ];
+  if (job.attemptHistory.length > 1) {
+    for (const a of job.attemptHistory) {
+      const outcome = a.finishedAt ? (a.succeeded ? 'succeeded' : `${a.reason}${a.error ? `: ${a.error}` : ''}`) : 'running';
+      facts.push([`Attempt ${a.attempt}`, `${a.nodeId}, ${outcome}`]);
+    }
+  }
+  $('detail-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+}
+
+/** Follows the job's output over server-sent events; reconnects from the last offset, so nothing repeats. */
+function followLog(jobId, offset) {
+  const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true&format=sse&offset=${offset}`);
+  const log = { source, next: offset, jobId, attempt: state.log?.jobId === jobId ? state.log.attempt : 0, ended: false };
+  state.log = log;
+  $('output-status').textContent = 'following…';
+  source.addEventListener('job', (event) => {
+    const job = JSON.parse(event.data);
+    renderDetail(job);
+    if (state.jobs.has(job.id)) {
+      state.jobs.set(job.id, job);
+      renderJobs();
+    }
+  });
+  source.addEventListener('output', (event) => appendOutput(log, JSON.parse(event.data)));
+  source.addEventListener('end', () => {
+    log.ended = true;
+    source.close();
+    $('output-status').textContent = 'ended';
+  });
+  source.addEventListener('error', () => {
+    source.close();
+    if (log.ended || state.log !== log) return;
+    $('output-status').textContent = 'reconnecting…';
+    setTimeout(() => {
+      if (state.log === log) followLog(jobId, log.next);
+    }, 1000);
+  });
+}
+
+function appendOutput(log, chunk) {
+  if (state.log !== log) return;
+  const out = $('output');
+  const atBottom = out.scrollHeight - out.scrollTop - out.clientHeight < 24;
+  if (log.attempt && chunk.attempt !== log.attempt) out.append(el('span', { class: 'sep', text: `── attempt ${chunk.attempt} ──` }));
+  log.attempt = chunk.attempt;
+  log.next = chunk.next;
+  out.append(el('span', { class: chunk.stream, text: chunk.text }));
+  if (out.textContent.length > MAX_OUTPUT_CHARS) {
+    while (out.firstChild && out.textContent.length > MAX_OUTPUT_CHARS * 0.8) out.firstChild.remove();
+  }
+  if (atBottom) out.scrollTop = out.scrollHeight;
+}
+
+function closeLog() {
+  state.log?.source.close();
+  state.log = null;
+}
+
+function closeDetail() {
+  closeLog();
+  state.selected = null;
+  $('detail').hidden = true;
+  if (location.hash.startsWith('#/jobs/')) history.replaceState(null, '', '#/');
+  renderJobs();
+}
+
+async function cancelSelected() {
+  const id = state.selected;
+  if (!id) return;
+  const button = $('cancel-button');
+  button.disabled = true;
+  try {
+    renderDetail(await api(`/api/v1/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' }));
+  } catch (error) {
+    $('detail-error').textContent = error.message;
+    $('detail-error').hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- submit ----
+
+async function submit(event) {
+  event.preventDefault();
+  const error = $('submit-error');
+  error.hidden = true;
+  const spec = { command: $('command').value };
+  const timeout = $('timeout').value.trim();
+  const priority = $('priority').value.trim();
+  if (timeout) spec.timeout = timeout;
+  if (priority) {
+    if (!/^-?\d+$/.test(priority)) {
+      error.textContent = 'Priority must be a whole number, such as 0 or 10.';
+      error.hidden = false;
+      return;
+    }
+    spec.priority = Number(priority);
+  }
+  const button = $('submit-button');
+  button.disabled = true;
+  try {
+    const job = await api('/api/v1/jobs', { method: 'POST', body: JSON.stringify(spec) });
+    upsertJob(job);
+    renderJobs();
+    select(job.id);
+  } catch (err) {
+    error.textContent = err.message;
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ---- start ----
+
+function route() {
+  const match = /^#\/jobs\/([0-9a-f-]{36})$/i.exec(location.hash);
+  if (match) openDetail(match[1]);
+  else if (state.selected) closeDetail();
+}
+
+function tick() {
+  // Ages and runtimes move on between pushes.
+  for (const cell of document.querySelectorAll('[data-created]')) cell.textContent = ago(cell.dataset.created);
+  if (state.cluster) renderNodes();
+  const job = state.jobs.get(state.selected);
+  if (job && job.state === 'RUNNING') renderDetail(job);
+}
+
+function start() {
+  $('submit-form').addEventListener('submit', submit);
+  $('cancel-button').addEventListener('click', cancelSelected);
+  $('close-detail').addEventListener('click', closeDetail);
+  for (const button of $('filters').querySelectorAll('button')) button.addEventListener('click', () => setFilter(button.dataset.filter));
+  window.addEventListener('hashchange', route);
+  connectFeed();
+  loadJobs().catch(showListError);
+  route();
+  setInterval(tick, 1000);
+}
+
+start();

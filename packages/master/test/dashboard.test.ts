@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a real browser', () => {
+  let cluster: TestCluster;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startTestCluster({ workers: 2, worker: { labels: { zone: 'a' } } });
+    profile = mkdtempSync(join(tmpdir(), 'dist-exec-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 1000 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(`http://127.0.0.1:${cluster.master.httpPort}/`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await cluster?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  const text = async (selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
+
+  it('shows the nodes with their health, heartbeat and capacity, pushed live', async () => {
+    await until(async () => (await text('#conn-text')) === 'live', { message: 'the live feed to connect' });
+    const rows = page.locator('#nodes tbody tr');
+    await until(async () => (await rows.count()) === 2, { message: 'two nodes in the table' });
+    const first = await text('#nodes tbody tr[data-node="worker-1"]');
+    expect(first).toContain('HEALTHY');
+    expect(first).toContain('0/4');
+    expect(first).toMatch(/ago/);
+    expect(first).toContain('zone=a');
+    expect(await text('#stat-slots')).toBe('0 / 8');
+  });
+
+  it('submits a job from the form, and shows it run to completion with its output', async () => {
+    await page.fill('#command', 'echo "hello from $DIST_EXEC_NODE_ID"; sleep 0.3; echo done-$((6*7)); echo careful >&2');
+    await page.fill('#timeout', '1m');
+    await page.click('#submit-button');
+    const detail = page.locator('#detail');
+    await detail.waitFor({ state: 'visible' });
+    await until(async () => (await text('#detail-state')) === 'COMPLETED', { message: 'the job to complete in the detail panel' });
+    await until(async () => (await text('#output')).includes('done-42'), { message: 'the output to arrive' });
+    // The two streams arrive through separate pipes: their relative order is not fixed, each one's is.
+    const stdout = (await page.locator('#output .stdout').allTextContents()).join('');
+    const stderr = (await page.locator('#output .stderr').allTextContents()).join('');
+    expect(stdout).toMatch(/^hello from worker-[12]\ndone-42\n$/);
+    expect(stderr).toBe('careful\n');
+    expect(await text('#detail-facts')).toContain('Timeout1m');
+    const id = (await text('#detail-id')).trim();
+    expect(new URL(page.url()).hash).toBe(`#/jobs/${id}`);
+    // The same job, as the API sees it.
+    const job = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs/${id}`)).json as { state: string; timeoutMs: number };
+    expect(job).toMatchObject({ state: 'COMPLETED', timeoutMs: 60_000 });
+    await until(async () => (await text(`#jobs tbody tr[data-job="${id}"]`)).includes('COMPLETED'), { message: 'the job row to show COMPLETED' });
+  });
+
+  it('adds jobs submitted elsewhere to the list without a reload, and updates their state', async () => {
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const { job } = await cluster.client.submit({ command: 'sleep 0.5; echo from-the-cli' });
+    const row = `#jobs tbody tr[data-job="${job.id}"]`;
+    await until(async () => (await page.locator(row).count()) === 1, { message: 'the new job in the list' });
+    await until(async () => (await text(row)).includes('COMPLETED'), { message: 'the row to turn COMPLETED' });
+    expect(navigations.filter((url) => !url.includes('#'))).toEqual([]);
+  });
+
+  it('follows the output of a running job live and cancels it with the button', async () => {
+    await page.fill('#command', 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done');
+    await page.fill('#timeout', '');
+    await page.click('#submit-button');
+    await until(async () => (await text('#detail-state')) === 'RUNNING', { message: 'the job to run' });
+    await until(async () => (await text('#output')).includes('tick 3'), { message: 'output to arrive while it runs' });
+    expect(await text('#detail-state')).toBe('RUNNING');
+    await page.click('#cancel-button');
+    await until(async () => (await text('#detail-state')) === 'CANCELLED', { message: 'the job to be cancelled' });
+    expect(await page.locator('#cancel-button').isHidden()).toBe(true);
+    const id = (await text('#detail-id')).trim();
+    await until(async () => ((await cluster.client.getJob(id)).state === 'CANCELLED' ? true : null), { message: 'the master to agree' });
+  });
+
+  it('says what is wrong with bad input and keeps the page usable', async () => {
+    await page.fill('#command', 'true');
+    await page.fill('#timeout', 'soon');
+    await page.click('#submit-button');
+    await until(async () => page.locator('#submit-error').isVisible(), { message: 'an error message' });
+    expect(await text('#submit-error')).toMatch(/timeout/);
+    await page.fill('#timeout', '');
+    await page.click('#submit-button');
+    await until(async () => page.locator('#submit-error').isHidden(), { message: 'the error to clear' });
+    await until(async () => (await text('#detail-state')) === 'COMPLETED', { message: 'the corrected job to complete' });
+  });
+
+  it('filters the list by state and ran without script errors', async () => {
+    await page.click('#filters button[data-filter="CANCELLED"]');
+    await until(async () => {
+      const states = await page.locator('#jobs tbody tr .badge').allTextContents();
+      return states.length === 1 && states[0] === 'CANCELLED';
+    }, { message: 'only the cancelled job' });
+    expect(pageErrors).toEqual([]);
+  });
+});
