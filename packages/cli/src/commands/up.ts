@@ -157,7 +157,7 @@ export function registerUp(program: Command): void {
       process.stdout.write(
         [
           '',
-          `dist-exec is up: master at ${masterAddress}, ${workers} workers (worker-1..worker-${workers}).`,
+          `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
           `Dashboard: http://127.0.0.1:${httpPort}/   (metrics: /metrics, API: /api/v1/jobs)`,
           'In another terminal:',
           `  npx dist-exec run 'echo hello from $DIST_EXEC_NODE_ID'`,
