@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR } from './context.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerCluster } from './commands/cluster.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
 import { registerNodes } from './commands/nodes.js';
@@ -28,6 +29,7 @@ registerList(program, getContext);
 registerLogs(program, getContext);
 registerCancel(program, getContext);
 registerNodes(program, getContext);
+registerCluster(program, getContext);
 registerWait(program, getContext);
 registerUp(program);
 registerSimulate(program);

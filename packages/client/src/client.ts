@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { JobEvent, JobSpecInput, JobState, JobView, NodeInfo } from '@dist-exec/core';
+import type { ClusterSnapshot, JobEvent, JobSpecInput, JobState, JobView, NodeInfo } from '@dist-exec/core';
 import {
   CHANNEL_OPTIONS,
   chunkFromWire,
@@ -8,6 +8,7 @@ import {
   jobFromWire,
   jobStateToWire,
   nodeFromWire,
+  clusterFromWire,
   specToWire,
   v1,
   type JobServiceClient,
@@ -174,6 +175,11 @@ export class DistExecClient {
   async listNodes(): Promise<NodeInfo[]> {
     const response = await this.#read<wire.ListNodesResponse__Output>((o, cb) => this.#nodes.ListNodes({}, o, cb));
     return response.nodes.map(nodeFromWire);
+  }
+
+  /** The cluster now: jobs by state, queue depth, nodes with health, heartbeat age and use. */
+  async getCluster(): Promise<ClusterSnapshot> {
+    return clusterFromWire(await this.#read<wire.ClusterStatus__Output>((o, cb) => this.#nodes.GetCluster({}, o, cb)));
   }
 
   async drainNode(nodeId: string, options: { deadlineMs?: number } = {}): Promise<NodeInfo> {

@@ -8,10 +8,12 @@ import {
   type Job,
   type JobState,
   type JobView,
+  type ClusterSnapshot,
 } from '@dist-exec/core';
 import {
   attemptReportsFromWire,
   chunkToWire,
+  clusterToWire,
   jobStateFromWire,
   jobToWire,
   nodeToWire,
@@ -43,6 +45,8 @@ export interface ApiContext {
   store: Store;
   logger: Logger;
   masterId: string;
+  /** The cluster now, for GetCluster. */
+  snapshot(): Promise<ClusterSnapshot>;
 }
 
 /** Adds what is derived at read time (why a pending job waits). */
@@ -188,6 +192,8 @@ export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
     DrainNode: unary('DrainNode', (request: wire.DrainNodeRequest__Output) => nodeToWire(nodes.drain(checkNodeId(request.nodeId), request.deadlineMs)), onInternalError),
 
     UndrainNode: unary('UndrainNode', (request: wire.UndrainNodeRequest__Output) => nodeToWire(nodes.undrain(checkNodeId(request.nodeId))), onInternalError),
+
+    GetCluster: unary('GetCluster', async () => clusterToWire(await ctx.snapshot()), onInternalError),
   };
 }
 

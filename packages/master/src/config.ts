@@ -16,6 +16,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
 export const DEFAULT_DISPATCH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_SKIP_NODE_MS = 30_000;
+/** How often the master logs a cluster snapshot; 0 = never. */
+export const DEFAULT_SNAPSHOT_INTERVAL_MS = 30_000;
 export const STORE_KINDS = ['sqlite', 'memory'] as const;
 export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -38,6 +40,8 @@ export interface MasterOptions {
   historyMaxJobs?: number;
   /** How often history GC runs, in ms. @default 60000 */
   historyGcIntervalMs?: number;
+  /** Log a cluster snapshot (jobs, queue, nodes, use) this often, in ms; 0 = never. @default 30000 */
+  snapshotIntervalMs?: number;
   /** Placement policy name. @default 'round-robin' */
   policy?: string;
   /** Interval workers are told to heartbeat at, in ms. @default 5000 */
@@ -102,6 +106,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
     historyMaxJobs: options.historyMaxJobs ?? 0,
     historyGcIntervalMs: options.historyGcIntervalMs ?? DEFAULT_HISTORY_GC_INTERVAL_MS,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
     policy: options.policy ?? 'round-robin',
     heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? heartbeatIntervalMs * DEFAULT_MISSED_HEARTBEATS,
@@ -147,6 +152,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
   check(Number.isFinite(compiled.historyRetentionMs) && compiled.historyRetentionMs >= 0, '--history-retention', 'must not be negative (0 keeps history forever)');
   check(Number.isInteger(compiled.historyMaxJobs) && compiled.historyMaxJobs >= 0, '--history-max-jobs', `${compiled.historyMaxJobs} must be a whole number (0 = no limit)`);
   checkPositive(compiled.historyGcIntervalMs, 'historyGcIntervalMs');
+  check(Number.isFinite(compiled.snapshotIntervalMs) && compiled.snapshotIntervalMs >= 0, '--snapshot-interval', 'must not be negative (0 = off)');
   checkPositive(compiled.retryBackoffBaseMs, '--retry-backoff-base');
   check(compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs, '--retry-backoff-cap', 'must not be below the backoff base');
   check(

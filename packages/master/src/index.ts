@@ -20,3 +20,5 @@ export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './st
 export { MIGRATIONS, APPLICATION_ID, migrate, schemaVersion, type Migration } from './store/migrations.js';
 export { HistoryGc, type HistoryGcOptions } from './controllers/history-gc.js';
 export type { Store, JobPage, JobPageQuery, RecoveredState, HistoryPrune } from './store/store.js';
+export { SnapshotLog, compactSnapshot, MAX_LOGGED_NODES, type SnapshotLogOptions } from './controllers/snapshot-log.js';
+export { takeSnapshot, type SnapshotSources } from './cluster-snapshot.js';

@@ -29,6 +29,7 @@ const program = new Command('dist-exec-master')
   .option('--task-types <types>', 'task types accepted besides those workers offer', 'command,http')
   .option('--retry-backoff-base <duration>', 'delay scale of the first retry', '1s')
   .option('--retry-backoff-cap <duration>', 'largest delay between retries', '60s')
+  .option('--snapshot-interval <duration>', 'log a cluster snapshot (jobs, queue, nodes, use) this often (0 = never)', '30s')
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
 
 function optionsFrom(flags: Record<string, string>): MasterOptions {
@@ -40,6 +41,7 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     dataDir: flags.dataDir,
     historyRetentionMs: parseDuration(flags.historyRetention as string, '--history-retention'),
     historyMaxJobs: parseInteger(flags.historyMaxJobs as string, '--history-max-jobs', 0, Number.MAX_SAFE_INTEGER),
+    snapshotIntervalMs: parseDuration(flags.snapshotInterval as string, '--snapshot-interval'),
     policy: flags.policy,
     heartbeatIntervalMs: parseDuration(flags.heartbeatInterval as string, '--heartbeat-interval'),
     ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout') } : {}),

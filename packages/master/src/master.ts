@@ -7,6 +7,7 @@ import { addApiServices, SERVICE_NAMES } from './api.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
+import { SnapshotLog } from './controllers/snapshot-log.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
 import { HistoryGc } from './controllers/history-gc.js';
 import { Dispatcher } from './dispatcher.js';
@@ -59,6 +60,7 @@ export class Master {
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #health: HealthController;
+  readonly #snapshotLog: SnapshotLog;
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
   #server: grpc.Server | null = null;
@@ -156,6 +158,7 @@ export class Master {
       intervalMs: o.historyGcIntervalMs,
     });
     this.metrics = new MasterMetrics({ cluster: this.cluster, events: this.events });
+    this.#snapshotLog = new SnapshotLog({ snapshot: () => this.snapshot(), clock: this.#clock, logger: this.#log, intervalMs: o.snapshotIntervalMs });
   }
 
   /** Deletes finished jobs past the retention period or count now (normally on a timer). */
@@ -199,6 +202,7 @@ export class Master {
       store: this.store,
       logger: this.#log,
       masterId: this.id,
+      snapshot: () => this.snapshot(),
     });
     this.#server = server;
     try {
@@ -220,6 +224,7 @@ export class Master {
     }
     this.scheduler.start();
     this.#health.start();
+    this.#snapshotLog.start();
     this.#historyGc.start();
     this.#setServing('SERVING');
     this.#stage = 'running';
@@ -248,6 +253,7 @@ export class Master {
     this.#stage = 'stopping';
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
+    this.#snapshotLog.stop();
     this.#detector.stop();
     await this.#historyGc.stop();
     this.scheduler.stop();

@@ -35,6 +35,7 @@ export type { ExecutionServiceClient, ExecutionServiceHandlers } from './generat
 export type * as wire from './wire.js';
 
 export * from './convert.js';
+export * from './cluster-convert.js';
 export * from './status-codes.js';
 export * from './server-kit.js';
 export * from './probe.js';

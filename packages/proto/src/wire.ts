@@ -33,3 +33,4 @@ export type { SubmitJobResponse, SubmitJobResponse__Output } from './generated/d
 export type { SubmitJobsRequest, SubmitJobsRequest__Output } from './generated/distexec/v1/SubmitJobsRequest.js';
 export type { SubmitJobsResponse, SubmitJobsResponse__Output } from './generated/distexec/v1/SubmitJobsResponse.js';
 export type { UndrainNodeRequest, UndrainNodeRequest__Output } from './generated/distexec/v1/UndrainNodeRequest.js';
+export type { ClusterStatus, ClusterStatus__Output } from './generated/distexec/v1/ClusterStatus.js';

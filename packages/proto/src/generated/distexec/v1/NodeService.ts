@@ -2,9 +2,11 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { ClusterStatus as _distexec_v1_ClusterStatus, ClusterStatus__Output as _distexec_v1_ClusterStatus__Output } from '../../distexec/v1/ClusterStatus.js';
 import type { DeregisterRequest as _distexec_v1_DeregisterRequest, DeregisterRequest__Output as _distexec_v1_DeregisterRequest__Output } from '../../distexec/v1/DeregisterRequest.js';
 import type { DeregisterResponse as _distexec_v1_DeregisterResponse, DeregisterResponse__Output as _distexec_v1_DeregisterResponse__Output } from '../../distexec/v1/DeregisterResponse.js';
 import type { DrainNodeRequest as _distexec_v1_DrainNodeRequest, DrainNodeRequest__Output as _distexec_v1_DrainNodeRequest__Output } from '../../distexec/v1/DrainNodeRequest.js';
+import type { GetClusterRequest as _distexec_v1_GetClusterRequest, GetClusterRequest__Output as _distexec_v1_GetClusterRequest__Output } from '../../distexec/v1/GetClusterRequest.js';
 import type { HeartbeatRequest as _distexec_v1_HeartbeatRequest, HeartbeatRequest__Output as _distexec_v1_HeartbeatRequest__Output } from '../../distexec/v1/HeartbeatRequest.js';
 import type { HeartbeatResponse as _distexec_v1_HeartbeatResponse, HeartbeatResponse__Output as _distexec_v1_HeartbeatResponse__Output } from '../../distexec/v1/HeartbeatResponse.js';
 import type { ListNodesRequest as _distexec_v1_ListNodesRequest, ListNodesRequest__Output as _distexec_v1_ListNodesRequest__Output } from '../../distexec/v1/ListNodesRequest.js';
@@ -32,6 +34,15 @@ export interface NodeServiceClient extends grpc.Client {
   drainNode(argument: _distexec_v1_DrainNodeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_Node__Output>): grpc.ClientUnaryCall;
   drainNode(argument: _distexec_v1_DrainNodeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_Node__Output>): grpc.ClientUnaryCall;
   drainNode(argument: _distexec_v1_DrainNodeRequest, callback: grpc.requestCallback<_distexec_v1_Node__Output>): grpc.ClientUnaryCall;
+  
+  GetCluster(argument: _distexec_v1_GetClusterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetCluster(argument: _distexec_v1_GetClusterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetCluster(argument: _distexec_v1_GetClusterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  GetCluster(argument: _distexec_v1_GetClusterRequest, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getCluster(argument: _distexec_v1_GetClusterRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getCluster(argument: _distexec_v1_GetClusterRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getCluster(argument: _distexec_v1_GetClusterRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
+  getCluster(argument: _distexec_v1_GetClusterRequest, callback: grpc.requestCallback<_distexec_v1_ClusterStatus__Output>): grpc.ClientUnaryCall;
   
   Heartbeat(argument: _distexec_v1_HeartbeatRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   Heartbeat(argument: _distexec_v1_HeartbeatRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
@@ -76,6 +87,8 @@ export interface NodeServiceHandlers extends grpc.UntypedServiceImplementation {
   
   DrainNode: grpc.handleUnaryCall<_distexec_v1_DrainNodeRequest__Output, _distexec_v1_Node>;
   
+  GetCluster: grpc.handleUnaryCall<_distexec_v1_GetClusterRequest__Output, _distexec_v1_ClusterStatus>;
+  
   Heartbeat: grpc.handleUnaryCall<_distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse>;
   
   ListNodes: grpc.handleUnaryCall<_distexec_v1_ListNodesRequest__Output, _distexec_v1_ListNodesResponse>;
@@ -89,6 +102,7 @@ export interface NodeServiceHandlers extends grpc.UntypedServiceImplementation {
 export interface NodeServiceDefinition extends grpc.ServiceDefinition {
   Deregister: MethodDefinition<_distexec_v1_DeregisterRequest, _distexec_v1_DeregisterResponse, _distexec_v1_DeregisterRequest__Output, _distexec_v1_DeregisterResponse__Output>
   DrainNode: MethodDefinition<_distexec_v1_DrainNodeRequest, _distexec_v1_Node, _distexec_v1_DrainNodeRequest__Output, _distexec_v1_Node__Output>
+  GetCluster: MethodDefinition<_distexec_v1_GetClusterRequest, _distexec_v1_ClusterStatus, _distexec_v1_GetClusterRequest__Output, _distexec_v1_ClusterStatus__Output>
   Heartbeat: MethodDefinition<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse, _distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse__Output>
   ListNodes: MethodDefinition<_distexec_v1_ListNodesRequest, _distexec_v1_ListNodesResponse, _distexec_v1_ListNodesRequest__Output, _distexec_v1_ListNodesResponse__Output>
   Register: MethodDefinition<_distexec_v1_RegisterRequest, _distexec_v1_RegisterResponse, _distexec_v1_RegisterRequest__Output, _distexec_v1_RegisterResponse__Output>

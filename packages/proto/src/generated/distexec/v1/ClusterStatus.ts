@@ -1,0 +1,21 @@
+// Original file: proto/distexec/v1/node_service.proto
+
+import type { PriorityCount as _distexec_v1_PriorityCount, PriorityCount__Output as _distexec_v1_PriorityCount__Output } from '../../distexec/v1/PriorityCount.js';
+import type { Node as _distexec_v1_Node, Node__Output as _distexec_v1_Node__Output } from '../../distexec/v1/Node.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface ClusterStatus {
+  'atMs'?: (number | string | Long);
+  'masterId'?: (string);
+  'jobsByState'?: ({[key: string]: number | string | Long});
+  'queueByPriority'?: (_distexec_v1_PriorityCount)[];
+  'nodes'?: (_distexec_v1_Node)[];
+}
+
+export interface ClusterStatus__Output {
+  'atMs': (string);
+  'masterId': (string);
+  'jobsByState': ({[key: string]: string});
+  'queueByPriority': (_distexec_v1_PriorityCount__Output)[];
+  'nodes': (_distexec_v1_Node__Output)[];
+}
