@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { execa, type Options } from 'execa';
 import { round, type Figure, type Scenario } from '../scenario.js';
 
-const JOBS = 600;
+const JOBS = 200;
 const IN_FLIGHT = 8;
-const ROUNDS = 3;
+const ROUNDS = 7;
 /** What the worker adds to every job's environment. */
 const JOB_ENV = { DIST_EXEC_JOB_ID: '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d', DIST_EXEC_ATTEMPT: '1', DIST_EXEC_NODE_ID: 'bench' };
 
