@@ -79,6 +79,11 @@ async function main(): Promise<void> {
     simulation = new Simulation(optionsFrom(flags), {
       logger: pino({ level: flags.logLevel, base: { service: 'simulate' } }, pino.destination(2)),
       onSnapshot: (snapshot) => out(flags.json ? JSON.stringify({ type: 'snapshot', ...snapshot }) : formatSnapshot(snapshot)),
+      onMaster: ({ address, httpPort }) => {
+        if (flags.json || flags.master) return;
+        // Its /metrics and HTTP API can be watched while the simulation runs.
+        out(`master at ${address}${httpPort ? `, HTTP at http://127.0.0.1:${httpPort}/` : ''}`);
+      },
     });
   } catch (error) {
     process.stderr.write(`dist-exec-simulate: ${errorMessage(error)}\n`);

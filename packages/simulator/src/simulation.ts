@@ -20,6 +20,8 @@ export interface SimulationDeps {
   failureRandom?: () => number;
   /** Called with each snapshot. */
   onSnapshot?(snapshot: Snapshot): void;
+  /** Called once the master answers, before the nodes start. */
+  onMaster?(master: { address: string; httpPort: number | null }): void;
 }
 
 /** How often convergence and registration are checked; the ledger is read in memory. */
@@ -83,6 +85,7 @@ export class Simulation {
         throw new Error(`cannot reach the master at ${address}; is it running?`);
       });
       const view: ClusterView = master && ledger ? new InProcessView(master, ledger) : new RemoteView(client);
+      this.#deps.onMaster?.({ address, httpPort: master ? master.httpPort || null : null });
 
       const began = clock.now();
       fleet = new Fleet({
