@@ -1,5 +1,5 @@
 import type { DistExecClient } from '@dist-exec/client';
-import type { JobState, NodeInfo } from '@dist-exec/core';
+import type { NodeInfo } from '@dist-exec/core';
 import type { Master } from '@dist-exec/master';
 import type { JobLedger } from './job-ledger.js';
 
@@ -68,25 +68,19 @@ export class InProcessView implements ClusterView {
   }
 }
 
-/** Asks a master elsewhere through its API (a few small calls per snapshot). */
+/** Asks a master elsewhere through its API: one GetCluster call per snapshot. */
 export class RemoteView implements ClusterView {
   constructor(readonly client: DistExecClient) {}
 
-  async #count(state: JobState): Promise<number> {
-    return (await this.client.listJobs({ states: [state], pageSize: 1 })).totalCount;
-  }
-
   async counts(): Promise<ClusterCounts> {
-    const [list, pending, running, completed, failed, cancelled] = await Promise.all([
-      this.client.listNodes(),
-      this.#count('PENDING'),
-      this.#count('RUNNING'),
-      this.#count('COMPLETED'),
-      this.#count('FAILED'),
-      this.#count('CANCELLED'),
-    ]);
+    const cluster = await this.client.getCluster();
     const nodes = emptyNodeCounts();
-    for (const node of list) countNode(nodes, node.state, node.unavailableReason);
-    return { jobs: { pending, running, completed, failed, cancelled }, nodes, queued: null };
+    for (const node of cluster.nodes) countNode(nodes, node.state, node.unavailableReason);
+    const j = cluster.jobs;
+    return {
+      jobs: { pending: j.PENDING, running: j.RUNNING, completed: j.COMPLETED, failed: j.FAILED, cancelled: j.CANCELLED },
+      nodes,
+      queued: cluster.queueByPriority.reduce((sum, p) => sum + p.count, 0),
+    };
   }
 }

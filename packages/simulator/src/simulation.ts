@@ -141,7 +141,7 @@ export class Simulation {
       failures.stop();
       snapshots?.cancel();
       const final = await view.counts();
-      this.#deps.onSnapshot?.(this.#snapshot(final, clock.now() - began, 0, fleet, failures));
+      if (o.snapshotIntervalMs > 0) this.#deps.onSnapshot?.(this.#snapshot(final, clock.now() - began, 0, fleet, failures));
 
       return {
         master: master ? 'in this process' : address,
