@@ -20,6 +20,11 @@ export function simulatedNodeId(index: number, count: number): string {
   return `sim-${String(index + 1).padStart(Math.max(4, String(count).length), '0')}`;
 }
 
+/** When each of `count` nodes starts, in ms from now, in start order: uniformly spread over `spreadMs`. */
+export function startOffsets(count: number, spreadMs: number, random: () => number): number[] {
+  return Array.from({ length: count }, () => random() * spreadMs).sort((a, b) => a - b);
+}
+
 /** The simulated nodes of one run, all in this process. */
 export class Fleet {
   readonly nodes: readonly SimulatedNode[];
@@ -61,10 +66,11 @@ export class Fleet {
    */
   async start(spreadMs: number): Promise<void> {
     const { clock, random } = this.#options;
-    const order = this.nodes.map((node) => ({ node, at: random() * spreadMs })).sort((a, b) => a.at - b.at);
+    const offsets = startOffsets(this.nodes.length, spreadMs, random);
     const began = clock.now();
     const starting: Promise<void>[] = [];
-    for (const { node, at } of order) {
+    for (const [i, node] of this.nodes.entries()) {
+      const at = offsets[i] as number;
       const wait = began + at - clock.now();
       if (wait > 0) await sleep(clock, wait, this.#stop.signal).catch(() => {});
       if (this.#stop.signal.aborted) break;

@@ -1,6 +1,6 @@
 export * from './config.js';
 export { Simulation, ledgerCheck, type SimulationDeps } from './simulation.js';
-export { Fleet, simulatedNodeId, type FleetOptions } from './fleet.js';
+export { Fleet, simulatedNodeId, startOffsets, type FleetOptions } from './fleet.js';
 export { SimulatedNode, type SimulatedNodeOptions, type SimulatedNodeState } from './simulated-node.js';
 export { SimulatedExecutor, ExecutionStats, SIMULATED_TASK_TYPE, type SimulatedExecutorOptions } from './simulated-executor.js';
 export { FailureInjector, crashChancePerTick, FAILURE_TICK_MS, type FailureInjectorOptions } from './failure-injector.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileSimulationOptions, crashChancePerTick, Simulation, type Snapshot } from '@dist-exec/simulator';
+import { compileSimulationOptions, crashChancePerTick, Simulation, startOffsets, type Snapshot } from '@dist-exec/simulator';
 import { runCli, startMasterProcess } from '@dist-exec/testing';
 
 /** A small seeded generator (mulberry32), so the crash dice are the same on every run. */
@@ -62,6 +62,37 @@ describe('simulation', () => {
     const last = snapshots[snapshots.length - 1] as Snapshot;
     expect(last.jobs.completed + last.jobs.failed).toBe(400);
     expect(last.crashes).toBe(summary.crashes);
+  });
+
+  it('stops early on request with a summary whose books still add up', async () => {
+    const stop = new AbortController();
+    const simulation = new Simulation(
+      { nodes: 3, jobs: 20_000, jobDurationMs: 20, heartbeatIntervalMs: 200, snapshotIntervalMs: 50, submitBatch: 500 },
+      {
+        onSnapshot: (s) => {
+          if (s.jobs.completed > 0) stop.abort();
+        },
+      },
+    );
+    const summary = await simulation.run(stop.signal);
+    expect(summary.interrupted).toBe(true);
+    expect(summary.convergeMs).toBeNull();
+    expect(summary.final.completed).toBeGreaterThan(0);
+    expect(summary.final.completed).toBeLessThan(summary.jobs);
+    expect(summary.check.ok).toBe(true);
+    expect(summary.check.message).toMatch(/^stopped early: \d+ of \d+ jobs terminal, none more than once/);
+  });
+
+  it('starts nodes spread over the whole interval, so their heartbeats do not come in lockstep', () => {
+    const offsets = startOffsets(1000, 5000, seeded(3));
+    expect(offsets).toHaveLength(1000);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...offsets)).toBeLessThan(5000);
+    // Every tenth of the interval gets its share (100 expected), none a crowd.
+    const perTenth = Array.from({ length: 10 }, (_, i) => offsets.filter((o) => o >= i * 500 && o < (i + 1) * 500).length);
+    for (const count of perTenth) expect(count).toBeGreaterThan(60);
+    for (const count of perTenth) expect(count).toBeLessThan(140);
   });
 
   it('spreads crash chances so that the per-second rate holds', () => {
