@@ -8,6 +8,16 @@ const JOBS = 500;
 const WARMUP = 50;
 
 /**
+ * Where one job's latency goes, from the job's own timestamps (master and
+ * worker share this machine's clock; whole ms, so only means are meaningful):
+ * submit = SubmitJob round trip as the client sees it; queue = created to
+ * dispatched; dispatch-to-start = dispatched to the worker's process started;
+ * start-to-finish = process run, exit and result back on the master; notify =
+ * final state to the client receiving it on WatchJob.
+ */
+type Stage = 'submit' | 'queue' | 'dispatch-to-start' | 'start-to-finish' | 'notify';
+
+/**
  * `true` jobs one at a time through one worker, timed as the CLI sees them:
  * SubmitJob, then WatchJob until the final state.
  */
@@ -21,17 +31,28 @@ export const e2eLatency: Scenario = {
     for (const store of context.stores) {
       const cluster = await startBenchCluster({ workers: 1, masterArgs: ['--store', store], env: context.childEnv });
       try {
-        const once = async (): Promise<number> => {
+        const stages: Record<Stage, number[]> = { submit: [], queue: [], 'dispatch-to-start': [], 'start-to-finish': [], notify: [] };
+        const once = async (record: boolean): Promise<number> => {
           const start = performance.now();
           const { job } = await cluster.client.submit({ command: 'true' });
+          const submitted = performance.now();
           const done = await cluster.client.waitForJob(job.id);
           const elapsed = performance.now() - start;
+          const receivedAtMs = Date.now();
           expectCompleted([done]);
+          const attempt = done.attemptHistory[0];
+          if (record && attempt?.startedAtMs && done.finishedAtMs) {
+            stages.submit.push(submitted - start);
+            stages.queue.push(attempt.dispatchedAtMs - done.createdAtMs);
+            stages['dispatch-to-start'].push(attempt.startedAtMs - attempt.dispatchedAtMs);
+            stages['start-to-finish'].push(done.finishedAtMs - attempt.startedAtMs);
+            stages.notify.push(receivedAtMs - done.finishedAtMs);
+          }
           return elapsed;
         };
-        for (let i = 0; i < WARMUP; i += 1) await once();
+        for (let i = 0; i < WARMUP; i += 1) await once(false);
         const latencies: number[] = [];
-        for (let i = 0; i < JOBS; i += 1) latencies.push(await once());
+        for (let i = 0; i < JOBS; i += 1) latencies.push(await once(true));
         latencies.sort((a, b) => a - b);
         const p50 = percentile(latencies, 50);
         const params = { jobs: JOBS, workers: 1, store };
@@ -40,6 +61,12 @@ export const e2eLatency: Scenario = {
           { name: `e2e-latency.${store}.p50`, value: round(p50, 2), unit: 'ms', baseline, target: '<= 3 ms', params },
           { name: `e2e-latency.${store}.p99`, value: round(percentile(latencies, 99), 2), unit: 'ms', baseline, target: '<= 10 ms', params },
           { name: `e2e-latency.${store}.overhead-p50`, value: round(p50 - single.value, 2), unit: 'ms', params: { ...params, over: single.name } },
+          ...Object.entries(stages).map(([stage, values]) => ({
+            name: `e2e-latency.${store}.mean.${stage}`,
+            value: round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), 2),
+            unit: 'ms',
+            params: { ...params, clock: stage === 'submit' ? 'client' : 'job timestamps (ms)' },
+          })),
         );
       } finally {
         await cluster.stop();
