@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
-import { pino } from 'pino';
+import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/proto';
 import { DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
 import { Master } from './master.js';
 import { POLICY_NAMES } from './placement/index.js';
@@ -30,7 +30,8 @@ const program = new Command('dist-exec-master')
   .option('--retry-backoff-base <duration>', 'delay scale of the first retry', '1s')
   .option('--retry-backoff-cap <duration>', 'largest delay between retries', '60s')
   .option('--snapshot-interval <duration>', 'log a cluster snapshot (jobs, queue, nodes, use) this often (0 = never)', '30s')
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'))
+  .addOption(new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal').choices(LOG_FORMATS).default('auto').env('DIST_EXEC_LOG_FORMAT'));
 
 function optionsFrom(flags: Record<string, string>): MasterOptions {
   return {
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string>>();
   let master: Master;
-  const logger = pino({ level: flags.logLevel ?? 'info', base: { service: 'master' } });
+  const logger = createProcessLogger({ service: 'master', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
   try {
     master = new Master(optionsFrom(flags), { logger });
   } catch (error) {

@@ -13,6 +13,7 @@ import { HistoryGc } from './controllers/history-gc.js';
 import { Dispatcher } from './dispatcher.js';
 import { takeSnapshot } from './cluster-snapshot.js';
 import { MasterEvents } from './events.js';
+import { subscribeJobLog } from './job-log.js';
 import { FailureDetector } from './failure-detector.js';
 import { HttpServer } from './http/server.js';
 import { buildRouter } from './http/routes.js';
@@ -158,6 +159,7 @@ export class Master {
       intervalMs: o.historyGcIntervalMs,
     });
     this.metrics = new MasterMetrics({ cluster: this.cluster, events: this.events });
+    subscribeJobLog(this.events, this.#log);
     this.#snapshotLog = new SnapshotLog({ snapshot: () => this.snapshot(), clock: this.#clock, logger: this.#log, intervalMs: o.snapshotIntervalMs });
   }
 

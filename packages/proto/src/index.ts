@@ -39,3 +39,4 @@ export * from './cluster-convert.js';
 export * from './status-codes.js';
 export * from './server-kit.js';
 export * from './probe.js';
+export * from './process-logger.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
-import { pino } from 'pino';
+import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/proto';
 import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
 import { Worker } from './worker.js';
 
@@ -27,7 +27,8 @@ const program = new Command('dist-exec-worker')
       .default('0')
       .env('DIST_EXEC_FENCE_AFTER'),
   )
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'));
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'))
+  .addOption(new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal').choices(LOG_FORMATS).default('auto').env('DIST_EXEC_LOG_FORMAT'));
 
 function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
   const labels = flags.labels ? parseKeyValues(flags.labels.split(',').filter(Boolean), '--labels') : {};
@@ -54,7 +55,7 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string | undefined>>();
-  const logger = pino({ level: flags.logLevel ?? 'info', base: { service: 'worker' } });
+  const logger = createProcessLogger({ service: 'worker', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
   let worker: Worker;
   try {
     worker = new Worker(optionsFrom(flags), { logger });

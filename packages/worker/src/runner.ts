@@ -203,7 +203,7 @@ export class TaskRunner {
       ...record.spec,
       env: { DIST_EXEC_JOB_ID: record.ref.jobId, DIST_EXEC_ATTEMPT: String(record.ref.attempt), DIST_EXEC_NODE_ID: this.nodeId, ...record.spec.env },
     };
-    const log = this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt });
+    const log = this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt, nodeId: this.nodeId });
     const timeout = spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
     let outcome: ExecutionOutcome;
     try {

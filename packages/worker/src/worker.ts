@@ -50,7 +50,7 @@ export interface WorkerAddress {
  */
 export class Worker {
   readonly #input: WorkerOptions;
-  readonly #log: Logger;
+  #log: Logger;
   readonly #clock: Clock;
   readonly #executors: Executor[];
   readonly #masterChannelOptions: grpc.ChannelOptions;
@@ -113,6 +113,8 @@ export class Worker {
     // The default id and advertise address depend on the port the OS picked.
     const options = compileWorkerOptions(this.#input, port);
     runner.nodeId = options.id;
+    // From here on every line says which node it is about.
+    this.#log = this.#log.child({ nodeId: options.id });
     this.#options = options;
     this.#runner = runner;
     this.#server = server;
@@ -166,7 +168,7 @@ export class Worker {
       httpPort = await this.#http.start();
     }
     this.#agent.start();
-    this.#log.info({ nodeId: options.id, port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
+    this.#log.info({ port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
     return { id: options.id, port, httpPort, advertiseAddress: options.advertiseAddress };
   }
 
