@@ -1,5 +1,5 @@
 import type { JobView } from '@dist-exec/client';
-import { jobToJson } from '@dist-exec/core';
+import { errorMessage, jobToJson } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { jobResult } from '../format.js';
 import type { Interrupts } from '../interrupts.js';
@@ -41,7 +41,8 @@ function summary(jobs: Iterable<JobView>, total: number): string {
  * Waits for many jobs with a progress bar on a terminal; prints failed jobs
  * and a summary on stderr, and each job's output or the JSON of all of them
  * on stdout. The first Ctrl-C (counted from when `interrupts` was created)
- * cancels the jobs not finished yet, a second one detaches. Resolves with the exit status for the set.
+ * cancels the jobs not finished yet, a second one detaches. Resolves with
+ * the exit status for the set.
  */
 export async function waitAndReport(ctx: CliContext, ids: readonly string[], options: WaitReportOptions, interrupts: Interrupts): Promise<number> {
   const progress = new ProgressBar({ stream: process.stderr, label: 'running', total: ids.length });
@@ -77,7 +78,14 @@ export async function waitAndReport(ctx: CliContext, ids: readonly string[], opt
       await promise.catch(() => {});
     });
     for (const job of batch) {
-      const withOutput = await (fetched.get(job.id) as Promise<JobView>);
+      let withOutput: JobView;
+      try {
+        withOutput = await (fetched.get(job.id) as Promise<JobView>);
+      } catch (error) {
+        // The final state is known; only its output is missing: say so and go on with the others.
+        progress.log(`${jobName(job)}: could not fetch its output (${errorMessage(error)}); dist-exec logs ${job.id}`);
+        continue;
+      }
       if (options.json) full.set(job.id, withOutput);
       else printing = printing.then(() => progress.around(() => printOutput(withOutput)));
     }
