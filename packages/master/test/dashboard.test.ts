@@ -3,34 +3,42 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
+import { httpRequest, startProgram, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Headless Chromium with a fresh profile directory (removed by the returned close). */
+async function launch(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'dist-exec-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
 
 describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a real browser', () => {
   let cluster: TestCluster;
-  let context: BrowserContext;
+  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  let profile: string;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     cluster = await startTestCluster({ workers: 2, worker: { labels: { zone: 'a' } } });
-    profile = mkdtempSync(join(tmpdir(), 'dist-exec-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 1000 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launch();
+    page = browser.page;
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(`http://127.0.0.1:${cluster.master.httpPort}/`);
   });
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await cluster?.stop();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   const text = async (selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
@@ -112,5 +120,30 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
       return states.length === 1 && states[0] === 'CANCELLED';
     }, { message: 'only the cancelled job' });
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())("the dashboard of `dist-exec up` (npm start's cluster)", () => {
+  it('opens from the link up prints, runs a job submitted in the page and shows its output', async () => {
+    const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn']);
+    const browser = await launch();
+    try {
+      const line = await until(() => up.logs.find((l) => /^Dashboard: /.test(String(l.msg))), { message: 'the dashboard link' });
+      const url = /(http:\/\/\S+)/.exec(String(line.msg))?.[1] as string;
+      const { page } = browser;
+      await page.goto(url);
+      await until(async () => (await page.locator('#nodes tbody tr').count()) === 2, { message: 'both workers on the page' });
+      await page.fill('#command', 'echo "ran on $DIST_EXEC_NODE_ID"; sleep 0.5; echo finished');
+      await page.click('#submit-button');
+      await until(async () => (await page.locator('#detail-state').textContent()) === 'RUNNING' || (await page.locator('#detail-state').textContent()) === 'COMPLETED', {
+        message: 'the job to start',
+      });
+      await until(async () => (await page.locator('#detail-state').textContent()) === 'COMPLETED', { message: 'the job to complete' });
+      await until(async () => /^ran on worker-[12]\nfinished\n$/.test((await page.locator('#output').textContent()) ?? ''), { message: 'its output' });
+    } finally {
+      await browser.close();
+      up.kill('SIGINT');
+      await up.exited;
+    }
   });
 });

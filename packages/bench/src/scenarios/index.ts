@@ -6,8 +6,9 @@ import { failover } from './failover.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { memory } from './memory.js';
+import { observability } from './observability.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover, heartbeatCost];
+export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover, heartbeatCost, observability];

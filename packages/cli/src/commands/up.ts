@@ -94,6 +94,8 @@ export function registerUp(program: Command): void {
       const children: Child[] = [];
       // The workers need the master's port before it listens: pick a free one for --port 0.
       const masterPort = port || (await freePort());
+      // Likewise the HTTP port, so the dashboard link is known.
+      const httpPort = parseInteger(flags.httpPort, '--http-port', 0, 65535) || (await freePort());
       const print = (name: string) => (line: string) => process.stdout.write(`${formatLogLine(name, line)}\n`);
 
       let stopping = false;
@@ -122,15 +124,9 @@ export function registerUp(program: Command): void {
         for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
       });
 
-      const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', flags.httpPort, '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
+      const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', String(httpPort), '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
-      let httpPort = flags.httpPort;
-      const printMaster = print('master');
-      const master = start('master', programPath('master'), masterArgs, (line) => {
-        // The HTTP port the master bound (it picks one for --http-port 0), for the dashboard link.
-        if (line.includes('"master listening"')) httpPort = String((JSON.parse(line) as { httpPort?: number }).httpPort ?? httpPort);
-        printMaster(line);
-      });
+      const master = start('master', programPath('master'), masterArgs, print('master'));
       children.push(master);
       void master.exited.then((code) => {
         if (stopping) return;
