@@ -35,8 +35,12 @@ function el(tag, props = {}, ...children) {
 function duration(ms) {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-  return `${Math.floor(ms / 3_600_000)}h${String(Math.round((ms % 3_600_000) / 60_000)).padStart(2, '0')}m`;
+  if (ms < 3_600_000) {
+    const s = Math.floor((ms % 60_000) / 1000);
+    return `${Math.floor(ms / 60_000)}m${s ? `${String(s).padStart(2, '0')}s` : ''}`;
+  }
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  return `${Math.floor(ms / 3_600_000)}h${m ? `${String(m).padStart(2, '0')}m` : ''}`;
 }
 
 function ago(iso) {
