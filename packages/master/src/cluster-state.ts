@@ -28,7 +28,7 @@ import {
 import type { Logger } from 'pino';
 import { MasterEvents } from './events.js';
 import { JobQueue } from './job-queue.js';
-import { requirementKey } from './placement/policy.js';
+import { requirementKey } from './placement/filter.js';
 import { NodeRegistry, type NodeRecord } from './registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
 
@@ -535,6 +535,11 @@ export class ClusterState {
       listeners.delete(listener);
       if (listeners.size === 0 && this.#watchers.get(jobId) === listeners) this.#watchers.delete(jobId);
     };
+  }
+
+  /** Whether anyone watches the job (worth spending effort on live updates). */
+  isWatched(jobId: string): boolean {
+    return this.#watchers.has(jobId);
   }
 
   #notify(job: Job): void {

@@ -39,70 +39,77 @@ export interface Reservation {
   memoryBytes: number;
 }
 
+/** Cores in whole millicores, so that reserving and releasing add up exactly. */
+export function toMilliCpus(cpus: number): number {
+  return Math.round(cpus * 1000);
+}
+
+/**
+ * A node as the master sees it. Fields placement depends on are accessors
+ * that tell the registry when they change, so the placement index stays
+ * exact without rescanning every node.
+ */
 export class NodeRecord {
   readonly id: string;
   address: string;
-  capabilities: ReadonlySet<string>;
-  labels: Record<string, string>;
-  maxTasks: number;
-  cpus: number;
-  memoryBytes: number;
-  weight: number;
   version: string;
   registeredAtMs: number;
   lastHeartbeatMs: number;
-  health: NodeHealth = 'HEALTHY';
-  /** Operator or worker asked it to take no new work. */
-  draining = false;
   drainDeadlineMs = 0;
-  /**
-   * Known only from the store after a master restart: its attempts wait for
-   * it to register until the node-lost timeout, instead of the heartbeat timeout.
-   */
-  recovering = false;
-  /**
-   * Why the master suspects the node (an Execute stream broke, a dispatch
-   * failed) until a probe reaches it; '' when not suspect. A suspect node
-   * gets no new work, but keeps its attempts.
-   */
-  suspectReason = '';
-  suspectSinceMs = 0;
   /** A probe found nothing listening and no heartbeat came since: UNHEALTHY until it heartbeats again. */
   declaredDown = false;
-  /** Why dispatches skip the node for now (circuit breaker); '' when they do not. */
-  skipReason = '';
+  suspectSinceMs = 0;
   /** Registration order; stable tie-breaker for placement policies. */
   readonly order: number;
-  /** Attempts holding resources here, by `jobId/attempt`. */
+  /** Attempts holding resources here, by `jobId/attempt`. Change it only through reserve/release. */
   readonly reservations = new Map<string, Reservation>();
-  usedCpus = 0;
-  usedMemoryBytes = 0;
+  /**
+   * Bumped when what the node could ever take changes (capabilities, labels,
+   * totals, lost or not), as opposed to what it has free right now.
+   */
+  shapeVersion = 0;
+  #capabilities: ReadonlySet<string> = new Set();
+  #labels: Record<string, string> = {};
+  #maxTasks = 1;
+  #cpus = 0;
+  #milliCpus = 0;
+  #memoryBytes = 0;
+  #weight = 1;
+  #health: NodeHealth = 'HEALTHY';
+  #draining = false;
+  #recovering = false;
+  #suspectReason = '';
+  #skipReason = '';
+  #usedMilliCpus = 0;
+  #usedMemoryBytes = 0;
+  #onChange: (node: NodeRecord) => void;
 
-  constructor(registration: NodeRegistration, nowMs: number, order: number) {
+  constructor(registration: NodeRegistration, nowMs: number, order: number, onChange: (node: NodeRecord) => void = () => {}) {
     this.id = registration.id;
+    this.order = order;
     this.address = registration.address;
+    this.version = registration.version;
+    this.registeredAtMs = nowMs;
+    this.lastHeartbeatMs = nowMs;
+    this.#onChange = () => {};
+    this.#assign(registration);
+    this.#draining = registration.draining;
+    this.#onChange = onChange;
+  }
+
+  #assign(registration: NodeRegistration): void {
     this.capabilities = new Set(registration.capabilities);
     this.labels = registration.labels;
     this.maxTasks = registration.maxTasks;
     this.cpus = registration.cpus;
     this.memoryBytes = registration.memoryBytes;
     this.weight = registration.weight;
-    this.version = registration.version;
-    this.draining = registration.draining;
-    this.registeredAtMs = nowMs;
-    this.lastHeartbeatMs = nowMs;
-    this.order = order;
   }
 
   update(registration: NodeRegistration, nowMs: number): void {
     this.address = registration.address;
-    this.capabilities = new Set(registration.capabilities);
-    this.labels = registration.labels;
-    this.maxTasks = registration.maxTasks;
-    this.cpus = registration.cpus;
-    this.memoryBytes = registration.memoryBytes;
-    this.weight = registration.weight;
     this.version = registration.version;
+    this.#assign(registration);
     this.draining = this.draining || registration.draining;
     this.registeredAtMs = nowMs;
     this.lastHeartbeatMs = nowMs;
@@ -114,49 +121,187 @@ export class NodeRecord {
     this.declaredDown = false;
   }
 
+  #changed(shape: boolean): void {
+    if (shape) this.shapeVersion += 1;
+    this.#onChange(this);
+  }
+
+  get capabilities(): ReadonlySet<string> {
+    return this.#capabilities;
+  }
+  set capabilities(value: ReadonlySet<string>) {
+    this.#capabilities = value;
+    this.#changed(true);
+  }
+
+  get labels(): Readonly<Record<string, string>> {
+    return this.#labels;
+  }
+  set labels(value: Record<string, string>) {
+    this.#labels = { ...value };
+    this.#changed(true);
+  }
+
+  get maxTasks(): number {
+    return this.#maxTasks;
+  }
+  set maxTasks(value: number) {
+    this.#maxTasks = value;
+    this.#changed(true);
+  }
+
+  /** Cores offered to jobs; 0 = cpu is not accounted on this node. */
+  get cpus(): number {
+    return this.#cpus;
+  }
+  set cpus(value: number) {
+    this.#cpus = value;
+    this.#milliCpus = toMilliCpus(value);
+    this.#changed(true);
+  }
+
+  /** Bytes offered to jobs; 0 = memory is not accounted on this node. */
+  get memoryBytes(): number {
+    return this.#memoryBytes;
+  }
+  set memoryBytes(value: number) {
+    this.#memoryBytes = value;
+    this.#changed(true);
+  }
+
+  /** Share under weighted round-robin. */
+  get weight(): number {
+    return this.#weight;
+  }
+  set weight(value: number) {
+    this.#weight = value;
+    this.#changed(false);
+  }
+
+  get health(): NodeHealth {
+    return this.#health;
+  }
+  set health(value: NodeHealth) {
+    const lostChanged = (value === 'LOST') !== (this.#health === 'LOST');
+    this.#health = value;
+    this.#changed(lostChanged);
+  }
+
+  /** Operator or worker asked it to take no new work. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+  set draining(value: boolean) {
+    this.#draining = value;
+    this.#changed(false);
+  }
+
+  /**
+   * Known only from the store after a master restart: its attempts wait for
+   * it to register until the node-lost timeout, instead of the heartbeat timeout.
+   */
+  get recovering(): boolean {
+    return this.#recovering;
+  }
+  set recovering(value: boolean) {
+    this.#recovering = value;
+    this.#changed(true);
+  }
+
+  /**
+   * Why the master suspects the node (an Execute stream broke, a dispatch
+   * failed) until a probe reaches it; '' when not suspect. A suspect node
+   * gets no new work, but keeps its attempts.
+   */
+  get suspectReason(): string {
+    return this.#suspectReason;
+  }
+  set suspectReason(value: string) {
+    this.#suspectReason = value;
+    this.#changed(false);
+  }
+
+  /** Why dispatches skip the node for now (circuit breaker); '' when they do not. */
+  get skipReason(): string {
+    return this.#skipReason;
+  }
+  set skipReason(value: string) {
+    this.#skipReason = value;
+    this.#changed(false);
+  }
+
   get activeTasks(): number {
     return this.reservations.size;
   }
 
   get freeSlots(): number {
-    return Math.max(0, this.maxTasks - this.reservations.size);
+    return Math.max(0, this.#maxTasks - this.reservations.size);
+  }
+
+  get milliCpus(): number {
+    return this.#milliCpus;
+  }
+
+  get usedMilliCpus(): number {
+    return this.#usedMilliCpus;
+  }
+
+  get usedCpus(): number {
+    return this.#usedMilliCpus / 1000;
+  }
+
+  get usedMemoryBytes(): number {
+    return this.#usedMemoryBytes;
+  }
+
+  /** Millicores free now; Infinity when the node does not account cpu. */
+  get freeMilliCpus(): number {
+    return this.#milliCpus > 0 ? this.#milliCpus - this.#usedMilliCpus : Infinity;
+  }
+
+  /** Bytes free now; Infinity when the node does not account memory. */
+  get freeMemoryBytes(): number {
+    return this.#memoryBytes > 0 ? this.#memoryBytes - this.#usedMemoryBytes : Infinity;
   }
 
   /** Healthy and reachable as far as the master knows: no suspicion, no open circuit breaker. */
   get available(): boolean {
-    return this.health === 'HEALTHY' && !this.recovering && !this.suspectReason && !this.skipReason;
+    return this.#health === 'HEALTHY' && !this.#recovering && !this.#suspectReason && !this.#skipReason;
   }
 
   /** Available, not draining, and able to take at least one more task. */
   get schedulable(): boolean {
-    return this.available && !this.draining && this.freeSlots > 0;
+    return this.available && !this.#draining && this.freeSlots > 0;
   }
 
   /** Why the node takes no work although it is healthy; '' when nothing is wrong. */
   get unavailableReason(): string {
-    if (this.suspectReason) return `suspect: ${this.suspectReason}`;
-    return this.skipReason;
+    if (this.#suspectReason) return `suspect: ${this.#suspectReason}`;
+    return this.#skipReason;
   }
 
+  /** Holds the attempt's resources here until `release`; a second reserve of the same key is a no-op. */
   reserve(key: string, reservation: Reservation): void {
     if (this.reservations.has(key)) return;
     this.reservations.set(key, reservation);
-    this.usedCpus += reservation.cpu;
-    this.usedMemoryBytes += reservation.memoryBytes;
+    this.#usedMilliCpus += toMilliCpus(reservation.cpu);
+    this.#usedMemoryBytes += reservation.memoryBytes;
+    this.#changed(false);
   }
 
   release(key: string): boolean {
     const reservation = this.reservations.get(key);
     if (!reservation) return false;
     this.reservations.delete(key);
-    this.usedCpus = this.reservations.size === 0 ? 0 : this.usedCpus - reservation.cpu;
-    this.usedMemoryBytes = this.reservations.size === 0 ? 0 : this.usedMemoryBytes - reservation.memoryBytes;
+    this.#usedMilliCpus -= toMilliCpus(reservation.cpu);
+    this.#usedMemoryBytes -= reservation.memoryBytes;
+    this.#changed(false);
     return true;
   }
 
   get state(): NodeState {
-    if (this.health !== 'HEALTHY') return this.health;
-    return this.draining ? 'DRAINING' : 'HEALTHY';
+    if (this.#health !== 'HEALTHY') return this.#health;
+    return this.#draining ? 'DRAINING' : 'HEALTHY';
   }
 
   toInfo(): NodeInfo {
@@ -166,7 +311,7 @@ export class NodeRecord {
       state: this.state,
       draining: this.draining,
       capabilities: [...this.capabilities],
-      labels: this.labels,
+      labels: { ...this.labels },
       maxTasks: this.maxTasks,
       activeTasks: this.activeTasks,
       cpus: this.cpus,
@@ -184,6 +329,7 @@ export class NodeRecord {
 }
 
 const MAX_TASKS_LIMIT = 10_000;
+const MAX_WEIGHT = 1000;
 
 /** Validates a registration from the wire; throws INVALID_ARGUMENT naming the field. */
 export function checkRegistration(registration: NodeRegistration): NodeRegistration {
@@ -200,12 +346,23 @@ export function checkRegistration(registration: NodeRegistration): NodeRegistrat
   if (!Number.isFinite(registration.cpus) || registration.cpus < 0) {
     throw new InvalidArgumentError(`cpus: ${registration.cpus} is not a cpu count`, { field: 'cpus' });
   }
-  return { ...registration, weight: registration.weight || 1 };
+  if (!Number.isSafeInteger(registration.memoryBytes) || registration.memoryBytes < 0) {
+    throw new InvalidArgumentError(`memoryBytes: ${registration.memoryBytes} is not a size in bytes`, { field: 'memoryBytes' });
+  }
+  const weight = registration.weight || 1;
+  if (!Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
+    throw new InvalidArgumentError(`weight: ${weight} is out of range; use 1 to ${MAX_WEIGHT}`, { field: 'weight' });
+  }
+  return { ...registration, weight };
 }
+
+/** Told when a node is added, changes anything placement depends on, or is removed. */
+export type NodeListener = (node: NodeRecord, removed: boolean) => void;
 
 /** The nodes the master knows, in registration order. */
 export class NodeRegistry {
   readonly #nodes = new Map<string, NodeRecord>();
+  readonly #listeners = new Set<NodeListener>();
   #nextOrder = 0;
 
   get size(): number {
@@ -220,6 +377,16 @@ export class NodeRegistry {
     return this.#nodes.values();
   }
 
+  /** Calls `listener` on every change from now on; returns the function that stops it. */
+  subscribe(listener: NodeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #emit(node: NodeRecord, removed: boolean): void {
+    for (const listener of this.#listeners) listener(node, removed);
+  }
+
   /** Adds the node, or refreshes it when it registers again (restart, reconnect). */
   upsert(registration: NodeRegistration, nowMs: number): { node: NodeRecord; known: boolean } {
     const existing = this.#nodes.get(registration.id);
@@ -227,12 +394,19 @@ export class NodeRegistry {
       existing.update(registration, nowMs);
       return { node: existing, known: true };
     }
-    const node = new NodeRecord(registration, nowMs, this.#nextOrder++);
+    const node = new NodeRecord(registration, nowMs, this.#nextOrder++, (changed) => {
+      if (this.#nodes.get(changed.id) === changed) this.#emit(changed, false);
+    });
     this.#nodes.set(node.id, node);
+    this.#emit(node, false);
     return { node, known: false };
   }
 
   delete(id: string): boolean {
-    return this.#nodes.delete(id);
+    const node = this.#nodes.get(id);
+    if (!node) return false;
+    this.#nodes.delete(id);
+    this.#emit(node, true);
+    return true;
   }
 }

@@ -1,7 +1,8 @@
 import { describeSpec, type Attempt, type Clock, type Job } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
-import { explain, fitsNow, place, requirementKey, type PlacementPolicy } from './placement/index.js';
+import { requirementKey, type PlacementPolicy } from './placement/index.js';
+import { PlacementIndex } from './placement/placement-index.js';
 import type { NodeRecord } from './registry.js';
 
 export interface SchedulerOptions {
@@ -22,6 +23,7 @@ export class Scheduler {
   readonly #cluster: ClusterState;
   readonly #options: SchedulerOptions;
   readonly #log: Logger;
+  readonly #index: PlacementIndex;
   #scheduled = false;
   #stopped = true;
 
@@ -29,6 +31,7 @@ export class Scheduler {
     this.#options = options;
     this.#cluster = options.cluster;
     this.#log = options.logger.child({ component: 'scheduler' });
+    this.#index = new PlacementIndex(options.cluster.registry, options.policy);
   }
 
   get policyName(): string {
@@ -62,45 +65,61 @@ export class Scheduler {
    * One pass over the queue. Stops when no node has a free slot, or when every
    * requirement class left in the queue has already failed to place in this
    * pass (jobs of one class fit the same nodes), so a pass costs
-   * O(placed · log n) rather than a scan of the whole queue.
+   * O(placed · log nodes) rather than a scan of the whole queue.
    */
   pass(): number {
-    const { cluster, policy } = this.#options;
+    const cluster = this.#cluster;
+    const index = this.#index;
     const queue = cluster.queue;
-    let freeSlots = 0;
-    for (const node of cluster.registry.all()) if (node.schedulable) freeSlots += node.freeSlots;
+    let freeSlots = index.freeSlots;
+    /** Requirement class → why its jobs cannot be placed ('' = they wait; explained when someone asks). */
     const blocked = new Map<string, string>();
     const deferred: Job[] = [];
     let placed = 0;
     while (freeSlots > 0 && queue.size > 0) {
       const job = queue.pop() as Job;
       const cls = requirementKey(job.spec);
-      const reason = blocked.get(cls);
-      if (reason !== undefined) {
+      const known = blocked.get(cls);
+      if (known !== undefined) {
         deferred.push(job);
-        cluster.setPendingReason(job, reason);
+        this.#noteWaiting(job, known);
         continue;
       }
-      const placement = place(job, cluster.registry.all(), policy);
-      if (placement.type === 'placed') {
-        const attempt = cluster.assign(job, placement.node);
-        this.#log.debug({ jobId: job.id, attempt: attempt.number, nodeId: placement.node.id }, 'placed job');
-        this.#options.dispatch(job, attempt, placement.node);
+      const node = index.place(job);
+      if (node) {
+        const attempt = cluster.assign(job, node);
+        this.#log.debug({ jobId: job.id, attempt: attempt.number, nodeId: node.id }, 'placed job');
+        this.#options.dispatch(job, attempt, node);
         placed += 1;
         freeSlots -= 1;
         continue;
       }
-      const text = placement.type === 'never' ? `unschedulable: ${placement.reason}` : placement.reason;
-      if (placement.type === 'never' && !job.pendingReason.startsWith('unschedulable')) {
-        this.#log.warn({ jobId: job.id, command: describeSpec(job.spec), reason: placement.reason }, 'job fits no registered node');
+      const never = index.neverReason(job.spec);
+      const text = never ? `unschedulable: ${never}` : '';
+      if (never && !job.pendingReason.startsWith('unschedulable')) {
+        this.#log.warn({ jobId: job.id, command: describeSpec(job.spec), reason: never }, 'job fits no registered node');
       }
       blocked.set(cls, text);
-      cluster.setPendingReason(job, text);
+      this.#noteWaiting(job, text);
       deferred.push(job);
       if (this.#allBlocked(blocked)) break;
     }
     for (const job of deferred) queue.push(job);
     return placed;
+  }
+
+  /**
+   * Records why a job waits. Explaining a wait costs O(nodes), so it is done
+   * here only for jobs someone is watching; `pendingReason()` explains on read.
+   */
+  #noteWaiting(job: Job, never: string): void {
+    if (never) this.#cluster.setPendingReason(job, never);
+    else this.#cluster.setPendingReason(job, this.#cluster.isWatched(job.id) ? this.#explain(job) : '');
+  }
+
+  #explain(job: Job): string {
+    const verdict = this.#index.explain(job.spec);
+    return verdict.type === 'never' ? `unschedulable: ${verdict.reason}` : verdict.reason;
   }
 
   #allBlocked(blocked: Map<string, string>): boolean {
@@ -112,9 +131,7 @@ export class Scheduler {
   pendingReason(job: Job): string {
     if (job.state !== 'PENDING') return '';
     if (job.notBeforeMs > this.#options.clock.now()) return job.pendingReason;
-    const nodes = [...this.#cluster.registry.all()].filter((n) => n.health !== 'LOST' && !n.recovering);
-    if (nodes.some((n) => fitsNow(n, job.spec))) return 'queued; a node has room and it is next in line';
-    const placement = explain(job.spec, nodes);
-    return placement.type === 'never' ? `unschedulable: ${placement.reason}` : placement.reason;
+    if (this.#index.fits(job.spec)) return 'queued; a node has room and it is next in line';
+    return this.#explain(job);
   }
 }

@@ -1,18 +1,20 @@
 import type { Job } from '@dist-exec/core';
 import type { NodeRecord } from '../registry.js';
-import type { PlacementPolicy } from './policy.js';
+import type { FeasibleNodes, PlacementPolicy } from './policy.js';
 
-/** Picks the node running the fewest tasks, relative to its slots; ties go to the earliest registered. */
+/**
+ * The feasible node running the fewest tasks; among equals the one with the
+ * most of its slots free, then the earliest registered.
+ */
 export class LeastConnectionsPolicy implements PlacementPolicy {
   readonly name = 'least-connections';
 
-  pick(_job: Job, feasible: readonly NodeRecord[]): NodeRecord {
-    let best = feasible[0] as NodeRecord;
-    for (const node of feasible) {
-      const load = node.activeTasks / node.maxTasks;
-      const bestLoad = best.activeTasks / best.maxTasks;
-      if (node.activeTasks < best.activeTasks || (node.activeTasks === best.activeTasks && load < bestLoad)) best = node;
-    }
-    return best;
+  /** Running tasks, plus the busy share of slots as a tie-breaker (below 1 on any node with a free slot). */
+  key(node: NodeRecord): number {
+    return node.activeTasks + node.activeTasks / node.maxTasks;
+  }
+
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+    return feasible.lowest();
   }
 }

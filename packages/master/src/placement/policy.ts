@@ -1,54 +1,59 @@
-import { formatBytes, type Job, type JobSpec } from '@dist-exec/core';
+import type { Job } from '@dist-exec/core';
 import type { NodeRecord } from '../registry.js';
+import { explain } from './explain.js';
+import { FeasibleList } from './feasible-list.js';
+import { fitsNow, nodeToAvoid } from './filter.js';
 
 /**
- * Placement is filter, then pick: `place` keeps the nodes that can take the
- * job now, and a policy picks one of them. A policy only ranks; it never
- * decides feasibility, so no policy can over-commit a node.
+ * Placement is filter, then pick. The filter (`fitsNow`) decides which nodes
+ * can take a job; a policy only chooses among them, through `FeasibleNodes`,
+ * which never shows it a node that failed the filter. So no policy can
+ * over-commit a node, and adding one cannot break feasibility.
  */
 export interface PlacementPolicy {
   readonly name: string;
-  /** Picks one of `feasible`, which is never empty and is in registration order. */
-  pick(job: Job, feasible: readonly NodeRecord[]): NodeRecord;
+  /**
+   * The per-node key `FeasibleNodes.lowest()` ranks by (lower is better), for
+   * policies that rank nodes. The index re-reads it whenever a node changes,
+   * so it must depend only on the node and on the policy's own state.
+   */
+  key?(node: NodeRecord): number;
+  /** Chooses one of the feasible nodes; called only when there is at least one. */
+  pick(job: Job, feasible: FeasibleNodes): NodeRecord;
+  /** The job was placed on `node` (advance a cursor, charge a share). */
+  placed?(job: Job, node: NodeRecord): void;
+}
+
+/**
+ * The nodes that can take a job now, as a policy may query them. Backed by a
+ * plain list (`FeasibleList`) or by the placement index, with the same answers.
+ */
+export interface FeasibleNodes {
+  /** The first feasible node in registration order whose `order` is at least `fromOrder`. */
+  firstFrom(fromOrder: number): NodeRecord | undefined;
+  /** The feasible node with the lowest score (by default the policy's key); ties go to the earliest registered. */
+  lowest(rank?: Rank): NodeRecord;
+  /** A feasible node drawn uniformly at random; `random` returns a number in [0, 1). */
+  sample(random: () => number): NodeRecord;
+}
+
+/** Ranks feasible nodes for one job, when the policy's key alone does not. */
+export interface Rank {
+  /** Lower is better. `key` is the policy's key of the node. */
+  score(node: NodeRecord, key: number): number;
+  /** A lower bound of `score` over every node whose key is at least `key`; lets the index skip whole ranges. */
+  bound(key: number): number;
 }
 
 /** Expected outcomes are values: placed now, wait for capacity, or never fits any node. */
 export type Unplaced = { type: 'wait'; reason: string } | { type: 'never'; reason: string };
 export type Placement = { type: 'placed'; node: NodeRecord } | Unplaced;
 
-type JobNeeds = Pick<JobSpec, 'type' | 'cpu' | 'memoryBytes' | 'constraints'>;
-
-function matchesConstraints(node: NodeRecord, constraints: Record<string, string>): boolean {
-  for (const key in constraints) if (node.labels[key] !== constraints[key]) return false;
-  return true;
-}
-
-/** Whether the node could run the job if it were idle (type, labels, total capacity). */
-export function couldEverFit(node: NodeRecord, spec: JobNeeds): boolean {
-  return (
-    node.capabilities.has(spec.type) &&
-    matchesConstraints(node, spec.constraints) &&
-    (node.cpus <= 0 || spec.cpu <= node.cpus) &&
-    (node.memoryBytes <= 0 || spec.memoryBytes <= node.memoryBytes)
-  );
-}
-
-/** Whether the node can take the job right now. Nodes advertising 0 cpus or memory do not account it. */
-export function fitsNow(node: NodeRecord, spec: JobNeeds): boolean {
-  return (
-    node.schedulable &&
-    couldEverFit(node, spec) &&
-    (node.cpus <= 0 || node.usedCpus + spec.cpu <= node.cpus + 1e-9) &&
-    (node.memoryBytes <= 0 || node.usedMemoryBytes + spec.memoryBytes <= node.memoryBytes)
-  );
-}
-
-/** Jobs with the same key fit the same nodes: if one waits, so do the others (within a pass). */
-export function requirementKey(spec: JobNeeds): string {
-  const constraints = Object.keys(spec.constraints).length ? JSON.stringify(Object.entries(spec.constraints).sort()) : '';
-  return `${spec.type}|${spec.cpu}|${spec.memoryBytes}|${constraints}`;
-}
-
+/**
+ * Reference placement over a list of nodes: O(nodes) per decision. The
+ * scheduler uses the `PlacementIndex`, which gives the same answers faster;
+ * this one is what tests compare it with.
+ */
 export function place(job: Job, nodes: Iterable<NodeRecord>, policy: PlacementPolicy): Placement {
   const feasible: NodeRecord[] = [];
   const live: NodeRecord[] = [];
@@ -57,58 +62,10 @@ export function place(job: Job, nodes: Iterable<NodeRecord>, policy: PlacementPo
     live.push(node);
     if (fitsNow(node, job.spec)) feasible.push(node);
   }
-  if (feasible.length > 0) return { type: 'placed', node: policy.pick(job, avoidFailedNode(job, feasible)) };
-  return explain(job.spec, live);
-}
-
-/**
- * The retry of an attempt whose node failed (WORKER_LOST) goes to another
- * node when one can take it: the failed one may fail again.
- */
-export function avoidFailedNode(job: Job, feasible: NodeRecord[]): NodeRecord[] {
-  const last = job.attemptHistory[job.attemptHistory.length - 1];
-  if (!last || last.reason !== 'WORKER_LOST' || feasible.length < 2) return feasible;
-  const others = feasible.filter((node) => node.id !== last.nodeId);
-  return others.length > 0 ? others : feasible;
-}
-
-/** Says in one sentence why no node can take the job, and whether any ever could. */
-export function explain(spec: JobNeeds, nodes: readonly NodeRecord[]): Unplaced {
-  if (nodes.length === 0) return { type: 'wait', reason: 'no worker is registered' };
-  const typed = nodes.filter((n) => n.capabilities.has(spec.type));
-  if (typed.length === 0) return { type: 'never', reason: `no node offers task type "${spec.type}"` };
-  const matching = typed.filter((n) => matchesConstraints(n, spec.constraints));
-  if (matching.length === 0) {
-    const wanted = Object.entries(spec.constraints).map(([k, v]) => `${k}=${v}`).join(', ');
-    return { type: 'never', reason: `no node has the labels ${wanted}` };
-  }
-  const sized = matching.filter((n) => couldEverFit(n, spec));
-  if (sized.length === 0) {
-    if (spec.cpu > 0 && !matching.some((n) => n.cpus <= 0 || spec.cpu <= n.cpus)) {
-      const largest = Math.max(...matching.map((n) => n.cpus));
-      return { type: 'never', reason: `no node has ${spec.cpu} cpus; the largest has ${largest}` };
-    }
-    const largest = Math.max(...matching.map((n) => n.memoryBytes));
-    return { type: 'never', reason: `no node has ${formatBytes(spec.memoryBytes)} of memory; the largest has ${formatBytes(largest)}` };
-  }
-  const alive = sized.filter((n) => n.health === 'HEALTHY' && !n.recovering);
-  if (alive.length === 0) return { type: 'wait', reason: `all ${sized.length} suitable nodes are unhealthy` };
-  const healthy = alive.filter((n) => n.available);
-  if (healthy.length === 0) {
-    const first = alive[0] as NodeRecord;
-    return { type: 'wait', reason: `all ${alive.length} suitable nodes are out of reach for now (${first.id}: ${first.unavailableReason})` };
-  }
-  const open = healthy.filter((n) => !n.draining);
-  if (open.length === 0) return { type: 'wait', reason: `all ${healthy.length} suitable nodes are draining` };
-  const withSlots = open.filter((n) => n.freeSlots > 0);
-  if (withSlots.length === 0) {
-    const slots = open.reduce((sum, n) => sum + n.maxTasks, 0);
-    return { type: 'wait', reason: `all task slots are busy (${slots} of ${slots} on ${open.length} nodes)` };
-  }
-  if (spec.cpu > 0 && !withSlots.some((n) => n.cpus <= 0 || n.usedCpus + spec.cpu <= n.cpus)) {
-    const free = Math.max(...withSlots.map((n) => n.cpus - n.usedCpus));
-    return { type: 'wait', reason: `waiting for ${spec.cpu} free cpus; the most free on a node is ${Number(free.toFixed(2))}` };
-  }
-  const free = Math.max(...withSlots.map((n) => n.memoryBytes - n.usedMemoryBytes));
-  return { type: 'wait', reason: `waiting for ${formatBytes(spec.memoryBytes)} of free memory; the most free on a node is ${formatBytes(free)}` };
+  if (feasible.length === 0) return explain(job.spec, live);
+  const avoid = nodeToAvoid(job);
+  const others = avoid ? feasible.filter((node) => node.id !== avoid) : feasible;
+  const node = policy.pick(job, new FeasibleList(others.length > 0 ? others : feasible, policy));
+  policy.placed?.(job, node);
+  return { type: 'placed', node };
 }

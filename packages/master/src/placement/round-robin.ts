@@ -1,15 +1,21 @@
 import type { Job } from '@dist-exec/core';
 import type { NodeRecord } from '../registry.js';
-import type { PlacementPolicy } from './policy.js';
+import type { FeasibleNodes, PlacementPolicy } from './policy.js';
 
-/** Cycles through nodes in registration order, skipping those that cannot take the job. */
+/**
+ * Cycles through the nodes in registration order: the next feasible node
+ * after the one that got the last job, wrapping around. Nodes that cannot
+ * take a job are skipped without losing their turn for the next one.
+ */
 export class RoundRobinPolicy implements PlacementPolicy {
   readonly name = 'round-robin';
   #lastOrder = -1;
 
-  pick(_job: Job, feasible: readonly NodeRecord[]): NodeRecord {
-    const next = feasible.find((n) => n.order > this.#lastOrder) ?? (feasible[0] as NodeRecord);
-    this.#lastOrder = next.order;
-    return next;
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+    return feasible.firstFrom(this.#lastOrder + 1) ?? (feasible.firstFrom(0) as NodeRecord);
+  }
+
+  placed(_job: Job, node: NodeRecord): void {
+    this.#lastOrder = node.order;
   }
 }

@@ -1,0 +1,15 @@
+import type { Job } from '@dist-exec/core';
+import type { NodeRecord } from '../registry.js';
+import type { FeasibleNodes, PlacementPolicy } from './policy.js';
+
+/**
+ * The first feasible node in registration order. Fills the earliest nodes
+ * first and leaves the later ones idle (they can be scaled down).
+ */
+export class FirstFitPolicy implements PlacementPolicy {
+  readonly name = 'first-fit';
+
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+    return feasible.firstFrom(0) as NodeRecord;
+  }
+}
