@@ -7,8 +7,9 @@ import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
+import { scheduler } from './scheduler.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, e2eThroughput, e2eLatency, dispatchThroughput, memory, failover, heartbeatCost, observability];
+export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, e2eThroughput, e2eLatency, dispatchThroughput, scheduler, memory, failover, heartbeatCost, observability];
