@@ -64,9 +64,12 @@ function row(figure: Figure): string[] {
 const results = new Map<string, Figure>();
 const rows: string[][] = [];
 let failed = false;
+// The whole suite must stay under 10 minutes: each scenario says what it took.
+const suiteStart = Date.now();
 for (const scenario of SCENARIOS) {
   if (only && !only.has(scenario.name)) continue;
   process.stderr.write(`bench: ${scenario.name}: ${scenario.description}\n`);
+  const scenarioStart = Date.now();
   try {
     const figures = await scenario.run({ results, stores: stores as StoreKind[], childEnv, log: (message) => process.stderr.write(`  ${message}\n`) });
     for (const figure of figures) {
@@ -78,7 +81,9 @@ for (const scenario of SCENARIOS) {
     failed = true;
     process.stderr.write(`bench: ${scenario.name} failed: ${errorMessage(error)}\n`);
   }
+  process.stderr.write(`bench: ${scenario.name} took ${((Date.now() - scenarioStart) / 1000).toFixed(0)} s\n`);
 }
+process.stderr.write(`bench: done in ${((Date.now() - suiteStart) / 1000).toFixed(0)} s\n`);
 if (!json) {
   const headers = ['figure', 'value', 'vs baseline (same run)', 'target', 'params'];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
