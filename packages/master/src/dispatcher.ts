@@ -228,6 +228,14 @@ export class Dispatcher implements AttemptLinks {
 
   nodeRegistered(nodeId: string): void {
     this.#options.breakers.forget(nodeId);
+    // A worker restarted on the same address finds our channel still backing
+    // off from its crash: calls would fail fast until the backoff ends, and
+    // trip the breaker on a healthy node. Dial it afresh instead.
+    const entry = this.#clients.get(nodeId);
+    if (entry?.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE) {
+      this.#clients.delete(nodeId);
+      entry.client.close();
+    }
     const node = this.#cluster.registry.get(nodeId);
     if (node?.skipReason) node.skipReason = '';
   }

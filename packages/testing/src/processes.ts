@@ -56,6 +56,17 @@ export function startNodeScript(name: string, script: string, args: readonly str
   };
 }
 
+/** Waits for the line that says the program is up; a program that never says it is killed, not leaked. */
+async function startedOrKilled(program: RunningProgram, message: string): Promise<Record<string, unknown>> {
+  try {
+    return await program.waitForLog(message);
+  } catch (error) {
+    program.kill('SIGKILL');
+    await program.exited;
+    throw error;
+  }
+}
+
 /**
  * Starts a master process on a free port and resolves once it listens. Its
  * store is in memory unless `args` name one; a sqlite store without a
@@ -65,13 +76,13 @@ export async function startMasterProcess(args: readonly string[] = [], env: Node
   const store = args.includes('--store') ? [] : ['--store', 'memory'];
   const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
   const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args], env);
-  const entry = await master.waitForLog('master listening');
+  const entry = await startedOrKilled(master, 'master listening');
   return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
 }
 
 export async function startWorkerProcess(masterAddress: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProgram> {
   const worker = startProgram('worker', ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args], env);
-  await worker.waitForLog('registered with the master');
+  await startedOrKilled(worker, 'registered with the master');
   return worker;
 }
 
