@@ -5,26 +5,10 @@ export function runsBefore(a: Job, b: Job): boolean {
   return a.spec.priority !== b.spec.priority ? a.spec.priority > b.spec.priority : a.seq < b.seq;
 }
 
-/**
- * The pending queue: a binary heap with an index, so push, pop and removal of
- * any job (cancel) are O(log n).
- */
-export class JobQueue {
+/** A binary heap of jobs in run order, with an index, so push, pop and removal of any job are O(log n). */
+class JobHeap {
   #heap: Job[] = [];
   #index = new Map<string, number>();
-  /** How many queued jobs share each requirement class (see `classOf`). */
-  #classes = new Map<string, number>();
-  readonly #classOf: (job: Job) => string;
-
-  /** `classOf` groups jobs that fit the same nodes, so a scheduler pass can stop early. */
-  constructor(classOf: (job: Job) => string = () => '') {
-    this.#classOf = classOf;
-  }
-
-  /** Requirement classes present in the queue. */
-  classes(): IterableIterator<string> {
-    return this.#classes.keys();
-  }
 
   get size(): number {
     return this.#heap.length;
@@ -38,8 +22,6 @@ export class JobQueue {
     if (this.#index.has(job.id)) return;
     this.#heap.push(job);
     this.#index.set(job.id, this.#heap.length - 1);
-    const cls = this.#classOf(job);
-    this.#classes.set(cls, (this.#classes.get(cls) ?? 0) + 1);
     this.#up(this.#heap.length - 1);
   }
 
@@ -60,21 +42,14 @@ export class JobQueue {
     return true;
   }
 
-  /** Counts queued jobs by priority (for metrics and snapshots). */
-  countByPriority(): Map<number, number> {
-    const counts = new Map<number, number>();
-    for (const job of this.#heap) counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
-    return counts;
+  jobs(): readonly Job[] {
+    return this.#heap;
   }
 
   #removeAt(i: number): void {
     const removed = this.#heap[i] as Job;
     const last = this.#heap.pop() as Job;
     this.#index.delete(removed.id);
-    const cls = this.#classOf(removed);
-    const left = (this.#classes.get(cls) ?? 1) - 1;
-    if (left > 0) this.#classes.set(cls, left);
-    else this.#classes.delete(cls);
     if (i === this.#heap.length) return;
     this.#heap[i] = last;
     this.#index.set(last.id, i);
@@ -114,5 +89,90 @@ export class JobQueue {
     }
     this.#heap[i] = job;
     this.#index.set(job.id, i);
+  }
+}
+
+/**
+ * The pending queue, one heap per requirement class (jobs of one class fit
+ * the same nodes). The next job is the best of the class heads, so a
+ * scheduler pass that finds a class cannot be placed skips all of its jobs at
+ * once instead of popping through them: O(classes + log n) per job.
+ */
+export class JobQueue {
+  readonly #byClass = new Map<string, JobHeap>();
+  readonly #classOfJob = new Map<string, string>();
+  readonly #classOf: (job: Job) => string;
+
+  /** `classOf` groups jobs that fit the same nodes. */
+  constructor(classOf: (job: Job) => string = () => '') {
+    this.#classOf = classOf;
+  }
+
+  /** Requirement classes present in the queue. */
+  classes(): IterableIterator<string> {
+    return this.#byClass.keys();
+  }
+
+  get size(): number {
+    return this.#classOfJob.size;
+  }
+
+  has(jobId: string): boolean {
+    return this.#classOfJob.has(jobId);
+  }
+
+  push(job: Job): void {
+    if (this.#classOfJob.has(job.id)) return;
+    const cls = this.#classOf(job);
+    let heap = this.#byClass.get(cls);
+    if (!heap) this.#byClass.set(cls, (heap = new JobHeap()));
+    heap.push(job);
+    this.#classOfJob.set(job.id, cls);
+  }
+
+  /** The job that runs next, of any class not in `skip`. */
+  peek(skip?: ReadonlyMap<string, unknown>): Job | undefined {
+    return this.#best(skip)?.peek();
+  }
+
+  /** Removes and returns the job that runs next, of any class not in `skip`. */
+  pop(skip?: ReadonlyMap<string, unknown>): Job | undefined {
+    const heap = this.#best(skip);
+    const job = heap?.pop();
+    if (job) this.#forget(job.id, heap as JobHeap);
+    return job;
+  }
+
+  remove(jobId: string): boolean {
+    const cls = this.#classOfJob.get(jobId);
+    const heap = cls === undefined ? undefined : this.#byClass.get(cls);
+    if (!heap?.remove(jobId)) return false;
+    this.#forget(jobId, heap);
+    return true;
+  }
+
+  /** Counts queued jobs by priority (for metrics and snapshots). */
+  countByPriority(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const heap of this.#byClass.values()) {
+      for (const job of heap.jobs()) counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  #best(skip?: ReadonlyMap<string, unknown>): JobHeap | undefined {
+    let best: JobHeap | undefined;
+    for (const [cls, heap] of this.#byClass) {
+      if (skip?.has(cls)) continue;
+      const head = heap.peek() as Job;
+      if (!best || runsBefore(head, best.peek() as Job)) best = heap;
+    }
+    return best;
+  }
+
+  #forget(jobId: string, heap: JobHeap): void {
+    const cls = this.#classOfJob.get(jobId) as string;
+    this.#classOfJob.delete(jobId);
+    if (heap.size === 0) this.#byClass.delete(cls);
   }
 }

@@ -76,15 +76,10 @@ export class Scheduler {
     const blocked = new Map<string, string>();
     const deferred: Job[] = [];
     let placed = 0;
-    while (freeSlots > 0 && queue.size > 0) {
-      const job = queue.pop() as Job;
-      const cls = requirementKey(job.spec);
-      const known = blocked.get(cls);
-      if (known !== undefined) {
-        deferred.push(job);
-        this.#noteWaiting(job, known);
-        continue;
-      }
+    while (freeSlots > 0) {
+      // The best job of a class not yet found unplaceable in this pass.
+      const job = queue.pop(blocked);
+      if (!job) break;
       const node = index.place(job);
       if (node) {
         const attempt = cluster.assign(job, node);
@@ -99,10 +94,9 @@ export class Scheduler {
       if (never && !job.pendingReason.startsWith('unschedulable')) {
         this.#log.warn({ jobId: job.id, command: describeSpec(job.spec), reason: never }, 'job fits no registered node');
       }
-      blocked.set(cls, text);
+      blocked.set(requirementKey(job.spec), text);
       this.#noteWaiting(job, text);
       deferred.push(job);
-      if (this.#allBlocked(blocked)) break;
     }
     for (const job of deferred) queue.push(job);
     return placed;
@@ -120,11 +114,6 @@ export class Scheduler {
   #explain(job: Job): string {
     const verdict = this.#index.explain(job.spec);
     return verdict.type === 'never' ? `unschedulable: ${verdict.reason}` : verdict.reason;
-  }
-
-  #allBlocked(blocked: Map<string, string>): boolean {
-    for (const cls of this.#cluster.queue.classes()) if (!blocked.has(cls)) return false;
-    return true;
   }
 
   /** Why a PENDING job waits, computed when someone asks (jobs deep in the queue are never visited by a pass). */

@@ -41,4 +41,25 @@ describe('JobQueue', () => {
     queue.pop();
     expect([...queue.classes()]).toEqual([]);
   });
+
+  it('keeps one order across requirement classes, and skips the classes a pass found unplaceable', () => {
+    const queue = new JobQueue((job) => String(job.spec.cpu));
+    const small1 = makeJob({ cpu: 1 });
+    const big1 = makeJob({ cpu: 8 });
+    const small2 = makeJob({ cpu: 1, priority: 3 });
+    const big2 = makeJob({ cpu: 8 });
+    const mid = makeJob({ cpu: 2 });
+    for (const job of [small1, big1, small2, big2, mid]) queue.push(job);
+    expect(queue.peek()?.id).toBe(small2.id);
+    // With the 8-cpu class blocked, the pass sees only the others, in their order.
+    const blocked = new Map([['8', 'no room']]);
+    expect([queue.pop(blocked), queue.pop(blocked), queue.pop(blocked)].map((job) => job?.id)).toEqual([small2.id, small1.id, mid.id]);
+    expect(queue.pop(blocked)).toBeUndefined();
+    expect(queue.size).toBe(2);
+    expect([...queue.classes()]).toEqual(['8']);
+    expect(queue.remove(big1.id)).toBe(true);
+    expect(queue.pop()?.id).toBe(big2.id);
+    expect(queue.size).toBe(0);
+    expect([...queue.classes()]).toEqual([]);
+  });
 });
