@@ -32,6 +32,13 @@ export function ownerOf(url: string, functionName: string): string {
   return url;
 }
 
+/** Package plus file for our own code (`dist-exec/master/job-queue.js`), where a line number means something. */
+function where(url: string, functionName: string): string {
+  const owner = ownerOf(url, functionName);
+  const file = /packages\/[^/]+\/dist\/(.+)$/.exec(url)?.[1];
+  return file ? `${owner}/${file}` : owner;
+}
+
 function summarise(path: string, top: number, focus: RegExp | null): string {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -51,7 +58,7 @@ function summarise(path: string, top: number, focus: RegExp | null): string {
     busy += us;
     const owner = ownerOf(url, functionName);
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + us);
-    const fn = `${functionName || '(anonymous)'} ${owner}${url ? `:${lineNumber + 1}` : ''}`;
+    const fn = `${functionName || '(anonymous)'} ${where(url, functionName)}${url ? `:${lineNumber + 1}` : ''}`;
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us);
     if (focus) {
       // Inclusive time: charge the sample to each distinct matching frame on its stack.
