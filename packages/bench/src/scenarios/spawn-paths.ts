@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { execa, type Options } from 'execa';
+import { CommandExecutor } from '@dist-exec/worker';
 import { round, type Figure, type Scenario } from '../scenario.js';
 
 const JOBS = 200;
@@ -36,7 +37,7 @@ function bare(options: { pipes: boolean; group: boolean; env: boolean }): SpawnO
     });
 }
 
-/** The options the worker's command executor passes to execa today. */
+/** The options the worker's command executor passed to execa until it spawned directly (phase 2). */
 const WORKER_OPTIONS: Options = {
   env: JOB_ENV,
   stdin: 'ignore',
@@ -59,15 +60,31 @@ function viaExeca(options: Options, worker: boolean): SpawnOnce {
   };
 }
 
+/**
+ * The worker's own command executor, called as the runner calls it: an
+ * AbortController and a context per job, the job's env with the worker's
+ * variables, output passed to a callback.
+ */
+function viaCommandExecutor(): SpawnOnce {
+  const executor = new CommandExecutor();
+  const spec = {
+    type: 'command', command: 'true', argv: [], env: JOB_ENV, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
+    labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
+  };
+  return async () => {
+    const abort = new AbortController();
+    const outcome = await executor.run({ spec, signal: abort.signal, killGraceMs: 5000, onStarted: () => {}, onOutput: () => {} });
+    if (!outcome.succeeded) throw new Error(`the command executor failed: ${outcome.error}`);
+  };
+}
+
 const VARIANTS: Record<string, SpawnOnce> = {
   'bare.ignore': bare({ pipes: false, group: false, env: false }),
   'bare.pipes': bare({ pipes: true, group: false, env: false }),
   'bare.worker-like': bare({ pipes: true, group: true, env: true }),
   'execa.default': viaExeca({}, false),
   'execa.worker': viaExeca(WORKER_OPTIONS, true),
-  'execa.worker+cleanup-false': viaExeca({ ...WORKER_OPTIONS, cleanup: false }, true),
-  'execa.worker+extendEnv-false': viaExeca({ ...WORKER_OPTIONS, extendEnv: false, env: { ...process.env, ...JOB_ENV } }, true),
-  'execa.worker+both': viaExeca({ ...WORKER_OPTIONS, cleanup: false, extendEnv: false, env: { ...process.env, ...JOB_ENV } }, true),
+  'command-executor': viaCommandExecutor(),
 };
 
 interface Sample {
@@ -99,15 +116,16 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Where execa's cost goes: `sh -c true`, 8 in flight, through bare
- * child_process and through execa with the worker's options and variations.
+ * What the worker's spawn path costs: `sh -c true`, 8 in flight, through
+ * bare child_process, through execa (with its defaults and with the options
+ * the worker used to pass it) and through the worker's own CommandExecutor.
  * Variants take turns, round after round, and each figure is the median of
  * its rounds, so a burst of load from elsewhere hits all of them alike. The
  * baseline is `bare.ignore` of the same rounds.
  */
 export const spawnPaths: Scenario = {
   name: 'spawn-paths',
-  description: `sh -c true, ${IN_FLIGHT} in flight: bare child_process vs execa with the worker's options (${ROUNDS} interleaved rounds)`,
+  description: `sh -c true, ${IN_FLIGHT} in flight: bare child_process vs execa vs the worker's CommandExecutor (${ROUNDS} interleaved rounds)`,
   async run(context): Promise<Figure[]> {
     const samples = new Map<string, Sample[]>(Object.keys(VARIANTS).map((name) => [name, []]));
     for (const once of Object.values(VARIANTS)) await measure(once, 100);
@@ -127,7 +145,7 @@ export const spawnPaths: Scenario = {
           value: rateOf(name),
           unit: 'jobs/s',
           ...(bare ? {} : { baseline: { name: 'spawn-paths.bare.ignore', value: rateOf('bare.ignore') } }),
-          ...(name === 'execa.worker' ? { target: '>= 0.9x bare (phase 2)' } : {}),
+          ...(name === 'command-executor' ? { target: '>= 0.9x bare' } : {}),
           params,
         },
         {

@@ -1,0 +1,139 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { JobSpec, OutputStreamName } from '@dist-exec/core';
+import { CommandExecutor, type ExecutionOutcome } from '@dist-exec/worker';
+import { processesMatching, until } from '@dist-exec/testing';
+
+function spec(overrides: Partial<JobSpec> = {}): JobSpec {
+  return {
+    type: 'command', command: '', argv: [], env: {}, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
+    labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
+    ...overrides,
+  };
+}
+
+interface Run {
+  outcome: Promise<ExecutionOutcome>;
+  abort: AbortController;
+  pid: () => number | null;
+  output: Record<OutputStreamName, Buffer[]>;
+  text: (stream: OutputStreamName) => string;
+}
+
+function run(overrides: Partial<JobSpec>, options: { baseEnv?: Record<string, string>; killGraceMs?: number } = {}): Run {
+  const executor = new CommandExecutor(options.baseEnv ? { baseEnv: options.baseEnv } : {});
+  const abort = new AbortController();
+  const output: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
+  let pid: number | null = null;
+  const outcome = executor.run({
+    spec: spec(overrides),
+    signal: abort.signal,
+    killGraceMs: options.killGraceMs ?? 200,
+    onStarted: (started) => {
+      pid = started;
+    },
+    onOutput: (stream, data) => output[stream].push(Buffer.from(data)),
+  });
+  return { outcome, abort, pid: () => pid, output, text: (stream) => Buffer.concat(output[stream]).toString() };
+}
+
+describe('CommandExecutor', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'command-executor-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a shell command and passes both streams and the exit code on', async () => {
+    const job = run({ command: 'echo out; echo err >&2; exit 3' });
+    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 3, error: 'exited with code 3' });
+    expect(job.text('stdout')).toBe('out\n');
+    expect(job.text('stderr')).toBe('err\n');
+    expect(job.pid()).toBeGreaterThan(0);
+  });
+
+  it('runs an argv without a shell and succeeds with exit code 0', async () => {
+    const job = run({ argv: ['printf', '%s|', 'a b', '$HOME'] });
+    expect(await job.outcome).toEqual({ succeeded: true, reason: null, exitCode: 0, error: '' });
+    expect(job.text('stdout')).toBe('a b|$HOME|');
+  });
+
+  it('lays the job environment over the base environment', async () => {
+    const job = run({ command: 'echo "$BASE_ONLY/$SHARED/$JOB_ONLY"', env: { SHARED: 'job', JOB_ONLY: 'j' } }, { baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE_ONLY: 'b', SHARED: 'base' } });
+    await job.outcome;
+    expect(job.text('stdout')).toBe('b/job/j\n');
+  });
+
+  it('starts from the worker process environment by default', async () => {
+    const job = run({ command: 'echo "$PATH"' });
+    await job.outcome;
+    expect(job.text('stdout')).toBe(`${process.env.PATH}\n`);
+  });
+
+  it('feeds stdin, and a child that does not read it does not break the worker (EPIPE)', async () => {
+    const echo = run({ command: 'cat', stdin: Buffer.from('fed in\n') });
+    expect(await echo.outcome).toMatchObject({ succeeded: true });
+    expect(echo.text('stdout')).toBe('fed in\n');
+    const unread = run({ command: 'exit 0', stdin: Buffer.alloc(4 << 20, 120) });
+    expect(await unread.outcome).toMatchObject({ succeeded: true, exitCode: 0 });
+  });
+
+  it('maps death by a signal to 128 + its number', async () => {
+    const job = run({ command: 'kill -TERM $$' });
+    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
+  });
+
+  it('says in one line why a program could not start: missing file, bad cwd, no permission', async () => {
+    const missing = await run({ argv: [join(dir, 'no-such-program')] }).outcome;
+    expect(missing).toEqual({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `could not start ${join(dir, 'no-such-program')}: no such file or directory` });
+    const badCwd = await run({ command: 'true', cwd: join(dir, 'no-such-dir') }).outcome;
+    expect(badCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${join(dir, 'no-such-dir')}: no such file or directory` });
+    const script = join(dir, 'not-executable.sh');
+    writeFileSync(script, '#!/bin/sh\necho hi\n');
+    chmodSync(script, 0o644);
+    const denied = await run({ argv: [script] }).outcome;
+    expect(denied).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start ${script}: permission denied` });
+    const fileAsCwd = await run({ command: 'true', cwd: script }).outcome;
+    expect(fileAsCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${script}: not a directory` });
+    for (const outcome of [missing, badCwd, denied, fileAsCwd]) expect(outcome.error).not.toMatch(/\n/);
+  });
+
+  it('on abort sends SIGTERM to the whole group', async () => {
+    const marker = `executor-abort-${process.pid}-${Date.now()}`;
+    const job = run({ command: `sh -c 'trap "" TERM; sleep 60 # ${marker}' & sleep 60 # ${marker}` });
+    await until(async () => (await processesMatching(marker)).length >= 2, { message: 'the job processes to run' });
+    job.abort.abort('cancel');
+    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
+    await until(async () => (await processesMatching(marker)).length === 0, { message: 'every process of the group to be gone' });
+  });
+
+  it('on abort sends SIGKILL after the grace period to a job that ignores SIGTERM', async () => {
+    const marker = `executor-grace-${process.pid}-${Date.now()}`;
+    const job = run({ command: `trap "" TERM; sleep 60 # ${marker}` }, { killGraceMs: 300 });
+    await until(async () => (await processesMatching(marker)).length >= 1, { message: 'the job to run' });
+    job.abort.abort('timeout');
+    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 137, error: 'killed by SIGKILL' });
+    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the job to be gone' });
+  });
+
+  it('aborted before it started: the group is signalled at once', async () => {
+    const abort = new AbortController();
+    abort.abort('cancel');
+    const outcome = await new CommandExecutor().run({ spec: spec({ command: 'sleep 60' }), signal: abort.signal, killGraceMs: 200, onStarted: () => {}, onOutput: () => {} });
+    expect(outcome).toMatchObject({ succeeded: false, exitCode: 143 });
+  });
+
+  it('kills what the job left running in the background when its main process exits', async () => {
+    const marker = `executor-background-${process.pid}-${Date.now()}`;
+    const job = run({ command: `sh -c 'sleep 60 # ${marker}' &\necho started` });
+    expect(await job.outcome).toMatchObject({ succeeded: true });
+    expect(job.text('stdout')).toBe('started\n');
+    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the background process to be gone' });
+  });
+
+  it('passes binary output through byte for byte', async () => {
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const job = run({ command: 'cat', stdin: bytes });
+    await job.outcome;
+    expect(Buffer.concat(job.output.stdout)).toEqual(bytes);
+  });
+});
