@@ -1,94 +1,82 @@
-import type { Job } from '@dist-exec/core';
+import type { Job, JobSpec } from '@dist-exec/core';
 
 /** Higher priority first; equal priorities in submit order (FIFO). */
 export function runsBefore(a: Job, b: Job): boolean {
   return a.spec.priority !== b.spec.priority ? a.spec.priority > b.spec.priority : a.seq < b.seq;
 }
 
-/** A binary heap of jobs in run order, with an index, so push, pop and removal of any job are O(log n). */
+/** Requirement classes to pass over (a Map or Set of class keys will do). */
+export interface ClassFilter {
+  has(cls: string, spec: JobSpec): boolean;
+}
+
+/** A queued job, where it sits in its class's heap. */
+interface Entry {
+  readonly job: Job;
+  readonly heap: JobHeap;
+  pos: number;
+}
+
+/** One requirement class: a binary heap of its jobs in run order. Entries know their position, so removal is O(log n). */
 class JobHeap {
-  #heap: Job[] = [];
-  #index = new Map<string, number>();
+  readonly entries: Entry[] = [];
 
-  get size(): number {
-    return this.#heap.length;
+  constructor(readonly key: string) {}
+
+  get head(): Job | undefined {
+    return this.entries[0]?.job;
   }
 
-  has(jobId: string): boolean {
-    return this.#index.has(jobId);
+  push(entry: Entry): void {
+    entry.pos = this.entries.length;
+    this.entries.push(entry);
+    this.#up(entry.pos);
   }
 
-  push(job: Job): void {
-    if (this.#index.has(job.id)) return;
-    this.#heap.push(job);
-    this.#index.set(job.id, this.#heap.length - 1);
-    this.#up(this.#heap.length - 1);
-  }
-
-  peek(): Job | undefined {
-    return this.#heap[0];
-  }
-
-  pop(): Job | undefined {
-    const top = this.#heap[0];
-    if (top) this.#removeAt(0);
-    return top;
-  }
-
-  remove(jobId: string): boolean {
-    const i = this.#index.get(jobId);
-    if (i === undefined) return false;
-    this.#removeAt(i);
-    return true;
-  }
-
-  jobs(): readonly Job[] {
-    return this.#heap;
-  }
-
-  #removeAt(i: number): void {
-    const removed = this.#heap[i] as Job;
-    const last = this.#heap.pop() as Job;
-    this.#index.delete(removed.id);
-    if (i === this.#heap.length) return;
-    this.#heap[i] = last;
-    this.#index.set(last.id, i);
+  removeAt(i: number): void {
+    const entries = this.entries;
+    const last = entries.pop() as Entry;
+    if (i === entries.length) return;
+    entries[i] = last;
+    last.pos = i;
     this.#up(i);
-    this.#down(i);
+    this.#down(last.pos);
   }
 
   #up(start: number): void {
+    const entries = this.entries;
+    const entry = entries[start] as Entry;
     let i = start;
-    const job = this.#heap[i] as Job;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = this.#heap[parent] as Job;
-      if (!runsBefore(job, p)) break;
-      this.#heap[i] = p;
-      this.#index.set(p.id, i);
+      const p = entries[parent] as Entry;
+      if (!runsBefore(entry.job, p.job)) break;
+      entries[i] = p;
+      p.pos = i;
       i = parent;
     }
-    this.#heap[i] = job;
-    this.#index.set(job.id, i);
+    entries[i] = entry;
+    entry.pos = i;
   }
 
   #down(start: number): void {
+    const entries = this.entries;
+    const n = entries.length;
+    const entry = entries[start] as Entry;
     let i = start;
-    const n = this.#heap.length;
-    const job = this.#heap[i] as Job;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && runsBefore(this.#heap[right] as Job, this.#heap[left] as Job) ? right : left;
-      const c = this.#heap[child] as Job;
-      if (!runsBefore(c, job)) break;
-      this.#heap[i] = c;
-      this.#index.set(c.id, i);
+      const child = right < n && runsBefore((entries[right] as Entry).job, (entries[left] as Entry).job) ? right : left;
+      const c = entries[child] as Entry;
+      if (!runsBefore(c.job, entry.job)) break;
+      entries[i] = c;
+      c.pos = i;
       i = child;
     }
-    this.#heap[i] = job;
-    this.#index.set(job.id, i);
+    entries[i] = entry;
+    entry.pos = i;
   }
 }
 
@@ -100,7 +88,7 @@ class JobHeap {
  */
 export class JobQueue {
   readonly #byClass = new Map<string, JobHeap>();
-  readonly #classOfJob = new Map<string, string>();
+  readonly #entries = new Map<string, Entry>();
   readonly #classOf: (job: Job) => string;
 
   /** `classOf` groups jobs that fit the same nodes. */
@@ -114,65 +102,71 @@ export class JobQueue {
   }
 
   get size(): number {
-    return this.#classOfJob.size;
+    return this.#entries.size;
   }
 
   has(jobId: string): boolean {
-    return this.#classOfJob.has(jobId);
+    return this.#entries.has(jobId);
+  }
+
+  /** The requirement class of a queued job. */
+  classOf(jobId: string): string | undefined {
+    return this.#entries.get(jobId)?.heap.key;
   }
 
   push(job: Job): void {
-    if (this.#classOfJob.has(job.id)) return;
+    if (this.#entries.has(job.id)) return;
     const cls = this.#classOf(job);
     let heap = this.#byClass.get(cls);
-    if (!heap) this.#byClass.set(cls, (heap = new JobHeap()));
-    heap.push(job);
-    this.#classOfJob.set(job.id, cls);
+    if (!heap) this.#byClass.set(cls, (heap = new JobHeap(cls)));
+    const entry: Entry = { job, heap, pos: 0 };
+    this.#entries.set(job.id, entry);
+    heap.push(entry);
   }
 
   /** The job that runs next, of any class not in `skip`. */
-  peek(skip?: ReadonlyMap<string, unknown>): Job | undefined {
-    return this.#best(skip)?.peek();
+  peek(skip?: ClassFilter): Job | undefined {
+    return this.#best(skip)?.head;
   }
 
   /** Removes and returns the job that runs next, of any class not in `skip`. */
-  pop(skip?: ReadonlyMap<string, unknown>): Job | undefined {
-    const heap = this.#best(skip);
-    const job = heap?.pop();
-    if (job) this.#forget(job.id, heap as JobHeap);
+  pop(skip?: ClassFilter): Job | undefined {
+    const job = this.peek(skip);
+    if (job) this.remove(job.id);
     return job;
   }
 
   remove(jobId: string): boolean {
-    const cls = this.#classOfJob.get(jobId);
-    const heap = cls === undefined ? undefined : this.#byClass.get(cls);
-    if (!heap?.remove(jobId)) return false;
-    this.#forget(jobId, heap);
+    const entry = this.#entries.get(jobId);
+    if (!entry) return false;
+    this.#entries.delete(jobId);
+    entry.heap.removeAt(entry.pos);
+    if (entry.heap.entries.length === 0) this.#byClass.delete(entry.heap.key);
     return true;
+  }
+
+  /** Calls `fn` with each requirement class and the job that runs next in it. */
+  forEachHead(fn: (cls: string, head: Job) => void): void {
+    for (const heap of this.#byClass.values()) fn(heap.key, heap.head as Job);
   }
 
   /** Counts queued jobs by priority (for metrics and snapshots). */
   countByPriority(): Map<number, number> {
     const counts = new Map<number, number>();
-    for (const heap of this.#byClass.values()) {
-      for (const job of heap.jobs()) counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
-    }
+    for (const { job } of this.#entries.values()) counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
     return counts;
   }
 
-  #best(skip?: ReadonlyMap<string, unknown>): JobHeap | undefined {
+  #best(skip?: ClassFilter): JobHeap | undefined {
     let best: JobHeap | undefined;
-    for (const [cls, heap] of this.#byClass) {
-      if (skip?.has(cls)) continue;
-      const head = heap.peek() as Job;
-      if (!best || runsBefore(head, best.peek() as Job)) best = heap;
+    let bestHead: Job | undefined;
+    for (const heap of this.#byClass.values()) {
+      const head = heap.head as Job;
+      if (bestHead && !runsBefore(head, bestHead)) continue;
+      if (skip?.has(heap.key, head.spec)) continue;
+      best = heap;
+      bestHead = head;
     }
     return best;
-  }
-
-  #forget(jobId: string, heap: JobHeap): void {
-    const cls = this.#classOfJob.get(jobId) as string;
-    this.#classOfJob.delete(jobId);
-    if (heap.size === 0) this.#byClass.delete(cls);
   }
 }

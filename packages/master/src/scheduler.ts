@@ -1,7 +1,8 @@
 import { describeSpec, type Attempt, type Clock, type Job } from '@dist-exec/core';
 import type { Logger } from 'pino';
+import { BlockedClasses } from './blocked-classes.js';
 import type { ClusterState } from './cluster-state.js';
-import { requirementKey, type PlacementPolicy } from './placement/index.js';
+import type { PlacementPolicy } from './placement/index.js';
 import { PlacementIndex } from './placement/placement-index.js';
 import type { NodeRecord } from './registry.js';
 
@@ -24,6 +25,7 @@ export class Scheduler {
   readonly #options: SchedulerOptions;
   readonly #log: Logger;
   readonly #index: PlacementIndex;
+  readonly #blocked = new BlockedClasses();
   #scheduled = false;
   #stopped = true;
 
@@ -32,6 +34,9 @@ export class Scheduler {
     this.#cluster = options.cluster;
     this.#log = options.logger.child({ component: 'scheduler' });
     this.#index = new PlacementIndex(options.cluster.registry, options.policy);
+    options.cluster.registry.subscribe((node, removed) => {
+      if (!removed) this.#blocked.nodeChanged(node);
+    });
   }
 
   get policyName(): string {
@@ -63,25 +68,30 @@ export class Scheduler {
 
   /**
    * One pass over the queue. Stops when no node has a free slot, or when every
-   * requirement class left in the queue has already failed to place in this
-   * pass (jobs of one class fit the same nodes), so a pass costs
-   * O(placed · log nodes) rather than a scan of the whole queue.
+   * requirement class left in the queue is blocked (see BlockedClasses): jobs
+   * of one class fit the same nodes, a class that needs at least as much as a
+   * blocked one is blocked too, and a class stays blocked until a node changes
+   * so that it could take it. A job that cannot be placed is looked at, not
+   * taken out and put back. A pass costs O(placed · (classes + log nodes +
+   * log queue)) plus one failed placement per class that newly blocks.
    */
   pass(): number {
     const cluster = this.#cluster;
     const index = this.#index;
     const queue = cluster.queue;
     let freeSlots = index.freeSlots;
-    /** Requirement class → why its jobs cannot be placed ('' = they wait; explained when someone asks). */
-    const blocked = new Map<string, string>();
-    const deferred: Job[] = [];
+    const blocked = this.#blocked;
     let placed = 0;
     while (freeSlots > 0) {
-      // The best job of a class not yet found unplaceable in this pass.
-      const job = queue.pop(blocked);
-      if (!job) break;
+      // The best job of a class not blocked.
+      const job = queue.peek(blocked);
+      if (!job) {
+        this.#reportNever();
+        break;
+      }
       const node = index.place(job);
       if (node) {
+        queue.remove(job.id);
         const attempt = cluster.assign(job, node);
         this.#log.debug({ jobId: job.id, attempt: attempt.number, nodeId: node.id }, 'placed job');
         this.#options.dispatch(job, attempt, node);
@@ -89,17 +99,34 @@ export class Scheduler {
         freeSlots -= 1;
         continue;
       }
-      const never = index.neverReason(job.spec);
-      const text = never ? `unschedulable: ${never}` : '';
-      if (never && !job.pendingReason.startsWith('unschedulable')) {
-        this.#log.warn({ jobId: job.id, command: describeSpec(job.spec), reason: never }, 'job fits no registered node');
-      }
-      blocked.set(requirementKey(job.spec), text);
-      this.#noteWaiting(job, text);
-      deferred.push(job);
+      const cls = queue.classOf(job.id) as string;
+      blocked.add(cls, job.spec);
+      this.#noteWaiting(job, this.#never(job, cls));
     }
-    for (const job of deferred) queue.push(job);
     return placed;
+  }
+
+  /** 'unschedulable: …' when no registered node could ever take the job (logged once per job), else ''. */
+  #never(job: Job, cls: string): string {
+    const never = this.#index.neverReason(job.spec, cls);
+    if (!never) return '';
+    if (!job.pendingReason.startsWith('unschedulable')) {
+      this.#log.warn({ jobId: job.id, command: describeSpec(job.spec), reason: never }, 'job fits no registered node');
+    }
+    return `unschedulable: ${never}`;
+  }
+
+  /**
+   * Classes blocked only because they need at least as much as a blocked
+   * one were not tried: say so now of the ones no node could ever take, so
+   * they do not wait silently behind a class that is merely full.
+   */
+  #reportNever(): void {
+    this.#cluster.queue.forEachHead((cls, head) => {
+      if (this.#blocked.failed(cls)) return;
+      const never = this.#never(head, cls);
+      if (never) this.#cluster.setPendingReason(head, never);
+    });
   }
 
   /**

@@ -101,14 +101,14 @@ export class PlacementIndex {
    * Why no registered node could ever take a job with these needs, or '' if
    * one could. Cached until a node joins, leaves or changes what it could
    * ever take, so a pass that meets the same stuck job again pays nothing.
+   * `key` is the spec's `requirementKey`, when the caller already has it.
    */
-  neverReason(spec: JobNeeds): string {
+  neverReason(spec: JobNeeds, key = requirementKey(spec)): string {
     this.#flush();
     if (this.#neverEpoch !== this.#epoch) {
       this.#never.clear();
       this.#neverEpoch = this.#epoch;
     }
-    const key = requirementKey(spec);
     let reason = this.#never.get(key);
     if (reason === undefined) {
       const verdict = explain(spec, this.#liveNodes());

@@ -1,0 +1,81 @@
+import { fitsNow, type JobNeeds } from './placement/index.js';
+import { toMilliCpus, type NodeRecord } from './registry.js';
+
+/**
+ * The requirement classes the scheduler found it cannot place, kept across
+ * passes until a node changes so that it could take one of them; and every
+ * class they imply: a class that asks for the same executor type, at least
+ * as much cpu and memory and at least the same labels as a blocked one is
+ * blocked too. A pass skips blocked classes without asking the placement
+ * index, so after a job ends it tries only the classes the freed capacity
+ * could serve, not every class in the queue.
+ *
+ * Sound as long as every change that can make room (a release, a node that
+ * joins, recovers, is undrained or changes its labels) reaches `nodeChanged`:
+ * the registry reports all of them, as the placement index needs too.
+ */
+export class BlockedClasses {
+  /** Classes that failed to place, with their needs. */
+  readonly #failed = new Map<string, JobNeeds>();
+  /** Verdicts for every class asked about, derived from `#failed`; cleared whenever it changes. */
+  readonly #verdicts = new Map<string, boolean>();
+
+  get size(): number {
+    return this.#failed.size;
+  }
+
+  /** Jobs of class `cls` (needs `spec`) cannot be placed now. */
+  add(cls: string, spec: JobNeeds): void {
+    this.#failed.set(cls, spec);
+    this.#verdicts.clear();
+  }
+
+  /** Whether class `cls` itself failed to place (rather than being implied by one that did). */
+  failed(cls: string): boolean {
+    return this.#failed.has(cls);
+  }
+
+  /** Whether jobs of class `cls` (whose needs are `spec`) cannot be placed now. */
+  has(cls: string, spec: JobNeeds): boolean {
+    // One lookup on the hot path: a pass asks about every class for every job it places.
+    let blocked = this.#verdicts.get(cls);
+    if (blocked === undefined) {
+      blocked = this.#failed.has(cls);
+      if (!blocked) {
+        for (const failed of this.#failed.values()) {
+          if (needsAtLeast(spec, failed)) {
+            blocked = true;
+            break;
+          }
+        }
+      }
+      this.#verdicts.set(cls, blocked);
+    }
+    return blocked;
+  }
+
+  /** The node changed: classes it can take now are no longer blocked. */
+  nodeChanged(node: NodeRecord): void {
+    if (this.#failed.size === 0 || !node.schedulable) return;
+    let unblocked = false;
+    for (const [cls, needs] of this.#failed) {
+      if (fitsNow(node, needs)) {
+        this.#failed.delete(cls);
+        unblocked = true;
+      }
+    }
+    if (unblocked) this.#verdicts.clear();
+  }
+
+  clear(): void {
+    this.#failed.clear();
+    this.#verdicts.clear();
+  }
+}
+
+/** Whether `spec` needs at least what `failed` needs, so no node that refuses `failed` takes `spec`. */
+function needsAtLeast(spec: JobNeeds, failed: JobNeeds): boolean {
+  if (spec.type !== failed.type || toMilliCpus(spec.cpu) < toMilliCpus(failed.cpu) || spec.memoryBytes < failed.memoryBytes) return false;
+  for (const key in failed.constraints) if (spec.constraints[key] !== failed.constraints[key]) return false;
+  return true;
+}

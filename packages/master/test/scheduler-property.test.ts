@@ -1,0 +1,158 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AttemptRef, JobSpecInput } from '@dist-exec/core';
+import { ClusterState, createPolicy, fitsNow, MemoryStore, Scheduler, type NodeRecord } from '@dist-exec/master';
+import { FakeClock, testLogger } from '@dist-exec/testing';
+import { registration } from './helpers.js';
+
+type Op =
+  | { op: 'add'; cpus: number; memoryGi: number; maxTasks: number; gpu: boolean }
+  | { op: 'submit'; cpu: number; memoryMi: number; gpu: boolean; priority: number; count: number }
+  | { op: 'finish'; pick: number }
+  | { op: 'lose'; pick: number }
+  | { op: 'drain'; pick: number; on: boolean }
+  | { op: 'health'; pick: number; healthy: boolean }
+  | { op: 'relabel'; pick: number; gpu: boolean };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      cpus: fc.constantFrom(0, 1, 2, 4),
+      memoryGi: fc.constantFrom(0, 1, 4),
+      maxTasks: fc.integer({ min: 1, max: 6 }),
+      gpu: fc.boolean(),
+    }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant('submit' as const),
+      cpu: fc.constantFrom(0, 0.5, 1, 2, 3, 8),
+      memoryMi: fc.constantFrom(0, 256, 1024, 3072),
+      gpu: fc.boolean(),
+      priority: fc.integer({ min: -1, max: 2 }),
+      count: fc.integer({ min: 1, max: 6 }),
+    }),
+  },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('finish' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('lose' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('drain' as const), pick: fc.nat(), on: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('health' as const), pick: fc.nat(), healthy: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('relabel' as const), pick: fc.nat(), gpu: fc.boolean() }) },
+);
+
+const SUCCEEDED = {
+  succeeded: true,
+  reason: null,
+  exitCode: 0,
+  error: '',
+  startedAtMs: 0,
+  finishedAtMs: 0,
+  stdoutDroppedBytes: 0,
+  stderrDroppedBytes: 0,
+  httpResult: null,
+  outputLength: 0,
+};
+
+/**
+ * Drives a real ClusterState and Scheduler through random changes, with a
+ * pass after each, and checks the pass left nothing placeable behind: the
+ * classes it skips without asking the placement index (because they, or a
+ * class they need at least as much as, failed earlier) must truly fit no node.
+ */
+async function run(policyName: string, ops: readonly Op[]): Promise<void> {
+  const clock = new FakeClock();
+  const cluster = new ClusterState({
+    store: new MemoryStore(),
+    clock,
+    logger: testLogger(),
+    limits: {},
+    maxQueue: 10_000,
+    backoff: { baseMs: 0, capMs: 0 },
+  });
+  const running: Array<AttemptRef & { nodeId: string }> = [];
+  const scheduler = new Scheduler({
+    cluster,
+    policy: createPolicy(policyName, { random: () => 0.5 }),
+    clock,
+    logger: testLogger(),
+    dispatch: (job, attempt, node) => running.push({ jobId: job.id, attempt: attempt.number, nodeId: node.id }),
+  });
+  let nodes = 0;
+  const pickNode = (n: number): NodeRecord | undefined => {
+    const all = [...cluster.registry.all()];
+    return all.length ? all[n % all.length] : undefined;
+  };
+  for (const op of ops) {
+    switch (op.op) {
+      case 'add':
+        cluster.registry.upsert(
+          registration(`n${(nodes += 1)}`, { cpus: op.cpus, memoryBytes: op.memoryGi * 1024 ** 3, maxTasks: op.maxTasks, labels: op.gpu ? { gpu: 'true' } : {} }),
+          clock.now(),
+        );
+        break;
+      case 'submit': {
+        const spec: JobSpecInput = { command: 'true', cpu: op.cpu, memoryBytes: op.memoryMi * 1024 ** 2, priority: op.priority, constraints: op.gpu ? { gpu: 'true' } : {} };
+        await cluster.submit(Array.from({ length: op.count }, () => spec));
+        break;
+      }
+      case 'finish': {
+        if (running.length === 0) break;
+        const [done] = running.splice(op.pick % running.length, 1);
+        if (done) cluster.attemptFinished(done, done.nodeId, SUCCEEDED);
+        break;
+      }
+      case 'lose': {
+        const node = pickNode(op.pick);
+        if (!node) break;
+        node.health = 'UNHEALTHY';
+        for (const ref of running.filter((r) => r.nodeId === node.id)) {
+          cluster.attemptLost(ref, node.id, 'WORKER_LOST', 'lost', true);
+          cluster.release(ref, node.id);
+        }
+        running.splice(0, running.length, ...running.filter((r) => r.nodeId !== node.id));
+        break;
+      }
+      case 'drain': {
+        const node = pickNode(op.pick);
+        if (node) node.draining = op.on;
+        break;
+      }
+      case 'health': {
+        const node = pickNode(op.pick);
+        if (node) node.health = op.healthy ? 'HEALTHY' : 'UNHEALTHY';
+        break;
+      }
+      case 'relabel': {
+        const node = pickNode(op.pick);
+        if (node) cluster.registry.upsert(registration(node.id, { cpus: node.milliCpus / 1000, memoryBytes: node.memoryBytes, maxTasks: node.maxTasks, labels: op.gpu ? { gpu: 'true' } : {} }), clock.now());
+        break;
+      }
+    }
+    scheduler.pass();
+    for (const job of cluster.activeJobs()) {
+      if (job.state !== 'PENDING') continue;
+      const room = [...cluster.registry.all()].find((node) => fitsNow(node, job.spec));
+      expect(room?.id, `job ${job.id} (cpu ${job.spec.cpu}, memory ${job.spec.memoryBytes}, ${JSON.stringify(job.spec.constraints)}) left queued`).toBeUndefined();
+    }
+    for (const node of cluster.registry.all()) {
+      expect(node.activeTasks).toBeLessThanOrEqual(node.maxTasks);
+      if (node.milliCpus > 0) expect(node.usedMilliCpus).toBeLessThanOrEqual(node.milliCpus);
+      if (node.memoryBytes > 0) expect(node.usedMemoryBytes).toBeLessThanOrEqual(node.memoryBytes);
+    }
+  }
+  cluster.stop();
+}
+
+describe('scheduler properties', () => {
+  for (const policy of ['round-robin', 'first-fit', 'best-fit']) {
+    it(`${policy}: a pass leaves no queued job that some node could take, and over-commits nothing`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 80 }), async (ops) => run(policy, ops)),
+        { numRuns: 200 },
+      );
+    });
+  }
+});
