@@ -13,8 +13,10 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import type { Logger } from 'pino';
+import { AttemptLink, type LinkHost, type LinkMode } from './attempt-link.js';
 import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
 import type { DispatchBreakers } from './dispatch-breaker.js';
+import { DispatchStream } from './dispatch-stream.js';
 import type { AttemptLinks } from './node-manager.js';
 import type { NodeRecord } from './registry.js';
 import type { Store } from './store/store.js';
@@ -38,9 +40,6 @@ export interface DispatcherOptions {
   suspect(nodeId: string, why: string): void;
 }
 
-/** The worker answered and declined: it is alive, and it does not run the attempt. */
-const DECLINED = new Set<number>([grpc.status.RESOURCE_EXHAUSTED, grpc.status.FAILED_PRECONDITION, grpc.status.INVALID_ARGUMENT]);
-
 /** The call never reached the worker: no connection could be made. */
 function neverConnected(error: unknown): boolean {
   return isServiceError(error) && error.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(error.details);
@@ -49,32 +48,79 @@ function neverConnected(error: unknown): boolean {
 interface NodeClient {
   address: string;
   client: ExecutionServiceClient;
+  /** false once the worker answered UNIMPLEMENTED to Dispatch: one Execute call per attempt. */
+  dispatch: boolean;
+  /** The node's open Dispatch stream, opened by the first attempt that needs it. */
+  stream: DispatchStream | null;
+}
+
+/** How the master reaches a node (diagnostics, tests). */
+export interface NodeTransport {
+  /** 'dispatch': one long-lived Dispatch stream; 'execute': one Execute call per attempt (the worker lacks Dispatch). */
+  kind: 'dispatch' | 'execute';
+  /** Dispatch streams opened to the node so far. */
+  streamsOpened: number;
 }
 
 /**
- * Sends attempts to workers and turns their event streams into ClusterState
- * calls. One gRPC client per worker; one Execute stream per running attempt.
+ * Sends attempts to workers and turns their events into ClusterState calls.
+ * One gRPC client per worker, and one long-lived Dispatch stream on it that
+ * carries every attempt of the node in batches; workers that do not serve
+ * Dispatch get one Execute stream per attempt.
  */
 export class Dispatcher implements AttemptLinks {
   readonly #clients = new Map<string, NodeClient>();
-  readonly #streams = new Map<string, grpc.ClientReadableStream<wire.ExecuteEvent__Output>>();
+  /** The link of every attempt whose events we listen to, by attempt key. */
+  readonly #links = new Map<string, AttemptLink>();
+  /** Dispatch streams opened per node, across reconnects. */
+  readonly #streamsOpened = new Map<string, number>();
   readonly #cluster: ClusterState;
   readonly #options: DispatcherOptions;
   readonly #log: Logger;
+  readonly #host: LinkHost;
   #stopped = false;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
     this.#cluster = options.cluster;
     this.#log = options.logger.child({ component: 'dispatcher' });
+    const cluster = options.cluster;
+    const dispatcher = this;
+    this.#host = {
+      get stopped() {
+        return dispatcher.#stopped;
+      },
+      setTimeout: (fn, ms) => options.clock.setTimeout(fn, ms),
+      dispatchTimeoutMs: options.dispatchTimeoutMs,
+      answered: (nodeId) => {
+        const node = cluster.registry.get(nodeId);
+        if (node) options.breakers.success(node);
+      },
+      started: (ref, nodeId, startedAtMs) => cluster.attemptStarted(ref, nodeId, startedAtMs),
+      output: (ref, nodeId, out) =>
+        cluster.attemptOutput(ref, nodeId, { offset: num(out.offset), stream: streamFromWire(out.stream), data: out.data, timestampMs: num(out.timestampMs) }),
+      finished: (ref, nodeId, finished) => cluster.attemptFinished(ref, nodeId, attemptResultFromWire(finished)),
+      dispatchFailed: (ref, nodeId, message, error) => this.#dispatchFailed(ref, nodeId, message, error),
+      suspect: (nodeId, why) => options.suspect(nodeId, why),
+      unlink: (link) => {
+        if (this.#links.get(link.key) === link) this.#links.delete(link.key);
+      },
+      warnBroken: (ref, nodeId, error) => this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error }, 'attempt stream broke'),
+    };
   }
 
+  /** Attempts whose events the master listens to. */
   get streamCount(): number {
-    return this.#streams.size;
+    return this.#links.size;
+  }
+
+  transport(nodeId: string): NodeTransport | undefined {
+    const entry = this.#clients.get(nodeId);
+    return entry && { kind: entry.dispatch ? 'dispatch' : 'execute', streamsOpened: this.#streamsOpened.get(nodeId) ?? 0 };
   }
 
   isStreaming(ref: AttemptRef): boolean {
-    return this.#streams.has(attemptKey(ref.jobId, ref.attempt));
+    return this.#links.has(attemptKey(ref.jobId, ref.attempt));
   }
 
   /** Sends a newly placed attempt, once its record is durable (so a restart knows it was sent). */
@@ -116,83 +162,53 @@ export class Dispatcher implements AttemptLinks {
 
   /**
    * `start` sends a new attempt: if the worker never answers, the attempt
-   * failed. `attach` re-opens the stream of an attempt the worker runs: if
+   * failed. `attach` re-opens the events of an attempt the worker runs: if
    * that fails, the node is suspect, and the probe or the heartbeat timeout
    * decides the attempt's fate.
    */
-  #open(ref: AttemptRef, node: NodeRecord, job: Job, fromOffset: number, mode: 'start' | 'attach'): void {
+  #open(ref: AttemptRef, node: NodeRecord, job: Job, fromOffset: number, mode: LinkMode): void {
     const key = attemptKey(ref.jobId, ref.attempt);
-    const nodeId = node.id;
-    const call = this.#client(node).Execute(
-      {
-        jobId: ref.jobId,
-        attempt: ref.attempt,
-        spec: specToWire(job.spec),
-        fromOffset,
-        outputLimitBytes: this.#options.outputLimitBytes,
-        killGraceMs: this.#options.killGraceMs,
-      },
-      // A new attempt to a dead worker should fail at once; an attach may wait out a reconnect.
-      new grpc.Metadata({ waitForReady: mode === 'attach' }),
-    );
-    this.#streams.set(key, call);
-    let answered = false;
-    let finished = false;
-    let abandoned = false;
-    // The call's own deadline would also end a long-running job's stream, so
-    // the timeout covers only the worker's first answer.
-    const noAnswer = this.#options.clock.setTimeout(() => {
-      if (answered) return;
-      abandoned = true;
-      call.cancel();
-      const message = `node ${nodeId} did not answer Execute within ${this.#options.dispatchTimeoutMs}ms`;
-      if (mode === 'attach') this.#options.suspect(nodeId, message);
-      else this.#dispatchFailed(ref, nodeId, message, null);
-    }, this.#options.dispatchTimeoutMs);
-
-    call.on('data', (event: wire.ExecuteEvent__Output) => {
-      if (!answered) {
-        answered = true;
-        noAnswer.cancel();
-        const current = this.#cluster.registry.get(nodeId);
-        if (current) this.#options.breakers.success(current);
-      }
-      if (event.started) {
-        this.#cluster.attemptStarted(ref, nodeId, num(event.started.startedAtMs));
-      } else if (event.output) {
-        const out = event.output;
-        this.#cluster.attemptOutput(ref, nodeId, {
-          offset: num(out.offset),
-          stream: streamFromWire(out.stream),
-          data: out.data,
-          timestampMs: num(out.timestampMs),
-        });
-      } else if (event.finished) {
-        finished = true;
-        this.#cluster.attemptFinished(ref, nodeId, attemptResultFromWire(event.finished));
-      }
-    });
-    let done = false;
-    const onDone = (error: unknown): void => {
-      if (done) return;
-      done = true;
-      noAnswer.cancel();
-      if (this.#streams.get(key) === call) this.#streams.delete(key);
-      if (finished || abandoned || this.#stopped) return;
-      if (!answered && (mode === 'start' || (isServiceError(error) && DECLINED.has(error.code)))) {
-        // An attach the worker declines means it does not have the attempt: it is lost all the same.
-        this.#dispatchFailed(ref, nodeId, `could not dispatch to node ${nodeId}: ${describeError(error)}`, error);
-        return;
-      }
-      // Broken mid-attempt (network, worker killed or restarting): suspect the
-      // node at once. The worker keeps the attempt and its output, so once a
-      // probe reaches it the stream is re-opened; if the probe finds it gone,
-      // its attempts fail now instead of at the heartbeat timeout.
-      this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error: describeError(error) }, 'attempt stream broke');
-      this.#options.suspect(nodeId, `the Execute stream of job ${ref.jobId} attempt ${ref.attempt} broke: ${describeError(error)}`);
+    const link = new AttemptLink(this.#host, ref, node.id, mode, key);
+    this.#links.set(key, link);
+    const request: wire.ExecuteRequest = {
+      jobId: ref.jobId,
+      attempt: ref.attempt,
+      spec: specToWire(job.spec),
+      fromOffset,
+      outputLimitBytes: this.#options.outputLimitBytes,
+      killGraceMs: this.#options.killGraceMs,
     };
-    call.on('error', onDone);
-    call.on('end', () => onDone(null));
+    const entry = this.#client(node);
+    if (entry.dispatch) this.#stream(node.id, entry).send(request, link);
+    else this.#executeCall(entry.client, request, link);
+  }
+
+  #stream(nodeId: string, entry: NodeClient): DispatchStream {
+    if (entry.stream && !entry.stream.closed) return entry.stream;
+    const stream = new DispatchStream({
+      client: entry.client,
+      closed: (closed) => {
+        if (entry.stream === closed) entry.stream = null;
+      },
+      unimplemented: (_stream, pending) => {
+        // Another implementation of the worker: the attempts never reached it.
+        entry.dispatch = false;
+        for (const [request, link] of pending) if (!link.done && !this.#stopped) this.#executeCall(entry.client, request, link);
+      },
+    });
+    entry.stream = stream;
+    this.#streamsOpened.set(nodeId, (this.#streamsOpened.get(nodeId) ?? 0) + 1);
+    return stream;
+  }
+
+  /** One Execute call for the attempt, for workers that do not serve Dispatch. */
+  #executeCall(client: ExecutionServiceClient, request: wire.ExecuteRequest, link: AttemptLink): void {
+    // A new attempt to a dead worker should fail at once; an attach may wait out a reconnect.
+    const call = client.Execute(request, new grpc.Metadata({ waitForReady: link.mode === 'attach' }));
+    link.bind(() => call.cancel());
+    call.on('data', (event: wire.ExecuteEvent__Output) => link.event(event));
+    call.on('error', (error: unknown) => link.end(error));
+    call.on('end', () => link.end(null));
   }
 
   /**
@@ -221,7 +237,7 @@ export class Dispatcher implements AttemptLinks {
     const node = this.#cluster.registry.get(nodeId);
     if (!node || !node.address || this.#stopped) return;
     const deadline = new Date(this.#options.clock.now() + this.#options.callTimeoutMs);
-    this.#client(node).Cancel({ jobId: ref.jobId, attempt: ref.attempt, forget: false }, { deadline }, (error) => {
+    this.#client(node).client.Cancel({ jobId: ref.jobId, attempt: ref.attempt, forget: false }, { deadline }, (error) => {
       if (error) this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error: error.details }, 'cancel did not reach the worker');
     });
   }
@@ -235,6 +251,9 @@ export class Dispatcher implements AttemptLinks {
     if (entry?.client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE) {
       this.#clients.delete(nodeId);
       entry.client.close();
+    } else if (entry) {
+      // It may have restarted as a newer worker that serves Dispatch.
+      entry.dispatch = true;
     }
     const node = this.#cluster.registry.get(nodeId);
     if (node?.skipReason) node.skipReason = '';
@@ -242,33 +261,32 @@ export class Dispatcher implements AttemptLinks {
 
   forgetNode(nodeId: string): void {
     this.#options.breakers.forget(nodeId);
+    this.#streamsOpened.delete(nodeId);
     const entry = this.#clients.get(nodeId);
     if (!entry) return;
     this.#clients.delete(nodeId);
     entry.client.close();
   }
 
-  #client(node: NodeRecord): ExecutionServiceClient {
+  #client(node: NodeRecord): NodeClient {
     const entry = this.#clients.get(node.id);
-    if (entry && entry.address === node.address) return entry.client;
+    if (entry && entry.address === node.address) return entry;
     entry?.client.close();
     const client = new v1.ExecutionService(node.address, createChannelCredentials(), CHANNEL_OPTIONS);
-    this.#clients.set(node.id, { address: node.address, client });
-    return client;
+    const fresh: NodeClient = { address: node.address, client, dispatch: true, stream: null };
+    this.#clients.set(node.id, fresh);
+    return fresh;
   }
 
   stop(): void {
     this.#stopped = true;
     this.#options.breakers.stop();
-    for (const call of this.#streams.values()) call.cancel();
-    this.#streams.clear();
-    for (const { client } of this.#clients.values()) client.close();
+    for (const link of this.#links.values()) link.cancel();
+    this.#links.clear();
+    for (const { client, stream } of this.#clients.values()) {
+      stream?.cancel();
+      client.close();
+    }
     this.#clients.clear();
   }
-}
-
-function describeError(error: unknown): string {
-  if (error === null || error === undefined) return 'stream ended without a result';
-  if (isServiceError(error)) return error.details || error.message;
-  return errorMessage(error);
 }

@@ -34,3 +34,8 @@ export type { SubmitJobsRequest, SubmitJobsRequest__Output } from './generated/d
 export type { SubmitJobsResponse, SubmitJobsResponse__Output } from './generated/distexec/v1/SubmitJobsResponse.js';
 export type { UndrainNodeRequest, UndrainNodeRequest__Output } from './generated/distexec/v1/UndrainNodeRequest.js';
 export type { ClusterStatus, ClusterStatus__Output } from './generated/distexec/v1/ClusterStatus.js';
+export type { AttemptAccepted, AttemptAccepted__Output } from './generated/distexec/v1/AttemptAccepted.js';
+export type { AttemptDeclined, AttemptDeclined__Output } from './generated/distexec/v1/AttemptDeclined.js';
+export type { DispatchEvent, DispatchEvent__Output } from './generated/distexec/v1/DispatchEvent.js';
+export type { DispatchRequest, DispatchRequest__Output } from './generated/distexec/v1/DispatchRequest.js';
+export type { DispatchResponse, DispatchResponse__Output } from './generated/distexec/v1/DispatchResponse.js';

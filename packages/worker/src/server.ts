@@ -12,15 +12,40 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import type { Logger } from 'pino';
+import { DispatchSession, type DispatchCall } from './dispatch-session.js';
 import type { TaskRunner } from './runner.js';
 
 export const WORKER_SERVICE_NAMES = ['distexec.v1.ExecutionService'];
 
+/** The worker's open Dispatch streams, so a shutting-down worker can end them. */
+export class DispatchSessions {
+  readonly #sessions = new Set<DispatchSession>();
+
+  open(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void): void {
+    const session = new DispatchSession(call, runner, onInternalError);
+    this.#sessions.add(session);
+    const forget = (): void => {
+      this.#sessions.delete(session);
+    };
+    call.on('cancelled', forget);
+    call.on('error', forget);
+    call.on('finish', forget);
+  }
+
+  /** Ends every stream (their attempts only detach): a server's graceful shutdown waits for open streams. */
+  closeAll(): void {
+    for (const session of this.#sessions) session.close();
+    this.#sessions.clear();
+  }
+}
+
 /** The worker's gRPC adapter: ExecutionService calls to TaskRunner calls. */
-export function executionServiceHandlers(runner: TaskRunner, logger: Logger): ExecutionServiceHandlers {
+export function executionServiceHandlers(runner: TaskRunner, logger: Logger, sessions: DispatchSessions): ExecutionServiceHandlers {
   const log = logger.child({ component: 'server' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
   return {
+    Dispatch: (call: DispatchCall) => sessions.open(call, runner, (error) => onInternalError(error, 'Dispatch')),
+
     Execute: (call: grpc.ServerWritableStream<wire.ExecuteRequest__Output, wire.ExecuteEvent>) => {
       const request = call.request;
       const ref: AttemptRef = { jobId: request.jobId, attempt: request.attempt };
@@ -73,6 +98,12 @@ export function executionServiceHandlers(runner: TaskRunner, logger: Logger): Ex
   };
 }
 
-export function addExecutionService(server: grpc.Server, runner: TaskRunner, logger: Logger): void {
-  server.addService(v1.ExecutionService.service, executionServiceHandlers(runner, logger));
+/** Serves ExecutionService (with Dispatch unless `dispatch` is false); returns its open Dispatch streams. */
+export function addExecutionService(server: grpc.Server, runner: TaskRunner, logger: Logger, dispatch = true): DispatchSessions {
+  const sessions = new DispatchSessions();
+  const handlers: Partial<ExecutionServiceHandlers> = executionServiceHandlers(runner, logger, sessions);
+  // grpc-js answers UNIMPLEMENTED for a method without a handler, as a worker that predates Dispatch does.
+  if (!dispatch) delete handlers.Dispatch;
+  server.addService(v1.ExecutionService.service, handlers as grpc.UntypedServiceImplementation);
+  return sessions;
 }

@@ -9,7 +9,7 @@ import { Fence } from './fence.js';
 import { WorkerHttpServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { TaskRunner } from './runner.js';
-import { addExecutionService, WORKER_SERVICE_NAMES } from './server.js';
+import { addExecutionService, WORKER_SERVICE_NAMES, type DispatchSessions } from './server.js';
 
 export const WORKER_VERSION = '0.1.0';
 /** While leaving with unacknowledged results, ask the master this often. */
@@ -32,6 +32,12 @@ export interface WorkerDeps {
    * observers), so many workers in one process (the simulator) share one.
    */
   metrics?: WorkerMetrics;
+  /**
+   * false: serve only Execute, not the Dispatch stream, as a worker of
+   * another implementation may (tests of the master's fallback).
+   * @default true
+   */
+  serveDispatch?: boolean;
 }
 
 export interface WorkerAddress {
@@ -54,6 +60,8 @@ export class Worker {
   readonly #clock: Clock;
   readonly #executors: Executor[];
   readonly #masterChannelOptions: grpc.ChannelOptions;
+  readonly #serveDispatch: boolean;
+  #dispatchSessions: DispatchSessions | null = null;
   #options: CompiledWorkerOptions | null = null;
   #runner: TaskRunner | null = null;
   #agent: Agent | null = null;
@@ -78,6 +86,7 @@ export class Worker {
         return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
       });
     this.#masterChannelOptions = deps.masterChannelOptions ?? {};
+    this.#serveDispatch = deps.serveDispatch ?? true;
   }
 
   get id(): string {
@@ -107,7 +116,7 @@ export class Worker {
     });
     const server = createServer();
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
-    addExecutionService(server, runner, this.#log);
+    this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
     const port = await bindServer(server, `${host}:${draft.port}`);
     // The default id and advertise address depend on the port the OS picked.
@@ -201,6 +210,8 @@ export class Worker {
     this.#fence?.stop();
     await agent.leave().catch((error: unknown) => this.#log.warn({ err: error }, 'could not deregister'));
     await agent.stop();
+    // The master's Dispatch stream stays open for new work: end it, or the graceful shutdown would wait it out.
+    this.#dispatchSessions?.closeAll();
     await shutdownServer(this.#server, 2000);
     await this.#http?.stop();
     this.#log.info('worker stopped');

@@ -2,12 +2,17 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Attempt as _distexec_v1_Attempt, Attempt__Output as _distexec_v1_Attempt__Output } from './distexec/v1/Attempt.js';
+import type { AttemptAccepted as _distexec_v1_AttemptAccepted, AttemptAccepted__Output as _distexec_v1_AttemptAccepted__Output } from './distexec/v1/AttemptAccepted.js';
+import type { AttemptDeclined as _distexec_v1_AttemptDeclined, AttemptDeclined__Output as _distexec_v1_AttemptDeclined__Output } from './distexec/v1/AttemptDeclined.js';
 import type { AttemptFinished as _distexec_v1_AttemptFinished, AttemptFinished__Output as _distexec_v1_AttemptFinished__Output } from './distexec/v1/AttemptFinished.js';
 import type { AttemptOutput as _distexec_v1_AttemptOutput, AttemptOutput__Output as _distexec_v1_AttemptOutput__Output } from './distexec/v1/AttemptOutput.js';
 import type { AttemptRef as _distexec_v1_AttemptRef, AttemptRef__Output as _distexec_v1_AttemptRef__Output } from './distexec/v1/AttemptRef.js';
 import type { AttemptStarted as _distexec_v1_AttemptStarted, AttemptStarted__Output as _distexec_v1_AttemptStarted__Output } from './distexec/v1/AttemptStarted.js';
 import type { CancelAttemptRequest as _distexec_v1_CancelAttemptRequest, CancelAttemptRequest__Output as _distexec_v1_CancelAttemptRequest__Output } from './distexec/v1/CancelAttemptRequest.js';
 import type { CancelAttemptResponse as _distexec_v1_CancelAttemptResponse, CancelAttemptResponse__Output as _distexec_v1_CancelAttemptResponse__Output } from './distexec/v1/CancelAttemptResponse.js';
+import type { DispatchEvent as _distexec_v1_DispatchEvent, DispatchEvent__Output as _distexec_v1_DispatchEvent__Output } from './distexec/v1/DispatchEvent.js';
+import type { DispatchRequest as _distexec_v1_DispatchRequest, DispatchRequest__Output as _distexec_v1_DispatchRequest__Output } from './distexec/v1/DispatchRequest.js';
+import type { DispatchResponse as _distexec_v1_DispatchResponse, DispatchResponse__Output as _distexec_v1_DispatchResponse__Output } from './distexec/v1/DispatchResponse.js';
 import type { ExecuteEvent as _distexec_v1_ExecuteEvent, ExecuteEvent__Output as _distexec_v1_ExecuteEvent__Output } from './distexec/v1/ExecuteEvent.js';
 import type { ExecuteRequest as _distexec_v1_ExecuteRequest, ExecuteRequest__Output as _distexec_v1_ExecuteRequest__Output } from './distexec/v1/ExecuteRequest.js';
 import type { ExecutionServiceClient as _distexec_v1_ExecutionServiceClient, ExecutionServiceDefinition as _distexec_v1_ExecutionServiceDefinition } from './distexec/v1/ExecutionService.js';
@@ -26,12 +31,17 @@ export interface ProtoGrpcType {
   distexec: {
     v1: {
       Attempt: MessageTypeDefinition<_distexec_v1_Attempt, _distexec_v1_Attempt__Output>
+      AttemptAccepted: MessageTypeDefinition<_distexec_v1_AttemptAccepted, _distexec_v1_AttemptAccepted__Output>
+      AttemptDeclined: MessageTypeDefinition<_distexec_v1_AttemptDeclined, _distexec_v1_AttemptDeclined__Output>
       AttemptFinished: MessageTypeDefinition<_distexec_v1_AttemptFinished, _distexec_v1_AttemptFinished__Output>
       AttemptOutput: MessageTypeDefinition<_distexec_v1_AttemptOutput, _distexec_v1_AttemptOutput__Output>
       AttemptRef: MessageTypeDefinition<_distexec_v1_AttemptRef, _distexec_v1_AttemptRef__Output>
       AttemptStarted: MessageTypeDefinition<_distexec_v1_AttemptStarted, _distexec_v1_AttemptStarted__Output>
       CancelAttemptRequest: MessageTypeDefinition<_distexec_v1_CancelAttemptRequest, _distexec_v1_CancelAttemptRequest__Output>
       CancelAttemptResponse: MessageTypeDefinition<_distexec_v1_CancelAttemptResponse, _distexec_v1_CancelAttemptResponse__Output>
+      DispatchEvent: MessageTypeDefinition<_distexec_v1_DispatchEvent, _distexec_v1_DispatchEvent__Output>
+      DispatchRequest: MessageTypeDefinition<_distexec_v1_DispatchRequest, _distexec_v1_DispatchRequest__Output>
+      DispatchResponse: MessageTypeDefinition<_distexec_v1_DispatchResponse, _distexec_v1_DispatchResponse__Output>
       ExecuteEvent: MessageTypeDefinition<_distexec_v1_ExecuteEvent, _distexec_v1_ExecuteEvent__Output>
       ExecuteRequest: MessageTypeDefinition<_distexec_v1_ExecuteRequest, _distexec_v1_ExecuteRequest__Output>
       ExecutionService: SubtypeConstructor<typeof grpc.Client, _distexec_v1_ExecutionServiceClient> & { service: _distexec_v1_ExecutionServiceDefinition }

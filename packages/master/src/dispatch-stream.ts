@@ -1,0 +1,128 @@
+import * as grpc from '@grpc/grpc-js';
+import { isServiceError, type ExecutionServiceClient, type wire } from '@dist-exec/proto';
+import { declinedError, type AttemptLink } from './attempt-link.js';
+import { attemptKey } from './cluster-state.js';
+
+export interface DispatchStreamOptions {
+  client: ExecutionServiceClient;
+  /**
+   * The worker does not serve Dispatch (UNIMPLEMENTED before any answer):
+   * these attempts never reached it, so they can go another way.
+   */
+  unimplemented(stream: DispatchStream, pending: ReadonlyArray<readonly [wire.ExecuteRequest, AttemptLink]>): void;
+  /** The stream is over; the next attempt for the node opens a new one. */
+  closed(stream: DispatchStream): void;
+}
+
+/** Attempts in one DispatchRequest at most; the rest go in the next. */
+const MAX_REQUESTS_PER_MESSAGE = 2048;
+
+/**
+ * The master's end of one node's Dispatch stream: attempts sent in this
+ * event-loop turn go out together in one message, and the worker's batched
+ * events are routed to each attempt's link. When the stream ends or breaks,
+ * every attempt still on it ends with the stream's error, as its own Execute
+ * call would have.
+ */
+export class DispatchStream {
+  readonly #options: DispatchStreamOptions;
+  readonly #call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>;
+  readonly #links = new Map<string, AttemptLink>();
+  /** Requests sent before the worker's first message: kept in case it turns out not to serve Dispatch. */
+  #unconfirmed: Array<readonly [wire.ExecuteRequest, AttemptLink]> | null = [];
+  #queue: wire.ExecuteRequest[] = [];
+  #scheduled = false;
+  #blocked = false;
+  #closed = false;
+
+  constructor(options: DispatchStreamOptions) {
+    this.#options = options;
+    this.#call = options.client.Dispatch();
+    this.#call.on('data', (response: wire.DispatchResponse__Output) => this.#receive(response));
+    this.#call.on('error', (error: unknown) => this.#close(error));
+    this.#call.on('end', () => this.#close(null));
+    this.#call.on('drain', () => {
+      this.#blocked = false;
+      this.#flush();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues the request; it goes out with the others of this turn. */
+  send(request: wire.ExecuteRequest, link: AttemptLink): void {
+    this.#links.set(link.key, link);
+    this.#unconfirmed?.push([request, link]);
+    link.bind(() => this.#forget(link));
+    this.#queue.push(request);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      // The scheduler's dispatches of one pass resume together once the store
+      // flushes: a microtask queued by the first runs after all of them.
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Ends the stream; the worker detaches whatever is still on it (the master stops). */
+  cancel(): void {
+    this.#call.cancel();
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
+      let execute = this.#queue;
+      if (execute.length > MAX_REQUESTS_PER_MESSAGE) {
+        execute = this.#queue.slice(0, MAX_REQUESTS_PER_MESSAGE);
+        this.#queue = this.#queue.slice(MAX_REQUESTS_PER_MESSAGE);
+      } else {
+        this.#queue = [];
+      }
+      // Past HTTP/2's window, wait for 'drain' and send what gathered meanwhile in fewer messages.
+      if (!this.#call.write({ execute })) this.#blocked = true;
+    }
+  }
+
+  #forget(link: AttemptLink): void {
+    if (this.#links.get(link.key) === link) this.#links.delete(link.key);
+  }
+
+  #receive(response: wire.DispatchResponse__Output): void {
+    this.#unconfirmed = null;
+    for (const event of response.events) {
+      const link = this.#links.get(attemptKey(event.jobId, event.attempt));
+      if (!link) continue;
+      if (event.declined) {
+        this.#links.delete(link.key);
+        link.end(declinedError(event.declined.code, event.declined.message));
+      } else if (event.accepted) {
+        link.answer();
+      } else {
+        link.event(event);
+        if (event.finished) {
+          this.#links.delete(link.key);
+          link.end(null);
+        }
+      }
+    }
+  }
+
+  #close(error: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#options.closed(this);
+    const unconfirmed = this.#unconfirmed;
+    this.#unconfirmed = null;
+    if (unconfirmed && unconfirmed.length > 0 && isServiceError(error) && error.code === grpc.status.UNIMPLEMENTED) {
+      this.#links.clear();
+      this.#options.unimplemented(this, unconfirmed);
+      return;
+    }
+    const links = [...this.#links.values()];
+    this.#links.clear();
+    for (const link of links) link.end(error);
+  }
+}

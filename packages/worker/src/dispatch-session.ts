@@ -1,0 +1,171 @@
+import * as grpc from '@grpc/grpc-js';
+import { isDistExecError, type AttemptRef } from '@dist-exec/core';
+import { attemptResultToWire, num, streamToWire, toServiceError, trustedSpecFromWire, type wire } from '@dist-exec/proto';
+import type { AttemptSink, TaskRunner } from './runner.js';
+
+export type DispatchCall = grpc.ServerDuplexStream<wire.DispatchRequest__Output, wire.DispatchResponse>;
+
+/** Events in one DispatchResponse at most; the rest go in the next. */
+const MAX_EVENTS_PER_MESSAGE = 4096;
+/** Output bytes in one DispatchResponse at most (messages may be 16 MiB). */
+const MAX_OUTPUT_BYTES_PER_MESSAGE = 1024 * 1024;
+
+/** One attempt on this stream: the runner's sink for it, and how to take it off. */
+interface Attachment {
+  detach: () => void;
+  over: boolean;
+}
+
+const noop = (): void => {};
+
+/**
+ * The worker's end of one Dispatch stream: each request runs through the
+ * same `runner.execute` as an Execute call; the events of every attempt on
+ * the stream are gathered for one event-loop turn and sent together. When
+ * the stream ends or breaks, its attempts only detach: they run on and keep
+ * their results for reconciliation.
+ */
+export class DispatchSession {
+  readonly #call: DispatchCall;
+  readonly #runner: TaskRunner;
+  readonly #onInternalError: (error: unknown) => void;
+  readonly #attached = new Map<string, Attachment>();
+  #queue: wire.DispatchEvent[] = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  /** The transport's buffer is full: wait for 'drain' (events gather meanwhile). */
+  #blocked = false;
+  #closed = false;
+
+  constructor(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void) {
+    this.#call = call;
+    this.#runner = runner;
+    this.#onInternalError = onInternalError;
+    call.on('data', (request: wire.DispatchRequest__Output) => {
+      for (const execute of request.execute) this.#execute(execute);
+    });
+    // The master half-closed, cancelled, or the connection dropped: nothing more to say on this stream.
+    call.on('end', () => this.close());
+    call.on('cancelled', () => this.#detachAll());
+    call.on('error', () => this.#detachAll());
+    call.on('drain', () => {
+      this.#blocked = false;
+      this.#flush();
+    });
+  }
+
+  /** Detaches every attempt and ends the stream (the worker shuts down). Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#detachAll();
+    this.#call.end();
+  }
+
+  #execute(request: wire.ExecuteRequest__Output): void {
+    if (this.#closed) return;
+    const jobId = request.jobId;
+    const attempt = request.attempt;
+    const key = `${jobId}/${attempt}`;
+    // A repeated request for an attempt replaces the earlier one on this stream.
+    const earlier = this.#attached.get(key);
+    if (earlier) this.#takeOff(key, earlier);
+    const attachment: Attachment = { detach: noop, over: false };
+    this.#attached.set(key, attachment);
+    // Accepted goes before the events an attach replays at once; it becomes declined if the runner refuses.
+    const answer = this.#queue.length;
+    this.#push({ jobId, attempt, accepted: {} }, 0);
+    const ref: AttemptRef = { jobId, attempt };
+    try {
+      const detach = this.#runner.execute(
+        {
+          ref,
+          spec: trustedSpecFromWire(request.spec),
+          fromOffset: num(request.fromOffset),
+          outputLimitBytes: num(request.outputLimitBytes),
+          killGraceMs: request.killGraceMs,
+        },
+        this.#sink(key, jobId, attempt, attachment),
+      );
+      if (attachment.over) return;
+      attachment.detach = detach;
+    } catch (error) {
+      if (!isDistExecError(error)) this.#onInternalError(error);
+      const status = toServiceError(error);
+      this.#queue[answer] = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
+      this.#takeOff(key, attachment);
+    }
+  }
+
+  #sink(key: string, jobId: string, attempt: number, attachment: Attachment): AttemptSink {
+    return {
+      started: (startedAtMs, pid) => {
+        if (!attachment.over) this.#push({ jobId, attempt, started: { startedAtMs, pid } }, 0);
+      },
+      output: (event) => {
+        if (attachment.over) return;
+        const output = { offset: event.offset, stream: streamToWire(event.stream), data: event.data, timestampMs: event.timestampMs };
+        this.#push({ jobId, attempt, output }, event.data.length);
+      },
+      finished: (result) => {
+        if (attachment.over) return;
+        this.#push({ jobId, attempt, finished: attemptResultToWire(result) }, 0);
+        // The runner lets go of a sink once it has its result.
+        this.#takeOff(key, attachment);
+      },
+    };
+  }
+
+  #takeOff(key: string, attachment: Attachment): void {
+    attachment.over = true;
+    attachment.detach();
+    if (this.#attached.get(key) === attachment) this.#attached.delete(key);
+  }
+
+  #detachAll(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const [key, attachment] of [...this.#attached]) this.#takeOff(key, attachment);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+  }
+
+  #push(event: wire.DispatchEvent, bytes: number): void {
+    if (this.#closed) return;
+    this.#queue.push(event);
+    this.#queuedBytes += bytes;
+    if (!this.#scheduled && !this.#blocked) {
+      this.#scheduled = true;
+      // One message per event-loop turn, with everything the turn produced.
+      setImmediate(() => this.#flush());
+    }
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
+      const events = this.#take();
+      if (!this.#call.write({ events })) this.#blocked = true;
+    }
+  }
+
+  /** The next message's worth of events. */
+  #take(): wire.DispatchEvent[] {
+    const queue = this.#queue;
+    if (queue.length <= MAX_EVENTS_PER_MESSAGE && this.#queuedBytes <= MAX_OUTPUT_BYTES_PER_MESSAGE) {
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      return queue;
+    }
+    let count = 0;
+    let bytes = 0;
+    while (count < queue.length && count < MAX_EVENTS_PER_MESSAGE) {
+      const size = queue[count]?.output?.data?.length ?? 0;
+      if (count > 0 && bytes + size > MAX_OUTPUT_BYTES_PER_MESSAGE) break;
+      bytes += size;
+      count += 1;
+    }
+    this.#queuedBytes -= bytes;
+    this.#queue = queue.slice(count);
+    return queue.slice(0, count);
+  }
+}
