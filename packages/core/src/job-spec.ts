@@ -36,6 +36,26 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
 
+/**
+ * Shared, frozen empties for the fields most jobs leave empty: a million
+ * pending jobs should not hold a million empty objects, arrays and buffers.
+ * Frozen, so code that tries to fill one in place fails loudly instead of
+ * changing every job.
+ */
+export const EMPTY_RECORD: Record<string, string> = Object.freeze({}) as Record<string, string>;
+export const EMPTY_STRINGS: string[] = Object.freeze([]) as unknown as string[];
+export const EMPTY_BYTES: Uint8Array = new Uint8Array(0);
+
+/**
+ * The bytes as the job keeps them: the shared empty, or a copy of their own
+ * when they are a view on a larger buffer (the protobuf decoder hands out
+ * views on the whole request, which a pending job would otherwise keep alive).
+ */
+export function ownBytes(bytes: Uint8Array | undefined | null): Uint8Array {
+  if (!bytes?.length) return EMPTY_BYTES;
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 /** What callers may leave out; `compileJobSpec` fills defaults and validates. */
 export type JobSpecInput = Partial<JobSpec>;
 
@@ -72,7 +92,7 @@ function checkMap(
     if (typeof value !== 'string') fail(field, `value of "${key}" must be a string`);
     if (value.length > MAX_LABEL_VALUE_LENGTH) fail(field, `value of "${key}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
   }
-  return { ...map };
+  return entries.length ? { ...map } : EMPTY_RECORD;
 }
 
 function checkInteger(field: string, value: number, min: number, max: number, unit = ''): number {
@@ -91,9 +111,9 @@ function compileHttp(http: HttpRequestSpec | null | undefined, limits: Required<
   const method = (http.method || 'GET').toUpperCase();
   if (!HTTP_METHOD.test(method)) fail('spec.http.method', `"${truncate(http.method, 32)}" is not an HTTP method`);
   const headers = checkMap('spec.http.headers', http.headers ?? {}, limits.maxLabels, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'use a header name');
-  const body = http.body ?? new Uint8Array();
+  const body = ownBytes(http.body);
   if (body.length > limits.maxStdinBytes) fail('spec.http.body', `${body.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
-  const expectedStatus = [...(http.expectedStatus ?? [])];
+  const expectedStatus = http.expectedStatus?.length ? [...http.expectedStatus] : (EMPTY_STRINGS as unknown as number[]);
   for (const status of expectedStatus) checkInteger('spec.http.expectedStatus', status, 100, 599);
   return { url: http.url, method, headers, body, expectedStatus };
 }
@@ -121,7 +141,7 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
   }
 
   const command = input.command ?? '';
-  const argv = [...(input.argv ?? [])];
+  const argv = input.argv?.length ? [...input.argv] : EMPTY_STRINGS;
   if (type === 'command') {
     if (command && argv.length > 0) fail('spec.command', 'give either a shell command or argv, not both');
     if (!command.trim() && argv.length === 0) fail('spec.command', 'the command is empty; give a shell command such as "echo hello"');
@@ -148,7 +168,7 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
 
   const cwd = input.cwd ?? '';
   if (cwd.includes('\0') || cwd.length > 4096) fail('spec.cwd', 'not a usable directory path');
-  const stdin = input.stdin ?? new Uint8Array();
+  const stdin = ownBytes(input.stdin);
   if (stdin.length > limits.maxStdinBytes) fail('spec.stdin', `${stdin.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
 
   const priority = checkInteger('spec.priority', input.priority ?? 0, -MAX_PRIORITY, MAX_PRIORITY);
@@ -169,7 +189,7 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     type,
     command,
     argv,
-    env: { ...env },
+    env: envEntries.length ? { ...env } : EMPTY_RECORD,
     cwd,
     stdin,
     priority,

@@ -18,6 +18,24 @@ describe('compileJobSpec', () => {
     expect(spec).toMatchObject({ type: 'command', command: 'echo hi', priority: 0, timeoutMs: 0, maxRetries: 0, http: null });
   });
 
+  it('shares frozen empties for what a job leaves empty, and copies what it keeps', () => {
+    const a = compileJobSpec({ command: 'x', env: {}, stdin: new Uint8Array() });
+    const b = compileJobSpec({ command: 'y' });
+    for (const field of ['env', 'labels', 'constraints', 'argv', 'stdin'] as const) expect(a[field]).toBe(b[field]);
+    expect(Object.isFrozen(b.env) && Object.isFrozen(b.argv)).toBe(true);
+    expect(() => {
+      'use strict';
+      (b.env as Record<string, string>).X = '1';
+    }).toThrow(TypeError);
+    // stdin that is a view on a larger buffer (as the protobuf decoder hands it out) is copied, so the job does not keep the rest.
+    const request = new Uint8Array([9, 9, 1, 2, 3, 9]);
+    const stdin = compileJobSpec({ command: 'cat', stdin: request.subarray(2, 5) }).stdin;
+    expect([...stdin]).toEqual([1, 2, 3]);
+    expect(stdin.buffer.byteLength).toBe(3);
+    const env = { A: '1' };
+    expect(compileJobSpec({ command: 'x', env }).env).not.toBe(env);
+  });
+
   it('applies the default timeout when none is given', () => {
     expect(compileJobSpec({ command: 'x' }, { defaultTimeoutMs: 5000 }).timeoutMs).toBe(5000);
     expect(compileJobSpec({ command: 'x', timeoutMs: 100 }, { defaultTimeoutMs: 5000 }).timeoutMs).toBe(100);

@@ -90,7 +90,8 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
         throw new InvalidArgumentError(`specs: ${request.specs.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`, { field: 'specs' });
       }
       const results = await cluster.submit(request.specs.map(specFromWire));
-      return { jobs: results.map((r) => jobToWire(r.job)) };
+      const ids = results.map((r) => r.job.id);
+      return request.idsOnly ? { ids } : { jobs: results.map((r) => jobToWire(r.job)), ids };
     }, onInternalError),
 
     GetJob: unary('GetJob', async (request: wire.GetJobRequest__Output) => {

@@ -81,6 +81,24 @@ export function currentAttempt(job: Job): Attempt | undefined {
 
 type Listener = (event: JobEvent) => void;
 
+/** Every job starts with this one (frozen, shared); the first attempt replaces it with an array of its own. */
+const NO_ATTEMPTS = Object.freeze([]) as unknown as Attempt[];
+
+/** Requirement classes in use, so that queued jobs of one class share one key string instead of one each. */
+const MAX_INTERNED_CLASSES = 10_000;
+
+function classInterner(): (job: Job) => string {
+  let keys = new Map<string, string>();
+  return (job) => {
+    const key = requirementKey(job.spec);
+    const known = keys.get(key);
+    if (known !== undefined) return known;
+    if (keys.size >= MAX_INTERNED_CLASSES) keys = new Map();
+    keys.set(key, key);
+    return key;
+  };
+}
+
 /**
  * The single owner of the cluster's state: jobs, their attempts, nodes and
  * what each node has reserved. Everything else reads it and changes it only
@@ -91,7 +109,7 @@ type Listener = (event: JobEvent) => void;
  */
 export class ClusterState {
   readonly registry = new NodeRegistry();
-  readonly queue = new JobQueue((job) => requirementKey(job.spec));
+  readonly queue = new JobQueue(classInterner());
   readonly #active = new Map<string, Job>();
   /** Idempotency keys of jobs whose submit is not durable yet. */
   readonly #inflightKeys = new Map<string, Job>();
@@ -244,7 +262,7 @@ export class ClusterState {
         startedAtMs: null,
         finishedAtMs: null,
         pendingReason: '',
-        attemptHistory: [],
+        attemptHistory: NO_ATTEMPTS,
         httpResult: null,
         outputLength: 0,
         stdoutDroppedBytes: 0,
@@ -349,7 +367,7 @@ export class ClusterState {
       free: false,
     };
     job.attempts = attempt.number;
-    job.attemptHistory.push(attempt);
+    job.attemptHistory = [...job.attemptHistory, attempt];
     job.state = 'RUNNING';
     job.workerId = node.id;
     job.pendingReason = '';

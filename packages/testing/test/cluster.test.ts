@@ -79,6 +79,16 @@ describe('a master with two workers', () => {
     expect(counts).toEqual({ 'worker-1': 10, 'worker-2': 10 });
   });
 
+  it('answers a bulk submit with ids only when asked, in the order of the specs', async () => {
+    const ids = await cluster.client.submitManyIds([{ command: 'echo one' }, { command: 'echo two' }]);
+    expect(ids).toHaveLength(2);
+    const jobs = await Promise.all(ids.map((id) => cluster.client.waitForJob(id)));
+    expect(jobs.map((job) => [job.id, job.spec.command, job.state])).toEqual([
+      [ids[0], 'echo one', 'COMPLETED'],
+      [ids[1], 'echo two', 'COMPLETED'],
+    ]);
+  });
+
   it('streams state and output, and resumes from an offset without gaps or repeats', async () => {
     const { job } = await cluster.client.submit({ command: 'for i in 1 2 3 4 5; do echo line-$i; sleep 0.05; done' });
     const events: JobEvent[] = [];

@@ -14,7 +14,7 @@ async function heapUsedBytes(httpPort: number): Promise<number> {
   return Number(value);
 }
 
-/** Master RSS with a million pending jobs (no workers, so every job stays queued). */
+/** Master RSS with a million pending jobs (no workers, so every job stays queued), submitted as `run --array` does (ids-only answers). */
 export const memory: Scenario = {
   name: 'memory',
   description: `master RSS with ${JOBS.toLocaleString('en')} pending jobs`,
@@ -28,7 +28,7 @@ export const memory: Scenario = {
         const spec: JobSpecInput = { command: 'true' };
         const chunk = Array.from({ length: CHUNK }, () => spec);
         const started = Date.now();
-        for (let at = 0; at < JOBS; at += CHUNK) await cluster.client.submitMany(chunk);
+        for (let at = 0; at < JOBS; at += CHUNK) await cluster.client.submitManyIds(chunk);
         const loaded = await rssBytes(pid);
         const heap = await heapUsedBytes(cluster.master.httpPort);
         const pending = (await cluster.client.listJobs({ states: ['PENDING'], pageSize: 1 })).totalCount;

@@ -45,13 +45,12 @@ export async function runMany(ctx: CliContext, specs: readonly JobSpecInput[], f
   try {
     const progress = new ProgressBar({ stream: process.stderr, label: 'submitting', total: specs.length });
     progress.update(0);
-    let jobs;
+    let ids: string[];
     try {
-      jobs = await submitInChunks(ctx.client, specs, (submitted) => progress.update(submitted), () => interrupts.count > 0);
+      ids = await submitInChunks(ctx.client, specs, (submitted) => progress.update(submitted), () => interrupts.count > 0);
     } finally {
       progress.clear();
     }
-    const ids = jobs.map((job) => job.id);
     if (flags.detach) {
       await writeOut(process.stdout, ids.length ? `${ids.join('\n')}\n` : '');
       // Interrupted: the ids printed are the jobs that exist; the rest were never submitted.

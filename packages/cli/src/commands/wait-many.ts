@@ -29,7 +29,7 @@ async function retrying<T>(call: () => Promise<T>, onRetry?: () => void, signal?
 }
 
 /**
- * Submits specs in chunks of SUBMIT_CHUNK. When every spec of a chunk has
+ * Submits specs in chunks of SUBMIT_CHUNK (answered with ids only). When every spec of a chunk has
  * an idempotency key, a chunk whose answer was lost is sent again: the keys
  * make the master return the jobs it already has instead of new ones.
  * Submits no further chunk once `stopped()` (Ctrl-C).
@@ -39,16 +39,16 @@ export async function submitInChunks(
   specs: readonly JobSpecInput[],
   onChunk: (submitted: number) => void,
   stopped: () => boolean = () => false,
-): Promise<JobView[]> {
-  const jobs: JobView[] = [];
+): Promise<string[]> {
+  const ids: string[] = [];
   for (let at = 0; at < specs.length && !stopped(); at += SUBMIT_CHUNK) {
     const chunk = specs.slice(at, at + SUBMIT_CHUNK);
     // Without keys a repeated call could create jobs twice: then a lost answer is an error the user sees.
     const repeatable = chunk.every((spec) => spec.idempotencyKey);
-    jobs.push(...(await (repeatable ? retrying(() => client.submitMany(chunk)) : client.submitMany(chunk))));
-    onChunk(jobs.length);
+    ids.push(...(await (repeatable ? retrying(() => client.submitManyIds(chunk)) : client.submitManyIds(chunk))));
+    onChunk(ids.length);
   }
-  return jobs;
+  return ids;
 }
 
 export interface WaitManyOptions {

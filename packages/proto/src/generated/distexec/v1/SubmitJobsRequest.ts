@@ -4,8 +4,10 @@ import type { JobSpec as _distexec_v1_JobSpec, JobSpec__Output as _distexec_v1_J
 
 export interface SubmitJobsRequest {
   'specs'?: (_distexec_v1_JobSpec)[];
+  'idsOnly'?: (boolean);
 }
 
 export interface SubmitJobsRequest__Output {
   'specs': (_distexec_v1_JobSpec__Output)[];
+  'idsOnly': (boolean);
 }

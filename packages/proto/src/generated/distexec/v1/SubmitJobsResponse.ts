@@ -4,8 +4,10 @@ import type { Job as _distexec_v1_Job, Job__Output as _distexec_v1_Job__Output }
 
 export interface SubmitJobsResponse {
   'jobs'?: (_distexec_v1_Job)[];
+  'ids'?: (string)[];
 }
 
 export interface SubmitJobsResponse__Output {
   'jobs': (_distexec_v1_Job__Output)[];
+  'ids': (string)[];
 }
