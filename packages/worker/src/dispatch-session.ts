@@ -14,6 +14,9 @@ const MAX_OUTPUT_BYTES_PER_MESSAGE = 1024 * 1024;
 interface Attachment {
   detach: () => void;
   over: boolean;
+  /** Where its `accepted` waits in the unsent queue, until its first event takes that place. */
+  acceptedIn: wire.DispatchEvent[] | null;
+  acceptedAt: number;
 }
 
 const noop = (): void => {};
@@ -69,10 +72,10 @@ export class DispatchSession {
     // A repeated request for an attempt replaces the earlier one on this stream.
     const earlier = this.#attached.get(key);
     if (earlier) this.#takeOff(key, earlier);
-    const attachment: Attachment = { detach: noop, over: false };
-    this.#attached.set(key, attachment);
     // Accepted goes before the events an attach replays at once; it becomes declined if the runner refuses.
     const answer = this.#queue.length;
+    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: answer };
+    this.#attached.set(key, attachment);
     this.#push({ jobId, attempt, accepted: {} }, 0);
     const ref: AttemptRef = { jobId, attempt };
     try {
@@ -91,7 +94,9 @@ export class DispatchSession {
     } catch (error) {
       if (!isDistExecError(error)) this.#onInternalError(error);
       const status = toServiceError(error);
-      this.#queue[answer] = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
+      const declined = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
+      if (attachment.acceptedIn === this.#queue) this.#queue[answer] = declined;
+      else this.#push(declined, 0);
       this.#takeOff(key, attachment);
     }
   }
@@ -99,16 +104,16 @@ export class DispatchSession {
   #sink(key: string, jobId: string, attempt: number, attachment: Attachment): AttemptSink {
     return {
       started: (startedAtMs, pid) => {
-        if (!attachment.over) this.#push({ jobId, attempt, started: { startedAtMs, pid } }, 0);
+        if (!attachment.over) this.#pushFor(attachment, { jobId, attempt, started: { startedAtMs, pid } }, 0);
       },
       output: (event) => {
         if (attachment.over) return;
         const output = { offset: event.offset, stream: streamToWire(event.stream), data: event.data, timestampMs: event.timestampMs };
-        this.#push({ jobId, attempt, output }, event.data.length);
+        this.#pushFor(attachment, { jobId, attempt, output }, event.data.length);
       },
       finished: (result) => {
         if (attachment.over) return;
-        this.#push({ jobId, attempt, finished: attemptResultToWire(result) }, 0);
+        this.#pushFor(attachment, { jobId, attempt, finished: attemptResultToWire(result) }, 0);
         // The runner lets go of a sink once it has its result.
         this.#takeOff(key, attachment);
       },
@@ -127,6 +132,22 @@ export class DispatchSession {
     for (const [key, attachment] of [...this.#attached]) this.#takeOff(key, attachment);
     this.#queue = [];
     this.#queuedBytes = 0;
+  }
+
+  /**
+   * An attempt's event. Its first one replaces its `accepted` while that is
+   * still unsent (any event answers just as well): most attempts start in the
+   * turn they arrive, and this saves an event per attempt.
+   */
+  #pushFor(attachment: Attachment, event: wire.DispatchEvent, bytes: number): void {
+    const queue = attachment.acceptedIn;
+    attachment.acceptedIn = null;
+    if (queue === this.#queue && !this.#closed) {
+      queue[attachment.acceptedAt] = event;
+      this.#queuedBytes += bytes;
+      return;
+    }
+    this.#push(event, bytes);
   }
 
   #push(event: wire.DispatchEvent, bytes: number): void {
