@@ -17,8 +17,12 @@ import { toMilliCpus, type NodeRecord } from './registry.js';
 export class BlockedClasses {
   /** Classes that failed to place, with their needs. */
   readonly #failed = new Map<string, JobNeeds>();
-  /** Verdicts for every class asked about, derived from `#failed`; cleared whenever it changes. */
-  readonly #verdicts = new Map<string, boolean>();
+  #version = 0;
+
+  /** Changes whenever an answer of `has` may change (the queue caches answers until then). */
+  get version(): number {
+    return this.#version;
+  }
 
   get size(): number {
     return this.#failed.size;
@@ -27,7 +31,7 @@ export class BlockedClasses {
   /** Jobs of class `cls` (needs `spec`) cannot be placed now. */
   add(cls: string, spec: JobNeeds): void {
     this.#failed.set(cls, spec);
-    this.#verdicts.clear();
+    this.#version += 1;
   }
 
   /** Whether class `cls` itself failed to place (rather than being implied by one that did). */
@@ -37,39 +41,25 @@ export class BlockedClasses {
 
   /** Whether jobs of class `cls` (whose needs are `spec`) cannot be placed now. */
   has(cls: string, spec: JobNeeds): boolean {
-    // One lookup on the hot path: a pass asks about every class for every job it places.
-    let blocked = this.#verdicts.get(cls);
-    if (blocked === undefined) {
-      blocked = this.#failed.has(cls);
-      if (!blocked) {
-        for (const failed of this.#failed.values()) {
-          if (needsAtLeast(spec, failed)) {
-            blocked = true;
-            break;
-          }
-        }
-      }
-      this.#verdicts.set(cls, blocked);
-    }
-    return blocked;
+    if (this.#failed.has(cls)) return true;
+    for (const failed of this.#failed.values()) if (needsAtLeast(spec, failed)) return true;
+    return false;
   }
 
   /** The node changed: classes it can take now are no longer blocked. */
   nodeChanged(node: NodeRecord): void {
     if (this.#failed.size === 0 || !node.schedulable) return;
-    let unblocked = false;
     for (const [cls, needs] of this.#failed) {
       if (fitsNow(node, needs)) {
         this.#failed.delete(cls);
-        unblocked = true;
+        this.#version += 1;
       }
     }
-    if (unblocked) this.#verdicts.clear();
   }
 
   clear(): void {
     this.#failed.clear();
-    this.#verdicts.clear();
+    this.#version += 1;
   }
 }
 

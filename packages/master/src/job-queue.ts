@@ -8,23 +8,34 @@ export function runsBefore(a: Job, b: Job): boolean {
 /** Requirement classes to pass over (a Map or Set of class keys will do). */
 export interface ClassFilter {
   has(cls: string, spec: JobSpec): boolean;
+  /** If present, answers are cached per class until it changes. */
+  readonly version?: number;
 }
 
-/** A queued job, where it sits in its class's heap. */
+/** A queued job, where it sits in its class's heap, and its order (copied, so sifting touches only entries). */
 interface Entry {
   readonly job: Job;
   readonly heap: JobHeap;
+  readonly priority: number;
+  readonly seq: number;
   pos: number;
+}
+
+function entryBefore(a: Entry, b: Entry): boolean {
+  return a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq;
 }
 
 /** One requirement class: a binary heap of its jobs in run order. Entries know their position, so removal is O(log n). */
 class JobHeap {
   readonly entries: Entry[] = [];
+  /** The last `ClassFilter` answer for this class, and the filter version it holds for. */
+  skipped = false;
+  skipVersion = -1;
 
   constructor(readonly key: string) {}
 
-  get head(): Job | undefined {
-    return this.entries[0]?.job;
+  get head(): Entry | undefined {
+    return this.entries[0];
   }
 
   push(entry: Entry): void {
@@ -50,7 +61,7 @@ class JobHeap {
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const p = entries[parent] as Entry;
-      if (!runsBefore(entry.job, p.job)) break;
+      if (!entryBefore(entry, p)) break;
       entries[i] = p;
       p.pos = i;
       i = parent;
@@ -68,9 +79,9 @@ class JobHeap {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && runsBefore((entries[right] as Entry).job, (entries[left] as Entry).job) ? right : left;
+      const child = right < n && entryBefore(entries[right] as Entry, entries[left] as Entry) ? right : left;
       const c = entries[child] as Entry;
-      if (!runsBefore(c.job, entry.job)) break;
+      if (!entryBefore(c, entry)) break;
       entries[i] = c;
       c.pos = i;
       i = child;
@@ -119,14 +130,14 @@ export class JobQueue {
     const cls = this.#classOf(job);
     let heap = this.#byClass.get(cls);
     if (!heap) this.#byClass.set(cls, (heap = new JobHeap(cls)));
-    const entry: Entry = { job, heap, pos: 0 };
+    const entry: Entry = { job, heap, priority: job.spec.priority, seq: job.seq, pos: 0 };
     this.#entries.set(job.id, entry);
     heap.push(entry);
   }
 
   /** The job that runs next, of any class not in `skip`. */
   peek(skip?: ClassFilter): Job | undefined {
-    return this.#best(skip)?.head;
+    return this.#best(skip)?.head?.job;
   }
 
   /** Removes and returns the job that runs next, of any class not in `skip`. */
@@ -147,7 +158,7 @@ export class JobQueue {
 
   /** Calls `fn` with each requirement class and the job that runs next in it. */
   forEachHead(fn: (cls: string, head: Job) => void): void {
-    for (const heap of this.#byClass.values()) fn(heap.key, heap.head as Job);
+    for (const heap of this.#byClass.values()) fn(heap.key, (heap.head as Entry).job);
   }
 
   /** Counts queued jobs by priority (for metrics and snapshots). */
@@ -157,13 +168,20 @@ export class JobQueue {
     return counts;
   }
 
+  #ask(skip: ClassFilter, heap: JobHeap, head: Entry, version: number): boolean {
+    heap.skipped = skip.has(heap.key, head.job.spec);
+    heap.skipVersion = version;
+    return heap.skipped;
+  }
+
   #best(skip?: ClassFilter): JobHeap | undefined {
     let best: JobHeap | undefined;
-    let bestHead: Job | undefined;
+    let bestHead: Entry | undefined;
+    const version = skip?.version ?? -1;
     for (const heap of this.#byClass.values()) {
-      const head = heap.head as Job;
-      if (bestHead && !runsBefore(head, bestHead)) continue;
-      if (skip?.has(heap.key, head.spec)) continue;
+      const head = heap.head as Entry;
+      if (bestHead && !entryBefore(head, bestHead)) continue;
+      if (skip && (version >= 0 && heap.skipVersion === version ? heap.skipped : this.#ask(skip, heap, head, version))) continue;
       best = heap;
       bestHead = head;
     }

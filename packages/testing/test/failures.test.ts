@@ -304,7 +304,7 @@ describe('failures with real processes', () => {
     expect(JSON.parse(drained.stdout.toString())).toMatchObject({ id: node, state: 'DRAINING', draining: true });
     const done = await client.waitForJob(job.id);
     // No retries were allowed: a hand-back costs none.
-    expect(done).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: other });
+    expect(done, JSON.stringify(done.attemptHistory)).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: other });
     expect(done.attemptHistory[0]).toMatchObject({ nodeId: node, reason: 'WORKER_LOST', error: `drain deadline of node ${node} passed` });
     await until(async () => (await processesMatching(marker)).length === 0, { message: 'the handed-back attempt to be killed' });
     const undrained = await runCli(['undrain', node], { DIST_EXEC_MASTER: master.address });

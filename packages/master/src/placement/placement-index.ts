@@ -31,16 +31,17 @@ export class PlacementIndex {
   #slots: (NodeRecord | undefined)[] = [];
   /** `order` of each slot's node (kept for empty slots too), ascending. */
   #orders: number[] = [];
-  #slotOf = new Map<NodeRecord, number>();
+  /** Where each node sits, and what the index last took from it. */
+  readonly #tracked = new Map<NodeRecord, Tracked>();
   #slotById = new Map<string, number>();
   #live = 0;
   #capacity = 64;
   readonly #dirty = new Map<NodeRecord, boolean>();
   readonly #selectors = new Map<string, Selector>();
-  /** Free slots each node contributes (0 unless schedulable), and their sum. */
-  readonly #contributed = new Map<NodeRecord, number>();
+  /** The most recently used selector key (the last entry of `#selectors`). */
+  #lastSelector = '';
+  /** Free task slots over all schedulable nodes (the sum of `Tracked.contributed`). */
   #freeSlots = 0;
-  readonly #shapes = new Map<NodeRecord, number>();
   /** Changes when what any node could ever take changes; invalidates `#never`. */
   #epoch = 0;
   #neverEpoch = -1;
@@ -127,8 +128,11 @@ export class PlacementIndex {
     let selector = this.#selectors.get(key);
     if (selector) {
       // Map order is use order: the first entry is the least recently used.
-      this.#selectors.delete(key);
-      this.#selectors.set(key, selector);
+      if (key !== this.#lastSelector) {
+        this.#selectors.delete(key);
+        this.#selectors.set(key, selector);
+        this.#lastSelector = key;
+      }
       return selector;
     }
     selector = { spec: { type: spec.type, constraints: { ...spec.constraints } }, tree: new CapacityTree(this.#capacity) };
@@ -137,6 +141,7 @@ export class PlacementIndex {
       if (node) this.#setLeaf(selector, slot, node, this.#keyOf(node));
     }
     this.#selectors.set(key, selector);
+    this.#lastSelector = key;
     if (this.#selectors.size > MAX_SELECTORS) this.#selectors.delete(this.#selectors.keys().next().value as string);
     return selector;
   }
@@ -161,41 +166,40 @@ export class PlacementIndex {
   }
 
   #refresh(node: NodeRecord): void {
-    let slot = this.#slotOf.get(node);
-    if (slot === undefined) {
+    let tracked = this.#tracked.get(node);
+    if (tracked === undefined) {
       if (this.#slots.length === this.#capacity) {
         this.#capacity *= 2;
         this.#rebuild();
       }
-      slot = this.#slots.length;
+      tracked = { slot: this.#slots.length, shape: -1, contributed: 0 };
       this.#slots.push(node);
       // Registration order only grows, so appending keeps the slots sorted by it.
       this.#orders.push(node.order);
-      this.#slotOf.set(node, slot);
-      this.#slotById.set(node.id, slot);
+      this.#tracked.set(node, tracked);
+      this.#slotById.set(node.id, tracked.slot);
       this.#live += 1;
     }
-    if (this.#shapes.get(node) !== node.shapeVersion) {
-      this.#shapes.set(node, node.shapeVersion);
+    if (tracked.shape !== node.shapeVersion) {
+      tracked.shape = node.shapeVersion;
       this.#epoch += 1;
     }
     const key = this.#keyOf(node);
-    for (const selector of this.#selectors.values()) this.#setLeaf(selector, slot, node, key);
+    for (const selector of this.#selectors.values()) this.#setLeaf(selector, tracked.slot, node, key);
     const free = node.schedulable ? node.freeSlots : 0;
-    this.#freeSlots += free - (this.#contributed.get(node) ?? 0);
-    this.#contributed.set(node, free);
+    this.#freeSlots += free - tracked.contributed;
+    tracked.contributed = free;
   }
 
   #remove(node: NodeRecord): void {
-    const slot = this.#slotOf.get(node);
-    if (slot === undefined) return;
+    const tracked = this.#tracked.get(node);
+    if (tracked === undefined) return;
+    const slot = tracked.slot;
     for (const selector of this.#selectors.values()) selector.tree.clear(slot);
     this.#slots[slot] = undefined;
-    this.#slotOf.delete(node);
+    this.#tracked.delete(node);
     if (this.#slotById.get(node.id) === slot) this.#slotById.delete(node.id);
-    this.#freeSlots -= this.#contributed.get(node) ?? 0;
-    this.#contributed.delete(node);
-    this.#shapes.delete(node);
+    this.#freeSlots -= tracked.contributed;
     this.#live -= 1;
     this.#epoch += 1;
   }
@@ -206,13 +210,23 @@ export class PlacementIndex {
     while (this.#capacity < nodes.length + 1) this.#capacity *= 2;
     this.#slots = nodes;
     this.#orders = nodes.map((n) => n.order);
-    this.#slotOf = new Map(nodes.map((n, slot) => [n, slot]));
+    nodes.forEach((n, slot) => {
+      (this.#tracked.get(n) as Tracked).slot = slot;
+    });
     this.#slotById = new Map(nodes.map((n, slot) => [n.id, slot]));
     for (const selector of this.#selectors.values()) {
       selector.tree = new CapacityTree(this.#capacity);
       nodes.forEach((node, slot) => this.#setLeaf(selector, slot, node, this.#keyOf(node)));
     }
   }
+}
+
+interface Tracked {
+  slot: number;
+  /** `shapeVersion` when last seen: what the node could ever take. */
+  shape: number;
+  /** Free slots it adds to `#freeSlots` (0 unless schedulable). */
+  contributed: number;
 }
 
 /** `FeasibleNodes` answered from a `CapacityTree`, each candidate confirmed by the filter. */
