@@ -1,9 +1,64 @@
-import { v7 as uuidv7, validate as uuidValidate } from 'uuid';
+import { validate as uuidValidate } from 'uuid';
 import { InvalidArgumentError } from './errors.js';
 
-/** Job ids are UUIDv7: unique without coordination, and sortable by creation time. */
-export function newJobId(): string {
-  return uuidv7();
+// Web Crypto, a global in Node 20 (core compiles without Node or DOM types).
+declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
+
+/** Random bytes for 256 ids per getRandomValues call (uuid's v7 makes one call per id: most of its cost). */
+const POOL_BYTES = 16 * 256;
+const pool = new Uint8Array(POOL_BYTES);
+let poolAt = POOL_BYTES;
+const bytes = new Uint8Array(16);
+/** Character codes of the id being built; the dashes stay in place. */
+const chars: number[] = Array.from({ length: 36 }, () => 0x2d);
+const HEX = [...'0123456789abcdef'].map((c) => c.charCodeAt(0));
+let lastMs = -Infinity;
+let sequence = 0;
+
+/**
+ * Job ids are UUIDv7 (RFC 9562): unique without coordination, and sortable by
+ * creation time. Within one millisecond a 32-bit counter that starts at a
+ * random value keeps them increasing (as the uuid package's v7 does, RFC 9562
+ * method 1); a clock that steps back keeps the last millisecond. Built here
+ * rather than by `uuid` because a bulk submit makes thousands per call:
+ * pooled random bytes and one String.fromCharCode make it about 10x cheaper.
+ */
+export function newJobId(nowMs: number = Date.now()): string {
+  if (poolAt + 16 > POOL_BYTES) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const r = poolAt;
+  poolAt += 16;
+  let ms = nowMs;
+  if (ms > lastMs) {
+    sequence = (((pool[r + 6] as number) & 0x7f) << 24) | ((pool[r + 7] as number) << 16) | ((pool[r + 8] as number) << 8) | (pool[r + 9] as number);
+    lastMs = ms;
+  } else {
+    sequence = (sequence + 1) | 0;
+    if (sequence === 0) lastMs += 1;
+    ms = lastMs;
+  }
+  bytes[0] = ms / 0x10000000000;
+  bytes[1] = ms / 0x100000000;
+  bytes[2] = ms / 0x1000000;
+  bytes[3] = ms / 0x10000;
+  bytes[4] = ms / 0x100;
+  bytes[5] = ms;
+  bytes[6] = 0x70 | ((sequence >>> 28) & 0x0f);
+  bytes[7] = sequence >>> 20;
+  bytes[8] = 0x80 | ((sequence >>> 14) & 0x3f);
+  bytes[9] = sequence >>> 6;
+  bytes[10] = ((sequence << 2) & 0xff) | ((pool[r + 10] as number) & 0x03);
+  for (let i = 11; i < 16; i += 1) bytes[i] = pool[r + i] as number;
+  let c = 0;
+  for (let i = 0; i < 16; i += 1) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) c += 1;
+    const byte = bytes[i] as number;
+    chars[c++] = HEX[byte >>> 4] as number;
+    chars[c++] = HEX[byte & 0x0f] as number;
+  }
+  return String.fromCharCode.apply(null, chars);
 }
 
 export function isJobId(id: string): boolean {

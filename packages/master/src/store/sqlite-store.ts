@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { errorMessage, UnavailableError, type Job, type JobState, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
-import { decodeJob, encodeJob, type JobRow } from './job-codec.js';
+import { decodeJob, jobRowValues } from './job-codec.js';
 import type { Migration } from './migrations.js';
 import { chunksFrom, type HistoryPrune, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
 
@@ -96,8 +96,9 @@ export class SqliteStore implements Store {
 
   #prepare(db: Database.Database): void {
     const sql: Record<string, string> = {
+      // Positional parameters, in the order of jobRowValues (binding by name costs a lookup per parameter).
       upsertJob: `INSERT INTO jobs (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
-                  VALUES (@seq, @id, @state, @idempotency_key, @created_at_ms, @finished_at_ms, @data)
+                  VALUES (?, ?, ?, ?, ?, ?, ?)
                   ON CONFLICT (seq) DO UPDATE SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data`,
       insertOutput: 'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
       getJob: 'SELECT data FROM jobs WHERE id = ?',
@@ -178,7 +179,7 @@ export class SqliteStore implements Store {
       const upsert = this.#stmt('upsertJob');
       const insert = this.#stmt('insertOutput');
       db.transaction(() => {
-        for (const job of jobs.values()) upsert.run(encodeJob(job) satisfies JobRow);
+        for (const job of jobs.values()) upsert.run(...jobRowValues(job));
         for (const { jobId, chunk } of output) {
           insert.run(jobId, chunk.offset, chunk.stream, chunk.attempt, chunk.timestampMs, Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength));
         }
