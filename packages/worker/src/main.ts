@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/proto';
 import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
+import { CommandExecutor, type SpawnMode } from './executors/command.js';
+import { HttpExecutor } from './executors/http.js';
 import { Worker } from './worker.js';
 
 const program = new Command('dist-exec-worker')
@@ -26,6 +28,12 @@ const program = new Command('dist-exec-worker')
     new Option('--fence-after <duration>', 'kill running tasks after this long without a successful heartbeat (at-most-once); 0 = keep them running')
       .default('0')
       .env('DIST_EXEC_FENCE_AFTER'),
+  )
+  .addOption(
+    new Option('--spawn <mode>', 'how jobs are started: helper (a small perl process forks them: far cheaper), direct (the worker forks them), auto: helper where perl is found')
+      .choices(['auto', 'helper', 'direct'])
+      .default('auto')
+      .env('DIST_EXEC_SPAWN'),
   )
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'))
   .addOption(new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal').choices(LOG_FORMATS).default('auto').env('DIST_EXEC_LOG_FORMAT'));
@@ -58,7 +66,10 @@ async function main(): Promise<void> {
   const logger = createProcessLogger({ service: 'worker', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
   let worker: Worker;
   try {
-    worker = new Worker(optionsFrom(flags), { logger });
+    const spawn = flags.spawn === 'auto' ? {} : { spawn: flags.spawn as SpawnMode };
+    // Jobs start from the environment the worker was started with.
+    const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor()];
+    worker = new Worker(optionsFrom(flags), { logger, executors });
   } catch (error) {
     process.stderr.write(`dist-exec-worker: ${errorMessage(error)}\n`);
     process.exit(2);

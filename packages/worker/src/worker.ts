@@ -214,6 +214,7 @@ export class Worker {
     this.#dispatchSessions?.closeAll();
     await shutdownServer(this.#server, 2000);
     await this.#http?.stop();
+    for (const executor of this.#executors) executor.stop?.();
     this.#log.info('worker stopped');
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobSpec, OutputStreamName } from '@dist-exec/core';
-import { CommandExecutor, type ExecutionOutcome } from '@dist-exec/worker';
+import { CommandExecutor, type ExecutionOutcome, type SpawnMode } from '@dist-exec/worker';
 import { processesMatching, until } from '@dist-exec/testing';
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
@@ -22,8 +22,11 @@ interface Run {
   text: (stream: OutputStreamName) => string;
 }
 
-function run(overrides: Partial<JobSpec>, options: { baseEnv?: Record<string, string>; killGraceMs?: number } = {}): Run {
-  const executor = new CommandExecutor(options.baseEnv ? { baseEnv: options.baseEnv } : {});
+const executors: CommandExecutor[] = [];
+
+function run(overrides: Partial<JobSpec>, options: { mode: SpawnMode; baseEnv?: Record<string, string>; killGraceMs?: number }): Run {
+  const executor = new CommandExecutor({ spawn: options.mode, ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}) });
+  executors.push(executor);
   const abort = new AbortController();
   const output: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
   let pid: number | null = null;
@@ -39,12 +42,15 @@ function run(overrides: Partial<JobSpec>, options: { baseEnv?: Record<string, st
   return { outcome, abort, pid: () => pid, output, text: (stream) => Buffer.concat(output[stream]).toString() };
 }
 
-describe('CommandExecutor', () => {
+describe.each(['helper', 'direct'] as const)('CommandExecutor spawning through %s', (mode) => {
   const dir = mkdtempSync(join(tmpdir(), 'command-executor-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    for (const executor of executors.splice(0)) executor.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('runs a shell command and passes both streams and the exit code on', async () => {
-    const job = run({ command: 'echo out; echo err >&2; exit 3' });
+    const job = run({ command: 'echo out; echo err >&2; exit 3' }, { mode });
     expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 3, error: 'exited with code 3' });
     expect(job.text('stdout')).toBe('out\n');
     expect(job.text('stderr')).toBe('err\n');
@@ -52,54 +58,70 @@ describe('CommandExecutor', () => {
   });
 
   it('runs an argv without a shell and succeeds with exit code 0', async () => {
-    const job = run({ argv: ['printf', '%s|', 'a b', '$HOME'] });
+    const job = run({ argv: ['printf', '%s|', 'a b', '$HOME'] }, { mode });
     expect(await job.outcome).toEqual({ succeeded: true, reason: null, exitCode: 0, error: '' });
     expect(job.text('stdout')).toBe('a b|$HOME|');
   });
 
   it('lays the job environment over the base environment', async () => {
-    const job = run({ command: 'echo "$BASE_ONLY/$SHARED/$JOB_ONLY"', env: { SHARED: 'job', JOB_ONLY: 'j' } }, { baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE_ONLY: 'b', SHARED: 'base' } });
+    const job = run({ command: 'echo "$BASE_ONLY/$SHARED/$JOB_ONLY"', env: { SHARED: 'job', JOB_ONLY: 'j' } }, { mode, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE_ONLY: 'b', SHARED: 'base' } });
     await job.outcome;
     expect(job.text('stdout')).toBe('b/job/j\n');
   });
 
+  it('runs the job in a session and process group of its own', async () => {
+    const job = run({ argv: ['sh', '-c', 'set -- $(cut -d" " -f5,6 /proc/$$/stat); echo "$$ $1 $2"'] }, { mode });
+    await job.outcome;
+    const [pid, pgid, sid] = job.text('stdout').trim().split(' ').map(Number);
+    expect(pid).toBe(job.pid());
+    expect(pgid).toBe(pid);
+    expect(sid).toBe(pid);
+  });
+
+  it('hands PERL5OPT and the like to the job, not to the helper', async () => {
+    const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', PERL5OPT: '-Mnonexistent::module' };
+    const job = run({ command: 'echo "$PERL5OPT"' }, { mode, baseEnv });
+    expect(await job.outcome).toMatchObject({ succeeded: true });
+    expect(job.text('stdout')).toBe('-Mnonexistent::module\n');
+  });
+
   it('starts from the worker process environment by default', async () => {
-    const job = run({ command: 'echo "$PATH"' });
+    const job = run({ command: 'echo "$PATH"' }, { mode });
     await job.outcome;
     expect(job.text('stdout')).toBe(`${process.env.PATH}\n`);
   });
 
   it('feeds stdin, and a child that does not read it does not break the worker (EPIPE)', async () => {
-    const echo = run({ command: 'cat', stdin: Buffer.from('fed in\n') });
+    const echo = run({ command: 'cat', stdin: Buffer.from('fed in\n') }, { mode });
     expect(await echo.outcome).toMatchObject({ succeeded: true });
     expect(echo.text('stdout')).toBe('fed in\n');
-    const unread = run({ command: 'exit 0', stdin: Buffer.alloc(4 << 20, 120) });
+    const unread = run({ command: 'exit 0', stdin: Buffer.alloc(4 << 20, 120) }, { mode });
     expect(await unread.outcome).toMatchObject({ succeeded: true, exitCode: 0 });
   });
 
   it('maps death by a signal to 128 + its number', async () => {
-    const job = run({ command: 'kill -TERM $$' });
+    const job = run({ command: 'kill -TERM $$' }, { mode });
     expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
   });
 
   it('says in one line why a program could not start: missing file, bad cwd, no permission', async () => {
-    const missing = await run({ argv: [join(dir, 'no-such-program')] }).outcome;
+    const missing = await run({ argv: [join(dir, 'no-such-program')] }, { mode }).outcome;
     expect(missing).toEqual({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `could not start ${join(dir, 'no-such-program')}: no such file or directory` });
-    const badCwd = await run({ command: 'true', cwd: join(dir, 'no-such-dir') }).outcome;
+    const badCwd = await run({ command: 'true', cwd: join(dir, 'no-such-dir') }, { mode }).outcome;
     expect(badCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${join(dir, 'no-such-dir')}: no such file or directory` });
     const script = join(dir, 'not-executable.sh');
     writeFileSync(script, '#!/bin/sh\necho hi\n');
     chmodSync(script, 0o644);
-    const denied = await run({ argv: [script] }).outcome;
+    const denied = await run({ argv: [script] }, { mode }).outcome;
     expect(denied).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start ${script}: permission denied` });
-    const fileAsCwd = await run({ command: 'true', cwd: script }).outcome;
+    const fileAsCwd = await run({ command: 'true', cwd: script }, { mode }).outcome;
     expect(fileAsCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${script}: not a directory` });
     for (const outcome of [missing, badCwd, denied, fileAsCwd]) expect(outcome.error).not.toMatch(/\n/);
   });
 
   it('on abort sends SIGTERM to the whole group', async () => {
     const marker = `executor-abort-${process.pid}-${Date.now()}`;
-    const job = run({ command: `sh -c 'trap "" TERM; sleep 60 # ${marker}' & sleep 60 # ${marker}` });
+    const job = run({ command: `sh -c 'trap "" TERM; sleep 60 # ${marker}' & sleep 60 # ${marker}` }, { mode });
     await until(async () => (await processesMatching(marker)).length >= 2, { message: 'the job processes to run' });
     job.abort.abort('cancel');
     expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
@@ -108,7 +130,7 @@ describe('CommandExecutor', () => {
 
   it('on abort sends SIGKILL after the grace period to a job that ignores SIGTERM', async () => {
     const marker = `executor-grace-${process.pid}-${Date.now()}`;
-    const job = run({ command: `trap "" TERM; sleep 60 # ${marker}` }, { killGraceMs: 300 });
+    const job = run({ command: `trap "" TERM; sleep 60 # ${marker}` }, { mode, killGraceMs: 300 });
     await until(async () => (await processesMatching(marker)).length >= 1, { message: 'the job to run' });
     job.abort.abort('timeout');
     expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 137, error: 'killed by SIGKILL' });
@@ -118,13 +140,15 @@ describe('CommandExecutor', () => {
   it('aborted before it started: the group is signalled at once', async () => {
     const abort = new AbortController();
     abort.abort('cancel');
-    const outcome = await new CommandExecutor().run({ spec: spec({ command: 'sleep 60' }), signal: abort.signal, killGraceMs: 200, onStarted: () => {}, onOutput: () => {} });
+    const executor = new CommandExecutor({ spawn: mode });
+    executors.push(executor);
+    const outcome = await executor.run({ spec: spec({ command: 'sleep 60' }), signal: abort.signal, killGraceMs: 200, onStarted: () => {}, onOutput: () => {} });
     expect(outcome).toMatchObject({ succeeded: false, exitCode: 143 });
   });
 
   it('kills what the job left running in the background when its main process exits', async () => {
     const marker = `executor-background-${process.pid}-${Date.now()}`;
-    const job = run({ command: `sh -c 'sleep 60 # ${marker}' &\necho started` });
+    const job = run({ command: `sh -c 'sleep 60 # ${marker}' &\necho started` }, { mode });
     expect(await job.outcome).toMatchObject({ succeeded: true });
     expect(job.text('stdout')).toBe('started\n');
     await until(async () => (await processesMatching(marker)).length === 0, { message: 'the background process to be gone' });
@@ -132,8 +156,27 @@ describe('CommandExecutor', () => {
 
   it('passes binary output through byte for byte', async () => {
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-    const job = run({ command: 'cat', stdin: bytes });
+    const job = run({ command: 'cat', stdin: bytes }, { mode });
     await job.outcome;
     expect(Buffer.concat(job.output.stdout)).toEqual(bytes);
+  });
+});
+
+describe('CommandExecutor through the helper', () => {
+  it('a helper that dies under a running job: the job fails with a clear error, its group is killed, the next job gets a new helper', async () => {
+    const marker = `executor-helper-lost-${process.pid}-${Date.now()}`;
+    const executor = new CommandExecutor({ spawn: 'helper' });
+    executors.push(executor);
+    const context = { signal: new AbortController().signal, killGraceMs: 200, onOutput: () => {} };
+    let started = 0;
+    const outcome = executor.run({ ...context, spec: spec({ command: `sleep 60 # ${marker}` }), onStarted: (pid) => { started = pid; } });
+    await until(() => started > 0 && executor.helperPid !== null, { message: 'the job to start' });
+    const firstHelper = executor.helperPid as number;
+    process.kill(firstHelper, 'SIGKILL');
+    expect(await outcome).toEqual({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: 'could not run /bin/sh: the spawner helper process exited' });
+    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the orphaned job to be killed' });
+    const next = await executor.run({ ...context, spec: spec({ command: 'exit 4' }), onStarted: () => {} });
+    expect(next).toMatchObject({ reason: 'EXIT_CODE', exitCode: 4 });
+    expect(executor.helperPid).not.toBe(firstHelper);
   });
 });

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { execa, type Options } from 'execa';
-import { CommandExecutor } from '@dist-exec/worker';
+import type { JobSpec } from '@dist-exec/core';
+import { CommandExecutor, type SpawnMode } from '@dist-exec/worker';
 import { round, type Figure, type Scenario } from '../scenario.js';
 
 const JOBS = 200;
@@ -11,6 +13,12 @@ const ROUNDS = 7;
 const JOB_ENV = { DIST_EXEC_JOB_ID: '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d', DIST_EXEC_ATTEMPT: '1', DIST_EXEC_NODE_ID: 'bench' };
 
 type SpawnOnce = () => Promise<void>;
+
+interface Variant {
+  once: SpawnOnce;
+  /** A helper process that spawns for this one: its CPU counts too. */
+  helperPid?: () => number | null;
+}
 
 function killGroup(pid: number | undefined): void {
   try {
@@ -65,50 +73,68 @@ function viaExeca(options: Options, worker: boolean): SpawnOnce {
  * AbortController and a context per job, the job's env with the worker's
  * variables, output passed to a callback.
  */
-function viaCommandExecutor(): SpawnOnce {
-  const executor = new CommandExecutor();
-  const spec = {
+function viaCommandExecutor(mode: SpawnMode): Variant {
+  const executor = new CommandExecutor({ spawn: mode });
+  const spec: JobSpec = {
     type: 'command', command: 'true', argv: [], env: JOB_ENV, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
     labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
   };
-  return async () => {
+  const once = async (): Promise<void> => {
     const abort = new AbortController();
     const outcome = await executor.run({ spec, signal: abort.signal, killGraceMs: 5000, onStarted: () => {}, onOutput: () => {} });
     if (!outcome.succeeded) throw new Error(`the command executor failed: ${outcome.error}`);
   };
+  return mode === 'helper' ? { once, helperPid: () => executor.helperPid } : { once };
 }
 
-const VARIANTS: Record<string, SpawnOnce> = {
-  'bare.ignore': bare({ pipes: false, group: false, env: false }),
-  'bare.pipes': bare({ pipes: true, group: false, env: false }),
-  'bare.worker-like': bare({ pipes: true, group: true, env: true }),
-  'execa.default': viaExeca({}, false),
-  'execa.worker': viaExeca(WORKER_OPTIONS, true),
-  'command-executor': viaCommandExecutor(),
+const VARIANTS: Record<string, Variant> = {
+  'bare.ignore': { once: bare({ pipes: false, group: false, env: false }) },
+  'bare.pipes': { once: bare({ pipes: true, group: false, env: false }) },
+  'bare.worker-like': { once: bare({ pipes: true, group: true, env: true }) },
+  'execa.default': { once: viaExeca({}, false) },
+  'execa.worker': { once: viaExeca(WORKER_OPTIONS, true) },
+  'command-executor.direct': viaCommandExecutor('direct'),
+  'command-executor': viaCommandExecutor('helper'),
 };
+
+/** CPU time of a process so far in µs (user + system), from /proc: ns precision where schedstat exists. */
+function processCpuUs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  } catch {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  }
+}
 
 interface Sample {
   /** Spawns per second (wall clock). */
   rate: number;
-  /** CPU time of this process per spawn, user + system, in µs: the spawner's own cost, which load elsewhere barely moves. */
+  /** CPU time per spawn, user + system, in µs, of this process and its spawner helper if any: the spawner's own cost, which load elsewhere barely moves. */
   cpuUs: number;
+  /** The same, of this process alone. */
+  ownCpuUs: number;
 }
 
-async function measure(once: SpawnOnce, jobs: number): Promise<Sample> {
+async function measure(variant: Variant, jobs: number): Promise<Sample> {
   let next = 0;
   const cpu = process.cpuUsage();
+  const helper = variant.helperPid?.() ?? null;
+  const helperCpu = helper ? processCpuUs(helper) : 0;
   const start = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next < jobs) {
         next += 1;
-        await once();
+        await variant.once();
       }
     }),
   );
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu);
-  return { rate: jobs / seconds, cpuUs: (used.user + used.system) / jobs };
+  const ownUs = (used.user + used.system) / jobs;
+  const helperUs = helper && variant.helperPid?.() === helper ? (processCpuUs(helper) - helperCpu) / jobs : 0;
+  return { rate: jobs / seconds, cpuUs: ownUs + helperUs, ownCpuUs: ownUs };
 }
 
 function median(values: readonly number[]): number {
@@ -128,12 +154,13 @@ export const spawnPaths: Scenario = {
   description: `sh -c true, ${IN_FLIGHT} in flight: bare child_process vs execa vs the worker's CommandExecutor (${ROUNDS} interleaved rounds)`,
   async run(context): Promise<Figure[]> {
     const samples = new Map<string, Sample[]>(Object.keys(VARIANTS).map((name) => [name, []]));
-    for (const once of Object.values(VARIANTS)) await measure(once, 100);
+    for (const variant of Object.values(VARIANTS)) await measure(variant, 100);
     for (let i = 0; i < ROUNDS; i += 1) {
-      for (const [name, once] of Object.entries(VARIANTS)) samples.get(name)?.push(await measure(once, JOBS));
+      for (const [name, variant] of Object.entries(VARIANTS)) samples.get(name)?.push(await measure(variant, JOBS));
     }
     const rateOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.rate)), 0);
     const cpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.cpuUs)), 0);
+    const ownCpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.ownCpuUs)), 0);
     for (const [name, list] of samples) context.log(`${name}: ${list.map((s) => `${Math.round(s.rate)}/s ${Math.round(s.cpuUs)}µs`).join(', ')}`);
     const params = { jobs: JOBS, inFlight: IN_FLIGHT, rounds: ROUNDS };
     const figures: Figure[] = [];
@@ -156,6 +183,16 @@ export const spawnPaths: Scenario = {
           params,
         },
       );
+      if (VARIANTS[name]?.helperPid) {
+        // The .cpu figure above counts the helper process too; this is what is left on the worker's event loop.
+        figures.push({
+          name: `spawn-paths.${name}.worker-cpu`,
+          value: ownCpuOf(name),
+          unit: 'µs/job',
+          baseline: { name: 'spawn-paths.bare.ignore.cpu', value: cpuOf('bare.ignore') },
+          params,
+        });
+      }
     }
     return figures;
   },

@@ -1,6 +1,13 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { InvalidArgumentError } from '@dist-exec/core';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { spawnDirect } from './direct-spawn.js';
 import type { ExecutionContext, ExecutionOutcome, Executor } from './executor.js';
 import { exitCodeForSignal, signalGroup } from './process-group.js';
+import { Spawner, type SpawnHandlers, type SpawnRequest } from './spawner.js';
+
+/** `helper`: forked by a small long-lived helper process (perl); `direct`: `child_process.spawn` from the worker. */
+export type SpawnMode = 'helper' | 'direct';
 
 export interface CommandExecutorOptions {
   /**
@@ -10,10 +17,27 @@ export interface CommandExecutorOptions {
    * @default the worker process's environment when the executor is created
    */
   baseEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How jobs are started. The helper costs the worker a tenth of the CPU of
+   * its own fork per job, which grows with the worker's size (see the README,
+   * Performance).
+   * @default 'helper' where `perl` is on the PATH, else 'direct'
+   */
+  spawn?: SpawnMode;
 }
 
-const STDIO_NO_INPUT: StdioOptions = ['ignore', 'pipe', 'pipe'];
-const STDIO_INPUT: StdioOptions = ['pipe', 'pipe', 'pipe'];
+const ERROR_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOEXEC: 'not an executable format',
+  E2BIG: 'the arguments and environment are too large',
+  EAGAIN: 'no more processes allowed (fork failed)',
+  ENOMEM: 'out of memory',
+  EMFILE: 'too many open files',
+  ESPAWNER: 'the spawner helper process exited',
+};
 
 /**
  * Runs `/bin/sh -c <command>`, or an argv without a shell, in its own process
@@ -22,96 +46,103 @@ const STDIO_INPUT: StdioOptions = ['pipe', 'pipe', 'pipe'];
  * group is killed too. Output is passed on as raw bytes, so binary output is
  * not corrupted.
  *
- * Straight on `child_process.spawn`: execa cost about twice the CPU of a bare
- * spawn per job (option normalisation, a copy of `process.env`, an
- * AbortController aborted with a DOMException per subprocess, promise and
- * stream bookkeeping), and a worker's throughput is bound by that CPU.
+ * No execa: it cost about twice the CPU of a bare spawn per job (option
+ * normalisation, a copy of `process.env`, an AbortController aborted with a
+ * DOMException per subprocess, promise and stream bookkeeping), and a
+ * worker's throughput is bound by that CPU.
  */
 export class CommandExecutor implements Executor {
   readonly type = 'command';
+  readonly mode: SpawnMode;
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
+  readonly #spawner: Spawner | null;
 
   constructor(options: CommandExecutorOptions = {}) {
     this.#baseEnv = { ...(options.baseEnv ?? process.env) };
+    const perl = onPath('perl', this.#baseEnv.PATH);
+    if (options.spawn === 'helper' && !perl) throw new InvalidArgumentError('spawning through the helper needs perl on the PATH (or spawn directly: --spawn direct)');
+    this.mode = options.spawn ?? (perl ? 'helper' : 'direct');
+    this.#spawner = this.mode === 'helper' ? new Spawner({ env: this.#baseEnv }) : null;
   }
 
   run(context: ExecutionContext): Promise<ExecutionOutcome> {
     const { spec } = context;
-    const file = spec.command ? '/bin/sh' : (spec.argv[0] as string);
-    const args = spec.command ? ['-c', spec.command] : spec.argv.slice(1);
-    const hasInput = spec.stdin.length > 0;
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, {
-        env: { ...this.#baseEnv, ...spec.env },
-        cwd: spec.cwd || undefined,
-        stdio: hasInput ? STDIO_INPUT : STDIO_NO_INPUT,
-        detached: true,
-      });
-    } catch (error) {
-      // Invalid arguments (a NUL byte in an argument) throw instead of emitting 'error'.
-      return Promise.resolve(startFailure(file, spec.cwd, error));
-    }
-    return new Promise((resolve) => watch(child, file, context, hasInput, resolve));
+    const request: SpawnRequest = spec.command
+      ? { file: '/bin/sh', argv: ['/bin/sh', '-c', spec.command], cwd: spec.cwd, env: spec.env, stdin: spec.stdin }
+      : { file: spec.argv[0] as string, argv: spec.argv, cwd: spec.cwd, env: spec.env, stdin: spec.stdin };
+    return new Promise((resolve) => {
+      const handlers = attemptHandlers(request, context, resolve);
+      if (this.#spawner) this.#spawner.spawn(request, handlers);
+      else spawnDirect(request, this.#baseEnv, handlers);
+    });
+  }
+
+  /** The helper's pid while it runs (null: none yet, or direct spawning). */
+  get helperPid(): number | null {
+    return this.#spawner?.pid ?? null;
+  }
+
+  /** Ends the helper process; jobs still running go on in their groups. */
+  stop(): void {
+    this.#spawner?.stop();
   }
 }
 
-/** Follows one child from spawn to close and resolves exactly once. */
-function watch(child: ChildProcess, file: string, context: ExecutionContext, hasInput: boolean, resolve: (outcome: ExecutionOutcome) => void): void {
-  const { spec, signal } = context;
-  const pid = child.pid;
+/** Ties one attempt's process to its context: started, output, abort (TERM, then KILL after the grace), outcome. */
+function attemptHandlers(request: SpawnRequest, context: ExecutionContext, resolve: (outcome: ExecutionOutcome) => void): SpawnHandlers {
+  const { signal } = context;
+  let pid = 0;
+  let aborted = false;
   let forceKill: NodeJS.Timeout | undefined;
-  let settled = false;
   const onAbort = (): void => {
-    if (pid === undefined) return;
+    aborted = true;
+    if (pid === 0) return; // signalled once it has started
     signalGroup(pid, 'SIGTERM');
     forceKill = setTimeout(() => signalGroup(pid, 'SIGKILL'), context.killGraceMs);
   };
+  if (signal.aborted) aborted = true;
+  else signal.addEventListener('abort', onAbort, { once: true });
   const settle = (outcome: ExecutionOutcome): void => {
-    if (settled) return;
-    settled = true;
     clearTimeout(forceKill);
     signal.removeEventListener('abort', onAbort);
     resolve(outcome);
   };
+  return {
+    started(started) {
+      pid = started;
+      context.onStarted(started);
+      if (aborted) onAbort();
+    },
+    output: (stream, data) => context.onOutput(stream, data),
+    failed(code, stage) {
+      // The helper died under a running job: nothing will reap or watch its group now.
+      if (pid !== 0) signalGroup(pid, 'SIGKILL');
+      settle({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: startError(request, code, stage) });
+    },
+    ended(code, killedBy) {
+      if (code === 0) settle({ succeeded: true, reason: null, exitCode: 0, error: '' });
+      else if (code !== null) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: code, error: `exited with code ${code}` });
+      else if (killedBy) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: exitCodeForSignal(killedBy), error: `killed by ${killedBy}` });
+      else settle({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `${request.file} ended without an exit code or signal` });
+    },
+  };
+}
 
-  // Spawn failures (missing file, bad cwd, no permission) arrive as an
-  // 'error' event; an unhandled one would take the worker down.
-  child.once('error', (error) => settle(startFailure(file, spec.cwd, error)));
-  if (pid === undefined) return;
+function startError(request: SpawnRequest, code: string, stage: string): string {
+  const why = ERROR_TEXT[code] ?? code;
+  if (code === 'ESPAWNER') return `could not run ${request.file}: ${why}`;
+  return stage === 'cwd' ? `could not start ${request.file} in ${request.cwd}: ${why}` : `could not start ${request.file}: ${why}`;
+}
 
-  context.onStarted(pid);
-  child.stdout?.on('data', (data: Buffer) => context.onOutput('stdout', data));
-  child.stderr?.on('data', (data: Buffer) => context.onOutput('stderr', data));
-  if (hasInput && child.stdin) {
-    // A child that exits without reading its input makes the write fail with
-    // EPIPE: that is the job's business, not an error of the worker.
-    child.stdin.on('error', () => {});
-    child.stdin.end(spec.stdin);
+function onPath(program: string, path: string | undefined): boolean {
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, program), fsConstants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
   }
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  // Children left running in the background (`sleep 100 &`) would keep the
-  // pipes open and outlive the job: the job ends when its main process does.
-  child.once('exit', () => signalGroup(pid, 'SIGKILL'));
-  // 'close' comes after 'exit' and after the pipes have ended, so every byte of output has been passed on.
-  child.once('close', (code: number | null, killedBy: NodeJS.Signals | null) => {
-    if (code === 0) settle({ succeeded: true, reason: null, exitCode: 0, error: '' });
-    else if (code !== null) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: code, error: `exited with code ${code}` });
-    else if (killedBy) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: exitCodeForSignal(killedBy), error: `killed by ${killedBy}` });
-    else settle({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `${file} ended without an exit code or signal` });
-  });
-}
-
-function startFailure(file: string, cwd: string, error: unknown): ExecutionOutcome {
-  return { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: startError(file, cwd, error) };
-}
-
-function startError(file: string, cwd: string, error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  if (code === 'ENOENT') return cwd ? `could not start ${file} in ${cwd}: no such file or directory` : `could not start ${file}: no such file or directory`;
-  if (code === 'ENOTDIR') return `could not start ${file} in ${cwd}: not a directory`;
-  if (code === 'EACCES') return `could not start ${file}: permission denied`;
-  const message = error instanceof Error ? error.message : String(error);
-  return `could not start ${file}: ${message.split('\n')[0]}`;
+  return false;
 }

@@ -29,4 +29,6 @@ export interface Executor {
   readonly type: string;
   /** Resolves when the work has ended and every resource it held is released; rejects only on bugs. */
   run(context: ExecutionContext): Promise<ExecutionOutcome>;
+  /** Releases what the executor holds between runs (a helper process); called when the worker stops. */
+  stop?(): void;
 }

@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { signalGroup } from './process-group.js';
+import type { SpawnHandlers, SpawnRequest } from './spawner.js';
+
+const STDIO_NO_INPUT: StdioOptions = ['ignore', 'pipe', 'pipe'];
+const STDIO_INPUT: StdioOptions = ['pipe', 'pipe', 'pipe'];
+
+/**
+ * Spawns a job from the worker process itself with `child_process.spawn`:
+ * the fallback where the spawner helper cannot run (no perl). Same contract
+ * as `Spawner.spawn`: own process group, the group killed when the main
+ * process exits, `ended` once both pipes have closed.
+ */
+export function spawnDirect(request: SpawnRequest, baseEnv: Readonly<Record<string, string | undefined>>, handlers: SpawnHandlers): void {
+  const hasInput = request.stdin.length > 0;
+  let child: ChildProcess;
+  try {
+    child = spawn(request.file, request.argv.slice(1), {
+      argv0: request.argv[0],
+      env: { ...baseEnv, ...request.env },
+      cwd: request.cwd || undefined,
+      stdio: hasInput ? STDIO_INPUT : STDIO_NO_INPUT,
+      detached: true,
+    });
+  } catch (error) {
+    // Some failures (ENOTDIR, a NUL byte in an argument) throw instead of emitting 'error'.
+    handlers.failed((error as NodeJS.ErrnoException).code ?? 'EINVAL', failedStage(request));
+    return;
+  }
+  let settled = false;
+  // Spawn failures (missing file, bad cwd, no permission) arrive as an
+  // 'error' event; an unhandled one would take the worker down.
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    if (settled) return;
+    settled = true;
+    handlers.failed(error.code ?? 'EIO', failedStage(request));
+  });
+  const pid = child.pid;
+  if (pid === undefined) return;
+  handlers.started(pid);
+  child.stdout?.on('data', (data: Buffer) => handlers.output('stdout', data));
+  child.stderr?.on('data', (data: Buffer) => handlers.output('stderr', data));
+  if (hasInput && child.stdin) {
+    // A child that exits without reading its input makes the write fail with
+    // EPIPE: that is the job's business, not an error of the worker.
+    child.stdin.on('error', () => {});
+    child.stdin.end(request.stdin);
+  }
+  // Children left running in the background (`sleep 100 &`) would keep the
+  // pipes open and outlive the job: the job ends when its main process does.
+  child.once('exit', () => signalGroup(pid, 'SIGKILL'));
+  // 'close' comes after 'exit' and after the pipes have ended, so every byte of output has been passed on.
+  child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+    if (settled) return;
+    settled = true;
+    handlers.ended(code, signal);
+  });
+}
+
+/** Node reports a bad cwd like a missing program (ENOENT): look, on this rare path, to say which. */
+function failedStage(request: SpawnRequest): 'cwd' | 'exec' {
+  if (!request.cwd) return 'exec';
+  try {
+    return statSync(request.cwd).isDirectory() ? 'exec' : 'cwd';
+  } catch {
+    return 'cwd';
+  }
+}
