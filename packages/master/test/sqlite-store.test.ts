@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Job, OutputChunk } from '@dist-exec/core';
 import { MemoryStore, SqliteStore, type Store } from '@dist-exec/master';
-import { testLogger } from '@dist-exec/testing';
+import { testLogger, until } from '@dist-exec/testing';
 import { makeJob } from './helpers.js';
 
 const dirs: string[] = [];
@@ -16,8 +16,8 @@ function tempDir(): string {
   return dir;
 }
 
-async function openStore(dataDir: string): Promise<{ store: SqliteStore; recovered: Awaited<ReturnType<SqliteStore['open']>> }> {
-  const store = new SqliteStore({ dataDir, logger: testLogger() });
+async function openStore(dataDir: string, lazyCommitMs?: number): Promise<{ store: SqliteStore; recovered: Awaited<ReturnType<SqliteStore['open']>> }> {
+  const store = new SqliteStore({ dataDir, logger: testLogger(), lazyCommitMs });
   const recovered = await store.open();
   open.push(store);
   return { store, recovered };
@@ -87,6 +87,33 @@ describe('SqliteStore', () => {
     store.putJob(finished(jobs[0] as Job, 'COMPLETED', 10));
     expect(await store.countJobs(['COMPLETED'])).toBe(1);
     expect(store.commits - before).toBe(2);
+  });
+
+  it('commits writes nobody awaits with the next flush, or on its own after lazyCommitMs', async () => {
+    const { store } = await openStore(tempDir(), 3_600_000);
+    const before = store.commits;
+    for (let i = 0; i < 5; i += 1) {
+      store.putJob(makeJob({}, { id: `lazy-${i}`, seq: i + 1 }));
+      store.appendOutput(`lazy-${i}`, chunk(0, `out ${i}`));
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(store.commits).toBe(before);
+    store.putJob(makeJob({}, { id: 'awaited', seq: 6 }));
+    await store.flush();
+    expect(store.commits - before).toBe(1);
+    await store.close();
+
+    const dir = tempDir();
+    const { store: soon } = await openStore(dir, 20);
+    soon.putJob(makeJob({}, { id: 'on-its-own', seq: 1 }));
+    soon.appendOutput('on-its-own', chunk(0, 'kept'));
+    await until(() => soon.commits === 1);
+    // Committed without any flush: the store reopened has it.
+    await soon.close();
+    const { store: reopened, recovered } = await openStore(dir);
+    expect(recovered.activeJobs.map((j) => j.id)).toEqual(['on-its-own']);
+    expect((await reopened.readOutput('on-its-own', 0)).map((c) => Buffer.from(c.data).toString())).toEqual(['kept']);
   });
 
   it('recovers only PENDING and RUNNING jobs, in submit order, and never reuses a submit number', async () => {

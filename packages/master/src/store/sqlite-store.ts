@@ -12,7 +12,15 @@ export interface SqliteStoreOptions {
   logger: Logger;
   /** Schema steps (tests pass their own). @default MIGRATIONS */
   migrations?: readonly Migration[];
+  /**
+   * Longest a write that nobody awaits (an attempt started, output, a result
+   * the worker still holds) stays buffered before it is committed; a
+   * `flush()` commits it at once. @default 100
+   */
+  lazyCommitMs?: number;
 }
+
+export const DEFAULT_LAZY_COMMIT_MS = 100;
 
 interface Waiter {
   resolve(): void;
@@ -33,11 +41,21 @@ type Statement = Database.Statement<unknown[], unknown>;
  * The embedded, durable store (`--store sqlite`): one SQLite file in WAL mode
  * with synchronous=FULL, so a commit is on disk when it returns.
  *
- * Group commit: writes are buffered and every write of one event-loop turn
- * goes to disk in one transaction (one fsync) on the next `setImmediate`.
- * While that fsync blocks the loop, new requests queue up in the sockets, so
- * under load each commit carries a whole burst. `flush()` resolves once the
- * commit holding the caller's writes is done; that is when a submit is acknowledged.
+ * Group commit: writes are buffered, and a `flush()` commits everything
+ * buffered in one transaction (one fsync) on the next `setImmediate`, so all
+ * the flushes of one event-loop turn share it. While that fsync blocks the
+ * loop, new requests queue up in the sockets, so under load each commit
+ * carries a whole burst. `flush()` resolves once the commit holding the
+ * caller's writes is done; that is when a submit is acknowledged, an attempt
+ * sent (write-ahead) or a result acknowledged to its worker.
+ *
+ * Writes nobody awaits do not ask for a commit of their own: they ride along
+ * with the next flush, or are committed `lazyCommitMs` after the first of
+ * them. What a crash can lose that way is recovered from the workers, which
+ * keep every result and the output of running attempts until the master
+ * acknowledges them (after a flush), and replay output from the offset the
+ * store has. A job's timeline thus costs one fsync per awaited step (submit,
+ * dispatch, acknowledged result) instead of one per event.
  *
  * A failed commit is fatal for the store (as Postgres panics on a failed
  * fsync): it cannot know what reached the disk, so every later flush fails and
@@ -56,7 +74,10 @@ export class SqliteStore implements Store {
   #byKey = new Map<string, Job>();
   #output: { jobId: string; chunk: OutputChunk }[] = [];
   #waiters: Waiter[] = [];
+  /** Something is buffered (a commit is due, by the lazy timer at the latest). */
   #scheduled = false;
+  #immediate = false;
+  #lazyTimer: NodeJS.Timeout | null = null;
   #failure: Error | null = null;
   #commits = 0;
 
@@ -141,29 +162,37 @@ export class SqliteStore implements Store {
     if (this.#failure) return;
     this.#jobs.set(job.id, job);
     if (job.spec.idempotencyKey) this.#byKey.set(job.spec.idempotencyKey, job);
-    this.#schedule();
+    this.#buffered();
   }
 
   appendOutput(jobId: string, chunk: OutputChunk): void {
     if (this.#failure) return;
     this.#output.push({ jobId, chunk });
-    this.#schedule();
+    this.#buffered();
   }
 
   flush(): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (!this.#scheduled) return Promise.resolve();
+    if (!this.#immediate) {
+      this.#immediate = true;
+      setImmediate(() => this.#commit());
+    }
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  #schedule(): void {
+  #buffered(): void {
     if (this.#scheduled || this.#failure) return;
     this.#scheduled = true;
-    setImmediate(() => this.#commit());
+    this.#lazyTimer = setTimeout(() => this.#commit(), this.#options.lazyCommitMs ?? DEFAULT_LAZY_COMMIT_MS);
+    this.#lazyTimer.unref();
   }
 
   /** Writes everything buffered in one transaction. Also called before reads that go to SQL. */
   #commit(): void {
+    this.#immediate = false;
+    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = null;
     if (!this.#scheduled) return;
     this.#scheduled = false;
     const waiters = this.#waiters;
@@ -272,6 +301,8 @@ export class SqliteStore implements Store {
     if (this.#scheduled && !this.#failure && this.#db) this.#commit();
     for (const waiter of this.#waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
     this.#scheduled = false;
+    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = null;
     this.#statements = {};
     this.#db?.close();
     this.#lock?.close();
