@@ -97,6 +97,11 @@ export class NodeRecord {
     this.#onChange = onChange;
   }
 
+  /** The registry forgot the node: its changes are no longer reported. */
+  detach(): void {
+    this.#onChange = () => {};
+  }
+
   #assign(registration: NodeRegistration): void {
     this.capabilities = new Set(registration.capabilities);
     this.labels = registration.labels;
@@ -394,9 +399,7 @@ export class NodeRegistry {
       existing.update(registration, nowMs);
       return { node: existing, known: true };
     }
-    const node = new NodeRecord(registration, nowMs, this.#nextOrder++, (changed) => {
-      if (this.#nodes.get(changed.id) === changed) this.#emit(changed, false);
-    });
+    const node = new NodeRecord(registration, nowMs, this.#nextOrder++, (changed) => this.#emit(changed, false));
     this.#nodes.set(node.id, node);
     this.#emit(node, false);
     return { node, known: false };
@@ -406,6 +409,7 @@ export class NodeRegistry {
     const node = this.#nodes.get(id);
     if (!node) return false;
     this.#nodes.delete(id);
+    node.detach();
     this.#emit(node, true);
     return true;
   }

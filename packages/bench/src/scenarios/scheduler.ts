@@ -14,6 +14,7 @@ import {
 } from '@dist-exec/master';
 import { testLogger } from '@dist-exec/testing';
 import { round, type Figure, type Scenario } from '../scenario.js';
+import { RunShare } from '../thread-cpu.js';
 
 const NODE_COUNTS = [100, 1000, 10_000];
 const QUEUED_JOBS = 100_000;
@@ -72,9 +73,11 @@ function jobSpec(random: () => number): JobSpecInput {
  * the first pass fills the cluster, each pass follows one finished job (the
  * event-driven steady state: a pass per completion, the worst case for
  * per-pass overhead), and new jobs arrive as fast as jobs finish, so about
- * `QUEUED_JOBS` stay queued. Only time inside the timed passes counts.
+ * `QUEUED_JOBS` stay queued. Only time inside the timed passes counts,
+ * scaled by the share of the loop this thread was on a cpu (see RunShare):
+ * on a busy machine the figure is what one free core would do.
  */
-async function schedulerRun(policyName: string, nodes: number): Promise<{ perSecond: number; usPerDecision: number }> {
+async function schedulerRun(policyName: string, nodes: number): Promise<{ perSecond: number; usPerDecision: number; share: number }> {
   const random = seeded(nodes);
   const cluster = new ClusterState({
     store: new MemoryStore(),
@@ -98,7 +101,9 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
   }
   let decisions = 0;
   let elapsed = 0;
+  const run = new RunShare();
   for (let pass = 0; pass <= WARMUP_PASSES + STEADY_PASSES; pass += 1) {
+    if (pass === WARMUP_PASSES + 1) run.start();
     const start = performance.now();
     const placed = scheduler.pass();
     if (pass > WARMUP_PASSES) {
@@ -124,13 +129,17 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
       outputLength: 0,
     });
   }
+  const share = run.share();
+  elapsed *= share;
   cluster.stop();
-  return { perSecond: decisions / (elapsed / 1000), usPerDecision: (elapsed * 1000) / decisions };
+  return { perSecond: decisions / (elapsed / 1000), usPerDecision: (elapsed * 1000) / decisions, share };
 }
 
 /**
  * Placement alone: place a job, reserve it, release a random running one,
- * with the cluster about half full. `indexed` uses the PlacementIndex (what
+ * with the cluster about half full; only the time inside the placement call
+ * counts (for the index, that includes bringing the nodes changed since the
+ * last call up to date). `indexed` uses the PlacementIndex (what
  * the scheduler runs); otherwise the reference `place()`, a scan of every node.
  */
 function placementRun(policyName: string, nodes: number, indexed: boolean, placements: number): number {
@@ -143,10 +152,14 @@ function placementRun(policyName: string, nodes: number, indexed: boolean, place
   const running: Array<{ node: NodeRecord; key: string }> = [];
   const target = Math.floor((nodes * SLOTS) / 2);
   let n = 0;
-  const start = performance.now();
+  let elapsed = 0;
+  const run = new RunShare();
+  run.start();
   for (let i = 0; i < placements; i += 1) {
     const job = jobs[i & 1023] as Job;
+    const start = performance.now();
     const node = index ? index.place(job) : ((p) => (p.type === 'placed' ? p.node : undefined))(place(job, registry.all(), policy));
+    elapsed += performance.now() - start;
     if (node) {
       const key = `r${(n += 1)}`;
       node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
@@ -160,8 +173,9 @@ function placementRun(policyName: string, nodes: number, indexed: boolean, place
       done.node.release(done.key);
     }
   }
+  elapsed *= run.share();
   index?.close();
-  return ((performance.now() - start) * 1000) / placements;
+  return (elapsed * 1000) / placements;
 }
 
 export const scheduler: Scenario = {
@@ -172,13 +186,13 @@ export const scheduler: Scenario = {
     for (const policy of POLICY_NAMES) {
       const costs = new Map<number, number>();
       for (const nodes of NODE_COUNTS) {
-        const { perSecond, usPerDecision } = await schedulerRun(policy, nodes);
+        const { perSecond, usPerDecision, share } = await schedulerRun(policy, nodes);
         figures.push({
           name: `scheduler.${policy}.${nodes}-nodes`,
           value: round(perSecond, 0),
           unit: 'decisions/s',
           ...(TARGETED.has(policy) && nodes === 1000 ? { target: '>= 50000' } : {}),
-          params: { nodes, queued: QUEUED_JOBS, passes: STEADY_PASSES, warmup: WARMUP_PASSES, usPerDecision: round(usPerDecision, 2) },
+          params: { nodes, queued: QUEUED_JOBS, passes: STEADY_PASSES, warmup: WARMUP_PASSES, usPerDecision: round(usPerDecision, 2), ranShare: round(share, 2) },
         });
         const indexed = placementRun(policy, nodes, true, PLACEMENTS);
         const linear = placementRun(policy, nodes, false, Math.max(2000, Math.floor(PLACEMENTS / Math.max(1, nodes / 100))));
