@@ -62,7 +62,14 @@ export class Spawner {
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     this.#pending.set(id, handlers);
     if (this.#pending.size === 1) this.#ref(true);
-    child.stdin?.write(encode(id, request));
+    const stdin = child.stdin;
+    if (!stdin) return;
+    // Requests of one turn (a dispatch batch) go out in one write.
+    if (stdin.writableCorked === 0) {
+      stdin.cork();
+      process.nextTick(() => stdin.uncork());
+    }
+    stdin.write(encode(id, request));
   }
 
   #ensure(): ChildProcess {
