@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { compileJobSpec, type Job, type JobSpecInput } from '@dist-exec/core';
 import { NodeRecord, type NodeRegistration } from '@dist-exec/master';
 
@@ -49,4 +50,30 @@ export function registration(id: string, overrides: Partial<NodeRegistration> = 
 let order = 0;
 export function makeNode(id: string, overrides: Partial<NodeRegistration> = {}): NodeRecord {
   return new NodeRecord(registration(id, overrides), 0, order++);
+}
+
+/** No node holds more than it has: slots, cpu and memory, and its totals match its reservations. */
+export function checkNotOvercommitted(nodes: Iterable<NodeRecord>): void {
+  for (const node of nodes) {
+    expect(node.activeTasks).toBeLessThanOrEqual(node.maxTasks);
+    if (node.milliCpus > 0) expect(node.usedMilliCpus).toBeLessThanOrEqual(node.milliCpus);
+    if (node.memoryBytes > 0) expect(node.usedMemoryBytes).toBeLessThanOrEqual(node.memoryBytes);
+    let cpu = 0;
+    let memory = 0;
+    for (const r of node.reservations.values()) {
+      cpu += Math.round(r.cpu * 1000);
+      memory += r.memoryBytes;
+    }
+    expect(node.usedMilliCpus).toBe(cpu);
+    expect(node.usedMemoryBytes).toBe(memory);
+  }
+}
+
+/** Node changes both property tests draw: drain on or off, health flipped. */
+export type NodeFlagOp = { op: 'drain'; pick: number; on: boolean } | { op: 'health'; pick: number; healthy: boolean };
+
+export function applyNodeFlag(node: NodeRecord | undefined, op: NodeFlagOp): void {
+  if (!node) return;
+  if (op.op === 'drain') node.draining = op.on;
+  else node.health = op.healthy ? 'HEALTHY' : 'UNHEALTHY';
 }

@@ -9,7 +9,7 @@ import {
   POLICY_NAMES,
   type NodeRecord,
 } from '@dist-exec/master';
-import { makeJob, registration } from './helpers.js';
+import { applyNodeFlag, checkNotOvercommitted, makeJob, registration, type NodeFlagOp } from './helpers.js';
 
 /** Policies whose choice is a function of the nodes and their own history: the index must pick exactly as the reference does. */
 const DETERMINISTIC = new Set(['round-robin', 'least-connections', 'first-fit', 'best-fit']);
@@ -20,8 +20,7 @@ type Op =
   | { op: 'finish'; pick: number }
   | { op: 'lose'; pick: number }
   | { op: 'forget'; pick: number }
-  | { op: 'drain'; pick: number; on: boolean }
-  | { op: 'health'; pick: number; healthy: boolean };
+  | NodeFlagOp;
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -51,22 +50,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('drain' as const), pick: fc.nat(), on: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('health' as const), pick: fc.nat(), healthy: fc.boolean() }) },
 );
-
-function checkNotOvercommitted(nodes: Iterable<NodeRecord>): void {
-  for (const node of nodes) {
-    expect(node.activeTasks).toBeLessThanOrEqual(node.maxTasks);
-    if (node.milliCpus > 0) expect(node.usedMilliCpus).toBeLessThanOrEqual(node.milliCpus);
-    if (node.memoryBytes > 0) expect(node.usedMemoryBytes).toBeLessThanOrEqual(node.memoryBytes);
-    let cpu = 0;
-    let memory = 0;
-    for (const r of node.reservations.values()) {
-      cpu += Math.round(r.cpu * 1000);
-      memory += r.memoryBytes;
-    }
-    expect(node.usedMilliCpus).toBe(cpu);
-    expect(node.usedMemoryBytes).toBe(memory);
-  }
-}
 
 function run(policyName: string, ops: readonly Op[], random: () => number): void {
   const registry = new NodeRegistry();
@@ -128,16 +111,10 @@ function run(policyName: string, ops: readonly Op[], random: () => number): void
         if (node) registry.delete(node.id);
         break;
       }
-      case 'drain': {
-        const node = pickNode(op.pick);
-        if (node) node.draining = op.on;
+      case 'drain':
+      case 'health':
+        applyNodeFlag(pickNode(op.pick), op);
         break;
-      }
-      case 'health': {
-        const node = pickNode(op.pick);
-        if (node) node.health = op.healthy ? 'HEALTHY' : 'UNHEALTHY';
-        break;
-      }
     }
     checkNotOvercommitted(registry.all());
     const free = [...registry.all()].reduce((sum, n) => sum + (n.schedulable ? n.freeSlots : 0), 0);

@@ -2,16 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AttemptRef, JobSpecInput } from '@dist-exec/core';
 import { ClusterState, createPolicy, fitsNow, MemoryStore, Scheduler, type NodeRecord } from '@dist-exec/master';
-import { FakeClock, testLogger } from '@dist-exec/testing';
-import { registration } from './helpers.js';
+import { attemptResult, FakeClock, testLogger } from '@dist-exec/testing';
+import { applyNodeFlag, checkNotOvercommitted, registration, type NodeFlagOp } from './helpers.js';
 
 type Op =
   | { op: 'add'; cpus: number; memoryGi: number; maxTasks: number; gpu: boolean }
   | { op: 'submit'; cpu: number; memoryMi: number; gpu: boolean; priority: number; count: number }
   | { op: 'finish'; pick: number }
   | { op: 'lose'; pick: number }
-  | { op: 'drain'; pick: number; on: boolean }
-  | { op: 'health'; pick: number; healthy: boolean }
+  | NodeFlagOp
   | { op: 'relabel'; pick: number; gpu: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -42,19 +41,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('health' as const), pick: fc.nat(), healthy: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('relabel' as const), pick: fc.nat(), gpu: fc.boolean() }) },
 );
-
-const SUCCEEDED = {
-  succeeded: true,
-  reason: null,
-  exitCode: 0,
-  error: '',
-  startedAtMs: 0,
-  finishedAtMs: 0,
-  stdoutDroppedBytes: 0,
-  stderrDroppedBytes: 0,
-  httpResult: null,
-  outputLength: 0,
-};
 
 /**
  * Drives a real ClusterState and Scheduler through random changes, with a
@@ -101,7 +87,7 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
       case 'finish': {
         if (running.length === 0) break;
         const [done] = running.splice(op.pick % running.length, 1);
-        if (done) cluster.attemptFinished(done, done.nodeId, SUCCEEDED);
+        if (done) cluster.attemptFinished(done, done.nodeId, attemptResult());
         break;
       }
       case 'lose': {
@@ -115,16 +101,10 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
         running.splice(0, running.length, ...running.filter((r) => r.nodeId !== node.id));
         break;
       }
-      case 'drain': {
-        const node = pickNode(op.pick);
-        if (node) node.draining = op.on;
+      case 'drain':
+      case 'health':
+        applyNodeFlag(pickNode(op.pick), op);
         break;
-      }
-      case 'health': {
-        const node = pickNode(op.pick);
-        if (node) node.health = op.healthy ? 'HEALTHY' : 'UNHEALTHY';
-        break;
-      }
       case 'relabel': {
         const node = pickNode(op.pick);
         if (node) cluster.registry.upsert(registration(node.id, { cpus: node.milliCpus / 1000, memoryBytes: node.memoryBytes, maxTasks: node.maxTasks, labels: op.gpu ? { gpu: 'true' } : {} }), clock.now());
@@ -137,11 +117,7 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
       const room = [...cluster.registry.all()].find((node) => fitsNow(node, job.spec));
       expect(room?.id, `job ${job.id} (cpu ${job.spec.cpu}, memory ${job.spec.memoryBytes}, ${JSON.stringify(job.spec.constraints)}) left queued`).toBeUndefined();
     }
-    for (const node of cluster.registry.all()) {
-      expect(node.activeTasks).toBeLessThanOrEqual(node.maxTasks);
-      if (node.milliCpus > 0) expect(node.usedMilliCpus).toBeLessThanOrEqual(node.milliCpus);
-      if (node.memoryBytes > 0) expect(node.usedMemoryBytes).toBeLessThanOrEqual(node.memoryBytes);
-    }
+    checkNotOvercommitted(cluster.registry.all());
   }
   cluster.stop();
 }

@@ -4,3 +4,4 @@ export { testLogger } from './logger.js';
 export { startTestCluster, type TestCluster, type TestClusterOptions } from './test-cluster.js';
 export * from './processes.js';
 export * from './http.js';
+export { attemptResult } from './results.js';

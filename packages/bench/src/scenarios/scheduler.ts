@@ -12,7 +12,7 @@ import {
   type NodeRecord,
   type NodeRegistration,
 } from '@dist-exec/master';
-import { testLogger } from '@dist-exec/testing';
+import { attemptResult, testLogger } from '@dist-exec/testing';
 import { round, type Figure, type Scenario } from '../scenario.js';
 import { RunShare } from '../thread-cpu.js';
 
@@ -116,18 +116,7 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
     const done = running[at] as (typeof running)[number];
     running[at] = running[running.length - 1] as (typeof running)[number];
     running.pop();
-    cluster.attemptFinished({ jobId: done.jobId, attempt: done.attempt }, done.nodeId, {
-      succeeded: true,
-      reason: null,
-      exitCode: 0,
-      error: '',
-      startedAtMs: 0,
-      finishedAtMs: 0,
-      stdoutDroppedBytes: 0,
-      stderrDroppedBytes: 0,
-      httpResult: null,
-      outputLength: 0,
-    });
+    cluster.attemptFinished({ jobId: done.jobId, attempt: done.attempt }, done.nodeId, attemptResult());
   }
   const share = run.share();
   elapsed *= share;
