@@ -21,6 +21,7 @@ import type {
   OutputChunk,
   OutputStreamName,
 } from '@dist-exec/core';
+import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS } from '@dist-exec/core';
 import type * as wire from './wire.js';
 import type { FailureReason__Output } from './generated/distexec/v1/FailureReason.js';
 import type { JobState__Output } from './generated/distexec/v1/JobState.js';
@@ -29,7 +30,7 @@ import type { OutputStream__Output } from './generated/distexec/v1/OutputStream.
 import type { HttpRequestSpec__Output } from './generated/distexec/v1/HttpRequestSpec.js';
 import type { HttpResult__Output } from './generated/distexec/v1/HttpResult.js';
 
-const EMPTY = new Uint8Array();
+const EMPTY = EMPTY_BYTES;
 
 // int64 fields arrive as decimal strings (--longs=String); ours stay below 2^53.
 export function num(value: string | number | undefined | null): number {
@@ -109,20 +110,31 @@ export function specToWire(spec: JobSpecInput): wire.JobSpec {
   };
 }
 
-/** Unvalidated: callers that accept specs from outside run `compileJobSpec` on the result. */
+function hasKeys(map: Record<string, string>): boolean {
+  for (const _key in map) return true;
+  return false;
+}
+
+/**
+ * Unvalidated: callers that accept specs from outside run `compileJobSpec` on the result.
+ * Empty maps, lists and bytes (the decoder makes fresh ones for every message)
+ * are left out rather than passed on, so that nothing keeps them: in a bulk
+ * submit they would otherwise live as long as the whole call and be promoted
+ * to the old generation as garbage.
+ */
 export function specFromWire(spec: wire.JobSpec__Output | null): JobSpecInput {
   if (!spec) return {};
   return {
     type: spec.type,
     command: spec.command,
-    argv: spec.argv,
-    env: spec.env,
+    argv: spec.argv.length ? spec.argv : undefined,
+    env: hasKeys(spec.env) ? spec.env : undefined,
     cwd: spec.cwd,
-    stdin: spec.stdin,
+    stdin: spec.stdin.length ? spec.stdin : undefined,
     priority: spec.priority,
     timeoutMs: spec.timeoutMs,
-    labels: spec.labels,
-    constraints: spec.constraints,
+    labels: hasKeys(spec.labels) ? spec.labels : undefined,
+    constraints: hasKeys(spec.constraints) ? spec.constraints : undefined,
     cpu: spec.cpu,
     memoryBytes: num(spec.memoryBytes),
     maxRetries: spec.maxRetries,
@@ -138,14 +150,14 @@ export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec 
   return {
     type: s.type || 'command',
     command: s.command ?? '',
-    argv: s.argv ?? [],
-    env: s.env ?? {},
+    argv: s.argv ?? EMPTY_STRINGS,
+    env: s.env ?? EMPTY_RECORD,
     cwd: s.cwd ?? '',
     stdin: s.stdin ?? EMPTY,
     priority: s.priority ?? 0,
     timeoutMs: s.timeoutMs ?? 0,
-    labels: s.labels ?? {},
-    constraints: s.constraints ?? {},
+    labels: s.labels ?? EMPTY_RECORD,
+    constraints: s.constraints ?? EMPTY_RECORD,
     cpu: s.cpu ?? 0,
     memoryBytes: s.memoryBytes ?? 0,
     maxRetries: s.maxRetries ?? 0,
