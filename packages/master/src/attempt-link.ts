@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import { errorMessage, type AttemptRef, type Timer } from '@dist-exec/core';
+import { errorMessage, type AttemptRef } from '@dist-exec/core';
 import { isServiceError, num, type wire } from '@dist-exec/proto';
+import type { AnswerDeadlines, AwaitingAnswer } from './answer-deadlines.js';
 
 /** How an attempt is reached: `start` sends a new one, `attach` re-opens the events of one the worker runs. */
 export type LinkMode = 'start' | 'attach';
@@ -14,7 +15,7 @@ export const DECLINED = new Set<number>([grpc.status.RESOURCE_EXHAUSTED, grpc.st
 /** What a link needs from the dispatcher. */
 export interface LinkHost {
   readonly stopped: boolean;
-  setTimeout(fn: () => void, ms: number): Timer;
+  readonly deadlines: AnswerDeadlines;
   readonly dispatchTimeoutMs: number;
   /** The node answered: it is reachable. */
   answered(nodeId: string): void;
@@ -28,7 +29,13 @@ export interface LinkHost {
   warnBroken(ref: AttemptRef, nodeId: string, error: string): void;
 }
 
-const detached = (): void => {};
+/** What carries a link's attempt: an Execute call, or the node's Dispatch stream. */
+export interface LinkTransport {
+  /** Stop delivering this attempt's events (the worker detaches; the attempt runs on). */
+  detach(link: AttemptLink): void;
+}
+
+const NO_TRANSPORT: LinkTransport = { detach: () => {} };
 
 /**
  * The master's end of one attempt on one node, from the request to its
@@ -36,14 +43,13 @@ const detached = (): void => {};
  * (on the worker's first answer only: a deadline on the whole call would
  * also end a long job's stream) and decides what an early end means.
  */
-export class AttemptLink {
+export class AttemptLink implements AwaitingAnswer {
   readonly key: string;
   #answered = false;
   #finished = false;
   #abandoned = false;
   #done = false;
-  #noAnswer: Timer;
-  #cancelTransport: () => void = detached;
+  #transport: LinkTransport = NO_TRANSPORT;
 
   constructor(
     readonly host: LinkHost,
@@ -53,7 +59,7 @@ export class AttemptLink {
     key: string,
   ) {
     this.key = key;
-    this.#noAnswer = host.setTimeout(() => this.#timedOut(), host.dispatchTimeoutMs);
+    host.deadlines.add(this);
   }
 
   get answered(): boolean {
@@ -65,16 +71,16 @@ export class AttemptLink {
     return this.#done;
   }
 
-  /** The transport now carrying the attempt; `cancel` stops listening on it (the worker detaches). */
-  bind(cancel: () => void): void {
-    this.#cancelTransport = cancel;
+  /** The transport now carrying the attempt. */
+  bind(transport: LinkTransport): void {
+    this.#transport = transport;
   }
 
   /** Any answer from the worker about this attempt (accepted, or its first event). */
   answer(): void {
     if (this.#answered) return;
     this.#answered = true;
-    this.#noAnswer.cancel();
+    this.host.deadlines.delete(this);
     this.host.answered(this.nodeId);
   }
 
@@ -95,7 +101,7 @@ export class AttemptLink {
   end(error: unknown): void {
     if (this.#done) return;
     this.#done = true;
-    this.#noAnswer.cancel();
+    this.host.deadlines.delete(this);
     this.host.unlink(this);
     const { host, ref, nodeId } = this;
     if (this.#finished || this.#abandoned || host.stopped) return;
@@ -114,14 +120,14 @@ export class AttemptLink {
 
   /** Stops listening (the master stops); the worker only detaches. */
   cancel(): void {
-    this.#noAnswer.cancel();
-    this.#cancelTransport();
+    this.host.deadlines.delete(this);
+    this.#transport.detach(this);
   }
 
-  #timedOut(): void {
+  timedOut(): void {
     if (this.#answered || this.#done) return;
     this.#abandoned = true;
-    this.#cancelTransport();
+    this.#transport.detach(this);
     this.end(null);
     const message = `node ${this.nodeId} did not answer Execute within ${this.host.dispatchTimeoutMs}ms`;
     if (this.mode === 'attach') this.host.suspect(this.nodeId, message);

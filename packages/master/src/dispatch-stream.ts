@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { isServiceError, type ExecutionServiceClient, type wire } from '@dist-exec/proto';
-import { declinedError, type AttemptLink } from './attempt-link.js';
+import { declinedError, type AttemptLink, type LinkTransport } from './attempt-link.js';
 import { attemptKey } from './cluster-state.js';
 
 export interface DispatchStreamOptions {
@@ -24,7 +24,7 @@ const MAX_REQUESTS_PER_MESSAGE = 2048;
  * every attempt still on it ends with the stream's error, as its own Execute
  * call would have.
  */
-export class DispatchStream {
+export class DispatchStream implements LinkTransport {
   readonly #options: DispatchStreamOptions;
   readonly #call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>;
   readonly #links = new Map<string, AttemptLink>();
@@ -55,7 +55,7 @@ export class DispatchStream {
   send(request: wire.ExecuteRequest, link: AttemptLink): void {
     this.#links.set(link.key, link);
     this.#unconfirmed?.push([request, link]);
-    link.bind(() => this.#forget(link));
+    link.bind(this);
     this.#queue.push(request);
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -85,7 +85,8 @@ export class DispatchStream {
     }
   }
 
-  #forget(link: AttemptLink): void {
+  /** Events for the attempt are dropped from now on (a repeated request replaces it on the worker). */
+  detach(link: AttemptLink): void {
     if (this.#links.get(link.key) === link) this.#links.delete(link.key);
   }
 

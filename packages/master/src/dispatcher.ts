@@ -13,6 +13,7 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import type { Logger } from 'pino';
+import { AnswerDeadlines } from './answer-deadlines.js';
 import { AttemptLink, type LinkHost, type LinkMode } from './attempt-link.js';
 import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
 import type { DispatchBreakers } from './dispatch-breaker.js';
@@ -90,7 +91,7 @@ export class Dispatcher implements AttemptLinks {
       get stopped() {
         return dispatcher.#stopped;
       },
-      setTimeout: (fn, ms) => options.clock.setTimeout(fn, ms),
+      deadlines: new AnswerDeadlines(options.clock, options.dispatchTimeoutMs),
       dispatchTimeoutMs: options.dispatchTimeoutMs,
       answered: (nodeId) => {
         const node = cluster.registry.get(nodeId);
@@ -205,7 +206,7 @@ export class Dispatcher implements AttemptLinks {
   #executeCall(client: ExecutionServiceClient, request: wire.ExecuteRequest, link: AttemptLink): void {
     // A new attempt to a dead worker should fail at once; an attach may wait out a reconnect.
     const call = client.Execute(request, new grpc.Metadata({ waitForReady: link.mode === 'attach' }));
-    link.bind(() => call.cancel());
+    link.bind({ detach: () => call.cancel() });
     call.on('data', (event: wire.ExecuteEvent__Output) => link.event(event));
     call.on('error', (error: unknown) => link.end(error));
     call.on('end', () => link.end(null));
@@ -280,6 +281,7 @@ export class Dispatcher implements AttemptLinks {
 
   stop(): void {
     this.#stopped = true;
+    this.#host.deadlines.stop();
     this.#options.breakers.stop();
     for (const link of this.#links.values()) link.cancel();
     this.#links.clear();
