@@ -222,9 +222,17 @@ export class ClusterState {
 
   async #submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
     const limits = this.#limits();
+    // Jobs of one bulk submit often run the same command (arrays vary the env): one string for all of them.
+    const commands = inputs.length > 1 ? new Map<string, string>() : null;
     const specs = inputs.map((input, i) => {
       try {
-        return compileJobSpec(input, limits);
+        const spec = compileJobSpec(input, limits);
+        if (commands && spec.command) {
+          const known = commands.get(spec.command);
+          if (known === undefined) commands.set(spec.command, spec.command);
+          else spec.command = known;
+        }
+        return spec;
       } catch (error) {
         if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}].${error.message}`;
         throw error;
