@@ -3,7 +3,8 @@ import { rssBytes, startBenchCluster } from '../cluster.js';
 import { round, type Figure, type Scenario } from '../scenario.js';
 
 const JOBS = 1_000_000;
-const CHUNK = 10_000;
+/** Jobs per SubmitJobs call: what `dist-exec run --array` sends (SUBMIT_CHUNK in the CLI). */
+const CHUNK = 1000;
 const MIB = 1024 * 1024;
 
 /** The master's V8 heap in use, from its Prometheus metrics (prom-client's default nodejs_heap_size_used_bytes). */
