@@ -213,7 +213,8 @@ while (1) {
     next unless vec($rout, $fd, 1);
     my ($job, $type) = @{ $readers{$fd} };
     my $fh = $type eq 'O' ? $job->{out} : $job->{err};
-    my $n = sysread($fh, my $data, 65536);
+    # 64 KiB frames, header included: the size of the worker's reads.
+    my $n = sysread($fh, my $data, 65536 - 9);
     next if !defined $n && ($!{EAGAIN} || $!{EINTR});
     if ($n) {
       event($type, $job->{id}, $data);

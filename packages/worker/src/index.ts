@@ -8,3 +8,4 @@ export { defaultExecutors } from './executors/index.js';
 export { Fence, type FenceOptions } from './fence.js';
 export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';
 export type { RunnerObserver } from './runner.js';
+export { EventReader, EVENT, type EventSink } from './executors/spawner-protocol.js';

@@ -154,6 +154,14 @@ describe.each(['helper', 'direct'] as const)('CommandExecutor spawning through %
     await until(async () => (await processesMatching(marker)).length === 0, { message: 'the background process to be gone' });
   });
 
+  it('passes megabytes of output on both streams through whole and in order', async () => {
+    const job = run({ command: 'seq 1 300000; seq 1 100000 >&2' }, { mode });
+    expect(await job.outcome).toMatchObject({ succeeded: true });
+    const lines = (n: number): string => `${Array.from({ length: n }, (_, i) => i + 1).join('\n')}\n`;
+    expect(job.text('stdout')).toBe(lines(300000));
+    expect(job.text('stderr')).toBe(lines(100000));
+  });
+
   it('passes binary output through byte for byte', async () => {
     const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
     const job = run({ command: 'cat', stdin: bytes }, { mode });

@@ -1,19 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { encodeRequest, EVENT, EventReader, type SpawnRequest } from './spawner-protocol.js';
+
+export type { SpawnRequest } from './spawner-protocol.js';
 
 /** The spawner program (Perl: on every Debian system as perl-base, small, and it forks cheaply). */
 export const SPAWNER_SCRIPT = fileURLToPath(new URL('../../spawner/spawner.pl', import.meta.url));
-
-export interface SpawnRequest {
-  file: string;
-  argv: readonly string[];
-  /** '' = the worker's. */
-  cwd: string;
-  /** Laid over the spawner's environment (the worker's, inherited when it started). */
-  env: Readonly<Record<string, string>>;
-  stdin: Uint8Array;
-}
 
 export interface SpawnHandlers {
   started(pid: number): void;
@@ -26,15 +19,8 @@ export interface SpawnHandlers {
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
-const HEADER = 9;
 const EMPTY = new Uint8Array(0);
 
-/**
- * A long-lived helper process that forks and execs jobs for the worker. The
- * worker's own fork costs grow with its size (page tables are copied); the
- * helper is a few MiB. Jobs still get their own process group (the worker
- * signals it directly), env, cwd, stdin and separate stdout/stderr.
- */
 export interface SpawnerOptions {
   /** @default SPAWNER_SCRIPT */
   script?: string;
@@ -42,13 +28,19 @@ export interface SpawnerOptions {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/**
+ * A long-lived helper process that forks and execs jobs for the worker. The
+ * worker's own fork costs grow with its size (page tables are copied); the
+ * helper is a few MiB. Jobs still get their own session and process group
+ * (the worker signals it directly), env, cwd, stdin and separate
+ * stdout/stderr.
+ */
 export class Spawner {
   readonly #script: string;
   readonly #env: Readonly<Record<string, string | undefined>> | undefined;
   #child: ChildProcess | null = null;
   readonly #pending = new Map<number, SpawnHandlers>();
   #nextId = 1;
-  #buffer: Buffer = Buffer.alloc(0);
 
   constructor(options: SpawnerOptions = {}) {
     this.#script = options.script ?? SPAWNER_SCRIPT;
@@ -69,7 +61,7 @@ export class Spawner {
       stdin.cork();
       process.nextTick(() => stdin.uncork());
     }
-    stdin.write(encode(id, request));
+    stdin.write(encodeRequest(id, request));
   }
 
   #ensure(): ChildProcess {
@@ -77,7 +69,9 @@ export class Spawner {
     const env = this.#env ?? process.env;
     // perl runs with a bare environment (PERL5OPT and the like are the jobs'); it gets theirs in its first request.
     const child = spawn('perl', [this.#script], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
-    child.stdout?.on('data', (data: Buffer) => this.#onData(data));
+    // One reader per helper: a new helper starts with a clean frame boundary.
+    const reader = new EventReader({ event: (type, id, body) => this.#event(type, id, body), output: (type, id, data) => this.#output(type, id, data) });
+    child.stdout?.on('data', (data: Buffer) => reader.push(data));
     child.stdin?.on('error', () => {});
     child.once('error', () => this.#lost(child));
     // 'close', not 'exit': events still in the pipe when it exits are read first.
@@ -86,7 +80,7 @@ export class Spawner {
     this.#ref(false);
     const base: Record<string, string> = {};
     for (const key in env) if (env[key] !== undefined) base[key] = env[key];
-    child.stdin?.write(encode(0, { file: '', argv: [], cwd: '', env: base, stdin: EMPTY }));
+    child.stdin?.write(encodeRequest(0, { file: '', argv: [], cwd: '', env: base, stdin: EMPTY }));
     return child;
   }
 
@@ -101,49 +95,29 @@ export class Spawner {
   #lost(child: ChildProcess): void {
     if (this.#child !== child) return;
     this.#child = null;
-    this.#buffer = Buffer.alloc(0);
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const handlers of pending) handlers.failed('ESPAWNER', 'fork');
   }
 
-  #onData(data: Buffer): void {
-    let buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : data;
-    let at = 0;
-    while (buffer.length - at >= HEADER) {
-      const length = buffer.readUInt32BE(at + 5);
-      if (buffer.length - at < HEADER + length) break;
-      const type = buffer[at] as number;
-      const id = buffer.readUInt32BE(at + 1);
-      const body = buffer.subarray(at + HEADER, at + HEADER + length);
-      at += HEADER + length;
-      this.#event(type, id, body);
-    }
-    buffer = at === buffer.length ? Buffer.alloc(0) : buffer.subarray(at);
-    // Keep no view into a large chunk that is otherwise done with.
-    this.#buffer = buffer.length && buffer.buffer.byteLength > 4 * buffer.length ? Buffer.from(buffer) : buffer;
+  #output(type: number, id: number, data: Buffer): void {
+    this.#pending.get(id)?.output(type === EVENT.stdout ? 'stdout' : 'stderr', data);
   }
 
   #event(type: number, id: number, body: Buffer): void {
     const handlers = this.#pending.get(id);
     if (!handlers) return;
     switch (type) {
-      case 0x53: // S
+      case EVENT.started:
         handlers.started(Number(body.toString('latin1')));
         break;
-      case 0x4f: // O
-        handlers.output('stdout', own(body));
-        break;
-      case 0x52: // R
-        handlers.output('stderr', own(body));
-        break;
-      case 0x45: { // E
+      case EVENT.failed: {
         this.#done(id);
         const [stage, errno] = body.toString('latin1').split(' ');
         handlers.failed(ERRNO_NAMES.get(Number(errno)) ?? `errno ${errno}`, stage as 'exec');
         break;
       }
-      case 0x58: { // X
+      case EVENT.ended: {
         this.#done(id);
         const [code, signal] = body.toString('latin1').split(' ').map(Number) as [number, number];
         handlers.ended(code >= 0 ? code : null, code >= 0 ? null : (SIGNAL_NAMES.get(signal) ?? 'SIGKILL'));
@@ -165,30 +139,4 @@ export class Spawner {
   stop(): void {
     this.#child?.stdin?.end();
   }
-}
-
-/**
- * Output is kept until the master has it; a small slice of a read that
- * carried other jobs' events would keep the whole read alive, so it is copied.
- */
-function own(body: Buffer): Buffer {
-  return body.length * 2 >= body.buffer.byteLength ? body : Buffer.from(body);
-}
-
-function encode(id: number, request: SpawnRequest): Buffer {
-  const parts: string[] = [request.file, request.cwd, ...request.argv];
-  let envc = 0;
-  for (const key in request.env) {
-    parts.push(`${key}=${request.env[key]}`);
-    envc += 1;
-  }
-  const strings = Buffer.from(`${parts.join('\0')}\0`);
-  const frame = Buffer.allocUnsafe(16 + strings.length + request.stdin.length);
-  frame.writeUInt32BE(12 + strings.length + request.stdin.length, 0);
-  frame.writeUInt32BE(id, 4);
-  frame.writeUInt32BE(request.argv.length, 8);
-  frame.writeUInt32BE(envc, 12);
-  strings.copy(frame, 16);
-  frame.set(request.stdin, 16 + strings.length);
-  return frame;
 }
