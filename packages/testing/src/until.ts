@@ -5,8 +5,8 @@ export interface UntilOptions {
   timeoutMs?: number;
   /** @default 25 */
   intervalMs?: number;
-  /** Says what was awaited when the deadline passes. */
-  message?: string;
+  /** Says what was awaited when the deadline passes (a function: computed then, e.g. to include logs). */
+  message?: string | (() => string);
 }
 
 /**
@@ -25,7 +25,8 @@ export async function until<T>(check: () => T | Promise<T>, options: UntilOption
     }
     if (Date.now() > deadline) {
       const cause = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
-      throw new Error(`timed out waiting for ${options.message ?? 'a condition'}${cause}`);
+      const what = typeof options.message === 'function' ? options.message() : options.message;
+      throw new Error(`timed out waiting for ${what ?? 'a condition'}${cause}`);
     }
     await delay(options.intervalMs ?? 25);
   }

@@ -30,7 +30,10 @@ describe('a worker restarted on the same address', () => {
     first.kill('SIGKILL');
     await first.exited;
     // The master notices (broken stream, refused probe), fails the attempt and tries to reach the node.
-    await until(async () => (await client.getJob(victim.id)).state === 'FAILED', { timeoutMs: 60_000 });
+    await until(async () => (await client.getJob(victim.id)).state === 'FAILED', {
+      timeoutMs: 60_000,
+      message: () => `the killed attempt to fail; master log:\n${master.logs.map((entry) => JSON.stringify(entry)).join('\n')}`,
+    });
 
     started.push(await startWorkerProcess(master.address, workerArgs));
     const jobs = await Promise.all(Array.from({ length: 5 }, async () => (await client.submit({ command: 'echo again' })).job));
