@@ -73,6 +73,8 @@ export class Dispatcher implements AttemptLinks {
   readonly #clients = new Map<string, NodeClient>();
   /** The link of every attempt whose events we listen to, by attempt key. */
   readonly #links = new Map<string, AttemptLink>();
+  /** Placed attempts whose record is being made durable before they are sent. */
+  readonly #recording = new Set<string>();
   /** Dispatch streams opened per node, across reconnects. */
   readonly #streamsOpened = new Map<string, number>();
   readonly #cluster: ClusterState;
@@ -120,17 +122,26 @@ export class Dispatcher implements AttemptLinks {
     return entry && { kind: entry.dispatch ? 'dispatch' : 'execute', streamsOpened: this.#streamsOpened.get(nodeId) ?? 0 };
   }
 
+  /**
+   * Whether the master listens to the attempt's events, or is about to send
+   * it (its record is being made durable first): either way a worker's report
+   * that does not list it yet proves nothing.
+   */
   isStreaming(ref: AttemptRef): boolean {
-    return this.#links.has(attemptKey(ref.jobId, ref.attempt));
+    const key = attemptKey(ref.jobId, ref.attempt);
+    return this.#links.has(key) || this.#recording.has(key);
   }
 
   /** Sends a newly placed attempt, once its record is durable (so a restart knows it was sent). */
   execute(job: Job, attempt: Attempt, node: NodeRecord): void {
     const ref = { jobId: job.id, attempt: attempt.number };
+    const key = attemptKey(ref.jobId, ref.attempt);
     // Synchronously, so a half-open breaker lets only this one through in the current pass.
     this.#options.breakers.dispatched(node);
+    this.#recording.add(key);
     this.#options.store.flush().then(
       () => {
+        this.#recording.delete(key);
         if (this.#stopped || !this.#cluster.currentJob(ref, node.id)) {
           this.#cluster.release(ref, node.id);
           return;
@@ -138,6 +149,7 @@ export class Dispatcher implements AttemptLinks {
         this.#open(ref, node, job, 0, 'start');
       },
       (error: unknown) => {
+        this.#recording.delete(key);
         this.#cluster.release(ref, node.id);
         this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', `could not record the attempt: ${errorMessage(error)}`, true);
       },

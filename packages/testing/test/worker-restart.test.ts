@@ -26,7 +26,12 @@ describe('a worker restarted on the same address', () => {
     started.push(first);
 
     const { job: victim } = await client.submit({ command: 'sleep 30' });
-    await until(async () => (await client.getJob(victim.id)).state === 'RUNNING');
+    // Started, not only placed: an attempt the master never heard start is lost without using a
+    // retry (it may never have run), and the job would wait for a node instead of failing.
+    await until(async () => {
+      const job = await client.getJob(victim.id);
+      return job.state === 'RUNNING' && job.startedAtMs !== null;
+    });
     first.kill('SIGKILL');
     await first.exited;
     // The master notices (broken stream, refused probe), fails the attempt and tries to reach the node.
