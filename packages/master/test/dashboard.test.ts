@@ -128,7 +128,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())("the dashboard of `di
     const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn']);
     const browser = await launch();
     try {
-      const line = await until(() => up.logs.find((l) => /^Dashboard: /.test(String(l.msg))), { message: 'the dashboard link' });
+      // `up` starts a master and two workers while the browser starts too: slow on a loaded machine.
+      const line = await until(() => up.logs.find((l) => /^Dashboard: /.test(String(l.msg))), { timeoutMs: 90_000, message: 'the dashboard link' });
       const url = /(http:\/\/\S+)/.exec(String(line.msg))?.[1] as string;
       const { page } = browser;
       await page.goto(url);
