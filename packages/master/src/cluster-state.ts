@@ -17,7 +17,6 @@ import {
   type Clock,
   type FailureReason,
   type Job,
-  type JobEvent,
   type JobSpecInput,
   type JobSpecLimits,
   type JobView,
@@ -28,6 +27,7 @@ import {
 import type { Logger } from 'pino';
 import { MasterEvents } from './events.js';
 import { JobQueue } from './job-queue.js';
+import { JobWatchers, type JobListener } from './job-watchers.js';
 import { requirementKey } from './placement/filter.js';
 import { NodeRegistry, type NodeRecord } from './registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
@@ -79,7 +79,6 @@ export function currentAttempt(job: Job): Attempt | undefined {
   return job.attemptHistory[job.attemptHistory.length - 1];
 }
 
-type Listener = (event: JobEvent) => void;
 
 /** Every job starts with this one (frozen, shared); the first attempt replaces it with an array of its own. */
 const NO_ATTEMPTS = Object.freeze([]) as unknown as Attempt[];
@@ -113,7 +112,7 @@ export class ClusterState {
   readonly #active = new Map<string, Job>();
   /** Idempotency keys of jobs whose submit is not durable yet. */
   readonly #inflightKeys = new Map<string, Job>();
-  readonly #watchers = new Map<string, Set<Listener>>();
+  readonly #watchers = new JobWatchers();
   readonly #backoffTimers = new Map<string, Timer>();
   readonly #store: Store;
   readonly #clock: Clock;
@@ -438,7 +437,7 @@ export class ClusterState {
     const chunk: OutputChunk = { offset: job.outputLength, stream: output.stream, data, timestampMs: output.timestampMs, attempt: ref.attempt };
     job.outputLength += data.length;
     this.#store.appendOutput(job.id, chunk);
-    this.#emit(job.id, { type: 'output', chunk });
+    this.#watchers.emit(job.id, { type: 'output', chunk });
     return true;
   }
 
@@ -550,17 +549,8 @@ export class ClusterState {
   // ---- watchers ----
 
   /** Calls listener with every change and output chunk of the job until unsubscribed. */
-  watch(jobId: string, listener: Listener): () => void {
-    let listeners = this.#watchers.get(jobId);
-    if (!listeners) {
-      listeners = new Set();
-      this.#watchers.set(jobId, listeners);
-    }
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.#watchers.get(jobId) === listeners) this.#watchers.delete(jobId);
-    };
+  watch(jobId: string, listener: JobListener): () => void {
+    return this.#watchers.watch(jobId, listener);
   }
 
   /** Whether anyone watches the job (worth spending effort on live updates). */
@@ -570,13 +560,7 @@ export class ClusterState {
 
   #notify(job: Job): void {
     this.#events.jobChanged(job);
-    this.#emit(job.id, { type: 'job', job });
-  }
-
-  #emit(jobId: string, event: JobEvent): void {
-    const listeners = this.#watchers.get(jobId);
-    if (!listeners) return;
-    for (const listener of [...listeners]) listener(event);
+    this.#watchers.emit(job.id, { type: 'job', job });
   }
 
   /** Stops backoff timers; state stays for inspection. */

@@ -9,6 +9,7 @@ import {
   POLICY_NAMES,
   type NodeRecord,
 } from '@dist-exec/master';
+import { seededRandom } from '@dist-exec/testing';
 import { applyNodeFlag, checkNotOvercommitted, makeJob, registration, type NodeFlagOp } from './helpers.js';
 
 /** Policies whose choice is a function of the nodes and their own history: the index must pick exactly as the reference does. */
@@ -127,21 +128,10 @@ describe('placement properties', () => {
     it(`${policy}: never over-commits slots, cpu or memory; the index agrees with the reference`, () => {
       fc.assert(
         fc.property(fc.array(opArb, { minLength: 1, maxLength: 120 }), fc.integer(), (ops, seed) => {
-          run(policy, ops, mulberry(seed));
+          run(policy, ops, seededRandom(seed));
         }),
         { numRuns: 300 },
       );
     });
   }
 });
-
-function mulberry(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

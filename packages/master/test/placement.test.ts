@@ -10,6 +10,7 @@ import {
   type NodeRecord,
   type NodeRegistration,
 } from '@dist-exec/master';
+import { seededRandom } from '@dist-exec/testing';
 import { makeJob, makeNode, registration } from './helpers.js';
 
 /**
@@ -123,7 +124,7 @@ describe('random', () => {
   it('draws uniformly among the feasible nodes only', () => {
     const registry = new NodeRegistry();
     for (const id of ['a', 'b', 'c', 'd']) registry.upsert(registration(id, { maxTasks: 10_000, cpus: id === 'd' ? 1 : 4 }), 0);
-    const index = new PlacementIndex(registry, new RandomPolicy(seeded(42)));
+    const index = new PlacementIndex(registry, new RandomPolicy(seededRandom(42)));
     const counts: Record<string, number> = {};
     for (let i = 0; i < 3000; i += 1) {
       const id = index.place(makeJob({ cpu: 2 }))?.id ?? 'none';
@@ -252,15 +253,3 @@ describe('placement index', () => {
     expect(indexes[0]?.[1].freeSlots).toBe(60 * 4 - 60);
   });
 });
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-

@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileSimulationOptions, crashChancePerTick, Simulation, startOffsets, type Snapshot } from '@dist-exec/simulator';
-import { runCli, startMasterProcess } from '@dist-exec/testing';
+import { runCli, seededRandom, startMasterProcess } from '@dist-exec/testing';
 
-/** A small seeded generator (mulberry32), so the crash dice are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The first roll is a crash, so every run loses at least one node while it has work; the rest are seeded. */
 function diceWithFirstCrash(seed: number): () => number {
-  const next = seeded(seed);
+  const next = seededRandom(seed);
   let first = true;
   return () => {
     if (!first) return next();
@@ -84,7 +73,7 @@ describe('simulation', () => {
   });
 
   it('starts nodes spread over the whole interval, so their heartbeats do not come in lockstep', () => {
-    const offsets = startOffsets(1000, 5000, seeded(3));
+    const offsets = startOffsets(1000, 5000, seededRandom(3));
     expect(offsets).toHaveLength(1000);
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);

@@ -5,3 +5,4 @@ export { startTestCluster, type TestCluster, type TestClusterOptions } from './t
 export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
+export { seededRandom } from './seeded-random.js';

@@ -12,7 +12,7 @@ import {
   type NodeRecord,
   type NodeRegistration,
 } from '@dist-exec/master';
-import { attemptResult, testLogger } from '@dist-exec/testing';
+import { attemptResult, seededRandom, testLogger } from '@dist-exec/testing';
 import { round, type Figure, type Scenario } from '../scenario.js';
 import { RunShare } from '../thread-cpu.js';
 
@@ -30,17 +30,6 @@ const TOP_UP = 1000;
 /** Policies the issue sets a target for. */
 const TARGETED = new Set(['round-robin', 'least-connections', 'first-fit']);
 
-/** Deterministic random numbers, so every run measures the same sequence. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function nodeRegistration(i: number): NodeRegistration {
   return {
@@ -78,7 +67,7 @@ function jobSpec(random: () => number): JobSpecInput {
  * on a busy machine the figure is what one free core would do.
  */
 async function schedulerRun(policyName: string, nodes: number): Promise<{ perSecond: number; usPerDecision: number; share: number }> {
-  const random = seeded(nodes);
+  const random = seededRandom(nodes);
   const cluster = new ClusterState({
     store: new MemoryStore(),
     clock: systemClock,
@@ -132,7 +121,7 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
  * the scheduler runs); otherwise the reference `place()`, a scan of every node.
  */
 function placementRun(policyName: string, nodes: number, indexed: boolean, placements: number): number {
-  const random = seeded(nodes + 1);
+  const random = seededRandom(nodes + 1);
   const registry = new NodeRegistry();
   for (let i = 0; i < nodes; i += 1) registry.upsert(nodeRegistration(i), 0);
   const policy = createPolicy(policyName, { random });
