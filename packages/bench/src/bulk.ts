@@ -20,8 +20,8 @@ export async function submitAndWait(client: DistExecClient, specs: readonly JobS
   const watches: Promise<void>[] = [];
   const ids: string[] = [];
   for (let at = 0; at < specs.length; at += chunk) {
-    const jobs = await client.submitMany(specs.slice(at, at + chunk));
-    const chunkIds = jobs.map((job) => job.id);
+    // Answered with ids only, as `dist-exec run --array` asks.
+    const chunkIds = await client.submitManyIds(specs.slice(at, at + chunk));
     ids.push(...chunkIds);
     watches.push(
       (async () => {

@@ -5,6 +5,8 @@
 # (a few MiB) it costs a fraction of that. The worker sends requests on our
 # stdin and reads events on our stdout; it keeps timeouts, cancel and the
 # group kill on abort (it signals the job's process group itself).
+# spawner.c is the same program in C, without any fork (posix_spawn); the
+# worker runs it instead wherever it was built (npm ci, with a C compiler).
 #
 # Requests (worker -> spawner), one frame each:
 #   u32 length, then u32 id, u32 argc, u32 envc, then argc + envc + 2

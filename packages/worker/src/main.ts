@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/proto';
 import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
-import { CommandExecutor, type SpawnMode } from './executors/command.js';
+import { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 import { HttpExecutor } from './executors/http.js';
 import { Worker } from './worker.js';
 
@@ -30,8 +30,11 @@ const program = new Command('dist-exec-worker')
       .env('DIST_EXEC_FENCE_AFTER'),
   )
   .addOption(
-    new Option('--spawn <mode>', 'how jobs are started: helper (a small perl process forks them: far cheaper), direct (the worker forks them), auto: helper where perl is found')
-      .choices(['auto', 'helper', 'direct'])
+    new Option(
+      '--spawn <mode>',
+      'how jobs are started: native (a small C helper built at install, posix_spawn), perl (a small perl helper forks them), helper (native, else perl), direct (the worker forks them: the slowest), auto (helper where one is available, else direct)',
+    )
+      .choices(['auto', 'native', 'perl', 'helper', 'direct'])
       .default('auto')
       .env('DIST_EXEC_SPAWN'),
   )
@@ -60,13 +63,18 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
   };
 }
 
+function spawnOptions(mode: string): Pick<CommandExecutorOptions, 'spawn' | 'helper'> {
+  if (mode === 'native' || mode === 'perl') return { spawn: 'helper', helper: mode };
+  return mode === 'auto' ? {} : { spawn: mode as SpawnMode };
+}
+
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string | undefined>>();
   const logger = createProcessLogger({ service: 'worker', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
   let worker: Worker;
   try {
-    const spawn = flags.spawn === 'auto' ? {} : { spawn: flags.spawn as SpawnMode };
+    const spawn = spawnOptions(flags.spawn ?? 'auto');
     // Jobs start from the environment the worker was started with.
     const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor()];
     worker = new Worker(optionsFrom(flags), { logger, executors });

@@ -1,10 +1,20 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { JobSpec, OutputStreamName } from '@dist-exec/core';
-import { CommandExecutor, type ExecutionOutcome, type SpawnMode } from '@dist-exec/worker';
-import { processesMatching, until } from '@dist-exec/testing';
+import { CommandExecutor, SPAWNER_BINARY, type CommandExecutorOptions, type ExecutionOutcome } from '@dist-exec/worker';
+import { processesMatching, toolsRequired, until } from '@dist-exec/testing';
+
+/** Every path a job can start by: the native helper, the perl helper, the worker's own spawn. */
+type Mode = 'native' | 'perl' | 'direct';
+
+function spawnOptions(mode: Mode): CommandExecutorOptions {
+  return mode === 'direct' ? { spawn: 'direct' } : { spawn: 'helper', helper: mode };
+}
+
+// The native helper is built at install where a C compiler is; CI installs one and requires it.
+const MODES: Mode[] = existsSync(SPAWNER_BINARY) || toolsRequired() ? ['native', 'perl', 'direct'] : ['perl', 'direct'];
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
@@ -24,8 +34,8 @@ interface Run {
 
 const executors: CommandExecutor[] = [];
 
-function run(overrides: Partial<JobSpec>, options: { mode: SpawnMode; baseEnv?: Record<string, string>; killGraceMs?: number }): Run {
-  const executor = new CommandExecutor({ spawn: options.mode, ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}) });
+function run(overrides: Partial<JobSpec>, options: { mode: Mode; baseEnv?: Record<string, string>; killGraceMs?: number }): Run {
+  const executor = new CommandExecutor({ ...spawnOptions(options.mode), ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}) });
   executors.push(executor);
   const abort = new AbortController();
   const output: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
@@ -42,7 +52,7 @@ function run(overrides: Partial<JobSpec>, options: { mode: SpawnMode; baseEnv?: 
   return { outcome, abort, pid: () => pid, output, text: (stream) => Buffer.concat(output[stream]).toString() };
 }
 
-describe.each(['helper', 'direct'] as const)('CommandExecutor spawning through %s', (mode) => {
+describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
   const dir = mkdtempSync(join(tmpdir(), 'command-executor-'));
   afterAll(() => {
     for (const executor of executors.splice(0)) executor.stop();
@@ -140,7 +150,7 @@ describe.each(['helper', 'direct'] as const)('CommandExecutor spawning through %
   it('aborted before it started: the group is signalled at once', async () => {
     const abort = new AbortController();
     abort.abort('cancel');
-    const executor = new CommandExecutor({ spawn: mode });
+    const executor = new CommandExecutor(spawnOptions(mode));
     executors.push(executor);
     const outcome = await executor.run({ spec: spec({ command: 'sleep 60' }), signal: abort.signal, killGraceMs: 200, onStarted: () => {}, onOutput: () => {} });
     expect(outcome).toMatchObject({ succeeded: false, exitCode: 143 });
@@ -170,10 +180,10 @@ describe.each(['helper', 'direct'] as const)('CommandExecutor spawning through %
   });
 });
 
-describe('CommandExecutor through the helper', () => {
+describe.each(MODES.filter((mode) => mode !== 'direct'))('CommandExecutor through the %s helper', (mode) => {
   it('a helper that dies under a running job: the job fails with a clear error, its group is killed, the next job gets a new helper', async () => {
-    const marker = `executor-helper-lost-${process.pid}-${Date.now()}`;
-    const executor = new CommandExecutor({ spawn: 'helper' });
+    const marker = `executor-helper-lost-${mode}-${process.pid}-${Date.now()}`;
+    const executor = new CommandExecutor(spawnOptions(mode));
     executors.push(executor);
     const context = { signal: new AbortController().signal, killGraceMs: 200, onOutput: () => {} };
     let started = 0;

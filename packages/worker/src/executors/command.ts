@@ -4,9 +4,9 @@ import { delimiter, join } from 'node:path';
 import { spawnDirect } from './direct-spawn.js';
 import type { ExecutionContext, ExecutionOutcome, Executor } from './executor.js';
 import { exitCodeForSignal, signalGroup } from './process-group.js';
-import { Spawner, type SpawnHandlers, type SpawnRequest } from './spawner.js';
+import { Spawner, SPAWNER_BINARY, type HelperKind, type SpawnHandlers, type SpawnRequest } from './spawner.js';
 
-/** `helper`: forked by a small long-lived helper process (perl); `direct`: `child_process.spawn` from the worker. */
+/** `helper`: started by a small long-lived helper process (native, or perl); `direct`: `child_process.spawn` from the worker. */
 export type SpawnMode = 'helper' | 'direct';
 
 export interface CommandExecutorOptions {
@@ -21,9 +21,15 @@ export interface CommandExecutorOptions {
    * How jobs are started. The helper costs the worker a tenth of the CPU of
    * its own fork per job, which grows with the worker's size (see the README,
    * Performance).
-   * @default 'helper' where `perl` is on the PATH, else 'direct'
+   * @default 'helper' where the native helper is built or `perl` is on the PATH, else 'direct'
    */
   spawn?: SpawnMode;
+  /**
+   * Which helper: the native one (posix_spawn, built at install where a C
+   * compiler is) or the perl one (a fork per job: about 0.4 ms more CPU).
+   * @default 'native' where it is built, else 'perl'
+   */
+  helper?: HelperKind;
 }
 
 const ERROR_TEXT: Record<string, string> = {
@@ -54,15 +60,26 @@ const ERROR_TEXT: Record<string, string> = {
 export class CommandExecutor implements Executor {
   readonly type = 'command';
   readonly mode: SpawnMode;
+  /** The helper program in use; null when spawning directly. */
+  readonly helper: HelperKind | null;
   readonly #baseEnv: Readonly<Record<string, string | undefined>>;
   readonly #spawner: Spawner | null;
 
   constructor(options: CommandExecutorOptions = {}) {
     this.#baseEnv = { ...(options.baseEnv ?? process.env) };
+    const native = isExecutable(SPAWNER_BINARY);
     const perl = onPath('perl', this.#baseEnv.PATH);
-    if (options.spawn === 'helper' && !perl) throw new InvalidArgumentError('spawning through the helper needs perl on the PATH (or spawn directly: --spawn direct)');
-    this.mode = options.spawn ?? (perl ? 'helper' : 'direct');
-    this.#spawner = this.mode === 'helper' ? new Spawner({ env: this.#baseEnv }) : null;
+    if (options.helper === 'native' && !native) {
+      throw new InvalidArgumentError(`the native spawner is not built (${SPAWNER_BINARY}): install a C compiler (cc) and run npm run build`);
+    }
+    if (options.helper === 'perl' && !perl) throw new InvalidArgumentError('the perl spawner needs perl on the PATH');
+    const helper = options.helper ?? (native ? 'native' : perl ? 'perl' : null);
+    if (options.spawn === 'helper' && !helper) {
+      throw new InvalidArgumentError('spawning through a helper needs the native spawner built (a C compiler at install) or perl on the PATH (or spawn directly: --spawn direct)');
+    }
+    this.mode = options.spawn ?? (helper ? 'helper' : 'direct');
+    this.helper = this.mode === 'helper' ? helper : null;
+    this.#spawner = this.helper ? new Spawner({ kind: this.helper, env: this.#baseEnv }) : null;
   }
 
   run(context: ExecutionContext): Promise<ExecutionOutcome> {
@@ -135,14 +152,14 @@ function startError(request: SpawnRequest, code: string, stage: string): string 
 }
 
 function onPath(program: string, path: string | undefined): boolean {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, program), fsConstants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
+  return (path ?? '').split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, program)));
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return false;
 }

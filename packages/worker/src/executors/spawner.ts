@@ -5,8 +5,13 @@ import { encodeRequest, EVENT, EventReader, type SpawnRequest } from './spawner-
 
 export type { SpawnRequest } from './spawner-protocol.js';
 
-/** The spawner program (Perl: on every Debian system as perl-base, small, and it forks cheaply). */
+/** The perl spawner: on every Debian system as perl-base, small, and it forks cheaply. */
 export const SPAWNER_SCRIPT = fileURLToPath(new URL('../../spawner/spawner.pl', import.meta.url));
+/** The native spawner (`spawner/spawner.c`), built at install where a C compiler is: posix_spawn, no fork at all. */
+export const SPAWNER_BINARY = fileURLToPath(new URL('../../spawner/bin/dist-exec-spawner', import.meta.url));
+
+/** Which spawner program runs: the same protocol either way. */
+export type HelperKind = 'native' | 'perl';
 
 export interface SpawnHandlers {
   started(pid: number): void;
@@ -22,28 +27,34 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.si
 const EMPTY = new Uint8Array(0);
 
 export interface SpawnerOptions {
-  /** @default SPAWNER_SCRIPT */
-  script?: string;
+  /** @default 'perl' */
+  kind?: HelperKind;
+  /** The program of that kind. @default SPAWNER_BINARY or SPAWNER_SCRIPT */
+  program?: string;
   /** The environment jobs start from (the helper's own); each request's env is laid over it. */
   env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
- * A long-lived helper process that forks and execs jobs for the worker. The
- * worker's own fork costs grow with its size (page tables are copied); the
- * helper is a few MiB. Jobs still get their own session and process group
+ * A long-lived helper process that starts jobs for the worker. The worker's
+ * own fork costs grow with its size (page tables are copied); the native
+ * helper does not fork at all (posix_spawn), the perl one forks a few MiB. Jobs still get their own session and process group
  * (the worker signals it directly), env, cwd, stdin and separate
  * stdout/stderr.
  */
 export class Spawner {
-  readonly #script: string;
+  readonly #command: string;
+  readonly #args: string[];
   readonly #env: Readonly<Record<string, string | undefined>> | undefined;
   #child: ChildProcess | null = null;
   readonly #pending = new Map<number, SpawnHandlers>();
   #nextId = 1;
 
   constructor(options: SpawnerOptions = {}) {
-    this.#script = options.script ?? SPAWNER_SCRIPT;
+    const native = options.kind === 'native';
+    const program = options.program ?? (native ? SPAWNER_BINARY : SPAWNER_SCRIPT);
+    this.#command = native ? program : 'perl';
+    this.#args = native ? [] : [program];
     this.#env = options.env;
   }
 
@@ -67,8 +78,8 @@ export class Spawner {
   #ensure(): ChildProcess {
     if (this.#child) return this.#child;
     const env = this.#env ?? process.env;
-    // perl runs with a bare environment (PERL5OPT and the like are the jobs'); it gets theirs in its first request.
-    const child = spawn('perl', [this.#script], { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+    // The helper runs with a bare environment (PERL5OPT and the like are the jobs'); it gets theirs in its first request.
+    const child = spawn(this.#command, this.#args, { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
     // One reader per helper: a new helper starts with a clean frame boundary.
     const reader = new EventReader({ event: (type, id, body) => this.#event(type, id, body), output: (type, id, data) => this.#output(type, id, data) });
     child.stdout?.on('data', (data: Buffer) => reader.push(data));
