@@ -447,7 +447,11 @@ export class ClusterState {
     const job = this.currentJob(ref, nodeId);
     if (!job) return false;
     const attempt = currentAttempt(job) as Attempt;
-    attempt.startedAtMs ??= result.startedAtMs || null;
+    if (attempt.startedAtMs === null && result.startedAtMs) {
+      // A short job's worker may send only its end, which carries the start.
+      attempt.startedAtMs = result.startedAtMs;
+      this.#events.attemptStarted(job, attempt, this.#clock.now() - attempt.dispatchedAtMs);
+    }
     job.startedAtMs ??= attempt.startedAtMs;
     job.exitCode = result.exitCode;
     job.httpResult = result.httpResult;

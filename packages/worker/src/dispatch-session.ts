@@ -15,9 +15,15 @@ interface Attachment {
   detach: () => void;
   over: boolean;
   /** Where its `accepted` waits in the unsent queue, until its first event takes that place. */
-  acceptedIn: wire.DispatchEvent[] | null;
+  acceptedIn: Queued[] | null;
   acceptedAt: number;
+  /** Where its `started` waits in the unsent queue: `finished` carries the start time too, so it takes that place. */
+  startedIn: Queued[] | null;
+  startedAt: number;
 }
+
+/** An unsent event, or the hole a `started` left when its `finished` came before it was sent. */
+type Queued = wire.DispatchEvent | null;
 
 const noop = (): void => {};
 
@@ -33,7 +39,8 @@ export class DispatchSession {
   readonly #runner: TaskRunner;
   readonly #onInternalError: (error: unknown) => void;
   readonly #attached = new Map<string, Attachment>();
-  #queue: wire.DispatchEvent[] = [];
+  #queue: Queued[] = [];
+  #holes = 0;
   #queuedBytes = 0;
   #scheduled = false;
   /** The transport's buffer is full: wait for 'drain' (events gather meanwhile). */
@@ -74,7 +81,7 @@ export class DispatchSession {
     if (earlier) this.#takeOff(key, earlier);
     // Accepted goes before the events an attach replays at once; it becomes declined if the runner refuses.
     const answer = this.#queue.length;
-    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: answer };
+    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: answer, startedIn: null, startedAt: 0 };
     this.#attached.set(key, attachment);
     this.#push({ jobId, attempt, accepted: {} }, 0);
     const ref: AttemptRef = { jobId, attempt };
@@ -104,7 +111,9 @@ export class DispatchSession {
   #sink(key: string, jobId: string, attempt: number, attachment: Attachment): AttemptSink {
     return {
       started: (startedAtMs, pid) => {
-        if (!attachment.over) this.#pushFor(attachment, { jobId, attempt, started: { startedAtMs, pid } }, 0);
+        if (attachment.over) return;
+        attachment.startedAt = this.#pushFor(attachment, { jobId, attempt, started: { startedAtMs, pid } }, 0);
+        attachment.startedIn = this.#queue;
       },
       output: (event) => {
         if (attachment.over) return;
@@ -113,6 +122,12 @@ export class DispatchSession {
       },
       finished: (result) => {
         if (attachment.over) return;
+        // A job that ends before its start was sent (most short ones under load) costs the master one event, not two.
+        if (attachment.startedIn === this.#queue && !this.#closed) {
+          this.#queue[attachment.startedAt] = null;
+          this.#holes += 1;
+        }
+        attachment.startedIn = null;
         this.#pushFor(attachment, { jobId, attempt, finished: attemptResultToWire(result) }, 0);
         // The runner lets go of a sink once it has its result.
         this.#takeOff(key, attachment);
@@ -131,6 +146,7 @@ export class DispatchSession {
     this.#closed = true;
     for (const [key, attachment] of [...this.#attached]) this.#takeOff(key, attachment);
     this.#queue = [];
+    this.#holes = 0;
     this.#queuedBytes = 0;
   }
 
@@ -139,26 +155,28 @@ export class DispatchSession {
    * still unsent (any event answers just as well): most attempts start in the
    * turn they arrive, and this saves an event per attempt.
    */
-  #pushFor(attachment: Attachment, event: wire.DispatchEvent, bytes: number): void {
+  #pushFor(attachment: Attachment, event: wire.DispatchEvent, bytes: number): number {
     const queue = attachment.acceptedIn;
     attachment.acceptedIn = null;
     if (queue === this.#queue && !this.#closed) {
       queue[attachment.acceptedAt] = event;
       this.#queuedBytes += bytes;
-      return;
+      return attachment.acceptedAt;
     }
-    this.#push(event, bytes);
+    return this.#push(event, bytes);
   }
 
-  #push(event: wire.DispatchEvent, bytes: number): void {
-    if (this.#closed) return;
-    this.#queue.push(event);
+  /** Queues an event for the next message; answers its place in the queue. */
+  #push(event: wire.DispatchEvent, bytes: number): number {
+    if (this.#closed) return -1;
+    const at = this.#queue.push(event) - 1;
     this.#queuedBytes += bytes;
     if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
       // One message per event-loop turn, with everything the turn produced.
       setImmediate(() => this.#flush());
     }
+    return at;
   }
 
   #flush(): void {
@@ -171,7 +189,8 @@ export class DispatchSession {
 
   /** The next message's worth of events. */
   #take(): wire.DispatchEvent[] {
-    const queue = this.#queue;
+    const queue = (this.#holes ? this.#queue.filter((event) => event !== null) : this.#queue) as wire.DispatchEvent[];
+    this.#holes = 0;
     if (queue.length <= MAX_EVENTS_PER_MESSAGE && this.#queuedBytes <= MAX_OUTPUT_BYTES_PER_MESSAGE) {
       this.#queue = [];
       this.#queuedBytes = 0;

@@ -1,0 +1,85 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { num, specToWire, v1, type wire } from '@dist-exec/proto';
+import { Worker, type ExecutionContext, type ExecutionOutcome, type Executor } from '@dist-exec/worker';
+import { freePort, testLogger, until } from '@dist-exec/testing';
+
+const DONE: ExecutionOutcome = { succeeded: true, reason: null, exitCode: 0, error: '' };
+
+/** Starts every task at once; `instant` tasks end in the same turn, the others when the test says. */
+class StepExecutor implements Executor {
+  readonly type = 'step';
+  readonly #waiting: Array<() => void> = [];
+
+  async run(context: ExecutionContext): Promise<ExecutionOutcome> {
+    context.onStarted(4242);
+    if (context.spec.command !== 'instant') await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return DONE;
+  }
+
+  finishAll(): void {
+    for (const finish of this.#waiting.splice(0)) finish();
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+}
+
+const workers: Worker[] = [];
+const clients: grpc.Client[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const worker of workers.splice(0)) await worker.kill();
+});
+
+/** A real worker (its master is nowhere: only the Dispatch stream is used), and a Dispatch stream opened to it as the master does. */
+async function dispatchTo(executor: StepExecutor): Promise<{ call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>; events: wire.DispatchEvent__Output[] }> {
+  const worker = new Worker(
+    { masterAddress: `127.0.0.1:${await freePort()}`, host: '127.0.0.1', port: 0, id: 'w', maxTasks: 8 },
+    { logger: testLogger(), executors: [executor] },
+  );
+  workers.push(worker);
+  const { port } = await worker.start();
+  const client = new v1.ExecutionService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  clients.push(client);
+  const call = client.Dispatch();
+  const events: wire.DispatchEvent__Output[] = [];
+  call.on('data', (response: wire.DispatchResponse__Output) => events.push(...response.events));
+  call.on('error', () => {});
+  return { call, events };
+}
+
+function execute(jobId: string, command: string): wire.ExecuteRequest {
+  return { jobId, attempt: 1, spec: specToWire({ type: 'step', command }), fromOffset: 0, outputLimitBytes: 0, killGraceMs: 0 };
+}
+
+const kinds = (events: wire.DispatchEvent__Output[], jobId: string): string[] =>
+  events.filter((event) => event.jobId === jobId).map((event) => (event.accepted ? 'accepted' : event.started ? 'started' : event.finished ? 'finished' : 'other'));
+
+describe('the worker end of a Dispatch stream', () => {
+  it('a task that ends before its start was sent costs one event, which carries the start', async () => {
+    const { call, events } = await dispatchTo(new StepExecutor());
+    call.write({ execute: [execute('quick', 'instant')] });
+    await until(() => kinds(events, 'quick').includes('finished'), { message: 'the finished event' });
+    expect(kinds(events, 'quick')).toEqual(['finished']);
+    const finished = events.find((event) => event.jobId === 'quick')?.finished;
+    expect(finished?.succeeded).toBe(true);
+    expect(num(finished?.startedAtMs)).toBeGreaterThan(0);
+  });
+
+  it('a task still running when its start was sent gets started, then finished', async () => {
+    const executor = new StepExecutor();
+    const { call, events } = await dispatchTo(executor);
+    call.write({ execute: [execute('slow', 'wait')] });
+    await until(() => kinds(events, 'slow').includes('started'), { message: 'the started event' });
+    expect(executor.waiting).toBe(1);
+    executor.finishAll();
+    await until(() => kinds(events, 'slow').includes('finished'), { message: 'the finished event' });
+    // The start took the place of the acceptance: one answer, then the end.
+    expect(kinds(events, 'slow')).toEqual(['started', 'finished']);
+    const started = events.find((event) => event.jobId === 'slow' && event.started)?.started;
+    expect(started?.pid).toBe(4242);
+  });
+});
