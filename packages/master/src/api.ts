@@ -29,6 +29,7 @@ import {
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './node-manager.js';
+import { HeartbeatStreams } from './heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
 import { watchJob } from './watch.js';
@@ -148,12 +149,21 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
   };
 }
 
-export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
+/** NodeService, and the heartbeat streams it keeps open (the master ends them when it stops). */
+export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; heartbeats: HeartbeatStreams } {
   const log = ctx.logger.child({ component: 'api' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
   const { nodes, store } = ctx;
+  const answerHeartbeat = async (request: wire.HeartbeatRequest__Output): Promise<wire.HeartbeatResponse> => {
+    const result = nodes.heartbeat(checkNodeId(request.nodeId), attemptReportsFromWire(request.attempts), request.draining);
+    if (!result) return { reregister: true, ack: [], kill: [], draining: false };
+    // Acknowledged results must be durable before the worker forgets them.
+    if (result.ack.length) await store.flush();
+    return { reregister: false, ack: result.ack, kill: result.kill, draining: result.draining };
+  };
+  const heartbeats = new HeartbeatStreams(answerHeartbeat, onInternalError);
 
-  return {
+  const handlers: NodeServiceHandlers = {
     Register: unary('Register', async (request: wire.RegisterRequest__Output) => {
       const result = nodes.register(
         {
@@ -175,12 +185,9 @@ export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
       return { heartbeatIntervalMs: nodes.heartbeatIntervalMs, rescheduleAfterMs: nodes.rescheduleAfterMs, ack: result.ack, kill: result.kill, masterId: ctx.masterId };
     }, onInternalError),
 
-    Heartbeat: unary('Heartbeat', async (request: wire.HeartbeatRequest__Output) => {
-      const result = nodes.heartbeat(checkNodeId(request.nodeId), attemptReportsFromWire(request.attempts), request.draining);
-      if (!result) return { reregister: true, ack: [], kill: [], draining: false };
-      if (result.ack.length) await store.flush();
-      return { reregister: false, ack: result.ack, kill: result.kill, draining: result.draining };
-    }, onInternalError),
+    Heartbeat: unary('Heartbeat', answerHeartbeat, onInternalError),
+
+    Heartbeats: heartbeats.handle,
 
     Deregister: unary('Deregister', async (request: wire.DeregisterRequest__Output) => {
       nodes.deregister(checkNodeId(request.nodeId));
@@ -196,11 +203,27 @@ export function nodeServiceHandlers(ctx: ApiContext): NodeServiceHandlers {
 
     GetCluster: unary('GetCluster', async () => clusterToWire(await ctx.snapshot()), onInternalError),
   };
+  return { handlers, heartbeats };
 }
 
 export const SERVICE_NAMES = ['distexec.v1.JobService', 'distexec.v1.NodeService'];
 
-export function addApiServices(server: grpc.Server, ctx: ApiContext): void {
+/** What the master stops of its API before the server's graceful shutdown. */
+export interface ApiServices {
+  /** Workers' heartbeat streams open now. */
+  readonly heartbeatStreams: number;
+  /** Ends the long-lived calls the master itself answers forever (heartbeat streams). */
+  close(): void;
+}
+
+export function addApiServices(server: grpc.Server, ctx: ApiContext): ApiServices {
   server.addService(v1.JobService.service, jobServiceHandlers(ctx));
-  server.addService(v1.NodeService.service, nodeServiceHandlers(ctx));
+  const { handlers, heartbeats } = nodeService(ctx);
+  server.addService(v1.NodeService.service, handlers);
+  return {
+    get heartbeatStreams() {
+      return heartbeats.openCount;
+    },
+    close: () => heartbeats.close(),
+  };
 }

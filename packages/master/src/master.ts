@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
-import { addApiServices, SERVICE_NAMES } from './api.js';
+import { addApiServices, SERVICE_NAMES, type ApiServices } from './api.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
@@ -65,6 +65,7 @@ export class Master {
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
   #server: grpc.Server | null = null;
+  #api: ApiServices | null = null;
   #http: HttpServer | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stage: Stage = 'new';
@@ -197,7 +198,7 @@ export class Master {
     }
     const server = createServer();
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
-    addApiServices(server, {
+    this.#api = addApiServices(server, {
       cluster: this.cluster,
       nodes: this.nodes,
       scheduler: this.scheduler,
@@ -245,6 +246,11 @@ export class Master {
     return { ready: this.#stage === 'running' && this.scheduler.running, checks };
   }
 
+  /** Workers' heartbeat streams open now (each worker keeps one). */
+  get heartbeatStreams(): number {
+    return this.#api?.heartbeatStreams ?? 0;
+  }
+
   /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -261,6 +267,7 @@ export class Master {
     this.scheduler.stop();
     this.dispatcher.stop();
     this.cluster.stop();
+    this.#api?.close();
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
     await this.#http?.stop();
     this.metrics.stop();

@@ -134,6 +134,16 @@ describe('a master with two workers', () => {
     expect(newest.jobs[0]?.id).toBe(jobs[jobs.length - 1]?.id);
   });
 
+  it('each worker heartbeats on one stream of its own', async () => {
+    const before = Date.now();
+    const nodes = await until(async () => {
+      const listed = await cluster.client.listNodes();
+      return listed.every((node) => node.lastHeartbeatMs > before) ? listed : null;
+    }, { message: 'a heartbeat from every worker' });
+    expect(nodes).toHaveLength(2);
+    expect(cluster.master.heartbeatStreams).toBe(2);
+  });
+
   it('lists nodes with their load', async () => {
     const nodes = await cluster.client.listNodes();
     expect(nodes.map((n) => n.id).sort()).toEqual(['worker-1', 'worker-2']);

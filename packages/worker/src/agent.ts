@@ -3,6 +3,7 @@ import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
 import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
+import { HeartbeatLink } from './heartbeat-link.js';
 import type { TaskRunner } from './runner.js';
 
 export interface Registration {
@@ -40,6 +41,7 @@ export class Agent {
   readonly #options: AgentOptions;
   readonly #log: Logger;
   readonly #stop = new AbortController();
+  readonly #link: HeartbeatLink;
   #registered = false;
   #intervalMs: number;
   #loop: Promise<void> | null = null;
@@ -51,6 +53,7 @@ export class Agent {
     this.#options = options;
     this.#log = options.logger.child({ component: 'agent' });
     this.#intervalMs = options.heartbeatIntervalMs || 5000;
+    this.#link = new HeartbeatLink(options.client, options.callTimeoutMs);
   }
 
   get registered(): boolean {
@@ -148,13 +151,7 @@ export class Agent {
 
   async #heartbeatOnce(): Promise<void> {
     const { runner, registration } = this.#options;
-    const response = await new Promise<wire.HeartbeatResponse__Output>((resolve, reject) => {
-      this.#options.client.Heartbeat(
-        { nodeId: registration.nodeId, activeTasks: runner.running, attempts: runner.reports(), draining: runner.draining },
-        this.#deadline(),
-        (error, value) => (error || !value ? reject(error) : resolve(value)),
-      );
-    });
+    const response = await this.#link.send({ nodeId: registration.nodeId, activeTasks: runner.running, attempts: runner.reports(), draining: runner.draining });
     this.#reachable();
     if (response.reregister) {
       // Leaving: registering again would put the node back on the list after it deregistered.
@@ -188,6 +185,7 @@ export class Agent {
     this.#stop.abort();
     await this.#loop;
     await this.#beat.catch(() => {});
+    this.#link.close();
   }
 
   async stop(): Promise<void> {

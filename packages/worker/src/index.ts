@@ -4,6 +4,7 @@ export { TaskRunner, type AttemptSink, type ExecuteRequest } from './runner.js';
 export type { ExecutionContext, ExecutionOutcome, Executor } from './executors/index.js';
 export { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 export { SPAWNER_BINARY, type HelperKind } from './executors/spawner.js';
+export { HeartbeatLink } from './heartbeat-link.js';
 export { HttpExecutor } from './executors/http.js';
 export { defaultExecutors } from './executors/index.js';
 export { Fence, type FenceOptions } from './fence.js';

@@ -53,6 +53,11 @@ export interface NodeServiceClient extends grpc.Client {
   heartbeat(argument: _distexec_v1_HeartbeatRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   heartbeat(argument: _distexec_v1_HeartbeatRequest, callback: grpc.requestCallback<_distexec_v1_HeartbeatResponse__Output>): grpc.ClientUnaryCall;
   
+  Heartbeats(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse__Output>;
+  Heartbeats(options?: grpc.CallOptions): grpc.ClientDuplexStream<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse__Output>;
+  heartbeats(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse__Output>;
+  heartbeats(options?: grpc.CallOptions): grpc.ClientDuplexStream<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse__Output>;
+  
   ListNodes(argument: _distexec_v1_ListNodesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _distexec_v1_ListNodesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
   ListNodes(argument: _distexec_v1_ListNodesRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ListNodesResponse__Output>): grpc.ClientUnaryCall;
@@ -91,6 +96,8 @@ export interface NodeServiceHandlers extends grpc.UntypedServiceImplementation {
   
   Heartbeat: grpc.handleUnaryCall<_distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse>;
   
+  Heartbeats: grpc.handleBidiStreamingCall<_distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse>;
+  
   ListNodes: grpc.handleUnaryCall<_distexec_v1_ListNodesRequest__Output, _distexec_v1_ListNodesResponse>;
   
   Register: grpc.handleUnaryCall<_distexec_v1_RegisterRequest__Output, _distexec_v1_RegisterResponse>;
@@ -104,6 +111,7 @@ export interface NodeServiceDefinition extends grpc.ServiceDefinition {
   DrainNode: MethodDefinition<_distexec_v1_DrainNodeRequest, _distexec_v1_Node, _distexec_v1_DrainNodeRequest__Output, _distexec_v1_Node__Output>
   GetCluster: MethodDefinition<_distexec_v1_GetClusterRequest, _distexec_v1_ClusterStatus, _distexec_v1_GetClusterRequest__Output, _distexec_v1_ClusterStatus__Output>
   Heartbeat: MethodDefinition<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse, _distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse__Output>
+  Heartbeats: MethodDefinition<_distexec_v1_HeartbeatRequest, _distexec_v1_HeartbeatResponse, _distexec_v1_HeartbeatRequest__Output, _distexec_v1_HeartbeatResponse__Output>
   ListNodes: MethodDefinition<_distexec_v1_ListNodesRequest, _distexec_v1_ListNodesResponse, _distexec_v1_ListNodesRequest__Output, _distexec_v1_ListNodesResponse__Output>
   Register: MethodDefinition<_distexec_v1_RegisterRequest, _distexec_v1_RegisterResponse, _distexec_v1_RegisterRequest__Output, _distexec_v1_RegisterResponse__Output>
   UndrainNode: MethodDefinition<_distexec_v1_UndrainNodeRequest, _distexec_v1_Node, _distexec_v1_UndrainNodeRequest__Output, _distexec_v1_Node__Output>
