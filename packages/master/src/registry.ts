@@ -82,6 +82,8 @@ export class NodeRecord {
   #skipReason = '';
   #usedMilliCpus = 0;
   #usedMemoryBytes = 0;
+  /** `reservations.size`, kept here: placement reads it on every change, and the Map's size is another object away. */
+  #activeTasks = 0;
   #onChange: (node: NodeRecord) => void;
 
   constructor(registration: NodeRegistration, nowMs: number, order: number, onChange: (node: NodeRecord) => void = () => {}) {
@@ -236,11 +238,11 @@ export class NodeRecord {
   }
 
   get activeTasks(): number {
-    return this.reservations.size;
+    return this.#activeTasks;
   }
 
   get freeSlots(): number {
-    return Math.max(0, this.#maxTasks - this.reservations.size);
+    return Math.max(0, this.#maxTasks - this.#activeTasks);
   }
 
   get milliCpus(): number {
@@ -289,6 +291,7 @@ export class NodeRecord {
   reserve(key: string, reservation: Reservation): void {
     if (this.reservations.has(key)) return;
     this.reservations.set(key, reservation);
+    this.#activeTasks += 1;
     this.#usedMilliCpus += toMilliCpus(reservation.cpu);
     this.#usedMemoryBytes += reservation.memoryBytes;
     this.#changed(false);
@@ -298,6 +301,7 @@ export class NodeRecord {
     const reservation = this.reservations.get(key);
     if (!reservation) return false;
     this.reservations.delete(key);
+    this.#activeTasks -= 1;
     this.#usedMilliCpus -= toMilliCpus(reservation.cpu);
     this.#usedMemoryBytes -= reservation.memoryBytes;
     this.#changed(false);

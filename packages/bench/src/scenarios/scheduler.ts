@@ -1,27 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import { compileJobSpec, systemClock, type Job, type JobSpecInput } from '@dist-exec/core';
-import {
-  ClusterState,
-  createPolicy,
-  MemoryStore,
-  NodeRegistry,
-  place,
-  PlacementIndex,
-  POLICY_NAMES,
-  Scheduler,
-  type NodeRecord,
-  type NodeRegistration,
-} from '@dist-exec/master';
+import { systemClock } from '@dist-exec/core';
+import { ClusterState, createPolicy, MemoryStore, POLICY_NAMES, Scheduler } from '@dist-exec/master';
 import { attemptResult, seededRandom, testLogger } from '@dist-exec/testing';
+import { jobSpec, nodeRegistration, placementCost } from '../placement-run.js';
 import { round, type Figure, type Scenario } from '../scenario.js';
 import { RunShare } from '../thread-cpu.js';
 
 const NODE_COUNTS = [100, 1000, 10_000];
 const QUEUED_JOBS = 100_000;
-const SLOTS = 4;
-const CPUS = 4;
-const MEMORY = 16 * 1024 ** 3;
+/** Placements per timed run of the placement loop, the untimed warm-up run before them, and how many timed runs (the best counts). */
 const PLACEMENTS = 200_000;
+const PLACEMENT_WARMUP = 50_000;
+const PLACEMENT_REPEATS = 3;
 /** Steady-state passes after the first fills the cluster: WARMUP_PASSES untimed (the JIT settles), then STEADY_PASSES timed. */
 const WARMUP_PASSES = 5000;
 const STEADY_PASSES = 20_000;
@@ -29,32 +19,6 @@ const STEADY_PASSES = 20_000;
 const TOP_UP = 1000;
 /** Policies the issue sets a target for. */
 const TARGETED = new Set(['round-robin', 'least-connections', 'first-fit']);
-
-
-function nodeRegistration(i: number): NodeRegistration {
-  return {
-    id: `node-${i}`,
-    address: `10.${(i >> 8) & 255}.${i & 255}.1:50052`,
-    capabilities: ['command'],
-    maxTasks: SLOTS,
-    labels: { zone: i % 2 === 0 ? 'a' : 'b' },
-    cpus: CPUS,
-    memoryBytes: MEMORY,
-    weight: 1 + (i % 3),
-    version: 'bench',
-    draining: false,
-  };
-}
-
-/** A mix of cpu and memory requests, one job in ten pinned to zone a: 18 requirement classes. */
-function jobSpec(random: () => number): JobSpecInput {
-  return {
-    command: 'true',
-    cpu: [0.5, 1, 2][Math.floor(random() * 3)] as number,
-    memoryBytes: [256, 1024, 2048][Math.floor(random() * 3)] as number * 1024 ** 2,
-    constraints: random() < 0.1 ? { zone: 'a' } : {},
-  };
-}
 
 /**
  * The scheduler as the master runs it, in process: a real ClusterState with
@@ -114,48 +78,15 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
 }
 
 /**
- * Placement alone: place a job, reserve it, release a random running one,
- * with the cluster about half full; only the time inside the placement call
- * counts (for the index, that includes bringing the nodes changed since the
- * last call up to date). `indexed` uses the PlacementIndex (what
- * the scheduler runs); otherwise the reference `place()`, a scan of every node.
+ * Two measurements per policy and node count. The scheduler's decisions/s
+ * come from the full run in this process (`schedulerRun`: queue, blocked
+ * classes, passes, garbage and all). The placement cost, and its growth
+ * from 100 to 10,000 nodes, is the placement call alone (`placementCost`):
+ * measured first, in a worker thread with its own heap, after a warm-up run,
+ * best of three; so it is not charged for collecting what an earlier
+ * scheduler run of 100,000 jobs left in this heap, which grows with nothing
+ * placement does.
  */
-function placementRun(policyName: string, nodes: number, indexed: boolean, placements: number): number {
-  const random = seededRandom(nodes + 1);
-  const registry = new NodeRegistry();
-  for (let i = 0; i < nodes; i += 1) registry.upsert(nodeRegistration(i), 0);
-  const policy = createPolicy(policyName, { random });
-  const index = indexed ? new PlacementIndex(registry, policy) : undefined;
-  const jobs: Job[] = Array.from({ length: 1024 }, (_, i) => ({ id: `job-${i}`, seq: i, spec: compileJobSpec(jobSpec(random)), attemptHistory: [] }) as unknown as Job);
-  const running: Array<{ node: NodeRecord; key: string }> = [];
-  const target = Math.floor((nodes * SLOTS) / 2);
-  let n = 0;
-  let elapsed = 0;
-  const run = new RunShare();
-  run.start();
-  for (let i = 0; i < placements; i += 1) {
-    const job = jobs[i & 1023] as Job;
-    const start = performance.now();
-    const node = index ? index.place(job) : ((p) => (p.type === 'placed' ? p.node : undefined))(place(job, registry.all(), policy));
-    elapsed += performance.now() - start;
-    if (node) {
-      const key = `r${(n += 1)}`;
-      node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
-      running.push({ node, key });
-    }
-    if (running.length > target || (!node && running.length > 0)) {
-      const at = Math.floor(random() * running.length);
-      const done = running[at] as (typeof running)[number];
-      running[at] = running[running.length - 1] as (typeof running)[number];
-      running.pop();
-      done.node.release(done.key);
-    }
-  }
-  elapsed *= run.share();
-  index?.close();
-  return (elapsed * 1000) / placements;
-}
-
 export const scheduler: Scenario = {
   name: 'scheduler',
   description: `placement decisions/s with ${NODE_COUNTS.join(', ')} nodes and ${QUEUED_JOBS} queued jobs, per policy (in process, no gRPC)`,
@@ -164,6 +95,15 @@ export const scheduler: Scenario = {
     for (const policy of POLICY_NAMES) {
       const costs = new Map<number, number>();
       for (const nodes of NODE_COUNTS) {
+        // Placement first, in a worker thread with a heap of its own (see placementCost).
+        const cost = await placementCost({
+          policy,
+          nodes,
+          placements: PLACEMENTS,
+          warmup: PLACEMENT_WARMUP,
+          repeats: PLACEMENT_REPEATS,
+          linearPlacements: Math.max(2000, Math.floor(PLACEMENTS / Math.max(1, nodes / 100))),
+        });
         const { perSecond, usPerDecision, share } = await schedulerRun(policy, nodes);
         figures.push({
           name: `scheduler.${policy}.${nodes}-nodes`,
@@ -172,17 +112,15 @@ export const scheduler: Scenario = {
           ...(TARGETED.has(policy) && nodes === 1000 ? { target: '>= 50000' } : {}),
           params: { nodes, queued: QUEUED_JOBS, passes: STEADY_PASSES, warmup: WARMUP_PASSES, usPerDecision: round(usPerDecision, 2), ranShare: round(share, 2) },
         });
-        const indexed = placementRun(policy, nodes, true, PLACEMENTS);
-        const linear = placementRun(policy, nodes, false, Math.max(2000, Math.floor(PLACEMENTS / Math.max(1, nodes / 100))));
-        costs.set(nodes, indexed);
+        costs.set(nodes, cost.indexed);
         figures.push({
           name: `placement.${policy}.${nodes}-nodes`,
-          value: round(indexed, 3),
+          value: round(cost.indexed, 3),
           unit: 'us/decision',
-          baseline: { name: 'linear scan', value: round(linear, 3) },
-          params: { nodes },
+          baseline: { name: 'linear scan', value: round(cost.linear, 3) },
+          params: { nodes, placements: PLACEMENTS, warmup: PLACEMENT_WARMUP, runs: cost.runs.map((us) => round(us, 3)).join('/'), heap: 'own worker' },
         });
-        context.log(`${policy} ${nodes} nodes: ${round(perSecond, 0)} decisions/s in passes; placement ${round(indexed, 3)}us indexed, ${round(linear, 3)}us scanning`);
+        context.log(`${policy} ${nodes} nodes: ${round(perSecond, 0)} decisions/s in passes; placement ${round(cost.indexed, 3)}us indexed (runs ${cost.runs.map((us) => round(us, 3)).join(', ')}), ${round(cost.linear, 3)}us scanning`);
       }
       const growth = (costs.get(10_000) as number) / (costs.get(100) as number);
       figures.push({

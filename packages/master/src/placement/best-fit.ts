@@ -39,7 +39,7 @@ export class BestFitPolicy implements PlacementPolicy {
     return freeShare(node);
   }
 
-  pick(job: Job, feasible: FeasibleNodes): NodeRecord {
+  pick(job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
     const cpu = toMilliCpus(job.spec.cpu);
     const memory = job.spec.memoryBytes;
     const most = 1 / this.#minSlots + (cpu > 0 ? cpu / this.#minMilliCpus : 0) + (memory > 0 ? memory / this.#minMemoryBytes : 0);

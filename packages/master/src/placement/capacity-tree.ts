@@ -1,3 +1,5 @@
+import { roundDown32, roundUp32 } from './float32-bounds.js';
+
 /**
  * A segment tree over node slots (slots are in registration order). Each
  * range keeps how many member nodes it has, the most free cpu and memory on
@@ -9,26 +11,58 @@
  * caller's `accept`, the exact filter. A leaf is a member when its node is
  * schedulable and matches the tree's selector.
  *
- * A tree node's four numbers sit next to each other in one array (half a
- * cache line), so walking a tree of thousands of nodes misses the cache once
- * per level, not four times.
+ * Laid out for the cache, since at thousands of nodes a query's time is
+ * mostly cache misses: the tree is 4-ary (half the levels of a binary one),
+ * a tree node's four numbers are 32-bit floats side by side (16 bytes), and
+ * the four children of a node are adjacent and start on a multiple of four
+ * nodes, so a level of a descent or of an update reads one 64-byte line.
+ * Float32 cannot hold every byte count or key exactly, so the tree stores
+ * bounds rounded outwards: free cpu and memory rounded up, keys rounded down.
+ * Pruning on them never drops a range that holds an answer; the exact checks
+ * are `accept` and the exact leaf keys (`keyAt`).
  */
 const COUNT = 0;
 const CPU = 1;
 const MEMORY = 2;
 const KEY = 3;
 const FIELDS = 4;
+const ARITY = 4;
+
+/** Index of the first child of tree node `i` (the root is 0; nodes 1-3 are padding that keeps sibling groups aligned). */
+function firstChild(i: number): number {
+  return ARITY * i + ARITY;
+}
+
+function parentOf(i: number): number {
+  return (i >> 2) - 1;
+}
 
 export class CapacityTree {
-  #size: number;
-  readonly #data: Float64Array;
+  /** Leaves: the number of slots, rounded up to a power of four (at least 4). */
+  readonly #size: number;
+  /** Index of the first leaf. */
+  readonly #leaves: number;
+  readonly #data: Float32Array;
+  /** Each slot's key, exact (the tree above holds it rounded down); empty when the tree is not keyed. */
+  readonly #keys: Float64Array;
 
-  /** `size` is the number of slots, rounded up to a power of two. */
-  constructor(size: number) {
-    this.#size = 1;
-    while (this.#size < size) this.#size *= 2;
-    this.#data = new Float64Array(2 * this.#size * FIELDS);
-    for (let i = 0; i < 2 * this.#size; i += 1) this.#empty(i);
+  /**
+   * `size` is the number of slots, rounded up to a power of four. A tree
+   * that is not `keyed` (its policy ranks nothing) keeps every key at 0 and
+   * skips the exact keys' array, one less cache line per update.
+   */
+  constructor(size: number, keyed = true) {
+    let leaves = ARITY;
+    let first = ARITY;
+    while (leaves < size) {
+      leaves *= ARITY;
+      first = ARITY * first + ARITY;
+    }
+    this.#size = leaves;
+    this.#leaves = first;
+    this.#data = new Float32Array((first + leaves) * FIELDS);
+    for (let i = 0; i < first + leaves; i += 1) this.#empty(i);
+    this.#keys = keyed ? new Float64Array(leaves).fill(Infinity) : new Float64Array(0);
   }
 
   get size(): number {
@@ -37,33 +71,36 @@ export class CapacityTree {
 
   /** Member nodes in the whole tree. */
   get count(): number {
-    return this.#data[FIELDS + COUNT] as number;
+    return this.#data[COUNT] as number;
   }
 
   /** The key stored for the slot's node. */
   keyAt(slot: number): number {
-    return this.#data[(this.#size + slot) * FIELDS + KEY] as number;
+    return this.#keys.length > 0 ? (this.#keys[slot] as number) : 0;
   }
 
   /** Makes the slot a member with free `cpu` millicores, `memory` bytes (Infinity: not accounted) and `key`. */
   set(slot: number, cpu: number, memory: number, key: number): void {
-    const i = this.#size + slot;
+    const i = this.#leaves + slot;
     const at = i * FIELDS;
     const data = this.#data;
+    const keyed = this.#keys.length > 0;
+    if (keyed) this.#keys[slot] = key;
     data[at + COUNT] = 1;
-    data[at + CPU] = cpu;
-    data[at + MEMORY] = memory;
-    data[at + KEY] = key;
-    this.#fixUp(i >> 1);
+    data[at + CPU] = roundUp32(cpu);
+    data[at + MEMORY] = roundUp32(memory);
+    data[at + KEY] = keyed ? roundDown32(key) : 0;
+    this.#fixUp(parentOf(i));
   }
 
   /** Makes the slot a non-member. */
   clear(slot: number): void {
-    const i = this.#size + slot;
+    const i = this.#leaves + slot;
     const at = i * FIELDS;
     if (this.#data[at + COUNT] === 0 && this.#data[at + KEY] === Infinity) return;
+    if (this.#keys.length > 0) this.#keys[slot] = Infinity;
     this.#empty(i);
-    this.#fixUp(i >> 1);
+    this.#fixUp(parentOf(i));
   }
 
   #empty(i: number): void {
@@ -76,14 +113,16 @@ export class CapacityTree {
 
   #fixUp(start: number): void {
     const data = this.#data;
-    for (let i = start; i >= 1; i >>= 1) {
+    for (let i = start; i >= 0; i = parentOf(i)) {
       const at = i * FIELDS;
-      const l = 2 * at;
-      const r = l + FIELDS;
-      const count = (data[l + COUNT] as number) + (data[r + COUNT] as number);
-      const cpu = Math.max(data[l + CPU] as number, data[r + CPU] as number);
-      const memory = Math.max(data[l + MEMORY] as number, data[r + MEMORY] as number);
-      const key = Math.min(data[l + KEY] as number, data[r + KEY] as number);
+      const c = firstChild(i) * FIELDS;
+      const d = c + FIELDS;
+      const e = d + FIELDS;
+      const f = e + FIELDS;
+      const count = (data[c + COUNT] as number) + (data[d + COUNT] as number) + (data[e + COUNT] as number) + (data[f + COUNT] as number);
+      const cpu = Math.max(data[c + CPU] as number, data[d + CPU] as number, data[e + CPU] as number, data[f + CPU] as number);
+      const memory = Math.max(data[c + MEMORY] as number, data[d + MEMORY] as number, data[e + MEMORY] as number, data[f + MEMORY] as number);
+      const key = Math.min(data[c + KEY] as number, data[d + KEY] as number, data[e + KEY] as number, data[f + KEY] as number);
       // Ancestors depend only on their children: once a range is unchanged, so is everything above it.
       if (data[at + COUNT] === count && data[at + CPU] === cpu && data[at + MEMORY] === memory && data[at + KEY] === key) return;
       data[at + COUNT] = count;
@@ -101,16 +140,20 @@ export class CapacityTree {
 
   /** The lowest accepted slot at or after `from` with `cpu` and `memory` free; -1 if none. */
   firstFrom(from: number, cpu: number, memory: number, accept: (slot: number) => boolean): number {
-    return this.#firstFrom(1, 0, this.#size, from, cpu, memory, accept);
+    return this.#firstFrom(0, 0, this.#size, from, cpu, memory, accept);
   }
 
   // A method rather than a closure: the hottest query allocates nothing.
   #firstFrom(i: number, lo: number, span: number, from: number, cpu: number, memory: number, accept: (slot: number) => boolean): number {
     if (lo + span <= from || this.#prunes(i, cpu, memory)) return -1;
     if (span === 1) return accept(lo) ? lo : -1;
-    const half = span >> 1;
-    const left = this.#firstFrom(2 * i, lo, half, from, cpu, memory, accept);
-    return left >= 0 ? left : this.#firstFrom(2 * i + 1, lo + half, half, from, cpu, memory, accept);
+    const quarter = span >> 2;
+    const child = firstChild(i);
+    for (let k = 0; k < ARITY; k += 1) {
+      const found = this.#firstFrom(child + k, lo + k * quarter, quarter, from, cpu, memory, accept);
+      if (found >= 0) return found;
+    }
+    return -1;
   }
 
   /**
@@ -119,11 +162,12 @@ export class CapacityTree {
    * whose lowest key is `minKey` (branch and bound on the stored keys).
    */
   lowest(cpu: number, memory: number, bound: (key: number) => number, score: (slot: number) => number, accept: (slot: number) => boolean): number {
+    const data = this.#data;
     let best = Infinity;
     let bestSlot = -1;
     const visit = (i: number, lo: number, span: number): void => {
       if (this.#prunes(i, cpu, memory)) return;
-      const floor = bound(this.#data[i * FIELDS + KEY] as number);
+      const floor = bound(data[i * FIELDS + KEY] as number);
       if (floor > best || (floor === best && lo > bestSlot)) return;
       if (span === 1) {
         if (!accept(lo)) return;
@@ -134,34 +178,33 @@ export class CapacityTree {
         }
         return;
       }
-      const half = span >> 1;
-      const l = 2 * i;
-      if ((this.#data[(l + 1) * FIELDS + KEY] as number) < (this.#data[l * FIELDS + KEY] as number)) {
-        visit(l + 1, lo + half, half);
-        visit(l, lo, half);
-      } else {
-        visit(l, lo, half);
-        visit(l + 1, lo + half, half);
-      }
+      const quarter = span >> 2;
+      const child = firstChild(i);
+      // The child holding the lowest key first: a good answer early prunes the rest.
+      let low = 0;
+      for (let k = 1; k < ARITY; k += 1) if ((data[(child + k) * FIELDS + KEY] as number) < (data[(child + low) * FIELDS + KEY] as number)) low = k;
+      visit(child + low, lo + low * quarter, quarter);
+      for (let k = 0; k < ARITY; k += 1) if (k !== low) visit(child + k, lo + k * quarter, quarter);
     };
-    visit(1, 0, this.#size);
+    visit(0, 0, this.#size);
     return bestSlot;
   }
 
   /** The member slot with `k` members before it (0-based); -1 if there are not that many. */
   nth(k: number): number {
     if (k < 0 || k >= this.count) return -1;
-    let i = 1;
+    const data = this.#data;
+    let i = 0;
     let rest = k;
-    while (i < this.#size) {
-      const left = this.#data[2 * i * FIELDS + COUNT] as number;
-      if (rest < left) i = 2 * i;
-      else {
+    while (i < this.#leaves) {
+      let child = firstChild(i);
+      for (let left = data[child * FIELDS + COUNT] as number; rest >= left; left = data[child * FIELDS + COUNT] as number) {
         rest -= left;
-        i = 2 * i + 1;
+        child += 1;
       }
+      i = child;
     }
-    return i - this.#size;
+    return i - this.#leaves;
   }
 
   /** Every accepted slot with `cpu` and `memory` free, in slot order. */
@@ -173,11 +216,11 @@ export class CapacityTree {
         if (accept(lo)) out.push(lo);
         return;
       }
-      const half = span >> 1;
-      visit(2 * i, lo, half);
-      visit(2 * i + 1, lo + half, half);
+      const quarter = span >> 2;
+      const child = firstChild(i);
+      for (let k = 0; k < ARITY; k += 1) visit(child + k, lo + k * quarter, quarter);
     };
-    visit(1, 0, this.#size);
+    visit(0, 0, this.#size);
     return out;
   }
 }

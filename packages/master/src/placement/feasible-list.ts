@@ -7,7 +7,6 @@ export class FeasibleList implements FeasibleNodes {
   readonly #policy: Pick<PlacementPolicy, 'key'>;
 
   constructor(nodes: readonly NodeRecord[], policy: Pick<PlacementPolicy, 'key'> = {}) {
-    if (nodes.length === 0) throw new Error('FeasibleList needs at least one node');
     this.#nodes = nodes;
     this.#policy = policy;
   }
@@ -16,13 +15,13 @@ export class FeasibleList implements FeasibleNodes {
     return this.#nodes.find((node) => node.order >= fromOrder);
   }
 
-  lowest(rank?: Rank): NodeRecord {
-    let best = this.#nodes[0] as NodeRecord;
+  lowest(rank?: Rank): NodeRecord | undefined {
+    let best = this.#nodes[0];
     let bestScore = Infinity;
     for (const node of this.#nodes) {
       const key = this.#policy.key?.(node) ?? 0;
       const score = rank ? rank.score(node, key) : key;
-      if (score < bestScore || (score === bestScore && node.order < best.order)) {
+      if (score < bestScore || (score === bestScore && node.order < (best as NodeRecord).order)) {
         best = node;
         bestScore = score;
       }
@@ -30,7 +29,7 @@ export class FeasibleList implements FeasibleNodes {
     return best;
   }
 
-  sample(random: () => number): NodeRecord {
-    return this.#nodes[Math.min(this.#nodes.length - 1, Math.floor(random() * this.#nodes.length))] as NodeRecord;
+  sample(random: () => number): NodeRecord | undefined {
+    return this.#nodes[Math.min(this.#nodes.length - 1, Math.floor(random() * this.#nodes.length))];
   }
 }

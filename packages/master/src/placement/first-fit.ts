@@ -9,7 +9,7 @@ import type { FeasibleNodes, PlacementPolicy } from './policy.js';
 export class FirstFitPolicy implements PlacementPolicy {
   readonly name = 'first-fit';
 
-  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
-    return feasible.firstFrom(0) as NodeRecord;
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
+    return feasible.firstFrom(0);
   }
 }

@@ -14,7 +14,7 @@ export class LeastConnectionsPolicy implements PlacementPolicy {
     return node.activeTasks + node.activeTasks / node.maxTasks;
   }
 
-  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
     return feasible.lowest();
   }
 }

@@ -1,17 +1,19 @@
 import type { Job, JobSpec } from '@dist-exec/core';
-import { toMilliCpus, type NodeRecord, type NodeRegistry } from '../registry.js';
+import type { NodeRecord, NodeRegistry } from '../registry.js';
 import { CapacityTree } from './capacity-tree.js';
+import { TreeFeasible } from './tree-feasible.js';
 import { explain } from './explain.js';
-import { fitsNow, matchesSelector, nodeToAvoid, requirementKey, selectorKey, type JobNeeds } from './filter.js';
-import type { FeasibleNodes, PlacementPolicy, Rank, Unplaced } from './policy.js';
+import { matchesSelector, nodeToAvoid, requirementKey, selectorKey, type JobNeeds } from './filter.js';
+import type { PlacementPolicy, Unplaced } from './policy.js';
 
 /** Distinct selectors (executor type + constraints) kept indexed; the least recently used beyond are dropped. */
 export const MAX_SELECTORS = 64;
-const SAMPLE_TRIES = 32;
 
 interface Selector {
   spec: Pick<JobSpec, 'type' | 'constraints'>;
   tree: CapacityTree;
+  /** 1 where the slot's node offers the type and labels (re-checked only when its shape changes). */
+  matches: Uint8Array;
 }
 
 /**
@@ -36,8 +38,19 @@ export class PlacementIndex {
   #slotById = new Map<string, number>();
   #live = 0;
   #capacity = 64;
-  readonly #dirty = new Map<NodeRecord, boolean>();
+  /** Nodes changed since the last query (each once: `Tracked.dirty`). */
+  #dirty: Tracked[] = [];
+  /** The one view queries go through (reset for each). */
+  readonly #view = new TreeFeasible();
   readonly #selectors = new Map<string, Selector>();
+  /** The values of `#selectors`, for the loop every node change runs. */
+  #selectorList: Selector[] = [];
+  /**
+   * Each slot's free millicores and bytes (Infinity: not accounted), exact,
+   * side by side: the leaf check reads these, not the node's record, so a
+   * query touches one small array instead of objects all over the heap.
+   */
+  #free: Float64Array = new Float64Array(2 * 64);
   /** The most recently used selector key (the last entry of `#selectors`). */
   #lastSelector = '';
   /** Free task slots over all schedulable nodes (the sum of `Tracked.contributed`). */
@@ -49,8 +62,8 @@ export class PlacementIndex {
 
   constructor(registry: NodeRegistry, policy: PlacementPolicy) {
     this.#policy = policy;
-    for (const node of registry.all()) this.#dirty.set(node, false);
-    this.#unsubscribe = registry.subscribe((node, removed) => this.#dirty.set(node, removed || this.#dirty.get(node) === true));
+    for (const node of registry.all()) this.#changed(node, false);
+    this.#unsubscribe = registry.subscribe((node, removed) => this.#changed(node, removed));
   }
 
   get policy(): PlacementPolicy {
@@ -75,13 +88,14 @@ export class PlacementIndex {
     if (tree.count === 0) return undefined;
     const avoid = nodeToAvoid(job);
     const avoidSlot = avoid ? (this.#slotById.get(avoid) ?? -1) : -1;
-    let view = new TreeFeasible(this.#slots, this.#orders, tree, job.spec, avoidSlot);
-    if (avoidSlot >= 0 && view.first() < 0) view = new TreeFeasible(this.#slots, this.#orders, tree, job.spec, -1);
-    if (view.first() < 0) return undefined;
+    const view = this.#view.reset(this.#slots, this.#orders, this.#free, tree, job.spec, avoidSlot);
+    if (avoidSlot >= 0 && view.first() < 0) view.reset(this.#slots, this.#orders, this.#free, tree, job.spec, -1);
+    // No "is any node feasible" check first: the policy's own query answers that (one descent, not two).
     const node = this.#policy.pick(job, view);
+    if (node === undefined) return undefined;
     this.#policy.placed?.(job, node);
     // The policy's key of the node may have moved with `placed`.
-    this.#dirty.set(node, this.#dirty.get(node) === true);
+    this.#changed(node, false);
     return node;
   }
 
@@ -89,7 +103,7 @@ export class PlacementIndex {
   fits(spec: JobNeeds): boolean {
     this.#flush();
     const tree = this.#selector(spec).tree;
-    return tree.count > 0 && new TreeFeasible(this.#slots, this.#orders, tree, spec, -1).first() >= 0;
+    return tree.count > 0 && this.#view.reset(this.#slots, this.#orders, this.#free, tree, spec, -1).first() >= 0;
   }
 
   /** Why no node can take the job now (O(nodes)); see `explain`. */
@@ -135,14 +149,23 @@ export class PlacementIndex {
       }
       return selector;
     }
-    selector = { spec: { type: spec.type, constraints: { ...spec.constraints } }, tree: new CapacityTree(this.#capacity) };
-    for (let slot = 0; slot < this.#slots.length; slot += 1) {
-      const node = this.#slots[slot];
-      if (node) this.#setLeaf(selector, slot, node, this.#keyOf(node));
-    }
+    selector = this.#fill({ type: spec.type, constraints: { ...spec.constraints } });
     this.#selectors.set(key, selector);
     this.#lastSelector = key;
     if (this.#selectors.size > MAX_SELECTORS) this.#selectors.delete(this.#selectors.keys().next().value as string);
+    this.#selectorList = [...this.#selectors.values()];
+    return selector;
+  }
+
+  /** A selector's tree and matches over the current slots. */
+  #fill(spec: Selector['spec']): Selector {
+    const selector: Selector = { spec, tree: new CapacityTree(this.#capacity, this.#policy.key !== undefined), matches: new Uint8Array(this.#capacity) };
+    for (let slot = 0; slot < this.#slots.length; slot += 1) {
+      const node = this.#slots[slot];
+      if (node === undefined) continue;
+      selector.matches[slot] = matchesSelector(node, spec) ? 1 : 0;
+      this.#setLeaf(selector, slot, node.schedulable, this.#keyOf(node));
+    }
     return selector;
   }
 
@@ -150,52 +173,76 @@ export class PlacementIndex {
     return this.#policy.key?.(node) ?? 0;
   }
 
-  #setLeaf(selector: Selector, slot: number, node: NodeRecord, key: number): void {
-    if (node.schedulable && matchesSelector(node, selector.spec)) selector.tree.set(slot, node.freeMilliCpus, node.freeMemoryBytes, key);
+  /** Marks the slot in the selector's tree from `#free` and the cached match. */
+  #setLeaf(selector: Selector, slot: number, schedulable: boolean, key: number): void {
+    if (schedulable && selector.matches[slot] === 1) selector.tree.set(slot, this.#free[2 * slot] as number, this.#free[2 * slot + 1] as number, key);
     else selector.tree.clear(slot);
   }
 
-  #flush(): void {
-    if (this.#dirty.size === 0) return;
-    for (const [node, removed] of this.#dirty) {
-      if (removed) this.#remove(node);
-      else this.#refresh(node);
+  /** Notes that the node changed (or left), for the next query to pick up. */
+  #changed(node: NodeRecord, removed: boolean): void {
+    let tracked = this.#tracked.get(node);
+    if (tracked === undefined) {
+      tracked = { node, slot: -1, shape: -1, contributed: 0, dirty: false, removed: false };
+      this.#tracked.set(node, tracked);
     }
-    this.#dirty.clear();
+    if (removed) tracked.removed = true;
+    if (!tracked.dirty) {
+      tracked.dirty = true;
+      this.#dirty.push(tracked);
+    }
+  }
+
+  #flush(): void {
+    if (this.#dirty.length === 0) return;
+    const dirty = this.#dirty;
+    for (let i = 0; i < dirty.length; i += 1) {
+      const tracked = dirty[i] as Tracked;
+      tracked.dirty = false;
+      if (tracked.removed) this.#remove(tracked);
+      else this.#refresh(tracked);
+    }
+    dirty.length = 0;
     if (this.#slots.length > 2 * this.#live + 64) this.#rebuild();
   }
 
-  #refresh(node: NodeRecord): void {
-    let tracked = this.#tracked.get(node);
-    if (tracked === undefined) {
+  #refresh(tracked: Tracked): void {
+    const node = tracked.node;
+    if (tracked.slot < 0) {
       if (this.#slots.length === this.#capacity) {
         this.#capacity *= 2;
         this.#rebuild();
       }
-      tracked = { slot: this.#slots.length, shape: -1, contributed: 0 };
+      tracked.slot = this.#slots.length;
       this.#slots.push(node);
       // Registration order only grows, so appending keeps the slots sorted by it.
       this.#orders.push(node.order);
-      this.#tracked.set(node, tracked);
       this.#slotById.set(node.id, tracked.slot);
       this.#live += 1;
     }
+    const slot = tracked.slot;
+    const selectors = this.#selectorList;
     if (tracked.shape !== node.shapeVersion) {
       tracked.shape = node.shapeVersion;
       this.#epoch += 1;
+      for (const selector of selectors) selector.matches[slot] = matchesSelector(node, selector.spec) ? 1 : 0;
     }
+    this.#free[2 * slot] = node.freeMilliCpus;
+    this.#free[2 * slot + 1] = node.freeMemoryBytes;
+    const schedulable = node.schedulable;
     const key = this.#keyOf(node);
-    for (const selector of this.#selectors.values()) this.#setLeaf(selector, tracked.slot, node, key);
-    const free = node.schedulable ? node.freeSlots : 0;
+    for (const selector of selectors) this.#setLeaf(selector, slot, schedulable, key);
+    const free = schedulable ? node.freeSlots : 0;
     this.#freeSlots += free - tracked.contributed;
     tracked.contributed = free;
   }
 
-  #remove(node: NodeRecord): void {
-    const tracked = this.#tracked.get(node);
-    if (tracked === undefined) return;
+  #remove(tracked: Tracked): void {
+    const node = tracked.node;
+    this.#tracked.delete(node);
     const slot = tracked.slot;
-    for (const selector of this.#selectors.values()) selector.tree.clear(slot);
+    if (slot < 0) return;
+    for (const selector of this.#selectorList) selector.tree.clear(slot);
     this.#slots[slot] = undefined;
     this.#tracked.delete(node);
     if (this.#slotById.get(node.id) === slot) this.#slotById.delete(node.id);
@@ -214,92 +261,26 @@ export class PlacementIndex {
       (this.#tracked.get(n) as Tracked).slot = slot;
     });
     this.#slotById = new Map(nodes.map((n, slot) => [n.id, slot]));
-    for (const selector of this.#selectors.values()) {
-      selector.tree = new CapacityTree(this.#capacity);
-      nodes.forEach((node, slot) => this.#setLeaf(selector, slot, node, this.#keyOf(node)));
-    }
+    this.#free = new Float64Array(2 * this.#capacity);
+    nodes.forEach((node, slot) => {
+      this.#free[2 * slot] = node.freeMilliCpus;
+      this.#free[2 * slot + 1] = node.freeMemoryBytes;
+    });
+    for (const [key, selector] of this.#selectors) this.#selectors.set(key, this.#fill(selector.spec));
+    this.#selectorList = [...this.#selectors.values()];
   }
 }
 
 interface Tracked {
+  node: NodeRecord;
+  /** -1 until the index has given the node a slot. */
   slot: number;
   /** `shapeVersion` when last seen: what the node could ever take. */
   shape: number;
   /** Free slots it adds to `#freeSlots` (0 unless schedulable). */
   contributed: number;
-}
-
-/** `FeasibleNodes` answered from a `CapacityTree`, each candidate confirmed by the filter. */
-class TreeFeasible implements FeasibleNodes {
-  readonly #slots: readonly (NodeRecord | undefined)[];
-  readonly #orders: readonly number[];
-  readonly #tree: CapacityTree;
-  readonly #cpu: number;
-  readonly #memory: number;
-  readonly #accept: (slot: number) => boolean;
-  #first: number | undefined;
-
-  constructor(
-    slots: readonly (NodeRecord | undefined)[],
-    orders: readonly number[],
-    tree: CapacityTree,
-    spec: JobNeeds,
-    excludeSlot: number,
-  ) {
-    this.#slots = slots;
-    this.#orders = orders;
-    this.#tree = tree;
-    this.#cpu = toMilliCpus(spec.cpu);
-    this.#memory = spec.memoryBytes;
-    this.#accept = (slot) => {
-      const node = slots[slot];
-      return slot !== excludeSlot && node !== undefined && fitsNow(node, spec);
-    };
-  }
-
-  /** The first feasible slot, or -1 (cached: it answers both "is there any" and first-fit). */
-  first(): number {
-    this.#first ??= this.#tree.firstFrom(0, this.#cpu, this.#memory, this.#accept);
-    return this.#first;
-  }
-
-  #node(slot: number): NodeRecord {
-    return this.#slots[slot] as NodeRecord;
-  }
-
-  firstFrom(fromOrder: number): NodeRecord | undefined {
-    const from = lowerBound(this.#orders, fromOrder);
-    const slot = from === 0 ? this.first() : this.#tree.firstFrom(from, this.#cpu, this.#memory, this.#accept);
-    return slot >= 0 ? this.#node(slot) : undefined;
-  }
-
-  lowest(rank?: Rank): NodeRecord {
-    const tree = this.#tree;
-    const slot = rank
-      ? tree.lowest(this.#cpu, this.#memory, rank.bound, (s) => rank.score(this.#node(s), tree.keyAt(s)), this.#accept)
-      : tree.lowest(this.#cpu, this.#memory, (key) => key, (s) => tree.keyAt(s), this.#accept);
-    return this.#node(slot >= 0 ? slot : this.first());
-  }
-
-  sample(random: () => number): NodeRecord {
-    // Uniform over the members, kept only if feasible: uniform over the feasible ones.
-    for (let i = 0; i < SAMPLE_TRIES; i += 1) {
-      const slot = this.#tree.nth(Math.floor(random() * this.#tree.count));
-      if (slot >= 0 && this.#accept(slot)) return this.#node(slot);
-    }
-    const feasible = this.#tree.collect(this.#cpu, this.#memory, this.#accept);
-    return this.#node(feasible[Math.min(feasible.length - 1, Math.floor(random() * feasible.length))] as number);
-  }
-}
-
-/** First index whose value is at least `value` (values ascending). */
-function lowerBound(values: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((values[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  /** Listed in `#dirty`. */
+  dirty: boolean;
+  /** The registry dropped it. */
+  removed: boolean;
 }

@@ -18,8 +18,12 @@ export interface PlacementPolicy {
    * so it must depend only on the node and on the policy's own state.
    */
   key?(node: NodeRecord): number;
-  /** Chooses one of the feasible nodes; called only when there is at least one. */
-  pick(job: Job, feasible: FeasibleNodes): NodeRecord;
+  /**
+   * Chooses one of the feasible nodes; undefined exactly when there is none.
+   * The index does not check for one first: the policy's own query answers
+   * that, so a decision costs one query, not two.
+   */
+  pick(job: Job, feasible: FeasibleNodes): NodeRecord | undefined;
   /** The job was placed on `node` (advance a cursor, charge a share). */
   placed?(job: Job, node: NodeRecord): void;
 }
@@ -31,10 +35,10 @@ export interface PlacementPolicy {
 export interface FeasibleNodes {
   /** The first feasible node in registration order whose `order` is at least `fromOrder`. */
   firstFrom(fromOrder: number): NodeRecord | undefined;
-  /** The feasible node with the lowest score (by default the policy's key); ties go to the earliest registered. */
-  lowest(rank?: Rank): NodeRecord;
-  /** A feasible node drawn uniformly at random; `random` returns a number in [0, 1). */
-  sample(random: () => number): NodeRecord;
+  /** The feasible node with the lowest score (by default the policy's key); ties go to the earliest registered. Undefined if none. */
+  lowest(rank?: Rank): NodeRecord | undefined;
+  /** A feasible node drawn uniformly at random; `random` returns a number in [0, 1). Undefined if none. */
+  sample(random: () => number): NodeRecord | undefined;
 }
 
 /** Ranks feasible nodes for one job, when the policy's key alone does not. */
@@ -66,6 +70,7 @@ export function place(job: Job, nodes: Iterable<NodeRecord>, policy: PlacementPo
   const avoid = nodeToAvoid(job);
   const others = avoid ? feasible.filter((node) => node.id !== avoid) : feasible;
   const node = policy.pick(job, new FeasibleList(others.length > 0 ? others : feasible, policy));
+  if (node === undefined) throw new Error(`policy ${policy.name} picked no node of ${feasible.length} feasible`);
   policy.placed?.(job, node);
   return { type: 'placed', node };
 }

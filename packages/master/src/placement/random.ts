@@ -11,7 +11,7 @@ export class RandomPolicy implements PlacementPolicy {
     this.#random = random;
   }
 
-  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
     return feasible.sample(this.#random);
   }
 }

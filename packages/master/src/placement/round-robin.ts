@@ -11,8 +11,8 @@ export class RoundRobinPolicy implements PlacementPolicy {
   readonly name = 'round-robin';
   #lastOrder = -1;
 
-  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
-    return feasible.firstFrom(this.#lastOrder + 1) ?? (feasible.firstFrom(0) as NodeRecord);
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
+    return feasible.firstFrom(this.#lastOrder + 1) ?? feasible.firstFrom(0);
   }
 
   placed(_job: Job, node: NodeRecord): void {

@@ -19,7 +19,7 @@ export class WeightedRoundRobinPolicy implements PlacementPolicy {
     return this.#pass.get(node) ?? this.#virtualTime;
   }
 
-  pick(_job: Job, feasible: FeasibleNodes): NodeRecord {
+  pick(_job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
     return feasible.lowest();
   }
 
