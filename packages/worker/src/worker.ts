@@ -129,7 +129,13 @@ export class Worker {
     this.#server = server;
     this.#setServing('SERVING');
 
-    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), { ...CHANNEL_OPTIONS, ...this.#masterChannelOptions });
+    // Every heartbeat must be answered within the call timeout: that checks the connection to the master
+    // more often than a keepalive ping would, so pings here are only a backstop (they cost the master).
+    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), {
+      ...CHANNEL_OPTIONS,
+      'grpc.keepalive_time_ms': 60_000,
+      ...this.#masterChannelOptions,
+    });
     const fence = new Fence({
       clock: this.#clock,
       logger: this.#log,

@@ -21,10 +21,10 @@ const TICKS_PER_SECOND = 100;
 const SIMULATOR = fileURLToPath(new URL('../../../simulator/dist/main.js', import.meta.url));
 const ECHO_SERVER = fileURLToPath(new URL('../echo-server.js', import.meta.url));
 
-/** How the nodes' agents connect: their own connection each, with the keepalive of CHANNEL_OPTIONS. */
+/** How the nodes' agents connect: their own connection each, with the keepalive a worker's agent uses. */
 const NODE_CHANNEL: grpc.ChannelOptions = {
   'grpc.use_local_subchannel_pool': 1,
-  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
 };
