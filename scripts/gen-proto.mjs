@@ -16,7 +16,7 @@ execFileSync(
   [
     'proto-loader-gen-types',
     '--grpcLib=@grpc/grpc-js',
-    '--longs=String',
+    '--longs=Number',
     '--enums=String',
     '--defaults',
     '--oneofs',

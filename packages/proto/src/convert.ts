@@ -32,7 +32,7 @@ import type { HttpResult__Output } from './generated/distexec/v1/HttpResult.js';
 
 const EMPTY = EMPTY_BYTES;
 
-// int64 fields arrive as decimal strings (--longs=String); ours stay below 2^53.
+// int64 fields arrive as numbers (--longs=Number): ours stay below 2^53.
 export function num(value: string | number | undefined | null): number {
   return value === undefined || value === null || value === '' ? 0 : Number(value);
 }

@@ -17,7 +17,7 @@ export const PROTO_FILES = [
 /** Must match the flags of `npm run gen:proto` so the generated types are true. */
 export const LOADER_OPTIONS: protoLoader.Options = {
   keepCase: false,
-  longs: String,
+  longs: Number,
   enums: String,
   defaults: true,
   oneofs: true,

@@ -19,9 +19,9 @@ export interface Attempt {
 export interface Attempt__Output {
   'number': (number);
   'nodeId': (string);
-  'dispatchedAtMs': (string);
-  'startedAtMs': (string);
-  'finishedAtMs': (string);
+  'dispatchedAtMs': (number);
+  'startedAtMs': (number);
+  'finishedAtMs': (number);
   'reason': (_distexec_v1_FailureReason__Output);
   'exitCode'?: (number);
   'error': (string);

@@ -23,11 +23,11 @@ export interface AttemptFinished__Output {
   'reason': (_distexec_v1_FailureReason__Output);
   'exitCode'?: (number);
   'error': (string);
-  'startedAtMs': (string);
-  'finishedAtMs': (string);
-  'stdoutDroppedBytes': (string);
-  'stderrDroppedBytes': (string);
+  'startedAtMs': (number);
+  'finishedAtMs': (number);
+  'stdoutDroppedBytes': (number);
+  'stderrDroppedBytes': (number);
   'httpResult': (_distexec_v1_HttpResult__Output | null);
-  'outputLength': (string);
+  'outputLength': (number);
   '_exitCode'?: "exitCode";
 }

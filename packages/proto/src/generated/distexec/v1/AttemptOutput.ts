@@ -11,8 +11,8 @@ export interface AttemptOutput {
 }
 
 export interface AttemptOutput__Output {
-  'offset': (string);
+  'offset': (number);
   'stream': (_distexec_v1_OutputStream__Output);
   'data': (Buffer);
-  'timestampMs': (string);
+  'timestampMs': (number);
 }

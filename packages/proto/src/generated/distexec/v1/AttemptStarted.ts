@@ -8,6 +8,6 @@ export interface AttemptStarted {
 }
 
 export interface AttemptStarted__Output {
-  'startedAtMs': (string);
+  'startedAtMs': (number);
   'pid': (number);
 }

@@ -13,9 +13,9 @@ export interface ClusterStatus {
 }
 
 export interface ClusterStatus__Output {
-  'atMs': (string);
+  'atMs': (number);
   'masterId': (string);
-  'jobsByState': ({[key: string]: string});
+  'jobsByState': ({[key: string]: number});
   'queueByPriority': (_distexec_v1_PriorityCount__Output)[];
   'nodes': (_distexec_v1_Node__Output)[];
 }

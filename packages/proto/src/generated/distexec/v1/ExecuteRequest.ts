@@ -16,7 +16,7 @@ export interface ExecuteRequest__Output {
   'jobId': (string);
   'attempt': (number);
   'spec': (_distexec_v1_JobSpec__Output | null);
-  'fromOffset': (string);
-  'outputLimitBytes': (string);
+  'fromOffset': (number);
+  'outputLimitBytes': (number);
   'killGraceMs': (number);
 }

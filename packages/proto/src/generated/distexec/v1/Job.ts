@@ -40,17 +40,17 @@ export interface Job__Output {
   'error': (string);
   'workerId': (string);
   'attempts': (number);
-  'createdAtMs': (string);
-  'startedAtMs': (string);
-  'finishedAtMs': (string);
+  'createdAtMs': (number);
+  'startedAtMs': (number);
+  'finishedAtMs': (number);
   'stdout': (Buffer);
   'stderr': (Buffer);
-  'stdoutDroppedBytes': (string);
-  'stderrDroppedBytes': (string);
+  'stdoutDroppedBytes': (number);
+  'stderrDroppedBytes': (number);
   'pendingReason': (string);
   'attemptHistory': (_distexec_v1_Attempt__Output)[];
   'httpResult': (_distexec_v1_HttpResult__Output | null);
-  'outputLength': (string);
-  'notBeforeMs': (string);
+  'outputLength': (number);
+  'notBeforeMs': (number);
   '_exitCode'?: "exitCode";
 }

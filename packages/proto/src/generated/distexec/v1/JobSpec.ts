@@ -34,7 +34,7 @@ export interface JobSpec__Output {
   'labels': ({[key: string]: string});
   'constraints': ({[key: string]: string});
   'cpu': (number);
-  'memoryBytes': (string);
+  'memoryBytes': (number);
   'maxRetries': (number);
   'retryOnFailure': (boolean);
   'idempotencyKey': (string);

@@ -12,5 +12,5 @@ export interface ListJobsResponse {
 export interface ListJobsResponse__Output {
   'jobs': (_distexec_v1_Job__Output)[];
   'nextPageToken': (string);
-  'totalCount': (string);
+  'totalCount': (number);
 }

@@ -35,12 +35,12 @@ export interface Node__Output {
   'activeTasks': (number);
   'cpus': (number);
   'usedCpus': (number);
-  'memoryBytes': (string);
-  'usedMemoryBytes': (string);
+  'memoryBytes': (number);
+  'usedMemoryBytes': (number);
   'weight': (number);
-  'lastHeartbeatMs': (string);
-  'registeredAtMs': (string);
+  'lastHeartbeatMs': (number);
+  'registeredAtMs': (number);
   'version': (string);
-  'drainDeadlineMs': (string);
+  'drainDeadlineMs': (number);
   'unavailableReason': (string);
 }

@@ -12,9 +12,9 @@ export interface OutputChunk {
 }
 
 export interface OutputChunk__Output {
-  'offset': (string);
+  'offset': (number);
   'stream': (_distexec_v1_OutputStream__Output);
   'data': (Buffer);
-  'timestampMs': (string);
+  'timestampMs': (number);
   'attempt': (number);
 }

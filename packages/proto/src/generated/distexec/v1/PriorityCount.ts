@@ -9,5 +9,5 @@ export interface PriorityCount {
 
 export interface PriorityCount__Output {
   'priority': (number);
-  'count': (string);
+  'count': (number);
 }

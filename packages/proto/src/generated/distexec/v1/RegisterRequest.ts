@@ -24,7 +24,7 @@ export interface RegisterRequest__Output {
   'maxTasks': (number);
   'labels': ({[key: string]: string});
   'cpus': (number);
-  'memoryBytes': (string);
+  'memoryBytes': (number);
   'weight': (number);
   'version': (string);
   'attempts': (_distexec_v1_AttemptReport__Output)[];

@@ -11,7 +11,7 @@ export interface WatchJobRequest {
 
 export interface WatchJobRequest__Output {
   'id': (string);
-  'fromOffset': (string);
+  'fromOffset': (number);
   'follow': (boolean);
   'noOutput': (boolean);
 }
