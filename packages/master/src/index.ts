@@ -16,7 +16,7 @@ export { MasterMetrics, pendingByPriority } from './metrics.js';
 export * from './placement/index.js';
 export { PlacementIndex } from './placement/placement-index.js';
 export { CapacityTree } from './placement/capacity-tree.js';
-export { roundDown32, roundUp32 } from './placement/float32-bounds.js';
+export { roundUp32 } from './placement/float32-bounds.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';

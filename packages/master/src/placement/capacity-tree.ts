@@ -1,4 +1,4 @@
-import { roundDown32, roundUp32 } from './float32-bounds.js';
+import { roundUp32 } from './float32-bounds.js';
 
 /**
  * A segment tree over node slots (slots are in registration order). Each
@@ -13,18 +13,19 @@ import { roundDown32, roundUp32 } from './float32-bounds.js';
  *
  * Laid out for the cache, since at thousands of nodes a query's time is
  * mostly cache misses: the tree is 4-ary (half the levels of a binary one),
- * a tree node's four numbers are 32-bit floats side by side (16 bytes), and
- * the four children of a node are adjacent and start on a multiple of four
- * nodes, so a level of a descent or of an update reads one 64-byte line.
- * Float32 cannot hold every byte count or key exactly, so the tree stores
- * bounds rounded outwards: free cpu and memory rounded up, keys rounded down.
- * Pruning on them never drops a range that holds an answer; the exact checks
- * are `accept` and the exact leaf keys (`keyAt`).
+ * a tree node's count and capacity bounds are 32-bit floats side by side (16
+ * bytes with a spare), and the four children of a node are adjacent and
+ * start on a multiple of four nodes, so a level of a descent or of an update
+ * reads one 64-byte line. Float32 cannot hold every byte count exactly, so
+ * the free cpu and memory are stored rounded up: pruning on them never drops
+ * a range that holds an answer, and `accept` checks the exact values. Keys
+ * stay exact doubles in an array of their own, kept only by a keyed tree:
+ * rounded keys would tie with the best answer less often (think of passes
+ * in steps of 1/3), and a range that might tie cannot be pruned.
  */
 const COUNT = 0;
 const CPU = 1;
 const MEMORY = 2;
-const KEY = 3;
 const FIELDS = 4;
 const ARITY = 4;
 
@@ -43,13 +44,13 @@ export class CapacityTree {
   /** Index of the first leaf. */
   readonly #leaves: number;
   readonly #data: Float32Array;
-  /** Each slot's key, exact (the tree above holds it rounded down); empty when the tree is not keyed. */
+  /** The lowest key in each tree node's range (a leaf's: its slot's key); empty when the tree is not keyed. */
   readonly #keys: Float64Array;
 
   /**
    * `size` is the number of slots, rounded up to a power of four. A tree
    * that is not `keyed` (its policy ranks nothing) keeps every key at 0 and
-   * skips the exact keys' array, one less cache line per update.
+   * has no keys' array: one less cache line per level of an update.
    */
   constructor(size: number, keyed = true) {
     let leaves = ARITY;
@@ -62,7 +63,7 @@ export class CapacityTree {
     this.#leaves = first;
     this.#data = new Float32Array((first + leaves) * FIELDS);
     for (let i = 0; i < first + leaves; i += 1) this.#empty(i);
-    this.#keys = keyed ? new Float64Array(leaves).fill(Infinity) : new Float64Array(0);
+    this.#keys = keyed ? new Float64Array(first + leaves).fill(Infinity) : new Float64Array(0);
   }
 
   get size(): number {
@@ -76,7 +77,7 @@ export class CapacityTree {
 
   /** The key stored for the slot's node. */
   keyAt(slot: number): number {
-    return this.#keys.length > 0 ? (this.#keys[slot] as number) : 0;
+    return this.#keys.length > 0 ? (this.#keys[this.#leaves + slot] as number) : 0;
   }
 
   /** Makes the slot a member with free `cpu` millicores, `memory` bytes (Infinity: not accounted) and `key`. */
@@ -84,12 +85,10 @@ export class CapacityTree {
     const i = this.#leaves + slot;
     const at = i * FIELDS;
     const data = this.#data;
-    const keyed = this.#keys.length > 0;
-    if (keyed) this.#keys[slot] = key;
+    if (this.#keys.length > 0) this.#keys[i] = key;
     data[at + COUNT] = 1;
     data[at + CPU] = roundUp32(cpu);
     data[at + MEMORY] = roundUp32(memory);
-    data[at + KEY] = keyed ? roundDown32(key) : 0;
     this.#fixUp(parentOf(i));
   }
 
@@ -97,8 +96,8 @@ export class CapacityTree {
   clear(slot: number): void {
     const i = this.#leaves + slot;
     const at = i * FIELDS;
-    if (this.#data[at + COUNT] === 0 && this.#data[at + KEY] === Infinity) return;
-    if (this.#keys.length > 0) this.#keys[slot] = Infinity;
+    if (this.#data[at + COUNT] === 0) return;
+    if (this.#keys.length > 0) this.#keys[i] = Infinity;
     this.#empty(i);
     this.#fixUp(parentOf(i));
   }
@@ -108,27 +107,29 @@ export class CapacityTree {
     this.#data[at + COUNT] = 0;
     this.#data[at + CPU] = -1;
     this.#data[at + MEMORY] = -1;
-    this.#data[at + KEY] = Infinity;
   }
 
   #fixUp(start: number): void {
     const data = this.#data;
+    const keys = this.#keys;
+    const keyed = keys.length > 0;
     for (let i = start; i >= 0; i = parentOf(i)) {
       const at = i * FIELDS;
-      const c = firstChild(i) * FIELDS;
+      const first = firstChild(i);
+      const c = first * FIELDS;
       const d = c + FIELDS;
       const e = d + FIELDS;
       const f = e + FIELDS;
       const count = (data[c + COUNT] as number) + (data[d + COUNT] as number) + (data[e + COUNT] as number) + (data[f + COUNT] as number);
       const cpu = Math.max(data[c + CPU] as number, data[d + CPU] as number, data[e + CPU] as number, data[f + CPU] as number);
       const memory = Math.max(data[c + MEMORY] as number, data[d + MEMORY] as number, data[e + MEMORY] as number, data[f + MEMORY] as number);
-      const key = Math.min(data[c + KEY] as number, data[d + KEY] as number, data[e + KEY] as number, data[f + KEY] as number);
+      const key = keyed ? Math.min(keys[first] as number, keys[first + 1] as number, keys[first + 2] as number, keys[first + 3] as number) : 0;
       // Ancestors depend only on their children: once a range is unchanged, so is everything above it.
-      if (data[at + COUNT] === count && data[at + CPU] === cpu && data[at + MEMORY] === memory && data[at + KEY] === key) return;
+      if (data[at + COUNT] === count && data[at + CPU] === cpu && data[at + MEMORY] === memory && (!keyed || keys[i] === key)) return;
       data[at + COUNT] = count;
       data[at + CPU] = cpu;
       data[at + MEMORY] = memory;
-      data[at + KEY] = key;
+      if (keyed) keys[i] = key;
     }
   }
 
@@ -162,12 +163,13 @@ export class CapacityTree {
    * whose lowest key is `minKey` (branch and bound on the stored keys).
    */
   lowest(cpu: number, memory: number, bound: (key: number) => number, score: (slot: number) => number, accept: (slot: number) => boolean): number {
-    const data = this.#data;
+    const keys = this.#keys;
+    const keyed = keys.length > 0;
     let best = Infinity;
     let bestSlot = -1;
     const visit = (i: number, lo: number, span: number): void => {
       if (this.#prunes(i, cpu, memory)) return;
-      const floor = bound(data[i * FIELDS + KEY] as number);
+      const floor = bound(keyed ? (keys[i] as number) : 0);
       if (floor > best || (floor === best && lo > bestSlot)) return;
       if (span === 1) {
         if (!accept(lo)) return;
@@ -182,7 +184,7 @@ export class CapacityTree {
       const child = firstChild(i);
       // The child holding the lowest key first: a good answer early prunes the rest.
       let low = 0;
-      for (let k = 1; k < ARITY; k += 1) if ((data[(child + k) * FIELDS + KEY] as number) < (data[(child + low) * FIELDS + KEY] as number)) low = k;
+      if (keyed) for (let k = 1; k < ARITY; k += 1) if ((keys[child + k] as number) < (keys[child + low] as number)) low = k;
       visit(child + low, lo + low * quarter, quarter);
       for (let k = 0; k < ARITY; k += 1) if (k !== low) visit(child + k, lo + k * quarter, quarter);
     };

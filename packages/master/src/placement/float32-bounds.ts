@@ -1,7 +1,7 @@
 /**
- * Rounding to 32-bit floats in a chosen direction, for bounds kept in a
- * Float32Array: `Math.fround` rounds to the nearest float32, which may be
- * below (or above) the value; a bound must never be.
+ * Rounding up to 32-bit floats, for upper bounds kept in a Float32Array:
+ * `Math.fround` rounds to the nearest float32, which may be below the value;
+ * an upper bound must never be.
  */
 const float = new Float32Array(1);
 const bits = new Int32Array(float.buffer);
@@ -21,9 +21,4 @@ function nextUp(r: number): number {
 export function roundUp32(x: number): number {
   const r = Math.fround(x);
   return r >= x || r !== r ? r : nextUp(r);
-}
-
-/** The largest float32 at most `x` (-Infinity and NaN stay as they are). */
-export function roundDown32(x: number): number {
-  return -roundUp32(-x);
 }
