@@ -80,14 +80,20 @@ describe('capacity tree', () => {
           ),
         ),
         ([size, ops, queries]: [number, Op[], Query[]]) => {
-          const tree = new CapacityTree(size);
+          const values = { free: new Float64Array(2 * size + 8), keys: new Float64Array(size + 4) };
+          const tree = new CapacityTree(size, values);
           const exact = new Map<number, { cpu: number; memory: number; key: number }>();
           for (const op of ops) {
             if (op.op === 'set') {
-              tree.set(op.slot, op.cpu, op.memory, op.key);
+              values.free[2 * op.slot] = op.cpu;
+              values.free[2 * op.slot + 1] = op.memory;
+              values.keys[op.slot] = op.key;
+              tree.update(op.slot, true);
               exact.set(op.slot, op);
             } else {
-              tree.clear(op.slot);
+              // The values of a slot that leaves may change too: the tree must not care.
+              values.free[2 * op.slot] = -5;
+              tree.update(op.slot, false);
               exact.delete(op.slot);
             }
           }
@@ -113,17 +119,22 @@ describe('capacity tree', () => {
   });
 
   it('finds a node with exactly the memory asked for, where rounding to nearest would lose it', () => {
-    const tree = new CapacityTree(4);
+    const values = { free: new Float64Array(8), keys: new Float64Array(4) };
+    const tree = new CapacityTree(4, values);
     const memory = 2 ** 34 + 1; // Math.fround gives 2 ** 34, one byte short
-    tree.set(2, 1000, memory, 0);
+    values.free.set([1000, memory], 4);
+    tree.update(2, true);
     expect(tree.firstFrom(0, 1000, memory, () => true)).toBe(2);
     expect(tree.firstFrom(0, 1000, memory + 1, (slot) => slot !== 2)).toBe(-1);
   });
 
   it('an unkeyed tree ranks every member alike', () => {
-    const tree = new CapacityTree(10, false);
-    tree.set(7, 1, 1, 5);
-    tree.set(3, 1, 1, 9);
+    const values = { free: new Float64Array(32).fill(1), keys: new Float64Array(16) };
+    const tree = new CapacityTree(10, values, false);
+    values.keys[7] = 5;
+    values.keys[3] = 9;
+    tree.update(7, true);
+    tree.update(3, true);
     expect(tree.keyAt(7)).toBe(0);
     expect(tree.lowest(0, 0, (k) => k, (s) => tree.keyAt(s), () => true)).toBe(3);
   });

@@ -1,6 +1,6 @@
 import type { Job, JobSpec } from '@dist-exec/core';
 import type { NodeRecord, NodeRegistry } from '../registry.js';
-import { CapacityTree } from './capacity-tree.js';
+import { CapacityTree, type SlotValues } from './capacity-tree.js';
 import { TreeFeasible } from './tree-feasible.js';
 import { explain } from './explain.js';
 import { matchesSelector, nodeToAvoid, requirementKey, selectorKey, type JobNeeds } from './filter.js';
@@ -46,11 +46,12 @@ export class PlacementIndex {
   /** The values of `#selectors`, for the loop every node change runs. */
   #selectorList: Selector[] = [];
   /**
-   * Each slot's free millicores and bytes (Infinity: not accounted), exact,
-   * side by side: the leaf check reads these, not the node's record, so a
-   * query touches one small array instead of objects all over the heap.
+   * Each slot's exact free millicores and bytes (Infinity: not accounted) and
+   * key, shared by every tree: the trees' bottom level and the check of a
+   * candidate read these, not the node's record, so a query touches small
+   * arrays instead of objects all over the heap.
    */
-  #free: Float64Array = new Float64Array(2 * 64);
+  #values: SlotValues = { free: new Float64Array(2 * 64), keys: new Float64Array(64) };
   /** The most recently used selector key (the last entry of `#selectors`). */
   #lastSelector = '';
   /** Free task slots over all schedulable nodes (the sum of `Tracked.contributed`). */
@@ -88,8 +89,8 @@ export class PlacementIndex {
     if (tree.count === 0) return undefined;
     const avoid = nodeToAvoid(job);
     const avoidSlot = avoid ? (this.#slotById.get(avoid) ?? -1) : -1;
-    const view = this.#view.reset(this.#slots, this.#orders, this.#free, tree, job.spec, avoidSlot);
-    if (avoidSlot >= 0 && view.first() < 0) view.reset(this.#slots, this.#orders, this.#free, tree, job.spec, -1);
+    const view = this.#view.reset(this.#slots, this.#orders, this.#values.free, tree, job.spec, avoidSlot);
+    if (avoidSlot >= 0 && view.first() < 0) view.reset(this.#slots, this.#orders, this.#values.free, tree, job.spec, -1);
     // No "is any node feasible" check first: the policy's own query answers that (one descent, not two).
     const node = this.#policy.pick(job, view);
     if (node === undefined) return undefined;
@@ -103,7 +104,7 @@ export class PlacementIndex {
   fits(spec: JobNeeds): boolean {
     this.#flush();
     const tree = this.#selector(spec).tree;
-    return tree.count > 0 && this.#view.reset(this.#slots, this.#orders, this.#free, tree, spec, -1).first() >= 0;
+    return tree.count > 0 && this.#view.reset(this.#slots, this.#orders, this.#values.free, tree, spec, -1).first() >= 0;
   }
 
   /** Why no node can take the job now (O(nodes)); see `explain`. */
@@ -159,12 +160,13 @@ export class PlacementIndex {
 
   /** A selector's tree and matches over the current slots. */
   #fill(spec: Selector['spec']): Selector {
-    const selector: Selector = { spec, tree: new CapacityTree(this.#capacity, this.#policy.key !== undefined), matches: new Uint8Array(this.#capacity) };
+    const tree = new CapacityTree(this.#capacity, this.#values, this.#policy.key !== undefined);
+    const selector: Selector = { spec, tree, matches: new Uint8Array(this.#capacity) };
     for (let slot = 0; slot < this.#slots.length; slot += 1) {
       const node = this.#slots[slot];
       if (node === undefined) continue;
       selector.matches[slot] = matchesSelector(node, spec) ? 1 : 0;
-      this.#setLeaf(selector, slot, node.schedulable, this.#keyOf(node));
+      tree.update(slot, node.schedulable && selector.matches[slot] === 1);
     }
     return selector;
   }
@@ -173,10 +175,11 @@ export class PlacementIndex {
     return this.#policy.key?.(node) ?? 0;
   }
 
-  /** Marks the slot in the selector's tree from `#free` and the cached match. */
-  #setLeaf(selector: Selector, slot: number, schedulable: boolean, key: number): void {
-    if (schedulable && selector.matches[slot] === 1) selector.tree.set(slot, this.#free[2 * slot] as number, this.#free[2 * slot + 1] as number, key);
-    else selector.tree.clear(slot);
+  /** Writes the node's exact values into its slot. */
+  #record(slot: number, node: NodeRecord): void {
+    this.#values.free[2 * slot] = node.freeMilliCpus;
+    this.#values.free[2 * slot + 1] = node.freeMemoryBytes;
+    if (this.#policy.key) this.#values.keys[slot] = this.#keyOf(node);
   }
 
   /** Notes that the node changed (or left), for the next query to pick up. */
@@ -227,11 +230,9 @@ export class PlacementIndex {
       this.#epoch += 1;
       for (const selector of selectors) selector.matches[slot] = matchesSelector(node, selector.spec) ? 1 : 0;
     }
-    this.#free[2 * slot] = node.freeMilliCpus;
-    this.#free[2 * slot + 1] = node.freeMemoryBytes;
+    this.#record(slot, node);
     const schedulable = node.schedulable;
-    const key = this.#keyOf(node);
-    for (const selector of selectors) this.#setLeaf(selector, slot, schedulable, key);
+    for (const selector of selectors) selector.tree.update(slot, schedulable && selector.matches[slot] === 1);
     const free = schedulable ? node.freeSlots : 0;
     this.#freeSlots += free - tracked.contributed;
     tracked.contributed = free;
@@ -242,7 +243,7 @@ export class PlacementIndex {
     this.#tracked.delete(node);
     const slot = tracked.slot;
     if (slot < 0) return;
-    for (const selector of this.#selectorList) selector.tree.clear(slot);
+    for (const selector of this.#selectorList) selector.tree.update(slot, false);
     this.#slots[slot] = undefined;
     this.#tracked.delete(node);
     if (this.#slotById.get(node.id) === slot) this.#slotById.delete(node.id);
@@ -261,11 +262,8 @@ export class PlacementIndex {
       (this.#tracked.get(n) as Tracked).slot = slot;
     });
     this.#slotById = new Map(nodes.map((n, slot) => [n.id, slot]));
-    this.#free = new Float64Array(2 * this.#capacity);
-    nodes.forEach((node, slot) => {
-      this.#free[2 * slot] = node.freeMilliCpus;
-      this.#free[2 * slot + 1] = node.freeMemoryBytes;
-    });
+    this.#values = { free: new Float64Array(2 * this.#capacity), keys: new Float64Array(this.#capacity) };
+    nodes.forEach((node, slot) => this.#record(slot, node));
     for (const [key, selector] of this.#selectors) this.#selectors.set(key, this.#fill(selector.spec));
     this.#selectorList = [...this.#selectors.values()];
   }

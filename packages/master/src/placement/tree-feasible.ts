@@ -17,7 +17,7 @@ export class TreeFeasible implements FeasibleNodes {
   #slots: readonly (NodeRecord | undefined)[] = [];
   #orders: readonly number[] = [];
   #free: Float64Array = new Float64Array(0);
-  #tree = new CapacityTree(1, false);
+  #tree = new CapacityTree(1, { free: new Float64Array(8), keys: new Float64Array(4) }, false);
   #cpu = 0;
   #memory = 0;
   #exclude = -1;
