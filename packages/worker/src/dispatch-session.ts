@@ -7,6 +7,13 @@ export type DispatchCall = grpc.ServerDuplexStream<wire.DispatchRequest__Output,
 
 /** Events in one DispatchResponse at most; the rest go in the next. */
 const MAX_EVENTS_PER_MESSAGE = 4096;
+/**
+ * How long an `accepted` or `started` may wait for company. Most short tasks
+ * end within it, and their `finished` (which carries the start) is then the
+ * only event the master handles; the master and its watchers see RUNNING at
+ * most this much later for longer ones. Ends, output and refusals go at once.
+ */
+const HOLD_MS = 2;
 /** Output bytes in one DispatchResponse at most (messages may be 16 MiB). */
 const MAX_OUTPUT_BYTES_PER_MESSAGE = 1024 * 1024;
 
@@ -43,6 +50,7 @@ export class DispatchSession {
   #holes = 0;
   #queuedBytes = 0;
   #scheduled = false;
+  #holdTimer: NodeJS.Timeout | null = null;
   /** The transport's buffer is full: wait for 'drain' (events gather meanwhile). */
   #blocked = false;
   #closed = false;
@@ -83,7 +91,7 @@ export class DispatchSession {
     const answer = this.#queue.length;
     const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: answer, startedIn: null, startedAt: 0 };
     this.#attached.set(key, attachment);
-    this.#push({ jobId, attempt, accepted: {} }, 0);
+    this.#push({ jobId, attempt, accepted: {} }, 0, false);
     const ref: AttemptRef = { jobId, attempt };
     try {
       const detach = this.#runner.execute(
@@ -102,8 +110,12 @@ export class DispatchSession {
       if (!isDistExecError(error)) this.#onInternalError(error);
       const status = toServiceError(error);
       const declined = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
-      if (attachment.acceptedIn === this.#queue) this.#queue[answer] = declined;
-      else this.#push(declined, 0);
+      if (attachment.acceptedIn === this.#queue) {
+        this.#queue[answer] = declined;
+        this.#schedule(true);
+      } else {
+        this.#push(declined, 0);
+      }
       this.#takeOff(key, attachment);
     }
   }
@@ -112,7 +124,7 @@ export class DispatchSession {
     return {
       started: (startedAtMs, pid) => {
         if (attachment.over) return;
-        attachment.startedAt = this.#pushFor(attachment, { jobId, attempt, started: { startedAtMs, pid } }, 0);
+        attachment.startedAt = this.#pushFor(attachment, { jobId, attempt, started: { startedAtMs, pid } }, 0, false);
         attachment.startedIn = this.#queue;
       },
       output: (event) => {
@@ -144,6 +156,8 @@ export class DispatchSession {
   #detachAll(): void {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
     for (const [key, attachment] of [...this.#attached]) this.#takeOff(key, attachment);
     this.#queue = [];
     this.#holes = 0;
@@ -155,32 +169,42 @@ export class DispatchSession {
    * still unsent (any event answers just as well): most attempts start in the
    * turn they arrive, and this saves an event per attempt.
    */
-  #pushFor(attachment: Attachment, event: wire.DispatchEvent, bytes: number): number {
+  #pushFor(attachment: Attachment, event: wire.DispatchEvent, bytes: number, now = true): number {
     const queue = attachment.acceptedIn;
     attachment.acceptedIn = null;
     if (queue === this.#queue && !this.#closed) {
       queue[attachment.acceptedAt] = event;
       this.#queuedBytes += bytes;
+      this.#schedule(now);
       return attachment.acceptedAt;
     }
-    return this.#push(event, bytes);
+    return this.#push(event, bytes, now);
   }
 
-  /** Queues an event for the next message; answers its place in the queue. */
-  #push(event: wire.DispatchEvent, bytes: number): number {
+  /** Queues an event for the next message (at the end of this turn, or after HOLD_MS); answers its place in the queue. */
+  #push(event: wire.DispatchEvent, bytes: number, now = true): number {
     if (this.#closed) return -1;
     const at = this.#queue.push(event) - 1;
     this.#queuedBytes += bytes;
-    if (!this.#scheduled && !this.#blocked) {
+    this.#schedule(now);
+    return at;
+  }
+
+  #schedule(now: boolean): void {
+    if (this.#scheduled || this.#blocked || this.#closed) return;
+    if (now) {
       this.#scheduled = true;
       // One message per event-loop turn, with everything the turn produced.
       setImmediate(() => this.#flush());
+    } else {
+      this.#holdTimer ??= setTimeout(() => this.#flush(), HOLD_MS);
     }
-    return at;
   }
 
   #flush(): void {
     this.#scheduled = false;
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
     while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
       const events = this.#take();
       if (!this.#call.write({ events })) this.#blocked = true;

@@ -12,6 +12,8 @@ class StepExecutor implements Executor {
   readonly #waiting: Array<() => void> = [];
 
   async run(context: ExecutionContext): Promise<ExecutionOutcome> {
+    // `unstarted` tasks start only when the test says (a slow start: the master still hears they were accepted).
+    if (context.spec.command === 'unstarted') await new Promise<void>((resolve) => this.#waiting.push(resolve));
     context.onStarted(4242);
     if (context.spec.command !== 'instant') await new Promise<void>((resolve) => this.#waiting.push(resolve));
     return DONE;
@@ -67,6 +69,19 @@ describe('the worker end of a Dispatch stream', () => {
     const finished = events.find((event) => event.jobId === 'quick')?.finished;
     expect(finished?.succeeded).toBe(true);
     expect(num(finished?.startedAtMs)).toBeGreaterThan(0);
+  });
+
+  it('a task that has not started is answered with accepted, held only briefly', async () => {
+    const executor = new StepExecutor();
+    const { call, events } = await dispatchTo(executor);
+    call.write({ execute: [execute('late', 'unstarted')] });
+    await until(() => kinds(events, 'late').length > 0, { message: 'an answer' });
+    expect(kinds(events, 'late')).toEqual(['accepted']);
+    executor.finishAll();
+    await until(() => kinds(events, 'late').includes('started'), { message: 'the started event' });
+    executor.finishAll();
+    await until(() => kinds(events, 'late').includes('finished'), { message: 'the finished event' });
+    expect(kinds(events, 'late')).toEqual(['accepted', 'started', 'finished']);
   });
 
   it('a task still running when its start was sent gets started, then finished', async () => {
