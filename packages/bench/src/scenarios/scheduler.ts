@@ -11,7 +11,7 @@ const QUEUED_JOBS = 100_000;
 /** Placements per timed run of the placement loop, the untimed warm-up run before them, and how many timed runs (the best counts). */
 const PLACEMENTS = 200_000;
 const PLACEMENT_WARMUP = 50_000;
-const PLACEMENT_REPEATS = 3;
+const PLACEMENT_REPEATS = 5;
 /** Steady-state passes after the first fills the cluster: WARMUP_PASSES untimed (the JIT settles), then STEADY_PASSES timed. */
 const WARMUP_PASSES = 5000;
 const STEADY_PASSES = 20_000;
@@ -83,7 +83,7 @@ async function schedulerRun(policyName: string, nodes: number): Promise<{ perSec
  * classes, passes, garbage and all). The placement cost, and its growth
  * from 100 to 10,000 nodes, is the placement call alone (`placementCost`):
  * measured first, in a worker thread with its own heap, after a warm-up run,
- * best of three; so it is not charged for collecting what an earlier
+ * best of five; so it is not charged for collecting what an earlier
  * scheduler run of 100,000 jobs left in this heap, which grows with nothing
  * placement does.
  */

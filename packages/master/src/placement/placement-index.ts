@@ -94,9 +94,12 @@ export class PlacementIndex {
     // No "is any node feasible" check first: the policy's own query answers that (one descent, not two).
     const node = this.#policy.pick(job, view);
     if (node === undefined) return undefined;
-    this.#policy.placed?.(job, node);
-    // The policy's key of the node may have moved with `placed`.
-    this.#changed(node, false);
+    const policy = this.#policy;
+    if (policy.placed) {
+      policy.placed(job, node);
+      // The policy's key of the node may have moved with `placed` (the node's own changes tell the index themselves).
+      if (policy.key) this.#changed(node, false);
+    }
     return node;
   }
 
