@@ -76,10 +76,7 @@ async function main(): Promise<void> {
   try {
     const spawn = spawnOptions(flags.spawn ?? 'auto');
     // Jobs start from the environment the worker was started with.
-    const command = new CommandExecutor({ baseEnv: process.env, ...spawn });
-    // Which way jobs start matters for throughput (see the README's Performance): say it once.
-    logger.info({ spawn: command.helper ?? command.mode }, 'jobs start through this spawn path');
-    const executors = [command, new HttpExecutor()];
+    const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor()];
     worker = new Worker(optionsFrom(flags), { logger, executors });
   } catch (error) {
     process.stderr.write(`dist-exec-worker: ${errorMessage(error)}\n`);
