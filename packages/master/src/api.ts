@@ -208,22 +208,10 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
 
 export const SERVICE_NAMES = ['distexec.v1.JobService', 'distexec.v1.NodeService'];
 
-/** What the master stops of its API before the server's graceful shutdown. */
-export interface ApiServices {
-  /** Workers' heartbeat streams open now. */
-  readonly heartbeatStreams: number;
-  /** Ends the long-lived calls the master itself answers forever (heartbeat streams). */
-  close(): void;
-}
-
-export function addApiServices(server: grpc.Server, ctx: ApiContext): ApiServices {
+/** Adds the API; answers the heartbeat streams, which the master ends before its server's graceful shutdown. */
+export function addApiServices(server: grpc.Server, ctx: ApiContext): HeartbeatStreams {
   server.addService(v1.JobService.service, jobServiceHandlers(ctx));
   const { handlers, heartbeats } = nodeService(ctx);
   server.addService(v1.NodeService.service, handlers);
-  return {
-    get heartbeatStreams() {
-      return heartbeats.openCount;
-    },
-    close: () => heartbeats.close(),
-  };
+  return heartbeats;
 }

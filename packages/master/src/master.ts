@@ -3,13 +3,14 @@ import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
-import { addApiServices, SERVICE_NAMES, type ApiServices } from './api.js';
+import { addApiServices, SERVICE_NAMES } from './api.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
 import { SnapshotLog } from './controllers/snapshot-log.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch-breaker.js';
 import { HistoryGc } from './controllers/history-gc.js';
+import type { HeartbeatStreams } from './heartbeat-streams.js';
 import { Dispatcher } from './dispatcher.js';
 import { takeSnapshot } from './cluster-snapshot.js';
 import { MasterEvents } from './events.js';
@@ -65,7 +66,7 @@ export class Master {
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
   #server: grpc.Server | null = null;
-  #api: ApiServices | null = null;
+  #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
   #stage: Stage = 'new';
@@ -198,7 +199,7 @@ export class Master {
     }
     const server = createServer();
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
-    this.#api = addApiServices(server, {
+    this.#heartbeats = addApiServices(server, {
       cluster: this.cluster,
       nodes: this.nodes,
       scheduler: this.scheduler,
@@ -248,7 +249,7 @@ export class Master {
 
   /** Workers' heartbeat streams open now (each worker keeps one). */
   get heartbeatStreams(): number {
-    return this.#api?.heartbeatStreams ?? 0;
+    return this.#heartbeats?.openCount ?? 0;
   }
 
   /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
@@ -267,7 +268,7 @@ export class Master {
     this.scheduler.stop();
     this.dispatcher.stop();
     this.cluster.stop();
-    this.#api?.close();
+    this.#heartbeats?.close();
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
     await this.#http?.stop();
     this.metrics.stop();

@@ -88,8 +88,7 @@ export class DispatchSession {
     const earlier = this.#attached.get(key);
     if (earlier) this.#takeOff(key, earlier);
     // Accepted goes before the events an attach replays at once; it becomes declined if the runner refuses.
-    const answer = this.#queue.length;
-    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: answer, startedIn: null, startedAt: 0 };
+    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: this.#queue.length, startedIn: null, startedAt: 0 };
     this.#attached.set(key, attachment);
     this.#push({ jobId, attempt, accepted: {} }, 0, false);
     const ref: AttemptRef = { jobId, attempt };
@@ -110,12 +109,7 @@ export class DispatchSession {
       if (!isDistExecError(error)) this.#onInternalError(error);
       const status = toServiceError(error);
       const declined = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
-      if (attachment.acceptedIn === this.#queue) {
-        this.#queue[answer] = declined;
-        this.#schedule(true);
-      } else {
-        this.#push(declined, 0);
-      }
+      this.#pushFor(attachment, declined, 0);
       this.#takeOff(key, attachment);
     }
   }

@@ -29,8 +29,6 @@ const EMPTY = new Uint8Array(0);
 export interface SpawnerOptions {
   /** @default 'perl' */
   kind?: HelperKind;
-  /** The program of that kind. @default SPAWNER_BINARY or SPAWNER_SCRIPT */
-  program?: string;
   /** The environment jobs start from (the helper's own); each request's env is laid over it. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -52,9 +50,8 @@ export class Spawner {
 
   constructor(options: SpawnerOptions = {}) {
     const native = options.kind === 'native';
-    const program = options.program ?? (native ? SPAWNER_BINARY : SPAWNER_SCRIPT);
-    this.#command = native ? program : 'perl';
-    this.#args = native ? [] : [program];
+    this.#command = native ? SPAWNER_BINARY : 'perl';
+    this.#args = native ? [] : [SPAWNER_SCRIPT];
     this.#env = options.env;
   }
 
