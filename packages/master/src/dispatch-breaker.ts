@@ -74,13 +74,18 @@ export class CircuitBreaker {
   }
 }
 
+interface BreakerEntry {
+  breaker: CircuitBreaker;
+  timer: Timer | null;
+}
+
 /**
  * One breaker per node, reflected in `NodeRecord.skipReason` so placement
  * skips an open node; a timer lets it back in (half-open) when its period is
  * over, and asks for a scheduler pass.
  */
 export class DispatchBreakers {
-  readonly #breakers = new Map<string, { breaker: CircuitBreaker; timer: Timer | null }>();
+  readonly #breakers = new Map<string, BreakerEntry>();
   readonly #options: BreakerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
@@ -119,16 +124,29 @@ export class DispatchBreakers {
     node.skipReason = `${breaker.failures} dispatches in a row failed (last: ${error}); skipped until ${new Date(breaker.openUntilMs).toISOString()}`;
     this.#log.warn({ nodeId: node.id, failures: breaker.failures, skipMs, error }, 'skipping node after repeated dispatch failures');
     entry.timer?.cancel();
+    this.#reopenAfter(node, entry, skipMs);
+  }
+
+  /**
+   * Lets the node back in (half-open) once its period is over. Node's timers
+   * run on a monotonic clock that may lag the wall clock the period was
+   * measured on, so a timer can fire a little before the period's end: it is
+   * set again for the rest, or the node would stay skipped for good.
+   */
+  #reopenAfter(node: NodeRecord, entry: BreakerEntry, ms: number): void {
+    const { breaker } = entry;
     entry.timer = this.#clock.setTimeout(() => {
-      const current = this.#breakers.get(node.id);
-      if (current !== entry) return;
+      if (this.#breakers.get(node.id) !== entry) return;
       entry.timer = null;
-      if (breaker.allows(this.#clock.now())) {
+      const now = this.#clock.now();
+      if (breaker.allows(now)) {
         node.skipReason = '';
         this.#log.info({ nodeId: node.id }, 'trying a skipped node again');
         this.#kick();
+      } else if (breaker.state === 'open') {
+        this.#reopenAfter(node, entry, Math.max(1, breaker.openUntilMs - now));
       }
-    }, skipMs);
+    }, ms);
   }
 
   success(node: NodeRecord): void {

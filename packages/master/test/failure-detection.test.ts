@@ -115,6 +115,33 @@ describe('DispatchBreakers', () => {
   });
 });
 
+describe('DispatchBreakers on a timer clock that lags', () => {
+  it('lets the node back in when its timer fires before the period has ended on the clock it was measured with', () => {
+    // Node's timers run on a monotonic clock read at the start of a loop
+    // turn, Date.now() on the wall clock: a timer can fire a few ms before
+    // now() reaches its end. Here the first timer fires 5 ms early.
+    const fake = new FakeClock();
+    let lagMs = 5;
+    const clock = {
+      now: () => fake.now(),
+      setTimeout: (fn: () => void, ms: number) => {
+        const timer = fake.setTimeout(fn, ms - lagMs);
+        lagMs = 0;
+        return timer;
+      },
+    };
+    let kicks = 0;
+    const breakers = new DispatchBreakers({ clock, logger: testLogger(), breaker: { failureThreshold: 1, openMs: 200, maxOpenMs: 1000 }, kick: () => (kicks += 1) });
+    const node = makeNode('early');
+    breakers.failure(node, 'declined');
+    fake.advance(195);
+    expect(node.schedulable).toBe(false);
+    fake.advance(5);
+    expect(node.schedulable).toBe(true);
+    expect(kicks).toBe(1);
+  });
+});
+
 describe('probeVerdict', () => {
   it('declares a node down only on a refused connection with no heartbeat since the probe went out', () => {
     const refused: ProbeResult = { type: 'refused', detail: 'connect ECONNREFUSED' };
