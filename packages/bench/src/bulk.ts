@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { DistExecClient, JobSpecInput, JobView } from '@dist-exec/client';
+import type { Job } from '@dist-exec/core';
 
 export interface BulkRun {
   /** From the first submit to the last final state the client received. */
@@ -38,7 +39,7 @@ export async function submitAndWait(client: DistExecClient, specs: readonly JobS
 }
 
 /** Throws unless every job completed: a benchmark of failing jobs measures nothing. */
-export function expectCompleted(jobs: readonly JobView[]): void {
+export function expectCompleted(jobs: readonly Job[]): void {
   const failed = jobs.filter((job) => job?.state !== 'COMPLETED');
   if (failed.length === 0) return;
   const first = failed[0];

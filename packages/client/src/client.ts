@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ClusterSnapshot, JobEvent, JobSpecInput, JobState, JobView, NodeInfo } from '@dist-exec/core';
+import { isTerminal, type ClusterSnapshot, type JobEvent, type JobSpecInput, type JobState, type JobView, type NodeInfo } from '@dist-exec/core';
 import {
   CHANNEL_OPTIONS,
   chunkFromWire,
@@ -57,6 +57,17 @@ export interface WatchOptions {
   noOutput?: boolean;
   signal?: AbortSignal;
 }
+
+export interface RunOptions {
+  /** Only states, no output. @default false */
+  noOutput?: boolean;
+  /** After `submitted`, only the final state. @default false */
+  finalOnly?: boolean;
+  signal?: AbortSignal;
+}
+
+/** What `run` yields: first which job was stored, then the job's events as `watch` yields them. */
+export type RunEvent = { type: 'submitted'; job: JobView; existing: boolean } | JobEvent;
 
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
 
@@ -174,6 +185,41 @@ export class DistExecClient {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
+    }
+  }
+
+  /**
+   * Submits a job and watches it to its end in one call (RunJob): first
+   * `submitted`, then its states and output as `watch` with follow yields
+   * them. If the stream breaks after `submitted`, resume with `watch` from the
+   * last offset. A master without RunJob gets SubmitJob and WatchJob instead.
+   */
+  async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+    const noOutput = options.noOutput ?? false;
+    const finalOnly = options.finalOnly ?? false;
+    const call = this.#jobs.RunJob({ spec: specToWire(spec), noOutput, finalOnly });
+    const onAbort = (): void => call.cancel();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let submitted = false;
+    try {
+      for await (const event of call as AsyncIterable<wire.RunJobEvent__Output>) {
+        if (event.submitted) {
+          submitted = true;
+          yield { type: 'submitted', job: jobFromWire(event.submitted.job as wire.Job__Output), existing: event.submitted.existing };
+        } else if (event.job) yield { type: 'job', job: jobFromWire(event.job) };
+        else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
+      }
+      return;
+    } catch (error) {
+      if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED) throw fromServiceError(error);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      call.cancel();
+    }
+    const { job, existing } = await this.submit(spec);
+    yield { type: 'submitted', job, existing };
+    for await (const event of this.watch(job.id, { noOutput, ...(options.signal ? { signal: options.signal } : {}) })) {
+      if (!finalOnly || event.type === 'output' || isTerminal(event.job.state)) yield event;
     }
   }
 

@@ -5,6 +5,8 @@ export {
   type ClientOptions,
   type JobPage,
   type ListJobsOptions,
+  type RunEvent,
+  type RunOptions,
   type SubmitResult,
   type WatchOptions,
 } from './client.js';

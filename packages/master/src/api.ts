@@ -3,7 +3,6 @@ import {
   checkJobId,
   checkNodeId,
   InvalidArgumentError,
-  isDistExecError,
   JOB_STATES,
   type Job,
   type JobState,
@@ -18,8 +17,8 @@ import {
   jobToWire,
   nodeToWire,
   num,
+  serverStream,
   specFromWire,
-  toServiceError,
   unary,
   v1,
   type JobServiceHandlers,
@@ -32,7 +31,7 @@ import type { NodeManager } from './node-manager.js';
 import { HeartbeatStreams } from './heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
-import { watchJob } from './watch.js';
+import { watchJob, type WatchSink } from './watch.js';
 import { watchJobs } from './watch-many.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -110,42 +109,34 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       return jobToWire(await cluster.cancel(checkJobId(request.id)));
     }, onInternalError),
 
-    WatchJob: (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
-      const request = call.request;
-      Promise.resolve()
-        .then(() =>
-          watchJob(
-            cluster,
-            { jobId: checkJobId(request.id), fromOffset: num(request.fromOffset), follow: request.follow, noOutput: request.noOutput },
-            {
-              job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
-              output: (chunk) => call.write({ output: chunkToWire(chunk) }),
-              end: () => call.end(),
-              onClose: (stop) => call.on('cancelled', stop),
-            },
-          ),
-        )
-        .catch((error: unknown) => {
-          if (!isDistExecError(error)) onInternalError(error, 'WatchJob');
-          call.emit('error', toServiceError(error));
-        });
-    },
+    WatchJob: serverStream('WatchJob', (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
+      const { request } = call;
+      const watch = { jobId: checkJobId(request.id), fromOffset: num(request.fromOffset), follow: request.follow, noOutput: request.noOutput };
+      return watchJob(cluster, watch, watchSink(ctx, call));
+    }, onInternalError),
 
-    WatchJobs: (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
-      const request = call.request;
-      Promise.resolve()
-        .then(() =>
-          watchJobs(cluster, { jobIds: request.ids, finalOnly: request.finalOnly }, {
-            job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
-            end: () => call.end(),
-            onClose: (stop) => call.on('cancelled', stop),
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!isDistExecError(error)) onInternalError(error, 'WatchJobs');
-          call.emit('error', toServiceError(error));
-        });
-    },
+    WatchJobs: serverStream('WatchJobs', (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) =>
+      watchJobs(cluster, { jobIds: call.request.ids, finalOnly: call.request.finalOnly }, watchSink(ctx, call)),
+    onInternalError),
+
+    RunJob: serverStream('RunJob', async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
+      const { request } = call;
+      const [result] = await cluster.submit([specFromWire(request.spec)]);
+      if (!result) throw new Error('submit returned no job');
+      call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
+      const watch = { jobId: result.job.id, fromOffset: 0, follow: true, noOutput: request.noOutput, finalOnly: request.finalOnly, sentState: result.job.state };
+      await watchJob(cluster, watch, watchSink(ctx, call));
+    }, onInternalError),
+  };
+}
+
+/** Where a watch writes: job and output events on a server stream (JobEvent and RunJobEvent share those fields). */
+function watchSink(ctx: ApiContext, call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>): WatchSink {
+  return {
+    job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
+    output: (chunk) => call.write({ output: chunkToWire(chunk) }),
+    end: () => call.end(),
+    onClose: (stop) => call.on('cancelled', stop),
   };
 }
 

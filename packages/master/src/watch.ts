@@ -1,4 +1,4 @@
-import { isTerminal, type Job, type JobEvent, type OutputChunk } from '@dist-exec/core';
+import { isTerminal, type Job, type JobEvent, type JobState, type OutputChunk } from '@dist-exec/core';
 import type { ClusterState } from './cluster-state.js';
 
 export interface WatchRequest {
@@ -6,6 +6,10 @@ export interface WatchRequest {
   fromOffset: number;
   follow: boolean;
   noOutput: boolean;
+  /** Send only the final state (output still flows unless noOutput). */
+  finalOnly?: boolean;
+  /** The state the caller has sent already (RunJob's submitted job): the current state is sent only if it differs. */
+  sentState?: JobState;
 }
 
 export interface WatchSink {
@@ -26,8 +30,13 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   let sentUpTo = request.fromOffset;
   let replaying = true;
   let closed = false;
-  let lastState = job.state;
+  let lastSent: JobState | null = request.sentState ?? null;
   const buffered: JobEvent[] = [];
+  const sendJob = (update: Job): void => {
+    if (request.finalOnly && !isTerminal(update.state)) return;
+    sink.job(update);
+    lastSent = update.state;
+  };
 
   const sendOutput = (chunk: OutputChunk): void => {
     const end = chunk.offset + chunk.data.length;
@@ -47,8 +56,7 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
       sendOutput(event.chunk);
       return;
     }
-    sink.job(event.job);
-    lastState = event.job.state;
+    sendJob(event.job);
     if (isTerminal(event.job.state)) finish();
   };
   const unsubscribe = cluster.watch(request.jobId, (event) => (replaying ? buffered.push(event) : handle(event)));
@@ -58,8 +66,11 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   });
 
   try {
-    sink.job(job);
+    // A finished job's state comes after its output, so the last event carries the final state.
+    const finished = isTerminal(job.state);
+    if (!finished && job.state !== lastSent) sendJob(job);
     if (!request.noOutput) for (const chunk of await cluster.readOutput(request.jobId, request.fromOffset)) sendOutput(chunk);
+    if (finished) sendJob(job);
   } catch (error) {
     unsubscribe();
     throw error;
@@ -70,7 +81,7 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   const current = cluster.activeJob(request.jobId) ?? (await cluster.getJob(request.jobId));
   if (!request.follow || isTerminal(current.state)) {
     // The last event always carries the state as it is now.
-    if (current.state !== lastState) sink.job(current);
+    if (current.state !== lastSent) sendJob(current);
     finish();
   }
 }

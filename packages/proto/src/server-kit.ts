@@ -50,6 +50,25 @@ export function unary<Req, Res>(
   };
 }
 
+/**
+ * Wraps an async body into a grpc-js server-streaming handler with our error
+ * mapping: a failure ends the call with its status.
+ */
+export function serverStream<Req, Res>(
+  method: string,
+  body: (call: grpc.ServerWritableStream<Req, Res>) => Promise<void> | void,
+  onInternalError: InternalErrorReporter,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    Promise.resolve()
+      .then(() => body(call))
+      .catch((error: unknown) => {
+        if (!isDistExecError(error)) onInternalError(error, method);
+        call.emit('error', toServiceError(error));
+      });
+  };
+}
+
 export function bindServer(server: grpc.Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {

@@ -39,3 +39,5 @@ export type { AttemptDeclined, AttemptDeclined__Output } from './generated/diste
 export type { DispatchEvent, DispatchEvent__Output } from './generated/distexec/v1/DispatchEvent.js';
 export type { DispatchRequest, DispatchRequest__Output } from './generated/distexec/v1/DispatchRequest.js';
 export type { DispatchResponse, DispatchResponse__Output } from './generated/distexec/v1/DispatchResponse.js';
+export type { RunJobEvent, RunJobEvent__Output } from './generated/distexec/v1/RunJobEvent.js';
+export type { RunJobRequest, RunJobRequest__Output } from './generated/distexec/v1/RunJobRequest.js';

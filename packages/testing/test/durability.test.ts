@@ -177,4 +177,25 @@ describe('durable state with real processes', () => {
     expect(await c.waitForJob(next.id)).toMatchObject({ state: 'COMPLETED' });
     expect(lines(ran)).toEqual([job.id]);
   });
+
+  it('dist-exec run attached across a master restart: prints the output once and exits with the job exit code', { timeout: 180_000 }, async () => {
+    const dir = tempDir();
+    const ran = join(dir, 'ran.log');
+    const port = await freePort();
+    let m = await master(port, join(dir, 'data'));
+    await worker(port, 'steady');
+    const c = client(port);
+    const run = runCli(['run', `${gated(join(dir, 'gate'), ran)}; exit 3`], { DIST_EXEC_MASTER: `127.0.0.1:${port}` });
+    const job = await until(async () => (await c.listJobs()).jobs.find((j) => j.state === 'RUNNING'), { ...LONG, message: 'the job to start' });
+    await until(async () => text(await c.getJob(job.id, { output: true })) === 'before\n', { ...LONG, message: 'the first line of output' });
+
+    // The run's RunJob stream breaks with the master; it resumes on WatchJob from the last byte it printed.
+    await kill9(m);
+    m = await master(port, join(dir, 'data'));
+    writeFileSync(join(dir, 'gate'), '');
+    const result = await run;
+    expect(result.stdout.toString()).toBe('before\nafter\n');
+    expect(result.code).toBe(3);
+    expect(lines(ran)).toEqual([job.id]);
+  });
 });

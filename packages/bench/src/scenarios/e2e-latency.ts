@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { Job } from '@dist-exec/core';
 import { expectCompleted } from '../bulk.js';
 import { startBenchCluster } from '../cluster.js';
 import { percentile, round, type Figure, type Scenario } from '../scenario.js';
@@ -10,16 +11,17 @@ const WARMUP = 50;
 /**
  * Where one job's latency goes, from the job's own timestamps (master and
  * worker share this machine's clock; whole ms, so only means are meaningful):
- * submit = SubmitJob round trip as the client sees it; queue = created to
- * dispatched; dispatch-to-start = dispatched to the worker's process started;
+ * submit = from the call to its first event (the stored job), as the client
+ * sees it; queue = created to dispatched; dispatch-to-start = dispatched to
+ * the worker's process started;
  * start-to-finish = process run, exit and result back on the master; notify =
- * final state to the client receiving it on WatchJob.
+ * final state to the client receiving it.
  */
 type Stage = 'submit' | 'queue' | 'dispatch-to-start' | 'start-to-finish' | 'notify';
 
 /**
- * `true` jobs one at a time through one worker, timed as the CLI sees them:
- * SubmitJob, then WatchJob until the final state.
+ * `true` jobs one at a time through one worker, timed as `dist-exec run`
+ * sees them: one RunJob call, from the call to the final state.
  */
 export const e2eLatency: Scenario = {
   name: 'e2e-latency',
@@ -34,9 +36,13 @@ export const e2eLatency: Scenario = {
         const stages: Record<Stage, number[]> = { submit: [], queue: [], 'dispatch-to-start': [], 'start-to-finish': [], notify: [] };
         const once = async (record: boolean): Promise<number> => {
           const start = performance.now();
-          const { job } = await cluster.client.submit({ command: 'true' });
-          const submitted = performance.now();
-          const done = await cluster.client.waitForJob(job.id);
+          let submitted = 0;
+          let done: Job | undefined;
+          for await (const event of cluster.client.run({ command: 'true' }, { noOutput: true, finalOnly: true })) {
+            if (event.type === 'submitted') submitted = performance.now();
+            else if (event.type === 'job') done = event.job;
+          }
+          if (!done) throw new Error('the run ended without the final state');
           const elapsed = performance.now() - start;
           const receivedAtMs = Date.now();
           expectCompleted([done]);

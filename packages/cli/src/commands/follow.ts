@@ -1,4 +1,4 @@
-import type { DistExecClient } from '@dist-exec/client';
+import type { DistExecClient, RunEvent } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay, isDistExecError, isTerminal, RETRYABLE_CODES, type Job, type OutputChunk } from '@dist-exec/core';
 
@@ -11,6 +11,8 @@ export interface FollowOptions {
   onJob?(job: Job): void;
   /** Called when the stream broke and is resumed from `offset`. */
   onResume?(offset: number): void;
+  /** A stream already open on the job (the rest of a RunJob call), read before any WatchJob. */
+  opened?: AsyncIterable<RunEvent>;
 }
 
 /** How long to keep resuming a broken watch (a master restart takes seconds). */
@@ -26,11 +28,15 @@ export async function followJob(client: DistExecClient, id: string, options: Fol
   let last: Job | null = null;
   let brokenSince = 0;
   let retries = 0;
+  let opened = options.opened;
   for (;;) {
+    const events = opened ?? client.watch(id, { fromOffset: offset, follow: options.follow, noOutput: options.noOutput ?? false, ...(options.signal ? { signal: options.signal } : {}) });
+    opened = undefined;
     try {
-      for await (const event of client.watch(id, { fromOffset: offset, follow: options.follow, noOutput: options.noOutput ?? false, ...(options.signal ? { signal: options.signal } : {}) })) {
+      for await (const event of events) {
         brokenSince = 0;
         retries = 0;
+        if (event.type === 'submitted') continue;
         if (event.type === 'output') {
           await options.onOutput(event.chunk);
           offset = event.chunk.offset + event.chunk.data.length;

@@ -30,16 +30,21 @@ export function registerRun(program: Command, context: () => CliContext): void {
       process.exitCode = await runMany(ctx, flags.array !== undefined ? arraySpecs(spec, flags.array) : [spec], flags);
       return;
     }
-    const { job } = await ctx.client.submit(spec);
     if (flags.detach) {
+      const { job } = await ctx.client.submit(spec);
       await writeOut(process.stdout, `${job.id}\n`);
       return;
     }
+    // One RunJob call submits the job and streams it; a detach also ends that call.
+    const detach = new AbortController();
+    const events = ctx.client.run(spec, { noOutput: flags.json ?? false, signal: detach.signal });
+    const first = await events.next();
+    if (first.done || first.value.type !== 'submitted') throw new Error('the master answered RunJob without the submitted job');
+    const { job } = first.value;
     const tty = process.stderr.isTTY;
     if (tty && !flags.json) process.stderr.write(`job ${job.id} submitted: ${describeSpec(job.spec)}\n`);
 
     // First Ctrl-C cancels the job (its output and final state still arrive); a second one detaches.
-    const detach = new AbortController();
     let interrupts = 0;
     const onInterrupt = (): void => {
       interrupts += 1;
@@ -55,6 +60,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
     let attempt = 0;
     try {
       const last = await followJob(ctx.client, job.id, {
+        opened: events,
         fromOffset: 0,
         follow: true,
         noOutput: flags.json ?? false,

@@ -15,6 +15,8 @@ import type { ListJobsRequest as _distexec_v1_ListJobsRequest, ListJobsRequest__
 import type { ListJobsResponse as _distexec_v1_ListJobsResponse, ListJobsResponse__Output as _distexec_v1_ListJobsResponse__Output } from './distexec/v1/ListJobsResponse.js';
 import type { Node as _distexec_v1_Node, Node__Output as _distexec_v1_Node__Output } from './distexec/v1/Node.js';
 import type { OutputChunk as _distexec_v1_OutputChunk, OutputChunk__Output as _distexec_v1_OutputChunk__Output } from './distexec/v1/OutputChunk.js';
+import type { RunJobEvent as _distexec_v1_RunJobEvent, RunJobEvent__Output as _distexec_v1_RunJobEvent__Output } from './distexec/v1/RunJobEvent.js';
+import type { RunJobRequest as _distexec_v1_RunJobRequest, RunJobRequest__Output as _distexec_v1_RunJobRequest__Output } from './distexec/v1/RunJobRequest.js';
 import type { SubmitJobRequest as _distexec_v1_SubmitJobRequest, SubmitJobRequest__Output as _distexec_v1_SubmitJobRequest__Output } from './distexec/v1/SubmitJobRequest.js';
 import type { SubmitJobResponse as _distexec_v1_SubmitJobResponse, SubmitJobResponse__Output as _distexec_v1_SubmitJobResponse__Output } from './distexec/v1/SubmitJobResponse.js';
 import type { SubmitJobsRequest as _distexec_v1_SubmitJobsRequest, SubmitJobsRequest__Output as _distexec_v1_SubmitJobsRequest__Output } from './distexec/v1/SubmitJobsRequest.js';
@@ -47,6 +49,8 @@ export interface ProtoGrpcType {
       NodeState: EnumTypeDefinition
       OutputChunk: MessageTypeDefinition<_distexec_v1_OutputChunk, _distexec_v1_OutputChunk__Output>
       OutputStream: EnumTypeDefinition
+      RunJobEvent: MessageTypeDefinition<_distexec_v1_RunJobEvent, _distexec_v1_RunJobEvent__Output>
+      RunJobRequest: MessageTypeDefinition<_distexec_v1_RunJobRequest, _distexec_v1_RunJobRequest__Output>
       SubmitJobRequest: MessageTypeDefinition<_distexec_v1_SubmitJobRequest, _distexec_v1_SubmitJobRequest__Output>
       SubmitJobResponse: MessageTypeDefinition<_distexec_v1_SubmitJobResponse, _distexec_v1_SubmitJobResponse__Output>
       SubmitJobsRequest: MessageTypeDefinition<_distexec_v1_SubmitJobsRequest, _distexec_v1_SubmitJobsRequest__Output>

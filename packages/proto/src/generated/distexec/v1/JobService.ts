@@ -8,6 +8,8 @@ import type { Job as _distexec_v1_Job, Job__Output as _distexec_v1_Job__Output }
 import type { JobEvent as _distexec_v1_JobEvent, JobEvent__Output as _distexec_v1_JobEvent__Output } from '../../distexec/v1/JobEvent.js';
 import type { ListJobsRequest as _distexec_v1_ListJobsRequest, ListJobsRequest__Output as _distexec_v1_ListJobsRequest__Output } from '../../distexec/v1/ListJobsRequest.js';
 import type { ListJobsResponse as _distexec_v1_ListJobsResponse, ListJobsResponse__Output as _distexec_v1_ListJobsResponse__Output } from '../../distexec/v1/ListJobsResponse.js';
+import type { RunJobEvent as _distexec_v1_RunJobEvent, RunJobEvent__Output as _distexec_v1_RunJobEvent__Output } from '../../distexec/v1/RunJobEvent.js';
+import type { RunJobRequest as _distexec_v1_RunJobRequest, RunJobRequest__Output as _distexec_v1_RunJobRequest__Output } from '../../distexec/v1/RunJobRequest.js';
 import type { SubmitJobRequest as _distexec_v1_SubmitJobRequest, SubmitJobRequest__Output as _distexec_v1_SubmitJobRequest__Output } from '../../distexec/v1/SubmitJobRequest.js';
 import type { SubmitJobResponse as _distexec_v1_SubmitJobResponse, SubmitJobResponse__Output as _distexec_v1_SubmitJobResponse__Output } from '../../distexec/v1/SubmitJobResponse.js';
 import type { SubmitJobsRequest as _distexec_v1_SubmitJobsRequest, SubmitJobsRequest__Output as _distexec_v1_SubmitJobsRequest__Output } from '../../distexec/v1/SubmitJobsRequest.js';
@@ -42,6 +44,11 @@ export interface JobServiceClient extends grpc.Client {
   listJobs(argument: _distexec_v1_ListJobsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
   listJobs(argument: _distexec_v1_ListJobsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
   listJobs(argument: _distexec_v1_ListJobsRequest, callback: grpc.requestCallback<_distexec_v1_ListJobsResponse__Output>): grpc.ClientUnaryCall;
+  
+  RunJob(argument: _distexec_v1_RunJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_RunJobEvent__Output>;
+  RunJob(argument: _distexec_v1_RunJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_RunJobEvent__Output>;
+  runJob(argument: _distexec_v1_RunJobRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_RunJobEvent__Output>;
+  runJob(argument: _distexec_v1_RunJobRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_distexec_v1_RunJobEvent__Output>;
   
   SubmitJob(argument: _distexec_v1_SubmitJobRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_distexec_v1_SubmitJobResponse__Output>): grpc.ClientUnaryCall;
   SubmitJob(argument: _distexec_v1_SubmitJobRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_distexec_v1_SubmitJobResponse__Output>): grpc.ClientUnaryCall;
@@ -80,6 +87,8 @@ export interface JobServiceHandlers extends grpc.UntypedServiceImplementation {
   
   ListJobs: grpc.handleUnaryCall<_distexec_v1_ListJobsRequest__Output, _distexec_v1_ListJobsResponse>;
   
+  RunJob: grpc.handleServerStreamingCall<_distexec_v1_RunJobRequest__Output, _distexec_v1_RunJobEvent>;
+  
   SubmitJob: grpc.handleUnaryCall<_distexec_v1_SubmitJobRequest__Output, _distexec_v1_SubmitJobResponse>;
   
   SubmitJobs: grpc.handleUnaryCall<_distexec_v1_SubmitJobsRequest__Output, _distexec_v1_SubmitJobsResponse>;
@@ -94,6 +103,7 @@ export interface JobServiceDefinition extends grpc.ServiceDefinition {
   CancelJob: MethodDefinition<_distexec_v1_CancelJobRequest, _distexec_v1_Job, _distexec_v1_CancelJobRequest__Output, _distexec_v1_Job__Output>
   GetJob: MethodDefinition<_distexec_v1_GetJobRequest, _distexec_v1_Job, _distexec_v1_GetJobRequest__Output, _distexec_v1_Job__Output>
   ListJobs: MethodDefinition<_distexec_v1_ListJobsRequest, _distexec_v1_ListJobsResponse, _distexec_v1_ListJobsRequest__Output, _distexec_v1_ListJobsResponse__Output>
+  RunJob: MethodDefinition<_distexec_v1_RunJobRequest, _distexec_v1_RunJobEvent, _distexec_v1_RunJobRequest__Output, _distexec_v1_RunJobEvent__Output>
   SubmitJob: MethodDefinition<_distexec_v1_SubmitJobRequest, _distexec_v1_SubmitJobResponse, _distexec_v1_SubmitJobRequest__Output, _distexec_v1_SubmitJobResponse__Output>
   SubmitJobs: MethodDefinition<_distexec_v1_SubmitJobsRequest, _distexec_v1_SubmitJobsResponse, _distexec_v1_SubmitJobsRequest__Output, _distexec_v1_SubmitJobsResponse__Output>
   WatchJob: MethodDefinition<_distexec_v1_WatchJobRequest, _distexec_v1_JobEvent, _distexec_v1_WatchJobRequest__Output, _distexec_v1_JobEvent__Output>
