@@ -172,10 +172,12 @@ export class DistExecClient {
   /**
    * The states of many jobs on one stream, without output: each job as it is
    * now, then its changes (with `finalOnly`, only each job's final state).
-   * Ends once every job has finished. At most 100,000 ids per call.
+   * With `brief`, each job comes without its spec and attempt history (their
+   * fields are empty), which the master then need not encode nor the client
+   * decode. Ends once every job has finished. At most 100,000 ids per call.
    */
-  async *watchJobs(ids: readonly string[], options: { finalOnly?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobView> {
-    const call = this.#jobs.WatchJobs({ ids: [...ids], finalOnly: options.finalOnly ?? false });
+  async *watchJobs(ids: readonly string[], options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobView> {
+    const call = this.#jobs.WatchJobs({ ids: [...ids], finalOnly: options.finalOnly ?? false, brief: options.brief ?? false });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {

@@ -115,9 +115,11 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       return watchJob(cluster, watch, watchSink(ctx, call));
     }, onInternalError),
 
-    WatchJobs: serverStream('WatchJobs', (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) =>
-      watchJobs(cluster, { jobIds: call.request.ids, finalOnly: call.request.finalOnly }, watchSink(ctx, call)),
-    onInternalError),
+    WatchJobs: serverStream('WatchJobs', (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
+      const { ids, finalOnly, brief } = call.request;
+      const sink = watchSink(ctx, call);
+      return watchJobs(cluster, { jobIds: ids, finalOnly }, brief ? { ...sink, job: (job) => call.write({ job: jobToWire(forClient(ctx, job), true) }) } : sink);
+    }, onInternalError),
 
     RunJob: serverStream('RunJob', async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
       const { request } = call;

@@ -207,11 +207,12 @@ function attemptFromWire(a: wire.Attempt__Output): Attempt {
   };
 }
 
-export function jobToWire(job: Job | JobView): wire.Job {
+/** `brief`: without the spec and attempt history (WatchJobs with brief). */
+export function jobToWire(job: Job | JobView, brief = false): wire.Job {
   const view = job as Partial<JobView>;
   return {
     id: job.id,
-    spec: specToWire(job.spec),
+    spec: brief ? null : specToWire(job.spec),
     state: jobStateToWire(job.state),
     reason: reasonToWire(job.reason),
     ...(job.exitCode === null ? {} : { exitCode: job.exitCode }),
@@ -226,7 +227,7 @@ export function jobToWire(job: Job | JobView): wire.Job {
     stdoutDroppedBytes: job.stdoutDroppedBytes,
     stderrDroppedBytes: job.stderrDroppedBytes,
     pendingReason: job.pendingReason,
-    attemptHistory: job.attemptHistory.map(attemptToWire),
+    attemptHistory: brief ? [] : job.attemptHistory.map(attemptToWire),
     httpResult: httpResultToWire(job.httpResult),
     outputLength: job.outputLength,
     notBeforeMs: job.notBeforeMs,

@@ -47,6 +47,20 @@ describe('WatchJobs: the states of many jobs on one stream', () => {
     expect(seen.filter((job) => job.id === quick!.id).at(-1)).toMatchObject({ state: 'COMPLETED' });
   });
 
+  it('brief: each job without its spec and attempt history, with its state and result', async () => {
+    const jobs = await cluster.client.submitMany([{ command: 'exit 5', labels: { team: 'infra' } }, { command: 'true' }]);
+    const seen = await collect(cluster.client.watchJobs(jobs.map((job) => job.id), { finalOnly: true, brief: true }));
+    const failed = seen.find((job) => job.id === jobs[0]!.id);
+    expect(failed).toMatchObject({ state: 'FAILED', reason: 'EXIT_CODE', exitCode: 5, attempts: 1, spec: { command: '', labels: {} }, attemptHistory: [] });
+    expect(failed?.workerId).toMatch(/^worker-/);
+    expect(failed?.finishedAtMs).toBeGreaterThan(0);
+    expect(seen.find((job) => job.id === jobs[1]!.id)).toMatchObject({ state: 'COMPLETED', exitCode: 0 });
+    // Without brief the same final carries both.
+    const [full] = await collect(cluster.client.watchJobs([jobs[0]!.id], { finalOnly: true }));
+    expect(full).toMatchObject({ spec: { command: 'exit 5', labels: { team: 'infra' } } });
+    expect(full?.attemptHistory).toHaveLength(1);
+  });
+
   it('refuses unknown ids, malformed ids and an empty list before sending anything', async () => {
     const [done] = await cluster.client.submitMany([{ command: 'true' }]);
     const missing = '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d';

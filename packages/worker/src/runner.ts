@@ -203,7 +203,8 @@ export class TaskRunner {
       ...record.spec,
       env: { DIST_EXEC_JOB_ID: record.ref.jobId, DIST_EXEC_ATTEMPT: String(record.ref.attempt), DIST_EXEC_NODE_ID: this.nodeId, ...record.spec.env },
     };
-    const log = this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt, nodeId: this.nodeId });
+    // Built only when there is something to log: most attempts log nothing, and a child logger serializes its bindings.
+    const log = (): Logger => this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt, nodeId: this.nodeId });
     const timeout = spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
     let outcome: ExecutionOutcome;
     try {
@@ -219,7 +220,7 @@ export class TaskRunner {
         onOutput: (stream, data) => this.#append(record, stream, data),
       });
     } catch (error) {
-      log.error({ err: error }, 'executor failed');
+      log().error({ err: error }, 'executor failed');
       this.#options.observer?.executorError?.(spec.type);
       outcome = { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `executor failed: ${errorMessage(error)}` };
     }
@@ -242,7 +243,7 @@ export class TaskRunner {
     };
     this.#running -= 1;
     this.#options.observer?.attemptFinished?.(spec.type, record.result);
-    log.debug({ succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode }, 'attempt finished');
+    if (this.#log.isLevelEnabled('debug')) log().debug({ succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode }, 'attempt finished');
     for (const sink of record.sinks) sink.finished(record.result);
     record.sinks.clear();
     if (record.forgotten) this.#attempts.delete(record.key);

@@ -4,9 +4,11 @@
 export interface WatchJobsRequest {
   'ids'?: (string)[];
   'finalOnly'?: (boolean);
+  'brief'?: (boolean);
 }
 
 export interface WatchJobsRequest__Output {
   'ids': (string)[];
   'finalOnly': (boolean);
+  'brief': (boolean);
 }
