@@ -1,9 +1,7 @@
 import {
   assertTransition,
   backoffDelay,
-  compileJobSpec,
   FailedPreconditionError,
-  newJobId,
   NotFoundError,
   ResourceExhaustedError,
   stateAfterFailure,
@@ -26,9 +24,9 @@ import {
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { MasterEvents } from './events.js';
-import { JobQueue } from './job-queue.js';
+import { JobIntake, type SubmitResult } from './job-intake.js';
+import { classInterner, JobQueue } from './job-queue.js';
 import { JobWatchers, type JobListener } from './job-watchers.js';
-import { requirementKey } from './placement/filter.js';
 import { NodeRegistry, type NodeRecord } from './registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
 
@@ -53,10 +51,7 @@ export interface ClusterHooks {
   stopAttempt(ref: AttemptRef, nodeId: string): void;
 }
 
-export interface SubmitResult {
-  job: Job;
-  existing: boolean;
-}
+export type { SubmitResult } from './job-intake.js';
 
 /** An attempt output event from a worker, offsets within the attempt. */
 export interface AttemptOutput {
@@ -80,24 +75,6 @@ export function currentAttempt(job: Job): Attempt | undefined {
 }
 
 
-/** Every job starts with this one (frozen, shared); the first attempt replaces it with an array of its own. */
-const NO_ATTEMPTS = Object.freeze([]) as unknown as Attempt[];
-
-/** Requirement classes in use, so that queued jobs of one class share one key string instead of one each. */
-const MAX_INTERNED_CLASSES = 10_000;
-
-function classInterner(): (job: Job) => string {
-  let keys = new Map<string, string>();
-  return (job) => {
-    const key = requirementKey(job.spec);
-    const known = keys.get(key);
-    if (known !== undefined) return known;
-    if (keys.size >= MAX_INTERNED_CLASSES) keys = new Map();
-    keys.set(key, key);
-    return key;
-  };
-}
-
 /**
  * The single owner of the cluster's state: jobs, their attempts, nodes and
  * what each node has reserved. Everything else reads it and changes it only
@@ -110,8 +87,7 @@ export class ClusterState {
   readonly registry = new NodeRegistry();
   readonly queue = new JobQueue(classInterner());
   readonly #active = new Map<string, Job>();
-  /** Idempotency keys of jobs whose submit is not durable yet. */
-  readonly #inflightKeys = new Map<string, Job>();
+  readonly #intake: JobIntake;
   readonly #watchers = new JobWatchers();
   readonly #backoffTimers = new Map<string, Timer>();
   readonly #store: Store;
@@ -120,7 +96,6 @@ export class ClusterState {
   readonly #options: ClusterStateOptions;
   readonly #events: MasterEvents;
   #hooks: ClusterHooks = { kick: () => {}, stopAttempt: () => {} };
-  #taskTypes: ReadonlySet<string> | null = null;
   #nextSeq = 1;
   #running = 0;
 
@@ -130,6 +105,7 @@ export class ClusterState {
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'cluster-state' });
     this.#events = options.events ?? new MasterEvents();
+    this.#intake = new JobIntake({ store: options.store, registry: this.registry, limits: options.limits });
   }
 
   setHooks(hooks: ClusterHooks): void {
@@ -191,19 +167,9 @@ export class ClusterState {
 
   // ---- submit, read, cancel ----
 
-  /** Task types a job may name: the configured ones and every capability a node offers. */
-  #limits(): JobSpecLimits {
-    if (!this.#taskTypes) {
-      const types = new Set(this.#options.limits.taskTypes ?? ['command', 'http']);
-      for (const node of this.registry.all()) for (const type of node.capabilities) types.add(type);
-      this.#taskTypes = types;
-    }
-    return { ...this.#options.limits, taskTypes: this.#taskTypes };
-  }
-
   /** Call when node capabilities may have changed. */
   invalidateTaskTypes(): void {
-    this.#taskTypes = null;
+    this.#intake.invalidateTaskTypes();
   }
 
   /**
@@ -220,66 +186,10 @@ export class ClusterState {
   }
 
   async #submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
-    const limits = this.#limits();
-    // Jobs of one bulk submit often run the same command (arrays vary the env): one string for all of them.
-    const commands = inputs.length > 1 ? new Map<string, string>() : null;
-    const specs = inputs.map((input, i) => {
-      try {
-        const spec = compileJobSpec(input, limits);
-        if (commands && spec.command) {
-          const known = commands.get(spec.command);
-          if (known === undefined) commands.set(spec.command, spec.command);
-          else spec.command = known;
-        }
-        return spec;
-      } catch (error) {
-        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}].${error.message}`;
-        throw error;
-      }
-    });
-    const stored = new Map<string, Job>();
-    for (const spec of specs) {
-      if (!spec.idempotencyKey || this.#inflightKeys.has(spec.idempotencyKey)) continue;
-      const job = await this.#store.findJobByIdempotencyKey(spec.idempotencyKey);
-      if (job) stored.set(spec.idempotencyKey, this.#active.get(job.id) ?? job);
-    }
-
+    const specs = this.#intake.compile(inputs);
+    const stored = await this.#intake.storedJobs(specs, (id) => this.#active.get(id));
     // From here to the flush nothing awaits, so concurrent submits cannot interleave.
-    const results: SubmitResult[] = [];
-    const created: Job[] = [];
-    const keysInBatch = new Map<string, Job>();
-    for (const spec of specs) {
-      const key = spec.idempotencyKey;
-      const earlier = key ? (keysInBatch.get(key) ?? this.#inflightKeys.get(key) ?? stored.get(key)) : undefined;
-      if (earlier) {
-        results.push({ job: earlier, existing: true });
-        continue;
-      }
-      const job: Job = {
-        id: newJobId(),
-        seq: 0,
-        spec,
-        state: 'PENDING',
-        reason: null,
-        exitCode: null,
-        error: '',
-        workerId: null,
-        attempts: 0,
-        createdAtMs: this.#clock.now(),
-        startedAtMs: null,
-        finishedAtMs: null,
-        pendingReason: '',
-        attemptHistory: NO_ATTEMPTS,
-        httpResult: null,
-        outputLength: 0,
-        stdoutDroppedBytes: 0,
-        stderrDroppedBytes: 0,
-        notBeforeMs: 0,
-      };
-      created.push(job);
-      if (key) keysInBatch.set(key, job);
-      results.push({ job, existing: false });
-    }
+    const { results, created } = this.#intake.build(specs, stored, this.#clock.now());
     if (this.pendingCount + created.length > this.#options.maxQueue) {
       throw new ResourceExhaustedError(
         `the queue is full (${this.pendingCount} pending jobs, limit ${this.#options.maxQueue}); retry later or raise --max-queue`,
@@ -288,16 +198,16 @@ export class ClusterState {
     for (const job of created) {
       job.seq = this.#nextSeq++;
       this.#active.set(job.id, job);
-      if (job.spec.idempotencyKey) this.#inflightKeys.set(job.spec.idempotencyKey, job);
       this.#store.putJob(job);
     }
+    this.#intake.hold(created);
     try {
       await this.#store.flush();
     } catch (error) {
       for (const job of created) this.#active.delete(job.id);
       throw new UnavailableError(`could not store the job: ${errorMessage(error)}`, { cause: error });
     } finally {
-      for (const job of created) if (job.spec.idempotencyKey) this.#inflightKeys.delete(job.spec.idempotencyKey);
+      this.#intake.release(created);
     }
     for (const job of created) {
       // Cancelled while the write was in flight: keep it out of the queue.

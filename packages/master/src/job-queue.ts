@@ -1,8 +1,25 @@
 import type { Job, JobSpec } from '@dist-exec/core';
+import { requirementKey } from './placement/filter.js';
 
 /** Higher priority first; equal priorities in submit order (FIFO). */
 export function runsBefore(a: Job, b: Job): boolean {
   return a.spec.priority !== b.spec.priority ? a.spec.priority > b.spec.priority : a.seq < b.seq;
+}
+
+/** Requirement classes in use, so that queued jobs of one class share one key string instead of one each. */
+const MAX_INTERNED_CLASSES = 10_000;
+
+/** A JobQueue's `classOf`: the job's requirement class, one string per class. */
+export function classInterner(): (job: Job) => string {
+  let keys = new Map<string, string>();
+  return (job) => {
+    const key = requirementKey(job.spec);
+    const known = keys.get(key);
+    if (known !== undefined) return known;
+    if (keys.size >= MAX_INTERNED_CLASSES) keys = new Map();
+    keys.set(key, key);
+    return key;
+  };
 }
 
 /** Requirement classes to pass over (a Map or Set of class keys will do). */
