@@ -12,6 +12,8 @@ export interface DispatchStreamOptions {
   unimplemented(stream: DispatchStream, pending: ReadonlyArray<readonly [wire.ExecuteRequest, AttemptLink]>): void;
   /** The stream is over; the next attempt for the node opens a new one. */
   closed(stream: DispatchStream): void;
+  /** Resolves once everything written to the store so far is durable (results are acknowledged only then). */
+  durable(): Promise<void>;
 }
 
 /** Attempts in one DispatchRequest at most; the rest go in the next. */
@@ -31,6 +33,9 @@ export class DispatchStream implements LinkTransport {
   /** Requests sent before the worker's first message: kept in case it turns out not to serve Dispatch. */
   #unconfirmed: Array<readonly [wire.ExecuteRequest, AttemptLink]> | null = [];
   #queue: wire.ExecuteRequest[] = [];
+  /** Finished attempts to acknowledge once their results are durable, and those that are. */
+  #unsynced: wire.AttemptRef[] = [];
+  #acks: wire.AttemptRef[] = [];
   #scheduled = false;
   #blocked = false;
   #closed = false;
@@ -57,6 +62,10 @@ export class DispatchStream implements LinkTransport {
     this.#unconfirmed?.push([request, link]);
     link.bind(this);
     this.#queue.push(request);
+    this.#schedule();
+  }
+
+  #schedule(): void {
     if (!this.#scheduled) {
       this.#scheduled = true;
       // The scheduler's dispatches of one pass resume together once the store
@@ -72,7 +81,7 @@ export class DispatchStream implements LinkTransport {
 
   #flush(): void {
     this.#scheduled = false;
-    while (this.#queue.length > 0 && !this.#blocked && !this.#closed) {
+    while ((this.#queue.length > 0 || this.#acks.length > 0) && !this.#blocked && !this.#closed) {
       let execute = this.#queue;
       if (execute.length > MAX_REQUESTS_PER_MESSAGE) {
         execute = this.#queue.slice(0, MAX_REQUESTS_PER_MESSAGE);
@@ -80,8 +89,10 @@ export class DispatchStream implements LinkTransport {
       } else {
         this.#queue = [];
       }
+      const ack = this.#acks;
+      this.#acks = [];
       // Past HTTP/2's window, wait for 'drain' and send what gathered meanwhile in fewer messages.
-      if (!this.#call.write({ execute })) this.#blocked = true;
+      if (!this.#call.write({ execute, ack })) this.#blocked = true;
     }
   }
 
@@ -105,9 +116,33 @@ export class DispatchStream implements LinkTransport {
         if (event.finished) {
           this.#links.delete(link.key);
           link.end(null);
+          this.#acknowledge(event.jobId, event.attempt);
         }
       }
     }
+  }
+
+  /**
+   * The worker may forget the attempt once its result is durable here. The
+   * results of one turn share a flush, cut when it is asked for: a result
+   * that arrives later waits for the next one.
+   */
+  #acknowledge(jobId: string, attempt: number): void {
+    this.#unsynced.push({ jobId, attempt });
+    if (this.#unsynced.length > 1) return;
+    setImmediate(() => {
+      const refs = this.#unsynced;
+      this.#unsynced = [];
+      this.#options.durable().then(
+        () => {
+          if (this.#closed) return;
+          this.#acks.push(...refs);
+          this.#schedule();
+        },
+        // Not durable: no ack; the worker keeps the results and reports them in heartbeats.
+        () => {},
+      );
+    });
   }
 
   #close(error: unknown): void {

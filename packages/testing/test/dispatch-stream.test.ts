@@ -44,6 +44,19 @@ describe('dispatch over one Dispatch stream per worker', () => {
     expect(master.dispatcher.streamCount).toBe(0);
   });
 
+  it('acknowledges finished attempts on the stream: the worker forgets them without waiting for a heartbeat', { timeout: 120_000 }, async () => {
+    // Heartbeats a minute apart: the first is due long after the jobs are done.
+    const { client, workers } = await cluster({ workers: 1, worker: { maxTasks: 8 }, master: { heartbeatIntervalMs: 60_000, nodeLostTimeoutMs: 600_000 } });
+    const runner = workers[0]!.runner!;
+    const jobs = await client.submitMany(Array.from({ length: 30 }, (_, i) => ({ command: `printf 'acked-${i}'` })));
+    const done = await Promise.all(jobs.map((job) => client.waitForJob(job.id)));
+    expect(done.every((job) => job.state === 'COMPLETED')).toBe(true);
+    await until(() => runner.reports().length === 0, { timeoutMs: 30_000, message: 'the worker to forget the acknowledged results' });
+    // What was acknowledged is durable on the master: the output is all there.
+    const full = await client.getJob(jobs[7]!.id, { output: true });
+    expect(Buffer.from(full.stdout!).toString()).toBe('acked-7');
+  });
+
   it('treats an attempt the worker declines as free: the job runs once the worker has room', { timeout: 120_000 }, async () => {
     const { client, master, workers } = await cluster({ workers: 1, worker: { maxTasks: 2 }, master: { skipNodeMs: 200 } });
     const runner = workers[0]!.runner!;

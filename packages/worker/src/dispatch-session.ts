@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { isDistExecError, type AttemptRef } from '@dist-exec/core';
-import { attemptResultToWire, num, streamToWire, toServiceError, trustedSpecFromWire, type wire } from '@dist-exec/proto';
+import { attemptRefsFromWire, attemptResultToWire, num, streamToWire, toServiceError, trustedSpecFromWire, type wire } from '@dist-exec/proto';
 import type { AttemptSink, TaskRunner } from './runner.js';
 
 export type DispatchCall = grpc.ServerDuplexStream<wire.DispatchRequest__Output, wire.DispatchResponse>;
@@ -60,6 +60,7 @@ export class DispatchSession {
     this.#runner = runner;
     this.#onInternalError = onInternalError;
     call.on('data', (request: wire.DispatchRequest__Output) => {
+      if (request.ack.length) runner.acknowledge(attemptRefsFromWire(request.ack));
       for (const execute of request.execute) this.#execute(execute);
     });
     // The master half-closed, cancelled, or the connection dropped: nothing more to say on this stream.
