@@ -16,6 +16,14 @@ export interface DispatchStreamOptions {
   durable(): Promise<void>;
 }
 
+/**
+ * How long durable acks wait for a DispatchRequest to ride on. Under load the
+ * next dispatch to the worker leaves within the turn; one job at a time, it
+ * leaves when the next job comes. Either way the worker is not woken for acks
+ * alone, and it holds a finished attempt this long at most.
+ */
+const ACK_DELAY_MS = 20;
+
 /** Attempts in one DispatchRequest at most; the rest go in the next. */
 const MAX_REQUESTS_PER_MESSAGE = 2048;
 
@@ -36,6 +44,7 @@ export class DispatchStream implements LinkTransport {
   /** Finished attempts to acknowledge once their results are durable, and those that are. */
   #unsynced: wire.AttemptRef[] = [];
   #acks: wire.AttemptRef[] = [];
+  #ackTimer: NodeJS.Timeout | null = null;
   #scheduled = false;
   #blocked = false;
   #closed = false;
@@ -91,6 +100,8 @@ export class DispatchStream implements LinkTransport {
       }
       const ack = this.#acks;
       this.#acks = [];
+      if (this.#ackTimer) clearTimeout(this.#ackTimer);
+      this.#ackTimer = null;
       // Past HTTP/2's window, wait for 'drain' and send what gathered meanwhile in fewer messages.
       if (!this.#call.write({ execute, ack })) this.#blocked = true;
     }
@@ -137,7 +148,10 @@ export class DispatchStream implements LinkTransport {
         () => {
           if (this.#closed) return;
           this.#acks.push(...refs);
-          this.#schedule();
+          this.#ackTimer ??= setTimeout(() => {
+            this.#ackTimer = null;
+            this.#flush();
+          }, ACK_DELAY_MS);
         },
         // Not durable: no ack; the worker keeps the results and reports them in heartbeats.
         () => {},
@@ -149,6 +163,10 @@ export class DispatchStream implements LinkTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    // Unsent acks are only lost time: the worker reports the results, and heartbeats acknowledge them.
+    this.#acks = [];
+    if (this.#ackTimer) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
     this.#options.closed(this);
     const unconfirmed = this.#unconfirmed;
     this.#unconfirmed = null;
