@@ -3,19 +3,21 @@ import type { JobView } from '@dist-exec/client';
 import { expectCompleted } from '../bulk.js';
 import { startBenchCluster } from '../cluster.js';
 import { NOOP_TASK_TYPE } from '../noop-executor.js';
-import { round, type Figure, type Scenario } from '../scenario.js';
+import { percentile, round, type Figure, type Scenario } from '../scenario.js';
 import { grpcBaselineFigure } from './grpc-baseline.js';
 
 const JOBS = 50_000;
 const WORKERS = 4;
 const MAX_TASKS = 64;
 const CHUNK = 5000;
+const ROUNDS = 3;
 
 /**
  * The master's scheduling + dispatch ceiling: jobs of a no-op executor (no
  * process) on 4 worker processes. The jobs are queued while the workers are
- * drained, then the workers are undrained: the figure runs from there to the
- * last final state on the client's WatchJobs streams.
+ * drained, then the workers are undrained: a round runs from there to the
+ * last final state on the client's WatchJobs streams; the figure is the
+ * median of three rounds.
  */
 export const dispatchThroughput: Scenario = {
   name: 'dispatch-throughput',
@@ -33,39 +35,45 @@ export const dispatchThroughput: Scenario = {
         for await (const job of client.watchJobs(warm.map((j) => j.id), { finalOnly: true })) expectCompleted([job]);
 
         const nodes = (await client.listNodes()).map((node) => node.id);
-        for (const node of nodes) await client.drainNode(node);
-        const finals: JobView[] = [];
-        let lastAt = 0;
-        const watches: Promise<void>[] = [];
-        const submitStart = performance.now();
-        for (let at = 0; at < JOBS; at += CHUNK) {
-          const ids = (await client.submitMany(Array.from({ length: Math.min(CHUNK, JOBS - at) }, () => spec))).map((job) => job.id);
-          watches.push(
-            (async () => {
-              // Brief: the client holds the specs; the master encodes only each job's state and result.
-              for await (const job of client.watchJobs(ids, { finalOnly: true, brief: true })) {
-                finals.push(job);
-                lastAt = performance.now();
-              }
-            })(),
-          );
+        // Rounds in the same cluster, one after another: the median is the figure (on a shared VM single runs vary by 15%).
+        const rates: number[] = [];
+        for (let round = 0; round < ROUNDS; round += 1) {
+          for (const node of nodes) await client.drainNode(node);
+          const finals: JobView[] = [];
+          let lastAt = 0;
+          const watches: Promise<void>[] = [];
+          const submitStart = performance.now();
+          for (let at = 0; at < JOBS; at += CHUNK) {
+            const ids = await client.submitManyIds(Array.from({ length: Math.min(CHUNK, JOBS - at) }, () => spec));
+            watches.push(
+              (async () => {
+                // Brief: the client holds the specs; the master encodes only each job's state and result.
+                for await (const job of client.watchJobs(ids, { finalOnly: true, brief: true })) {
+                  finals.push(job);
+                  lastAt = performance.now();
+                }
+              })(),
+            );
+          }
+          const submitSeconds = (performance.now() - submitStart) / 1000;
+          const start = performance.now();
+          await Promise.all(nodes.map((node) => client.undrainNode(node)));
+          await Promise.all(watches);
+          expectCompleted(finals);
+          if (finals.length !== JOBS) throw new Error(`${finals.length} final states for ${JOBS} jobs`);
+          const seconds = (lastAt - start) / 1000;
+          rates.push(JOBS / seconds);
+          context.log(`${store}: round ${round + 1}: queued ${JOBS} jobs in ${submitSeconds.toFixed(2)} s; ran them in ${seconds.toFixed(2)} s`);
         }
-        const submitSeconds = (performance.now() - submitStart) / 1000;
-        const start = performance.now();
-        await Promise.all(nodes.map((node) => client.undrainNode(node)));
-        await Promise.all(watches);
-        expectCompleted(finals);
-        if (finals.length !== JOBS) throw new Error(`${finals.length} final states for ${JOBS} jobs`);
-        const seconds = (lastAt - start) / 1000;
-        context.log(`${store}: queued ${JOBS} jobs in ${submitSeconds.toFixed(2)} s; ran them in ${seconds.toFixed(2)} s`);
+        const sorted = [...rates].sort((a, b) => a - b);
         figures.push({
           name: `dispatch-throughput.${store}`,
-          value: round(JOBS / seconds, 0),
+          value: round(percentile(sorted, 50), 0),
           unit: 'jobs/s',
           // Dispatches and their events travel in batches on one Dispatch stream per worker: bare stream messages/s bound them.
           baseline: { name: stream.name, value: stream.value },
           target: '>= 20000 jobs/s',
-          params: { jobs: JOBS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store },
+          params: { jobs: JOBS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store, rounds: rates.map((r) => Math.round(r)).join('/') },
         });
       } finally {
         await cluster.stop();
