@@ -138,7 +138,8 @@ function watchSink(ctx: ApiContext, call: grpc.ServerWritableStream<unknown, wir
     job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
     output: (chunk) => call.write({ output: chunkToWire(chunk) }),
     end: () => call.end(),
-    onClose: (stop) => call.on('cancelled', stop),
+    // A client may go away before the watch starts (RunJob waits for the submit to be durable first).
+    onClose: (stop) => (call.cancelled ? stop() : call.on('cancelled', stop)),
   };
 }
 
