@@ -144,6 +144,7 @@ export class DispatchStream implements LinkTransport {
     setImmediate(() => {
       const refs = this.#unsynced;
       this.#unsynced = [];
+      if (this.#closed) return;
       this.#options.durable().then(
         () => {
           if (this.#closed) return;
