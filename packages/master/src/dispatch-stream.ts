@@ -12,7 +12,11 @@ export interface DispatchStreamOptions {
   unimplemented(stream: DispatchStream, pending: ReadonlyArray<readonly [wire.ExecuteRequest, AttemptLink]>): void;
   /** The stream is over; the next attempt for the node opens a new one. */
   closed(stream: DispatchStream): void;
-  /** Resolves once everything written to the store so far is durable (results are acknowledged only then). */
+  /**
+   * Resolves once everything written to the store so far is durable (results
+   * are acknowledged only then), with the store's next commit: an ack asks
+   * for no sync of its own.
+   */
   durable(): Promise<void>;
 }
 

@@ -200,7 +200,7 @@ export class Dispatcher implements AttemptLinks {
     if (entry.stream && !entry.stream.closed) return entry.stream;
     const stream = new DispatchStream({
       client: entry.client,
-      durable: () => this.#options.store.flush(),
+      durable: () => this.#options.store.whenDurable(),
       closed: (closed) => {
         if (entry.stream === closed) entry.stream = null;
       },

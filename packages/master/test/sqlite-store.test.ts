@@ -116,6 +116,25 @@ describe('SqliteStore', () => {
     expect((await reopened.readOutput('on-its-own', 0)).map((c) => Buffer.from(c.data).toString())).toEqual(['kept']);
   });
 
+  it('whenDurable asks for no commit: it resolves with the next one, a flush or the lazy commit', async () => {
+    const { store } = await openStore(tempDir(), 3_600_000);
+    const before = store.commits;
+    store.putJob(makeJob({}, { id: 'acked', seq: 1 }));
+    let durable = false;
+    const waiting = store.whenDurable().then(() => (durable = true));
+    for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(durable).toBe(false);
+    expect(store.commits).toBe(before);
+    store.putJob(makeJob({}, { id: 'awaited', seq: 2 }));
+    await store.flush();
+    await waiting;
+    expect(store.commits - before).toBe(1);
+    // Nothing buffered: nothing to wait for.
+    await store.whenDurable();
+    expect(store.commits - before).toBe(1);
+    await store.close();
+  });
+
   it('recovers only PENDING and RUNNING jobs, in submit order, and never reuses a submit number', async () => {
     const dir = tempDir();
     const { store } = await openStore(dir);

@@ -40,6 +40,8 @@ export class MemoryStore implements Store {
 
   async flush(): Promise<void> {}
 
+  async whenDurable(): Promise<void> {}
+
   async getJob(id: string): Promise<Job | undefined> {
     return this.#byId.get(id);
   }

@@ -181,6 +181,12 @@ export class SqliteStore implements Store {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
+  whenDurable(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (!this.#scheduled) return Promise.resolve();
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
   #buffered(): void {
     if (this.#scheduled || this.#failure) return;
     this.#scheduled = true;

@@ -50,6 +50,12 @@ export interface Store {
   appendOutput(jobId: string, chunk: OutputChunk): void;
   /** Resolves when every write made before the call is durable. */
   flush(): Promise<void>;
+  /**
+   * Like `flush()`, but asks for no commit of its own: resolves with the next
+   * one (another caller's flush, or the lazy commit). For acknowledgements
+   * nobody waits on, which should not cost a sync each.
+   */
+  whenDurable(): Promise<void>;
   getJob(id: string): Promise<Job | undefined>;
   findJobByIdempotencyKey(key: string): Promise<Job | undefined>;
   /** Newest first. */
