@@ -117,8 +117,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
 
     WatchJobs: serverStream('WatchJobs', (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
       const { ids, finalOnly, brief } = call.request;
-      const sink = watchSink(ctx, call);
-      return watchJobs(cluster, { jobIds: ids, finalOnly }, brief ? { ...sink, job: (job) => call.write({ job: jobToWire(forClient(ctx, job), true) }) } : sink);
+      return watchJobs(cluster, { jobIds: ids, finalOnly }, watchSink(ctx, call, brief));
     }, onInternalError),
 
     RunJob: serverStream('RunJob', async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
@@ -132,10 +131,13 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
   };
 }
 
-/** Where a watch writes: job and output events on a server stream (JobEvent and RunJobEvent share those fields). */
-function watchSink(ctx: ApiContext, call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>): WatchSink {
+/**
+ * Where a watch writes: job and output events on a server stream (JobEvent
+ * and RunJobEvent share those fields); `brief` leaves out specs and attempt history.
+ */
+function watchSink(ctx: ApiContext, call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>, brief = false): WatchSink {
   return {
-    job: (job) => call.write({ job: jobToWire(forClient(ctx, job)) }),
+    job: (job) => call.write({ job: jobToWire(forClient(ctx, job), brief) }),
     output: (chunk) => call.write({ output: chunkToWire(chunk) }),
     end: () => call.end(),
     // A client may go away before the watch starts (RunJob waits for the submit to be durable first).

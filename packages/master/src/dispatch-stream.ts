@@ -152,7 +152,8 @@ export class DispatchStream implements LinkTransport {
       this.#options.durable().then(
         () => {
           if (this.#closed) return;
-          this.#acks.push(...refs);
+          // Not push(...refs): a long spell of results would pass more arguments than a call takes.
+          this.#acks = this.#acks.length ? this.#acks.concat(refs) : refs;
           this.#ackTimer ??= setTimeout(() => {
             this.#ackTimer = null;
             this.#flush();
