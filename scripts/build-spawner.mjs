@@ -25,12 +25,18 @@ const errors = [];
 for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
   try {
     // Built beside the target, then moved: a worker never sees a half-written program.
-    execFileSync(cc, ['-std=c11', '-O2', '-Wall', '-o', `${target}.tmp`, source], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(cc, ['-std=c11', '-O2', '-Wall', '-o', `${target}.tmp`, source], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     renameSync(`${target}.tmp`, target);
     process.exit(0);
   } catch (error) {
-    errors.push(error.code === 'ENOENT' ? `${cc}: not found` : `${cc}: ${String(error.stderr ?? error.message).trim()}`);
+    errors.push(
+      error.code === 'ENOENT' ? `${cc}: not found` : `${cc}: ${String(error.stderr ?? error.message).trim()}`,
+    );
   }
 }
-process.stderr.write(`dist-exec: the native spawner was not built (workers will start jobs through perl instead):\n  ${errors.join('\n  ')}\n`);
+process.stderr.write(
+  `dist-exec: the native spawner was not built (workers will start jobs through perl instead):\n  ${errors.join('\n  ')}\n`,
+);
 process.exit(required ? 1 : 0);

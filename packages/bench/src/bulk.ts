@@ -14,7 +14,11 @@ export interface BulkRun {
  * states on one WatchJobs stream, as `dist-exec run --array` does: the
  * figure is what a client sees, not what the master logs.
  */
-export async function submitAndWait(client: DistExecClient, specs: readonly JobSpecInput[], chunk = 1000): Promise<BulkRun> {
+export async function submitAndWait(
+  client: DistExecClient,
+  specs: readonly JobSpecInput[],
+  chunk = 1000,
+): Promise<BulkRun> {
   const start = performance.now();
   let lastAt = start;
   const finals = new Map<string, JobView>();
@@ -43,5 +47,7 @@ export function expectCompleted(jobs: readonly Job[]): void {
   const failed = jobs.filter((job) => job?.state !== 'COMPLETED');
   if (failed.length === 0) return;
   const first = failed[0];
-  throw new Error(`${failed.length} of ${jobs.length} jobs did not complete; first: ${first ? `${first.id} ${first.state} ${first.reason ?? ''} ${first.error ?? ''}` : 'no final state'}`);
+  throw new Error(
+    `${failed.length} of ${jobs.length} jobs did not complete; first: ${first ? `${first.id} ${first.state} ${first.reason ?? ''} ${first.error ?? ''}` : 'no final state'}`,
+  );
 }

@@ -7,7 +7,8 @@ import { ECHO_SERVICE } from './echo-service.js';
 
 const server = new grpc.Server();
 server.addService(ECHO_SERVICE, {
-  Ping: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, call.request),
+  Ping: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
+    callback(null, call.request),
   Echo: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
     call.on('data', (message: Buffer) => call.write(message));
     call.on('end', () => call.end());

@@ -33,14 +33,18 @@ const only = parsed.only === undefined ? null : new Set(parsed.only.split(',').f
 if (only) {
   const unknown = [...only].filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length) {
-    process.stderr.write(`bench: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    process.stderr.write(
+      `bench: unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
     process.exit(2);
   }
 }
 const stores = (parsed.store ?? '').split(',').filter(Boolean);
 const badStore = stores.find((store) => store !== 'sqlite' && store !== 'memory');
 if (badStore !== undefined || stores.length === 0) {
-  process.stderr.write(`bench: --store: "${badStore ?? ''}" is not a store; use sqlite, memory or both (sqlite,memory)\n`);
+  process.stderr.write(
+    `bench: --store: "${badStore ?? ''}" is not a store; use sqlite, memory or both (sqlite,memory)\n`,
+  );
   process.exit(2);
 }
 // --profile: every master and worker writes a .cpuprofile there when it exits (open in Chrome DevTools,
@@ -56,8 +60,14 @@ if (parsed.profile) {
 }
 
 function row(figure: Figure): string[] {
-  const ratio = figure.baseline ? `${(figure.value / figure.baseline.value).toFixed(2)}x ${figure.baseline.name} (${figure.baseline.value})` : '';
-  const params = figure.params ? Object.entries(figure.params).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  const ratio = figure.baseline
+    ? `${(figure.value / figure.baseline.value).toFixed(2)}x ${figure.baseline.name} (${figure.baseline.value})`
+    : '';
+  const params = figure.params
+    ? Object.entries(figure.params)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
   return [figure.name, `${figure.value} ${figure.unit}`, ratio, figure.target ?? '', params];
 }
 
@@ -71,10 +81,18 @@ for (const scenario of SCENARIOS) {
   process.stderr.write(`bench: ${scenario.name}: ${scenario.description}\n`);
   const scenarioStart = Date.now();
   try {
-    const figures = await scenario.run({ results, stores: stores as StoreKind[], childEnv, log: (message) => process.stderr.write(`  ${message}\n`) });
+    const figures = await scenario.run({
+      results,
+      stores: stores as StoreKind[],
+      childEnv,
+      log: (message) => process.stderr.write(`  ${message}\n`),
+    });
     for (const figure of figures) {
       results.set(figure.name, figure);
-      if (json) process.stdout.write(`${JSON.stringify({ ...figure.params, name: figure.name, value: figure.value, unit: figure.unit, ...(figure.baseline ? { baseline: figure.baseline.name, baselineValue: figure.baseline.value, ratio: figure.value / figure.baseline.value } : {}) })}\n`);
+      if (json)
+        process.stdout.write(
+          `${JSON.stringify({ ...figure.params, name: figure.name, value: figure.value, unit: figure.unit, ...(figure.baseline ? { baseline: figure.baseline.name, baselineValue: figure.baseline.value, ratio: figure.value / figure.baseline.value } : {}) })}\n`,
+        );
       rows.push(row(figure));
     }
   } catch (error) {
@@ -87,7 +105,11 @@ process.stderr.write(`bench: done in ${((Date.now() - suiteStart) / 1000).toFixe
 if (!json) {
   const headers = ['figure', 'value', 'vs baseline (same run)', 'target', 'params'];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')}\n`);
 }
 process.exit(failed ? 1 : 0);

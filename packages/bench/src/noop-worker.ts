@@ -10,7 +10,13 @@ const { values } = parseArgs({
   options: { master: { type: 'string' }, id: { type: 'string' }, 'max-tasks': { type: 'string', default: '64' } },
 });
 const worker = new Worker(
-  { masterAddress: values.master, host: '127.0.0.1', port: 0, ...(values.id ? { id: values.id } : {}), maxTasks: Number(values['max-tasks']) },
+  {
+    masterAddress: values.master,
+    host: '127.0.0.1',
+    port: 0,
+    ...(values.id ? { id: values.id } : {}),
+    maxTasks: Number(values['max-tasks']),
+  },
   { executors: [new NoopExecutor()] },
 );
 process.on('SIGTERM', () => {

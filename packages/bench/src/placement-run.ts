@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { compileJobSpec, type Job, type JobSpecInput } from '@dist-exec/core';
-import { createPolicy, NodeRegistry, place, PlacementIndex, type NodeRecord, type NodeRegistration } from '@dist-exec/master';
+import {
+  createPolicy,
+  NodeRegistry,
+  place,
+  PlacementIndex,
+  type NodeRecord,
+  type NodeRegistration,
+} from '@dist-exec/master';
 import { seededRandom } from '@dist-exec/testing';
 import { RunShare } from './thread-cpu.js';
 
@@ -30,7 +37,7 @@ export function jobSpec(random: () => number): JobSpecInput {
   return {
     command: 'true',
     cpu: [0.5, 1, 2][Math.floor(random() * 3)] as number,
-    memoryBytes: [256, 1024, 2048][Math.floor(random() * 3)] as number * 1024 ** 2,
+    memoryBytes: ([256, 1024, 2048][Math.floor(random() * 3)] as number) * 1024 ** 2,
     constraints: random() < 0.1 ? { zone: 'a' } : {},
   };
 }
@@ -50,7 +57,10 @@ export function placementRun(policyName: string, nodes: number, indexed: boolean
   for (let i = 0; i < nodes; i += 1) registry.upsert(nodeRegistration(i), 0);
   const policy = createPolicy(policyName, { random });
   const index = indexed ? new PlacementIndex(registry, policy) : undefined;
-  const jobs: Job[] = Array.from({ length: 1024 }, (_, i) => ({ id: `job-${i}`, seq: i, spec: compileJobSpec(jobSpec(random)), attemptHistory: [] }) as unknown as Job);
+  const jobs: Job[] = Array.from(
+    { length: 1024 },
+    (_, i) => ({ id: `job-${i}`, seq: i, spec: compileJobSpec(jobSpec(random)), attemptHistory: [] }) as unknown as Job,
+  );
   const running: Array<{ node: NodeRecord; key: string }> = [];
   const target = Math.floor((nodes * SLOTS) / 2);
   let n = 0;
@@ -60,7 +70,9 @@ export function placementRun(policyName: string, nodes: number, indexed: boolean
   for (let i = 0; i < placements; i += 1) {
     const job = jobs[i & 1023] as Job;
     const start = performance.now();
-    const node = index ? index.place(job) : ((p) => (p.type === 'placed' ? p.node : undefined))(place(job, registry.all(), policy));
+    const node = index
+      ? index.place(job)
+      : ((p) => (p.type === 'placed' ? p.node : undefined))(place(job, registry.all(), policy));
     elapsed += performance.now() - start;
     if (node) {
       const key = `r${(n += 1)}`;
@@ -90,7 +102,14 @@ export interface PlacementCost {
 }
 
 interface Request {
-  placementCost: { policy: string; nodes: number; placements: number; warmup: number; repeats: number; linearPlacements: number };
+  placementCost: {
+    policy: string;
+    nodes: number;
+    placements: number;
+    warmup: number;
+    repeats: number;
+    linearPlacements: number;
+  };
 }
 
 /**
@@ -107,11 +126,20 @@ export function placementCost(request: Request['placementCost']): Promise<Placem
     let answer: PlacementCost | undefined;
     worker.once('message', (message: PlacementCost) => (answer = message));
     worker.once('error', reject);
-    worker.once('exit', (code) => (answer ? resolve(answer) : reject(new Error(`placement worker exited with code ${code} and no answer`))));
+    worker.once('exit', (code) =>
+      answer ? resolve(answer) : reject(new Error(`placement worker exited with code ${code} and no answer`)),
+    );
   });
 }
 
-function measure({ policy, nodes, placements, warmup, repeats, linearPlacements }: Request['placementCost']): PlacementCost {
+function measure({
+  policy,
+  nodes,
+  placements,
+  warmup,
+  repeats,
+  linearPlacements,
+}: Request['placementCost']): PlacementCost {
   placementRun(policy, nodes, true, warmup);
   const runs: number[] = [];
   for (let i = 0; i < repeats; i += 1) runs.push(placementRun(policy, nodes, true, placements));

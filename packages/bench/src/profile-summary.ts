@@ -74,7 +74,8 @@ function summarise(path: string, top: number, focus: RegExp | null): string {
     }
   }
   const wallUs = profile.endTime - profile.startTime;
-  const pct = (us: number): string => `${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms`;
+  const pct = (us: number): string =>
+    `${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms`;
   const list = (map: Map<string, number>): string =>
     [...map]
       .sort((a, b) => b[1] - a[1])
@@ -91,9 +92,15 @@ function summarise(path: string, top: number, focus: RegExp | null): string {
   ].join('\n');
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, focus: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '25' }, focus: { type: 'string' } },
+});
 if (positionals.length === 0) {
-  process.stderr.write('usage: node packages/bench/dist/profile-summary.js [--top 25] [--focus regexp] FILE.cpuprofile...\n');
+  process.stderr.write(
+    'usage: node packages/bench/dist/profile-summary.js [--top 25] [--focus regexp] FILE.cpuprofile...\n',
+  );
   process.exit(2);
 }
-for (const file of positionals) process.stdout.write(`${summarise(file, Number(values.top), values.focus ? new RegExp(values.focus) : null)}\n\n`);
+for (const file of positionals)
+  process.stdout.write(`${summarise(file, Number(values.top), values.focus ? new RegExp(values.focus) : null)}\n\n`);

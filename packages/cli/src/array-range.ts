@@ -25,7 +25,8 @@ function index(text: string, whole: string): number {
 export function parseArrayRange(spec: string): number[] {
   const text = spec.trim();
   if (!text) fail('give indices, e.g. 1-100, 0-30:10 or 1,4,9');
-  if (text.includes('%')) fail('a %N limit of jobs at once is not supported; the cluster\'s task slots limit how many run at once');
+  if (text.includes('%'))
+    fail("a %N limit of jobs at once is not supported; the cluster's task slots limit how many run at once");
   const seen = new Set<number>();
   const out: number[] = [];
   const add = (value: number): void => {
@@ -46,7 +47,8 @@ export function parseArrayRange(spec: string): number[] {
     const step = match[3] === undefined ? 1 : index(match[3], item);
     if (last < first) fail(`"${item}" ends before it starts`);
     if (step < 1) fail(`"${item}" has a step of 0`);
-    if ((last - first) / step + 1 > MAX_ARRAY_JOBS) fail(`"${item}" is more than ${MAX_ARRAY_JOBS} jobs; split the array into several runs`);
+    if ((last - first) / step + 1 > MAX_ARRAY_JOBS)
+      fail(`"${item}" is more than ${MAX_ARRAY_JOBS} jobs; split the array into several runs`);
     for (let value = first; value <= last; value += step) add(value);
   }
   return out;

@@ -28,7 +28,9 @@ export class CliContext {
 export function describeCliError(error: unknown, masterAddress: string): string {
   if (isDistExecError(error)) {
     if (error.code === 'UNAVAILABLE' || error.code === 'DEADLINE_EXCEEDED') {
-      const cause = /(connect E[A-Z]+|getaddrinfo E[A-Z]+ [^\s.]+|Deadline exceeded)/i.exec(error.message)?.[1] ?? error.message.replace(/^\d+ [A-Z_]+: /, '');
+      const cause =
+        /(connect E[A-Z]+|getaddrinfo E[A-Z]+ [^\s.]+|Deadline exceeded)/i.exec(error.message)?.[1] ??
+        error.message.replace(/^\d+ [A-Z_]+: /, '');
       return `cannot reach the master at ${masterAddress} (${cause}); is it running? Set --master or DIST_EXEC_MASTER`;
     }
     return error.message.replace(/^\d+ [A-Z_]+: /, '');

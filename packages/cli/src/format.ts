@@ -29,7 +29,8 @@ function runtime(job: JobView, nowMs: number): string {
 
 export function jobResult(job: JobView): string {
   if (job.state === 'COMPLETED') return 'exit 0';
-  if (job.state === 'FAILED') return job.reason === 'EXIT_CODE' && job.exitCode !== null ? `exit ${job.exitCode}` : (job.reason ?? '');
+  if (job.state === 'FAILED')
+    return job.reason === 'EXIT_CODE' && job.exitCode !== null ? `exit ${job.exitCode}` : (job.reason ?? '');
   return job.state === 'CANCELLED' ? 'cancelled' : '';
 }
 
@@ -66,7 +67,9 @@ function nodesGrid(nodes: readonly NodeInfo[], nowMs: number): string {
       `${Number(node.usedCpus.toFixed(2))}/${node.cpus}`,
       `${formatBytes(node.usedMemoryBytes)}/${formatBytes(node.memoryBytes)}`,
       ago(node.lastHeartbeatMs, nowMs),
-      Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+      Object.entries(node.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',') || '-',
     ]),
   );
 }

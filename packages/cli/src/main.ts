@@ -38,7 +38,11 @@ try {
   await program.parseAsync();
 } catch (error) {
   const ctx = context as CliContext | null;
-  const master = ctx?.masterAddress ?? program.opts<{ master?: string }>().master ?? process.env.DIST_EXEC_MASTER ?? 'localhost:50051';
+  const master =
+    ctx?.masterAddress ??
+    program.opts<{ master?: string }>().master ??
+    process.env.DIST_EXEC_MASTER ??
+    'localhost:50051';
   process.stderr.write(`dist-exec: ${describeCliError(error, master)}\n`);
   process.exitCode = program.args[0] === 'run' || program.args[0] === 'wait' ? EXIT_DIST_EXEC_ERROR : 1;
 } finally {

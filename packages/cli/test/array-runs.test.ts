@@ -3,10 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRAMS, runCli, startProgram, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
 
 /** Runs the CLI with stderr and stdout on a pseudo-terminal (util-linux `script`), as a person at a terminal would. */
-function runCliOnTerminal(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+function runCliOnTerminal(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, PROGRAMS.cli, ...args].map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve, reject) => {
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     const out: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => out.push(d));
@@ -28,9 +34,24 @@ describe('dist-exec run --array and dist-exec wait', () => {
   });
 
   it('runs a job per index with the index in the environment, prints each output whole, and exits with the highest status', async () => {
-    const result = await runCli(['run', '--array', '1-6', 'echo "index $DIST_EXEC_ARRAY_INDEX"; case $DIST_EXEC_ARRAY_INDEX in 3) exit 4;; 5) exit 2;; esac'], env);
+    const result = await runCli(
+      [
+        'run',
+        '--array',
+        '1-6',
+        'echo "index $DIST_EXEC_ARRAY_INDEX"; case $DIST_EXEC_ARRAY_INDEX in 3) exit 4;; 5) exit 2;; esac',
+      ],
+      env,
+    );
     expect(result.code).toBe(4);
-    expect(result.stdout.toString().split('\n').filter(Boolean).sort()).toEqual(['index 1', 'index 2', 'index 3', 'index 4', 'index 5', 'index 6']);
+    expect(result.stdout.toString().split('\n').filter(Boolean).sort()).toEqual([
+      'index 1',
+      'index 2',
+      'index 3',
+      'index 4',
+      'index 5',
+      'index 6',
+    ]);
     expect(result.stderr).toMatch(/^job [0-9a-f-]{36} \[3\] FAILED: exit 4$/m);
     expect(result.stderr).toMatch(/^job [0-9a-f-]{36} \[5\] FAILED: exit 2$/m);
     expect(result.stderr).toContain('6 jobs: 4 completed, 2 failed\n');
@@ -39,20 +60,32 @@ describe('dist-exec run --array and dist-exec wait', () => {
   });
 
   it('--detach prints the ids in index order; wait reads them from stdin and exits 0 when all completed', async () => {
-    const detached = await runCli(['run', '--array', '0-30:10', '--detach', '--label', 'team=infra', 'echo $DIST_EXEC_ARRAY_INDEX'], env);
+    const detached = await runCli(
+      ['run', '--array', '0-30:10', '--detach', '--label', 'team=infra', 'echo $DIST_EXEC_ARRAY_INDEX'],
+      env,
+    );
     expect(detached.code).toBe(0);
     const ids = detached.stdout.toString().trim().split('\n');
     expect(ids).toHaveLength(4);
     const jobs = await Promise.all(ids.map((id) => cluster.client.getJob(id)));
     expect(jobs.map((job) => job.spec.env.DIST_EXEC_ARRAY_INDEX)).toEqual(['0', '10', '20', '30']);
     expect(new Set(jobs.map((job) => job.spec.env.DIST_EXEC_ARRAY_ID)).size).toBe(1);
-    expect(jobs.every((job) => job.spec.labels.team === 'infra' && job.spec.labels['dist-exec.array-index'] === job.spec.env.DIST_EXEC_ARRAY_INDEX)).toBe(true);
+    expect(
+      jobs.every(
+        (job) =>
+          job.spec.labels.team === 'infra' &&
+          job.spec.labels['dist-exec.array-index'] === job.spec.env.DIST_EXEC_ARRAY_INDEX,
+      ),
+    ).toBe(true);
 
     const waited = await runCli(['wait', '--output'], env, `${ids.join('\n')}\n`);
     expect(waited.code).toBe(0);
     expect(waited.stdout.toString().split('\n').filter(Boolean).sort()).toEqual(['0', '10', '20', '30']);
     expect(waited.stderr).toBe('4 jobs: 4 completed\n');
-    const json = JSON.parse((await runCli(['wait', '--json', ...ids], env)).stdout.toString()) as { id: string; state: string }[];
+    const json = JSON.parse((await runCli(['wait', '--json', ...ids], env)).stdout.toString()) as {
+      id: string;
+      state: string;
+    }[];
     expect(json.map((job) => [job.id, job.state])).toEqual(ids.map((id) => [id, 'COMPLETED']));
   });
 
@@ -63,7 +96,11 @@ describe('dist-exec run --array and dist-exec wait', () => {
     expect(waited.stderr).toContain('3 jobs: 3 failed\n');
     const json = await runCli(['run', '--array', '5,2,9', '--json', 'echo out-$DIST_EXEC_ARRAY_INDEX'], env);
     expect(json.code).toBe(0);
-    const jobs = JSON.parse(json.stdout.toString()) as { state: string; stdout: string; labels: Record<string, string> }[];
+    const jobs = JSON.parse(json.stdout.toString()) as {
+      state: string;
+      stdout: string;
+      labels: Record<string, string>;
+    }[];
     expect(jobs.map((job) => [job.labels['dist-exec.array-index'], job.state, job.stdout])).toEqual([
       ['5', 'COMPLETED', 'out-5\n'],
       ['2', 'COMPLETED', 'out-2\n'],
@@ -104,9 +141,14 @@ describe('dist-exec run --array and dist-exec wait', () => {
   it('the first Ctrl-C cancels the unfinished jobs and the run exits 130', async () => {
     const marker = `array-cancel-${Date.now()}`;
     const cli = startProgram('cli', ['run', '--array', '1-3', '--label', `case=${marker}`, 'sleep 60'], env);
-    await until(async () => (await cluster.client.listJobs({ states: ['RUNNING'] })).jobs.filter((job) => job.spec.labels.case === marker).length === 3, {
-      message: 'the three jobs to run',
-    });
+    await until(
+      async () =>
+        (await cluster.client.listJobs({ states: ['RUNNING'] })).jobs.filter((job) => job.spec.labels.case === marker)
+          .length === 3,
+      {
+        message: 'the three jobs to run',
+      },
+    );
     cli.kill('SIGINT');
     expect((await cli.exited).code).toBe(130);
     const jobs = (await cluster.client.listJobs()).jobs.filter((job) => job.spec.labels.case === marker);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '@dist-exec/core';
-import { arraySpecs, exitStatusForMany, MAX_ARRAY_JOBS, parseArrayRange, ProgressBar, renderProgress } from '@dist-exec/cli';
+import {
+  arraySpecs,
+  exitStatusForMany,
+  MAX_ARRAY_JOBS,
+  parseArrayRange,
+  ProgressBar,
+  renderProgress,
+} from '@dist-exec/cli';
 
 describe('parseArrayRange (Slurm --array syntax)', () => {
   it('reads indices, ranges and stepped ranges in the order given, each once', () => {
@@ -24,10 +31,24 @@ describe('parseArrayRange (Slurm --array syntax)', () => {
 
 describe('arraySpecs', () => {
   it('puts the index in the environment and a label, and derives an idempotency key per job', () => {
-    const specs = arraySpecs({ command: 'echo $DIST_EXEC_ARRAY_INDEX', env: { A: '1' }, labels: { team: 'x' } }, '3,5', 'arr');
+    const specs = arraySpecs(
+      { command: 'echo $DIST_EXEC_ARRAY_INDEX', env: { A: '1' }, labels: { team: 'x' } },
+      '3,5',
+      'arr',
+    );
     expect(specs).toEqual([
-      { command: 'echo $DIST_EXEC_ARRAY_INDEX', env: { A: '1', DIST_EXEC_ARRAY_INDEX: '3', DIST_EXEC_ARRAY_ID: 'arr' }, labels: { team: 'x', 'dist-exec.array': 'arr', 'dist-exec.array-index': '3' }, idempotencyKey: 'arr:3' },
-      { command: 'echo $DIST_EXEC_ARRAY_INDEX', env: { A: '1', DIST_EXEC_ARRAY_INDEX: '5', DIST_EXEC_ARRAY_ID: 'arr' }, labels: { team: 'x', 'dist-exec.array': 'arr', 'dist-exec.array-index': '5' }, idempotencyKey: 'arr:5' },
+      {
+        command: 'echo $DIST_EXEC_ARRAY_INDEX',
+        env: { A: '1', DIST_EXEC_ARRAY_INDEX: '3', DIST_EXEC_ARRAY_ID: 'arr' },
+        labels: { team: 'x', 'dist-exec.array': 'arr', 'dist-exec.array-index': '3' },
+        idempotencyKey: 'arr:3',
+      },
+      {
+        command: 'echo $DIST_EXEC_ARRAY_INDEX',
+        env: { A: '1', DIST_EXEC_ARRAY_INDEX: '5', DIST_EXEC_ARRAY_ID: 'arr' },
+        labels: { team: 'x', 'dist-exec.array': 'arr', 'dist-exec.array-index': '5' },
+        idempotencyKey: 'arr:5',
+      },
     ]);
     expect(arraySpecs({ command: 'true', idempotencyKey: 'nightly' }, '1', 'arr')[0]?.idempotencyKey).toBe('nightly:1');
   });
@@ -37,8 +58,19 @@ describe('exitStatusForMany', () => {
   it('is 0 when every job completed, else the highest status run would give', () => {
     const ok = { state: 'COMPLETED', reason: null, exitCode: 0 } as const;
     expect(exitStatusForMany([ok, ok])).toBe(0);
-    expect(exitStatusForMany([ok, { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 }, { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 2 }])).toBe(3);
-    expect(exitStatusForMany([{ state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 }, { state: 'CANCELLED', reason: 'CANCELLED', exitCode: null }])).toBe(130);
+    expect(
+      exitStatusForMany([
+        ok,
+        { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 },
+        { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 2 },
+      ]),
+    ).toBe(3);
+    expect(
+      exitStatusForMany([
+        { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 },
+        { state: 'CANCELLED', reason: 'CANCELLED', exitCode: null },
+      ]),
+    ).toBe(130);
     expect(exitStatusForMany([])).toBe(0);
   });
 });
@@ -50,7 +82,9 @@ describe('progress bar', () => {
   }
 
   it('renders a bar with counts and a percentage, cut to the terminal width', () => {
-    expect(renderProgress('running', 250, 1000, '3 failed', 80)).toBe('running [######··················] 250/1,000 25% 3 failed');
+    expect(renderProgress('running', 250, 1000, '3 failed', 80)).toBe(
+      'running [######··················] 250/1,000 25% 3 failed',
+    );
     expect(renderProgress('running', 1000, 1000, '', 80)).toBe(`running [${'#'.repeat(24)}] 1,000/1,000 100%`);
     expect(renderProgress('running', 1, 2, 'a long note', 20)).toHaveLength(19);
   });
@@ -64,9 +98,16 @@ describe('progress bar', () => {
     now = 150;
     bar.update(3);
     bar.update(10);
-    expect(terminal.text.split('\r\x1b[K').filter(Boolean).map((line) => line.split(' ')[2])).toEqual(['1/10', '3/10', '10/10']);
+    expect(
+      terminal.text
+        .split('\r\x1b[K')
+        .filter(Boolean)
+        .map((line) => line.split(' ')[2]),
+    ).toEqual(['1/10', '3/10', '10/10']);
     bar.log('job x FAILED');
-    expect(terminal.text.endsWith('\r\x1b[Kjob x FAILED\n\r\x1b[Krunning [########################] 10/10 100%')).toBe(true);
+    expect(terminal.text.endsWith('\r\x1b[Kjob x FAILED\n\r\x1b[Krunning [########################] 10/10 100%')).toBe(
+      true,
+    );
     bar.clear();
     expect(terminal.text.endsWith('\r\x1b[K')).toBe(true);
   });

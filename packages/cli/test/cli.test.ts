@@ -26,34 +26,55 @@ describe('dist-exec CLI', () => {
   });
 
   it('run --detach prints only the job id; status --json has the documented fields', async () => {
-    const detached = await runCli(['--master', cluster.address, 'run', '--detach', '--label', 'team=infra', '--priority', '3', 'echo detached'], {});
+    const detached = await runCli(
+      ['--master', cluster.address, 'run', '--detach', '--label', 'team=infra', '--priority', '3', 'echo detached'],
+      {},
+    );
     expect(detached.code).toBe(0);
     const id = detached.stdout.toString().trim();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await cluster.client.waitForJob(id);
     const status = await runCli(['status', '--json', id], env);
     const job = JSON.parse(status.stdout.toString()) as Record<string, unknown>;
-    expect(job).toMatchObject({ id, state: 'COMPLETED', command: 'echo detached', exitCode: 0, stdout: 'detached\n', stderr: '', attempts: 1, priority: 3, reason: null, labels: { team: 'infra' } });
-    for (const field of ['workerId', 'createdAt', 'startedAt', 'finishedAt']) expect(job[field]).toEqual(expect.any(String));
+    expect(job).toMatchObject({
+      id,
+      state: 'COMPLETED',
+      command: 'echo detached',
+      exitCode: 0,
+      stdout: 'detached\n',
+      stderr: '',
+      attempts: 1,
+      priority: 3,
+      reason: null,
+      labels: { team: 'infra' },
+    });
+    for (const field of ['workerId', 'createdAt', 'startedAt', 'finishedAt'])
+      expect(job[field]).toEqual(expect.any(String));
   });
 
   it('list --json, nodes --json and logs print what the API holds', async () => {
     const ran = await runCli(['run', '--detach', 'printf "a\\0b"'], env);
     const id = ran.stdout.toString().trim();
     await cluster.client.waitForJob(id);
-    const list = JSON.parse((await runCli(['list', '--json', '--limit', '5', '--state', 'completed'], env)).stdout.toString()) as { id: string; state: string }[];
+    const list = JSON.parse(
+      (await runCli(['list', '--json', '--limit', '5', '--state', 'completed'], env)).stdout.toString(),
+    ) as { id: string; state: string }[];
     expect(list[0]).toMatchObject({ id, state: 'COMPLETED' });
     expect(list.every((j) => j.state === 'COMPLETED')).toBe(true);
     const nodes = JSON.parse((await runCli(['nodes', '--json'], env)).stdout.toString()) as Record<string, unknown>[];
     expect(nodes).toHaveLength(2);
-    expect(Object.keys(nodes[0]!)).toEqual(expect.arrayContaining(['id', 'address', 'state', 'activeTasks', 'maxTasks', 'labels', 'lastHeartbeat']));
+    expect(Object.keys(nodes[0]!)).toEqual(
+      expect.arrayContaining(['id', 'address', 'state', 'activeTasks', 'maxTasks', 'labels', 'lastHeartbeat']),
+    );
     const logs = await runCli(['logs', id], env);
     expect(logs.stdout).toEqual(Buffer.from('a\0b'));
   });
 
   it('cancel stops a running job, and the attached run exits 130', async () => {
     const attached = runCli(['run', '--label', 'case=cancel-cli', 'sleep 30'], env);
-    const job = await until(async () => (await cluster.client.listJobs({ states: ['RUNNING'] })).jobs.find((j) => j.spec.labels.case === 'cancel-cli'));
+    const job = await until(async () =>
+      (await cluster.client.listJobs({ states: ['RUNNING'] })).jobs.find((j) => j.spec.labels.case === 'cancel-cli'),
+    );
     const cancel = await runCli(['cancel', job.id], env);
     expect(cancel.code).toBe(0);
     expect(cancel.stdout.toString()).toBe(`cancelled ${job.id}\n`);
@@ -64,7 +85,9 @@ describe('dist-exec CLI', () => {
   it('says in one line what is wrong with bad input, without a stack trace', async () => {
     const empty = await runCli(['run', ''], env);
     expect(empty.code).toBe(125);
-    expect(empty.stderr).toBe('dist-exec: spec.command: the command is empty; give a shell command such as "echo hello"\n');
+    expect(empty.stderr).toBe(
+      'dist-exec: spec.command: the command is empty; give a shell command such as "echo hello"\n',
+    );
     const badTimeout = await runCli(['run', '--timeout', 'soon', 'true'], env);
     expect(badTimeout.stderr).toMatch(/^dist-exec: --timeout: "soon" is not a duration/);
     const badId = await runCli(['status', 'xyz'], env);

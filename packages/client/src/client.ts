@@ -1,5 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { isTerminal, type ClusterSnapshot, type JobEvent, type JobSpecInput, type JobState, type JobView, type NodeInfo } from '@dist-exec/core';
+import {
+  isTerminal,
+  type ClusterSnapshot,
+  type JobEvent,
+  type JobSpecInput,
+  type JobState,
+  type JobView,
+  type NodeInfo,
+} from '@dist-exec/core';
 import {
   CHANNEL_OPTIONS,
   chunkFromWire,
@@ -90,7 +98,10 @@ export class DistExecClient {
     const credentials = createChannelCredentials();
     this.#jobs = new v1.JobService(this.address, credentials, CHANNEL_OPTIONS);
     // Share one connection between both services.
-    this.#nodes = new v1.NodeService(this.address, credentials, { ...CHANNEL_OPTIONS, channelOverride: this.#jobs.getChannel() });
+    this.#nodes = new v1.NodeService(this.address, credentials, {
+      ...CHANNEL_OPTIONS,
+      channelOverride: this.#jobs.getChannel(),
+    });
   }
 
   #options(): grpc.CallOptions {
@@ -111,13 +122,17 @@ export class DistExecClient {
   }
 
   async submit(spec: JobSpecInput): Promise<SubmitResult> {
-    const response = await this.#unary<wire.SubmitJobResponse__Output>((o, cb) => this.#jobs.SubmitJob({ spec: specToWire(spec) }, o, cb));
+    const response = await this.#unary<wire.SubmitJobResponse__Output>((o, cb) =>
+      this.#jobs.SubmitJob({ spec: specToWire(spec) }, o, cb),
+    );
     return { job: jobFromWire(response.job as wire.Job__Output), existing: response.existing };
   }
 
   /** Submits many jobs in one call: all are stored, or none. */
   async submitMany(specs: readonly JobSpecInput[]): Promise<JobView[]> {
-    const response = await this.#unary<wire.SubmitJobsResponse__Output>((o, cb) => this.#jobs.SubmitJobs({ specs: specs.map(specToWire) }, o, cb));
+    const response = await this.#unary<wire.SubmitJobsResponse__Output>((o, cb) =>
+      this.#jobs.SubmitJobs({ specs: specs.map(specToWire) }, o, cb),
+    );
     return response.jobs.map((job) => jobFromWire(job));
   }
 
@@ -142,9 +157,21 @@ export class DistExecClient {
 
   async listJobs(options: ListJobsOptions = {}): Promise<JobPage> {
     const response = await this.#read<wire.ListJobsResponse__Output>((o, cb) =>
-      this.#jobs.ListJobs({ states: (options.states ?? []).map(jobStateToWire), pageSize: options.pageSize ?? 0, pageToken: options.pageToken ?? '' }, o, cb),
+      this.#jobs.ListJobs(
+        {
+          states: (options.states ?? []).map(jobStateToWire),
+          pageSize: options.pageSize ?? 0,
+          pageToken: options.pageToken ?? '',
+        },
+        o,
+        cb,
+      ),
     );
-    return { jobs: response.jobs.map((job) => jobFromWire(job)), nextPageToken: response.nextPageToken, totalCount: Number(response.totalCount) };
+    return {
+      jobs: response.jobs.map((job) => jobFromWire(job)),
+      nextPageToken: response.nextPageToken,
+      totalCount: Number(response.totalCount),
+    };
   }
 
   async cancel(id: string): Promise<JobView> {
@@ -153,7 +180,12 @@ export class DistExecClient {
 
   /** The job's state changes and output chunks; with `follow` it ends after the final state. */
   async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobEvent> {
-    const call = this.#jobs.WatchJob({ id, fromOffset: options.fromOffset ?? 0, follow: options.follow ?? true, noOutput: options.noOutput ?? false });
+    const call = this.#jobs.WatchJob({
+      id,
+      fromOffset: options.fromOffset ?? 0,
+      follow: options.follow ?? true,
+      noOutput: options.noOutput ?? false,
+    });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -176,12 +208,20 @@ export class DistExecClient {
    * fields are empty), which the master then need not encode nor the client
    * decode. Ends once every job has finished. At most 100,000 ids per call.
    */
-  async *watchJobs(ids: readonly string[], options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<JobView> {
-    const call = this.#jobs.WatchJobs({ ids: [...ids], finalOnly: options.finalOnly ?? false, brief: options.brief ?? false });
+  async *watchJobs(
+    ids: readonly string[],
+    options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {},
+  ): AsyncGenerator<JobView> {
+    const call = this.#jobs.WatchJobs({
+      ids: [...ids],
+      finalOnly: options.finalOnly ?? false,
+      brief: options.brief ?? false,
+    });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const event of call as AsyncIterable<wire.JobEvent__Output>) if (event.job) yield jobFromWire(event.job);
+      for await (const event of call as AsyncIterable<wire.JobEvent__Output>)
+        if (event.job) yield jobFromWire(event.job);
     } catch (error) {
       throw fromServiceError(error);
     } finally {
@@ -207,13 +247,18 @@ export class DistExecClient {
       for await (const event of call as AsyncIterable<wire.RunJobEvent__Output>) {
         if (event.submitted) {
           submitted = true;
-          yield { type: 'submitted', job: jobFromWire(event.submitted.job as wire.Job__Output), existing: event.submitted.existing };
+          yield {
+            type: 'submitted',
+            job: jobFromWire(event.submitted.job as wire.Job__Output),
+            existing: event.submitted.existing,
+          };
         } else if (event.job) yield { type: 'job', job: jobFromWire(event.job) };
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
       return;
     } catch (error) {
-      if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED) throw fromServiceError(error);
+      if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED)
+        throw fromServiceError(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -228,7 +273,8 @@ export class DistExecClient {
   /** Resolves with the job once it has finished. */
   async waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     let last: JobView | null = null;
-    for await (const event of this.watch(id, { noOutput: true, ...options })) if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
+    for await (const event of this.watch(id, { noOutput: true, ...options }))
+      if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
     if (!last) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
     return last;
   }
@@ -244,7 +290,11 @@ export class DistExecClient {
   }
 
   async drainNode(nodeId: string, options: { deadlineMs?: number } = {}): Promise<NodeInfo> {
-    return nodeFromWire(await this.#unary<wire.Node__Output>((o, cb) => this.#nodes.DrainNode({ nodeId, deadlineMs: options.deadlineMs ?? 0 }, o, cb)));
+    return nodeFromWire(
+      await this.#unary<wire.Node__Output>((o, cb) =>
+        this.#nodes.DrainNode({ nodeId, deadlineMs: options.deadlineMs ?? 0 }, o, cb),
+      ),
+    );
   }
 
   async undrainNode(nodeId: string): Promise<NodeInfo> {
@@ -254,7 +304,9 @@ export class DistExecClient {
   /** Resolves once connected to the master, or rejects after timeoutMs. */
   waitForReady(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#jobs.waitForReady(new Date(Date.now() + timeoutMs), (error) => (error ? reject(fromServiceError(error)) : resolve()));
+      this.#jobs.waitForReady(new Date(Date.now() + timeoutMs), (error) =>
+        error ? reject(fromServiceError(error)) : resolve(),
+      );
     });
   }
 

@@ -39,7 +39,11 @@ export interface ClusterJson {
 
 /** Nodes that count for capacity: not LOST. */
 export function utilizationOf(nodes: readonly NodeInfo[]): Utilization {
-  const u: Utilization = { slots: { used: 0, total: 0 }, cpus: { used: 0, total: 0 }, memoryBytes: { used: 0, total: 0 } };
+  const u: Utilization = {
+    slots: { used: 0, total: 0 },
+    cpus: { used: 0, total: 0 },
+    memoryBytes: { used: 0, total: 0 },
+  };
   for (const node of nodes) {
     if (node.state === 'LOST') continue;
     u.slots.used += node.activeTasks;
@@ -64,7 +68,10 @@ export function clusterToJson(snapshot: ClusterSnapshot): ClusterJson {
     jobs: { ...emptyJobCounts(), ...snapshot.jobs },
     queue: { depth: snapshot.queueByPriority.reduce((n, p) => n + p.count, 0), byPriority: snapshot.queueByPriority },
     utilization: utilizationOf(snapshot.nodes),
-    nodes: snapshot.nodes.map((node) => ({ ...nodeToJson(node), heartbeatAgeMs: Math.max(0, snapshot.atMs - node.lastHeartbeatMs) })),
+    nodes: snapshot.nodes.map((node) => ({
+      ...nodeToJson(node),
+      heartbeatAgeMs: Math.max(0, snapshot.atMs - node.lastHeartbeatMs),
+    })),
   };
 }
 
@@ -80,7 +87,10 @@ export function describeCluster(snapshot: ClusterSnapshot): string {
   const json = clusterToJson(snapshot);
   const u = json.utilization;
   const jobs = JOB_STATES.map((s) => `${s.toLowerCase()} ${json.jobs[s]}`).join(', ');
-  const queue = json.queue.byPriority.length > 1 ? ` (${json.queue.byPriority.map((p) => `priority ${p.priority}: ${p.count}`).join(', ')})` : '';
+  const queue =
+    json.queue.byPriority.length > 1
+      ? ` (${json.queue.byPriority.map((p) => `priority ${p.priority}: ${p.count}`).join(', ')})`
+      : '';
   const lines = [
     `Jobs:      ${jobs}`,
     `Queue:     ${json.queue.depth} pending${queue}`,

@@ -24,10 +24,9 @@ export function parseDuration(text: string, field = 'duration'): number {
     consumed = part.lastIndex;
   }
   if (input === '' || consumed !== input.length) {
-    throw new InvalidArgumentError(
-      `${field}: "${text}" is not a duration; write it like 500ms, 30s, 5m or 1h`,
-      { field },
-    );
+    throw new InvalidArgumentError(`${field}: "${text}" is not a duration; write it like 500ms, 30s, 5m or 1h`, {
+      field,
+    });
   }
   return Math.round(total);
 }
@@ -70,10 +69,7 @@ export function parseBytes(text: string, field = 'size'): number {
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
   const unit = match ? SIZE_UNITS[(match[2] as string).toLowerCase()] : undefined;
   if (!match || unit === undefined) {
-    throw new InvalidArgumentError(
-      `${field}: "${text}" is not a size; write it like 512Mi, 2Gi or 1048576`,
-      { field },
-    );
+    throw new InvalidArgumentError(`${field}: "${text}" is not a size; write it like 512Mi, 2Gi or 1048576`, { field });
   }
   return Math.round(Number(match[1]) * unit);
 }

@@ -32,7 +32,11 @@ export function newJobId(nowMs: number = Date.now()): string {
   poolAt += 16;
   let ms = nowMs;
   if (ms > lastMs) {
-    sequence = (((pool[r + 6] as number) & 0x7f) << 24) | ((pool[r + 7] as number) << 16) | ((pool[r + 8] as number) << 8) | (pool[r + 9] as number);
+    sequence =
+      (((pool[r + 6] as number) & 0x7f) << 24) |
+      ((pool[r + 7] as number) << 16) |
+      ((pool[r + 8] as number) << 8) |
+      (pool[r + 9] as number);
     lastMs = ms;
   } else {
     sequence = (sequence + 1) | 0;
@@ -68,9 +72,12 @@ export function isJobId(id: string): boolean {
 /** Throws INVALID_ARGUMENT unless id looks like a job id. */
 export function checkJobId(id: string, field = 'id'): string {
   if (!isJobId(id)) {
-    throw new InvalidArgumentError(`${field}: "${truncate(id, 80)}" is not a job id (a UUID such as 0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d)`, {
-      field,
-    });
+    throw new InvalidArgumentError(
+      `${field}: "${truncate(id, 80)}" is not a job id (a UUID such as 0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d)`,
+      {
+        field,
+      },
+    );
   }
   return id.toLowerCase();
 }

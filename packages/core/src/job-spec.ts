@@ -90,7 +90,8 @@ function checkMap(
   for (const [key, value] of entries) {
     if (!keyPattern.test(key)) fail(field, `key "${truncate(key, 64)}" is not valid: ${keyHint}`);
     if (typeof value !== 'string') fail(field, `value of "${key}" must be a string`);
-    if (value.length > MAX_LABEL_VALUE_LENGTH) fail(field, `value of "${key}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
+    if (value.length > MAX_LABEL_VALUE_LENGTH)
+      fail(field, `value of "${key}" is longer than ${MAX_LABEL_VALUE_LENGTH} characters`);
   }
   return entries.length ? { ...map } : EMPTY_RECORD;
 }
@@ -105,15 +106,26 @@ function checkInteger(field: string, value: number, min: number, max: number, un
 function compileHttp(http: HttpRequestSpec | null | undefined, limits: Required<JobSpecLimits>): HttpRequestSpec {
   if (!http || !http.url) fail('spec.http.url', 'an http task needs a url');
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/[^\s/?#]+[^\s]*$/i.exec(http.url);
-  if (!scheme) fail('spec.http.url', `"${truncate(http.url, 200)}" is not an absolute URL such as http://host:8080/path`);
+  if (!scheme)
+    fail('spec.http.url', `"${truncate(http.url, 200)}" is not an absolute URL such as http://host:8080/path`);
   const protocol = (scheme[1] as string).toLowerCase();
-  if (protocol !== 'http' && protocol !== 'https') fail('spec.http.url', `only http and https URLs are supported, not ${protocol}`);
+  if (protocol !== 'http' && protocol !== 'https')
+    fail('spec.http.url', `only http and https URLs are supported, not ${protocol}`);
   const method = (http.method || 'GET').toUpperCase();
   if (!HTTP_METHOD.test(method)) fail('spec.http.method', `"${truncate(http.method, 32)}" is not an HTTP method`);
-  const headers = checkMap('spec.http.headers', http.headers ?? {}, limits.maxLabels, /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'use a header name');
+  const headers = checkMap(
+    'spec.http.headers',
+    http.headers ?? {},
+    limits.maxLabels,
+    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/,
+    'use a header name',
+  );
   const body = ownBytes(http.body);
-  if (body.length > limits.maxStdinBytes) fail('spec.http.body', `${body.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
-  const expectedStatus = http.expectedStatus?.length ? [...http.expectedStatus] : (EMPTY_STRINGS as unknown as number[]);
+  if (body.length > limits.maxStdinBytes)
+    fail('spec.http.body', `${body.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
+  const expectedStatus = http.expectedStatus?.length
+    ? [...http.expectedStatus]
+    : (EMPTY_STRINGS as unknown as number[]);
   for (const status of expectedStatus) checkInteger('spec.http.expectedStatus', status, 100, 599);
   return { url: http.url, method, headers, body, expectedStatus };
 }
@@ -137,39 +149,55 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
   };
   const type = input.type || 'command';
   if (!limits.taskTypes.has(type)) {
-    fail('spec.type', `unknown task type "${truncate(type, 64)}"; known types: ${[...limits.taskTypes].sort().join(', ')}`);
+    fail(
+      'spec.type',
+      `unknown task type "${truncate(type, 64)}"; known types: ${[...limits.taskTypes].sort().join(', ')}`,
+    );
   }
 
   const command = input.command ?? '';
   const argv = input.argv?.length ? [...input.argv] : EMPTY_STRINGS;
   if (type === 'command') {
     if (command && argv.length > 0) fail('spec.command', 'give either a shell command or argv, not both');
-    if (!command.trim() && argv.length === 0) fail('spec.command', 'the command is empty; give a shell command such as "echo hello"');
+    if (!command.trim() && argv.length === 0)
+      fail('spec.command', 'the command is empty; give a shell command such as "echo hello"');
     if (!command && !argv[0]) fail('spec.argv', 'argv[0] (the program) is empty');
   }
   if (command.includes('\0')) fail('spec.command', 'the command contains a NUL byte');
   const commandBytes = utf8Length(command) + argv.reduce((n, a) => n + utf8Length(a) + 1, 0);
   if (commandBytes > limits.maxCommandBytes) {
-    fail('spec.command', `the command is ${commandBytes} bytes; at most ${limits.maxCommandBytes} are allowed (pass large input as stdin)`);
+    fail(
+      'spec.command',
+      `the command is ${commandBytes} bytes; at most ${limits.maxCommandBytes} are allowed (pass large input as stdin)`,
+    );
   }
-  if (argv.length > limits.maxArgs) fail('spec.argv', `${argv.length} arguments; at most ${limits.maxArgs} are allowed`);
+  if (argv.length > limits.maxArgs)
+    fail('spec.argv', `${argv.length} arguments; at most ${limits.maxArgs} are allowed`);
   if (argv.some((a) => a.includes('\0'))) fail('spec.argv', 'an argument contains a NUL byte');
 
   const env = input.env ?? {};
   const envEntries = Object.entries(env);
-  if (envEntries.length > limits.maxEnvEntries) fail('spec.env', `${envEntries.length} variables; at most ${limits.maxEnvEntries} are allowed`);
+  if (envEntries.length > limits.maxEnvEntries)
+    fail('spec.env', `${envEntries.length} variables; at most ${limits.maxEnvEntries} are allowed`);
   let envBytes = 0;
   for (const [key, value] of envEntries) {
-    if (!ENV_KEY.test(key)) fail('spec.env', `"${truncate(key, 64)}" is not a variable name (letters, digits and _, not starting with a digit)`);
-    if (typeof value !== 'string' || value.includes('\0')) fail('spec.env', `value of ${key} must be a string without NUL bytes`);
+    if (!ENV_KEY.test(key))
+      fail(
+        'spec.env',
+        `"${truncate(key, 64)}" is not a variable name (letters, digits and _, not starting with a digit)`,
+      );
+    if (typeof value !== 'string' || value.includes('\0'))
+      fail('spec.env', `value of ${key} must be a string without NUL bytes`);
     envBytes += utf8Length(key) + utf8Length(value);
   }
-  if (envBytes > limits.maxEnvBytes) fail('spec.env', `${envBytes} bytes of environment; at most ${limits.maxEnvBytes} are allowed`);
+  if (envBytes > limits.maxEnvBytes)
+    fail('spec.env', `${envBytes} bytes of environment; at most ${limits.maxEnvBytes} are allowed`);
 
   const cwd = input.cwd ?? '';
   if (cwd.includes('\0') || cwd.length > 4096) fail('spec.cwd', 'not a usable directory path');
   const stdin = ownBytes(input.stdin);
-  if (stdin.length > limits.maxStdinBytes) fail('spec.stdin', `${stdin.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
+  if (stdin.length > limits.maxStdinBytes)
+    fail('spec.stdin', `${stdin.length} bytes; at most ${limits.maxStdinBytes} are allowed`);
 
   const priority = checkInteger('spec.priority', input.priority ?? 0, -MAX_PRIORITY, MAX_PRIORITY);
   const timeoutMs = input.timeoutMs || limits.defaultTimeoutMs;
@@ -177,12 +205,14 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
   const maxRetries = checkInteger('spec.maxRetries', input.maxRetries ?? 0, 0, limits.maxRetries);
 
   const cpu = input.cpu ?? 0;
-  if (!Number.isFinite(cpu) || cpu < 0 || cpu > 4096) fail('spec.cpu', `${cpu} is not a cpu request; use cores such as 0.5 or 2`);
+  if (!Number.isFinite(cpu) || cpu < 0 || cpu > 4096)
+    fail('spec.cpu', `${cpu} is not a cpu request; use cores such as 0.5 or 2`);
   const memoryBytes = input.memoryBytes ?? 0;
   checkInteger('spec.memoryBytes', memoryBytes, 0, 2 ** 52);
 
   const idempotencyKey = input.idempotencyKey ?? '';
-  if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) fail('spec.idempotencyKey', `longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    fail('spec.idempotencyKey', `longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
 
   const labelHint = 'use 1-63 letters, digits, ".", "_", "/" or "-", starting with a letter or digit';
   return {

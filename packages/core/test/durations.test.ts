@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatDuration, InvalidArgumentError, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
+import {
+  formatBytes,
+  formatDuration,
+  InvalidArgumentError,
+  parseBytes,
+  parseDuration,
+  parseInteger,
+} from '@dist-exec/core';
 
 describe('parseDuration', () => {
   it.each([

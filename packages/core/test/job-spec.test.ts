@@ -15,7 +15,14 @@ function rejects(input: Parameters<typeof compileJobSpec>[0], field: string, lim
 describe('compileJobSpec', () => {
   it('fills defaults', () => {
     const spec = compileJobSpec({ command: 'echo hi' });
-    expect(spec).toMatchObject({ type: 'command', command: 'echo hi', priority: 0, timeoutMs: 0, maxRetries: 0, http: null });
+    expect(spec).toMatchObject({
+      type: 'command',
+      command: 'echo hi',
+      priority: 0,
+      timeoutMs: 0,
+      maxRetries: 0,
+      http: null,
+    });
   });
 
   it('shares frozen empties for what a job leaves empty, and copies what it keeps', () => {
@@ -56,8 +63,20 @@ describe('compileJobSpec', () => {
     rejects({ command: 'x', maxRetries: 1000 }, 'spec.maxRetries');
     rejects({ command: 'x', cpu: -1 }, 'spec.cpu');
     rejects({ type: 'http' }, 'spec.http.url');
-    rejects({ type: 'http', http: { url: 'ftp://x/y', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] } }, 'spec.http.url');
-    rejects({ type: 'http', http: { url: 'not a url', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] } }, 'spec.http.url');
+    rejects(
+      {
+        type: 'http',
+        http: { url: 'ftp://x/y', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] },
+      },
+      'spec.http.url',
+    );
+    rejects(
+      {
+        type: 'http',
+        http: { url: 'not a url', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] },
+      },
+      'spec.http.url',
+    );
   });
 
   it('says what to do in the message', () => {

@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, canTransition, FailedPreconditionError, assertTransition, isTerminal, JOB_STATES, stateAfterFailure } from '@dist-exec/core';
+import {
+  backoffDelay,
+  canTransition,
+  FailedPreconditionError,
+  assertTransition,
+  isTerminal,
+  JOB_STATES,
+  stateAfterFailure,
+} from '@dist-exec/core';
 
 describe('job state machine', () => {
   it('allows exactly the transitions of the lifecycle diagram', () => {
-    const allowed = JOB_STATES.flatMap((from) => JOB_STATES.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`));
+    const allowed = JOB_STATES.flatMap((from) =>
+      JOB_STATES.filter((to) => canTransition(from, to)).map((to) => `${from}->${to}`),
+    );
     expect(allowed.sort()).toEqual(
       [
         'PENDING->RUNNING',

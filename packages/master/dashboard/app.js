@@ -73,7 +73,8 @@ function shortId(id) {
 
 function result(job) {
   if (job.state === 'COMPLETED') return 'exit 0';
-  if (job.state === 'FAILED') return job.reason === 'EXIT_CODE' && job.exitCode !== null ? `exit ${job.exitCode}` : job.reason;
+  if (job.state === 'FAILED')
+    return job.reason === 'EXIT_CODE' && job.exitCode !== null ? `exit ${job.exitCode}` : job.reason;
   return '';
 }
 
@@ -94,7 +95,10 @@ function meter(used, total, id) {
 // ---- talking to the master ----
 
 async function api(path, options = {}) {
-  const res = await fetch(path, { headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) }, ...options });
+  const res = await fetch(path, {
+    headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) },
+    ...options,
+  });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
   return body;
@@ -157,7 +161,8 @@ function renderCluster() {
   $('stat-completed').textContent = c.jobs.COMPLETED;
   $('stat-failed').textContent = c.jobs.FAILED;
   $('stat-cancelled').textContent = c.jobs.CANCELLED;
-  const byPriority = c.queue.byPriority.length > 1 ? c.queue.byPriority.map((p) => `p${p.priority}: ${p.count}`).join(' · ') : '';
+  const byPriority =
+    c.queue.byPriority.length > 1 ? c.queue.byPriority.map((p) => `p${p.priority}: ${p.count}`).join(' · ') : '';
   $('stat-queue').textContent = byPriority;
   const u = c.utilization;
   $('stat-slots').textContent = `${u.slots.used} / ${u.slots.total}`;
@@ -185,7 +190,12 @@ function renderNodes() {
       el('td', { class: 'num', text: `${duration(node.heartbeatAgeMs + elapsed)} ago` }),
       el('td', { class: 'num' }, meter(node.activeTasks, node.maxTasks), `${node.activeTasks}/${node.maxTasks}`),
       el('td', { class: 'num' }, meter(node.usedCpus, node.cpus), `${+node.usedCpus.toFixed(2)}/${node.cpus}`),
-      el('td', { class: 'num' }, meter(node.usedMemoryBytes, node.memoryBytes), `${bytes(node.usedMemoryBytes)} / ${bytes(node.memoryBytes)}`),
+      el(
+        'td',
+        { class: 'num' },
+        meter(node.usedMemoryBytes, node.memoryBytes),
+        `${bytes(node.usedMemoryBytes)} / ${bytes(node.memoryBytes)}`,
+      ),
       el('td', { class: 'mono muted', text: node.address }),
       el('td', {}, ...(labels.length ? labels : [el('span', { class: 'muted', text: '–' })])),
     );
@@ -194,7 +204,9 @@ function renderNodes() {
   $('nodes-empty').hidden = nodes.length > 0;
   const counts = {};
   for (const node of nodes) counts[node.state] = (counts[node.state] ?? 0) + 1;
-  $('nodes-summary').textContent = Object.entries(counts).map(([s, n]) => `${n} ${s.toLowerCase()}`).join(' · ');
+  $('nodes-summary').textContent = Object.entries(counts)
+    .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+    .join(' · ');
 }
 
 // ---- job list ----
@@ -207,9 +219,18 @@ function renderJobs() {
     const res = result(job);
     const row = el(
       'tr',
-      { 'data-job': job.id, 'aria-selected': String(job.id === state.selected), class: job.fresh ? 'fresh' : undefined },
+      {
+        'data-job': job.id,
+        'aria-selected': String(job.id === state.selected),
+        class: job.fresh ? 'fresh' : undefined,
+      },
       el('td', { class: 'mono', title: job.id, text: shortId(job.id) }),
-      el('td', {}, badge(job.state), res && job.state === 'FAILED' ? el('span', { class: 'muted', text: ` ${res}` }) : null),
+      el(
+        'td',
+        {},
+        badge(job.state),
+        res && job.state === 'FAILED' ? el('span', { class: 'muted', text: ` ${res}` }) : null,
+      ),
       el('td', { class: 'cmd', title: job.command, text: job.command }),
       el('td', { class: 'mono', text: job.workerId ?? '–' }),
       el('td', { class: 'num', text: String(job.attempts) }),
@@ -226,7 +247,8 @@ function renderJobs() {
 
 function setFilter(filter) {
   state.filter = filter;
-  for (const button of $('filters').querySelectorAll('button')) button.setAttribute('aria-pressed', String(button.dataset.filter === filter));
+  for (const button of $('filters').querySelectorAll('button'))
+    button.setAttribute('aria-pressed', String(button.dataset.filter === filter));
   loadJobs().catch(showListError);
 }
 
@@ -281,17 +303,31 @@ function renderDetail(job) {
   ];
   if (job.attemptHistory.length > 1) {
     for (const a of job.attemptHistory) {
-      const outcome = a.finishedAt ? (a.succeeded ? 'succeeded' : `${a.reason}${a.error ? `: ${a.error}` : ''}`) : 'running';
+      const outcome = a.finishedAt
+        ? a.succeeded
+          ? 'succeeded'
+          : `${a.reason}${a.error ? `: ${a.error}` : ''}`
+        : 'running';
       facts.push([`Attempt ${a.attempt}`, `${a.nodeId}, ${outcome}`]);
     }
   }
-  $('detail-facts').replaceChildren(...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+  $('detail-facts').replaceChildren(
+    ...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]),
+  );
 }
 
 /** Follows the job's output over server-sent events; reconnects from the last offset, so nothing repeats. */
 function followLog(jobId, offset) {
-  const source = new EventSource(`/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true&format=sse&offset=${offset}`);
-  const log = { source, next: offset, jobId, attempt: state.log?.jobId === jobId ? state.log.attempt : 0, ended: false };
+  const source = new EventSource(
+    `/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true&format=sse&offset=${offset}`,
+  );
+  const log = {
+    source,
+    next: offset,
+    jobId,
+    attempt: state.log?.jobId === jobId ? state.log.attempt : 0,
+    ended: false,
+  };
   state.log = log;
   $('output-status').textContent = 'following…';
   source.addEventListener('job', (event) => {
@@ -322,7 +358,8 @@ function appendOutput(log, chunk) {
   if (state.log !== log) return;
   const out = $('output');
   const atBottom = out.scrollHeight - out.scrollTop - out.clientHeight < 24;
-  if (log.attempt && chunk.attempt !== log.attempt) out.append(el('span', { class: 'sep', text: `── attempt ${chunk.attempt} ──` }));
+  if (log.attempt && chunk.attempt !== log.attempt)
+    out.append(el('span', { class: 'sep', text: `── attempt ${chunk.attempt} ──` }));
   log.attempt = chunk.attempt;
   log.next = chunk.next;
   out.append(el('span', { class: chunk.stream, text: chunk.text }));
@@ -413,7 +450,8 @@ function start() {
   $('submit-form').addEventListener('submit', submit);
   $('cancel-button').addEventListener('click', cancelSelected);
   $('close-detail').addEventListener('click', closeDetail);
-  for (const button of $('filters').querySelectorAll('button')) button.addEventListener('click', () => setFilter(button.dataset.filter));
+  for (const button of $('filters').querySelectorAll('button'))
+    button.addEventListener('click', () => setFilter(button.dataset.filter));
   window.addEventListener('hashchange', route);
   connectFeed();
   loadJobs().catch(showListError);

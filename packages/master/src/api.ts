@@ -58,7 +58,9 @@ export function parseStates(states: readonly (string | number)[]): JobState[] {
   return states.map((state) => {
     const parsed = jobStateFromWire(state as wire.Job__Output['state']);
     if (!parsed || !JOB_STATES.includes(parsed)) {
-      throw new InvalidArgumentError(`states: "${state}" is not a job state; use ${JOB_STATES.join(', ')}`, { field: 'states' });
+      throw new InvalidArgumentError(`states: "${state}" is not a job state; use ${JOB_STATES.join(', ')}`, {
+        field: 'states',
+      });
     }
     return parsed;
   });
@@ -66,7 +68,9 @@ export function parseStates(states: readonly (string | number)[]): JobState[] {
 
 export function parsePaging(pageSize: number, pageToken: string): { pageSize: number; pageToken: string } {
   if (pageToken && !/^\d{1,16}$/.test(pageToken)) {
-    throw new InvalidArgumentError('pageToken: not a token from a previous page; start again without one', { field: 'pageToken' });
+    throw new InvalidArgumentError('pageToken: not a token from a previous page; start again without one', {
+      field: 'pageToken',
+    });
   }
   // Like most APIs (AIP-158), a page size above the maximum is lowered to it.
   return { pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), pageToken };
@@ -78,56 +82,108 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
   const { cluster } = ctx;
 
   return {
-    SubmitJob: unary('SubmitJob', async (request: wire.SubmitJobRequest__Output) => {
-      const [result] = await cluster.submit([specFromWire(request.spec)]);
-      if (!result) throw new Error('submit returned no job');
-      return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
-    }, onInternalError),
+    SubmitJob: unary(
+      'SubmitJob',
+      async (request: wire.SubmitJobRequest__Output) => {
+        const [result] = await cluster.submit([specFromWire(request.spec)]);
+        if (!result) throw new Error('submit returned no job');
+        return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
+      },
+      onInternalError,
+    ),
 
-    SubmitJobs: unary('SubmitJobs', async (request: wire.SubmitJobsRequest__Output) => {
-      if (request.specs.length === 0) throw new InvalidArgumentError('specs: give at least one job spec', { field: 'specs' });
-      if (request.specs.length > MAX_BULK_SUBMIT) {
-        throw new InvalidArgumentError(`specs: ${request.specs.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`, { field: 'specs' });
-      }
-      const results = await cluster.submit(request.specs.map(specFromWire));
-      const ids = results.map((r) => r.job.id);
-      return request.idsOnly ? { ids } : { jobs: results.map((r) => jobToWire(r.job)), ids };
-    }, onInternalError),
+    SubmitJobs: unary(
+      'SubmitJobs',
+      async (request: wire.SubmitJobsRequest__Output) => {
+        if (request.specs.length === 0)
+          throw new InvalidArgumentError('specs: give at least one job spec', { field: 'specs' });
+        if (request.specs.length > MAX_BULK_SUBMIT) {
+          throw new InvalidArgumentError(
+            `specs: ${request.specs.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`,
+            { field: 'specs' },
+          );
+        }
+        const results = await cluster.submit(request.specs.map(specFromWire));
+        const ids = results.map((r) => r.job.id);
+        return request.idsOnly ? { ids } : { jobs: results.map((r) => jobToWire(r.job)), ids };
+      },
+      onInternalError,
+    ),
 
-    GetJob: unary('GetJob', async (request: wire.GetJobRequest__Output) => {
-      const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
-      return jobToWire(forClient(ctx, view));
-    }, onInternalError),
+    GetJob: unary(
+      'GetJob',
+      async (request: wire.GetJobRequest__Output) => {
+        const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
+        return jobToWire(forClient(ctx, view));
+      },
+      onInternalError,
+    ),
 
-    ListJobs: unary('ListJobs', async (request: wire.ListJobsRequest__Output) => {
-      const states = parseStates(request.states);
-      const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
-      return { jobs: page.jobs.map((job) => jobToWire(forClient(ctx, job))), nextPageToken: page.nextPageToken, totalCount: page.totalCount };
-    }, onInternalError),
+    ListJobs: unary(
+      'ListJobs',
+      async (request: wire.ListJobsRequest__Output) => {
+        const states = parseStates(request.states);
+        const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
+        return {
+          jobs: page.jobs.map((job) => jobToWire(forClient(ctx, job))),
+          nextPageToken: page.nextPageToken,
+          totalCount: page.totalCount,
+        };
+      },
+      onInternalError,
+    ),
 
-    CancelJob: unary('CancelJob', async (request: wire.CancelJobRequest__Output) => {
-      return jobToWire(await cluster.cancel(checkJobId(request.id)));
-    }, onInternalError),
+    CancelJob: unary(
+      'CancelJob',
+      async (request: wire.CancelJobRequest__Output) => {
+        return jobToWire(await cluster.cancel(checkJobId(request.id)));
+      },
+      onInternalError,
+    ),
 
-    WatchJob: serverStream('WatchJob', (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
-      const { request } = call;
-      const watch = { jobId: checkJobId(request.id), fromOffset: num(request.fromOffset), follow: request.follow, noOutput: request.noOutput };
-      return watchJob(cluster, watch, watchSink(ctx, call));
-    }, onInternalError),
+    WatchJob: serverStream(
+      'WatchJob',
+      (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
+        const { request } = call;
+        const watch = {
+          jobId: checkJobId(request.id),
+          fromOffset: num(request.fromOffset),
+          follow: request.follow,
+          noOutput: request.noOutput,
+        };
+        return watchJob(cluster, watch, watchSink(ctx, call));
+      },
+      onInternalError,
+    ),
 
-    WatchJobs: serverStream('WatchJobs', (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
-      const { ids, finalOnly, brief } = call.request;
-      return watchJobs(cluster, { jobIds: ids, finalOnly }, watchSink(ctx, call, brief));
-    }, onInternalError),
+    WatchJobs: serverStream(
+      'WatchJobs',
+      (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
+        const { ids, finalOnly, brief } = call.request;
+        return watchJobs(cluster, { jobIds: ids, finalOnly }, watchSink(ctx, call, brief));
+      },
+      onInternalError,
+    ),
 
-    RunJob: serverStream('RunJob', async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
-      const { request } = call;
-      const [result] = await cluster.submit([specFromWire(request.spec)]);
-      if (!result) throw new Error('submit returned no job');
-      call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
-      const watch = { jobId: result.job.id, fromOffset: 0, follow: true, noOutput: request.noOutput, finalOnly: request.finalOnly, sentState: result.job.state };
-      await watchJob(cluster, watch, watchSink(ctx, call));
-    }, onInternalError),
+    RunJob: serverStream(
+      'RunJob',
+      async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
+        const { request } = call;
+        const [result] = await cluster.submit([specFromWire(request.spec)]);
+        if (!result) throw new Error('submit returned no job');
+        call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
+        const watch = {
+          jobId: result.job.id,
+          fromOffset: 0,
+          follow: true,
+          noOutput: request.noOutput,
+          finalOnly: request.finalOnly,
+          sentState: result.job.state,
+        };
+        await watchJob(cluster, watch, watchSink(ctx, call));
+      },
+      onInternalError,
+    ),
   };
 }
 
@@ -135,7 +191,11 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
  * Where a watch writes: job and output events on a server stream (JobEvent
  * and RunJobEvent share those fields); `brief` leaves out specs and attempt history.
  */
-function watchSink(ctx: ApiContext, call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>, brief = false): WatchSink {
+function watchSink(
+  ctx: ApiContext,
+  call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>,
+  brief = false,
+): WatchSink {
   return {
     job: (job) => call.write({ job: jobToWire(forClient(ctx, job), brief) }),
     output: (chunk) => call.write({ output: chunkToWire(chunk) }),
@@ -151,7 +211,11 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
   const { nodes, store } = ctx;
   const answerHeartbeat = async (request: wire.HeartbeatRequest__Output): Promise<wire.HeartbeatResponse> => {
-    const result = nodes.heartbeat(checkNodeId(request.nodeId), attemptReportsFromWire(request.attempts), request.draining);
+    const result = nodes.heartbeat(
+      checkNodeId(request.nodeId),
+      attemptReportsFromWire(request.attempts),
+      request.draining,
+    );
     if (!result) return { reregister: true, ack: [], kill: [], draining: false };
     // Acknowledged results must be durable before the worker forgets them.
     if (result.ack.length) await store.flush();
@@ -160,42 +224,65 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
   const heartbeats = new HeartbeatStreams(answerHeartbeat, onInternalError);
 
   const handlers: NodeServiceHandlers = {
-    Register: unary('Register', async (request: wire.RegisterRequest__Output) => {
-      const result = nodes.register(
-        {
-          id: request.nodeId,
-          address: request.address,
-          capabilities: request.capabilities,
-          maxTasks: request.maxTasks,
-          labels: request.labels,
-          cpus: request.cpus,
-          memoryBytes: num(request.memoryBytes),
-          weight: request.weight,
-          version: request.version,
-          draining: request.draining,
-        },
-        attemptReportsFromWire(request.attempts),
-      );
-      // Acknowledged results must be durable before the worker forgets them.
-      if (result.ack.length) await store.flush();
-      return { heartbeatIntervalMs: nodes.heartbeatIntervalMs, rescheduleAfterMs: nodes.rescheduleAfterMs, ack: result.ack, kill: result.kill, masterId: ctx.masterId };
-    }, onInternalError),
+    Register: unary(
+      'Register',
+      async (request: wire.RegisterRequest__Output) => {
+        const result = nodes.register(
+          {
+            id: request.nodeId,
+            address: request.address,
+            capabilities: request.capabilities,
+            maxTasks: request.maxTasks,
+            labels: request.labels,
+            cpus: request.cpus,
+            memoryBytes: num(request.memoryBytes),
+            weight: request.weight,
+            version: request.version,
+            draining: request.draining,
+          },
+          attemptReportsFromWire(request.attempts),
+        );
+        // Acknowledged results must be durable before the worker forgets them.
+        if (result.ack.length) await store.flush();
+        return {
+          heartbeatIntervalMs: nodes.heartbeatIntervalMs,
+          rescheduleAfterMs: nodes.rescheduleAfterMs,
+          ack: result.ack,
+          kill: result.kill,
+          masterId: ctx.masterId,
+        };
+      },
+      onInternalError,
+    ),
 
     Heartbeat: unary('Heartbeat', answerHeartbeat, onInternalError),
 
     Heartbeats: heartbeats.handle,
 
-    Deregister: unary('Deregister', async (request: wire.DeregisterRequest__Output) => {
-      nodes.deregister(checkNodeId(request.nodeId));
-      await store.flush();
-      return {};
-    }, onInternalError),
+    Deregister: unary(
+      'Deregister',
+      async (request: wire.DeregisterRequest__Output) => {
+        nodes.deregister(checkNodeId(request.nodeId));
+        await store.flush();
+        return {};
+      },
+      onInternalError,
+    ),
 
     ListNodes: unary('ListNodes', () => ({ nodes: nodes.list().map(nodeToWire) }), onInternalError),
 
-    DrainNode: unary('DrainNode', (request: wire.DrainNodeRequest__Output) => nodeToWire(nodes.drain(checkNodeId(request.nodeId), request.deadlineMs)), onInternalError),
+    DrainNode: unary(
+      'DrainNode',
+      (request: wire.DrainNodeRequest__Output) =>
+        nodeToWire(nodes.drain(checkNodeId(request.nodeId), request.deadlineMs)),
+      onInternalError,
+    ),
 
-    UndrainNode: unary('UndrainNode', (request: wire.UndrainNodeRequest__Output) => nodeToWire(nodes.undrain(checkNodeId(request.nodeId))), onInternalError),
+    UndrainNode: unary(
+      'UndrainNode',
+      (request: wire.UndrainNodeRequest__Output) => nodeToWire(nodes.undrain(checkNodeId(request.nodeId))),
+      onInternalError,
+    ),
 
     GetCluster: unary('GetCluster', async () => clusterToWire(await ctx.snapshot()), onInternalError),
   };

@@ -10,7 +10,11 @@ export type LinkMode = 'start' | 'attach';
 export type AttemptEvent = Pick<wire.ExecuteEvent__Output, 'started' | 'output' | 'finished'>;
 
 /** The worker answered and declined: it is alive, and it does not run the attempt. */
-export const DECLINED = new Set<number>([grpc.status.RESOURCE_EXHAUSTED, grpc.status.FAILED_PRECONDITION, grpc.status.INVALID_ARGUMENT]);
+export const DECLINED = new Set<number>([
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.FAILED_PRECONDITION,
+  grpc.status.INVALID_ARGUMENT,
+]);
 
 /** What a link needs from the dispatcher. */
 export interface LinkHost {

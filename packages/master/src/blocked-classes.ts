@@ -65,7 +65,12 @@ export class BlockedClasses {
 
 /** Whether `spec` needs at least what `failed` needs, so no node that refuses `failed` takes `spec`. */
 function needsAtLeast(spec: JobNeeds, failed: JobNeeds): boolean {
-  if (spec.type !== failed.type || toMilliCpus(spec.cpu) < toMilliCpus(failed.cpu) || spec.memoryBytes < failed.memoryBytes) return false;
+  if (
+    spec.type !== failed.type ||
+    toMilliCpus(spec.cpu) < toMilliCpus(failed.cpu) ||
+    spec.memoryBytes < failed.memoryBytes
+  )
+    return false;
   for (const key in failed.constraints) if (spec.constraints[key] !== failed.constraints[key]) return false;
   return true;
 }

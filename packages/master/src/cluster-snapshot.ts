@@ -24,6 +24,8 @@ export async function takeSnapshot(sources: SnapshotSources): Promise<ClusterSna
   jobs.PENDING = cluster.pendingCount;
   jobs.RUNNING = cluster.runningCount;
   for (const state of FINISHED) jobs[state] = await sources.store.countJobs([state]);
-  const queueByPriority = [...pendingByPriority(cluster.activeJobs())].map(([priority, count]) => ({ priority, count })).sort((a, b) => b.priority - a.priority);
+  const queueByPriority = [...pendingByPriority(cluster.activeJobs())]
+    .map(([priority, count]) => ({ priority, count }))
+    .sort((a, b) => b.priority - a.priority);
   return { atMs: sources.clock.now(), masterId: sources.masterId, jobs, queueByPriority, nodes: sources.nodes.list() };
 }

@@ -74,7 +74,6 @@ export function currentAttempt(job: Job): Attempt | undefined {
   return job.attemptHistory[job.attemptHistory.length - 1];
 }
 
-
 /**
  * The single owner of the cluster's state: jobs, their attempts, nodes and
  * what each node has reserved. Everything else reads it and changes it only
@@ -155,7 +154,18 @@ export class ClusterState {
       let node = this.registry.get(attempt.nodeId);
       if (!node) {
         node = this.registry.upsert(
-          { id: attempt.nodeId, address: '', capabilities: [], maxTasks: 1, labels: {}, cpus: 0, memoryBytes: 0, weight: 1, version: '', draining: false },
+          {
+            id: attempt.nodeId,
+            address: '',
+            capabilities: [],
+            maxTasks: 1,
+            labels: {},
+            cpus: 0,
+            memoryBytes: 0,
+            weight: 1,
+            version: '',
+            draining: false,
+          },
           this.#clock.now(),
         ).node;
         node.recovering = true;
@@ -250,7 +260,9 @@ export class ClusterState {
     const job = await this.getJob(id);
     if (job.state === 'CANCELLED') return job;
     if (job.state !== 'PENDING' && job.state !== 'RUNNING') {
-      throw new FailedPreconditionError(`job ${id} already ${job.state}; only pending or running jobs can be cancelled`);
+      throw new FailedPreconditionError(
+        `job ${id} already ${job.state}; only pending or running jobs can be cancelled`,
+      );
     }
     if (job.state === 'RUNNING') {
       const attempt = currentAttempt(job) as Attempt;
@@ -341,10 +353,19 @@ export class ClusterState {
     const end = output.offset + output.data.length;
     if (end <= have) return true;
     if (output.offset > have) {
-      this.#log.warn({ jobId: job.id, attempt: ref.attempt, nodeId, have, offset: output.offset }, 'gap in attempt output; appending at the end');
+      this.#log.warn(
+        { jobId: job.id, attempt: ref.attempt, nodeId, have, offset: output.offset },
+        'gap in attempt output; appending at the end',
+      );
     }
     const data = output.offset < have ? output.data.subarray(have - output.offset) : output.data;
-    const chunk: OutputChunk = { offset: job.outputLength, stream: output.stream, data, timestampMs: output.timestampMs, attempt: ref.attempt };
+    const chunk: OutputChunk = {
+      offset: job.outputLength,
+      stream: output.stream,
+      data,
+      timestampMs: output.timestampMs,
+      attempt: ref.attempt,
+    };
     job.outputLength += data.length;
     this.#store.appendOutput(job.id, chunk);
     this.#watchers.emit(job.id, { type: 'output', chunk });
@@ -396,7 +417,10 @@ export class ClusterState {
     if (this.registry.get(nodeId)?.release(attemptKey(ref.jobId, ref.attempt))) this.#hooks.kick();
   }
 
-  #closeAttempt(attempt: Attempt, result: Partial<AttemptResult> & { reason: FailureReason | null; error: string }): void {
+  #closeAttempt(
+    attempt: Attempt,
+    result: Partial<AttemptResult> & { reason: FailureReason | null; error: string },
+  ): void {
     attempt.finishedAtMs = result.finishedAtMs || this.#clock.now();
     attempt.succeeded = result.succeeded ?? false;
     attempt.reason = result.reason;

@@ -1,4 +1,9 @@
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_CAP_MS, DEFAULT_MAX_TIMEOUT_MS, InvalidArgumentError } from '@dist-exec/core';
+import {
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+  DEFAULT_MAX_TIMEOUT_MS,
+  InvalidArgumentError,
+} from '@dist-exec/core';
 import { POLICY_NAMES } from './placement/index.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
@@ -87,7 +92,11 @@ function check(condition: boolean, field: string, message: string): void {
 }
 
 function checkPort(port: number, field: string): void {
-  check(Number.isInteger(port) && port >= 0 && port <= 65535, field, `${port} is not a port; use 0-65535 (0 picks a free one)`);
+  check(
+    Number.isInteger(port) && port >= 0 && port <= 65535,
+    field,
+    `${port} is not a port; use 0-65535 (0 picks a free one)`,
+  );
 }
 
 function checkPositive(value: number, field: string): void {
@@ -110,7 +119,8 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     policy: options.policy ?? 'round-robin',
     heartbeatIntervalMs,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? heartbeatIntervalMs * DEFAULT_MISSED_HEARTBEATS,
-    nodeLostTimeoutMs: options.nodeLostTimeoutMs ?? Math.max(DEFAULT_NODE_LOST_TIMEOUT_MS, (options.heartbeatTimeoutMs ?? 0) * 2),
+    nodeLostTimeoutMs:
+      options.nodeLostTimeoutMs ?? Math.max(DEFAULT_NODE_LOST_TIMEOUT_MS, (options.heartbeatTimeoutMs ?? 0) * 2),
     rescheduleOn: options.rescheduleOn ?? 'unhealthy',
     maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE,
     dispatchTimeoutMs: options.dispatchTimeoutMs ?? DEFAULT_DISPATCH_TIMEOUT_MS,
@@ -128,8 +138,16 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
-  check((STORE_KINDS as readonly string[]).includes(compiled.store), '--store', `"${compiled.store}" is not a store; use ${STORE_KINDS.join(' or ')}`);
-  check(POLICY_NAMES.includes(compiled.policy), '--policy', `unknown placement policy "${compiled.policy}"; choose one of ${POLICY_NAMES.join(', ')}`);
+  check(
+    (STORE_KINDS as readonly string[]).includes(compiled.store),
+    '--store',
+    `"${compiled.store}" is not a store; use ${STORE_KINDS.join(' or ')}`,
+  );
+  check(
+    POLICY_NAMES.includes(compiled.policy),
+    '--policy',
+    `unknown placement policy "${compiled.policy}"; choose one of ${POLICY_NAMES.join(', ')}`,
+  );
   check(compiled.dataDir.length > 0, '--data-dir', 'must not be empty');
   checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
   check(
@@ -142,19 +160,47 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     '--node-lost-timeout',
     `${compiled.nodeLostTimeoutMs}ms must not be shorter than the heartbeat timeout (${compiled.heartbeatTimeoutMs}ms)`,
   );
-  check(compiled.rescheduleOn === 'unhealthy' || compiled.rescheduleOn === 'lost', '--reschedule-on', 'use unhealthy or lost');
-  check(Number.isInteger(compiled.maxQueue) && compiled.maxQueue > 0, '--max-queue', `${compiled.maxQueue} must be a whole number above 0`);
+  check(
+    compiled.rescheduleOn === 'unhealthy' || compiled.rescheduleOn === 'lost',
+    '--reschedule-on',
+    'use unhealthy or lost',
+  );
+  check(
+    Number.isInteger(compiled.maxQueue) && compiled.maxQueue > 0,
+    '--max-queue',
+    `${compiled.maxQueue} must be a whole number above 0`,
+  );
   checkPositive(compiled.dispatchTimeoutMs, '--dispatch-timeout');
   checkPositive(compiled.callTimeoutMs, '--call-timeout');
   checkPositive(compiled.outputLimitBytes, '--output-limit');
   check(compiled.killGraceMs >= 0, '--kill-grace', 'must not be negative');
-  check(compiled.defaultTimeoutMs >= 0 && compiled.defaultTimeoutMs <= compiled.maxTimeoutMs, '--default-timeout', `must be between 0 and ${compiled.maxTimeoutMs}ms`);
-  check(Number.isFinite(compiled.historyRetentionMs) && compiled.historyRetentionMs >= 0, '--history-retention', 'must not be negative (0 keeps history forever)');
-  check(Number.isInteger(compiled.historyMaxJobs) && compiled.historyMaxJobs >= 0, '--history-max-jobs', `${compiled.historyMaxJobs} must be a whole number (0 = no limit)`);
+  check(
+    compiled.defaultTimeoutMs >= 0 && compiled.defaultTimeoutMs <= compiled.maxTimeoutMs,
+    '--default-timeout',
+    `must be between 0 and ${compiled.maxTimeoutMs}ms`,
+  );
+  check(
+    Number.isFinite(compiled.historyRetentionMs) && compiled.historyRetentionMs >= 0,
+    '--history-retention',
+    'must not be negative (0 keeps history forever)',
+  );
+  check(
+    Number.isInteger(compiled.historyMaxJobs) && compiled.historyMaxJobs >= 0,
+    '--history-max-jobs',
+    `${compiled.historyMaxJobs} must be a whole number (0 = no limit)`,
+  );
   checkPositive(compiled.historyGcIntervalMs, 'historyGcIntervalMs');
-  check(Number.isFinite(compiled.snapshotIntervalMs) && compiled.snapshotIntervalMs >= 0, '--snapshot-interval', 'must not be negative (0 = off)');
+  check(
+    Number.isFinite(compiled.snapshotIntervalMs) && compiled.snapshotIntervalMs >= 0,
+    '--snapshot-interval',
+    'must not be negative (0 = off)',
+  );
   checkPositive(compiled.retryBackoffBaseMs, '--retry-backoff-base');
-  check(compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs, '--retry-backoff-cap', 'must not be below the backoff base');
+  check(
+    compiled.retryBackoffCapMs >= compiled.retryBackoffBaseMs,
+    '--retry-backoff-cap',
+    'must not be below the backoff base',
+  );
   check(
     Number.isInteger(compiled.dispatchFailureThreshold) && compiled.dispatchFailureThreshold >= 1,
     'dispatchFailureThreshold',

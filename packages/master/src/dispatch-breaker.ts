@@ -122,7 +122,10 @@ export class DispatchBreakers {
     const { breaker } = entry;
     const skipMs = breaker.openUntilMs - now;
     node.skipReason = `${breaker.failures} dispatches in a row failed (last: ${error}); skipped until ${new Date(breaker.openUntilMs).toISOString()}`;
-    this.#log.warn({ nodeId: node.id, failures: breaker.failures, skipMs, error }, 'skipping node after repeated dispatch failures');
+    this.#log.warn(
+      { nodeId: node.id, failures: breaker.failures, skipMs, error },
+      'skipping node after repeated dispatch failures',
+    );
     entry.timer?.cancel();
     this.#reopenAfter(node, entry, skipMs);
   }

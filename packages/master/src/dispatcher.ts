@@ -43,7 +43,11 @@ export interface DispatcherOptions {
 
 /** The call never reached the worker: no connection could be made. */
 function neverConnected(error: unknown): boolean {
-  return isServiceError(error) && error.code === grpc.status.UNAVAILABLE && /No connection established|ECONNREFUSED/.test(error.details);
+  return (
+    isServiceError(error) &&
+    error.code === grpc.status.UNAVAILABLE &&
+    /No connection established|ECONNREFUSED/.test(error.details)
+  );
 }
 
 interface NodeClient {
@@ -101,14 +105,20 @@ export class Dispatcher implements AttemptLinks {
       },
       started: (ref, nodeId, startedAtMs) => cluster.attemptStarted(ref, nodeId, startedAtMs),
       output: (ref, nodeId, out) =>
-        cluster.attemptOutput(ref, nodeId, { offset: num(out.offset), stream: streamFromWire(out.stream), data: out.data, timestampMs: num(out.timestampMs) }),
+        cluster.attemptOutput(ref, nodeId, {
+          offset: num(out.offset),
+          stream: streamFromWire(out.stream),
+          data: out.data,
+          timestampMs: num(out.timestampMs),
+        }),
       finished: (ref, nodeId, finished) => cluster.attemptFinished(ref, nodeId, attemptResultFromWire(finished)),
       dispatchFailed: (ref, nodeId, message, error) => this.#dispatchFailed(ref, nodeId, message, error),
       suspect: (nodeId, why) => options.suspect(nodeId, why),
       unlink: (link) => {
         if (this.#links.get(link.key) === link) this.#links.delete(link.key);
       },
-      warnBroken: (ref, nodeId, error) => this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error }, 'attempt stream broke'),
+      warnBroken: (ref, nodeId, error) =>
+        this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error }, 'attempt stream broke'),
     };
   }
 
@@ -119,7 +129,9 @@ export class Dispatcher implements AttemptLinks {
 
   transport(nodeId: string): NodeTransport | undefined {
     const entry = this.#clients.get(nodeId);
-    return entry && { kind: entry.dispatch ? 'dispatch' : 'execute', streamsOpened: this.#streamsOpened.get(nodeId) ?? 0 };
+    return (
+      entry && { kind: entry.dispatch ? 'dispatch' : 'execute', streamsOpened: this.#streamsOpened.get(nodeId) ?? 0 }
+    );
   }
 
   /**
@@ -151,7 +163,13 @@ export class Dispatcher implements AttemptLinks {
       (error: unknown) => {
         this.#recording.delete(key);
         this.#cluster.release(ref, node.id);
-        this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', `could not record the attempt: ${errorMessage(error)}`, true);
+        this.#cluster.attemptLost(
+          ref,
+          node.id,
+          'WORKER_LOST',
+          `could not record the attempt: ${errorMessage(error)}`,
+          true,
+        );
       },
     );
   }
@@ -207,7 +225,8 @@ export class Dispatcher implements AttemptLinks {
       unimplemented: (_stream, pending) => {
         // Another implementation of the worker: the attempts never reached it.
         entry.dispatch = false;
-        for (const [request, link] of pending) if (!link.done && !this.#stopped) this.#executeCall(entry.client, request, link);
+        for (const [request, link] of pending)
+          if (!link.done && !this.#stopped) this.#executeCall(entry.client, request, link);
       },
     });
     entry.stream = stream;
@@ -251,9 +270,17 @@ export class Dispatcher implements AttemptLinks {
     const node = this.#cluster.registry.get(nodeId);
     if (!node || !node.address || this.#stopped) return;
     const deadline = new Date(this.#options.clock.now() + this.#options.callTimeoutMs);
-    this.#client(node).client.Cancel({ jobId: ref.jobId, attempt: ref.attempt, forget: false }, { deadline }, (error) => {
-      if (error) this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error: error.details }, 'cancel did not reach the worker');
-    });
+    this.#client(node).client.Cancel(
+      { jobId: ref.jobId, attempt: ref.attempt, forget: false },
+      { deadline },
+      (error) => {
+        if (error)
+          this.#log.warn(
+            { jobId: ref.jobId, attempt: ref.attempt, nodeId, error: error.details },
+            'cancel did not reach the worker',
+          );
+      },
+    );
   }
 
   nodeRegistered(nodeId: string): void {

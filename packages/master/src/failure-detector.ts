@@ -71,7 +71,8 @@ export class FailureDetector {
   /** Marks the node suspect (if it is not already) and starts probing it. */
   suspect(nodeId: string, why: string): void {
     const node = this.#options.registry.get(nodeId);
-    if (this.#stopped || !node || node.suspectReason || node.health === 'LOST' || node.recovering || !node.address) return;
+    if (this.#stopped || !node || node.suspectReason || node.health === 'LOST' || node.recovering || !node.address)
+      return;
     node.suspectReason = why;
     node.suspectSinceMs = this.#options.clock.now();
     this.#log.warn({ nodeId, why }, 'node suspect; probing it');
@@ -100,7 +101,10 @@ export class FailureDetector {
     }
     if (verdict === 'down' && !node.declaredDown && node.health === 'HEALTHY') {
       const detail = result.type === 'refused' ? result.detail : '';
-      this.#options.onDown(node, `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`);
+      this.#options.onDown(
+        node,
+        `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`,
+      );
     }
     if (node.health === 'LOST') return;
     // A dying process may still accept a connection it never serves: a probe can fail

@@ -2,11 +2,26 @@ export { Master, type MasterAddress, type MasterDeps } from './master.js';
 export * from './config.js';
 export { ClusterState, attemptKey, currentAttempt } from './cluster-state.js';
 export { JobQueue, runsBefore } from './job-queue.js';
-export { NodeRegistry, NodeRecord, healthAt, healthAfter, toMilliCpus, type NodeRegistration, type HealthTimeouts, type NodeListener } from './registry.js';
+export {
+  NodeRegistry,
+  NodeRecord,
+  healthAt,
+  healthAfter,
+  toMilliCpus,
+  type NodeRegistration,
+  type HealthTimeouts,
+  type NodeListener,
+} from './registry.js';
 export { NodeManager } from './node-manager.js';
 export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export { AnswerDeadlines, type AwaitingAnswer } from './answer-deadlines.js';
-export { CircuitBreaker, DispatchBreakers, DEFAULT_BREAKER_OPTIONS, type BreakerOptions, type BreakerState } from './dispatch-breaker.js';
+export {
+  CircuitBreaker,
+  DispatchBreakers,
+  DEFAULT_BREAKER_OPTIONS,
+  type BreakerOptions,
+  type BreakerState,
+} from './dispatch-breaker.js';
 export { FailureDetector, probeVerdict, type FailureDetectorOptions, type ProbeVerdict } from './failure-detector.js';
 export { PauseLedger } from './pause-ledger.js';
 export { HealthController } from './controllers/health.js';

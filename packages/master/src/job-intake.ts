@@ -1,4 +1,12 @@
-import { compileJobSpec, newJobId, type Attempt, type Job, type JobSpec, type JobSpecInput, type JobSpecLimits } from '@dist-exec/core';
+import {
+  compileJobSpec,
+  newJobId,
+  type Attempt,
+  type Job,
+  type JobSpec,
+  type JobSpecInput,
+  type JobSpecLimits,
+} from '@dist-exec/core';
 import type { NodeRegistry } from './registry.js';
 import type { Store } from './store/store.js';
 
@@ -75,7 +83,11 @@ export class JobIntake {
    * without awaiting anything since `storedJobs`: a key is matched against
    * this batch, submits in flight, then the store, in that order.
    */
-  build(specs: readonly JobSpec[], stored: ReadonlyMap<string, Job>, nowMs: number): { results: SubmitResult[]; created: Job[] } {
+  build(
+    specs: readonly JobSpec[],
+    stored: ReadonlyMap<string, Job>,
+    nowMs: number,
+  ): { results: SubmitResult[]; created: Job[] } {
     const results: SubmitResult[] = [];
     const created: Job[] = [];
     const keysInBatch = new Map<string, Job>();

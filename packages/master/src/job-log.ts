@@ -13,19 +13,40 @@ export function subscribeJobLog(events: MasterEvents, logger: Logger): () => voi
   if (!log.isLevelEnabled('debug')) return () => {};
   return events.subscribe({
     jobsSubmitted: (jobs) => {
-      for (const job of jobs) log.debug({ jobId: job.id, priority: job.spec.priority, type: job.spec.type }, 'job submitted');
+      for (const job of jobs)
+        log.debug({ jobId: job.id, priority: job.spec.priority, type: job.spec.type }, 'job submitted');
     },
     submitRejected: (code, count) => log.debug({ code, count }, 'submit refused'),
-    attemptStarted: (job, attempt, latencyMs) => log.debug({ jobId: job.id, attempt: attempt.number, nodeId: attempt.nodeId, latencyMs }, 'attempt started'),
+    attemptStarted: (job, attempt, latencyMs) =>
+      log.debug({ jobId: job.id, attempt: attempt.number, nodeId: attempt.nodeId, latencyMs }, 'attempt started'),
     attemptEnded: (job, attempt) =>
       log.debug(
-        { jobId: job.id, attempt: attempt.number, nodeId: attempt.nodeId, succeeded: attempt.succeeded, reason: attempt.reason, exitCode: attempt.exitCode },
+        {
+          jobId: job.id,
+          attempt: attempt.number,
+          nodeId: attempt.nodeId,
+          succeeded: attempt.succeeded,
+          reason: attempt.reason,
+          exitCode: attempt.exitCode,
+        },
         'attempt ended',
       ),
     jobFinished: (job) => {
       const attempt = currentAttempt(job);
-      const runtimeMs = job.startedAtMs !== null && job.finishedAtMs !== null ? job.finishedAtMs - job.startedAtMs : null;
-      log.debug({ jobId: job.id, attempt: attempt?.number, nodeId: attempt?.nodeId, state: job.state, reason: job.reason, exitCode: job.exitCode, runtimeMs }, 'job finished');
+      const runtimeMs =
+        job.startedAtMs !== null && job.finishedAtMs !== null ? job.finishedAtMs - job.startedAtMs : null;
+      log.debug(
+        {
+          jobId: job.id,
+          attempt: attempt?.number,
+          nodeId: attempt?.nodeId,
+          state: job.state,
+          reason: job.reason,
+          exitCode: job.exitCode,
+          runtimeMs,
+        },
+        'job finished',
+      );
     },
   });
 }

@@ -181,7 +181,8 @@ export class JobQueue {
   /** Counts queued jobs by priority (for metrics and snapshots). */
   countByPriority(): Map<number, number> {
     const counts = new Map<number, number>();
-    for (const { job } of this.#entries.values()) counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
+    for (const { job } of this.#entries.values())
+      counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
     return counts;
   }
 
@@ -198,7 +199,8 @@ export class JobQueue {
     for (const heap of this.#byClass.values()) {
       const head = heap.head as Entry;
       if (bestHead && !entryBefore(head, bestHead)) continue;
-      if (skip && (version >= 0 && heap.skipVersion === version ? heap.skipped : this.#ask(skip, heap, head, version))) continue;
+      if (skip && (version >= 0 && heap.skipVersion === version ? heap.skipped : this.#ask(skip, heap, head, version)))
+        continue;
       best = heap;
       bestHead = head;
     }

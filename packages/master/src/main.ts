@@ -9,17 +9,44 @@ import { POLICY_NAMES } from './placement/index.js';
 const program = new Command('dist-exec-master')
   .description('The dist-exec master: accepts jobs over gRPC, queues them and places them on workers.')
   .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_HOST'))
-  .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_MASTER_PORT)).env('DIST_EXEC_PORT'))
-  .addOption(new Option('--http-port <port>', 'HTTP port for metrics, health and the dashboard').default(String(DEFAULT_HTTP_PORT)).env('DIST_EXEC_HTTP_PORT'))
-  .addOption(new Option('--store <kind>', 'where jobs are kept: sqlite (durable, in --data-dir) or memory (gone at exit)').choices(STORE_KINDS).default('sqlite').env('DIST_EXEC_STORE'))
-  .addOption(new Option('--data-dir <dir>', 'directory of the sqlite store').default(DEFAULT_DATA_DIR).env('DIST_EXEC_DATA_DIR'))
-  .option('--history-retention <duration>', 'finished jobs and their output are deleted this long after they end (0 = never)', '7d')
+  .addOption(
+    new Option('--port <port>', 'gRPC port (0 picks a free one)')
+      .default(String(DEFAULT_MASTER_PORT))
+      .env('DIST_EXEC_PORT'),
+  )
+  .addOption(
+    new Option('--http-port <port>', 'HTTP port for metrics, health and the dashboard')
+      .default(String(DEFAULT_HTTP_PORT))
+      .env('DIST_EXEC_HTTP_PORT'),
+  )
+  .addOption(
+    new Option('--store <kind>', 'where jobs are kept: sqlite (durable, in --data-dir) or memory (gone at exit)')
+      .choices(STORE_KINDS)
+      .default('sqlite')
+      .env('DIST_EXEC_STORE'),
+  )
+  .addOption(
+    new Option('--data-dir <dir>', 'directory of the sqlite store').default(DEFAULT_DATA_DIR).env('DIST_EXEC_DATA_DIR'),
+  )
+  .option(
+    '--history-retention <duration>',
+    'finished jobs and their output are deleted this long after they end (0 = never)',
+    '7d',
+  )
   .option('--history-max-jobs <n>', 'most finished jobs kept; those that finished first go first (0 = no limit)', '0')
-  .addOption(new Option('--policy <name>', `placement policy: ${POLICY_NAMES.join(', ')}`).default('round-robin').env('DIST_EXEC_POLICY'))
+  .addOption(
+    new Option('--policy <name>', `placement policy: ${POLICY_NAMES.join(', ')}`)
+      .default('round-robin')
+      .env('DIST_EXEC_POLICY'),
+  )
   .option('--heartbeat-interval <duration>', 'interval workers heartbeat at', '5s')
   .option('--heartbeat-timeout <duration>', 'silence after which a node is UNHEALTHY (default: 3 heartbeat intervals)')
   .option('--node-lost-timeout <duration>', 'silence after which a node is LOST', '60s')
-  .addOption(new Option('--reschedule-on <state>', 'requeue a silent node\'s jobs when it is').choices(['unhealthy', 'lost']).default('unhealthy'))
+  .addOption(
+    new Option('--reschedule-on <state>', "requeue a silent node's jobs when it is")
+      .choices(['unhealthy', 'lost'])
+      .default('unhealthy'),
+  )
   .option('--max-queue <n>', 'most pending jobs; more submits are refused', '1000000')
   .option('--default-timeout <duration>', 'timeout of jobs that give none (0 = none)', '0')
   .option('--max-timeout <duration>', 'largest timeout a job may ask for', '7d')
@@ -29,9 +56,23 @@ const program = new Command('dist-exec-master')
   .option('--task-types <types>', 'task types accepted besides those workers offer', 'command,http')
   .option('--retry-backoff-base <duration>', 'delay scale of the first retry', '1s')
   .option('--retry-backoff-cap <duration>', 'largest delay between retries', '60s')
-  .option('--snapshot-interval <duration>', 'log a cluster snapshot (jobs, queue, nodes, use) this often (0 = never)', '30s')
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'))
-  .addOption(new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal').choices(LOG_FORMATS).default('auto').env('DIST_EXEC_LOG_FORMAT'));
+  .option(
+    '--snapshot-interval <duration>',
+    'log a cluster snapshot (jobs, queue, nodes, use) this often (0 = never)',
+    '30s',
+  )
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .choices(['trace', 'debug', 'info', 'warn', 'error'])
+      .default('info')
+      .env('DIST_EXEC_LOG_LEVEL'),
+  )
+  .addOption(
+    new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal')
+      .choices(LOG_FORMATS)
+      .default('auto')
+      .env('DIST_EXEC_LOG_FORMAT'),
+  );
 
 function optionsFrom(flags: Record<string, string>): MasterOptions {
   return {
@@ -45,7 +86,9 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     snapshotIntervalMs: parseDuration(flags.snapshotInterval as string, '--snapshot-interval'),
     policy: flags.policy,
     heartbeatIntervalMs: parseDuration(flags.heartbeatInterval as string, '--heartbeat-interval'),
-    ...(flags.heartbeatTimeout ? { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout') } : {}),
+    ...(flags.heartbeatTimeout
+      ? { heartbeatTimeoutMs: parseDuration(flags.heartbeatTimeout, '--heartbeat-timeout') }
+      : {}),
     nodeLostTimeoutMs: parseDuration(flags.nodeLostTimeout as string, '--node-lost-timeout'),
     rescheduleOn: flags.rescheduleOn as 'unhealthy' | 'lost',
     maxQueue: parseInteger(flags.maxQueue as string, '--max-queue', 1, 100_000_000),
@@ -54,7 +97,10 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     outputLimitBytes: parseBytes(flags.outputLimit as string, '--output-limit'),
     killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
     dispatchTimeoutMs: parseDuration(flags.dispatchTimeout as string, '--dispatch-timeout'),
-    taskTypes: (flags.taskTypes as string).split(',').map((t) => t.trim()).filter(Boolean),
+    taskTypes: (flags.taskTypes as string)
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean),
     retryBackoffBaseMs: parseDuration(flags.retryBackoffBase as string, '--retry-backoff-base'),
     retryBackoffCapMs: parseDuration(flags.retryBackoffCap as string, '--retry-backoff-cap'),
   };
@@ -64,7 +110,12 @@ async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string>>();
   let master: Master;
-  const logger = createProcessLogger({ service: 'master', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
+  const logger = createProcessLogger({
+    service: 'master',
+    level: flags.logLevel ?? 'info',
+    format: flags.logFormat as LogFormat,
+    tty: process.stdout.isTTY,
+  });
   try {
     master = new Master(optionsFrom(flags), { logger });
   } catch (error) {

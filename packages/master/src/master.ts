@@ -162,7 +162,12 @@ export class Master {
     });
     this.metrics = new MasterMetrics({ cluster: this.cluster, events: this.events });
     subscribeJobLog(this.events, this.#log);
-    this.#snapshotLog = new SnapshotLog({ snapshot: () => this.snapshot(), clock: this.#clock, logger: this.#log, intervalMs: o.snapshotIntervalMs });
+    this.#snapshotLog = new SnapshotLog({
+      snapshot: () => this.snapshot(),
+      clock: this.#clock,
+      logger: this.#log,
+      intervalMs: o.snapshotIntervalMs,
+    });
   }
 
   /** Deletes finished jobs past the retention period or count now (normally on a timer). */
@@ -184,7 +189,13 @@ export class Master {
 
   /** Jobs by state, queue depth, nodes with health, heartbeat age and use: the cluster now. */
   snapshot(): Promise<ClusterSnapshot> {
-    return takeSnapshot({ cluster: this.cluster, nodes: this.nodes, store: this.store, clock: this.#clock, masterId: this.id });
+    return takeSnapshot({
+      cluster: this.cluster,
+      nodes: this.nodes,
+      store: this.store,
+      clock: this.#clock,
+      masterId: this.id,
+    });
   }
 
   async start(): Promise<MasterAddress> {
@@ -233,7 +244,13 @@ export class Master {
     this.#setServing('SERVING');
     this.#stage = 'running';
     this.#log.info(
-      { port: this.#port, httpPort: this.#httpPort, store: this.store.kind, dataPath: this.store.location || undefined, policy: this.scheduler.policyName },
+      {
+        port: this.#port,
+        httpPort: this.#httpPort,
+        store: this.store.kind,
+        dataPath: this.store.location || undefined,
+        policy: this.scheduler.policyName,
+      },
       'master listening',
     );
     return { host: o.host, port: this.#port, httpPort: this.#httpPort };

@@ -31,7 +31,11 @@ export class MasterMetrics {
     const registers = [this.registry];
     if (options.processMetrics ?? true) addProcessMetrics(this.registry);
 
-    const submitted = new Counter({ name: 'dist_exec_jobs_submitted_total', help: 'Jobs accepted by the master.', registers });
+    const submitted = new Counter({
+      name: 'dist_exec_jobs_submitted_total',
+      help: 'Jobs accepted by the master.',
+      registers,
+    });
     const rejected = new Counter({
       name: 'dist_exec_jobs_rejected_total',
       help: 'Jobs whose submission was refused, by error code (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE).',
@@ -69,7 +73,11 @@ export class MasterMetrics {
       buckets: DISPATCH_BUCKETS,
       registers,
     });
-    const heartbeats = new Counter({ name: 'dist_exec_heartbeats_received_total', help: 'Worker heartbeats received.', registers });
+    const heartbeats = new Counter({
+      name: 'dist_exec_heartbeats_received_total',
+      help: 'Worker heartbeats received.',
+      registers,
+    });
 
     new Gauge({
       name: 'dist_exec_jobs',
@@ -88,7 +96,8 @@ export class MasterMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [priority, count] of pendingByPriority(cluster.activeJobs())) this.set({ priority: String(priority) }, count);
+        for (const [priority, count] of pendingByPriority(cluster.activeJobs()))
+          this.set({ priority: String(priority) }, count);
       },
     });
     new Gauge({
@@ -98,7 +107,8 @@ export class MasterMetrics {
       registers,
       collect() {
         const counts = new Map<string, number>(NODE_STATES.map((s) => [s, 0]));
-        for (const node of cluster.registry.all()) if (!node.recovering) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
+        for (const node of cluster.registry.all())
+          if (!node.recovering) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
         for (const [state, count] of counts) this.set({ state }, count);
       },
     });
@@ -114,14 +124,29 @@ export class MasterMetrics {
         },
       });
     };
-    const sum = (pick: (node: { activeTasks: number; maxTasks: number; usedCpus: number; cpus: number; usedMemoryBytes: number; memoryBytes: number }) => number): number => {
+    const sum = (
+      pick: (node: {
+        activeTasks: number;
+        maxTasks: number;
+        usedCpus: number;
+        cpus: number;
+        usedMemoryBytes: number;
+        memoryBytes: number;
+      }) => number,
+    ): number => {
       let total = 0;
       for (const node of cluster.registry.all()) if (!node.recovering && node.health !== 'LOST') total += pick(node);
       return total;
     };
-    capacity('dist_exec_task_slots', 'Task slots of live nodes: used (running attempts) and total.', (used) => sum((n) => (used ? n.activeTasks : n.maxTasks)));
-    capacity('dist_exec_cpus', 'CPUs of live nodes: reserved by jobs and offered.', (used) => sum((n) => (used ? n.usedCpus : n.cpus)));
-    capacity('dist_exec_memory_bytes', 'Memory of live nodes: reserved by jobs and offered.', (used) => sum((n) => (used ? n.usedMemoryBytes : n.memoryBytes)));
+    capacity('dist_exec_task_slots', 'Task slots of live nodes: used (running attempts) and total.', (used) =>
+      sum((n) => (used ? n.activeTasks : n.maxTasks)),
+    );
+    capacity('dist_exec_cpus', 'CPUs of live nodes: reserved by jobs and offered.', (used) =>
+      sum((n) => (used ? n.usedCpus : n.cpus)),
+    );
+    capacity('dist_exec_memory_bytes', 'Memory of live nodes: reserved by jobs and offered.', (used) =>
+      sum((n) => (used ? n.usedMemoryBytes : n.memoryBytes)),
+    );
 
     // Zero series for every state, so rate() and dashboards see them before the first event.
     for (const state of JOB_STATES) if (state !== 'PENDING' && state !== 'RUNNING') runtime.zero({ state });
@@ -133,10 +158,12 @@ export class MasterMetrics {
       submitRejected: (code, count) => rejected.inc({ code }, count),
       attemptPlaced: (_job, _attempt, waitedMs) => queueWait.observe(Math.max(0, waitedMs) / 1000),
       attemptStarted: (_job, _attempt, latencyMs) => dispatch.observe(Math.max(0, latencyMs) / 1000),
-      attemptEnded: (_job, attempt) => attempts.inc({ result: attempt.succeeded ? 'succeeded' : (attempt.reason ?? 'EXECUTOR_ERROR') }),
+      attemptEnded: (_job, attempt) =>
+        attempts.inc({ result: attempt.succeeded ? 'succeeded' : (attempt.reason ?? 'EXECUTOR_ERROR') }),
       jobFinished: (job) => {
         finished.inc({ state: job.state, reason: job.reason ?? 'none' });
-        if (job.startedAtMs !== null && job.finishedAtMs !== null) runtime.observe({ state: job.state }, Math.max(0, job.finishedAtMs - job.startedAtMs) / 1000);
+        if (job.startedAtMs !== null && job.finishedAtMs !== null)
+          runtime.observe({ state: job.state }, Math.max(0, job.finishedAtMs - job.startedAtMs) / 1000);
       },
       heartbeatReceived: () => heartbeats.inc(),
     });
@@ -162,11 +189,13 @@ export class MasterMetrics {
  */
 export function addProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
 }
 
 export function pendingByPriority(jobs: Iterable<Job>): Map<number, number> {
   const counts = new Map<number, number>();
-  for (const job of jobs) if (job.state === 'PENDING') counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
+  for (const job of jobs)
+    if (job.state === 'PENDING') counts.set(job.spec.priority, (counts.get(job.spec.priority) ?? 0) + 1);
   return counts;
 }

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import type { MasterEvents } from './events.js';
 import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
 import { PauseLedger } from './pause-ledger.js';
-import { checkRegistration, healthAfter, type HealthTimeouts, type NodeHealth, type NodeRecord, type NodeRegistration } from './registry.js';
+import {
+  checkRegistration,
+  healthAfter,
+  type HealthTimeouts,
+  type NodeHealth,
+  type NodeRecord,
+  type NodeRegistration,
+} from './registry.js';
 
 export interface NodeManagerOptions extends HealthTimeouts {
   cluster: ClusterState;
@@ -82,7 +89,14 @@ export class NodeManager {
     this.#cluster.invalidateTaskTypes();
     this.#links.nodeRegistered(node.id);
     this.#log.info(
-      { nodeId: node.id, address: node.address, maxTasks: node.maxTasks, capabilities: registration.capabilities, reported: reports.length, known },
+      {
+        nodeId: node.id,
+        address: node.address,
+        maxTasks: node.maxTasks,
+        capabilities: registration.capabilities,
+        reported: reports.length,
+        known,
+      },
       'node registered',
     );
     const result = this.#reconcile(node, reports);
@@ -91,7 +105,11 @@ export class NodeManager {
   }
 
   /** Undefined when the master does not know the node: it must register again. */
-  heartbeat(nodeId: string, reports: readonly AttemptReport[], draining: boolean): (Reconciliation & { draining: boolean }) | undefined {
+  heartbeat(
+    nodeId: string,
+    reports: readonly AttemptReport[],
+    draining: boolean,
+  ): (Reconciliation & { draining: boolean }) | undefined {
     const node = this.#cluster.registry.get(nodeId);
     if (!node || node.health === 'LOST' || node.recovering) return undefined;
     node.lastHeartbeatMs = this.#clock.now();
@@ -139,7 +157,8 @@ export class NodeManager {
 
   #visibleNode(nodeId: string): NodeRecord {
     const node = this.#cluster.registry.get(nodeId);
-    if (!node || node.recovering) throw new NotFoundError(`node ${nodeId} not found; \`dist-exec nodes\` lists the nodes`);
+    if (!node || node.recovering)
+      throw new NotFoundError(`node ${nodeId} not found; \`dist-exec nodes\` lists the nodes`);
     return node;
   }
 
@@ -184,7 +203,9 @@ export class NodeManager {
           ref,
           node.id,
           'WORKER_LOST',
-          started ? `node ${node.id} no longer runs the attempt (did the worker restart?)` : `node ${node.id} never started the attempt`,
+          started
+            ? `node ${node.id} no longer runs the attempt (did the worker restart?)`
+            : `node ${node.id} never started the attempt`,
           !started,
         );
       }
@@ -205,7 +226,8 @@ export class NodeManager {
       const job = this.#cluster.currentJob(ref, node.id);
       if (!job) continue;
       const started = currentAttempt(job)?.startedAtMs != null;
-      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started) && stop) this.#cluster.stopAttempt(ref, node.id);
+      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started) && stop)
+        this.#cluster.stopAttempt(ref, node.id);
     }
   }
 
@@ -235,12 +257,17 @@ export class NodeManager {
       if (health === 'HEALTHY' && node.declaredDown) health = 'UNHEALTHY';
       if (node.recovering) {
         if (health === 'LOST') {
-          this.#loseAttempts(node, `node ${node.id} did not come back within ${this.#options.nodeLostTimeoutMs}ms after the master restarted`, false);
+          this.#loseAttempts(
+            node,
+            `node ${node.id} did not come back within ${this.#options.nodeLostTimeoutMs}ms after the master restarted`,
+            false,
+          );
           this.#forget(node);
         }
         continue;
       }
-      if (health !== node.health) this.#changeHealth(node, health, `node ${node.id} missed heartbeats for ${silentMs}ms`, nowMs);
+      if (health !== node.health)
+        this.#changeHealth(node, health, `node ${node.id} missed heartbeats for ${silentMs}ms`, nowMs);
       if (node.health === 'LOST' && silentMs >= this.#options.nodeLostTimeoutMs + this.#options.forgetLostAfterMs) {
         this.#forget(node);
       }
@@ -253,7 +280,10 @@ export class NodeManager {
   #changeHealth(node: NodeRecord, health: NodeHealth, why: string, nowMs: number): void {
     const before = node.health;
     node.health = health;
-    this.#log.warn({ nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs, why }, 'node health changed');
+    this.#log.warn(
+      { nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs, why },
+      'node health changed',
+    );
     if (health === 'LOST' || (health === 'UNHEALTHY' && this.#options.rescheduleOn === 'unhealthy')) {
       this.#loseAttempts(node, why, false, true);
     }

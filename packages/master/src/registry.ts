@@ -86,7 +86,12 @@ export class NodeRecord {
   #activeTasks = 0;
   #onChange: (node: NodeRecord) => void;
 
-  constructor(registration: NodeRegistration, nowMs: number, order: number, onChange: (node: NodeRecord) => void = () => {}) {
+  constructor(
+    registration: NodeRegistration,
+    nowMs: number,
+    order: number,
+    onChange: (node: NodeRecord) => void = () => {},
+  ) {
     this.id = registration.id;
     this.order = order;
     this.address = registration.address;
@@ -346,17 +351,27 @@ export function checkRegistration(registration: NodeRegistration): NodeRegistrat
   if (!/^[^\s/]+:\d{1,5}$/.test(registration.address)) {
     throw new InvalidArgumentError(`address: "${registration.address}" is not host:port`, { field: 'address' });
   }
-  if (!Number.isInteger(registration.maxTasks) || registration.maxTasks < 1 || registration.maxTasks > MAX_TASKS_LIMIT) {
-    throw new InvalidArgumentError(`maxTasks: ${registration.maxTasks} is out of range; use 1 to ${MAX_TASKS_LIMIT}`, { field: 'maxTasks' });
+  if (
+    !Number.isInteger(registration.maxTasks) ||
+    registration.maxTasks < 1 ||
+    registration.maxTasks > MAX_TASKS_LIMIT
+  ) {
+    throw new InvalidArgumentError(`maxTasks: ${registration.maxTasks} is out of range; use 1 to ${MAX_TASKS_LIMIT}`, {
+      field: 'maxTasks',
+    });
   }
   if (registration.capabilities.length === 0) {
-    throw new InvalidArgumentError('capabilities: a worker must offer at least one executor type', { field: 'capabilities' });
+    throw new InvalidArgumentError('capabilities: a worker must offer at least one executor type', {
+      field: 'capabilities',
+    });
   }
   if (!Number.isFinite(registration.cpus) || registration.cpus < 0) {
     throw new InvalidArgumentError(`cpus: ${registration.cpus} is not a cpu count`, { field: 'cpus' });
   }
   if (!Number.isSafeInteger(registration.memoryBytes) || registration.memoryBytes < 0) {
-    throw new InvalidArgumentError(`memoryBytes: ${registration.memoryBytes} is not a size in bytes`, { field: 'memoryBytes' });
+    throw new InvalidArgumentError(`memoryBytes: ${registration.memoryBytes} is not a size in bytes`, {
+      field: 'memoryBytes',
+    });
   }
   const weight = registration.weight || 1;
   if (!Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {

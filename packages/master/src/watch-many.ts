@@ -26,7 +26,10 @@ export interface WatchManySink {
 export async function watchJobs(cluster: ClusterState, request: WatchManyRequest, sink: WatchManySink): Promise<void> {
   if (request.jobIds.length === 0) throw new InvalidArgumentError('ids: give at least one job id', { field: 'ids' });
   if (request.jobIds.length > MAX_WATCHED_JOBS) {
-    throw new InvalidArgumentError(`ids: ${request.jobIds.length} jobs in one call; at most ${MAX_WATCHED_JOBS} are allowed`, { field: 'ids' });
+    throw new InvalidArgumentError(
+      `ids: ${request.jobIds.length} jobs in one call; at most ${MAX_WATCHED_JOBS} are allowed`,
+      { field: 'ids' },
+    );
   }
   const ids = [...new Set(request.jobIds.map((id) => checkJobId(id, 'ids')))];
   const unsubscribe = new Map<string, () => void>();

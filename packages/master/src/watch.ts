@@ -41,7 +41,11 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   const sendOutput = (chunk: OutputChunk): void => {
     const end = chunk.offset + chunk.data.length;
     if (request.noOutput || end <= sentUpTo) return;
-    sink.output(chunk.offset >= sentUpTo ? chunk : { ...chunk, offset: sentUpTo, data: chunk.data.subarray(sentUpTo - chunk.offset) });
+    sink.output(
+      chunk.offset >= sentUpTo
+        ? chunk
+        : { ...chunk, offset: sentUpTo, data: chunk.data.subarray(sentUpTo - chunk.offset) },
+    );
     sentUpTo = end;
   };
   const finish = (): void => {
@@ -69,7 +73,8 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
     // A finished job's state comes after its output, so the last event carries the final state.
     const finished = isTerminal(job.state);
     if (!finished && job.state !== lastSent) sendJob(job);
-    if (!request.noOutput) for (const chunk of await cluster.readOutput(request.jobId, request.fromOffset)) sendOutput(chunk);
+    if (!request.noOutput)
+      for (const chunk of await cluster.readOutput(request.jobId, request.fromOffset)) sendOutput(chunk);
     if (finished) sendJob(job);
   } catch (error) {
     unsubscribe();

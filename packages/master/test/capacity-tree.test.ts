@@ -40,14 +40,17 @@ describe('float32 upper bounds', () => {
 
   it('hold for any double: a float32 at or above it, with no float32 between', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double({ noNaN: true }), fc.integer({ min: -(2 ** 40), max: 2 ** 53 }), fc.maxSafeInteger()), (x) => {
-        const up = roundUp32(x);
-        expect(isFloat32(up)).toBe(true);
-        expect(up >= x).toBe(true);
-        // x lies between two neighbouring float32s, one of them the nearest: the bound is the upper one.
-        const near = Math.fround(x);
-        if (up !== x && Number.isFinite(up)) expect(near > x ? near : above(near)).toBe(up);
-      }),
+      fc.property(
+        fc.oneof(fc.double({ noNaN: true }), fc.integer({ min: -(2 ** 40), max: 2 ** 53 }), fc.maxSafeInteger()),
+        (x) => {
+          const up = roundUp32(x);
+          expect(isFloat32(up)).toBe(true);
+          expect(up >= x).toBe(true);
+          // x lies between two neighbouring float32s, one of them the nearest: the bound is the upper one.
+          const near = Math.fround(x);
+          if (up !== x && Number.isFinite(up)) expect(near > x ? near : above(near)).toBe(up);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -71,12 +74,24 @@ describe('capacity tree', () => {
             fc.constant(size),
             fc.array(
               fc.oneof(
-                { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), slot: fc.nat(size - 1), cpu: value, memory: value, key }) },
+                {
+                  weight: 4,
+                  arbitrary: fc.record({
+                    op: fc.constant('set' as const),
+                    slot: fc.nat(size - 1),
+                    cpu: value,
+                    memory: value,
+                    key,
+                  }),
+                },
                 { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const), slot: fc.nat(size - 1) }) },
               ),
               { maxLength: 120 },
             ),
-            fc.array(fc.record({ from: fc.nat(size), cpu: value, memory: value, k: fc.nat(size) }), { minLength: 1, maxLength: 10 }),
+            fc.array(fc.record({ from: fc.nat(size), cpu: value, memory: value, k: fc.nat(size) }), {
+              minLength: 1,
+              maxLength: 10,
+            }),
           ),
         ),
         ([size, ops, queries]: [number, Op[], Query[]]) => {
@@ -108,8 +123,17 @@ describe('capacity tree', () => {
             expect(tree.firstFrom(q.from, q.cpu, q.memory, fits)).toBe(feasible.find((s) => s >= q.from) ?? -1);
             expect(tree.collect(q.cpu, q.memory, fits)).toEqual(feasible);
             let best = -1;
-            for (const s of feasible) if (best < 0 || (exact.get(s)?.key as number) < (exact.get(best)?.key as number)) best = s;
-            expect(tree.lowest(q.cpu, q.memory, (k) => k, (s) => tree.keyAt(s), fits)).toBe(best);
+            for (const s of feasible)
+              if (best < 0 || (exact.get(s)?.key as number) < (exact.get(best)?.key as number)) best = s;
+            expect(
+              tree.lowest(
+                q.cpu,
+                q.memory,
+                (k) => k,
+                (s) => tree.keyAt(s),
+                fits,
+              ),
+            ).toBe(best);
             expect(tree.nth(q.k)).toBe(members[q.k] ?? -1);
           }
         },
@@ -136,7 +160,15 @@ describe('capacity tree', () => {
     tree.update(7, true);
     tree.update(3, true);
     expect(tree.keyAt(7)).toBe(0);
-    expect(tree.lowest(0, 0, (k) => k, (s) => tree.keyAt(s), () => true)).toBe(3);
+    expect(
+      tree.lowest(
+        0,
+        0,
+        (k) => k,
+        (s) => tree.keyAt(s),
+        () => true,
+      ),
+    ).toBe(3);
   });
 });
 

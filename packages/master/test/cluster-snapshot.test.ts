@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino, type Logger } from 'pino';
 import { describeCluster, type ClusterJson, type ClusterSnapshot, type NodeInfo } from '@dist-exec/core';
 import { compactSnapshot, MAX_LOGGED_NODES, SnapshotLog } from '@dist-exec/master';
-import { FakeClock, httpRequest, runCli, startMasterProcess, startTestCluster, startWorkerProcess, until, type TestCluster } from '@dist-exec/testing';
+import {
+  FakeClock,
+  httpRequest,
+  runCli,
+  startMasterProcess,
+  startTestCluster,
+  startWorkerProcess,
+  until,
+  type TestCluster,
+} from '@dist-exec/testing';
 
 function node(id: string, overrides: Partial<NodeInfo> = {}): NodeInfo {
   return {
@@ -32,14 +41,20 @@ const snapshotAt = (atMs: number, nodes: NodeInfo[]): ClusterSnapshot => ({
   atMs,
   masterId: 'm-1',
   jobs: { PENDING: 3, RUNNING: 2, COMPLETED: 10, FAILED: 1, CANCELLED: 0 },
-  queueByPriority: [{ priority: 5, count: 1 }, { priority: 0, count: 2 }],
+  queueByPriority: [
+    { priority: 5, count: 1 },
+    { priority: 0, count: 2 },
+  ],
   nodes,
 });
 
 /** A logger whose lines land in an array. */
 function capture(): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
-  const logger: Logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger: Logger = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -47,8 +62,16 @@ describe('the periodic cluster snapshot', () => {
   it('logs jobs by state, queue depth, use and per-node health and heartbeat age every interval', async () => {
     const clock = new FakeClock(1_000_000);
     const { logger, lines } = capture();
-    const nodes = [node('w1'), node('w2', { state: 'UNHEALTHY', activeTasks: 0, usedCpus: 0, usedMemoryBytes: 0, lastHeartbeatMs: 990_000 })];
-    const log = new SnapshotLog({ snapshot: async () => snapshotAt(clock.now(), nodes), clock, logger, intervalMs: 30_000 });
+    const nodes = [
+      node('w1'),
+      node('w2', { state: 'UNHEALTHY', activeTasks: 0, usedCpus: 0, usedMemoryBytes: 0, lastHeartbeatMs: 990_000 }),
+    ];
+    const log = new SnapshotLog({
+      snapshot: async () => snapshotAt(clock.now(), nodes),
+      clock,
+      logger,
+      intervalMs: 30_000,
+    });
     log.start();
     clock.advance(29_999);
     await Promise.resolve();
@@ -103,7 +126,9 @@ describe('the periodic cluster snapshot', () => {
     expect(text).toContain('Jobs:      pending 3, running 2, completed 10, failed 1, cancelled 0');
     expect(text).toContain('Queue:     3 pending (priority 5: 1, priority 0: 2)');
     expect(text).toContain('Slots:     1/4 used (25%)');
-    expect(text).toMatch(/w1 {2}HEALTHY {2}tasks 1\/4 {2}cpu 0\.5\/2 {2}mem 1Gi\/8Gi {2}heartbeat 2\.5s ago {2}\(suspect: stream broke\)/);
+    expect(text).toMatch(
+      /w1 {2}HEALTHY {2}tasks 1\/4 {2}cpu 0\.5\/2 {2}mem 1Gi\/8Gi {2}heartbeat 2\.5s ago {2}\(suspect: stream broke\)/,
+    );
   });
 });
 
@@ -115,7 +140,9 @@ describe('dist-exec cluster and GET /api/v1/cluster', () => {
   afterAll(() => cluster?.stop());
 
   it('print the same snapshot, with running and queued work', async () => {
-    const running = await cluster.client.submitMany(Array.from({ length: 8 }, () => ({ command: 'sleep 30', cpu: 0.25 })));
+    const running = await cluster.client.submitMany(
+      Array.from({ length: 8 }, () => ({ command: 'sleep 30', cpu: 0.25 })),
+    );
     const queued = await cluster.client.submitMany([{ command: 'true', priority: 9 }, { command: 'true' }]);
     await cluster.client.submit({ command: 'exit 1' }).catch(() => {});
     await until(async () => (await cluster.client.getCluster()).jobs.RUNNING === 8, { message: 'eight running jobs' });
@@ -123,8 +150,13 @@ describe('dist-exec cluster and GET /api/v1/cluster', () => {
     const cli = await runCli(['--master', cluster.address, 'cluster', '--json']);
     expect(cli.code).toBe(0);
     const fromCli = JSON.parse(cli.stdout.toString()) as ClusterJson;
-    const fromHttp = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/cluster`)).json as ClusterJson;
-    const stable = (c: ClusterJson) => ({ ...c, at: '', nodes: c.nodes.map(({ heartbeatAgeMs: _a, lastHeartbeat: _b, ...n }) => n) });
+    const fromHttp = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/cluster`))
+      .json as ClusterJson;
+    const stable = (c: ClusterJson) => ({
+      ...c,
+      at: '',
+      nodes: c.nodes.map(({ heartbeatAgeMs: _a, lastHeartbeat: _b, ...n }) => n),
+    });
     expect(stable(fromHttp)).toEqual(stable(fromCli));
     expect(fromCli.masterId).toBe(cluster.master.id);
     expect(fromCli.jobs.RUNNING).toBe(8);
@@ -150,10 +182,20 @@ describe('the master process', () => {
     const worker = await startWorkerProcess(master.address, ['--id', 'snap-worker']);
     try {
       const entry = await until(
-        () => master.logs.find((l) => l.msg === 'cluster snapshot' && (l.nodes as { id: string }[] | undefined)?.some((n) => n.id === 'snap-worker')),
+        () =>
+          master.logs.find(
+            (l) =>
+              l.msg === 'cluster snapshot' &&
+              (l.nodes as { id: string }[] | undefined)?.some((n) => n.id === 'snap-worker'),
+          ),
         { message: 'a snapshot that lists the worker' },
       );
-      expect(entry).toMatchObject({ component: 'snapshot', jobs: { PENDING: 0, RUNNING: 0 }, queueDepth: 0, nodesByState: { HEALTHY: 1 } });
+      expect(entry).toMatchObject({
+        component: 'snapshot',
+        jobs: { PENDING: 0, RUNNING: 0 },
+        queueDepth: 0,
+        nodesByState: { HEALTHY: 1 },
+      });
     } finally {
       worker.kill();
       await worker.exited;

@@ -3,15 +3,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, startProgram, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
+import {
+  httpRequest,
+  startProgram,
+  startTestCluster,
+  toolsRequired,
+  until,
+  type TestCluster,
+} from '@dist-exec/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Headless Chromium with a fresh profile directory (removed by the returned close). */
 async function launch(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'dist-exec-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 1000 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 1000 },
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
@@ -56,12 +76,17 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
   });
 
   it('submits a job from the form, and shows it run to completion with its output', async () => {
-    await page.fill('#command', 'echo "hello from $DIST_EXEC_NODE_ID"; sleep 0.3; echo done-$((6*7)); echo careful >&2');
+    await page.fill(
+      '#command',
+      'echo "hello from $DIST_EXEC_NODE_ID"; sleep 0.3; echo done-$((6*7)); echo careful >&2',
+    );
     await page.fill('#timeout', '1m');
     await page.click('#submit-button');
     const detail = page.locator('#detail');
     await detail.waitFor({ state: 'visible' });
-    await until(async () => (await text('#detail-state')) === 'COMPLETED', { message: 'the job to complete in the detail panel' });
+    await until(async () => (await text('#detail-state')) === 'COMPLETED', {
+      message: 'the job to complete in the detail panel',
+    });
     await until(async () => (await text('#output')).includes('done-42'), { message: 'the output to arrive' });
     // The two streams arrive through separate pipes: their relative order is not fixed, each one's is.
     const stdout = (await page.locator('#output .stdout').allTextContents()).join('');
@@ -72,9 +97,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     const id = (await text('#detail-id')).trim();
     expect(new URL(page.url()).hash).toBe(`#/jobs/${id}`);
     // The same job, as the API sees it.
-    const job = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs/${id}`)).json as { state: string; timeoutMs: number };
+    const job = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs/${id}`)).json as {
+      state: string;
+      timeoutMs: number;
+    };
     expect(job).toMatchObject({ state: 'COMPLETED', timeoutMs: 60_000 });
-    await until(async () => (await text(`#jobs tbody tr[data-job="${id}"]`)).includes('COMPLETED'), { message: 'the job row to show COMPLETED' });
+    await until(async () => (await text(`#jobs tbody tr[data-job="${id}"]`)).includes('COMPLETED'), {
+      message: 'the job row to show COMPLETED',
+    });
   });
 
   it('adds jobs submitted elsewhere to the list without a reload, and updates their state', async () => {
@@ -98,7 +128,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     await until(async () => (await text('#detail-state')) === 'CANCELLED', { message: 'the job to be cancelled' });
     expect(await page.locator('#cancel-button').isHidden()).toBe(true);
     const id = (await text('#detail-id')).trim();
-    await until(async () => ((await cluster.client.getJob(id)).state === 'CANCELLED' ? true : null), { message: 'the master to agree' });
+    await until(async () => ((await cluster.client.getJob(id)).state === 'CANCELLED' ? true : null), {
+      message: 'the master to agree',
+    });
   });
 
   it('says what is wrong with bad input and keeps the page usable', async () => {
@@ -110,41 +142,76 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     await page.fill('#timeout', '');
     await page.click('#submit-button');
     await until(async () => page.locator('#submit-error').isHidden(), { message: 'the error to clear' });
-    await until(async () => (await text('#detail-state')) === 'COMPLETED', { message: 'the corrected job to complete' });
+    await until(async () => (await text('#detail-state')) === 'COMPLETED', {
+      message: 'the corrected job to complete',
+    });
   });
 
   it('filters the list by state and ran without script errors', async () => {
     await page.click('#filters button[data-filter="CANCELLED"]');
-    await until(async () => {
-      const states = await page.locator('#jobs tbody tr .badge').allTextContents();
-      return states.length === 1 && states[0] === 'CANCELLED';
-    }, { message: 'only the cancelled job' });
+    await until(
+      async () => {
+        const states = await page.locator('#jobs tbody tr .badge').allTextContents();
+        return states.length === 1 && states[0] === 'CANCELLED';
+      },
+      { message: 'only the cancelled job' },
+    );
     expect(pageErrors).toEqual([]);
   });
 });
 
-describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())("the dashboard of `dist-exec up` (npm start's cluster)", () => {
-  it('opens from the link up prints, runs a job submitted in the page and shows its output', async () => {
-    const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn']);
-    const browser = await launch();
-    try {
-      // `up` starts a master and two workers while the browser starts too: slow on a loaded machine.
-      const line = await until(() => up.logs.find((l) => /^Dashboard: /.test(String(l.msg))), { timeoutMs: 90_000, message: 'the dashboard link' });
-      const url = /(http:\/\/\S+)/.exec(String(line.msg))?.[1] as string;
-      const { page } = browser;
-      await page.goto(url);
-      await until(async () => (await page.locator('#nodes tbody tr').count()) === 2, { message: 'both workers on the page' });
-      await page.fill('#command', 'echo "ran on $DIST_EXEC_NODE_ID"; sleep 0.5; echo finished');
-      await page.click('#submit-button');
-      await until(async () => (await page.locator('#detail-state').textContent()) === 'RUNNING' || (await page.locator('#detail-state').textContent()) === 'COMPLETED', {
-        message: 'the job to start',
-      });
-      await until(async () => (await page.locator('#detail-state').textContent()) === 'COMPLETED', { message: 'the job to complete' });
-      await until(async () => /^ran on worker-[12]\nfinished\n$/.test((await page.locator('#output').textContent()) ?? ''), { message: 'its output' });
-    } finally {
-      await browser.close();
-      up.kill('SIGINT');
-      await up.exited;
-    }
-  });
-});
+describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())(
+  "the dashboard of `dist-exec up` (npm start's cluster)",
+  () => {
+    it('opens from the link up prints, runs a job submitted in the page and shows its output', async () => {
+      const up = startProgram('cli', [
+        'up',
+        '--workers',
+        '2',
+        '--port',
+        '0',
+        '--http-port',
+        '0',
+        '--store',
+        'memory',
+        '--log-level',
+        'warn',
+      ]);
+      const browser = await launch();
+      try {
+        // `up` starts a master and two workers while the browser starts too: slow on a loaded machine.
+        const line = await until(() => up.logs.find((l) => /^Dashboard: /.test(String(l.msg))), {
+          timeoutMs: 90_000,
+          message: 'the dashboard link',
+        });
+        const url = /(http:\/\/\S+)/.exec(String(line.msg))?.[1] as string;
+        const { page } = browser;
+        await page.goto(url);
+        await until(async () => (await page.locator('#nodes tbody tr').count()) === 2, {
+          message: 'both workers on the page',
+        });
+        await page.fill('#command', 'echo "ran on $DIST_EXEC_NODE_ID"; sleep 0.5; echo finished');
+        await page.click('#submit-button');
+        await until(
+          async () =>
+            (await page.locator('#detail-state').textContent()) === 'RUNNING' ||
+            (await page.locator('#detail-state').textContent()) === 'COMPLETED',
+          {
+            message: 'the job to start',
+          },
+        );
+        await until(async () => (await page.locator('#detail-state').textContent()) === 'COMPLETED', {
+          message: 'the job to complete',
+        });
+        await until(
+          async () => /^ran on worker-[12]\nfinished\n$/.test((await page.locator('#output').textContent()) ?? ''),
+          { message: 'its output' },
+        );
+      } finally {
+        await browser.close();
+        up.kill('SIGINT');
+        await up.exited;
+      }
+    });
+  },
+);

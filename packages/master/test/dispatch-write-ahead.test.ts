@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterState, DEFAULT_BREAKER_OPTIONS, DispatchBreakers, Dispatcher, MemoryStore, NodeManager } from '@dist-exec/master';
+import {
+  ClusterState,
+  DEFAULT_BREAKER_OPTIONS,
+  DispatchBreakers,
+  Dispatcher,
+  MemoryStore,
+  NodeManager,
+} from '@dist-exec/master';
 import { FakeClock, testLogger } from '@dist-exec/testing';
 import { registration } from './helpers.js';
 
@@ -17,9 +24,23 @@ describe('the write-ahead of a dispatch', () => {
     const clock = new FakeClock();
     const logger = testLogger();
     const store = new HeldStore();
-    const cluster = new ClusterState({ store, clock, logger, limits: {}, maxQueue: 10, backoff: { baseMs: 1000, capMs: 1000 } });
+    const cluster = new ClusterState({
+      store,
+      clock,
+      logger,
+      limits: {},
+      maxQueue: 10,
+      backoff: { baseMs: 1000, capMs: 1000 },
+    });
     const nodes = new NodeManager({
-      cluster, clock, logger, heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15_000, nodeLostTimeoutMs: 60_000, rescheduleOn: 'unhealthy', forgetLostAfterMs: 3_600_000,
+      cluster,
+      clock,
+      logger,
+      heartbeatIntervalMs: 5000,
+      heartbeatTimeoutMs: 15_000,
+      nodeLostTimeoutMs: 60_000,
+      rescheduleOn: 'unhealthy',
+      forgetLostAfterMs: 3_600_000,
     });
     const dispatcher = new Dispatcher({
       cluster,

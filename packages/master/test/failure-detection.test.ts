@@ -131,7 +131,12 @@ describe('DispatchBreakers on a timer clock that lags', () => {
       },
     };
     let kicks = 0;
-    const breakers = new DispatchBreakers({ clock, logger: testLogger(), breaker: { failureThreshold: 1, openMs: 200, maxOpenMs: 1000 }, kick: () => (kicks += 1) });
+    const breakers = new DispatchBreakers({
+      clock,
+      logger: testLogger(),
+      breaker: { failureThreshold: 1, openMs: 200, maxOpenMs: 1000 },
+      kick: () => (kicks += 1),
+    });
     const node = makeNode('early');
     breakers.failure(node, 'declined');
     fake.advance(195);
@@ -163,12 +168,30 @@ async function submitOne(cluster: ClusterState, spec: JobSpecInput): Promise<Job
 function clusterSetup() {
   const clock = new FakeClock();
   const logger = testLogger();
-  const cluster = new ClusterState({ store: new MemoryStore(), clock, logger, limits: {}, maxQueue: 100, backoff: { baseMs: 1000, capMs: 10_000 }, random: () => 0.5 });
+  const cluster = new ClusterState({
+    store: new MemoryStore(),
+    clock,
+    logger,
+    limits: {},
+    maxQueue: 100,
+    backoff: { baseMs: 1000, capMs: 10_000 },
+    random: () => 0.5,
+  });
   const nodes = new NodeManager({
-    cluster, clock, logger, heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15_000, nodeLostTimeoutMs: 60_000, rescheduleOn: 'unhealthy', forgetLostAfterMs: 3_600_000,
+    cluster,
+    clock,
+    logger,
+    heartbeatIntervalMs: 5000,
+    heartbeatTimeoutMs: 15_000,
+    nodeLostTimeoutMs: 60_000,
+    rescheduleOn: 'unhealthy',
+    forgetLostAfterMs: 3_600_000,
   });
   const stopped: string[] = [];
-  cluster.setHooks({ kick: () => {}, stopAttempt: (ref, nodeId) => stopped.push(`${ref.jobId}/${ref.attempt}@${nodeId}`) });
+  cluster.setHooks({
+    kick: () => {},
+    stopAttempt: (ref, nodeId) => stopped.push(`${ref.jobId}/${ref.attempt}@${nodeId}`),
+  });
   return { clock, logger, cluster, nodes, stopped };
 }
 
@@ -231,7 +254,11 @@ describe('FailureDetector', () => {
     await probe.answer({ type: 'refused', detail: 'connect ECONNREFUSED 127.0.0.1:1' });
     expect(node.health).toBe('UNHEALTHY');
     expect(job.state).toBe('PENDING');
-    expect(job.attemptHistory[0]).toMatchObject({ reason: 'WORKER_LOST', free: false, error: expect.stringMatching(/refuses connections/) });
+    expect(job.attemptHistory[0]).toMatchObject({
+      reason: 'WORKER_LOST',
+      free: false,
+      error: expect.stringMatching(/refuses connections/),
+    });
     expect(stopped).toEqual([`${job.id}/1@w1`]);
     // The time-based check does not make it healthy again; a heartbeat does.
     nodes.checkHealth(clock.now());
@@ -289,7 +316,18 @@ describe('FailureDetector', () => {
 });
 
 describe('retries', () => {
-  const failed = { succeeded: false, reason: 'EXIT_CODE' as const, exitCode: 1, error: 'exited with code 1', startedAtMs: 1, finishedAtMs: 2, stdoutDroppedBytes: 0, stderrDroppedBytes: 0, httpResult: null, outputLength: 0 };
+  const failed = {
+    succeeded: false,
+    reason: 'EXIT_CODE' as const,
+    exitCode: 1,
+    error: 'exited with code 1',
+    startedAtMs: 1,
+    finishedAtMs: 2,
+    stdoutDroppedBytes: 0,
+    stderrDroppedBytes: 0,
+    httpResult: null,
+    outputLength: 0,
+  };
 
   it('waits an exponential backoff between retries, does not charge attempts that never ran, and fails when retries run out', async () => {
     const { clock, cluster, nodes } = clusterSetup();
@@ -335,7 +373,7 @@ describe('retries', () => {
 });
 
 describe('stalls of the master itself', () => {
-  it('PauseLedger subtracts the time the master was stalled from a node\'s silence', () => {
+  it("PauseLedger subtracts the time the master was stalled from a node's silence", () => {
     const ledger = new PauseLedger(60_000);
     ledger.record(10_000, 4000); // stalled from 6s to 10s
     expect(ledger.silenceSince(0, 12_000)).toBe(8000);
@@ -365,7 +403,27 @@ describe('retry placement', () => {
     const b = makeNode('b');
     const policy = new RoundRobinPolicy();
     const lostOnA = (): Job =>
-      makeJob({}, { attempts: 1, attemptHistory: [{ number: 1, nodeId: 'a', dispatchedAtMs: 0, startedAtMs: 0, finishedAtMs: 1, succeeded: false, reason: 'WORKER_LOST', exitCode: null, error: '', outputBase: 0, free: false }] });
+      makeJob(
+        {},
+        {
+          attempts: 1,
+          attemptHistory: [
+            {
+              number: 1,
+              nodeId: 'a',
+              dispatchedAtMs: 0,
+              startedAtMs: 0,
+              finishedAtMs: 1,
+              succeeded: false,
+              reason: 'WORKER_LOST',
+              exitCode: null,
+              error: '',
+              outputBase: 0,
+              free: false,
+            },
+          ],
+        },
+      );
     for (let i = 0; i < 4; i += 1) {
       const placement = place(lostOnA(), [a, b], policy);
       expect(placement.type === 'placed' && placement.node.id).toBe('b');
@@ -379,6 +437,9 @@ describe('retry placement', () => {
     const a = makeNode('a');
     a.suspectReason = 'the Execute stream broke';
     const placement = place(makeJob(), [a], new RoundRobinPolicy());
-    expect(placement).toEqual({ type: 'wait', reason: 'all 1 suitable nodes are out of reach for now (a: suspect: the Execute stream broke)' });
+    expect(placement).toEqual({
+      type: 'wait',
+      reason: 'all 1 suitable nodes are out of reach for now (a: suspect: the Execute stream broke)',
+    });
   });
 });

@@ -24,8 +24,24 @@ async function submitOne(cluster: ClusterState, spec: JobSpecInput): Promise<Job
 function setup() {
   const clock = new FakeClock();
   const logger = testLogger();
-  const cluster = new ClusterState({ store: new MemoryStore(), clock, logger, limits: {}, maxQueue: 100, backoff: { baseMs: 1000, capMs: 10_000 }, random: () => 0.5 });
-  const nodes = new NodeManager({ cluster, clock, logger, heartbeatIntervalMs: 5000, ...timeouts, rescheduleOn: 'unhealthy', forgetLostAfterMs: 3_600_000 });
+  const cluster = new ClusterState({
+    store: new MemoryStore(),
+    clock,
+    logger,
+    limits: {},
+    maxQueue: 100,
+    backoff: { baseMs: 1000, capMs: 10_000 },
+    random: () => 0.5,
+  });
+  const nodes = new NodeManager({
+    cluster,
+    clock,
+    logger,
+    heartbeatIntervalMs: 5000,
+    ...timeouts,
+    rescheduleOn: 'unhealthy',
+    forgetLostAfterMs: 3_600_000,
+  });
   return { clock, cluster, nodes };
 }
 
@@ -75,8 +91,26 @@ describe('NodeManager health', () => {
     clock.advance(2000);
     const second = cluster.assign(cluster.queue.pop()!, cluster.registry.get('w2')!);
     expect(second.number).toBe(2);
-    const result = { succeeded: true, reason: null, exitCode: 0, error: '', startedAtMs: 1, finishedAtMs: 2, stdoutDroppedBytes: 0, stderrDroppedBytes: 0, httpResult: null, outputLength: 0 };
-    expect(cluster.attemptOutput({ jobId: job.id, attempt: 1 }, 'w1', { offset: 0, stream: 'stdout', data: Buffer.from('stale'), timestampMs: 0 })).toBe(false);
+    const result = {
+      succeeded: true,
+      reason: null,
+      exitCode: 0,
+      error: '',
+      startedAtMs: 1,
+      finishedAtMs: 2,
+      stdoutDroppedBytes: 0,
+      stderrDroppedBytes: 0,
+      httpResult: null,
+      outputLength: 0,
+    };
+    expect(
+      cluster.attemptOutput({ jobId: job.id, attempt: 1 }, 'w1', {
+        offset: 0,
+        stream: 'stdout',
+        data: Buffer.from('stale'),
+        timestampMs: 0,
+      }),
+    ).toBe(false);
     expect(cluster.attemptFinished({ jobId: job.id, attempt: 1 }, 'w1', result)).toBe(false);
     expect(job.state).toBe('RUNNING');
     expect(job.outputLength).toBe(0);

@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobJson, NodeJson } from '@dist-exec/core';
-import { httpRequest, postJson, runCli, startTestCluster, toolsRequired, until, type TestCluster } from '@dist-exec/testing';
+import {
+  httpRequest,
+  postJson,
+  runCli,
+  startTestCluster,
+  toolsRequired,
+  until,
+  type TestCluster,
+} from '@dist-exec/testing';
 
 interface ErrorJson {
   error: { code: string; message: string };
@@ -32,14 +40,21 @@ async function submit(spec: unknown): Promise<JobJson> {
 }
 
 async function finished(id: string): Promise<JobJson> {
-  return until(async () => {
-    const job = (await httpRequest(`${base}/api/v1/jobs/${id}`)).json as JobJson;
-    return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : null;
-  }, { message: `job ${id} to finish` });
+  return until(
+    async () => {
+      const job = (await httpRequest(`${base}/api/v1/jobs/${id}`)).json as JobJson;
+      return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : null;
+    },
+    { message: `job ${id} to finish` },
+  );
 }
 
 /** Reads a streaming response, calling `onText` with everything received so far. */
-function stream(url: string, headers: Record<string, string>, onText: (text: string) => void): Promise<{ status: number; text: string }> {
+function stream(
+  url: string,
+  headers: Record<string, string>,
+  onText: (text: string) => void,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       let text = '';
@@ -62,7 +77,13 @@ describe('the /api/v1 JSON API', () => {
     expect(job.state).toBe('PENDING');
     expect(job.timeoutMs).toBe(30_000);
     const done = await finished(job.id);
-    expect(done).toMatchObject({ state: 'COMPLETED', exitCode: 0, stdout: 'from-http\n', stderr: 'oops\n', labels: { team: 'web' } });
+    expect(done).toMatchObject({
+      state: 'COMPLETED',
+      exitCode: 0,
+      stdout: 'from-http\n',
+      stderr: 'oops\n',
+      labels: { team: 'web' },
+    });
 
     const cli = await runCli(['--master', cluster.address, 'status', job.id, '--json']);
     expect(cli.code).toBe(0);
@@ -76,14 +97,18 @@ describe('the /api/v1 JSON API', () => {
 
   it('lists nodes as `nodes --json` does', async () => {
     const nodes = (await httpRequest(`${base}/api/v1/nodes`)).json as NodeJson[];
-    const cli = JSON.parse((await runCli(['--master', cluster.address, 'nodes', '--json'])).stdout.toString()) as NodeJson[];
+    const cli = JSON.parse(
+      (await runCli(['--master', cluster.address, 'nodes', '--json'])).stdout.toString(),
+    ) as NodeJson[];
     const withoutBeat = (list: NodeJson[]) => list.map(({ lastHeartbeat: _beat, ...rest }) => rest);
     expect(nodes.map((n) => n.id)).toEqual(['worker-1']);
     expect(withoutBeat(nodes)).toEqual(withoutBeat(cli));
   });
 
   it('pages through jobs and filters by state', async () => {
-    const jobs = (await postJson(`${base}/api/v1/jobs`, [{ command: 'true' }, { command: 'exit 4' }, { command: 'true' }])).json as JobJson[];
+    const jobs = (
+      await postJson(`${base}/api/v1/jobs`, [{ command: 'true' }, { command: 'exit 4' }, { command: 'true' }])
+    ).json as JobJson[];
     expect(jobs).toHaveLength(3);
     for (const job of jobs) await finished(job.id);
     const failed = (await httpRequest(`${base}/api/v1/jobs?state=failed`)).json as { jobs: JobJson[] };
@@ -91,7 +116,9 @@ describe('the /api/v1 JSON API', () => {
     const seen: string[] = [];
     let token: string | null = '';
     while (token !== null) {
-      const page = (await httpRequest(`${base}/api/v1/jobs?limit=2&state=COMPLETED${token ? `&pageToken=${token}` : ''}`)).json as {
+      const page = (
+        await httpRequest(`${base}/api/v1/jobs?limit=2&state=COMPLETED${token ? `&pageToken=${token}` : ''}`)
+      ).json as {
         jobs: JobJson[];
         nextPageToken: string | null;
         totalCount: number;
@@ -107,7 +134,10 @@ describe('the /api/v1 JSON API', () => {
 
   it('cancels a running job, and says why it cannot cancel a finished one', async () => {
     const job = await submit({ command: 'sleep 60' });
-    await until(async () => ((await httpRequest(`${base}/api/v1/jobs/${job.id}`)).json as JobJson).state === 'RUNNING', { message: 'the job to run' });
+    await until(
+      async () => ((await httpRequest(`${base}/api/v1/jobs/${job.id}`)).json as JobJson).state === 'RUNNING',
+      { message: 'the job to run' },
+    );
     const cancelled = await httpRequest(`${base}/api/v1/jobs/${job.id}/cancel`, { method: 'POST' });
     expect(cancelled.status).toBe(200);
     expect((cancelled.json as JobJson).state).toBe('CANCELLED');
@@ -147,13 +177,19 @@ describe('the /api/v1 JSON API', () => {
 
   it('streams logs as server-sent events for EventSource clients', async () => {
     const job = await submit({ command: 'printf "h\\303\\251llo\\n"; exit 2' });
-    const result = await stream(`${base}/api/v1/jobs/${job.id}/logs?follow=true`, { accept: 'text/event-stream' }, () => {});
+    const result = await stream(
+      `${base}/api/v1/jobs/${job.id}/logs?follow=true`,
+      { accept: 'text/event-stream' },
+      () => {},
+    );
     expect(result.status).toBe(200);
     const events = result.text
       .split('\n\n')
       .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: /^data: (.*)$/m.exec(block)?.[1] }))
       .filter((e) => e.event);
-    const output = events.filter((e) => e.event === 'output').map((e) => (JSON.parse(e.data ?? '{}') as { text: string }).text);
+    const output = events
+      .filter((e) => e.event === 'output')
+      .map((e) => (JSON.parse(e.data ?? '{}') as { text: string }).text);
     expect(output.join('')).toBe('héllo\n');
     const last = events.filter((e) => e.event === 'job').at(-1);
     expect(JSON.parse(last?.data ?? '{}')).toMatchObject({ state: 'FAILED', exitCode: 2, reason: 'EXIT_CODE' });
@@ -162,7 +198,12 @@ describe('the /api/v1 JSON API', () => {
 });
 
 describe('bad input on the HTTP API', () => {
-  const expectError = (res: { status: number; json: unknown; text: string }, status: number, code: string, message: RegExp): void => {
+  const expectError = (
+    res: { status: number; json: unknown; text: string },
+    status: number,
+    code: string,
+    message: RegExp,
+  ): void => {
     expect(res.status, res.text).toBe(status);
     const body = res.json as ErrorJson;
     expect(body.error.code).toBe(code);
@@ -173,17 +214,42 @@ describe('bad input on the HTTP API', () => {
   it('refuses malformed JSON, wrong content types, oversized bodies and bad specs with a JSON error', async () => {
     const url = `${base}/api/v1/jobs`;
     const json = { 'content-type': 'application/json' };
-    expectError(await httpRequest(url, { method: 'POST', headers: json, body: '{"command": ' }), 400, 'INVALID_ARGUMENT', /not valid JSON/);
+    expectError(
+      await httpRequest(url, { method: 'POST', headers: json, body: '{"command": ' }),
+      400,
+      'INVALID_ARGUMENT',
+      /not valid JSON/,
+    );
     expectError(await httpRequest(url, { method: 'POST', headers: json, body: '' }), 400, 'INVALID_ARGUMENT', /empty/);
-    expectError(await httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"command":"true"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /application\/json/);
-    expectError(await httpRequest(url, { method: 'POST', body: '{"command":"true"}' }), 415, 'UNSUPPORTED_MEDIA_TYPE', /Content-Type/);
+    expectError(
+      await httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"command":"true"}' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      /application\/json/,
+    );
+    expectError(
+      await httpRequest(url, { method: 'POST', body: '{"command":"true"}' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      /Content-Type/,
+    );
     const huge = JSON.stringify({ command: 'true', env: { BIG: 'x'.repeat(3 * 1024 * 1024) } });
-    expectError(await httpRequest(url, { method: 'POST', headers: json, body: huge }), 413, 'PAYLOAD_TOO_LARGE', /larger than/);
+    expectError(
+      await httpRequest(url, { method: 'POST', headers: json, body: huge }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /larger than/,
+    );
     expectError(await postJson(url, { comand: 'true' }), 400, 'INVALID_ARGUMENT', /spec\.comand: unknown field/);
     expectError(await postJson(url, { command: 5 }), 400, 'INVALID_ARGUMENT', /spec\.command: must be a string/);
     expectError(await postJson(url, { command: 'true', timeout: 'soon' }), 400, 'INVALID_ARGUMENT', /timeout/);
     expectError(await postJson(url, { command: '' }), 400, 'INVALID_ARGUMENT', /command is empty/);
-    expectError(await postJson(url, [{ command: 'true' }, { argv: 'ls' }]), 400, 'INVALID_ARGUMENT', /\[1\]\.argv: must be an array/);
+    expectError(
+      await postJson(url, [{ command: 'true' }, { argv: 'ls' }]),
+      400,
+      'INVALID_ARGUMENT',
+      /\[1\]\.argv: must be an array/,
+    );
     expectError(await postJson(url, 'echo hi'), 400, 'INVALID_ARGUMENT', /JSON object/);
   });
 
@@ -193,8 +259,18 @@ describe('bad input on the HTTP API', () => {
     expectError(wrongMethod, 405, 'METHOD_NOT_ALLOWED', /use GET, HEAD, POST/);
     expect(wrongMethod.headers.allow).toBe('GET, HEAD, POST');
     expectError(await httpRequest(`${base}/api/v1/jobs/not-a-job`), 400, 'INVALID_ARGUMENT', /not a job id/);
-    expectError(await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e`), 404, 'NOT_FOUND', /not found/);
-    expectError(await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/logs`), 404, 'NOT_FOUND', /not found/);
+    expectError(
+      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e`),
+      404,
+      'NOT_FOUND',
+      /not found/,
+    );
+    expectError(
+      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/logs`),
+      404,
+      'NOT_FOUND',
+      /not found/,
+    );
     expectError(await httpRequest(`${base}/api/v1/jobs?limit=lots`), 400, 'INVALID_ARGUMENT', /limit/);
     expectError(await httpRequest(`${base}/api/v1/jobs?pageToken=xyz`), 400, 'INVALID_ARGUMENT', /pageToken/);
     expectError(await httpRequest(`${base}/api/v1/jobs/%E0%A4%A/logs`), 404, 'NOT_FOUND', /no such endpoint/);
@@ -225,7 +301,8 @@ describe.skipIf(!curlPath && !toolsRequired())("seed 003's curl calls", () => {
     metrics: 'curl http://localhost:8000/metrics',
     health: 'curl http://localhost:8000/health',
   };
-  const run = (line: string, jobId = '') => shell(`${line.replaceAll('localhost:8000', `127.0.0.1:${cluster.master.httpPort}`).replace('{job_id}', jobId)} -s`);
+  const run = (line: string, jobId = '') =>
+    shell(`${line.replaceAll('localhost:8000', `127.0.0.1:${cluster.master.httpPort}`).replace('{job_id}', jobId)} -s`);
 
   it('submit a job, read its status and result, and scrape metrics and health', async () => {
     const submitted = await run(lines.submit);
@@ -235,11 +312,20 @@ describe.skipIf(!curlPath && !toolsRequired())("seed 003's curl calls", () => {
     expect(created.status).toBe('pending');
     expect(new Date(created.created_at).toISOString()).toBe(created.created_at);
 
-    const status = await until(async () => {
-      const body = JSON.parse((await run(lines.status, created.job_id)).stdout) as Record<string, unknown>;
-      return body.status === 'completed' ? body : null;
-    }, { message: 'the job to complete' });
-    expect(status).toMatchObject({ job_id: created.job_id, status: 'completed', exit_code: 0, stdout: 'hello world\n', stderr: '' });
+    const status = await until(
+      async () => {
+        const body = JSON.parse((await run(lines.status, created.job_id)).stdout) as Record<string, unknown>;
+        return body.status === 'completed' ? body : null;
+      },
+      { message: 'the job to complete' },
+    );
+    expect(status).toMatchObject({
+      job_id: created.job_id,
+      status: 'completed',
+      exit_code: 0,
+      stdout: 'hello world\n',
+      stderr: '',
+    });
     expect(typeof status.runtime_ms).toBe('number');
 
     const withTimeout = JSON.parse((await run(lines.submitWithTimeout)).stdout) as { job_id: string };

@@ -53,7 +53,11 @@ describe('JobQueue', () => {
     expect(queue.peek()?.id).toBe(small2.id);
     // With the 8-cpu class blocked, the pass sees only the others, in their order.
     const blocked = new Map([['8', 'no room']]);
-    expect([queue.pop(blocked), queue.pop(blocked), queue.pop(blocked)].map((job) => job?.id)).toEqual([small2.id, small1.id, mid.id]);
+    expect([queue.pop(blocked), queue.pop(blocked), queue.pop(blocked)].map((job) => job?.id)).toEqual([
+      small2.id,
+      small1.id,
+      mid.id,
+    ]);
     expect(queue.pop(blocked)).toBeUndefined();
     expect(queue.size).toBe(2);
     expect([...queue.classes()]).toEqual(['8']);

@@ -8,18 +8,47 @@ describe('process logs', () => {
     try {
       const run = await runCli(['--master', master.address, 'run', 'echo logged; exit 4']);
       expect(run.code).toBe(4);
-      const finished = await until(() => master.logs.find((l) => l.msg === 'job finished'), { message: 'the master to log the finished job' });
+      const finished = await until(() => master.logs.find((l) => l.msg === 'job finished'), {
+        message: 'the master to log the finished job',
+      });
       const jobId = finished.jobId as string;
-      expect(finished).toMatchObject({ service: 'master', component: 'jobs', attempt: 1, nodeId: 'log-worker', state: 'FAILED', reason: 'EXIT_CODE', exitCode: 4 });
+      expect(finished).toMatchObject({
+        service: 'master',
+        component: 'jobs',
+        attempt: 1,
+        nodeId: 'log-worker',
+        state: 'FAILED',
+        reason: 'EXIT_CODE',
+        exitCode: 4,
+      });
       expect(typeof finished.runtimeMs).toBe('number');
       for (const msg of ['job submitted', 'attempt started', 'attempt ended']) {
-        expect(master.logs.find((l) => l.msg === msg && l.jobId === jobId), msg).toBeTruthy();
+        expect(
+          master.logs.find((l) => l.msg === msg && l.jobId === jobId),
+          msg,
+        ).toBeTruthy();
       }
-      expect(master.logs.find((l) => l.msg === 'placed job')).toMatchObject({ jobId, attempt: 1, nodeId: 'log-worker' });
-      const ran = await until(() => worker.logs.find((l) => l.msg === 'attempt finished' && l.jobId === jobId), { message: 'the worker to log the attempt' });
-      expect(ran).toMatchObject({ service: 'worker', attempt: 1, nodeId: 'log-worker', reason: 'EXIT_CODE', exitCode: 4 });
+      expect(master.logs.find((l) => l.msg === 'placed job')).toMatchObject({
+        jobId,
+        attempt: 1,
+        nodeId: 'log-worker',
+      });
+      const ran = await until(() => worker.logs.find((l) => l.msg === 'attempt finished' && l.jobId === jobId), {
+        message: 'the worker to log the attempt',
+      });
+      expect(ran).toMatchObject({
+        service: 'worker',
+        attempt: 1,
+        nodeId: 'log-worker',
+        reason: 'EXIT_CODE',
+        exitCode: 4,
+      });
       // Every worker line names the node once it knows its id.
-      expect(worker.logs.filter((l) => typeof l.level === 'number' && l.msg !== 'worker listening').every((l) => l.nodeId === 'log-worker')).toBe(true);
+      expect(
+        worker.logs
+          .filter((l) => typeof l.level === 'number' && l.msg !== 'worker listening')
+          .every((l) => l.nodeId === 'log-worker'),
+      ).toBe(true);
     } finally {
       worker.kill();
       await worker.exited;
@@ -29,11 +58,28 @@ describe('process logs', () => {
   });
 
   it('are one readable line each with --log-format pretty (what a terminal gets by default)', async () => {
-    const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-format', 'pretty']);
+    const master = startProgram('master', [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--store',
+      'memory',
+      '--log-format',
+      'pretty',
+    ]);
     try {
-      const line = await until(() => master.logs.find((l) => /master listening/.test(String(l.msg))), { message: 'the listening line' });
-      expect(String(line.msg)).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: master listening \{"port":\d+,"httpPort":\d+,.*\}$/);
-      expect(master.logs.some((l) => /^\[.*\] INFO: \[cluster-state\] recovered jobs from the store/.test(String(l.msg)))).toBe(true);
+      const line = await until(() => master.logs.find((l) => /master listening/.test(String(l.msg))), {
+        message: 'the listening line',
+      });
+      expect(String(line.msg)).toMatch(
+        /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: master listening \{"port":\d+,"httpPort":\d+,.*\}$/,
+      );
+      expect(
+        master.logs.some((l) => /^\[.*\] INFO: \[cluster-state\] recovered jobs from the store/.test(String(l.msg))),
+      ).toBe(true);
     } finally {
       master.kill();
       await master.exited;

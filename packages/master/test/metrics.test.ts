@@ -57,20 +57,31 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it('counts heartbeats as they arrive', async () => {
     const before = metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0;
-    await until(async () => (metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0) > before, {
-      message: 'a heartbeat to be counted',
-    });
+    await until(
+      async () => (metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0) > before,
+      {
+        message: 'a heartbeat to be counted',
+      },
+    );
   });
 
   it('shows running jobs and queue depth by priority while they wait', async () => {
     const sleepers = await cluster.client.submitMany(Array.from({ length: 4 }, () => ({ command: 'sleep 30' })));
-    const waiting = await cluster.client.submitMany([{ command: 'true', priority: 5 }, { command: 'true', priority: 5 }, { command: 'true' }]);
-    await until(async () => metricValue(await scrape(masterHttp), 'dist_exec_jobs', { state: 'RUNNING' }) === 4, { message: '4 running jobs' });
+    const waiting = await cluster.client.submitMany([
+      { command: 'true', priority: 5 },
+      { command: 'true', priority: 5 },
+      { command: 'true' },
+    ]);
+    await until(async () => metricValue(await scrape(masterHttp), 'dist_exec_jobs', { state: 'RUNNING' }) === 4, {
+      message: '4 running jobs',
+    });
     const text = await scrape(masterHttp);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '5' })).toBe(2);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '0' })).toBe(1);
     expect(metricValue(text, 'dist_exec_task_slots', { kind: 'used' })).toBe(4);
-    await until(async () => metricValue(await scrape(workerHttp), 'dist_exec_worker_running_tasks') === 4, { message: 'the worker to report 4 running tasks' });
+    await until(async () => metricValue(await scrape(workerHttp), 'dist_exec_worker_running_tasks') === 4, {
+      message: 'the worker to report 4 running tasks',
+    });
     for (const job of sleepers) await cluster.client.cancel(job.id);
     for (const job of waiting) await cluster.client.waitForJob(job.id);
     const after = await scrape(masterHttp);
@@ -80,7 +91,9 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it('counts executions by result on the worker', async () => {
     const text = await scrape(workerHttp);
-    expect(metricValue(text, 'dist_exec_worker_executions_total', { type: 'command', result: 'succeeded' })).toBeGreaterThanOrEqual(4);
+    expect(
+      metricValue(text, 'dist_exec_worker_executions_total', { type: 'command', result: 'succeeded' }),
+    ).toBeGreaterThanOrEqual(4);
     expect(metricValue(text, 'dist_exec_worker_executions_total', { type: 'command', result: 'EXIT_CODE' })).toBe(1);
     expect(metricValue(text, 'dist_exec_worker_executor_errors_total', { type: 'command' })).toBe(0);
     expect(metricValue(text, 'dist_exec_worker_max_tasks')).toBe(4);
@@ -114,14 +127,20 @@ describe('master and worker metrics and health over HTTP', () => {
 describe('worker readiness', () => {
   it('is alive but not ready while it cannot reach the master', async () => {
     const nowhere = await freePort();
-    const worker = new Worker({ masterAddress: `127.0.0.1:${nowhere}`, host: '127.0.0.1', port: 0, httpPort: 0, id: 'lonely' }, { logger: testLogger() });
+    const worker = new Worker(
+      { masterAddress: `127.0.0.1:${nowhere}`, host: '127.0.0.1', port: 0, httpPort: 0, id: 'lonely' },
+      { logger: testLogger() },
+    );
     await worker.start();
     try {
       const port = worker.httpPort ?? 0;
       expect((await httpRequest(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       const ready = await httpRequest(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(503);
-      expect(ready.json).toEqual({ status: 'not ready', checks: { master: 'not registered', draining: 'no', fenced: 'no' } });
+      expect(ready.json).toEqual({
+        status: 'not ready',
+        checks: { master: 'not registered', draining: 'no', fenced: 'no' },
+      });
     } finally {
       await worker.kill();
     }

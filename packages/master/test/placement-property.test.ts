@@ -79,7 +79,11 @@ function run(policyName: string, ops: readonly Op[], random: () => number): void
         break;
       case 'place':
         for (let i = 0; i < op.count; i += 1) {
-          const job = makeJob({ cpu: op.cpu, memoryBytes: op.memoryMi * 1024 ** 2, constraints: op.gpu ? { gpu: 'true' } : {} });
+          const job = makeJob({
+            cpu: op.cpu,
+            memoryBytes: op.memoryMi * 1024 ** 2,
+            constraints: op.gpu ? { gpu: 'true' } : {},
+          });
           const expected = DETERMINISTIC.has(policyName) ? place(job, registry.all(), reference) : undefined;
           const node = index.place(job);
           if (expected) expect(node?.id ?? 'none').toBe(expected.type === 'placed' ? expected.node.id : 'none');

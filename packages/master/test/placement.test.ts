@@ -33,7 +33,12 @@ function lockstep(policy: string, nodes: Array<[string, Partial<NodeRegistration
     if (got) got.reserve(`r${(n += 1)}`, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
     return got?.id ?? 'none';
   };
-  return { registry, node, next, picks: (count: number, job?: () => Job) => Array.from({ length: count }, () => next(job?.())) };
+  return {
+    registry,
+    node,
+    next,
+    picks: (count: number, job?: () => Job) => Array.from({ length: count }, () => next(job?.())),
+  };
 }
 
 describe('round-robin', () => {
@@ -53,7 +58,10 @@ describe('round-robin', () => {
 
 describe('weighted-round-robin', () => {
   it('gives each node jobs in proportion to its weight, interleaved', () => {
-    const c = lockstep('weighted-round-robin', [['a', { weight: 3, maxTasks: 100 }], ['b', { weight: 1, maxTasks: 100 }]]);
+    const c = lockstep('weighted-round-robin', [
+      ['a', { weight: 3, maxTasks: 100 }],
+      ['b', { weight: 1, maxTasks: 100 }],
+    ]);
     const index = new PlacementIndex(c.registry, createPolicy('weighted-round-robin'));
     // Not reserving: a stream of placements on idle nodes.
     const picks = Array.from({ length: 40 }, () => index.place(makeJob())?.id);
@@ -84,13 +92,21 @@ describe('least-connections', () => {
 
   it('finds the earliest of equally loaded nodes even when a less loaded one after them does not fit', () => {
     // In the index, the range holding c (least loaded, too small) is searched first; a must still win the tie with d.
-    const c = lockstep('least-connections', [['a', { cpus: 4 }], ['b', { cpus: 4 }], ['c', { cpus: 1 }], ['d', { cpus: 4 }]]);
+    const c = lockstep('least-connections', [
+      ['a', { cpus: 4 }],
+      ['b', { cpus: 4 }],
+      ['c', { cpus: 1 }],
+      ['d', { cpus: 4 }],
+    ]);
     for (const id of ['a', 'b', 'd']) c.node(id).reserve(`${id}/1`, { cpu: 0, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('a');
   });
 
   it('skips the least loaded node when the job does not fit there', () => {
-    const c = lockstep('least-connections', [['a', { cpus: 1 }], ['b', { cpus: 8 }]]);
+    const c = lockstep('least-connections', [
+      ['a', { cpus: 1 }],
+      ['b', { cpus: 8 }],
+    ]);
     c.node('b').reserve('x/1', { cpu: 1, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('b');
   });
@@ -107,7 +123,10 @@ describe('first-fit', () => {
 
 describe('best-fit', () => {
   it('picks the node with the least left over after placement', () => {
-    const c = lockstep('best-fit', [['big', { cpus: 16, maxTasks: 16 }], ['small', { cpus: 4, maxTasks: 16 }]]);
+    const c = lockstep('best-fit', [
+      ['big', { cpus: 16, maxTasks: 16 }],
+      ['small', { cpus: 4, maxTasks: 16 }],
+    ]);
     c.node('small').reserve('x/1', { cpu: 2, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('small');
     expect(c.next(makeJob({ cpu: 1 }))).toBe('big');
@@ -123,7 +142,8 @@ describe('best-fit', () => {
 describe('random', () => {
   it('draws uniformly among the feasible nodes only', () => {
     const registry = new NodeRegistry();
-    for (const id of ['a', 'b', 'c', 'd']) registry.upsert(registration(id, { maxTasks: 10_000, cpus: id === 'd' ? 1 : 4 }), 0);
+    for (const id of ['a', 'b', 'c', 'd'])
+      registry.upsert(registration(id, { maxTasks: 10_000, cpus: id === 'd' ? 1 : 4 }), 0);
     const index = new PlacementIndex(registry, new RandomPolicy(seededRandom(42)));
     const counts: Record<string, number> = {};
     for (let i = 0; i < 3000; i += 1) {
@@ -146,7 +166,11 @@ describe('place', () => {
     const noHttp = makeNode('no-http');
     const wrongZone = makeNode('zone-b', { capabilities: ['http'], labels: { zone: 'b' } });
     const good = makeNode('good', { capabilities: ['http'], labels: { zone: 'a' } });
-    const job = makeJob({ type: 'http', http: { url: 'http://x/', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] }, constraints: { zone: 'a' } });
+    const job = makeJob({
+      type: 'http',
+      http: { url: 'http://x/', method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] },
+      constraints: { zone: 'a' },
+    });
     for (const name of POLICY_NAMES) {
       const result = place(job, [unhealthy, draining, full, noHttp, wrongZone, good], createPolicy(name));
       expect(result).toMatchObject({ type: 'placed', node: { id: 'good' } });
@@ -158,14 +182,20 @@ describe('place', () => {
     expect(place(makeJob(), [], policy)).toEqual({ type: 'wait', reason: 'no worker is registered' });
     const busy = makeNode('busy', { maxTasks: 1 });
     busy.reserve('j/1', { cpu: 0, memoryBytes: 0 });
-    expect(place(makeJob(), [busy], policy)).toEqual({ type: 'wait', reason: 'all task slots are busy (1 of 1 on 1 nodes)' });
+    expect(place(makeJob(), [busy], policy)).toEqual({
+      type: 'wait',
+      reason: 'all task slots are busy (1 of 1 on 1 nodes)',
+    });
     expect(place(makeJob({ cpu: 64 }), [makeNode('small', { cpus: 4 })], policy)).toEqual({
       type: 'never',
       reason: 'no node has 64 cpus; the largest has 4',
     });
     const half = makeNode('half', { cpus: 2 });
     half.reserve('k/1', { cpu: 0.5, memoryBytes: 0 });
-    expect(place(makeJob({ cpu: 2 }), [half], policy)).toEqual({ type: 'wait', reason: 'waiting for 2 free cpus; the most free on a node is 1.5' });
+    expect(place(makeJob({ cpu: 2 }), [half], policy)).toEqual({
+      type: 'wait',
+      reason: 'waiting for 2 free cpus; the most free on a node is 1.5',
+    });
     expect(place(makeJob({ memoryBytes: 2 ** 40 }), [makeNode('m', { memoryBytes: 2 ** 30 })], policy)).toEqual({
       type: 'never',
       reason: 'no node has 1Ti of memory; the largest has 1Gi',
@@ -178,7 +208,24 @@ describe('place', () => {
 
   it('sends the retry of an attempt whose node was lost to another node when one fits', () => {
     const lost = { number: 1, nodeId: 'a', reason: 'WORKER_LOST' as const };
-    const job = makeJob({}, { attemptHistory: [{ ...lost, dispatchedAtMs: 0, startedAtMs: 0, finishedAtMs: 0, succeeded: false, exitCode: null, error: '', outputBase: 0, free: false }] });
+    const job = makeJob(
+      {},
+      {
+        attemptHistory: [
+          {
+            ...lost,
+            dispatchedAtMs: 0,
+            startedAtMs: 0,
+            finishedAtMs: 0,
+            succeeded: false,
+            exitCode: null,
+            error: '',
+            outputBase: 0,
+            free: false,
+          },
+        ],
+      },
+    );
     const c = lockstep('first-fit', [['a'], ['b']]);
     expect(c.next(job)).toBe('b');
     const alone = lockstep('first-fit', [['a']]);
@@ -186,7 +233,9 @@ describe('place', () => {
   });
 
   it('rejects unknown policy names with the list of known ones', () => {
-    expect(() => createPolicy('fastest')).toThrow(/round-robin, weighted-round-robin, least-connections, random, first-fit, best-fit/);
+    expect(() => createPolicy('fastest')).toThrow(
+      /round-robin, weighted-round-robin, least-connections, random, first-fit, best-fit/,
+    );
   });
 });
 
@@ -231,7 +280,9 @@ describe('placement index', () => {
   it('stays exact as it grows past its first capacity and compacts after nodes leave', () => {
     const registry = new NodeRegistry();
     const policies = ['round-robin', 'least-connections', 'first-fit', 'best-fit'];
-    const indexes = policies.map((name) => [name, new PlacementIndex(registry, createPolicy(name)), createPolicy(name)] as const);
+    const indexes = policies.map(
+      (name) => [name, new PlacementIndex(registry, createPolicy(name)), createPolicy(name)] as const,
+    );
     let r = 0;
     const check = (): void => {
       for (const [name, index, reference] of indexes) {

@@ -25,10 +25,34 @@ async function life(dataDir: string, clock: FakeClock) {
   const logger = testLogger();
   const store = new SqliteStore({ dataDir, logger });
   stores.push(store);
-  const cluster = new ClusterState({ store, clock, logger, limits: {}, maxQueue: 100, backoff: { baseMs: 1000, capMs: 10_000 }, random: () => 0.5 });
-  const nodes = new NodeManager({ cluster, clock, logger, heartbeatIntervalMs: 5000, heartbeatTimeoutMs: 15_000, nodeLostTimeoutMs: LOST_MS, rescheduleOn: 'unhealthy', forgetLostAfterMs: 3_600_000 });
+  const cluster = new ClusterState({
+    store,
+    clock,
+    logger,
+    limits: {},
+    maxQueue: 100,
+    backoff: { baseMs: 1000, capMs: 10_000 },
+    random: () => 0.5,
+  });
+  const nodes = new NodeManager({
+    cluster,
+    clock,
+    logger,
+    heartbeatIntervalMs: 5000,
+    heartbeatTimeoutMs: 15_000,
+    nodeLostTimeoutMs: LOST_MS,
+    rescheduleOn: 'unhealthy',
+    forgetLostAfterMs: 3_600_000,
+  });
   const attached: AttemptRef[] = [];
-  nodes.setLinks({ isStreaming: () => false, attach: (ref) => { attached.push(ref); }, forgetNode: () => {}, nodeRegistered: () => {} });
+  nodes.setLinks({
+    isStreaming: () => false,
+    attach: (ref) => {
+      attached.push(ref);
+    },
+    forgetNode: () => {},
+    nodeRegistered: () => {},
+  });
   cluster.recover(await store.open());
   /** Ends this life like kill -9 would after the last flush: nothing buffered survives. */
   const crash = async (): Promise<void> => {
@@ -62,12 +86,23 @@ describe('recovery after a master restart', () => {
     const clock = new FakeClock();
     const first = await life(dir, clock);
     first.nodes.register(registration('w1'), []);
-    for (const [name, priority] of [['a', 0], ['b', 0], ['urgent', 5], ['c', 0]] as const) await submit(first.cluster, { command: 'x', priority, labels: { name } });
+    for (const [name, priority] of [
+      ['a', 0],
+      ['b', 0],
+      ['urgent', 5],
+      ['c', 0],
+    ] as const)
+      await submit(first.cluster, { command: 'x', priority, labels: { name } });
     const urgent = first.cluster.queue.pop() as Job;
     first.cluster.assign(urgent, first.cluster.registry.get('w1')!);
     const ref = { jobId: urgent.id, attempt: 1 };
     first.cluster.attemptStarted(ref, 'w1', clock.now());
-    first.cluster.attemptOutput(ref, 'w1', { offset: 0, stream: 'stdout', data: Buffer.from('half a line'), timestampMs: clock.now() });
+    first.cluster.attemptOutput(ref, 'w1', {
+      offset: 0,
+      stream: 'stdout',
+      data: Buffer.from('half a line'),
+      timestampMs: clock.now(),
+    });
     await first.crash();
 
     const second = await life(dir, clock);
@@ -86,8 +121,24 @@ describe('recovery after a master restart', () => {
     expect(answer).toEqual({ ack: [], kill: [] });
     expect(second.attached).toEqual([ref]);
     // The re-attached stream replays from offset 11 and brings the result.
-    second.cluster.attemptOutput(ref, 'w1', { offset: 11, stream: 'stdout', data: Buffer.from('!\n'), timestampMs: clock.now() });
-    const result = { succeeded: true, reason: null, exitCode: 0, error: '', startedAtMs: 1, finishedAtMs: 2, stdoutDroppedBytes: 0, stderrDroppedBytes: 0, httpResult: null, outputLength: 13 };
+    second.cluster.attemptOutput(ref, 'w1', {
+      offset: 11,
+      stream: 'stdout',
+      data: Buffer.from('!\n'),
+      timestampMs: clock.now(),
+    });
+    const result = {
+      succeeded: true,
+      reason: null,
+      exitCode: 0,
+      error: '',
+      startedAtMs: 1,
+      finishedAtMs: 2,
+      stdoutDroppedBytes: 0,
+      stderrDroppedBytes: 0,
+      httpResult: null,
+      outputLength: 13,
+    };
     expect(second.cluster.attemptFinished(ref, 'w1', result)).toBe(true);
     // Only now may the worker forget it; the next heartbeat acknowledges it.
     expect(second.nodes.heartbeat('w1', [{ ...ref, finished: true }], false)?.ack).toEqual([ref]);
@@ -96,7 +147,9 @@ describe('recovery after a master restart', () => {
     const third = await life(dir, clock);
     const done = await third.cluster.getJob(urgent.id);
     expect(done).toMatchObject({ state: 'COMPLETED', exitCode: 0, attempts: 1, outputLength: 13 });
-    expect(Buffer.concat((await third.cluster.readOutput(urgent.id, 0)).map((c) => c.data)).toString()).toBe('half a line!\n');
+    expect(Buffer.concat((await third.cluster.readOutput(urgent.id, 0)).map((c) => c.data)).toString()).toBe(
+      'half a line!\n',
+    );
   });
 
   it('fails the attempt with WORKER_LOST when its worker is not back within the node-lost timeout, then applies the retry rules', async () => {

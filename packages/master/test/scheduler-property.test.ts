@@ -75,12 +75,23 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
     switch (op.op) {
       case 'add':
         cluster.registry.upsert(
-          registration(`n${(nodes += 1)}`, { cpus: op.cpus, memoryBytes: op.memoryGi * 1024 ** 3, maxTasks: op.maxTasks, labels: op.gpu ? { gpu: 'true' } : {} }),
+          registration(`n${(nodes += 1)}`, {
+            cpus: op.cpus,
+            memoryBytes: op.memoryGi * 1024 ** 3,
+            maxTasks: op.maxTasks,
+            labels: op.gpu ? { gpu: 'true' } : {},
+          }),
           clock.now(),
         );
         break;
       case 'submit': {
-        const spec: JobSpecInput = { command: 'true', cpu: op.cpu, memoryBytes: op.memoryMi * 1024 ** 2, priority: op.priority, constraints: op.gpu ? { gpu: 'true' } : {} };
+        const spec: JobSpecInput = {
+          command: 'true',
+          cpu: op.cpu,
+          memoryBytes: op.memoryMi * 1024 ** 2,
+          priority: op.priority,
+          constraints: op.gpu ? { gpu: 'true' } : {},
+        };
         await cluster.submit(Array.from({ length: op.count }, () => spec));
         break;
       }
@@ -107,7 +118,16 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
         break;
       case 'relabel': {
         const node = pickNode(op.pick);
-        if (node) cluster.registry.upsert(registration(node.id, { cpus: node.milliCpus / 1000, memoryBytes: node.memoryBytes, maxTasks: node.maxTasks, labels: op.gpu ? { gpu: 'true' } : {} }), clock.now());
+        if (node)
+          cluster.registry.upsert(
+            registration(node.id, {
+              cpus: node.milliCpus / 1000,
+              memoryBytes: node.memoryBytes,
+              maxTasks: node.maxTasks,
+              labels: op.gpu ? { gpu: 'true' } : {},
+            }),
+            clock.now(),
+          );
         break;
       }
     }
@@ -115,7 +135,10 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
     for (const job of cluster.activeJobs()) {
       if (job.state !== 'PENDING') continue;
       const room = [...cluster.registry.all()].find((node) => fitsNow(node, job.spec));
-      expect(room?.id, `job ${job.id} (cpu ${job.spec.cpu}, memory ${job.spec.memoryBytes}, ${JSON.stringify(job.spec.constraints)}) left queued`).toBeUndefined();
+      expect(
+        room?.id,
+        `job ${job.id} (cpu ${job.spec.cpu}, memory ${job.spec.memoryBytes}, ${JSON.stringify(job.spec.constraints)}) left queued`,
+      ).toBeUndefined();
     }
     checkNotOvercommitted(cluster.registry.all());
   }

@@ -16,7 +16,10 @@ function tempDir(): string {
   return dir;
 }
 
-async function openStore(dataDir: string, lazyCommitMs?: number): Promise<{ store: SqliteStore; recovered: Awaited<ReturnType<SqliteStore['open']>> }> {
+async function openStore(
+  dataDir: string,
+  lazyCommitMs?: number,
+): Promise<{ store: SqliteStore; recovered: Awaited<ReturnType<SqliteStore['open']>> }> {
   const store = new SqliteStore({ dataDir, logger: testLogger(), lazyCommitMs });
   const recovered = await store.open();
   open.push(store);
@@ -32,8 +35,19 @@ function finished(job: Job, state: 'COMPLETED' | 'FAILED', finishedAtMs: number)
   return { ...job, state, finishedAtMs };
 }
 
-function chunk(offset: number, text: string | Uint8Array, stream: 'stdout' | 'stderr' = 'stdout', attempt = 1): OutputChunk {
-  return { offset, stream, attempt, timestampMs: 1000 + offset, data: typeof text === 'string' ? new Uint8Array(Buffer.from(text)) : text };
+function chunk(
+  offset: number,
+  text: string | Uint8Array,
+  stream: 'stdout' | 'stderr' = 'stdout',
+  attempt = 1,
+): OutputChunk {
+  return {
+    offset,
+    stream,
+    attempt,
+    timestampMs: 1000 + offset,
+    data: typeof text === 'string' ? new Uint8Array(Buffer.from(text)) : text,
+  };
 }
 
 describe('SqliteStore', () => {
@@ -41,7 +55,10 @@ describe('SqliteStore', () => {
     const dir = tempDir();
     const { store } = await openStore(dir);
     const stdin = new Uint8Array([0, 255, 10, 13, 128]);
-    const job = makeJob({ command: 'cat', stdin, idempotencyKey: 'k-1', labels: { team: 'a' } }, { id: 'job-a', seq: 1, createdAtMs: 5 });
+    const job = makeJob(
+      { command: 'cat', stdin, idempotencyKey: 'k-1', labels: { team: 'a' } },
+      { id: 'job-a', seq: 1, createdAtMs: 5 },
+    );
     store.putJob(job);
     const binary = new Uint8Array([0xff, 0x00, 0xfe, 0x80]);
     store.appendOutput(job.id, chunk(0, 'hello '));
@@ -64,10 +81,12 @@ describe('SqliteStore', () => {
       [6, 'stderr', 'ff00fe80'],
     ]);
     // From the middle of a chunk, the first one is trimmed to start there.
-    expect((await again.readOutput('job-a', 3)).map((c) => [c.offset, Buffer.from(c.data).toString('latin1')])).toEqual([
-      [3, 'lo '],
-      [6, '\xff\x00\xfe\x80'],
-    ]);
+    expect((await again.readOutput('job-a', 3)).map((c) => [c.offset, Buffer.from(c.data).toString('latin1')])).toEqual(
+      [
+        [3, 'lo '],
+        [6, '\xff\x00\xfe\x80'],
+      ],
+    );
     expect(await again.readOutput('job-a', 10)).toEqual([]);
   });
 
@@ -223,7 +242,9 @@ describe.each([
     expect(await store.deleteFinishedJobs({ finishedBeforeMs: -Infinity, keepMax: 4, limit: 100 })).toBe(3);
     const left = await store.listJobs({ states: [], pageSize: 100, pageToken: '' });
     expect(left.jobs.map((j) => j.id)).toEqual(['h-12', 'h-11', 'h-10', 'h-9', 'h-8', 'h-7']);
-    expect(await store.deleteFinishedJobs({ finishedBeforeMs: Number.MAX_SAFE_INTEGER, keepMax: 0, limit: 100 })).toBe(4);
+    expect(await store.deleteFinishedJobs({ finishedBeforeMs: Number.MAX_SAFE_INTEGER, keepMax: 0, limit: 100 })).toBe(
+      4,
+    );
     expect(await store.countJobs([])).toBe(2);
     expect(Buffer.from((await store.readOutput('h-12', 0))[0]?.data ?? []).toString()).toBe('out-12');
   });

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATABASE_FILE, migrate, MIGRATIONS, openDatabase, schemaVersion, SqliteStore, StoreUnusableError, type Migration } from '@dist-exec/master';
+import {
+  DATABASE_FILE,
+  migrate,
+  MIGRATIONS,
+  openDatabase,
+  schemaVersion,
+  SqliteStore,
+  StoreUnusableError,
+  type Migration,
+} from '@dist-exec/master';
 import { testLogger } from '@dist-exec/testing';
 import { makeJob } from './helpers.js';
 
@@ -23,7 +32,8 @@ afterEach(() => {
 async function storeWithJobs(dir: string, jobs: number): Promise<string> {
   const store = new SqliteStore({ dataDir: dir, logger: testLogger() });
   await store.open();
-  for (let i = 1; i <= jobs; i += 1) store.putJob(makeJob({ command: `echo ${'x'.repeat(300)} ${i}` }, { id: `f-${i}`, seq: i }));
+  for (let i = 1; i <= jobs; i += 1)
+    store.putJob(makeJob({ command: `echo ${'x'.repeat(300)} ${i}` }, { id: `f-${i}`, seq: i }));
   await store.flush();
   await store.close();
   return join(dir, DATABASE_FILE);
@@ -45,7 +55,11 @@ async function openError(dir: string): Promise<StoreUnusableError> {
 }
 
 describe('migrations', () => {
-  const v2: Migration = { version: 2, description: 'a column', up: (db) => db.exec('ALTER TABLE jobs ADD COLUMN note TEXT') };
+  const v2: Migration = {
+    version: 2,
+    description: 'a column',
+    up: (db) => db.exec('ALTER TABLE jobs ADD COLUMN note TEXT'),
+  };
 
   it('creates the schema on a new file and upgrades an older one step by step', () => {
     const dir = tempDir();
@@ -104,7 +118,9 @@ describe('a store file that cannot be used', () => {
   it('refuses a file that is not a database', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, DATABASE_FILE), 'these are not the jobs you are looking for\n'.repeat(200));
-    expect((await openError(dir)).message).toMatch(/dist-exec\.db: not a database, or its header is corrupt .* move it away to start with an empty store/);
+    expect((await openError(dir)).message).toMatch(
+      /dist-exec\.db: not a database, or its header is corrupt .* move it away to start with an empty store/,
+    );
   });
 
   it('refuses a truncated file', async () => {
@@ -126,7 +142,7 @@ describe('a store file that cannot be used', () => {
   it("refuses another program's database instead of starting empty beside its data", async () => {
     const dir = tempDir();
     const db = new Database(join(dir, DATABASE_FILE));
-    db.exec("CREATE TABLE invoices (n); INSERT INTO invoices VALUES (1)");
+    db.exec('CREATE TABLE invoices (n); INSERT INTO invoices VALUES (1)');
     db.close();
     expect((await openError(dir)).message).toMatch(/not a dist-exec store/);
   });
@@ -136,6 +152,8 @@ describe('a store file that cannot be used', () => {
     const file = join(dir, 'plain-file');
     writeFileSync(file, 'x');
     expect((await openError(file)).message).toMatch(/plain-file: the data dir is not a directory/);
-    expect((await openError(join(file, 'sub'))).message).toMatch(/plain-file\/sub: a part of the data dir path is a file/);
+    expect((await openError(join(file, 'sub'))).message).toMatch(
+      /plain-file\/sub: a part of the data dir path is a file/,
+    );
   });
 });

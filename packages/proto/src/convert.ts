@@ -81,12 +81,26 @@ export function streamFromWire(stream: OutputStream__Output | number): OutputStr
 // ---- job spec ----
 
 function httpSpecToWire(http: HttpRequestSpec | null): wire.JobSpec['http'] {
-  return http ? { url: http.url, method: http.method, headers: http.headers, body: http.body, expectedStatus: http.expectedStatus } : null;
+  return http
+    ? {
+        url: http.url,
+        method: http.method,
+        headers: http.headers,
+        body: http.body,
+        expectedStatus: http.expectedStatus,
+      }
+    : null;
 }
 
 function httpSpecFromWire(http: HttpRequestSpec__Output | null): HttpRequestSpec | null {
   if (!http) return null;
-  return { url: http.url, method: http.method, headers: http.headers, body: http.body, expectedStatus: http.expectedStatus };
+  return {
+    url: http.url,
+    method: http.method,
+    headers: http.headers,
+    body: http.body,
+    expectedStatus: http.expectedStatus,
+  };
 }
 
 export function specToWire(spec: JobSpecInput): wire.JobSpec {

@@ -12,8 +12,15 @@ const healthProto = join(dirname(require.resolve('grpc-health-check')), '../../p
 const loaded = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { enums: String })) as unknown as {
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
 };
-const client = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-  Check(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void): void;
+const client = new loaded.grpc.health.v1.Health(
+  address,
+  grpc.credentials.createInsecure(),
+) as unknown as grpc.Client & {
+  Check(
+    request: object,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+  ): void;
 };
 client.Check({ service: '' }, { deadline: new Date(Date.now() + 3000) }, (error, response) => {
   const serving = !error && response?.status === 'SERVING';

@@ -15,7 +15,11 @@ export type ProbeResult =
   | { type: 'error'; detail: string };
 
 type HealthClient = grpc.Client & {
-  Check(request: { service: string }, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status: unknown }) => void): void;
+  Check(
+    request: { service: string },
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, response?: { status: unknown }) => void,
+  ): void;
 };
 const HealthClientConstructor = grpc.makeClientConstructor(healthService, 'grpc.health.v1.Health') as unknown as new (
   address: string,
@@ -34,7 +38,9 @@ export function probeHealth(address: string, timeoutMs: number): Promise<ProbeRe
     client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => {
       client.close();
       if (!error) {
-        resolve(response?.status === 'SERVING' || response?.status === 1 ? { type: 'serving' } : { type: 'not-serving' });
+        resolve(
+          response?.status === 'SERVING' || response?.status === 1 ? { type: 'serving' } : { type: 'not-serving' },
+        );
         return;
       }
       resolve(classifyProbeError(error));

@@ -113,15 +113,24 @@ let reflectionServices: ServiceEntry[] | null = null;
 function addReflection(server: grpc.Server): void {
   if (!reflectionServices) {
     const recorded: ServiceEntry[] = [];
-    const recorder = { addService: (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) => recorded.push([service, implementation]) };
+    const recorder = {
+      addService: (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) =>
+        recorded.push([service, implementation]),
+    };
     new ReflectionService(packageDefinition).addToServer(recorder as unknown as grpc.Server);
     reflectionServices = recorded;
   }
   for (const [service, implementation] of reflectionServices) server.addService(service, implementation);
 }
 
-export function addHealthAndReflection(server: grpc.Server, services: readonly string[]): (status: ServingStatus) => void {
-  const health = new HealthImplementation({ '': 'NOT_SERVING', ...Object.fromEntries(services.map((s) => [s, 'NOT_SERVING'])) });
+export function addHealthAndReflection(
+  server: grpc.Server,
+  services: readonly string[],
+): (status: ServingStatus) => void {
+  const health = new HealthImplementation({
+    '': 'NOT_SERVING',
+    ...Object.fromEntries(services.map((s) => [s, 'NOT_SERVING'])),
+  });
   health.addToServer(server);
   addReflection(server);
   return (status) => {

@@ -43,7 +43,13 @@ export function toServiceError(error: unknown): Partial<ServiceError> {
 }
 
 export function isServiceError(error: unknown): error is ServiceError {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof (error as { code: unknown }).code === 'number' && 'details' in error;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    typeof (error as { code: unknown }).code === 'number' &&
+    'details' in error
+  );
 }
 
 /** Turns a gRPC error received by a client into our typed error class. */

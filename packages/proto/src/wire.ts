@@ -4,8 +4,14 @@ export type { Attempt, Attempt__Output } from './generated/distexec/v1/Attempt.j
 export type { AttemptFinished, AttemptFinished__Output } from './generated/distexec/v1/AttemptFinished.js';
 export type { AttemptRef, AttemptRef__Output } from './generated/distexec/v1/AttemptRef.js';
 export type { AttemptReport, AttemptReport__Output } from './generated/distexec/v1/AttemptReport.js';
-export type { CancelAttemptRequest, CancelAttemptRequest__Output } from './generated/distexec/v1/CancelAttemptRequest.js';
-export type { CancelAttemptResponse, CancelAttemptResponse__Output } from './generated/distexec/v1/CancelAttemptResponse.js';
+export type {
+  CancelAttemptRequest,
+  CancelAttemptRequest__Output,
+} from './generated/distexec/v1/CancelAttemptRequest.js';
+export type {
+  CancelAttemptResponse,
+  CancelAttemptResponse__Output,
+} from './generated/distexec/v1/CancelAttemptResponse.js';
 export type { ExecuteEvent, ExecuteEvent__Output } from './generated/distexec/v1/ExecuteEvent.js';
 export type { ExecuteRequest, ExecuteRequest__Output } from './generated/distexec/v1/ExecuteRequest.js';
 export type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/distexec/v1/HeartbeatRequest.js';

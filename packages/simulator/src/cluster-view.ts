@@ -61,7 +61,13 @@ export class InProcessView implements ClusterView {
     for (const node of cluster.registry.all()) countNode(nodes, node.state, node.unavailableReason);
     const t = this.ledger.counts.terminal;
     return {
-      jobs: { pending: cluster.pendingCount, running: cluster.runningCount, completed: t.COMPLETED, failed: t.FAILED, cancelled: t.CANCELLED },
+      jobs: {
+        pending: cluster.pendingCount,
+        running: cluster.runningCount,
+        completed: t.COMPLETED,
+        failed: t.FAILED,
+        cancelled: t.CANCELLED,
+      },
       nodes,
       queued: cluster.queue.size,
     };
@@ -78,7 +84,13 @@ export class RemoteView implements ClusterView {
     for (const node of cluster.nodes) countNode(nodes, node.state, node.unavailableReason);
     const j = cluster.jobs;
     return {
-      jobs: { pending: j.PENDING, running: j.RUNNING, completed: j.COMPLETED, failed: j.FAILED, cancelled: j.CANCELLED },
+      jobs: {
+        pending: j.PENDING,
+        running: j.RUNNING,
+        completed: j.COMPLETED,
+        failed: j.FAILED,
+        cancelled: j.CANCELLED,
+      },
       nodes,
       queued: cluster.queueByPriority.reduce((sum, p) => sum + p.count, 0),
     };

@@ -50,7 +50,11 @@ function check(condition: boolean, field: string, message: string): void {
 }
 
 function checkWhole(value: number, field: string, min: number, max: number): void {
-  check(Number.isInteger(value) && value >= min && value <= max, field, `${value} is out of range; use a whole number from ${min} to ${max}`);
+  check(
+    Number.isInteger(value) && value >= min && value <= max,
+    field,
+    `${value} is out of range; use a whole number from ${min} to ${max}`,
+  );
 }
 
 /** Fills defaults and validates; errors name the flag and say what to use instead. */
@@ -71,19 +75,39 @@ export function compileSimulationOptions(options: SimulationOptions = {}): Compi
   };
   checkWhole(compiled.nodes, '--nodes', 1, MAX_NODES);
   checkWhole(compiled.jobs, '--jobs', 0, MAX_JOBS);
-  check(Number.isFinite(compiled.jobDurationMs) && compiled.jobDurationMs >= 0, '--job-duration', 'must not be negative');
+  check(
+    Number.isFinite(compiled.jobDurationMs) && compiled.jobDurationMs >= 0,
+    '--job-duration',
+    'must not be negative',
+  );
   check(
     Number.isFinite(compiled.failRate) && compiled.failRate >= 0 && compiled.failRate <= 1,
     '--fail-rate',
     `${compiled.failRate} is not a probability; use 0 to 1 (the chance that a node crashes within a second, e.g. 0.01)`,
   );
   check(Number.isFinite(compiled.downTimeMs) && compiled.downTimeMs >= 0, '--down-time', 'must not be negative');
-  check(compiled.heartbeatIntervalMs >= 10, '--heartbeat-interval', `${compiled.heartbeatIntervalMs}ms is too short; use 10ms or more`);
+  check(
+    compiled.heartbeatIntervalMs >= 10,
+    '--heartbeat-interval',
+    `${compiled.heartbeatIntervalMs}ms is too short; use 10ms or more`,
+  );
   checkWhole(compiled.maxTasks, '--max-tasks', 1, 10_000);
   checkWhole(compiled.retries, '--retries', 0, 100);
-  check(Number.isFinite(compiled.snapshotIntervalMs) && compiled.snapshotIntervalMs >= 0, '--snapshot-interval', 'must not be negative (0 = no snapshots)');
-  check(compiled.masterAddress === '' || /^[^\s/]+:\d{1,5}$/.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
-  check(Number.isFinite(compiled.durationMs) && compiled.durationMs >= 0, '--duration', 'must not be negative (0 = until every job is terminal)');
+  check(
+    Number.isFinite(compiled.snapshotIntervalMs) && compiled.snapshotIntervalMs >= 0,
+    '--snapshot-interval',
+    'must not be negative (0 = no snapshots)',
+  );
+  check(
+    compiled.masterAddress === '' || /^[^\s/]+:\d{1,5}$/.test(compiled.masterAddress),
+    '--master',
+    `"${compiled.masterAddress}" is not host:port`,
+  );
+  check(
+    Number.isFinite(compiled.durationMs) && compiled.durationMs >= 0,
+    '--duration',
+    'must not be negative (0 = until every job is terminal)',
+  );
   checkWhole(compiled.submitBatch, '--submit-batch', 1, 100_000);
   return compiled;
 }

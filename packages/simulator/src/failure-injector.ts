@@ -71,16 +71,20 @@ export class FailureInjector {
     this.crashes += 1;
     this.#log.info({ nodeId: node.id }, 'crashing simulated node');
     void node.crash();
-    const timer = clock.setTimeout(() => {
-      this.#restarts.delete(timer);
-      if (this.#stopped) return;
-      node.restart().then(
-        () => {
-          this.restarts += 1;
-        },
-        (error: unknown) => this.#log.error({ nodeId: node.id, error: errorMessage(error) }, 'simulated node could not restart'),
-      );
-    }, downTimeMs * (0.5 + random()));
+    const timer = clock.setTimeout(
+      () => {
+        this.#restarts.delete(timer);
+        if (this.#stopped) return;
+        node.restart().then(
+          () => {
+            this.restarts += 1;
+          },
+          (error: unknown) =>
+            this.#log.error({ nodeId: node.id, error: errorMessage(error) }, 'simulated node could not restart'),
+        );
+      },
+      downTimeMs * (0.5 + random()),
+    );
     this.#restarts.add(timer);
   }
 

@@ -23,7 +23,11 @@ const program = new Command('dist-exec-simulate')
   .option('--master <host:port>', 'attach the nodes to this running master instead of starting one in this process')
   .option('--duration <duration>', 'stop after this long, converged or not (0 = when every job is terminal)', '0')
   .option('--json', 'print snapshots and the summary as JSON lines')
-  .addOption(new Option('--log-level <level>', 'log level of the master and nodes (to stderr)').choices(['silent', 'error', 'warn', 'info', 'debug']).default('error'));
+  .addOption(
+    new Option('--log-level <level>', 'log level of the master and nodes (to stderr)')
+      .choices(['silent', 'error', 'warn', 'info', 'debug'])
+      .default('error'),
+  );
 
 interface Flags {
   nodes: string;
@@ -42,7 +46,8 @@ interface Flags {
 }
 
 function parseRate(text: string, field: string): number {
-  if (!/^\s*\d+(\.\d+)?(e-?\d+)?\s*$/i.test(text)) throw new InvalidArgumentError(`${field}: "${text}" is not a number; use 0 to 1, e.g. 0.01`, { field });
+  if (!/^\s*\d+(\.\d+)?(e-?\d+)?\s*$/i.test(text))
+    throw new InvalidArgumentError(`${field}: "${text}" is not a number; use 0 to 1, e.g. 0.01`, { field });
   return Number(text);
 }
 
@@ -78,7 +83,8 @@ async function main(): Promise<void> {
   try {
     simulation = new Simulation(optionsFrom(flags), {
       logger: pino({ level: flags.logLevel, base: { service: 'simulate' } }, pino.destination(2)),
-      onSnapshot: (snapshot) => out(flags.json ? JSON.stringify({ type: 'snapshot', ...snapshot }) : formatSnapshot(snapshot)),
+      onSnapshot: (snapshot) =>
+        out(flags.json ? JSON.stringify({ type: 'snapshot', ...snapshot }) : formatSnapshot(snapshot)),
       onMaster: ({ address, httpPort }) => {
         if (flags.json || flags.master) return;
         // Its /metrics and HTTP API can be watched while the simulation runs.

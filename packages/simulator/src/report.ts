@@ -71,25 +71,46 @@ export function formatSummary(s: Summary): string {
   };
   lines.push(s.interrupted ? 'summary (interrupted)' : 'summary');
   row('master', s.master);
-  row('nodes', `${s.nodes} × ${s.maxTasks} tasks, heartbeat every ${formatDuration(s.heartbeatIntervalMs)}; all registered in ${formatDuration(s.startupMs)}`);
+  row(
+    'nodes',
+    `${s.nodes} × ${s.maxTasks} tasks, heartbeat every ${formatDuration(s.heartbeatIntervalMs)}; all registered in ${formatDuration(s.startupMs)}`,
+  );
   if (s.jobs > 0) {
     row('jobs', `${s.jobs} × ~${formatDuration(s.jobDurationMs)}, submitted in ${formatDuration(s.submitMs)}`);
     row(
       'converged',
-      s.convergeMs === null ? 'no (stopped before every job was terminal)' : `in ${formatDuration(s.convergeMs)}: ${Math.round(s.jobsPerSecond ?? 0)} jobs/s`,
+      s.convergeMs === null
+        ? 'no (stopped before every job was terminal)'
+        : `in ${formatDuration(s.convergeMs)}: ${Math.round(s.jobsPerSecond ?? 0)} jobs/s`,
     );
     const f = s.final;
-    row('final states', `${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled, ${f.running} running, ${f.pending} pending`);
+    row(
+      'final states',
+      `${f.completed} completed, ${f.failed} failed, ${f.cancelled} cancelled, ${f.running} running, ${f.pending} pending`,
+    );
     if (s.ledger) {
       const l = s.ledger;
-      const failed = Object.entries(l.failedBy).map(([reason, count]) => `${count} ${reason}`).join(', ');
-      row('attempts', `${l.attempts} for ${l.submitted} jobs: ${l.retriedAfterNodeFailure} retried after their node failed, ${l.retriedAfterFailure} after other failures, ${l.requeuedUnstarted} requeued before they started`);
+      const failed = Object.entries(l.failedBy)
+        .map(([reason, count]) => `${count} ${reason}`)
+        .join(', ');
+      row(
+        'attempts',
+        `${l.attempts} for ${l.submitted} jobs: ${l.retriedAfterNodeFailure} retried after their node failed, ${l.retriedAfterFailure} after other failures, ${l.requeuedUnstarted} requeued before they started`,
+      );
       if (failed) row('failed by', failed);
     }
   }
-  row('node failures', s.failRate > 0 ? `${s.crashes} crashes injected (fail rate ${s.failRate}/node/s), ${s.restarts} restarts` : 'none injected (--fail-rate 0)');
+  row(
+    'node failures',
+    s.failRate > 0
+      ? `${s.crashes} crashes injected (fail rate ${s.failRate}/node/s), ${s.restarts} restarts`
+      : 'none injected (--fail-rate 0)',
+  );
   const e = s.executions;
-  row('on the nodes', `${e.started} runs started, ${e.succeeded} succeeded, ${e.stopped} stopped by the master, ${e.lostInCrash} lost in crashes`);
+  row(
+    'on the nodes',
+    `${e.started} runs started, ${e.succeeded} succeeded, ${e.stopped} stopped by the master, ${e.lostInCrash} lost in crashes`,
+  );
   row('check', `${s.check.ok === null ? 'not checked' : s.check.ok ? 'OK' : 'FAILED'}: ${s.check.message}`);
   return lines.join('\n');
 }

@@ -66,7 +66,10 @@ export class SimulatedNode {
       await this.#boot(this.#port).catch((error: unknown) => {
         // Another socket took our old port while we were down: come back elsewhere, as a rescheduled worker would.
         if (this.#port === 0 || !/EADDRINUSE|address already in use/i.test(errorMessage(error))) throw error;
-        this.#options.logger.warn({ nodeId: this.id, port: this.#port }, 'simulated node port taken; restarting on another port');
+        this.#options.logger.warn(
+          { nodeId: this.id, port: this.#port },
+          'simulated node port taken; restarting on another port',
+        );
         return this.#boot(0);
       });
     } catch (error) {
@@ -77,7 +80,12 @@ export class SimulatedNode {
 
   async #boot(port: number): Promise<void> {
     const o = this.#options;
-    const executor = new SimulatedExecutor({ clock: o.clock, meanDurationMs: o.meanDurationMs, random: o.random, stats: o.stats });
+    const executor = new SimulatedExecutor({
+      clock: o.clock,
+      meanDurationMs: o.meanDurationMs,
+      random: o.random,
+      stats: o.stats,
+    });
     const worker = new Worker(
       {
         masterAddress: o.masterAddress,
@@ -89,7 +97,13 @@ export class SimulatedNode {
         // Simulated jobs print nothing; keep the per-node book small.
         retainedOutputBytes: 1024 * 1024,
       },
-      { logger: o.logger, clock: o.clock, executors: [executor], masterChannelOptions: OWN_CONNECTION, metrics: o.metrics },
+      {
+        logger: o.logger,
+        clock: o.clock,
+        executors: [executor],
+        masterChannelOptions: OWN_CONNECTION,
+        metrics: o.metrics,
+      },
     );
     const bound = await worker.start();
     if (this.#state === 'stopped') {

@@ -141,7 +141,8 @@ export class Simulation {
       failures.stop();
       snapshots?.cancel();
       const final = await view.counts();
-      if (o.snapshotIntervalMs > 0) this.#deps.onSnapshot?.(this.#snapshot(final, clock.now() - began, 0, fleet, failures));
+      if (o.snapshotIntervalMs > 0)
+        this.#deps.onSnapshot?.(this.#snapshot(final, clock.now() - began, 0, fleet, failures));
 
       return {
         master: master ? 'in this process' : address,
@@ -161,7 +162,10 @@ export class Simulation {
         crashes: failures.crashes,
         restarts: failures.restarts,
         executions: { ...fleet.stats },
-        check: ledger && master ? ledgerCheck(ledger, submitted, master.cluster.runningCount, converged) : remoteCheck(final, submitted, converged),
+        check:
+          ledger && master
+            ? ledgerCheck(ledger, submitted, master.cluster.runningCount, converged)
+            : remoteCheck(final, submitted, converged),
       };
     } finally {
       failures?.stop();
@@ -200,7 +204,15 @@ export class Simulation {
             if (cancelled) return;
             const now = this.#clock.now();
             const done = sumTerminal(counts);
-            onSnapshot(this.#snapshot(counts, now - began, ((done - lastDone) * 1000) / Math.max(1, now - lastAt), fleet, failures));
+            onSnapshot(
+              this.#snapshot(
+                counts,
+                now - began,
+                ((done - lastDone) * 1000) / Math.max(1, now - lastAt),
+                fleet,
+                failures,
+              ),
+            );
             lastAt = now;
             lastDone = done;
             take();
@@ -221,7 +233,13 @@ export class Simulation {
     };
   }
 
-  #snapshot(counts: ClusterCounts, elapsedMs: number, finishedPerSecond: number, fleet: Fleet, failures: FailureInjector): Snapshot {
+  #snapshot(
+    counts: ClusterCounts,
+    elapsedMs: number,
+    finishedPerSecond: number,
+    fleet: Fleet,
+    failures: FailureInjector,
+  ): Snapshot {
     return { ...counts, elapsedMs, finishedPerSecond, crashes: failures.crashes, nodesDown: fleet.count('down') };
   }
 }
@@ -243,16 +261,28 @@ export function ledgerCheck(ledger: JobLedger, submitted: number, running: numbe
   if (submitted === 0 && c.submitted === 0) return { ok: null, message: 'no jobs were submitted' };
   const problems: string[] = [];
   if (c.submitted !== submitted) problems.push(`${submitted} jobs submitted but ${c.submitted} stored`);
-  if (c.violations > 0) problems.push(`${c.violations} jobs ended more than once or changed after they ended (${ledger.violationNotes.join('; ')})`);
-  if (converged && ledger.terminalCount !== c.submitted) problems.push(`${c.submitted - ledger.terminalCount} of ${c.submitted} jobs did not reach a terminal state`);
+  if (c.violations > 0)
+    problems.push(
+      `${c.violations} jobs ended more than once or changed after they ended (${ledger.violationNotes.join('; ')})`,
+    );
+  if (converged && ledger.terminalCount !== c.submitted)
+    problems.push(`${c.submitted - ledger.terminalCount} of ${c.submitted} jobs did not reach a terminal state`);
   if (c.attempts !== ledger.endedAttempts + running) {
-    problems.push(`attempts do not add up: ${c.attempts} dispatched, ${ledger.endedAttempts} ended, ${running} running`);
+    problems.push(
+      `attempts do not add up: ${c.attempts} dispatched, ${ledger.endedAttempts} ended, ${running} running`,
+    );
   }
   if (problems.length) return { ok: false, message: problems.join('; ') };
   if (!converged) {
-    return { ok: true, message: `stopped early: ${ledger.terminalCount} of ${submitted} jobs terminal, none more than once; ${c.attempts} attempts add up` };
+    return {
+      ok: true,
+      message: `stopped early: ${ledger.terminalCount} of ${submitted} jobs terminal, none more than once; ${c.attempts} attempts add up`,
+    };
   }
-  return { ok: true, message: `every one of ${submitted} jobs reached a terminal state exactly once; ${c.attempts} attempts add up` };
+  return {
+    ok: true,
+    message: `every one of ${submitted} jobs reached a terminal state exactly once; ${c.attempts} attempts add up`,
+  };
 }
 
 function remoteCheck(final: ClusterCounts, submitted: number, converged: boolean): Check {

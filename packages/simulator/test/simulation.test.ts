@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compileSimulationOptions, crashChancePerTick, Simulation, startOffsets, type Snapshot } from '@dist-exec/simulator';
+import {
+  compileSimulationOptions,
+  crashChancePerTick,
+  Simulation,
+  startOffsets,
+  type Snapshot,
+} from '@dist-exec/simulator';
 import { runCli, seededRandom, startMasterProcess } from '@dist-exec/testing';
-
 
 /** The first roll is a crash, so every run loses at least one node while it has work; the rest are seeded. */
 function diceWithFirstCrash(seed: number): () => number {
@@ -23,7 +28,17 @@ describe('simulation', () => {
   it('crashes nodes while jobs run, and every job still ends exactly once with books that add up', async () => {
     const snapshots: Snapshot[] = [];
     const simulation = new Simulation(
-      { nodes: 5, jobs: 400, jobDurationMs: 30, maxTasks: 4, heartbeatIntervalMs: 200, failRate: 0.3, downTimeMs: 300, retries: 5, snapshotIntervalMs: 100 },
+      {
+        nodes: 5,
+        jobs: 400,
+        jobDurationMs: 30,
+        maxTasks: 4,
+        heartbeatIntervalMs: 200,
+        failRate: 0.3,
+        downTimeMs: 300,
+        retries: 5,
+        snapshotIntervalMs: 100,
+      },
       { failureRandom: diceWithFirstCrash(7), onSnapshot: (s) => snapshots.push(s) },
     );
     const summary = await simulation.run();
@@ -41,9 +56,13 @@ describe('simulation', () => {
     expect(summary.final.pending + summary.final.running).toBe(0);
     expect(ledger.violations).toBe(0);
     // Each attempt ended exactly one way: its job ended, or it was retried or requeued.
-    expect(ledger.attempts).toBe(ledger.finalAttempts + ledger.retriedAfterNodeFailure + ledger.retriedAfterFailure + ledger.requeuedUnstarted);
+    expect(ledger.attempts).toBe(
+      ledger.finalAttempts + ledger.retriedAfterNodeFailure + ledger.retriedAfterFailure + ledger.requeuedUnstarted,
+    );
     // Every run that died with its node was noticed by the master as a lost worker.
-    expect(summary.executions.lostInCrash).toBeLessThanOrEqual(ledger.retriedAfterNodeFailure + (ledger.failedBy.WORKER_LOST ?? 0));
+    expect(summary.executions.lostInCrash).toBeLessThanOrEqual(
+      ledger.retriedAfterNodeFailure + (ledger.failedBy.WORKER_LOST ?? 0),
+    );
     // Each completed job had a run that succeeded on some node.
     expect(summary.executions.succeeded).toBeGreaterThanOrEqual(summary.final.completed);
     // Snapshots were printed while it converged; the last one is the final state.
@@ -79,7 +98,10 @@ describe('simulation', () => {
     expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...offsets)).toBeLessThan(5000);
     // Every tenth of the interval gets its share (100 expected), none a crowd.
-    const perTenth = Array.from({ length: 10 }, (_, i) => offsets.filter((o) => o >= i * 500 && o < (i + 1) * 500).length);
+    const perTenth = Array.from(
+      { length: 10 },
+      (_, i) => offsets.filter((o) => o >= i * 500 && o < (i + 1) * 500).length,
+    );
     for (const count of perTenth) expect(count).toBeGreaterThan(60);
     for (const count of perTenth) expect(count).toBeLessThan(140);
   });
@@ -114,10 +136,27 @@ describe('dist-exec simulate', () => {
   });
 
   it('runs a small simulation end to end and prints snapshots and a JSON summary', async () => {
-    const result = await runCli(['simulate', '--nodes', '3', '--jobs', '60', '--job-duration', '5ms', '--heartbeat-interval', '100ms', '--snapshot-interval', '50ms', '--json']);
+    const result = await runCli([
+      'simulate',
+      '--nodes',
+      '3',
+      '--jobs',
+      '60',
+      '--job-duration',
+      '5ms',
+      '--heartbeat-interval',
+      '100ms',
+      '--snapshot-interval',
+      '50ms',
+      '--json',
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const lines = result.stdout.toString().trim().split('\n').map((line) => JSON.parse(line) as { type: string });
+    const lines = result.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string });
     expect(lines.filter((line) => line.type === 'snapshot').length).toBeGreaterThanOrEqual(1);
     const summary = lastJson(result.stdout);
     expect(summary).toMatchObject({ type: 'summary', nodes: 3, jobs: 60, interrupted: false, check: { ok: true } });
@@ -127,7 +166,22 @@ describe('dist-exec simulate', () => {
   it('attaches its nodes to a master running in another process', async () => {
     const master = await startMasterProcess(['--heartbeat-interval', '100ms']);
     try {
-      const result = await runCli(['--master', master.address, 'simulate', '--nodes', '4', '--jobs', '40', '--job-duration', '5ms', '--heartbeat-interval', '100ms', '--snapshot-interval', '0', '--json']);
+      const result = await runCli([
+        '--master',
+        master.address,
+        'simulate',
+        '--nodes',
+        '4',
+        '--jobs',
+        '40',
+        '--job-duration',
+        '5ms',
+        '--heartbeat-interval',
+        '100ms',
+        '--snapshot-interval',
+        '0',
+        '--json',
+      ]);
       expect(result.code).toBe(0);
       const summary = lastJson(result.stdout);
       expect(summary).toMatchObject({ master: master.address, nodes: 4, jobs: 40, ledger: null, check: { ok: null } });

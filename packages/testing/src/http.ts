@@ -41,7 +41,11 @@ export function httpRequest(url: string, options: HttpRequestOptions = {}): Prom
 
 /** POSTs a JSON body. */
 export function postJson(url: string, body: unknown): Promise<HttpResponse> {
-  return httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return httpRequest(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /**

@@ -25,13 +25,25 @@ export interface RunningProgram {
 }
 
 /** Starts one of our programs as a real child process. */
-export function startProgram(program: keyof typeof PROGRAMS, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningProgram {
+export function startProgram(
+  program: keyof typeof PROGRAMS,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): RunningProgram {
   return startNodeScript(program, PROGRAMS[program], args, env);
 }
 
 /** Starts a Node script (e.g. a benchmark's own worker) as a real child process; `name` labels its log in messages. */
-export function startNodeScript(name: string, script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): RunningProgram {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function startNodeScript(
+  name: string,
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): RunningProgram {
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const logs: Record<string, unknown>[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
@@ -49,7 +61,8 @@ export function startNodeScript(name: string, script: string, args: readonly str
     process: child,
     logs,
     exited,
-    waitForLog: (msg, timeoutMs) => until(() => logs.find((entry) => entry.msg === msg), { timeoutMs, message: `"${msg}" in the ${name} log` }),
+    waitForLog: (msg, timeoutMs) =>
+      until(() => logs.find((entry) => entry.msg === msg), { timeoutMs, message: `"${msg}" in the ${name} log` }),
     kill: (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
@@ -72,16 +85,31 @@ async function startedOrKilled(program: RunningProgram, message: string): Promis
  * store is in memory unless `args` name one; a sqlite store without a
  * `--data-dir` gets a fresh temporary one, never the repository.
  */
-export async function startMasterProcess(args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProgram & { address: string; httpPort: number }> {
+export async function startMasterProcess(
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningProgram & { address: string; httpPort: number }> {
   const store = args.includes('--store') ? [] : ['--store', 'memory'];
   const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
-  const master = startProgram('master', ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args], env);
+  const master = startProgram(
+    'master',
+    ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args],
+    env,
+  );
   const entry = await startedOrKilled(master, 'master listening');
   return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
 }
 
-export async function startWorkerProcess(masterAddress: string, args: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningProgram> {
-  const worker = startProgram('worker', ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args], env);
+export async function startWorkerProcess(
+  masterAddress: string,
+  args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunningProgram> {
+  const worker = startProgram(
+    'worker',
+    ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args],
+    env,
+  );
   await startedOrKilled(worker, 'registered with the master');
   return worker;
 }
@@ -95,7 +123,10 @@ export interface CliResult {
 /** Runs the dist-exec CLI to completion; `input`, when given, is its stdin. */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PROGRAMS.cli, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [PROGRAMS.cli, ...args], {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     if (input !== undefined) child.stdin?.end(input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];

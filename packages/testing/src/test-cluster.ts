@@ -39,7 +39,15 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const logger = testLogger();
   // In memory unless a test asks for sqlite, and then never in the repository.
   const master = new Master(
-    { host: '127.0.0.1', port: 0, httpPort: 0, heartbeatIntervalMs: 200, store: 'memory', ...options.master, ...dataDirFor(options.master) },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      httpPort: 0,
+      heartbeatIntervalMs: 200,
+      store: 'memory',
+      ...options.master,
+      ...dataDirFor(options.master),
+    },
     { logger, ...options.masterDeps },
   );
   const { port } = await master.start();
@@ -47,7 +55,16 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
   const workers: Worker[] = [];
   const addWorker = async (extra: WorkerOptions = {}): Promise<Worker> => {
     const worker = new Worker(
-      { masterAddress: address, host: '127.0.0.1', port: 0, id: `worker-${workers.length + 1}`, maxTasks: 4, killGraceMs: 1000, ...options.worker, ...extra },
+      {
+        masterAddress: address,
+        host: '127.0.0.1',
+        port: 0,
+        id: `worker-${workers.length + 1}`,
+        maxTasks: 4,
+        killGraceMs: 1000,
+        ...options.worker,
+        ...extra,
+      },
       { logger, ...options.workerDeps },
     );
     const { id } = await worker.start();

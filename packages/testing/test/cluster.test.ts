@@ -30,7 +30,9 @@ describe('a master with two workers', () => {
 
   it('passes binary output through unchanged', async () => {
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 10, 13]);
-    const { job } = await cluster.client.submit({ argv: ['printf', Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('')] });
+    const { job } = await cluster.client.submit({
+      argv: ['printf', Array.from(bytes, (b) => `\\${b.toString(8).padStart(3, '0')}`).join('')],
+    });
     await cluster.client.waitForJob(job.id);
     const full = await cluster.client.getJob(job.id, { output: true });
     expect(Buffer.from(full.stdout!)).toEqual(bytes);
@@ -38,19 +40,29 @@ describe('a master with two workers', () => {
 
   it('kills a job at its timeout, with every process of its group', async () => {
     const marker = `timeout-marker-${Date.now()}`;
-    const { job } = await cluster.client.submit({ command: `sh -c 'sleep 30 # ${marker}' & sleep 30 # ${marker}`, timeoutMs: 1000 });
+    const { job } = await cluster.client.submit({
+      command: `sh -c 'sleep 30 # ${marker}' & sleep 30 # ${marker}`,
+      timeoutMs: 1000,
+    });
     const done = await cluster.client.waitForJob(job.id);
     expect(done).toMatchObject({ state: 'FAILED', reason: 'TIMEOUT', error: 'timed out after 1000ms' });
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the job processes to be gone' });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the job processes to be gone',
+    });
   });
 
   it('cancels a running job and kills its processes', async () => {
     const marker = `cancel-marker-${Date.now()}`;
     const { job } = await cluster.client.submit({ command: `sleep 60 & sleep 60 # ${marker}` });
-    await until(async () => (await cluster.client.getJob(job.id)).state === 'RUNNING' && (await processesMatching(marker)).length > 0);
+    await until(
+      async () =>
+        (await cluster.client.getJob(job.id)).state === 'RUNNING' && (await processesMatching(marker)).length > 0,
+    );
     const cancelled = await cluster.client.cancel(job.id);
     expect(cancelled).toMatchObject({ state: 'CANCELLED', reason: 'CANCELLED' });
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the cancelled processes to be gone' });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the cancelled processes to be gone',
+    });
     // Cancelling twice is harmless; cancelling a finished job is refused.
     await expect(cluster.client.cancel(job.id)).resolves.toMatchObject({ state: 'CANCELLED' });
     const { job: quick } = await cluster.client.submit({ command: 'true' });
@@ -72,7 +84,9 @@ describe('a master with two workers', () => {
   });
 
   it('spreads 20 jobs evenly over 2 workers with round-robin', async () => {
-    const jobs = await cluster.client.submitMany(Array.from({ length: 20 }, () => ({ command: 'sleep 0.2', labels: { batch: 'rr' } })));
+    const jobs = await cluster.client.submitMany(
+      Array.from({ length: 20 }, () => ({ command: 'sleep 0.2', labels: { batch: 'rr' } })),
+    );
     const done = await Promise.all(jobs.map((j) => cluster.client.waitForJob(j.id)));
     const counts: Record<string, number> = {};
     for (const job of done) counts[job.workerId!] = (counts[job.workerId!] ?? 0) + 1;
@@ -98,7 +112,8 @@ describe('a master with two workers', () => {
     const text = Buffer.concat(events.flatMap((e) => (e.type === 'output' ? [e.chunk.data] : []))).toString();
     expect(text).toBe('line-1\nline-2\nline-3\nline-4\nline-5\n');
     const resumed: Buffer[] = [];
-    for await (const event of cluster.client.watch(job.id, { fromOffset: 10 })) if (event.type === 'output') resumed.push(Buffer.from(event.chunk.data));
+    for await (const event of cluster.client.watch(job.id, { fromOffset: 10 }))
+      if (event.type === 'output') resumed.push(Buffer.from(event.chunk.data));
     expect(Buffer.concat(resumed).toString()).toBe(text.slice(10));
   });
 
@@ -136,10 +151,13 @@ describe('a master with two workers', () => {
 
   it('each worker heartbeats on one stream of its own', async () => {
     const before = Date.now();
-    const nodes = await until(async () => {
-      const listed = await cluster.client.listNodes();
-      return listed.every((node) => node.lastHeartbeatMs > before) ? listed : null;
-    }, { message: 'a heartbeat from every worker' });
+    const nodes = await until(
+      async () => {
+        const listed = await cluster.client.listNodes();
+        return listed.every((node) => node.lastHeartbeatMs > before) ? listed : null;
+      },
+      { message: 'a heartbeat from every worker' },
+    );
     expect(nodes).toHaveLength(2);
     expect(cluster.master.heartbeatStreams).toBe(2);
   });
@@ -147,7 +165,11 @@ describe('a master with two workers', () => {
   it('lists nodes with their load', async () => {
     const nodes = await cluster.client.listNodes();
     expect(nodes.map((n) => n.id).sort()).toEqual(['worker-1', 'worker-2']);
-    expect(nodes[0]).toMatchObject({ state: 'HEALTHY', maxTasks: 12, capabilities: expect.arrayContaining(['command']) });
+    expect(nodes[0]).toMatchObject({
+      state: 'HEALTHY',
+      maxTasks: 12,
+      capabilities: expect.arrayContaining(['command']),
+    });
   });
 });
 

@@ -1,10 +1,26 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistExecClient, type JobView } from '@dist-exec/client';
-import { processesMatching, runCli, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
+import {
+  processesMatching,
+  runCli,
+  startMasterProcess,
+  startWorkerProcess,
+  until,
+  type RunningProgram,
+} from '@dist-exec/testing';
 
 /** Short timings so failures are noticed in about a second (the defaults are 5s / 15s). */
-const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '1s', '--retry-backoff-base', '200ms', '--retry-backoff-cap', '1s'];
+const FAST = [
+  '--heartbeat-interval',
+  '200ms',
+  '--heartbeat-timeout',
+  '1s',
+  '--retry-backoff-base',
+  '200ms',
+  '--retry-backoff-cap',
+  '1s',
+];
 
 const started: RunningProgram[] = [];
 const markers: string[] = [];
@@ -102,7 +118,11 @@ describe('failures with real processes', () => {
     });
     const running = await until(async () => {
       const view = await stateOf(client, job.id);
-      return view.state === 'RUNNING' && view.attemptHistory[0]?.startedAtMs && (await processesMatching(marker)).length > 0 ? view : null;
+      return view.state === 'RUNNING' &&
+        view.attemptHistory[0]?.startedAtMs &&
+        (await processesMatching(marker)).length > 0
+        ? view
+        : null;
     });
     const victim = running.workerId as string;
     const survivor = victim === 'lost-a' ? 'lost-b' : 'lost-a';
@@ -110,7 +130,9 @@ describe('failures with real processes', () => {
     workers[victim]?.process.kill('SIGKILL');
     const done = await client.waitForJob(job.id);
     const recoveryMs = Date.now() - killedAt;
-    console.log(`[measure] kill -9 worker -> job completed on another worker in ${recoveryMs}ms (heartbeat timeout 1s)`);
+    console.log(
+      `[measure] kill -9 worker -> job completed on another worker in ${recoveryMs}ms (heartbeat timeout 1s)`,
+    );
     expect(done).toMatchObject({ state: 'COMPLETED', workerId: survivor, attempts: 2 });
     expect(done.attemptHistory.map((a) => [a.nodeId, a.reason])).toEqual([
       [victim, 'WORKER_LOST'],
@@ -121,11 +143,32 @@ describe('failures with real processes', () => {
     // Every attempt, with its node, times and reason, in `status --json`.
     const status = await runCli(['status', job.id, '--json'], { DIST_EXEC_MASTER: master.address });
     expect(status.code).toBe(0);
-    const history = (JSON.parse(status.stdout.toString()) as { attemptHistory: Record<string, unknown>[] }).attemptHistory;
+    const history = (JSON.parse(status.stdout.toString()) as { attemptHistory: Record<string, unknown>[] })
+      .attemptHistory;
     const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
     expect(history).toEqual([
-      { attempt: 1, nodeId: victim, dispatchedAt: iso, startedAt: iso, finishedAt: iso, succeeded: false, reason: 'WORKER_LOST', exitCode: null, error: expect.any(String) },
-      { attempt: 2, nodeId: survivor, dispatchedAt: iso, startedAt: iso, finishedAt: iso, succeeded: true, reason: null, exitCode: 0, error: null },
+      {
+        attempt: 1,
+        nodeId: victim,
+        dispatchedAt: iso,
+        startedAt: iso,
+        finishedAt: iso,
+        succeeded: false,
+        reason: 'WORKER_LOST',
+        exitCode: null,
+        error: expect.any(String),
+      },
+      {
+        attempt: 2,
+        nodeId: survivor,
+        dispatchedAt: iso,
+        startedAt: iso,
+        finishedAt: iso,
+        succeeded: true,
+        reason: null,
+        exitCode: 0,
+        error: null,
+      },
     ]);
   });
 
@@ -144,9 +187,13 @@ describe('failures with real processes', () => {
     const done = await client.waitForJob(job.id);
     frozen.process.kill('SIGCONT');
     // Killed by the master's Cancel (sent when it gave the attempt up) or by reconciliation on the next heartbeat.
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the stale attempt to be killed' });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the stale attempt to be killed',
+    });
     // Whatever the stale attempt says after it wakes up changes nothing.
-    await until(async () => (await client.listNodes()).find((n) => n.id === victim)?.state === 'HEALTHY', { message: 'the node to be healthy again' });
+    await until(async () => (await client.listNodes()).find((n) => n.id === victim)?.state === 'HEALTHY', {
+      message: 'the node to be healthy again',
+    });
     const full = await client.getJob(job.id, { output: true });
     expect(full).toMatchObject({ state: 'COMPLETED', workerId: survivor, attempts: 2, exitCode: 0 });
     expect(full.attemptHistory.map((a) => [a.nodeId, a.reason])).toEqual([
@@ -155,7 +202,8 @@ describe('failures with real processes', () => {
     ]);
     expect(Buffer.from(full.stdout!).toString()).toBe('start-2\nend-2\n');
     const log: Buffer[] = [];
-    for await (const event of client.watch(job.id)) if (event.type === 'output') log.push(Buffer.from(event.chunk.data));
+    for await (const event of client.watch(job.id))
+      if (event.type === 'output') log.push(Buffer.from(event.chunk.data));
     expect(Buffer.concat(log).toString()).toBe('start-1\nstart-2\nend-2\n');
     expect(done.state).toBe('COMPLETED');
   });
@@ -163,7 +211,9 @@ describe('failures with real processes', () => {
   it('SIGTERM to a busy worker: its running jobs finish there, it leaves the node list, no job is lost', async () => {
     const { workers, client } = await cluster(['busy-a', 'busy-b'], [], ['--max-tasks', '3']);
     const jobs = await client.submitMany(Array.from({ length: 6 }, (_, i) => ({ command: `sleep 1; echo job-${i}` })));
-    await until(async () => (await Promise.all(jobs.map((j) => stateOf(client, j.id)))).every((j) => j.state === 'RUNNING'));
+    await until(async () =>
+      (await Promise.all(jobs.map((j) => stateOf(client, j.id)))).every((j) => j.state === 'RUNNING'),
+    );
     const leaving = workers['busy-a'] as RunningProgram;
     leaving.kill('SIGTERM');
     // Work submitted while it drains goes elsewhere.
@@ -187,52 +237,77 @@ describe('failures with real processes', () => {
         ...(how === 'timeout' ? { timeoutMs: 1000 } : {}),
       });
       // The shells carry the marker; the two sleeps are found as their descendants.
-      const tree = await until(async () => {
-        const pids = await processTree(await processesMatching(marker));
-        return pids.length >= 3 ? pids : null;
-      }, { message: 'the job and its grandchildren to start' });
+      const tree = await until(
+        async () => {
+          const pids = await processTree(await processesMatching(marker));
+          return pids.length >= 3 ? pids : null;
+        },
+        { message: 'the job and its grandchildren to start' },
+      );
       if (how === 'cancel') await client.cancel(job.id);
       const done = await client.waitForJob(job.id);
-      expect(done).toMatchObject(how === 'timeout' ? { state: 'FAILED', reason: 'TIMEOUT' } : { state: 'CANCELLED', reason: 'CANCELLED' });
+      expect(done).toMatchObject(
+        how === 'timeout' ? { state: 'FAILED', reason: 'TIMEOUT' } : { state: 'CANCELLED', reason: 'CANCELLED' },
+      );
       await until(async () => (await alive(tree)).length === 0, { message: 'every process of the job to be gone' });
     });
   }
 
   it('a worker that refuses connections: its attempts are retried elsewhere at once, free, and it is declared down without waiting for the heartbeat timeout', async () => {
     // A heartbeat timeout far beyond the test's deadlines: only the fast path can notice.
-    const { workers, client } = await cluster(['refuse-a', 'refuse-b'], ['--heartbeat-timeout', '5m', '--node-lost-timeout', '10m']);
+    const { workers, client } = await cluster(
+      ['refuse-a', 'refuse-b'],
+      ['--heartbeat-timeout', '5m', '--node-lost-timeout', '10m'],
+    );
     const victim = workers['refuse-a'] as RunningProgram;
     victim.process.kill('SIGKILL');
     await victim.exited;
     // Round-robin sends two of these to the dead worker before it knows.
-    const jobs = await client.submitMany(Array.from({ length: 4 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"' })));
+    const jobs = await client.submitMany(
+      Array.from({ length: 4 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"' })),
+    );
     const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
     // No retries were allowed: an attempt that never reached a worker costs none.
     expect(done.map((j) => [j.state, j.workerId])).toEqual(Array(4).fill(['COMPLETED', 'refuse-b']));
     const refused = done.flatMap((j) => j.attemptHistory).filter((a) => a.nodeId === 'refuse-a');
     expect(refused.length).toBeGreaterThan(0);
-    for (const attempt of refused) expect(attempt).toMatchObject({ reason: 'WORKER_LOST', error: expect.stringMatching(/could not dispatch to node refuse-a/) });
+    for (const attempt of refused)
+      expect(attempt).toMatchObject({
+        reason: 'WORKER_LOST',
+        error: expect.stringMatching(/could not dispatch to node refuse-a/),
+      });
     await until(async () => (await client.listNodes()).find((n) => n.id === 'refuse-a')?.state === 'UNHEALTHY', {
       message: 'the dead worker to be declared down',
     });
   });
 
   it('a worker that does not answer Execute: the attempt fails after the dispatch timeout and is retried on another node', async () => {
-    const { workers, client } = await cluster(['mute-a', 'mute-b'], ['--dispatch-timeout', '500ms', '--heartbeat-timeout', '5m', '--node-lost-timeout', '10m']);
+    const { workers, client } = await cluster(
+      ['mute-a', 'mute-b'],
+      ['--dispatch-timeout', '500ms', '--heartbeat-timeout', '5m', '--node-lost-timeout', '10m'],
+    );
     const mute = workers['mute-a'] as RunningProgram;
     mute.process.kill('SIGSTOP');
-    const jobs = await client.submitMany(Array.from({ length: 2 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"', maxRetries: 1 })));
+    const jobs = await client.submitMany(
+      Array.from({ length: 2 }, () => ({ command: 'echo "ran on $DIST_EXEC_NODE_ID"', maxRetries: 1 })),
+    );
     const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
     expect(done.map((j) => [j.state, j.workerId])).toEqual(Array(2).fill(['COMPLETED', 'mute-b']));
     const timedOut = done.flatMap((j) => j.attemptHistory).filter((a) => a.nodeId === 'mute-a');
     expect(timedOut.length).toBeGreaterThan(0);
-    for (const attempt of timedOut) expect(attempt).toMatchObject({ reason: 'WORKER_LOST', error: 'node mute-a did not answer Execute within 500ms' });
+    for (const attempt of timedOut)
+      expect(attempt).toMatchObject({
+        reason: 'WORKER_LOST',
+        error: 'node mute-a did not answer Execute within 500ms',
+      });
     // Suspect meanwhile, never declared down (a stopped process still accepts connections) ...
     const held = (await client.listNodes()).find((n) => n.id === 'mute-a');
     expect(held).toMatchObject({ state: 'HEALTHY', unavailableReason: expect.stringMatching(/^suspect: /) });
     // ... and back in service once a probe reaches it.
     mute.process.kill('SIGCONT');
-    await until(async () => (await client.listNodes()).find((n) => n.id === 'mute-a')?.unavailableReason === '', { message: 'the probe to clear the node' });
+    await until(async () => (await client.listNodes()).find((n) => n.id === 'mute-a')?.unavailableReason === '', {
+      message: 'the probe to clear the node',
+    });
     const after = await client.submitMany(Array.from({ length: 4 }, () => ({ command: 'true' })));
     const finished = await Promise.all(after.map((j) => client.waitForJob(j.id)));
     expect(finished.some((j) => j.workerId === 'mute-a')).toBe(true);
@@ -240,7 +315,14 @@ describe('failures with real processes', () => {
 
   it('--fence-after: a worker cut off from the master kills its tasks; one without keeps running them', async () => {
     const { master, client } = await cluster([]);
-    const fenced = await startWorkerProcess(master.address, ['--id', 'fenced', '--labels', 'role=fenced', '--fence-after', '1s']);
+    const fenced = await startWorkerProcess(master.address, [
+      '--id',
+      'fenced',
+      '--labels',
+      'role=fenced',
+      '--fence-after',
+      '1s',
+    ]);
     started.push(fenced);
     const trusting = await startWorkerProcess(master.address, ['--id', 'trusting', '--labels', 'role=trusting']);
     started.push(trusting);
@@ -251,13 +333,22 @@ describe('failures with real processes', () => {
       constraints: { role: 'fenced' },
       maxRetries: 1,
     });
-    const { job: trustingJob } = await client.submit({ command: `sh -c 'sleep 300; true' ${trustingMarker}`, constraints: { role: 'trusting' } });
-    await until(async () => (await processesMatching(fencedMarker)).length > 0 && (await processesMatching(trustingMarker)).length > 0, {
-      message: 'both jobs to run',
+    const { job: trustingJob } = await client.submit({
+      command: `sh -c 'sleep 300; true' ${trustingMarker}`,
+      constraints: { role: 'trusting' },
     });
+    await until(
+      async () =>
+        (await processesMatching(fencedMarker)).length > 0 && (await processesMatching(trustingMarker)).length > 0,
+      {
+        message: 'both jobs to run',
+      },
+    );
     master.process.kill('SIGSTOP');
     try {
-      await until(async () => (await processesMatching(fencedMarker)).length === 0, { message: 'the fenced worker to kill its task' });
+      await until(async () => (await processesMatching(fencedMarker)).length === 0, {
+        message: 'the fenced worker to kill its task',
+      });
       // Both lost the master at the same moment; the other one still runs its task.
       expect((await processesMatching(trustingMarker)).length).toBeGreaterThan(0);
     } finally {
@@ -265,12 +356,17 @@ describe('failures with real processes', () => {
     }
     const done = await client.waitForJob(fencedJob.id);
     expect(done).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: 'fenced' });
-    expect(done.attemptHistory[0]).toMatchObject({ reason: 'WORKER_LOST', error: expect.stringMatching(/no heartbeat reached the master for \d+ms \(--fence-after\)/) });
+    expect(done.attemptHistory[0]).toMatchObject({
+      reason: 'WORKER_LOST',
+      error: expect.stringMatching(/no heartbeat reached the master for \d+ms \(--fence-after\)/),
+    });
     // The master's own stall was not held against the trusting worker: its job is still on its first attempt.
     expect(await stateOf(client, trustingJob.id)).toMatchObject({ state: 'RUNNING', attempts: 1 });
     expect(await processesMatching(trustingMarker)).not.toHaveLength(0);
     await client.cancel(trustingJob.id);
-    await until(async () => (await processesMatching(trustingMarker)).length === 0, { message: 'the cancelled task to be gone' });
+    await until(async () => (await processesMatching(trustingMarker)).length === 0, {
+      message: 'the cancelled task to be gone',
+    });
   });
 
   it('heartbeats keep flowing while a job floods the master with output', async () => {
@@ -285,7 +381,9 @@ describe('failures with real processes', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const done = await client.getJob(job.id);
-    console.log(`[measure] ${done.outputLength} bytes of output; longest heartbeat age seen by the master: ${worstGapMs}ms (interval 200ms)`);
+    console.log(
+      `[measure] ${done.outputLength} bytes of output; longest heartbeat age seen by the master: ${worstGapMs}ms (interval 200ms)`,
+    );
     expect(done).toMatchObject({ state: 'COMPLETED', attempts: 1, stdoutDroppedBytes: 0 });
     expect(master.logs.filter((l) => l.msg === 'node health changed')).toEqual([]);
   });
@@ -304,14 +402,26 @@ describe('failures with real processes', () => {
     expect(JSON.parse(drained.stdout.toString())).toMatchObject({ id: node, state: 'DRAINING', draining: true });
     const done = await client.waitForJob(job.id);
     // No retries were allowed: a hand-back costs none.
-    expect(done, JSON.stringify(done.attemptHistory)).toMatchObject({ state: 'COMPLETED', attempts: 2, workerId: other });
-    expect(done.attemptHistory[0]).toMatchObject({ nodeId: node, reason: 'WORKER_LOST', error: `drain deadline of node ${node} passed` });
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the handed-back attempt to be killed' });
+    expect(done, JSON.stringify(done.attemptHistory)).toMatchObject({
+      state: 'COMPLETED',
+      attempts: 2,
+      workerId: other,
+    });
+    expect(done.attemptHistory[0]).toMatchObject({
+      nodeId: node,
+      reason: 'WORKER_LOST',
+      error: `drain deadline of node ${node} passed`,
+    });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the handed-back attempt to be killed',
+    });
     const undrained = await runCli(['undrain', node], { DIST_EXEC_MASTER: master.address });
     expect(undrained).toMatchObject({ code: 0, stderr: '' });
     expect(undrained.stdout.toString()).toBe(`${node} is back in service\n`);
     // Both nodes take work again: one slot each, two jobs at once (once the killed attempt's slot is free).
-    await until(async () => (await client.listNodes()).find((n) => n.id === node)?.activeTasks === 0, { message: 'the slot to be free' });
+    await until(async () => (await client.listNodes()).find((n) => n.id === node)?.activeTasks === 0, {
+      message: 'the slot to be free',
+    });
     const both = await client.submitMany([{ command: 'sleep 0.5' }, { command: 'sleep 0.5' }]);
     const ran = await Promise.all(both.map((j) => client.waitForJob(j.id)));
     expect(ran.map((j) => j.workerId).sort()).toEqual(['drain-a', 'drain-b']);

@@ -9,19 +9,30 @@ import { startTestCluster, type TestCluster } from '@dist-exec/testing';
 // A client built only from the .proto files, the way a client in another language would be.
 const require = createRequire(import.meta.url);
 const healthProto = join(dirname(require.resolve('grpc-health-check')), '../../proto/health/v1/health.proto');
-const reflectionProto = join(dirname(require.resolve('@grpc/reflection')), '../proto/grpc/reflection/v1/reflection.proto');
+const reflectionProto = join(
+  dirname(require.resolve('@grpc/reflection')),
+  '../proto/grpc/reflection/v1/reflection.proto',
+);
 const loaded = grpc.loadPackageDefinition(
-  protoLoader.loadSync(['distexec/v1/job_service.proto', healthProto, reflectionProto], { includeDirs: [PROTO_DIR], longs: String, enums: String, defaults: true }),
+  protoLoader.loadSync(['distexec/v1/job_service.proto', healthProto, reflectionProto], {
+    includeDirs: [PROTO_DIR],
+    longs: String,
+    enums: String,
+    defaults: true,
+  }),
 ) as unknown as {
   distexec: { v1: { JobService: grpc.ServiceClientConstructor } };
-  grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } }; reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+  grpc: {
+    health: { v1: { Health: grpc.ServiceClientConstructor } };
+    reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } };
+  };
 };
 
 function unary<T>(client: grpc.Client, method: string, request: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[method]!(request, (error, value) =>
-      error ? reject(error) : resolve(value),
-    );
+    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[
+      method
+    ]!(request, (error, value) => (error ? reject(error) : resolve(value)));
   });
 }
 
@@ -36,11 +47,18 @@ describe('the gRPC contract, from the .proto files alone', () => {
 
   it('submits and reads a job', async () => {
     const jobs = new loaded.distexec.v1.JobService(cluster.address, grpc.credentials.createInsecure());
-    const submitted = await unary<{ job: { id: string; state: string } }>(jobs, 'SubmitJob', { spec: { command: 'echo from-proto' } });
+    const submitted = await unary<{ job: { id: string; state: string } }>(jobs, 'SubmitJob', {
+      spec: { command: 'echo from-proto' },
+    });
     expect(submitted.job.state).toBe('JOB_STATE_PENDING');
     const error = await unary(jobs, 'SubmitJob', { spec: { command: '' } }).catch((e: grpc.ServiceError) => e);
-    expect(error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/command is empty/) });
-    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }).catch((e: grpc.ServiceError) => e);
+    expect(error).toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/command is empty/),
+    });
+    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }).catch(
+      (e: grpc.ServiceError) => e,
+    );
     expect(missing).toMatchObject({ code: grpc.status.NOT_FOUND });
     jobs.close();
   });
@@ -51,10 +69,22 @@ describe('the gRPC contract, from the .proto files alone', () => {
     await expect(unary(health, 'Check', { service: 'distexec.v1.JobService' })).resolves.toEqual({ status: 'SERVING' });
     health.close();
 
-    const reflection = new loaded.grpc.reflection.v1.ServerReflection(cluster.address, grpc.credentials.createInsecure());
-    const call = (reflection as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { listServicesResponse?: { service: { name: string }[] } }> }).ServerReflectionInfo();
+    const reflection = new loaded.grpc.reflection.v1.ServerReflection(
+      cluster.address,
+      grpc.credentials.createInsecure(),
+    );
+    const call = (
+      reflection as unknown as {
+        ServerReflectionInfo(): grpc.ClientDuplexStream<
+          object,
+          { listServicesResponse?: { service: { name: string }[] } }
+        >;
+      }
+    ).ServerReflectionInfo();
     const answer = new Promise<string[]>((resolve, reject) => {
-      call.on('data', (response) => resolve((response.listServicesResponse?.service ?? []).map((s: { name: string }) => s.name)));
+      call.on('data', (response) =>
+        resolve((response.listServicesResponse?.service ?? []).map((s: { name: string }) => s.name)),
+      );
       call.on('error', reject);
     });
     call.write({ listServices: '' });
@@ -69,7 +99,9 @@ describe('shutdown', () => {
     const cluster = await startTestCluster({ workers: 0, master: { shutdownGraceMs: 300 } });
     const health = new loaded.grpc.health.v1.Health(cluster.address, grpc.credentials.createInsecure());
     const statuses: string[] = [];
-    const watch = (health as unknown as { Watch(r: object): grpc.ClientReadableStream<{ status: string }> }).Watch({ service: '' });
+    const watch = (health as unknown as { Watch(r: object): grpc.ClientReadableStream<{ status: string }> }).Watch({
+      service: '',
+    });
     watch.on('data', (update) => statuses.push(update.status));
     const ended = new Promise<void>((resolve) => {
       watch.on('error', () => resolve());

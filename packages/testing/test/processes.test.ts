@@ -5,10 +5,28 @@ import { freePort, startMasterProcess, startProgram, until } from '@dist-exec/te
 describe('real processes', () => {
   it('a worker started before the master retries with backoff, says so, and registers once the master is up', async () => {
     const port = await freePort();
-    const worker = startProgram('worker', ['--master', `127.0.0.1:${port}`, '--host', '127.0.0.1', '--port', '0', '--id', 'early-bird']);
+    const worker = startProgram('worker', [
+      '--master',
+      `127.0.0.1:${port}`,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--id',
+      'early-bird',
+    ]);
     try {
       await worker.waitForLog('cannot reach the master; retrying');
-      const master = startProgram('master', ['--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--store', 'memory']);
+      const master = startProgram('master', [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--http-port',
+        '0',
+        '--store',
+        'memory',
+      ]);
       try {
         await worker.waitForLog('registered with the master');
         const client = new DistExecClient({ address: `127.0.0.1:${port}` });
@@ -31,7 +49,16 @@ describe('real processes', () => {
 
   it('a worker given SIGTERM finishes its running job, deregisters and exits 0', async () => {
     const master = await startMasterProcess();
-    const worker = startProgram('worker', ['--master', master.address, '--host', '127.0.0.1', '--port', '0', '--id', 'leaving']);
+    const worker = startProgram('worker', [
+      '--master',
+      master.address,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--id',
+      'leaving',
+    ]);
     const client = new DistExecClient({ address: master.address });
     try {
       await worker.waitForLog('registered with the master');
@@ -54,12 +81,29 @@ describe('real processes', () => {
   });
 
   it('`dist-exec up` starts a working cluster and stops all of it on Ctrl-C', async () => {
-    const up = startProgram('cli', ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn']);
+    const up = startProgram('cli', [
+      'up',
+      '--workers',
+      '2',
+      '--port',
+      '0',
+      '--http-port',
+      '0',
+      '--store',
+      'memory',
+      '--log-level',
+      'warn',
+    ]);
     try {
-      const line = await until(() => up.logs.find((l) => /dist-exec is up/.test(String(l.msg))), { message: 'the cluster to come up' });
+      const line = await until(() => up.logs.find((l) => /dist-exec is up/.test(String(l.msg))), {
+        message: 'the cluster to come up',
+      });
       const address = /master at (\S+) /.exec(String(line.msg))?.[1] as string;
       const client = new DistExecClient({ address, retry: { retries: 0 } });
-      const jobs = await client.submitMany([{ command: 'echo $DIST_EXEC_NODE_ID' }, { command: 'echo $DIST_EXEC_NODE_ID' }]);
+      const jobs = await client.submitMany([
+        { command: 'echo $DIST_EXEC_NODE_ID' },
+        { command: 'echo $DIST_EXEC_NODE_ID' },
+      ]);
       const done = await Promise.all(jobs.map((j) => client.waitForJob(j.id)));
       expect(done.map((j) => j.workerId).sort()).toEqual(['worker-1', 'worker-2']);
       up.kill('SIGINT');

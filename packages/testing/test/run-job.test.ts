@@ -1,6 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DistExecClient, InvalidArgumentError, type JobSpecInput, type RunEvent, type RunOptions } from '@dist-exec/client';
+import {
+  DistExecClient,
+  InvalidArgumentError,
+  type JobSpecInput,
+  type RunEvent,
+  type RunOptions,
+} from '@dist-exec/client';
 import { bindServer, createServer, v1, type JobServiceClient, type wire } from '@dist-exec/proto';
 import { startTestCluster, type TestCluster } from '@dist-exec/testing';
 
@@ -10,8 +16,10 @@ async function collect(client: DistExecClient, spec: JobSpecInput, options?: Run
   return events;
 }
 
-const outputOf = (events: readonly RunEvent[]): string => Buffer.concat(events.flatMap((e) => (e.type === 'output' ? [e.chunk.data] : []))).toString();
-const statesOf = (events: readonly RunEvent[]): string[] => events.flatMap((e) => (e.type === 'job' ? [e.job.state] : []));
+const outputOf = (events: readonly RunEvent[]): string =>
+  Buffer.concat(events.flatMap((e) => (e.type === 'output' ? [e.chunk.data] : []))).toString();
+const statesOf = (events: readonly RunEvent[]): string[] =>
+  events.flatMap((e) => (e.type === 'job' ? [e.job.state] : []));
 
 /**
  * A JobService without RunJob, which answers UNIMPLEMENTED as a master from
@@ -23,7 +31,10 @@ async function masterWithoutRunJob(target: string): Promise<{ address: string; s
   let submits = 0;
   const server = createServer();
   server.addService(v1.JobService.service, {
-    SubmitJob: (call: grpc.ServerUnaryCall<wire.SubmitJobRequest__Output, wire.SubmitJobResponse>, callback: grpc.sendUnaryData<wire.SubmitJobResponse>) => {
+    SubmitJob: (
+      call: grpc.ServerUnaryCall<wire.SubmitJobRequest__Output, wire.SubmitJobResponse>,
+      callback: grpc.sendUnaryData<wire.SubmitJobResponse>,
+    ) => {
       submits += 1;
       upstream.SubmitJob(call.request, (error, response) => callback(error, response));
     },
@@ -59,7 +70,11 @@ describe('RunJob: submit and watch in one call', () => {
   it('says which job it stored first, then streams its states and output to the final state', async () => {
     const events = await collect(cluster.client, { command: 'echo one; echo two >&2; exit 4' });
     const [first, ...rest] = events;
-    expect(first).toMatchObject({ type: 'submitted', existing: false, job: { spec: { command: 'echo one; echo two >&2; exit 4' } } });
+    expect(first).toMatchObject({
+      type: 'submitted',
+      existing: false,
+      job: { spec: { command: 'echo one; echo two >&2; exit 4' } },
+    });
     const id = first?.type === 'submitted' ? first.job.id : '';
     expect(rest.every((e) => e.type !== 'submitted' && (e.type === 'output' || e.job.id === id))).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'job', job: { state: 'FAILED', exitCode: 4 } });

@@ -22,7 +22,9 @@ describe('WatchJobs: the states of many jobs on one stream', () => {
   });
 
   it('sends each job once in its final state and ends when all have finished', async () => {
-    const jobs = await cluster.client.submitMany(Array.from({ length: 40 }, (_, i) => ({ command: i % 10 === 3 ? 'exit 3' : 'true' })));
+    const jobs = await cluster.client.submitMany(
+      Array.from({ length: 40 }, (_, i) => ({ command: i % 10 === 3 ? 'exit 3' : 'true' })),
+    );
     const ids = jobs.map((job) => job.id);
     // Some have finished before the watch starts, some finish during it.
     await cluster.client.waitForJob(ids[0] as string);
@@ -30,7 +32,9 @@ describe('WatchJobs: the states of many jobs on one stream', () => {
     expect(seen.map((job) => job.id).sort()).toEqual([...ids].sort());
     for (const job of seen) {
       const failing = ids.indexOf(job.id) % 10 === 3;
-      expect(job).toMatchObject(failing ? { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 } : { state: 'COMPLETED', exitCode: 0 });
+      expect(job).toMatchObject(
+        failing ? { state: 'FAILED', reason: 'EXIT_CODE', exitCode: 3 } : { state: 'COMPLETED', exitCode: 0 },
+      );
     }
   });
 
@@ -39,7 +43,10 @@ describe('WatchJobs: the states of many jobs on one stream', () => {
     const [waiting] = await cluster.client.submitMany([{ command: 'true', constraints: { nowhere: 'true' } }]);
     const [quick] = await cluster.client.submitMany([{ command: 'true' }]);
     const states: string[] = [];
-    const watching = collect(cluster.client.watchJobs([waiting!.id, quick!.id]), (job) => job.id === waiting!.id && states.push(job.state));
+    const watching = collect(
+      cluster.client.watchJobs([waiting!.id, quick!.id]),
+      (job) => job.id === waiting!.id && states.push(job.state),
+    );
     await until(() => states.includes('PENDING'), { message: 'the pending state on the stream' });
     await cluster.client.cancel(waiting!.id);
     const seen = await watching;
@@ -48,10 +55,25 @@ describe('WatchJobs: the states of many jobs on one stream', () => {
   });
 
   it('brief: each job without its spec and attempt history, with its state and result', async () => {
-    const jobs = await cluster.client.submitMany([{ command: 'exit 5', labels: { team: 'infra' } }, { command: 'true' }]);
-    const seen = await collect(cluster.client.watchJobs(jobs.map((job) => job.id), { finalOnly: true, brief: true }));
+    const jobs = await cluster.client.submitMany([
+      { command: 'exit 5', labels: { team: 'infra' } },
+      { command: 'true' },
+    ]);
+    const seen = await collect(
+      cluster.client.watchJobs(
+        jobs.map((job) => job.id),
+        { finalOnly: true, brief: true },
+      ),
+    );
     const failed = seen.find((job) => job.id === jobs[0]!.id);
-    expect(failed).toMatchObject({ state: 'FAILED', reason: 'EXIT_CODE', exitCode: 5, attempts: 1, spec: { command: '', labels: {} }, attemptHistory: [] });
+    expect(failed).toMatchObject({
+      state: 'FAILED',
+      reason: 'EXIT_CODE',
+      exitCode: 5,
+      attempts: 1,
+      spec: { command: '', labels: {} },
+      attemptHistory: [],
+    });
     expect(failed?.workerId).toMatch(/^worker-/);
     expect(failed?.finishedAtMs).toBeGreaterThan(0);
     expect(seen.find((job) => job.id === jobs[1]!.id)).toMatchObject({ state: 'COMPLETED', exitCode: 0 });

@@ -101,7 +101,11 @@ export class Agent {
     if (first || now - this.#lastReminderMs >= 30_000) {
       this.#lastReminderMs = now;
       this.#log.warn(
-        { master: this.#options.masterAddress, error: errorMessage(fromServiceError(error)), unreachableForMs: now - this.#unreachableSince },
+        {
+          master: this.#options.masterAddress,
+          error: errorMessage(fromServiceError(error)),
+          unreachableForMs: now - this.#unreachableSince,
+        },
         'cannot reach the master; retrying',
       );
     }
@@ -111,7 +115,10 @@ export class Agent {
   #reachable(): void {
     const now = this.#options.clock.now();
     if (this.#unreachableSince) {
-      this.#log.info({ master: this.#options.masterAddress, downForMs: now - this.#unreachableSince }, 'master reachable again');
+      this.#log.info(
+        { master: this.#options.masterAddress, downForMs: now - this.#unreachableSince },
+        'master reachable again',
+      );
       this.#unreachableSince = 0;
     }
     this.#lastContactMs = now;
@@ -135,11 +142,17 @@ export class Agent {
     this.#registered = true;
     this.#intervalMs = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
     this.#apply(response);
-    this.#log.info({ master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs }, 'registered with the master');
+    this.#log.info(
+      { master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs },
+      'registered with the master',
+    );
     const fenceAfterMs = this.#options.fence?.afterMs ?? 0;
     if (fenceAfterMs > 0 && response.rescheduleAfterMs > 0 && fenceAfterMs >= response.rescheduleAfterMs) {
       // The master would give our tasks to another node before we kill them here.
-      this.#log.warn({ fenceAfterMs, rescheduleAfterMs: response.rescheduleAfterMs }, 'fence-after is not shorter than the master\'s reschedule time; a task cut off from the master may run twice');
+      this.#log.warn(
+        { fenceAfterMs, rescheduleAfterMs: response.rescheduleAfterMs },
+        "fence-after is not shorter than the master's reschedule time; a task cut off from the master may run twice",
+      );
     }
   }
 
@@ -151,7 +164,12 @@ export class Agent {
 
   async #heartbeatOnce(): Promise<void> {
     const { runner, registration } = this.#options;
-    const response = await this.#link.send({ nodeId: registration.nodeId, activeTasks: runner.running, attempts: runner.reports(), draining: runner.draining });
+    const response = await this.#link.send({
+      nodeId: registration.nodeId,
+      activeTasks: runner.running,
+      attempts: runner.reports(),
+      draining: runner.draining,
+    });
     this.#reachable();
     if (response.reregister) {
       // Leaving: registering again would put the node back on the list after it deregistered.
@@ -176,7 +194,9 @@ export class Agent {
   async leave(): Promise<void> {
     await this.#halt();
     await new Promise<void>((resolve, reject) => {
-      this.#options.client.Deregister({ nodeId: this.#options.registration.nodeId }, this.#deadline(), (error) => (error ? reject(error) : resolve()));
+      this.#options.client.Deregister({ nodeId: this.#options.registration.nodeId }, this.#deadline(), (error) =>
+        error ? reject(error) : resolve(),
+      );
     });
     this.#registered = false;
   }

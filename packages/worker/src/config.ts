@@ -96,19 +96,47 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     fenceAfterMs: options.fenceAfterMs ?? 0,
   };
   check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
-  check(Number.isInteger(port) && port >= 0 && port <= 65535, '--port', `${port} is not a port; use 0-65535 (0 picks a free one)`);
+  check(
+    Number.isInteger(port) && port >= 0 && port <= 65535,
+    '--port',
+    `${port} is not a port; use 0-65535 (0 picks a free one)`,
+  );
   if (compiled.httpPort !== null) {
     const http = compiled.httpPort;
-    check(Number.isInteger(http) && http >= 0 && http <= 65535, '--http-port', `${http} is not a port; use 0-65535 (0 picks a free one)`);
+    check(
+      Number.isInteger(http) && http >= 0 && http <= 65535,
+      '--http-port',
+      `${http} is not a port; use 0-65535 (0 picks a free one)`,
+    );
   }
-  check(HOST_PORT.test(compiled.advertiseAddress), '--advertise-address', `"${compiled.advertiseAddress}" is not host:port`);
+  check(
+    HOST_PORT.test(compiled.advertiseAddress),
+    '--advertise-address',
+    `"${compiled.advertiseAddress}" is not host:port`,
+  );
   checkNodeId(compiled.id, '--id');
-  check(Number.isInteger(compiled.maxTasks) && compiled.maxTasks >= 1 && compiled.maxTasks <= 10_000, '--max-tasks', `${compiled.maxTasks} is out of range; use 1 to 10000`);
+  check(
+    Number.isInteger(compiled.maxTasks) && compiled.maxTasks >= 1 && compiled.maxTasks <= 10_000,
+    '--max-tasks',
+    `${compiled.maxTasks} is out of range; use 1 to 10000`,
+  );
   check(Number.isFinite(compiled.cpus) && compiled.cpus >= 0, '--cpus', `${compiled.cpus} is not a cpu count`);
-  check(Number.isInteger(compiled.memoryBytes) && compiled.memoryBytes >= 0, '--memory', `${compiled.memoryBytes} is not a size`);
-  check(Number.isInteger(compiled.weight) && compiled.weight >= 1 && compiled.weight <= 1000, '--weight', `${compiled.weight} is out of range; use 1 to 1000`);
+  check(
+    Number.isInteger(compiled.memoryBytes) && compiled.memoryBytes >= 0,
+    '--memory',
+    `${compiled.memoryBytes} is not a size`,
+  );
+  check(
+    Number.isInteger(compiled.weight) && compiled.weight >= 1 && compiled.weight <= 1000,
+    '--weight',
+    `${compiled.weight} is out of range; use 1 to 1000`,
+  );
   check(compiled.heartbeatIntervalMs >= 0, '--heartbeat-interval', 'must not be negative');
   check(compiled.outputLimitBytes > 0, '--output-limit', 'must be greater than 0');
-  check(Number.isFinite(compiled.fenceAfterMs) && compiled.fenceAfterMs >= 0, '--fence-after', 'must not be negative (0 = never)');
+  check(
+    Number.isFinite(compiled.fenceAfterMs) && compiled.fenceAfterMs >= 0,
+    '--fence-after',
+    'must not be negative (0 = never)',
+  );
   return compiled;
 }

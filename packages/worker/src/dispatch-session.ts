@@ -1,6 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { isDistExecError, type AttemptRef } from '@dist-exec/core';
-import { attemptRefsFromWire, attemptResultToWire, num, streamToWire, toServiceError, trustedSpecFromWire, type wire } from '@dist-exec/proto';
+import {
+  attemptRefsFromWire,
+  attemptResultToWire,
+  num,
+  streamToWire,
+  toServiceError,
+  trustedSpecFromWire,
+  type wire,
+} from '@dist-exec/proto';
 import type { AttemptSink, TaskRunner } from './runner.js';
 
 export type DispatchCall = grpc.ServerDuplexStream<wire.DispatchRequest__Output, wire.DispatchResponse>;
@@ -89,7 +97,14 @@ export class DispatchSession {
     const earlier = this.#attached.get(key);
     if (earlier) this.#takeOff(key, earlier);
     // Accepted goes before the events an attach replays at once; it becomes declined if the runner refuses.
-    const attachment: Attachment = { detach: noop, over: false, acceptedIn: this.#queue, acceptedAt: this.#queue.length, startedIn: null, startedAt: 0 };
+    const attachment: Attachment = {
+      detach: noop,
+      over: false,
+      acceptedIn: this.#queue,
+      acceptedAt: this.#queue.length,
+      startedIn: null,
+      startedAt: 0,
+    };
     this.#attached.set(key, attachment);
     this.#push({ jobId, attempt, accepted: {} }, 0, false);
     const ref: AttemptRef = { jobId, attempt };
@@ -109,7 +124,11 @@ export class DispatchSession {
     } catch (error) {
       if (!isDistExecError(error)) this.#onInternalError(error);
       const status = toServiceError(error);
-      const declined = { jobId, attempt, declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' } };
+      const declined = {
+        jobId,
+        attempt,
+        declined: { code: status.code ?? grpc.status.INTERNAL, message: status.details ?? '' },
+      };
       this.#pushFor(attachment, declined, 0);
       this.#takeOff(key, attachment);
     }
@@ -124,7 +143,12 @@ export class DispatchSession {
       },
       output: (event) => {
         if (attachment.over) return;
-        const output = { offset: event.offset, stream: streamToWire(event.stream), data: event.data, timestampMs: event.timestampMs };
+        const output = {
+          offset: event.offset,
+          stream: streamToWire(event.stream),
+          data: event.data,
+          timestampMs: event.timestampMs,
+        };
         this.#pushFor(attachment, { jobId, attempt, output }, event.data.length);
       },
       finished: (result) => {

@@ -66,7 +66,10 @@ export class Fence {
     if (this.#stopped) return;
     const silentMs = this.#options.clock.now() - this.#lastContactMs;
     this.#fenced = true;
-    this.#log.warn({ silentMs, fenceAfterMs: this.#options.afterMs }, 'no heartbeat reached the master in time; killing running tasks');
+    this.#log.warn(
+      { silentMs, fenceAfterMs: this.#options.afterMs },
+      'no heartbeat reached the master in time; killing running tasks',
+    );
     this.#options.onFence(silentMs);
   }
 

@@ -42,7 +42,9 @@ export class HeartbeatLink {
     const call = this.#open();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const error = Object.assign(new Error(`no heartbeat answer within ${this.#timeoutMs}ms`), { code: grpc.status.DEADLINE_EXCEEDED });
+        const error = Object.assign(new Error(`no heartbeat answer within ${this.#timeoutMs}ms`), {
+          code: grpc.status.DEADLINE_EXCEEDED,
+        });
         this.#drop(call, error);
       }, this.#timeoutMs);
       this.#waiting = { resolve, reject, timer, request };
@@ -52,7 +54,11 @@ export class HeartbeatLink {
 
   /** Ends the stream; an outstanding heartbeat fails. Idempotent. */
   close(): void {
-    if (this.#call) this.#drop(this.#call, Object.assign(new Error('the heartbeat stream was closed'), { code: grpc.status.CANCELLED }));
+    if (this.#call)
+      this.#drop(
+        this.#call,
+        Object.assign(new Error('the heartbeat stream was closed'), { code: grpc.status.CANCELLED }),
+      );
   }
 
   #open(): HeartbeatCall {
@@ -66,7 +72,12 @@ export class HeartbeatLink {
       waiting.resolve(response);
     });
     call.on('error', (error: grpc.ServiceError) => this.#drop(call, error));
-    call.on('end', () => this.#drop(call, Object.assign(new Error('the master ended the heartbeat stream'), { code: grpc.status.UNAVAILABLE })));
+    call.on('end', () =>
+      this.#drop(
+        call,
+        Object.assign(new Error('the master ended the heartbeat stream'), { code: grpc.status.UNAVAILABLE }),
+      ),
+    );
     this.#call = call;
     return call;
   }
@@ -89,7 +100,9 @@ export class HeartbeatLink {
 
   #sendUnary(request: wire.HeartbeatRequest): Promise<wire.HeartbeatResponse__Output> {
     return new Promise((resolve, reject) => {
-      this.#client.Heartbeat(request, { deadline: new Date(Date.now() + this.#timeoutMs) }, (error, value) => (error || !value ? reject(error) : resolve(value)));
+      this.#client.Heartbeat(request, { deadline: new Date(Date.now() + this.#timeoutMs) }, (error, value) =>
+        error || !value ? reject(error) : resolve(value),
+      );
     });
   }
 }

@@ -33,13 +33,21 @@ export class WorkerHttpServer {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       req.resume();
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        send(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed; use GET` } }, { allow: 'GET, HEAD' });
+        send(
+          res,
+          405,
+          { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed; use GET` } },
+          { allow: 'GET, HEAD' },
+        );
         return;
       }
       if (path === '/healthz') send(res, 200, { status: 'ok' });
       else if (path === '/readyz') {
         const readiness = this.#options.readiness();
-        send(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+        send(res, readiness.ready ? 200 : 503, {
+          status: readiness.ready ? 'ready' : 'not ready',
+          checks: readiness.checks,
+        });
       } else if (path === '/metrics') {
         this.#options.metrics.render().then(
           (text) => {
@@ -48,10 +56,18 @@ export class WorkerHttpServer {
           },
           (error: unknown) => {
             this.#log.error({ err: error }, 'metrics failed');
-            send(res, 500, { error: { code: 'INTERNAL', message: 'could not collect metrics; the worker log has the details' } });
+            send(res, 500, {
+              error: { code: 'INTERNAL', message: 'could not collect metrics; the worker log has the details' },
+            });
           },
         );
-      } else send(res, 404, { error: { code: 'NOT_FOUND', message: `no such endpoint: ${path}; a worker serves /healthz, /readyz and /metrics` } });
+      } else
+        send(res, 404, {
+          error: {
+            code: 'NOT_FOUND',
+            message: `no such endpoint: ${path}; a worker serves /healthz, /readyz and /metrics`,
+          },
+        });
     });
     this.#server = server;
     await new Promise<void>((resolve, reject) => {

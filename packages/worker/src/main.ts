@@ -9,23 +9,44 @@ import { Worker } from './worker.js';
 
 const program = new Command('dist-exec-worker')
   .description('A dist-exec worker: registers with the master and runs the tasks it is given.')
-  .addOption(new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'))
+  .addOption(
+    new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'),
+  )
   .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_WORKER_HOST'))
-  .addOption(new Option('--port <port>', 'gRPC port (0 picks a free one)').default(String(DEFAULT_WORKER_PORT)).env('DIST_EXEC_WORKER_PORT'))
-  .addOption(new Option('--http-port <port>', 'HTTP port of /healthz, /readyz and /metrics (0 picks a free one; default: no HTTP)').env('DIST_EXEC_WORKER_HTTP_PORT'))
-  .addOption(new Option('--advertise-address <host:port>', 'address the master dials (default: derived from --host and --port)').env('DIST_EXEC_ADVERTISE_ADDRESS'))
+  .addOption(
+    new Option('--port <port>', 'gRPC port (0 picks a free one)')
+      .default(String(DEFAULT_WORKER_PORT))
+      .env('DIST_EXEC_WORKER_PORT'),
+  )
+  .addOption(
+    new Option(
+      '--http-port <port>',
+      'HTTP port of /healthz, /readyz and /metrics (0 picks a free one; default: no HTTP)',
+    ).env('DIST_EXEC_WORKER_HTTP_PORT'),
+  )
+  .addOption(
+    new Option(
+      '--advertise-address <host:port>',
+      'address the master dials (default: derived from --host and --port)',
+    ).env('DIST_EXEC_ADVERTISE_ADDRESS'),
+  )
   .addOption(new Option('--id <id>', 'node id (default: <hostname>-<port>)').env('DIST_EXEC_WORKER_ID'))
-  .addOption(new Option('--max-tasks <n>', 'tasks run at once').default(String(DEFAULT_MAX_TASKS)).env('DIST_EXEC_MAX_TASKS'))
+  .addOption(
+    new Option('--max-tasks <n>', 'tasks run at once').default(String(DEFAULT_MAX_TASKS)).env('DIST_EXEC_MAX_TASKS'),
+  )
   .addOption(new Option('--labels <k=v,...>', 'node labels jobs can require').default('').env('DIST_EXEC_LABELS'))
-  .option('--cpus <n>', 'cores offered to jobs (default: this machine\'s)')
-  .option('--memory <size>', 'memory offered to jobs, e.g. 8Gi (default: this machine\'s)')
+  .option('--cpus <n>', "cores offered to jobs (default: this machine's)")
+  .option('--memory <size>', "memory offered to jobs, e.g. 8Gi (default: this machine's)")
   .option('--weight <n>', 'share for weighted placement', '1')
   .option('--heartbeat-interval <duration>', 'heartbeat interval (default: what the master asks for)')
   .option('--output-limit <size>', 'output kept per stream per task when the master gives none', '1Mi')
   .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace when the master gives none', '5s')
   .option('--drain-timeout <duration>', 'on SIGTERM, wait this long for running tasks before killing them', '5m')
   .addOption(
-    new Option('--fence-after <duration>', 'kill running tasks after this long without a successful heartbeat (at-most-once); 0 = keep them running')
+    new Option(
+      '--fence-after <duration>',
+      'kill running tasks after this long without a successful heartbeat (at-most-once); 0 = keep them running',
+    )
       .default('0')
       .env('DIST_EXEC_FENCE_AFTER'),
   )
@@ -38,8 +59,18 @@ const program = new Command('dist-exec-worker')
       .default('auto')
       .env('DIST_EXEC_SPAWN'),
   )
-  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info').env('DIST_EXEC_LOG_LEVEL'))
-  .addOption(new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal').choices(LOG_FORMATS).default('auto').env('DIST_EXEC_LOG_FORMAT'));
+  .addOption(
+    new Option('--log-level <level>', 'log level')
+      .choices(['trace', 'debug', 'info', 'warn', 'error'])
+      .default('info')
+      .env('DIST_EXEC_LOG_LEVEL'),
+  )
+  .addOption(
+    new Option('--log-format <format>', 'json lines, pretty lines, or auto: pretty on a terminal')
+      .choices(LOG_FORMATS)
+      .default('auto')
+      .env('DIST_EXEC_LOG_FORMAT'),
+  );
 
 function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
   const labels = flags.labels ? parseKeyValues(flags.labels.split(',').filter(Boolean), '--labels') : {};
@@ -55,7 +86,9 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     ...(flags.cpus ? { cpus: Number.isFinite(Number(flags.cpus)) ? Number(flags.cpus) : NaN } : {}),
     ...(flags.memory ? { memoryBytes: parseBytes(flags.memory, '--memory') } : {}),
     weight: parseInteger(flags.weight as string, '--weight', 1, 1000),
-    ...(flags.heartbeatInterval ? { heartbeatIntervalMs: parseDuration(flags.heartbeatInterval, '--heartbeat-interval') } : {}),
+    ...(flags.heartbeatInterval
+      ? { heartbeatIntervalMs: parseDuration(flags.heartbeatInterval, '--heartbeat-interval') }
+      : {}),
     outputLimitBytes: parseBytes(flags.outputLimit as string, '--output-limit'),
     killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
     drainTimeoutMs: parseDuration(flags.drainTimeout as string, '--drain-timeout'),
@@ -71,7 +104,12 @@ function spawnOptions(mode: string): Pick<CommandExecutorOptions, 'spawn' | 'hel
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string | undefined>>();
-  const logger = createProcessLogger({ service: 'worker', level: flags.logLevel ?? 'info', format: flags.logFormat as LogFormat, tty: process.stdout.isTTY });
+  const logger = createProcessLogger({
+    service: 'worker',
+    level: flags.logLevel ?? 'info',
+    format: flags.logFormat as LogFormat,
+    tty: process.stdout.isTTY,
+  });
   let worker: Worker;
   try {
     const spawn = spawnOptions(flags.spawn ?? 'auto');

@@ -25,7 +25,8 @@ export class WorkerMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // Gauges named *_total, which promtool rejects (a counter suffix).
-    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
 
     const executions = new Counter({
       name: 'dist_exec_worker_executions_total',
@@ -50,10 +51,38 @@ export class WorkerMetrics {
       const s = source();
       return s ? pick(s) : otherwise;
     };
-    new Gauge({ name: 'dist_exec_worker_running_tasks', help: 'Attempts running on this worker now.', registers, collect() { this.set(read((s) => s.running, 0)); } });
-    new Gauge({ name: 'dist_exec_worker_max_tasks', help: 'Attempts this worker runs at once at most.', registers, collect() { this.set(read((s) => s.maxTasks, 0)); } });
-    new Gauge({ name: 'dist_exec_worker_draining', help: '1 while the worker takes no new work (shutting down or drained).', registers, collect() { this.set(read((s) => (s.draining ? 1 : 0), 0)); } });
-    new Gauge({ name: 'dist_exec_worker_fenced', help: '1 while the worker fenced itself off (no heartbeat reached the master for --fence-after).', registers, collect() { this.set(read((s) => (s.fenced ? 1 : 0), 0)); } });
+    new Gauge({
+      name: 'dist_exec_worker_running_tasks',
+      help: 'Attempts running on this worker now.',
+      registers,
+      collect() {
+        this.set(read((s) => s.running, 0));
+      },
+    });
+    new Gauge({
+      name: 'dist_exec_worker_max_tasks',
+      help: 'Attempts this worker runs at once at most.',
+      registers,
+      collect() {
+        this.set(read((s) => s.maxTasks, 0));
+      },
+    });
+    new Gauge({
+      name: 'dist_exec_worker_draining',
+      help: '1 while the worker takes no new work (shutting down or drained).',
+      registers,
+      collect() {
+        this.set(read((s) => (s.draining ? 1 : 0), 0));
+      },
+    });
+    new Gauge({
+      name: 'dist_exec_worker_fenced',
+      help: '1 while the worker fenced itself off (no heartbeat reached the master for --fence-after).',
+      registers,
+      collect() {
+        this.set(read((s) => (s.fenced ? 1 : 0), 0));
+      },
+    });
 
     for (const type of ['command', 'http']) {
       executions.inc({ type, result: 'succeeded' }, 0);

@@ -160,10 +160,15 @@ export class TaskRunner {
     if (existing) return this.#attach(existing, request.fromOffset, sink);
     const executor = this.#executors.get(request.spec.type);
     if (!executor) {
-      throw new InvalidArgumentError(`this worker has no "${request.spec.type}" executor; it offers ${this.capabilities().join(', ')}`);
+      throw new InvalidArgumentError(
+        `this worker has no "${request.spec.type}" executor; it offers ${this.capabilities().join(', ')}`,
+      );
     }
     if (this.#draining) throw new FailedPreconditionError('the worker is draining and takes no new work');
-    if (this.#fenceError) throw new FailedPreconditionError('the worker lost contact with the master and takes no new work until a heartbeat gets through');
+    if (this.#fenceError)
+      throw new FailedPreconditionError(
+        'the worker lost contact with the master and takes no new work until a heartbeat gets through',
+      );
     if (this.#running >= this.#options.maxTasks) {
       throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
     }
@@ -185,7 +190,11 @@ export class TaskRunner {
     for (const chunk of record.chunks) {
       const end = chunk.offset + chunk.data.length;
       if (end <= fromOffset) continue;
-      sink.output(chunk.offset >= fromOffset ? chunk : { ...chunk, offset: fromOffset, data: chunk.data.subarray(fromOffset - chunk.offset) });
+      sink.output(
+        chunk.offset >= fromOffset
+          ? chunk
+          : { ...chunk, offset: fromOffset, data: chunk.data.subarray(fromOffset - chunk.offset) },
+      );
     }
     if (record.result) {
       sink.finished(record.result);
@@ -201,11 +210,18 @@ export class TaskRunner {
     // Jobs learn who and where they are, like SLURM_JOB_ID or NOMAD_ALLOC_ID.
     const spec: JobSpec = {
       ...record.spec,
-      env: { DIST_EXEC_JOB_ID: record.ref.jobId, DIST_EXEC_ATTEMPT: String(record.ref.attempt), DIST_EXEC_NODE_ID: this.nodeId, ...record.spec.env },
+      env: {
+        DIST_EXEC_JOB_ID: record.ref.jobId,
+        DIST_EXEC_ATTEMPT: String(record.ref.attempt),
+        DIST_EXEC_NODE_ID: this.nodeId,
+        ...record.spec.env,
+      },
     };
     // Built only when there is something to log: most attempts log nothing, and a child logger serializes its bindings.
-    const log = (): Logger => this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt, nodeId: this.nodeId });
-    const timeout = spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
+    const log = (): Logger =>
+      this.#log.child({ jobId: record.ref.jobId, attempt: record.ref.attempt, nodeId: this.nodeId });
+    const timeout =
+      spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
     let outcome: ExecutionOutcome;
     try {
       outcome = await executor.run({
@@ -222,7 +238,12 @@ export class TaskRunner {
     } catch (error) {
       log().error({ err: error }, 'executor failed');
       this.#options.observer?.executorError?.(spec.type);
-      outcome = { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `executor failed: ${errorMessage(error)}` };
+      outcome = {
+        succeeded: false,
+        reason: 'EXECUTOR_ERROR',
+        exitCode: null,
+        error: `executor failed: ${errorMessage(error)}`,
+      };
     }
     timeout?.cancel();
     if (abort.signal.aborted && !outcome.succeeded) {
@@ -243,7 +264,11 @@ export class TaskRunner {
     };
     this.#running -= 1;
     this.#options.observer?.attemptFinished?.(spec.type, record.result);
-    if (this.#log.isLevelEnabled('debug')) log().debug({ succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode }, 'attempt finished');
+    if (this.#log.isLevelEnabled('debug'))
+      log().debug(
+        { succeeded: outcome.succeeded, reason: outcome.reason, exitCode: outcome.exitCode },
+        'attempt finished',
+      );
     for (const sink of record.sinks) sink.finished(record.result);
     record.sinks.clear();
     if (record.forgotten) this.#attempts.delete(record.key);
@@ -268,7 +293,12 @@ export class TaskRunner {
     record.dropped[stream] += data.length - keep.length;
     if (keep.length === 0) return;
     record.kept[stream] += keep.length;
-    const event: AttemptOutputEvent = { offset: record.length, stream, data: keep, timestampMs: this.#options.clock.now() };
+    const event: AttemptOutputEvent = {
+      offset: record.length,
+      stream,
+      data: keep,
+      timestampMs: this.#options.clock.now(),
+    };
     record.length += keep.length;
     record.chunks.push(event);
     for (const sink of record.sinks) sink.output(event);
@@ -284,7 +314,10 @@ export class TaskRunner {
       this.#retainedBytes -= other.length - other.trimmedBytes;
       other.trimmedBytes = other.length;
       other.chunks.length = 0;
-      this.#log.warn({ jobId: other.ref.jobId, attempt: other.ref.attempt }, 'trimmed unacknowledged output to bound memory');
+      this.#log.warn(
+        { jobId: other.ref.jobId, attempt: other.ref.attempt },
+        'trimmed unacknowledged output to bound memory',
+      );
     }
   }
 
@@ -323,14 +356,16 @@ export class TaskRunner {
 
   /** Kills every running attempt (shutdown past its grace period). */
   killAll(): void {
-    for (const record of this.#attempts.values()) if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
+    for (const record of this.#attempts.values())
+      if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
   }
 
   /** Everything the worker holds for the master: running attempts and unacknowledged results. */
   reports(): AttemptReport[] {
     const reports: AttemptReport[] = [];
     for (const record of this.#attempts.values()) {
-      if (!record.forgotten) reports.push({ jobId: record.ref.jobId, attempt: record.ref.attempt, finished: record.result !== null });
+      if (!record.forgotten)
+        reports.push({ jobId: record.ref.jobId, attempt: record.ref.attempt, finished: record.result !== null });
     }
     return reports;
   }

@@ -40,7 +40,11 @@ export class DispatchSessions {
 }
 
 /** The worker's gRPC adapter: ExecutionService calls to TaskRunner calls. */
-export function executionServiceHandlers(runner: TaskRunner, logger: Logger, sessions: DispatchSessions): ExecutionServiceHandlers {
+export function executionServiceHandlers(
+  runner: TaskRunner,
+  logger: Logger,
+  sessions: DispatchSessions,
+): ExecutionServiceHandlers {
   const log = logger.child({ component: 'server' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
   return {
@@ -71,7 +75,14 @@ export function executionServiceHandlers(runner: TaskRunner, logger: Logger, ses
             },
             output: (event) => {
               if (!ended) {
-                call.write({ output: { offset: event.offset, stream: streamToWire(event.stream), data: event.data, timestampMs: event.timestampMs } });
+                call.write({
+                  output: {
+                    offset: event.offset,
+                    stream: streamToWire(event.stream),
+                    data: event.data,
+                    timestampMs: event.timestampMs,
+                  },
+                });
               }
             },
             finished: (result) => {
@@ -92,14 +103,23 @@ export function executionServiceHandlers(runner: TaskRunner, logger: Logger, ses
       }
     },
 
-    Cancel: unary('Cancel', (request: wire.CancelAttemptRequest__Output) => {
-      return { found: runner.cancel({ jobId: request.jobId, attempt: request.attempt }, request.forget) };
-    }, onInternalError),
+    Cancel: unary(
+      'Cancel',
+      (request: wire.CancelAttemptRequest__Output) => {
+        return { found: runner.cancel({ jobId: request.jobId, attempt: request.attempt }, request.forget) };
+      },
+      onInternalError,
+    ),
   };
 }
 
 /** Serves ExecutionService (with Dispatch unless `dispatch` is false); returns its open Dispatch streams. */
-export function addExecutionService(server: grpc.Server, runner: TaskRunner, logger: Logger, dispatch = true): DispatchSessions {
+export function addExecutionService(
+  server: grpc.Server,
+  runner: TaskRunner,
+  logger: Logger,
+  dispatch = true,
+): DispatchSessions {
   const sessions = new DispatchSessions();
   const handlers: Partial<ExecutionServiceHandlers> = executionServiceHandlers(runner, logger, sessions);
   // grpc-js answers UNIMPLEMENTED for a method without a handler, as a worker that predates Dispatch does.

@@ -1,6 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import { sleep, systemClock, type Clock } from '@dist-exec/core';
-import { addHealthAndReflection, bindServer, CHANNEL_OPTIONS, createChannelCredentials, createServer, shutdownServer, v1 } from '@dist-exec/proto';
+import {
+  addHealthAndReflection,
+  bindServer,
+  CHANNEL_OPTIONS,
+  createChannelCredentials,
+  createServer,
+  shutdownServer,
+  v1,
+} from '@dist-exec/proto';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
@@ -83,7 +91,14 @@ export class Worker {
       deps.metrics ??
       new WorkerMetrics(() => {
         const runner = this.#runner;
-        return runner ? { running: runner.running, maxTasks: this.#options?.maxTasks ?? 0, draining: runner.draining, fenced: runner.fenced } : null;
+        return runner
+          ? {
+              running: runner.running,
+              maxTasks: this.#options?.maxTasks ?? 0,
+              draining: runner.draining,
+              fenced: runner.fenced,
+            }
+          : null;
       });
     this.#masterChannelOptions = deps.masterChannelOptions ?? {};
     this.#serveDispatch = deps.serveDispatch ?? true;
@@ -176,14 +191,21 @@ export class Worker {
         logger: this.#log,
         metrics: this.metrics,
         readiness: () => {
-          const checks = { master: agent.registered ? 'registered' : 'not registered', draining: runner.draining ? 'yes' : 'no', fenced: runner.fenced ? 'yes' : 'no' };
+          const checks = {
+            master: agent.registered ? 'registered' : 'not registered',
+            draining: runner.draining ? 'yes' : 'no',
+            fenced: runner.fenced ? 'yes' : 'no',
+          };
           return { ready: agent.registered && !runner.draining && !runner.fenced, checks };
         },
       });
       httpPort = await this.#http.start();
     }
     this.#agent.start();
-    this.#log.info({ port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress }, 'worker listening');
+    this.#log.info(
+      { port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress },
+      'worker listening',
+    );
     return { id: options.id, port, httpPort, advertiseAddress: options.advertiseAddress };
   }
 
@@ -208,7 +230,10 @@ export class Worker {
       new Promise<boolean>((resolve) => this.#clock.setTimeout(() => resolve(false), options.drainTimeoutMs)),
     ]);
     if (!drained) {
-      this.#log.warn({ running: runner.running, drainTimeoutMs: options.drainTimeoutMs }, 'drain timeout; killing running tasks');
+      this.#log.warn(
+        { running: runner.running, drainTimeoutMs: options.drainTimeoutMs },
+        'drain timeout; killing running tasks',
+      );
       runner.killAll();
       await runner.whenIdle();
     }
@@ -237,12 +262,18 @@ export class Worker {
       if (runner.unacknowledged === 0) return;
       const left = deadline - this.#clock.now();
       if (left <= 0) {
-        this.#log.error({ unacknowledged: runner.unacknowledged }, 'drain timeout; leaving with results the master has not taken');
+        this.#log.error(
+          { unacknowledged: runner.unacknowledged },
+          'drain timeout; leaving with results the master has not taken',
+        );
         return;
       }
       if (!waiting) {
         waiting = true;
-        this.#log.warn({ unacknowledged: runner.unacknowledged, waitMs: left }, 'waiting for the master to take finished results');
+        this.#log.warn(
+          { unacknowledged: runner.unacknowledged, waitMs: left },
+          'waiting for the master to take finished results',
+        );
       }
       await sleep(this.#clock, Math.min(HAND_OVER_RETRY_MS, left));
     }

@@ -18,8 +18,22 @@ const MODES: Mode[] = existsSync(SPAWNER_BINARY) || toolsRequired() ? ['native',
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
-    type: 'command', command: '', argv: [], env: {}, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
-    labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
+    type: 'command',
+    command: '',
+    argv: [],
+    env: {},
+    cwd: '',
+    stdin: new Uint8Array(),
+    priority: 0,
+    timeoutMs: 0,
+    labels: {},
+    constraints: {},
+    cpu: 0,
+    memoryBytes: 0,
+    maxRetries: 0,
+    retryOnFailure: false,
+    idempotencyKey: '',
+    http: null,
     ...overrides,
   };
 }
@@ -34,8 +48,14 @@ interface Run {
 
 const executors: CommandExecutor[] = [];
 
-function run(overrides: Partial<JobSpec>, options: { mode: Mode; baseEnv?: Record<string, string>; killGraceMs?: number }): Run {
-  const executor = new CommandExecutor({ ...spawnOptions(options.mode), ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}) });
+function run(
+  overrides: Partial<JobSpec>,
+  options: { mode: Mode; baseEnv?: Record<string, string>; killGraceMs?: number },
+): Run {
+  const executor = new CommandExecutor({
+    ...spawnOptions(options.mode),
+    ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+  });
   executors.push(executor);
   const abort = new AbortController();
   const output: Record<OutputStreamName, Buffer[]> = { stdout: [], stderr: [] };
@@ -61,7 +81,12 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('runs a shell command and passes both streams and the exit code on', async () => {
     const job = run({ command: 'echo out; echo err >&2; exit 3' }, { mode });
-    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 3, error: 'exited with code 3' });
+    expect(await job.outcome).toEqual({
+      succeeded: false,
+      reason: 'EXIT_CODE',
+      exitCode: 3,
+      error: 'exited with code 3',
+    });
     expect(job.text('stdout')).toBe('out\n');
     expect(job.text('stderr')).toBe('err\n');
     expect(job.pid()).toBeGreaterThan(0);
@@ -74,7 +99,10 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
   });
 
   it('lays the job environment over the base environment', async () => {
-    const job = run({ command: 'echo "$BASE_ONLY/$SHARED/$JOB_ONLY"', env: { SHARED: 'job', JOB_ONLY: 'j' } }, { mode, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE_ONLY: 'b', SHARED: 'base' } });
+    const job = run(
+      { command: 'echo "$BASE_ONLY/$SHARED/$JOB_ONLY"', env: { SHARED: 'job', JOB_ONLY: 'j' } },
+      { mode, baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', BASE_ONLY: 'b', SHARED: 'base' } },
+    );
     await job.outcome;
     expect(job.text('stdout')).toBe('b/job/j\n');
   });
@@ -111,21 +139,37 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('maps death by a signal to 128 + its number', async () => {
     const job = run({ command: 'kill -TERM $$' }, { mode });
-    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
+    expect(await job.outcome).toEqual({
+      succeeded: false,
+      reason: 'EXIT_CODE',
+      exitCode: 143,
+      error: 'killed by SIGTERM',
+    });
   });
 
   it('says in one line why a program could not start: missing file, bad cwd, no permission', async () => {
     const missing = await run({ argv: [join(dir, 'no-such-program')] }, { mode }).outcome;
-    expect(missing).toEqual({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `could not start ${join(dir, 'no-such-program')}: no such file or directory` });
+    expect(missing).toEqual({
+      succeeded: false,
+      reason: 'EXECUTOR_ERROR',
+      exitCode: null,
+      error: `could not start ${join(dir, 'no-such-program')}: no such file or directory`,
+    });
     const badCwd = await run({ command: 'true', cwd: join(dir, 'no-such-dir') }, { mode }).outcome;
-    expect(badCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${join(dir, 'no-such-dir')}: no such file or directory` });
+    expect(badCwd).toMatchObject({
+      reason: 'EXECUTOR_ERROR',
+      error: `could not start /bin/sh in ${join(dir, 'no-such-dir')}: no such file or directory`,
+    });
     const script = join(dir, 'not-executable.sh');
     writeFileSync(script, '#!/bin/sh\necho hi\n');
     chmodSync(script, 0o644);
     const denied = await run({ argv: [script] }, { mode }).outcome;
     expect(denied).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start ${script}: permission denied` });
     const fileAsCwd = await run({ command: 'true', cwd: script }, { mode }).outcome;
-    expect(fileAsCwd).toMatchObject({ reason: 'EXECUTOR_ERROR', error: `could not start /bin/sh in ${script}: not a directory` });
+    expect(fileAsCwd).toMatchObject({
+      reason: 'EXECUTOR_ERROR',
+      error: `could not start /bin/sh in ${script}: not a directory`,
+    });
     for (const outcome of [missing, badCwd, denied, fileAsCwd]) expect(outcome.error).not.toMatch(/\n/);
   });
 
@@ -134,8 +178,15 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     const job = run({ command: `sh -c 'trap "" TERM; sleep 60 # ${marker}' & sleep 60 # ${marker}` }, { mode });
     await until(async () => (await processesMatching(marker)).length >= 2, { message: 'the job processes to run' });
     job.abort.abort('cancel');
-    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 143, error: 'killed by SIGTERM' });
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'every process of the group to be gone' });
+    expect(await job.outcome).toEqual({
+      succeeded: false,
+      reason: 'EXIT_CODE',
+      exitCode: 143,
+      error: 'killed by SIGTERM',
+    });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'every process of the group to be gone',
+    });
   });
 
   it('on abort sends SIGKILL after the grace period to a job that ignores SIGTERM', async () => {
@@ -143,7 +194,12 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     const job = run({ command: `trap "" TERM; sleep 60 # ${marker}` }, { mode, killGraceMs: 300 });
     await until(async () => (await processesMatching(marker)).length >= 1, { message: 'the job to run' });
     job.abort.abort('timeout');
-    expect(await job.outcome).toEqual({ succeeded: false, reason: 'EXIT_CODE', exitCode: 137, error: 'killed by SIGKILL' });
+    expect(await job.outcome).toEqual({
+      succeeded: false,
+      reason: 'EXIT_CODE',
+      exitCode: 137,
+      error: 'killed by SIGKILL',
+    });
     await until(async () => (await processesMatching(marker)).length === 0, { message: 'the job to be gone' });
   });
 
@@ -152,7 +208,13 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     abort.abort('cancel');
     const executor = new CommandExecutor(spawnOptions(mode));
     executors.push(executor);
-    const outcome = await executor.run({ spec: spec({ command: 'sleep 60' }), signal: abort.signal, killGraceMs: 200, onStarted: () => {}, onOutput: () => {} });
+    const outcome = await executor.run({
+      spec: spec({ command: 'sleep 60' }),
+      signal: abort.signal,
+      killGraceMs: 200,
+      onStarted: () => {},
+      onOutput: () => {},
+    });
     expect(outcome).toMatchObject({ succeeded: false, exitCode: 143 });
   });
 
@@ -161,7 +223,9 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     const job = run({ command: `sh -c 'sleep 60 # ${marker}' &\necho started` }, { mode });
     expect(await job.outcome).toMatchObject({ succeeded: true });
     expect(job.text('stdout')).toBe('started\n');
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the background process to be gone' });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the background process to be gone',
+    });
   });
 
   it('passes megabytes of output on both streams through whole and in order', async () => {
@@ -187,12 +251,25 @@ describe.each(MODES.filter((mode) => mode !== 'direct'))('CommandExecutor throug
     executors.push(executor);
     const context = { signal: new AbortController().signal, killGraceMs: 200, onOutput: () => {} };
     let started = 0;
-    const outcome = executor.run({ ...context, spec: spec({ command: `sleep 60 # ${marker}` }), onStarted: (pid) => { started = pid; } });
+    const outcome = executor.run({
+      ...context,
+      spec: spec({ command: `sleep 60 # ${marker}` }),
+      onStarted: (pid) => {
+        started = pid;
+      },
+    });
     await until(() => started > 0 && executor.helperPid !== null, { message: 'the job to start' });
     const firstHelper = executor.helperPid as number;
     process.kill(firstHelper, 'SIGKILL');
-    expect(await outcome).toEqual({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: 'could not run /bin/sh: the spawner helper process exited' });
-    await until(async () => (await processesMatching(marker)).length === 0, { message: 'the orphaned job to be killed' });
+    expect(await outcome).toEqual({
+      succeeded: false,
+      reason: 'EXECUTOR_ERROR',
+      exitCode: null,
+      error: 'could not run /bin/sh: the spawner helper process exited',
+    });
+    await until(async () => (await processesMatching(marker)).length === 0, {
+      message: 'the orphaned job to be killed',
+    });
     const next = await executor.run({ ...context, spec: spec({ command: 'exit 4' }), onStarted: () => {} });
     expect(next).toMatchObject({ reason: 'EXIT_CODE', exitCode: 4 });
     expect(executor.helperPid).not.toBe(firstHelper);

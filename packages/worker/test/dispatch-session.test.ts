@@ -37,7 +37,10 @@ afterEach(async () => {
 });
 
 /** A real worker (its master is nowhere: only the Dispatch stream is used), and a Dispatch stream opened to it as the master does. */
-async function dispatchTo(executor: StepExecutor): Promise<{ call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>; events: wire.DispatchEvent__Output[] }> {
+async function dispatchTo(executor: StepExecutor): Promise<{
+  call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>;
+  events: wire.DispatchEvent__Output[];
+}> {
   const worker = new Worker(
     { masterAddress: `127.0.0.1:${await freePort()}`, host: '127.0.0.1', port: 0, id: 'w', maxTasks: 8 },
     { logger: testLogger(), executors: [executor] },
@@ -54,11 +57,20 @@ async function dispatchTo(executor: StepExecutor): Promise<{ call: grpc.ClientDu
 }
 
 function execute(jobId: string, command: string): wire.ExecuteRequest {
-  return { jobId, attempt: 1, spec: specToWire({ type: 'step', command }), fromOffset: 0, outputLimitBytes: 0, killGraceMs: 0 };
+  return {
+    jobId,
+    attempt: 1,
+    spec: specToWire({ type: 'step', command }),
+    fromOffset: 0,
+    outputLimitBytes: 0,
+    killGraceMs: 0,
+  };
 }
 
 const kinds = (events: wire.DispatchEvent__Output[], jobId: string): string[] =>
-  events.filter((event) => event.jobId === jobId).map((event) => (event.accepted ? 'accepted' : event.started ? 'started' : event.finished ? 'finished' : 'other'));
+  events
+    .filter((event) => event.jobId === jobId)
+    .map((event) => (event.accepted ? 'accepted' : event.started ? 'started' : event.finished ? 'finished' : 'other'));
 
 describe('the worker end of a Dispatch stream', () => {
   it('a task that ends before its start was sent costs one event, which carries the start', async () => {

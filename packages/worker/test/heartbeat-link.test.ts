@@ -14,7 +14,9 @@ afterEach(() => {
 });
 
 /** A real NodeService server with only the handlers given (the others answer UNIMPLEMENTED, as an older master's would). */
-async function master(handlers: Partial<Record<'Heartbeat' | 'Heartbeats', grpc.UntypedHandleCall>>): Promise<NodeServiceClient> {
+async function master(
+  handlers: Partial<Record<'Heartbeat' | 'Heartbeats', grpc.UntypedHandleCall>>,
+): Promise<NodeServiceClient> {
   const server = createServer();
   server.addService(v1.NodeService.service, handlers);
   servers.push(server);
@@ -24,7 +26,12 @@ async function master(handlers: Partial<Record<'Heartbeat' | 'Heartbeats', grpc.
   return client;
 }
 
-const answer = (request: wire.HeartbeatRequest__Output): wire.HeartbeatResponse => ({ reregister: false, ack: [{ jobId: request.nodeId, attempt: request.activeTasks }], kill: [], draining: false });
+const answer = (request: wire.HeartbeatRequest__Output): wire.HeartbeatResponse => ({
+  reregister: false,
+  ack: [{ jobId: request.nodeId, attempt: request.activeTasks }],
+  kill: [],
+  draining: false,
+});
 
 describe('HeartbeatLink', () => {
   it('sends every heartbeat on one stream and gets each answer in turn', async () => {
@@ -35,7 +42,10 @@ describe('HeartbeatLink', () => {
         streams.push(call);
         call.on('data', (request: wire.HeartbeatRequest__Output) => call.write(answer(request)));
       },
-      Heartbeat: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<wire.HeartbeatResponse>) => {
+      Heartbeat: (
+        _call: grpc.ServerUnaryCall<unknown, unknown>,
+        callback: grpc.sendUnaryData<wire.HeartbeatResponse>,
+      ) => {
         unaryCalls += 1;
         callback(null, answer({ nodeId: 'unary', activeTasks: 0, attempts: [], draining: false }));
       },
@@ -54,7 +64,10 @@ describe('HeartbeatLink', () => {
   it('falls back to unary Heartbeat calls on a master without the stream', async () => {
     let unaryCalls = 0;
     const client = await master({
-      Heartbeat: (call: grpc.ServerUnaryCall<wire.HeartbeatRequest__Output, unknown>, callback: grpc.sendUnaryData<wire.HeartbeatResponse>) => {
+      Heartbeat: (
+        call: grpc.ServerUnaryCall<wire.HeartbeatRequest__Output, unknown>,
+        callback: grpc.sendUnaryData<wire.HeartbeatResponse>,
+      ) => {
         unaryCalls += 1;
         callback(null, answer(call.request));
       },
@@ -77,7 +90,9 @@ describe('HeartbeatLink', () => {
       },
     });
     const link = new HeartbeatLink(client, 300);
-    await expect(link.send({ nodeId: 'n', activeTasks: 1 })).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+    await expect(link.send({ nodeId: 'n', activeTasks: 1 })).rejects.toMatchObject({
+      code: grpc.status.DEADLINE_EXCEEDED,
+    });
     expect((await link.send({ nodeId: 'n', activeTasks: 2 })).ack).toEqual([{ jobId: 'n', attempt: 2 }]);
     expect(streams).toHaveLength(2);
     expect(link.unary).toBe(false);
@@ -86,10 +101,14 @@ describe('HeartbeatLink', () => {
   it('a stream the master ends fails the heartbeat at hand with the status it ended with', async () => {
     const client = await master({
       Heartbeats: (call: HeartbeatsCall) => {
-        call.on('data', () => call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'node_id: give the node id' }));
+        call.on('data', () =>
+          call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'node_id: give the node id' }),
+        );
       },
     });
     const link = new HeartbeatLink(client, 5000);
-    await expect(link.send({ nodeId: '', activeTasks: 0 })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(link.send({ nodeId: '', activeTasks: 0 })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
   });
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptResult, JobSpec } from '@dist-exec/core';
-import { TaskRunner, type AttemptSink, type ExecutionContext, type ExecutionOutcome, type Executor } from '@dist-exec/worker';
+import {
+  TaskRunner,
+  type AttemptSink,
+  type ExecutionContext,
+  type ExecutionOutcome,
+  type Executor,
+} from '@dist-exec/worker';
 import { FakeClock, testLogger } from '@dist-exec/testing';
 
 /** An executor the test drives by hand: it starts, emits output and ends when told to. */
@@ -13,7 +19,8 @@ class ScriptedExecutor implements Executor {
     this.contexts.push(context);
     context.onStarted(4242);
     return new Promise((resolve) => {
-      const finish = (succeeded: boolean): void => resolve({ succeeded, reason: succeeded ? null : 'EXIT_CODE', exitCode: succeeded ? 0 : 1, error: '' });
+      const finish = (succeeded: boolean): void =>
+        resolve({ succeeded, reason: succeeded ? null : 'EXIT_CODE', exitCode: succeeded ? 0 : 1, error: '' });
       this.#finish.push(finish);
       context.signal.addEventListener('abort', () => finish(false));
     });
@@ -43,8 +50,22 @@ class RecordingSink implements AttemptSink {
 
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   return {
-    type: 'scripted', command: 'x', argv: [], env: {}, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
-    labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
+    type: 'scripted',
+    command: 'x',
+    argv: [],
+    env: {},
+    cwd: '',
+    stdin: new Uint8Array(),
+    priority: 0,
+    timeoutMs: 0,
+    labels: {},
+    constraints: {},
+    cpu: 0,
+    memoryBytes: 0,
+    maxRetries: 0,
+    retryOnFailure: false,
+    idempotencyKey: '',
+    http: null,
     ...overrides,
   };
 }
@@ -53,15 +74,27 @@ function setup(options: { maxTasks?: number; outputLimitBytes?: number } = {}) {
   const clock = new FakeClock();
   const executor = new ScriptedExecutor();
   const runner = new TaskRunner({
-    executors: [executor], clock, logger: testLogger(), maxTasks: options.maxTasks ?? 2,
-    outputLimitBytes: options.outputLimitBytes ?? 1024, killGraceMs: 100, retainedOutputBytes: 1 << 20,
+    executors: [executor],
+    clock,
+    logger: testLogger(),
+    maxTasks: options.maxTasks ?? 2,
+    outputLimitBytes: options.outputLimitBytes ?? 1024,
+    killGraceMs: 100,
+    retainedOutputBytes: 1 << 20,
   });
   return { clock, executor, runner };
 }
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const ref = { jobId: 'job-1', attempt: 1 };
-const request = (overrides: Partial<Parameters<TaskRunner['execute']>[0]> = {}) => ({ ref, spec: spec(), fromOffset: 0, outputLimitBytes: 0, killGraceMs: 0, ...overrides });
+const request = (overrides: Partial<Parameters<TaskRunner['execute']>[0]> = {}) => ({
+  ref,
+  spec: spec(),
+  fromOffset: 0,
+  outputLimitBytes: 0,
+  killGraceMs: 0,
+  ...overrides,
+});
 
 describe('TaskRunner', () => {
   it('attaches to a known attempt instead of starting it again, replaying output from the offset', async () => {
@@ -135,17 +168,34 @@ describe('TaskRunner', () => {
   it('refuses work beyond its slots, while draining, and for unknown task types', () => {
     const { runner } = setup({ maxTasks: 1 });
     runner.execute(request(), new RecordingSink());
-    expect(() => runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink())).toThrow(/runs 1 of 1/);
-    expect(() => runner.execute(request({ ref: { jobId: 'job-3', attempt: 1 }, spec: spec({ type: 'gpu' }) }), new RecordingSink())).toThrow(/no "gpu" executor/);
+    expect(() => runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink())).toThrow(
+      /runs 1 of 1/,
+    );
+    expect(() =>
+      runner.execute(
+        request({ ref: { jobId: 'job-3', attempt: 1 }, spec: spec({ type: 'gpu' }) }),
+        new RecordingSink(),
+      ),
+    ).toThrow(/no "gpu" executor/);
     runner.drain();
-    expect(() => runner.execute(request({ ref: { jobId: 'job-4', attempt: 1 } }), new RecordingSink())).toThrow(/draining/);
+    expect(() => runner.execute(request({ ref: { jobId: 'job-4', attempt: 1 } }), new RecordingSink())).toThrow(
+      /draining/,
+    );
   });
 
   it('gives jobs their id, attempt and node in the environment', () => {
     const { executor, runner } = setup();
     runner.nodeId = 'node-a';
-    runner.execute(request({ ref: { jobId: 'job-9', attempt: 3 }, spec: spec({ env: { OWN: '1' } }) }), new RecordingSink());
-    expect(executor.contexts[0]!.spec.env).toEqual({ DIST_EXEC_JOB_ID: 'job-9', DIST_EXEC_ATTEMPT: '3', DIST_EXEC_NODE_ID: 'node-a', OWN: '1' });
+    runner.execute(
+      request({ ref: { jobId: 'job-9', attempt: 3 }, spec: spec({ env: { OWN: '1' } }) }),
+      new RecordingSink(),
+    );
+    expect(executor.contexts[0]!.spec.env).toEqual({
+      DIST_EXEC_JOB_ID: 'job-9',
+      DIST_EXEC_ATTEMPT: '3',
+      DIST_EXEC_NODE_ID: 'node-a',
+      OWN: '1',
+    });
   });
 
   it('fenced: kills running attempts as WORKER_LOST and refuses work until unfenced', async () => {
@@ -155,10 +205,16 @@ describe('TaskRunner', () => {
     runner.fence(20_000);
     expect(executor.contexts[0]!.signal.aborted).toBe(true);
     await flush();
-    expect(sink.result).toMatchObject({ succeeded: false, reason: 'WORKER_LOST', error: expect.stringMatching(/no heartbeat reached the master for 20000ms/) });
+    expect(sink.result).toMatchObject({
+      succeeded: false,
+      reason: 'WORKER_LOST',
+      error: expect.stringMatching(/no heartbeat reached the master for 20000ms/),
+    });
     // The result is kept for the master, like any other.
     expect(runner.reports()).toEqual([{ jobId: 'job-1', attempt: 1, finished: true }]);
-    expect(() => runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink())).toThrow(/lost contact with the master/);
+    expect(() => runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink())).toThrow(
+      /lost contact with the master/,
+    );
     runner.unfence();
     runner.execute(request({ ref: { jobId: 'job-2', attempt: 1 } }), new RecordingSink());
     expect(executor.contexts).toHaveLength(2);

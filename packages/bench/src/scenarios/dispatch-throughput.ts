@@ -26,13 +26,22 @@ export const dispatchThroughput: Scenario = {
     const stream = await grpcBaselineFigure(context, 'grpc-baseline.stream');
     const figures: Figure[] = [];
     for (const store of context.stores) {
-      const cluster = await startBenchCluster({ workers: WORKERS, noopMaxTasks: MAX_TASKS, masterArgs: ['--store', store], env: context.childEnv });
+      const cluster = await startBenchCluster({
+        workers: WORKERS,
+        noopMaxTasks: MAX_TASKS,
+        masterArgs: ['--store', store],
+        env: context.childEnv,
+      });
       const { client } = cluster;
       try {
         const spec = { type: NOOP_TASK_TYPE };
         // Warm up the connections and code paths.
         const warm = await client.submitMany(Array.from({ length: 2000 }, () => spec));
-        for await (const job of client.watchJobs(warm.map((j) => j.id), { finalOnly: true })) expectCompleted([job]);
+        for await (const job of client.watchJobs(
+          warm.map((j) => j.id),
+          { finalOnly: true },
+        ))
+          expectCompleted([job]);
 
         const nodes = (await client.listNodes()).map((node) => node.id);
         // Rounds in the same cluster, one after another: the median is the figure (on a shared VM single runs vary by 15%).
@@ -63,7 +72,9 @@ export const dispatchThroughput: Scenario = {
           if (finals.length !== JOBS) throw new Error(`${finals.length} final states for ${JOBS} jobs`);
           const seconds = (lastAt - start) / 1000;
           rates.push(JOBS / seconds);
-          context.log(`${store}: round ${lap}: queued ${JOBS} jobs in ${submitSeconds.toFixed(2)} s; ran them in ${seconds.toFixed(2)} s`);
+          context.log(
+            `${store}: round ${lap}: queued ${JOBS} jobs in ${submitSeconds.toFixed(2)} s; ran them in ${seconds.toFixed(2)} s`,
+          );
         }
         const sorted = [...rates].sort((a, b) => a - b);
         figures.push({
@@ -73,7 +84,14 @@ export const dispatchThroughput: Scenario = {
           // Dispatches and their events travel in batches on one Dispatch stream per worker: bare stream messages/s bound them.
           baseline: { name: stream.name, value: stream.value },
           target: '>= 20000 jobs/s',
-          params: { jobs: JOBS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store, rounds: rates.map((r) => Math.round(r)).join('/') },
+          params: {
+            jobs: JOBS,
+            workers: WORKERS,
+            maxTasks: MAX_TASKS,
+            executor: 'no-op',
+            store,
+            rounds: rates.map((r) => Math.round(r)).join('/'),
+          },
         });
       } finally {
         await cluster.stop();

@@ -33,7 +33,13 @@ export const e2eLatency: Scenario = {
     for (const store of context.stores) {
       const cluster = await startBenchCluster({ workers: 1, masterArgs: ['--store', store], env: context.childEnv });
       try {
-        const stages: Record<Stage, number[]> = { submit: [], queue: [], 'dispatch-to-start': [], 'start-to-finish': [], notify: [] };
+        const stages: Record<Stage, number[]> = {
+          submit: [],
+          queue: [],
+          'dispatch-to-start': [],
+          'start-to-finish': [],
+          notify: [],
+        };
         const once = async (record: boolean): Promise<number> => {
           const start = performance.now();
           let submitted = 0;
@@ -62,11 +68,25 @@ export const e2eLatency: Scenario = {
         latencies.sort((a, b) => a - b);
         const p50 = percentile(latencies, 50);
         const params = { jobs: JOBS, workers: 1, store };
-        context.log(`${store}: p50 ${p50.toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, max ${latencies[latencies.length - 1]?.toFixed(2)} ms`);
+        context.log(
+          `${store}: p50 ${p50.toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms, max ${latencies[latencies.length - 1]?.toFixed(2)} ms`,
+        );
         figures.push(
           { name: `e2e-latency.${store}.p50`, value: round(p50, 2), unit: 'ms', baseline, target: '<= 3 ms', params },
-          { name: `e2e-latency.${store}.p99`, value: round(percentile(latencies, 99), 2), unit: 'ms', baseline, target: '<= 10 ms', params },
-          { name: `e2e-latency.${store}.overhead-p50`, value: round(p50 - single.value, 2), unit: 'ms', params: { ...params, over: single.name } },
+          {
+            name: `e2e-latency.${store}.p99`,
+            value: round(percentile(latencies, 99), 2),
+            unit: 'ms',
+            baseline,
+            target: '<= 10 ms',
+            params,
+          },
+          {
+            name: `e2e-latency.${store}.overhead-p50`,
+            value: round(p50 - single.value, 2),
+            unit: 'ms',
+            params: { ...params, over: single.name },
+          },
           ...Object.entries(stages).map(([stage, values]) => ({
             name: `e2e-latency.${store}.mean.${stage}`,
             value: round(values.reduce((a, b) => a + b, 0) / Math.max(1, values.length), 2),

@@ -23,8 +23,18 @@ export const e2eThroughput: Scenario = {
         env: context.childEnv,
       });
       try {
-        expectCompleted((await submitAndWait(cluster.client, Array.from({ length: WARMUP }, () => ({ command: 'true' })))).jobs);
-        const run = await submitAndWait(cluster.client, Array.from({ length: JOBS }, () => ({ command: 'true' })));
+        expectCompleted(
+          (
+            await submitAndWait(
+              cluster.client,
+              Array.from({ length: WARMUP }, () => ({ command: 'true' })),
+            )
+          ).jobs,
+        );
+        const run = await submitAndWait(
+          cluster.client,
+          Array.from({ length: JOBS }, () => ({ command: 'true' })),
+        );
         expectCompleted(run.jobs);
         context.log(`${store}: ${JOBS} jobs in ${run.seconds.toFixed(2)} s`);
         figures.push({

@@ -1,6 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { DistExecClient } from '@dist-exec/client';
-import { processesMatching, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
+import {
+  processesMatching,
+  startMasterProcess,
+  startWorkerProcess,
+  until,
+  type RunningProgram,
+} from '@dist-exec/testing';
 import { percentile, round, type Figure, type Scenario } from '../scenario.js';
 
 const ROUNDS = 5;
@@ -15,7 +21,12 @@ type Failure = 'kill-9' | 'sigstop';
  * from the signal to the job completing on the other worker: detection,
  * backoff and the second dispatch.
  */
-async function failOnce(master: { address: string }, client: DistExecClient, failure: Failure, label: string): Promise<number> {
+async function failOnce(
+  master: { address: string },
+  client: DistExecClient,
+  failure: Failure,
+  label: string,
+): Promise<number> {
   const marker = `bench-failover-${process.pid}-${label}`;
   const ids = [`${label}-a`, `${label}-b`];
   const workers = await Promise.all(ids.map((id) => startWorkerProcess(master.address, ['--id', id])));
@@ -33,7 +44,8 @@ async function failOnce(master: { address: string }, client: DistExecClient, fai
     victim.process.kill(failure === 'kill-9' ? 'SIGKILL' : 'SIGSTOP');
     const done = await client.waitForJob(job.id);
     const elapsed = performance.now() - start;
-    if (done.state !== 'COMPLETED' || done.attempts !== 2) throw new Error(`job ended ${done.state} after ${done.attempts} attempts`);
+    if (done.state !== 'COMPLETED' || done.attempts !== 2)
+      throw new Error(`job ended ${done.state} after ${done.attempts} attempts`);
     return elapsed;
   } finally {
     for (const worker of workers) {
@@ -61,10 +73,28 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { failure: 'kill-9', name: 'kill-9', masterFlags: FAST_FLAGS, heartbeatTimeoutMs: 1000, params: { heartbeat: '200ms', heartbeatTimeout: '1s' } },
-  { failure: 'sigstop', name: 'sigstop', masterFlags: FAST_FLAGS, heartbeatTimeoutMs: 1000, params: { heartbeat: '200ms', heartbeatTimeout: '1s' } },
+  {
+    failure: 'kill-9',
+    name: 'kill-9',
+    masterFlags: FAST_FLAGS,
+    heartbeatTimeoutMs: 1000,
+    params: { heartbeat: '200ms', heartbeatTimeout: '1s' },
+  },
+  {
+    failure: 'sigstop',
+    name: 'sigstop',
+    masterFlags: FAST_FLAGS,
+    heartbeatTimeoutMs: 1000,
+    params: { heartbeat: '200ms', heartbeatTimeout: '1s' },
+  },
   // A dead worker is noticed by its refused connection, not by the heartbeat timeout.
-  { failure: 'kill-9', name: 'kill-9-default-timings', masterFlags: [], heartbeatTimeoutMs: 15_000, params: { heartbeat: '5s', heartbeatTimeout: '15s' } },
+  {
+    failure: 'kill-9',
+    name: 'kill-9-default-timings',
+    masterFlags: [],
+    heartbeatTimeoutMs: 15_000,
+    params: { heartbeat: '5s', heartbeatTimeout: '15s' },
+  },
 ];
 
 export const failover: Scenario = {
@@ -77,14 +107,21 @@ export const failover: Scenario = {
       const client = new DistExecClient({ address: master.address });
       try {
         const times: number[] = [];
-        for (let i = 0; i < ROUNDS; i += 1) times.push(await failOnce(master, client, variant.failure, `${variant.name}-${i}`));
+        for (let i = 0; i < ROUNDS; i += 1)
+          times.push(await failOnce(master, client, variant.failure, `${variant.name}-${i}`));
         times.sort((a, b) => a - b);
         context.log(`${variant.name}: ${times.map((t) => Math.round(t)).join(', ')} ms`);
         const params = { rounds: ROUNDS, ...variant.params, backoffBase: '1s' };
         const target = `< heartbeat timeout + 2s (${variant.heartbeatTimeoutMs + 2000} ms)`;
         figures.push(
           { name: `failover.${variant.name}.p50`, value: round(percentile(times, 50), 0), unit: 'ms', target, params },
-          { name: `failover.${variant.name}.max`, value: round(times[times.length - 1] as number, 0), unit: 'ms', target, params },
+          {
+            name: `failover.${variant.name}.max`,
+            value: round(times[times.length - 1] as number, 0),
+            unit: 'ms',
+            target,
+            params,
+          },
         );
       } finally {
         client.close();

@@ -24,7 +24,9 @@ async function unaryRate(client: EchoClient, calls: number): Promise<number> {
     Array.from({ length: UNARY_IN_FLIGHT }, async () => {
       while (next < calls) {
         next += 1;
-        await new Promise<void>((resolve, reject) => client.Ping(PAYLOAD, (error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          client.Ping(PAYLOAD, (error) => (error ? reject(error) : resolve())),
+        );
       }
     }),
   );
@@ -64,8 +66,18 @@ async function measure(): Promise<Figure[]> {
       await streamRate(client, 10_000);
       const stream = await streamRate(client, STREAM_MESSAGES);
       return [
-        { name: 'grpc-baseline.unary', value: round(unary, 0), unit: 'calls/s', params: { calls: UNARY_CALLS, inFlight: UNARY_IN_FLIGHT, bytes: PAYLOAD.length } },
-        { name: 'grpc-baseline.stream', value: round(stream, 0), unit: 'msgs/s', params: { messages: STREAM_MESSAGES, inFlight: STREAM_IN_FLIGHT, bytes: PAYLOAD.length } },
+        {
+          name: 'grpc-baseline.unary',
+          value: round(unary, 0),
+          unit: 'calls/s',
+          params: { calls: UNARY_CALLS, inFlight: UNARY_IN_FLIGHT, bytes: PAYLOAD.length },
+        },
+        {
+          name: 'grpc-baseline.stream',
+          value: round(stream, 0),
+          unit: 'msgs/s',
+          params: { messages: STREAM_MESSAGES, inFlight: STREAM_IN_FLIGHT, bytes: PAYLOAD.length },
+        },
       ];
     } finally {
       client.close();
@@ -77,7 +89,10 @@ async function measure(): Promise<Figure[]> {
 }
 
 /** A grpc-baseline figure of this run, measured now if the scenario was left out with --only. */
-export async function grpcBaselineFigure(context: ScenarioContext, name: 'grpc-baseline.unary' | 'grpc-baseline.stream'): Promise<Figure> {
+export async function grpcBaselineFigure(
+  context: ScenarioContext,
+  name: 'grpc-baseline.unary' | 'grpc-baseline.stream',
+): Promise<Figure> {
   if (!context.results.has(name)) {
     context.log('measuring grpc-baseline for the ratio');
     for (const figure of await measure()) context.results.set(figure.name, figure);

@@ -50,10 +50,15 @@ async function medianShare(pid: number, log: (message: string) => void, what: st
   const shares: number[] = [];
   for (let i = 0; i < WINDOWS; i += 1) shares.push(await coreShare(pid, WINDOW_MS));
   log(`${what}: ${shares.map((x) => `${round(x * 100, 2)}%`).join(', ')} of one core per ${WINDOW_MS / 1000}s window`);
-  return percentile([...shares].sort((a, b) => a - b), 50);
+  return percentile(
+    [...shares].sort((a, b) => a - b),
+    50,
+  );
 }
 
-type PingClient = grpc.Client & { Ping(request: Buffer, callback: (error: grpc.ServiceError | null) => void): grpc.ClientUnaryCall };
+type PingClient = grpc.Client & {
+  Ping(request: Buffer, callback: (error: grpc.ServiceError | null) => void): grpc.ClientUnaryCall;
+};
 
 /**
  * The floor: a bare grpc-js server (no proto, no work) in its own process,
@@ -70,7 +75,11 @@ async function bareServerShare(log: (message: string) => void): Promise<number> 
     const { port } = await server.waitForLog('echo listening');
     const payload = Buffer.alloc(16, 1);
     for (let i = 0; i < NODES; i += 1) {
-      const client = new Client(`127.0.0.1:${String(port)}`, grpc.credentials.createInsecure(), NODE_CHANNEL) as unknown as PingClient;
+      const client = new Client(
+        `127.0.0.1:${String(port)}`,
+        grpc.credentials.createInsecure(),
+        NODE_CHANNEL,
+      ) as unknown as PingClient;
       clients.push(client);
       const ping = (): void => void client.Ping(payload, () => {});
       timers.push(
@@ -105,7 +114,10 @@ export const heartbeatCost: Scenario = {
     const floor = await bareServerShare(context.log);
     // Heartbeats write nothing to the store; the first store asked for (the default, sqlite) is what users run.
     const store = context.stores[0] ?? 'sqlite';
-    const master = await startMasterProcess(['--store', store, '--heartbeat-interval', `${HEARTBEAT_INTERVAL_MS}ms`], context.childEnv);
+    const master = await startMasterProcess(
+      ['--store', store, '--heartbeat-interval', `${HEARTBEAT_INTERVAL_MS}ms`],
+      context.childEnv,
+    );
     const pid = master.process.pid as number;
     const client = new DistExecClient({ address: master.address });
     let simulator: ChildProcess | null = null;
@@ -116,7 +128,19 @@ export const heartbeatCost: Scenario = {
 
       simulator = spawn(
         process.execPath,
-        [SIMULATOR, '--master', master.address, '--nodes', String(NODES), '--jobs', '0', '--heartbeat-interval', `${HEARTBEAT_INTERVAL_MS}ms`, '--snapshot-interval', '0'],
+        [
+          SIMULATOR,
+          '--master',
+          master.address,
+          '--nodes',
+          String(NODES),
+          '--jobs',
+          '0',
+          '--heartbeat-interval',
+          `${HEARTBEAT_INTERVAL_MS}ms`,
+          '--snapshot-interval',
+          '0',
+        ],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
       const exited = new Promise<number | null>((resolve) => simulator?.once('exit', (code) => resolve(code)));
@@ -138,19 +162,38 @@ export const heartbeatCost: Scenario = {
       const nodes = await client.listNodes();
       const now = Date.now();
       // Every node must still be heartbeating, or the windows measured less than they claim.
-      const beating = nodes.filter((n) => n.state === 'HEALTHY' && now - n.lastHeartbeatMs < 2 * HEARTBEAT_INTERVAL_MS).length;
+      const beating = nodes.filter(
+        (n) => n.state === 'HEALTHY' && now - n.lastHeartbeatMs < 2 * HEARTBEAT_INTERVAL_MS,
+      ).length;
       if (beating < NODES) throw new Error(`only ${beating} of ${NODES} nodes heartbeated during the windows`);
       const simulatorCode = await Promise.race([exited, Promise.resolve('running')]);
       if (simulatorCode !== 'running') throw new Error(`the simulator exited early (code ${String(simulatorCode)})`);
       const heartbeatsPerSecond = NODES / (HEARTBEAT_INTERVAL_MS / 1000);
       // What each heartbeat adds over the idle master (keepalives of the connections included).
       const perHeartbeatUs = (Math.max(0, share - idle) * 1e6) / heartbeatsPerSecond;
-      const params = { store, nodes: NODES, heartbeat: `${HEARTBEAT_INTERVAL_MS / 1000}s`, windows: `median of ${WINDOWS}x${WINDOW_MS / 1000}s` };
+      const params = {
+        store,
+        nodes: NODES,
+        heartbeat: `${HEARTBEAT_INTERVAL_MS / 1000}s`,
+        windows: `median of ${WINDOWS}x${WINDOW_MS / 1000}s`,
+      };
       const baseline = { name: 'bare grpc-js server, same calls', value: round(floor * 100, 2) };
       return [
-        { name: 'heartbeat-cost.master-cpu', value: round(share * 100, 2), unit: '% of one core', baseline, target: '< 5% of one core', params },
+        {
+          name: 'heartbeat-cost.master-cpu',
+          value: round(share * 100, 2),
+          unit: '% of one core',
+          baseline,
+          target: '< 5% of one core',
+          params,
+        },
         { name: 'heartbeat-cost.per-heartbeat', value: round(perHeartbeatUs, 0), unit: 'µs CPU above idle', params },
-        { name: 'heartbeat-cost.idle-master-cpu', value: round(idle * 100, 2), unit: '% of one core', params: { store, nodes: 0, window: `${IDLE_WINDOW_MS / 1000}s` } },
+        {
+          name: 'heartbeat-cost.idle-master-cpu',
+          value: round(idle * 100, 2),
+          unit: '% of one core',
+          params: { store, nodes: 0, window: `${IDLE_WINDOW_MS / 1000}s` },
+        },
         { name: 'heartbeat-cost.master-rss', value: round(rss / 2 ** 20, 0), unit: 'MiB', params },
       ];
     } finally {

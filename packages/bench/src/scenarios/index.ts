@@ -13,4 +13,17 @@ import { spawnPaths } from './spawn-paths.js';
 import { submitThroughput } from './submit-throughput.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
-export const SCENARIOS: Scenario[] = [spawnBaseline, grpcBaseline, spawnPaths, submitThroughput, e2eThroughput, e2eLatency, dispatchThroughput, scheduler, memory, failover, heartbeatCost, observability];
+export const SCENARIOS: Scenario[] = [
+  spawnBaseline,
+  grpcBaseline,
+  spawnPaths,
+  submitThroughput,
+  e2eThroughput,
+  e2eLatency,
+  dispatchThroughput,
+  scheduler,
+  memory,
+  failover,
+  heartbeatCost,
+  observability,
+];

@@ -11,7 +11,7 @@ const MIB = 1024 * 1024;
 async function heapUsedBytes(httpPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
   const value = /^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1];
-  if (value === undefined) throw new Error('no nodejs_heap_size_used_bytes in the master\'s /metrics');
+  if (value === undefined) throw new Error("no nodejs_heap_size_used_bytes in the master's /metrics");
   return Number(value);
 }
 
@@ -34,12 +34,21 @@ export const memory: Scenario = {
         const heap = await heapUsedBytes(cluster.master.httpPort);
         const pending = (await cluster.client.listJobs({ states: ['PENDING'], pageSize: 1 })).totalCount;
         if (pending !== JOBS) throw new Error(`${pending} pending jobs after submitting ${JOBS}`);
-        context.log(`${store}: submitted in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS ${(idle / MIB).toFixed(0)} MiB idle, ${(loaded / MIB).toFixed(0)} MiB loaded (V8 heap in use ${(heap / MIB).toFixed(0)} MiB)`);
+        context.log(
+          `${store}: submitted in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS ${(idle / MIB).toFixed(0)} MiB idle, ${(loaded / MIB).toFixed(0)} MiB loaded (V8 heap in use ${(heap / MIB).toFixed(0)} MiB)`,
+        );
         const params = { pendingJobs: JOBS, store };
         const idleFigure = { name: `memory.${store}.idle-rss`, value: round(idle / MIB, 0) };
         figures.push(
           { ...idleFigure, unit: 'MiB', params: { pendingJobs: 0, store } },
-          { name: `memory.${store}.rss`, value: round(loaded / MIB, 0), unit: 'MiB', baseline: idleFigure, target: '<= 1024 MiB', params },
+          {
+            name: `memory.${store}.rss`,
+            value: round(loaded / MIB, 0),
+            unit: 'MiB',
+            baseline: idleFigure,
+            target: '<= 1024 MiB',
+            params,
+          },
           { name: `memory.${store}.heap-used`, value: round(heap / MIB, 0), unit: 'MiB', params },
           { name: `memory.${store}.per-job`, value: round((loaded - idle) / JOBS, 0), unit: 'bytes', params },
         );

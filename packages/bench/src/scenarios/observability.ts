@@ -25,7 +25,9 @@ async function dispatchRate(client: DistExecClient, count: number): Promise<numb
   let lastAt = 0;
   const watches: Promise<void>[] = [];
   for (let at = 0; at < count; at += CHUNK) {
-    const ids = (await client.submitMany(Array.from({ length: Math.min(CHUNK, count - at) }, () => spec))).map((job) => job.id);
+    const ids = (await client.submitMany(Array.from({ length: Math.min(CHUNK, count - at) }, () => spec))).map(
+      (job) => job.id,
+    );
     watches.push(
       (async () => {
         for await (const job of client.watchJobs(ids, { finalOnly: true })) {
@@ -44,9 +46,12 @@ async function dispatchRate(client: DistExecClient, count: number): Promise<numb
 
 /** An open dashboard: one server-sent events connection, read and counted. */
 function openFeed(port: number, counter: { bytes: number }): ClientRequest {
-  const req = request({ host: '127.0.0.1', port, path: '/api/v1/events', headers: { accept: 'text/event-stream' } }, (res) => {
-    res.on('data', (part: Buffer) => (counter.bytes += part.length));
-  });
+  const req = request(
+    { host: '127.0.0.1', port, path: '/api/v1/events', headers: { accept: 'text/event-stream' } },
+    (res) => {
+      res.on('data', (part: Buffer) => (counter.bytes += part.length));
+    },
+  );
   req.on('error', () => {});
   req.end();
   return req;
@@ -74,7 +79,12 @@ export const observability: Scenario = {
   async run(context): Promise<Figure[]> {
     const figures: Figure[] = [];
     for (const store of context.stores) {
-      const cluster = await startBenchCluster({ workers: WORKERS, noopMaxTasks: MAX_TASKS, masterArgs: ['--store', store], env: context.childEnv });
+      const cluster = await startBenchCluster({
+        workers: WORKERS,
+        noopMaxTasks: MAX_TASKS,
+        masterArgs: ['--store', store],
+        env: context.childEnv,
+      });
       const port = cluster.master.httpPort;
       const params = { jobs: JOBS, rounds: ROUNDS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store };
       try {
@@ -88,14 +98,23 @@ export const observability: Scenario = {
           aloneRates.push(await dispatchRate(cluster.client, JOBS));
           const feeds = Array.from({ length: DASHBOARDS }, () => openFeed(port, feed));
           const scraper = setInterval(() => {
-            void httpRequest(`http://127.0.0.1:${port}/metrics`).then(() => (scrapes += 1), () => {});
+            void httpRequest(`http://127.0.0.1:${port}/metrics`).then(
+              () => (scrapes += 1),
+              () => {},
+            );
           }, SCRAPE_EVERY_MS);
           watchedRates.push(await dispatchRate(cluster.client, JOBS));
           clearInterval(scraper);
           for (const req of feeds) req.destroy();
         }
-        const alone = percentile(aloneRates.sort((a, b) => a - b), 50);
-        const watched = percentile(watchedRates.sort((a, b) => a - b), 50);
+        const alone = percentile(
+          aloneRates.sort((a, b) => a - b),
+          50,
+        );
+        const watched = percentile(
+          watchedRates.sort((a, b) => a - b),
+          50,
+        );
         context.log(
           `${store}: alone ${aloneRates.map((r) => Math.round(r)).join(', ')} jobs/s; watched ${watchedRates.map((r) => Math.round(r)).join(', ')} jobs/s ` +
             `(${scrapes} scrapes, ${Math.round(feed.bytes / 1024)} KiB of live feed)`,
@@ -105,7 +124,11 @@ export const observability: Scenario = {
         const exposition = (await httpRequest(`http://127.0.0.1:${port}/metrics`)).text;
         const snapshot = await latencies(SAMPLES, () => httpRequest(`http://127.0.0.1:${port}/api/v1/cluster`));
         const submit = await latencies(SAMPLES, () =>
-          httpRequest(`http://127.0.0.1:${port}/api/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: NOOP_TASK_TYPE }) }),
+          httpRequest(`http://127.0.0.1:${port}/api/v1/jobs`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ type: NOOP_TASK_TYPE }),
+          }),
         );
         const grpcSubmit = await latencies(SAMPLES, () => cluster.client.submit({ type: NOOP_TASK_TYPE }));
         const finished = 2000 + 2 * ROUNDS * JOBS + SAMPLES;
@@ -118,8 +141,18 @@ export const observability: Scenario = {
             baseline: { name: `observability.${store}.dispatch-alone`, value: round(alone, 0) },
             params: { ...params, dashboards: DASHBOARDS, scrapeEveryMs: SCRAPE_EVERY_MS },
           },
-          { name: `observability.${store}.metrics-p50`, value: round(percentile(metrics, 50), 2), unit: 'ms', params: { bytes: exposition.length } },
-          { name: `observability.${store}.cluster-p50`, value: round(percentile(snapshot, 50), 2), unit: 'ms', params: { finishedJobs: finished } },
+          {
+            name: `observability.${store}.metrics-p50`,
+            value: round(percentile(metrics, 50), 2),
+            unit: 'ms',
+            params: { bytes: exposition.length },
+          },
+          {
+            name: `observability.${store}.cluster-p50`,
+            value: round(percentile(snapshot, 50), 2),
+            unit: 'ms',
+            params: { finishedJobs: finished },
+          },
           {
             name: `observability.${store}.http-submit-p50`,
             value: round(percentile(submit, 50), 2),

@@ -30,7 +30,10 @@ const TARGETED = new Set(['round-robin', 'least-connections', 'first-fit']);
  * scaled by the share of the loop this thread was on a cpu (see RunShare):
  * on a busy machine the figure is what one free core would do.
  */
-async function schedulerRun(policyName: string, nodes: number): Promise<{ perSecond: number; usPerDecision: number; share: number }> {
+async function schedulerRun(
+  policyName: string,
+  nodes: number,
+): Promise<{ perSecond: number; usPerDecision: number; share: number }> {
   const random = seededRandom(nodes);
   const cluster = new ClusterState({
     store: new MemoryStore(),
@@ -110,7 +113,14 @@ export const scheduler: Scenario = {
           value: round(perSecond, 0),
           unit: 'decisions/s',
           ...(TARGETED.has(policy) && nodes === 1000 ? { target: '>= 50000' } : {}),
-          params: { nodes, queued: QUEUED_JOBS, passes: STEADY_PASSES, warmup: WARMUP_PASSES, usPerDecision: round(usPerDecision, 2), ranShare: round(share, 2) },
+          params: {
+            nodes,
+            queued: QUEUED_JOBS,
+            passes: STEADY_PASSES,
+            warmup: WARMUP_PASSES,
+            usPerDecision: round(usPerDecision, 2),
+            ranShare: round(share, 2),
+          },
         });
         costs.set(nodes, cost.indexed);
         figures.push({
@@ -118,9 +128,17 @@ export const scheduler: Scenario = {
           value: round(cost.indexed, 3),
           unit: 'us/decision',
           baseline: { name: 'linear scan', value: round(cost.linear, 3) },
-          params: { nodes, placements: PLACEMENTS, warmup: PLACEMENT_WARMUP, runs: cost.runs.map((us) => round(us, 3)).join('/'), heap: 'own worker' },
+          params: {
+            nodes,
+            placements: PLACEMENTS,
+            warmup: PLACEMENT_WARMUP,
+            runs: cost.runs.map((us) => round(us, 3)).join('/'),
+            heap: 'own worker',
+          },
         });
-        context.log(`${policy} ${nodes} nodes: ${round(perSecond, 0)} decisions/s in passes; placement ${round(cost.indexed, 3)}us indexed (runs ${cost.runs.map((us) => round(us, 3)).join(', ')}), ${round(cost.linear, 3)}us scanning`);
+        context.log(
+          `${policy} ${nodes} nodes: ${round(perSecond, 0)} decisions/s in passes; placement ${round(cost.indexed, 3)}us indexed (runs ${cost.runs.map((us) => round(us, 3)).join(', ')}), ${round(cost.linear, 3)}us scanning`,
+        );
       }
       const growth = (costs.get(10_000) as number) / (costs.get(100) as number);
       figures.push({

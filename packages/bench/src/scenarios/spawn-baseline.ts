@@ -36,7 +36,12 @@ async function measure(): Promise<Figure[]> {
   return [
     { name: 'spawn-baseline.throughput', value: round(JOBS / seconds, 0), unit: 'jobs/s', params },
     { name: 'spawn-baseline.p50', value: round(percentile(latencies, 50), 2), unit: 'ms', params },
-    { name: 'spawn-baseline.single-p50', value: round(percentile(single, 50), 2), unit: 'ms', params: { jobs: 200, inFlight: 1 } },
+    {
+      name: 'spawn-baseline.single-p50',
+      value: round(percentile(single, 50), 2),
+      unit: 'ms',
+      params: { jobs: 200, inFlight: 1 },
+    },
   ];
 }
 

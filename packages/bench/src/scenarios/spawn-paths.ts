@@ -10,7 +10,11 @@ const JOBS = 200;
 const IN_FLIGHT = 8;
 const ROUNDS = 7;
 /** What the worker adds to every job's environment. */
-const JOB_ENV = { DIST_EXEC_JOB_ID: '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d', DIST_EXEC_ATTEMPT: '1', DIST_EXEC_NODE_ID: 'bench' };
+const JOB_ENV = {
+  DIST_EXEC_JOB_ID: '0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d',
+  DIST_EXEC_ATTEMPT: '1',
+  DIST_EXEC_NODE_ID: 'bench',
+};
 
 type SpawnOnce = () => Promise<void>;
 
@@ -76,12 +80,32 @@ function viaExeca(options: Options, worker: boolean): SpawnOnce {
 function viaCommandExecutor(mode: SpawnMode): Variant {
   const executor = new CommandExecutor({ spawn: mode });
   const spec: JobSpec = {
-    type: 'command', command: 'true', argv: [], env: JOB_ENV, cwd: '', stdin: new Uint8Array(), priority: 0, timeoutMs: 0,
-    labels: {}, constraints: {}, cpu: 0, memoryBytes: 0, maxRetries: 0, retryOnFailure: false, idempotencyKey: '', http: null,
+    type: 'command',
+    command: 'true',
+    argv: [],
+    env: JOB_ENV,
+    cwd: '',
+    stdin: new Uint8Array(),
+    priority: 0,
+    timeoutMs: 0,
+    labels: {},
+    constraints: {},
+    cpu: 0,
+    memoryBytes: 0,
+    maxRetries: 0,
+    retryOnFailure: false,
+    idempotencyKey: '',
+    http: null,
   };
   const once = async (): Promise<void> => {
     const abort = new AbortController();
-    const outcome = await executor.run({ spec, signal: abort.signal, killGraceMs: 5000, onStarted: () => {}, onOutput: () => {} });
+    const outcome = await executor.run({
+      spec,
+      signal: abort.signal,
+      killGraceMs: 5000,
+      onStarted: () => {},
+      onOutput: () => {},
+    });
     if (!outcome.succeeded) throw new Error(`the command executor failed: ${outcome.error}`);
   };
   return mode === 'helper' ? { once, helperPid: () => executor.helperPid } : { once };
@@ -161,7 +185,8 @@ export const spawnPaths: Scenario = {
     const rateOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.rate)), 0);
     const cpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.cpuUs)), 0);
     const ownCpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.ownCpuUs)), 0);
-    for (const [name, list] of samples) context.log(`${name}: ${list.map((s) => `${Math.round(s.rate)}/s ${Math.round(s.cpuUs)}µs`).join(', ')}`);
+    for (const [name, list] of samples)
+      context.log(`${name}: ${list.map((s) => `${Math.round(s.rate)}/s ${Math.round(s.cpuUs)}µs`).join(', ')}`);
     const params = { jobs: JOBS, inFlight: IN_FLIGHT, rounds: ROUNDS };
     const figures: Figure[] = [];
     for (const name of Object.keys(VARIANTS)) {

@@ -89,7 +89,9 @@ export const submitThroughput: Scenario = {
     const figures: Figure[] = [];
     for (const [store, result] of measured) {
       const against = (name: string, value: number | undefined): Pick<Figure, 'baseline'> =>
-        store !== 'memory' && value !== undefined ? { baseline: { name: `submit-throughput.memory.${name}`, value: round(value, 0) } } : {};
+        store !== 'memory' && value !== undefined
+          ? { baseline: { name: `submit-throughput.memory.${name}`, value: round(value, 0) } }
+          : {};
       const params = { store };
       figures.push(
         {
@@ -115,8 +117,18 @@ export const submitThroughput: Scenario = {
           ...(store === 'memory' ? {} : { target: '>= 0.5x memory' }),
           params: { ...params, jobs: CONCURRENT_JOBS, inFlight: CONCURRENT_IN_FLIGHT },
         },
-        { name: `submit-throughput.${store}.single-p50`, value: round(result.p50, 2), unit: 'ms', params: { ...params, jobs: SINGLE_JOBS } },
-        { name: `submit-throughput.${store}.single-p99`, value: round(result.p99, 2), unit: 'ms', params: { ...params, jobs: SINGLE_JOBS } },
+        {
+          name: `submit-throughput.${store}.single-p50`,
+          value: round(result.p50, 2),
+          unit: 'ms',
+          params: { ...params, jobs: SINGLE_JOBS },
+        },
+        {
+          name: `submit-throughput.${store}.single-p99`,
+          value: round(result.p99, 2),
+          unit: 'ms',
+          params: { ...params, jobs: SINGLE_JOBS },
+        },
       );
     }
     return figures;

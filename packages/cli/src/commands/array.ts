@@ -47,7 +47,12 @@ export async function runMany(ctx: CliContext, specs: readonly JobSpecInput[], f
     progress.update(0);
     let ids: string[];
     try {
-      ids = await submitInChunks(ctx.client, specs, (submitted) => progress.update(submitted), () => interrupts.count > 0);
+      ids = await submitInChunks(
+        ctx.client,
+        specs,
+        (submitted) => progress.update(submitted),
+        () => interrupts.count > 0,
+      );
     } finally {
       progress.clear();
     }

@@ -10,6 +10,11 @@ export function registerCancel(program: Command, context: () => CliContext): voi
     .option('--json', 'print the job as JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
       const job = await context().client.cancel(checkJobId(id));
-      await writeOut(process.stdout, flags.json ? `${JSON.stringify(jobToJson({ ...job, stdout: null, stderr: null }), null, 2)}\n` : `cancelled ${job.id}\n`);
+      await writeOut(
+        process.stdout,
+        flags.json
+          ? `${JSON.stringify(jobToJson({ ...job, stdout: null, stderr: null }), null, 2)}\n`
+          : `cancelled ${job.id}\n`,
+      );
     });
 }

@@ -1,6 +1,13 @@
 import type { DistExecClient, RunEvent } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay, isDistExecError, isTerminal, RETRYABLE_CODES, type Job, type OutputChunk } from '@dist-exec/core';
+import {
+  backoffDelay,
+  isDistExecError,
+  isTerminal,
+  RETRYABLE_CODES,
+  type Job,
+  type OutputChunk,
+} from '@dist-exec/core';
 
 export interface FollowOptions {
   fromOffset: number;
@@ -30,7 +37,14 @@ export async function followJob(client: DistExecClient, id: string, options: Fol
   let retries = 0;
   let opened = options.opened;
   for (;;) {
-    const events = opened ?? client.watch(id, { fromOffset: offset, follow: options.follow, noOutput: options.noOutput ?? false, ...(options.signal ? { signal: options.signal } : {}) });
+    const events =
+      opened ??
+      client.watch(id, {
+        fromOffset: offset,
+        follow: options.follow,
+        noOutput: options.noOutput ?? false,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
     opened = undefined;
     try {
       for await (const event of events) {

@@ -33,7 +33,9 @@ export function jobName(job: Pick<JobView, 'id' | 'spec'>): string {
 function summary(jobs: Iterable<JobView>, total: number): string {
   const counts = new Map<string, number>();
   for (const job of jobs) counts.set(job.state, (counts.get(job.state) ?? 0) + 1);
-  const parts = ['COMPLETED', 'FAILED', 'CANCELLED'].filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s.toLowerCase()}`);
+  const parts = ['COMPLETED', 'FAILED', 'CANCELLED']
+    .filter((s) => counts.has(s))
+    .map((s) => `${counts.get(s)} ${s.toLowerCase()}`);
   return `${total} job${total === 1 ? '' : 's'}: ${parts.join(', ') || 'none finished'}`;
 }
 
@@ -44,7 +46,12 @@ function summary(jobs: Iterable<JobView>, total: number): string {
  * cancels the jobs not finished yet, a second one detaches. Resolves with
  * the exit status for the set.
  */
-export async function waitAndReport(ctx: CliContext, ids: readonly string[], options: WaitReportOptions, interrupts: Interrupts): Promise<number> {
+export async function waitAndReport(
+  ctx: CliContext,
+  ids: readonly string[],
+  options: WaitReportOptions,
+  interrupts: Interrupts,
+): Promise<number> {
   const progress = new ProgressBar({ stream: process.stderr, label: 'running', total: ids.length });
   const detach = new AbortController();
   const finals = new Map<string, JobView>();
@@ -57,7 +64,12 @@ export async function waitAndReport(ctx: CliContext, ids: readonly string[], opt
   const cancelOpen = (): void => {
     const open = ids.filter((id) => !finals.has(id));
     progress.log(`cancelling ${open.length} unfinished job${open.length === 1 ? '' : 's'} (Ctrl-C again to detach)`);
-    void forEachLimited(open, CANCEL_CONCURRENCY, (id) => ctx.client.cancel(id).then(() => {}, () => {}));
+    void forEachLimited(open, CANCEL_CONCURRENCY, (id) =>
+      ctx.client.cancel(id).then(
+        () => {},
+        () => {},
+      ),
+    );
   };
   interrupts.onInterrupt((count) => {
     if (count === 1) return cancelOpen();
@@ -100,7 +112,10 @@ export async function waitAndReport(ctx: CliContext, ids: readonly string[], opt
         finals.set(job.id, job);
         if (job.state !== 'COMPLETED') {
           failures += 1;
-          if (!options.json && failures <= MAX_FAILURE_LINES) progress.log(`${jobName(job)} ${job.state}: ${jobResult(job)}${job.error && job.reason !== 'EXIT_CODE' ? ` (${job.error})` : ''}`);
+          if (!options.json && failures <= MAX_FAILURE_LINES)
+            progress.log(
+              `${jobName(job)} ${job.state}: ${jobResult(job)}${job.error && job.reason !== 'EXIT_CODE' ? ` (${job.error})` : ''}`,
+            );
         }
         progress.update(finals.size, failures ? `${failures} failed` : '');
         if (options.output || options.json) {
@@ -108,7 +123,8 @@ export async function waitAndReport(ctx: CliContext, ids: readonly string[], opt
           fetching = fetching.then(drainFetches);
         }
       },
-      onResume: (remaining) => progress.log(`(connection to the master lost; watching ${remaining} unfinished jobs again)`),
+      onResume: (remaining) =>
+        progress.log(`(connection to the master lost; watching ${remaining} unfinished jobs again)`),
     });
     await fetching;
   } finally {
@@ -119,7 +135,14 @@ export async function waitAndReport(ctx: CliContext, ids: readonly string[], opt
     return 125;
   }
   if (options.json) {
-    await writeOut(process.stdout, `${JSON.stringify(ids.map((id) => jobToJson(full.get(id) ?? (finals.get(id) as JobView))), null, 2)}\n`);
+    await writeOut(
+      process.stdout,
+      `${JSON.stringify(
+        ids.map((id) => jobToJson(full.get(id) ?? (finals.get(id) as JobView))),
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     if (failures > MAX_FAILURE_LINES) process.stderr.write(`… and ${failures - MAX_FAILURE_LINES} more failed jobs\n`);
     process.stderr.write(`${summary(finals.values(), ids.length)}\n`);

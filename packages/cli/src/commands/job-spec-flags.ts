@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { errorMessage, InvalidArgumentError, parseBytes, parseDuration, parseInteger, parseKeyValues, type JobSpecInput } from '@dist-exec/core';
+import {
+  errorMessage,
+  InvalidArgumentError,
+  parseBytes,
+  parseDuration,
+  parseInteger,
+  parseKeyValues,
+  type JobSpecInput,
+} from '@dist-exec/core';
 
 /** Flags that describe a job, shared by `run` (and job arrays). */
 export interface JobSpecFlags {
@@ -34,7 +42,7 @@ export function addJobSpecOptions(command: Command): Command {
     .option('--label <k=v>', 'metadata label (repeatable)', collect, [])
     .option('--env <K=V>', 'environment variable (repeatable)', collect, [])
     .option('--cwd <dir>', 'working directory on the worker')
-    .option('--stdin-file <file>', 'file to feed to the command\'s stdin')
+    .option('--stdin-file <file>', "file to feed to the command's stdin")
     .option('--argv', 'run the arguments as a program and its arguments, without a shell')
     .option('--constraint <k=v>', 'node label the job requires (repeatable)', collect, [])
     .option('--cpu <cores>', 'cores the job needs, e.g. 0.5')
@@ -58,7 +66,9 @@ export function jobSpecFromFlags(words: readonly string[], flags: JobSpecFlags):
     try {
       stdin = readFileSync(flags.stdinFile);
     } catch (error) {
-      throw new InvalidArgumentError(`--stdin-file: cannot read ${flags.stdinFile}: ${errorMessage(error)}`, { field: '--stdin-file' });
+      throw new InvalidArgumentError(`--stdin-file: cannot read ${flags.stdinFile}: ${errorMessage(error)}`, {
+        field: '--stdin-file',
+      });
     }
   }
   const spec: JobSpecInput = {
@@ -89,7 +99,9 @@ export function jobSpecFromFlags(words: readonly string[], flags: JobSpecFlags):
       method: (flags.method ?? 'GET').toUpperCase(),
       headers,
       body: flags.data === undefined ? new Uint8Array() : Buffer.from(flags.data),
-      expectedStatus: flags.expectStatus ? flags.expectStatus.split(',').map((s) => parseInteger(s, '--expect-status', 100, 599)) : [],
+      expectedStatus: flags.expectStatus
+        ? flags.expectStatus.split(',').map((s) => parseInteger(s, '--expect-status', 100, 599))
+        : [],
     };
     return spec;
   }

@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { describeSpec, InvalidArgumentError, JOB_STATES, jobToJson, parseInteger, type JobState, type JobView } from '@dist-exec/core';
+import {
+  describeSpec,
+  InvalidArgumentError,
+  JOB_STATES,
+  jobToJson,
+  parseInteger,
+  type JobState,
+  type JobView,
+} from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { jobsTable } from '../format.js';
 
@@ -8,7 +16,9 @@ export function parseStateList(text: string | undefined): JobState[] {
   return text.split(',').map((raw) => {
     const state = raw.trim().toUpperCase();
     if (!(JOB_STATES as readonly string[]).includes(state)) {
-      throw new InvalidArgumentError(`--state: "${raw}" is not a job state; use ${JOB_STATES.join(', ')}`, { field: '--state' });
+      throw new InvalidArgumentError(`--state: "${raw}" is not a job state; use ${JOB_STATES.join(', ')}`, {
+        field: '--state',
+      });
     }
     return state as JobState;
   });
@@ -39,7 +49,12 @@ export function registerList(program: Command, context: () => CliContext): void 
         return;
       }
       if (jobs.length === 0) {
-        await writeOut(process.stdout, states.length ? `no ${states.join(' or ')} jobs\n` : 'no jobs yet; submit one with: dist-exec run "echo hello"\n');
+        await writeOut(
+          process.stdout,
+          states.length
+            ? `no ${states.join(' or ')} jobs\n`
+            : 'no jobs yet; submit one with: dist-exec run "echo hello"\n',
+        );
         return;
       }
       const footer = total > jobs.length ? `\n${jobs.length} of ${total} jobs; --limit shows more\n` : '\n';

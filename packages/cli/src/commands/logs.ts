@@ -24,8 +24,10 @@ export function registerLogs(program: Command, context: () => CliContext): void 
           }
           await writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data);
         },
-        onResume: (offset) => tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
+        onResume: (offset) =>
+          tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
       });
-      if (flags.follow && tty && last) process.stderr.write(`job ${last.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}\n`);
+      if (flags.follow && tty && last)
+        process.stderr.write(`job ${last.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}\n`);
     });
 }

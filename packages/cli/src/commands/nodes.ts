@@ -11,7 +11,11 @@ export function registerNodes(program: Command, context: () => CliContext): void
     .action(async (flags: { json?: boolean }) => {
       const nodes = await context().client.listNodes();
       if (flags.json) await writeOut(process.stdout, `${JSON.stringify(nodes.map(nodeToJson), null, 2)}\n`);
-      else if (nodes.length === 0) await writeOut(process.stdout, 'no workers registered; start one with: dist-exec-worker --master <host:port>\n');
+      else if (nodes.length === 0)
+        await writeOut(
+          process.stdout,
+          'no workers registered; start one with: dist-exec-worker --master <host:port>\n',
+        );
       else await writeOut(process.stdout, `${nodesTable(nodes, Date.now())}\n`);
     });
 
@@ -24,7 +28,12 @@ export function registerNodes(program: Command, context: () => CliContext): void
     .action(async (node: string, flags: { deadline?: string; json?: boolean }) => {
       const deadlineMs = flags.deadline ? parseDuration(flags.deadline, '--deadline') : 0;
       const info = await context().client.drainNode(checkNodeId(node, 'node'), { deadlineMs });
-      await writeOut(process.stdout, flags.json ? `${JSON.stringify(nodeToJson(info), null, 2)}\n` : `draining ${info.id} (${info.activeTasks} tasks running)\n`);
+      await writeOut(
+        process.stdout,
+        flags.json
+          ? `${JSON.stringify(nodeToJson(info), null, 2)}\n`
+          : `draining ${info.id} (${info.activeTasks} tasks running)\n`,
+      );
     });
 
   program
@@ -34,6 +43,9 @@ export function registerNodes(program: Command, context: () => CliContext): void
     .option('--json', 'print the node as JSON')
     .action(async (node: string, flags: { json?: boolean }) => {
       const info = await context().client.undrainNode(checkNodeId(node, 'node'));
-      await writeOut(process.stdout, flags.json ? `${JSON.stringify(nodeToJson(info), null, 2)}\n` : `${info.id} is back in service\n`);
+      await writeOut(
+        process.stdout,
+        flags.json ? `${JSON.stringify(nodeToJson(info), null, 2)}\n` : `${info.id} is back in service\n`,
+      );
     });
 }

@@ -20,11 +20,15 @@ export function registerRun(program: Command, context: () => CliContext): void {
     .argument('[command...]', 'shell command (quote it), or a program and arguments with --argv')
     .option('-d, --detach', 'print the job id and return at once')
     .option('--json', 'wait, then print the finished job as JSON instead of streaming output')
-    .option('--array <indices>', 'a job per index, e.g. 1-1000, 0-30:10 or 1,4,9; the index is in $DIST_EXEC_ARRAY_INDEX')
+    .option(
+      '--array <indices>',
+      'a job per index, e.g. 1-1000, 0-30:10 or 1,4,9; the index is in $DIST_EXEC_ARRAY_INDEX',
+    )
     .option('--wait', 'wait for the job(s) without printing their output: failures and a summary on stderr');
   addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
     const ctx = context();
-    if (flags.detach && flags.wait) throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
+    if (flags.detach && flags.wait)
+      throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
     const spec = jobSpecFromFlags(words, flags);
     if (flags.array !== undefined || flags.wait) {
       process.exitCode = await runMany(ctx, flags.array !== undefined ? arraySpecs(spec, flags.array) : [spec], flags);
@@ -39,7 +43,8 @@ export function registerRun(program: Command, context: () => CliContext): void {
     const detach = new AbortController();
     const events = ctx.client.run(spec, { noOutput: flags.json ?? false, signal: detach.signal });
     const first = await events.next();
-    if (first.done || first.value.type !== 'submitted') throw new Error('the master answered RunJob without the submitted job');
+    if (first.done || first.value.type !== 'submitted')
+      throw new Error('the master answered RunJob without the submitted job');
     const { job } = first.value;
     const tty = process.stderr.isTTY;
     if (tty && !flags.json) process.stderr.write(`job ${job.id} submitted: ${describeSpec(job.spec)}\n`);
@@ -72,7 +77,8 @@ export function registerRun(program: Command, context: () => CliContext): void {
             attempt = update.attempts;
           }
         },
-        onResume: (offset) => tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
+        onResume: (offset) =>
+          tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
       });
       if (detach.signal.aborted || !last) {
         process.exitCode = 125;
@@ -82,7 +88,9 @@ export function registerRun(program: Command, context: () => CliContext): void {
         const full = await ctx.client.getJob(job.id, { output: true });
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
       } else if (tty && last.state !== 'COMPLETED') {
-        process.stderr.write(`job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${last.error}` : ''}\n`);
+        process.stderr.write(
+          `job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${last.error}` : ''}\n`,
+        );
       }
       process.exitCode = exitStatusFor(last);
     } finally {

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 /** The simulator program of this installation (a sibling package: the CLI does not import master or worker code). */
 function simulatorPath(): string {
   const path = fileURLToPath(new URL('../../../simulator/dist/main.js', import.meta.url));
-  if (!existsSync(path)) throw new Error(`cannot find the simulator at ${path}; run npm install (or npm run build) first`);
+  if (!existsSync(path))
+    throw new Error(`cannot find the simulator at ${path}; run npm install (or npm run build) first`);
   return path;
 }
 

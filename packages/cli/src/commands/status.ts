@@ -1,5 +1,13 @@
 import type { Command } from 'commander';
-import { checkJobId, describeSpec, formatBytes, formatDuration, isoTime, jobToJson, type JobView } from '@dist-exec/core';
+import {
+  checkJobId,
+  describeSpec,
+  formatBytes,
+  formatDuration,
+  isoTime,
+  jobToJson,
+  type JobView,
+} from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { details, jobResult } from '../format.js';
 
@@ -15,20 +23,32 @@ export function describeJob(job: JobView, nowMs: number): string {
   if (job.error) pairs.push(['Error', job.error]);
   if (job.pendingReason && job.state === 'PENDING') pairs.push(['Waiting', job.pendingReason]);
   pairs.push(['Worker', job.workerId ?? '-']);
-  pairs.push(['Attempts', job.spec.maxRetries ? `${job.attempts} of at most ${job.spec.maxRetries + 1}` : String(job.attempts)]);
+  pairs.push([
+    'Attempts',
+    job.spec.maxRetries ? `${job.attempts} of at most ${job.spec.maxRetries + 1}` : String(job.attempts),
+  ]);
   pairs.push(['Priority', String(job.spec.priority)]);
   if (job.spec.timeoutMs) pairs.push(['Timeout', formatDuration(job.spec.timeoutMs)]);
   pairs.push(['Created', isoTime(job.createdAtMs) ?? '-']);
   if (job.startedAtMs) pairs.push(['Started', isoTime(job.startedAtMs) ?? '-']);
   if (job.finishedAtMs) pairs.push(['Finished', isoTime(job.finishedAtMs) ?? '-']);
   if (job.startedAtMs) pairs.push(['Runtime', formatDuration((job.finishedAtMs ?? nowMs) - job.startedAtMs)]);
-  const labels = Object.entries(job.spec.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const labels = Object.entries(job.spec.labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
   if (labels) pairs.push(['Labels', labels]);
   const output = `${formatBytes(job.stdout?.length ?? 0)} stdout, ${formatBytes(job.stderr?.length ?? 0)} stderr`;
   const dropped = job.stdoutDroppedBytes + job.stderrDroppedBytes;
-  pairs.push(['Output', `${output}${dropped ? ` (${formatBytes(dropped)} dropped over the limit)` : ''}; dist-exec logs ${job.id}`]);
+  pairs.push([
+    'Output',
+    `${output}${dropped ? ` (${formatBytes(dropped)} dropped over the limit)` : ''}; dist-exec logs ${job.id}`,
+  ]);
   for (const attempt of job.attemptHistory.length > 1 ? job.attemptHistory : []) {
-    const outcome = attempt.finishedAtMs ? (attempt.succeeded ? 'succeeded' : `${attempt.reason}${attempt.error ? `: ${attempt.error}` : ''}`) : 'running';
+    const outcome = attempt.finishedAtMs
+      ? attempt.succeeded
+        ? 'succeeded'
+        : `${attempt.reason}${attempt.error ? `: ${attempt.error}` : ''}`
+      : 'running';
     pairs.push([`Attempt ${attempt.number}`, `${attempt.nodeId}, ${outcome}`]);
   }
   return details(pairs);
@@ -42,6 +62,9 @@ export function registerStatus(program: Command, context: () => CliContext): voi
     .option('--json', 'print JSON')
     .action(async (id: string, flags: { json?: boolean }) => {
       const job = await context().client.getJob(checkJobId(id), { output: true });
-      await writeOut(process.stdout, flags.json ? `${JSON.stringify(jobToJson(job), null, 2)}\n` : `${describeJob(job, Date.now())}\n`);
+      await writeOut(
+        process.stdout,
+        flags.json ? `${JSON.stringify(jobToJson(job), null, 2)}\n` : `${describeJob(job, Date.now())}\n`,
+      );
     });
 }

@@ -40,7 +40,8 @@ function freePort(): Promise<number> {
 /** The master and worker programs of this installation (sibling packages). */
 function programPath(name: 'master' | 'worker'): string {
   const path = fileURLToPath(new URL(`../../../${name}/dist/main.js`, import.meta.url));
-  if (!existsSync(path)) throw new Error(`cannot find the ${name} program at ${path}; run npm install (or npm run build) first`);
+  if (!existsSync(path))
+    throw new Error(`cannot find the ${name} program at ${path}; run npm install (or npm run build) first`);
   return path;
 }
 
@@ -60,7 +61,8 @@ export function formatLogLine(name: string, line: string): string {
     .filter(([k, v]) => !QUIET_FIELDS.has(k) && v !== undefined && typeof v !== 'object')
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(' ');
-  const err = entry.err && typeof entry.err === 'object' ? ` error=${String((entry.err as { message?: unknown }).message)}` : '';
+  const err =
+    entry.err && typeof entry.err === 'object' ? ` error=${String((entry.err as { message?: unknown }).message)}` : '';
   return `${time} ${(LEVELS[entry.level as number] ?? 'info ').trim().padEnd(5)} [${name}] ${String(entry.msg ?? '')}${fields ? `  ${fields}` : ''}${err}`;
 }
 
@@ -121,10 +123,24 @@ export function registerUp(program: Command): void {
       process.on('SIGTERM', () => void stopAll(0));
       // However `up` ends, it takes its children with it.
       process.on('exit', () => {
-        for (const child of children) if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+        for (const child of children)
+          if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
       });
 
-      const masterArgs = ['--host', '127.0.0.1', '--port', String(masterPort), '--http-port', String(httpPort), '--store', flags.store, '--policy', flags.policy, '--log-level', flags.logLevel];
+      const masterArgs = [
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(masterPort),
+        '--http-port',
+        String(httpPort),
+        '--store',
+        flags.store,
+        '--policy',
+        flags.policy,
+        '--log-level',
+        flags.logLevel,
+      ];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
       const master = start('master', programPath('master'), masterArgs, print('master'));
       children.push(master);
@@ -139,7 +155,22 @@ export function registerUp(program: Command): void {
       if (!ready) return;
       for (let i = 1; i <= workers; i += 1) {
         const name = `worker-${i}`;
-        const args = ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', '--id', name, '--max-tasks', flags.maxTasks, '--drain-timeout', '30s', '--log-level', flags.logLevel];
+        const args = [
+          '--master',
+          masterAddress,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--id',
+          name,
+          '--max-tasks',
+          flags.maxTasks,
+          '--drain-timeout',
+          '30s',
+          '--log-level',
+          flags.logLevel,
+        ];
         children.push(start(name, programPath('worker'), args, print(name)));
       }
       const deadline = Date.now() + 30_000;
@@ -163,7 +194,10 @@ export function registerUp(program: Command): void {
           '',
         ].join('\n') + '\n',
       );
-      if (flags.demo) await runDemo(client, workers * 2).catch((error: unknown) => process.stderr.write(`demo failed: ${errorMessage(error)}\n`));
+      if (flags.demo)
+        await runDemo(client, workers * 2).catch((error: unknown) =>
+          process.stderr.write(`demo failed: ${errorMessage(error)}\n`),
+        );
     });
 }
 
@@ -171,12 +205,19 @@ export function registerUp(program: Command): void {
 async function runDemo(client: DistExecClient, count: number): Promise<void> {
   process.stdout.write(`demo: running ${count} jobs…\n`);
   const jobs = await client.submitMany(
-    Array.from({ length: count }, (_, i) => ({ command: `echo "job ${i + 1} ran on $DIST_EXEC_NODE_ID ($(uname -n))"`, labels: { demo: 'true' } })),
+    Array.from({ length: count }, (_, i) => ({
+      command: `echo "job ${i + 1} ran on $DIST_EXEC_NODE_ID ($(uname -n))"`,
+      labels: { demo: 'true' },
+    })),
   );
   for (const job of jobs) {
     await client.waitForJob(job.id);
     const done = await client.getJob(job.id, { output: true });
-    process.stdout.write(`demo: ${done.state.padEnd(9)} ${Buffer.from(done.stdout ?? new Uint8Array()).toString().trim()}\n`);
+    process.stdout.write(
+      `demo: ${done.state.padEnd(9)} ${Buffer.from(done.stdout ?? new Uint8Array())
+        .toString()
+        .trim()}\n`,
+    );
   }
   process.stdout.write('demo: done\n\n');
 }

@@ -65,7 +65,11 @@ export interface WaitManyOptions {
  * restart loses no final state. Resolves with the final states (fewer when
  * aborted).
  */
-export async function waitForJobs(client: DistExecClient, ids: readonly string[], options: WaitManyOptions): Promise<Map<string, JobView>> {
+export async function waitForJobs(
+  client: DistExecClient,
+  ids: readonly string[],
+  options: WaitManyOptions,
+): Promise<Map<string, JobView>> {
   const finals = new Map<string, JobView>();
   const watchGroup = async (group: readonly string[]): Promise<void> => {
     let open = group;
@@ -73,13 +77,17 @@ export async function waitForJobs(client: DistExecClient, ids: readonly string[]
       async () => {
         open = open.filter((id) => !finals.has(id));
         if (open.length === 0) return;
-        for await (const job of client.watchJobs(open, { finalOnly: true, ...(options.signal ? { signal: options.signal } : {}) })) {
+        for await (const job of client.watchJobs(open, {
+          finalOnly: true,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })) {
           if (finals.has(job.id)) continue;
           finals.set(job.id, job);
           options.onFinal(job);
         }
         // The stream ends only when every job has finished; anything else means it was cut.
-        if (!options.signal?.aborted && open.some((id) => !finals.has(id))) throw new UnavailableError('the watch ended before every job finished');
+        if (!options.signal?.aborted && open.some((id) => !finals.has(id)))
+          throw new UnavailableError('the watch ended before every job finished');
       },
       () => options.onResume?.(open.filter((id) => !finals.has(id)).length),
       options.signal,
@@ -94,7 +102,11 @@ export async function waitForJobs(client: DistExecClient, ids: readonly string[]
 }
 
 /** Runs `task` over items with at most `concurrency` at once. */
-export async function forEachLimited<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {

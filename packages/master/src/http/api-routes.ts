@@ -1,4 +1,13 @@
-import { checkJobId, InvalidArgumentError, jobToJson, nodeToJson, type Job, type JobSpecInput, type JobView, type OutputStreamName } from '@dist-exec/core';
+import {
+  checkJobId,
+  InvalidArgumentError,
+  jobToJson,
+  nodeToJson,
+  type Job,
+  type JobSpecInput,
+  type JobView,
+  type OutputStreamName,
+} from '@dist-exec/core';
 import type { ClusterState } from '../cluster-state.js';
 import type { NodeManager } from '../node-manager.js';
 import { MAX_BULK_SUBMIT, parsePaging } from '../api.js';
@@ -23,16 +32,24 @@ export interface ApiRoutesContext {
  */
 export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
   const { cluster, view } = ctx;
-  const toJson = (job: Job | JobView) => jobToJson(view('stdout' in job ? job : { ...job, stdout: null, stderr: null }));
+  const toJson = (job: Job | JobView) =>
+    jobToJson(view('stdout' in job ? job : { ...job, stdout: null, stderr: null }));
 
   router.add('POST', '/api/v1/jobs', async ({ req, res }) => {
     const body = await readJson(req);
     if (Array.isArray(body)) {
       if (body.length === 0) throw new InvalidArgumentError('give at least one job spec', { field: 'specs' });
-      if (body.length > MAX_BULK_SUBMIT) throw new InvalidArgumentError(`${body.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`, { field: 'specs' });
+      if (body.length > MAX_BULK_SUBMIT)
+        throw new InvalidArgumentError(`${body.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`, {
+          field: 'specs',
+        });
       const specs: JobSpecInput[] = body.map((item, i) => specFromJson(item, `[${i}]`));
       const results = await cluster.submit(specs);
-      sendJson(res, 201, results.map((r) => toJson(r.job)));
+      sendJson(
+        res,
+        201,
+        results.map((r) => toJson(r.job)),
+      );
       return;
     }
     const [result] = await cluster.submit([specFromJson(body)]);
@@ -45,7 +62,11 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
     const states = parseStateList(url.searchParams.get('state'));
     const limit = queryInteger(url.searchParams, 'limit', 1, 1000) ?? 0;
     const page = await cluster.listJobs({ states, ...parsePaging(limit, url.searchParams.get('pageToken') ?? '') });
-    sendJson(res, 200, { jobs: page.jobs.map(toJson), nextPageToken: page.nextPageToken || null, totalCount: page.totalCount });
+    sendJson(res, 200, {
+      jobs: page.jobs.map(toJson),
+      nextPageToken: page.nextPageToken || null,
+      totalCount: page.totalCount,
+    });
   });
 
   router.add('GET', '/api/v1/jobs/:id', async ({ res, params, url }) => {
@@ -65,7 +86,8 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
       throw new HttpError(400, 'INVALID_ARGUMENT', `stream: "${stream}" is not stdout or stderr`);
     }
     const format = query.get('format');
-    if (format !== null && format !== 'text' && format !== 'sse') throw new HttpError(400, 'INVALID_ARGUMENT', `format: "${format}" is not text or sse`);
+    if (format !== null && format !== 'text' && format !== 'sse')
+      throw new HttpError(400, 'INVALID_ARGUMENT', `format: "${format}" is not text or sse`);
     const request: LogRequest = {
       jobId: checkJobId(params.id ?? ''),
       fromOffset: queryInteger(query, 'offset', 0, Number.MAX_SAFE_INTEGER) ?? 0,

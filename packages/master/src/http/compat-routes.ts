@@ -25,13 +25,18 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
 export function addCompatRoutes(router: Router, cluster: ClusterState): void {
   router.add('POST', '/jobs', async ({ req, res }) => {
     const body = await readJson(req);
-    if (!isObject(body)) throw new InvalidArgumentError('send a JSON object such as {"command": "uname -a", "timeout": 30}');
+    if (!isObject(body))
+      throw new InvalidArgumentError('send a JSON object such as {"command": "uname -a", "timeout": 30}');
     checkFields('', body, ['command', 'timeout']);
-    if (typeof body.command !== 'string') throw new InvalidArgumentError('command: must be a string such as "uname -a"', { field: 'command' });
+    if (typeof body.command !== 'string')
+      throw new InvalidArgumentError('command: must be a string such as "uname -a"', { field: 'command' });
     let timeoutMs = 0;
     if (body.timeout !== undefined && body.timeout !== null) {
       if (typeof body.timeout !== 'number' || !(body.timeout > 0) || body.timeout > MAX_TIMEOUT_SECONDS) {
-        throw new InvalidArgumentError(`timeout: must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`, { field: 'timeout' });
+        throw new InvalidArgumentError(
+          `timeout: must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}`,
+          { field: 'timeout' },
+        );
       }
       timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
     }
@@ -50,7 +55,8 @@ export function addCompatRoutes(router: Router, cluster: ClusterState): void {
       throw new NotFoundError(`job ${raw} not found`);
     }
     const job = await cluster.getJobView(id, true);
-    const decode = (bytes: Uint8Array | null): string => (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : '');
+    const decode = (bytes: Uint8Array | null): string =>
+      bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : '';
     sendJson(res, 200, {
       job_id: job.id,
       status: STATUS[job.state],

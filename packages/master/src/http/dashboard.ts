@@ -14,7 +14,8 @@ const FILES: Record<string, { file: string; type: string }> = {
 };
 
 /** Only our own files, no inline scripts: job commands and output shown on the page can never run as code. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** Serves the dashboard at `/`; files are read once, at start. */
 export function addDashboardRoutes(router: Router, dir = DASHBOARD_DIR): void {

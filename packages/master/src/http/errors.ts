@@ -1,7 +1,8 @@
 import { errorMessage, isDistExecError, type ErrorCode } from '@dist-exec/core';
 
 /** Error codes of the HTTP layer itself, besides the domain's ErrorCode. */
-export type HttpErrorCode = 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_ARGUMENT';
+export type HttpErrorCode =
+  'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_ARGUMENT';
 
 /** A request the HTTP layer refuses before it reaches the domain (bad route, body or content type). */
 export class HttpError extends Error {
@@ -39,12 +40,32 @@ export interface ErrorBody {
  * their message (it says what to fix); anything else is an internal error
  * whose detail goes to the log, never to the client.
  */
-export function describeHttpError(error: unknown): { status: number; body: ErrorBody; headers: Record<string, string>; internal: boolean } {
+export function describeHttpError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+  internal: boolean;
+} {
   if (error instanceof HttpError) {
-    return { status: error.status, body: { error: { code: error.code, message: error.message } }, headers: error.headers, internal: false };
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message } },
+      headers: error.headers,
+      internal: false,
+    };
   }
   if (isDistExecError(error) && error.code !== 'INTERNAL') {
-    return { status: HTTP_STATUS[error.code], body: { error: { code: error.code, message: errorMessage(error) } }, headers: {}, internal: false };
+    return {
+      status: HTTP_STATUS[error.code],
+      body: { error: { code: error.code, message: errorMessage(error) } },
+      headers: {},
+      internal: false,
+    };
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; the master log has the details' } }, headers: {}, internal: true };
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL', message: 'internal error; the master log has the details' } },
+    headers: {},
+    internal: true,
+  };
 }

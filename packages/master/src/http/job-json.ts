@@ -1,4 +1,10 @@
-import { InvalidArgumentError, parseBytes, parseDuration, type HttpRequestSpec, type JobSpecInput } from '@dist-exec/core';
+import {
+  InvalidArgumentError,
+  parseBytes,
+  parseDuration,
+  type HttpRequestSpec,
+  type JobSpecInput,
+} from '@dist-exec/core';
 
 /**
  * Job specs as JSON (the body of `POST /api/v1/jobs`) → JobSpecInput. Only
@@ -62,7 +68,8 @@ function checkKind(field: string, value: unknown, kind: Kind): void {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'number')) fail(field, 'must be an array of numbers');
       return;
     case 'map':
-      if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string')) fail(field, 'must be an object of string values');
+      if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string'))
+        fail(field, 'must be an object of string values');
   }
 }
 
@@ -76,7 +83,8 @@ export function checkFields(field: string, value: Record<string, unknown>, known
 function httpFromJson(value: unknown, field: string): HttpRequestSpec {
   if (!isObject(value)) fail(field, 'must be an object with a url');
   checkFields(field, value, Object.keys(HTTP_FIELDS));
-  for (const [key, kind] of Object.entries(HTTP_FIELDS)) if (value[key] !== undefined) checkKind(`${field}.${key}`, value[key], kind);
+  for (const [key, kind] of Object.entries(HTTP_FIELDS))
+    if (value[key] !== undefined) checkKind(`${field}.${key}`, value[key], kind);
   return {
     url: (value.url as string | undefined) ?? '',
     method: (value.method as string | undefined) ?? 'GET',

@@ -36,7 +36,13 @@ export class LiveFeed {
   #clusterTimer: NodeJS.Timeout | null = null;
 
   constructor(options: LiveFeedOptions) {
-    this.#options = { flushMs: 250, clusterMs: 2000, maxBatch: 200, ...options, logger: options.logger.child({ component: 'live-feed' }) };
+    this.#options = {
+      flushMs: 250,
+      clusterMs: 2000,
+      maxBatch: 200,
+      ...options,
+      logger: options.logger.child({ component: 'live-feed' }),
+    };
   }
 
   get clients(): number {
@@ -87,7 +93,9 @@ export class LiveFeed {
       return;
     }
     if (this.#changed.size === 0) return;
-    const jobs = [...this.#changed.values()].map((job) => jobToJson({ ...this.#options.view(job), stdout: null, stderr: null }));
+    const jobs = [...this.#changed.values()].map((job) =>
+      jobToJson({ ...this.#options.view(job), stdout: null, stderr: null }),
+    );
     this.#changed.clear();
     for (const client of this.#clients) client.send('jobs', jobs);
   }

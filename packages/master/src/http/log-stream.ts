@@ -24,7 +24,12 @@ export async function streamLogsAsText(cluster: ClusterState, request: LogReques
   const start = (): void => {
     if (started) return;
     started = true;
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'x-output-offset': String(request.fromOffset), 'x-content-type-options': 'nosniff' });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'cache-control': 'no-store',
+      'x-output-offset': String(request.fromOffset),
+      'x-content-type-options': 'nosniff',
+    });
   };
   await watchJob(
     cluster,
@@ -49,7 +54,12 @@ export async function streamLogsAsText(cluster: ClusterState, request: LogReques
  * job's JSON (as `status --json`, without output), `output` events carry
  * `{offset, stream, attempt, text}` decoded as UTF-8, and `end` closes the stream.
  */
-export async function streamLogsAsEvents(cluster: ClusterState, request: LogRequest, res: ServerResponse, view: (job: Job) => Job): Promise<void> {
+export async function streamLogsAsEvents(
+  cluster: ClusterState,
+  request: LogRequest,
+  res: ServerResponse,
+  view: (job: Job) => Job,
+): Promise<void> {
   const decoders: Record<OutputStreamName, TextDecoder> = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   let stop: () => void = () => {};
   const sse = new SseStream(res, () => stop());
@@ -57,7 +67,13 @@ export async function streamLogsAsEvents(cluster: ClusterState, request: LogRequ
     if (request.stream && chunk.stream !== request.stream) return;
     // Streaming decode: a character split across chunks is not mangled.
     const text = decoders[chunk.stream].decode(chunk.data, { stream: true });
-    sse.send('output', { offset: chunk.offset, stream: chunk.stream, attempt: chunk.attempt, text, next: chunk.offset + chunk.data.length });
+    sse.send('output', {
+      offset: chunk.offset,
+      stream: chunk.stream,
+      attempt: chunk.attempt,
+      text,
+      next: chunk.offset + chunk.data.length,
+    });
   };
   await watchJob(
     cluster,

@@ -23,7 +23,10 @@ export function addOpsRoutes(router: Router, options: OpsRoutesOptions): void {
   router.add('GET', '/health', ({ res }) => sendJson(res, 200, { status: 'healthy' }));
   router.add('GET', '/readyz', ({ res }) => {
     const readiness = options.readiness();
-    sendJson(res, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+    sendJson(res, readiness.ready ? 200 : 503, {
+      status: readiness.ready ? 'ready' : 'not ready',
+      checks: readiness.checks,
+    });
   });
   router.add('GET', '/metrics', async ({ res }) => {
     sendText(res, 200, await options.metrics.render(), options.metrics.contentType);

@@ -18,7 +18,8 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   const { master } = options;
   const router = new Router();
   // Why a pending job waits is worked out when someone asks, as over gRPC.
-  const view = <T extends Job>(job: T): T => (job.state === 'PENDING' ? { ...job, pendingReason: master.scheduler.pendingReason(job) } : job);
+  const view = <T extends Job>(job: T): T =>
+    job.state === 'PENDING' ? { ...job, pendingReason: master.scheduler.pendingReason(job) } : job;
   const feed = new LiveFeed({ events: master.events, snapshot: () => master.snapshot(), view, logger: master.logger });
 
   addOpsRoutes(router, { metrics: master.metrics, readiness: options.readiness });

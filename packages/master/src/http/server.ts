@@ -81,7 +81,8 @@ export class HttpServer {
     } catch (error) {
       const { status, body, headers, internal } = describeHttpError(error);
       if (internal) this.#log.error({ err: error, method: req.method, path: url.pathname }, 'request failed');
-      else if (!(error instanceof HttpError) || status >= 500) this.#log.debug({ method: req.method, path: url.pathname, status }, 'request refused');
+      else if (!(error instanceof HttpError) || status >= 500)
+        this.#log.debug({ method: req.method, path: url.pathname, status }, 'request refused');
       if (res.headersSent) {
         // Mid-stream: the status is gone; cut the stream so the client sees it end early.
         res.destroy();

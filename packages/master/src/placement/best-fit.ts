@@ -42,7 +42,8 @@ export class BestFitPolicy implements PlacementPolicy {
   pick(job: Job, feasible: FeasibleNodes): NodeRecord | undefined {
     const cpu = toMilliCpus(job.spec.cpu);
     const memory = job.spec.memoryBytes;
-    const most = 1 / this.#minSlots + (cpu > 0 ? cpu / this.#minMilliCpus : 0) + (memory > 0 ? memory / this.#minMemoryBytes : 0);
+    const most =
+      1 / this.#minSlots + (cpu > 0 ? cpu / this.#minMilliCpus : 0) + (memory > 0 ? memory / this.#minMemoryBytes : 0);
     return feasible.lowest({
       score: (node) => leftoverShare(node, cpu, memory),
       // Rounding may differ between the two sums: keep the bound safely low.

@@ -131,7 +131,13 @@ export class CapacityTree {
     const data = this.#data;
     const at = i * FIELDS;
     const keyed = this.#minKeys.length > 0;
-    if (data[at + COUNT] === count && data[at + CPU] === cpu && data[at + MEMORY] === memory && (!keyed || this.#minKeys[i] === key)) return false;
+    if (
+      data[at + COUNT] === count &&
+      data[at + CPU] === cpu &&
+      data[at + MEMORY] === memory &&
+      (!keyed || this.#minKeys[i] === key)
+    )
+      return false;
     data[at + COUNT] = count;
     data[at + CPU] = cpu;
     data[at + MEMORY] = memory;
@@ -150,10 +156,31 @@ export class CapacityTree {
       const d = c + FIELDS;
       const e = d + FIELDS;
       const f = e + FIELDS;
-      const count = (data[c + COUNT] as number) + (data[d + COUNT] as number) + (data[e + COUNT] as number) + (data[f + COUNT] as number);
-      const cpu = Math.max(data[c + CPU] as number, data[d + CPU] as number, data[e + CPU] as number, data[f + CPU] as number);
-      const memory = Math.max(data[c + MEMORY] as number, data[d + MEMORY] as number, data[e + MEMORY] as number, data[f + MEMORY] as number);
-      const key = keyed ? Math.min(keys[first] as number, keys[first + 1] as number, keys[first + 2] as number, keys[first + 3] as number) : 0;
+      const count =
+        (data[c + COUNT] as number) +
+        (data[d + COUNT] as number) +
+        (data[e + COUNT] as number) +
+        (data[f + COUNT] as number);
+      const cpu = Math.max(
+        data[c + CPU] as number,
+        data[d + CPU] as number,
+        data[e + CPU] as number,
+        data[f + CPU] as number,
+      );
+      const memory = Math.max(
+        data[c + MEMORY] as number,
+        data[d + MEMORY] as number,
+        data[e + MEMORY] as number,
+        data[f + MEMORY] as number,
+      );
+      const key = keyed
+        ? Math.min(
+            keys[first] as number,
+            keys[first + 1] as number,
+            keys[first + 2] as number,
+            keys[first + 3] as number,
+          )
+        : 0;
       if (!this.#store(i, count, cpu, memory, key)) return;
     }
   }
@@ -170,7 +197,15 @@ export class CapacityTree {
   }
 
   // A method rather than a closure: the hottest query allocates nothing.
-  #firstFrom(i: number, lo: number, span: number, from: number, cpu: number, memory: number, accept: (slot: number) => boolean): number {
+  #firstFrom(
+    i: number,
+    lo: number,
+    span: number,
+    from: number,
+    cpu: number,
+    memory: number,
+    accept: (slot: number) => boolean,
+  ): number {
     if (lo + span <= from || this.#prunes(i, cpu, memory)) return -1;
     if (span === ARITY) {
       for (let s = Math.max(lo, from); s < lo + ARITY; s += 1) if (this.#member[s] === 1 && accept(s)) return s;
@@ -190,7 +225,13 @@ export class CapacityTree {
    * slot; -1 if none. `bound(minKey)` must not exceed the score of any slot
    * in a range whose lowest key is `minKey` (branch and bound on the keys).
    */
-  lowest(cpu: number, memory: number, bound: (key: number) => number, score: (slot: number) => number, accept: (slot: number) => boolean): number {
+  lowest(
+    cpu: number,
+    memory: number,
+    bound: (key: number) => number,
+    score: (slot: number) => number,
+    accept: (slot: number) => boolean,
+  ): number {
     const keys = this.#minKeys;
     const keyed = keys.length > 0;
     const member = this.#member;
@@ -215,7 +256,8 @@ export class CapacityTree {
       const child = firstChild(i);
       // The child holding the lowest key first: a good answer early prunes the rest.
       let low = 0;
-      if (keyed) for (let k = 1; k < ARITY; k += 1) if ((keys[child + k] as number) < (keys[child + low] as number)) low = k;
+      if (keyed)
+        for (let k = 1; k < ARITY; k += 1) if ((keys[child + k] as number) < (keys[child + low] as number)) low = k;
       visit(child + low, lo + low * quarter, quarter);
       for (let k = 0; k < ARITY; k += 1) if (k !== low) visit(child + k, lo + k * quarter, quarter);
     };
@@ -231,7 +273,11 @@ export class CapacityTree {
     let rest = k;
     while (i < this.#bottom) {
       let child = firstChild(i);
-      for (let left = data[child * FIELDS + COUNT] as number; rest >= left; left = data[child * FIELDS + COUNT] as number) {
+      for (
+        let left = data[child * FIELDS + COUNT] as number;
+        rest >= left;
+        left = data[child * FIELDS + COUNT] as number
+      ) {
         rest -= left;
         child += 1;
       }

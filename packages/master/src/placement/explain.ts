@@ -19,7 +19,9 @@ export function explain(spec: JobNeeds, nodes: readonly NodeRecord[]): Unplaced 
   if (typed.length === 0) return { type: 'never', reason: `no node offers task type "${spec.type}"` };
   const matching = typed.filter((n) => matchesConstraints(n, spec.constraints));
   if (matching.length === 0) {
-    const wanted = Object.entries(spec.constraints).map(([k, v]) => `${k}=${v}`).join(', ');
+    const wanted = Object.entries(spec.constraints)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     return { type: 'never', reason: `no node has the labels ${wanted}` };
   }
   const cpu = toMilliCpus(spec.cpu);
@@ -31,16 +33,25 @@ export function explain(spec: JobNeeds, nodes: readonly NodeRecord[]): Unplaced 
     }
     if (!matching.some((n) => n.memoryBytes <= 0 || spec.memoryBytes <= n.memoryBytes)) {
       const largest = Math.max(...matching.map((n) => n.memoryBytes));
-      return { type: 'never', reason: `no node has ${formatBytes(spec.memoryBytes)} of memory; the largest has ${formatBytes(largest)}` };
+      return {
+        type: 'never',
+        reason: `no node has ${formatBytes(spec.memoryBytes)} of memory; the largest has ${formatBytes(largest)}`,
+      };
     }
-    return { type: 'never', reason: `no node has both ${spec.cpu} cpus and ${formatBytes(spec.memoryBytes)} of memory` };
+    return {
+      type: 'never',
+      reason: `no node has both ${spec.cpu} cpus and ${formatBytes(spec.memoryBytes)} of memory`,
+    };
   }
   const alive = sized.filter((n) => n.health === 'HEALTHY' && !n.recovering);
   if (alive.length === 0) return { type: 'wait', reason: `all ${sized.length} suitable nodes are unhealthy` };
   const healthy = alive.filter((n) => n.available);
   if (healthy.length === 0) {
     const first = alive[0] as NodeRecord;
-    return { type: 'wait', reason: `all ${alive.length} suitable nodes are out of reach for now (${first.id}: ${first.unavailableReason})` };
+    return {
+      type: 'wait',
+      reason: `all ${alive.length} suitable nodes are out of reach for now (${first.id}: ${first.unavailableReason})`,
+    };
   }
   const open = healthy.filter((n) => !n.draining);
   if (open.length === 0) return { type: 'wait', reason: `all ${healthy.length} suitable nodes are draining` };
@@ -57,7 +68,10 @@ export function explain(spec: JobNeeds, nodes: readonly NodeRecord[]): Unplaced 
   const memFree = withSlots.filter((n) => spec.memoryBytes <= n.freeMemoryBytes);
   if (memFree.length === 0) {
     const most = Math.max(...withSlots.map((n) => n.freeMemoryBytes));
-    return { type: 'wait', reason: `waiting for ${formatBytes(spec.memoryBytes)} of free memory; the most free on a node is ${formatBytes(most)}` };
+    return {
+      type: 'wait',
+      reason: `waiting for ${formatBytes(spec.memoryBytes)} of free memory; the most free on a node is ${formatBytes(most)}`,
+    };
   }
   return {
     type: 'wait',

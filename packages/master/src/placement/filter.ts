@@ -59,4 +59,3 @@ export function nodeToAvoid(job: Job): string {
   const last = job.attemptHistory[job.attemptHistory.length - 1];
   return last && last.reason === 'WORKER_LOST' ? last.nodeId : '';
 }
-

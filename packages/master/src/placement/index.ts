@@ -38,7 +38,10 @@ export const POLICY_NAMES = Object.keys(POLICIES);
 export function createPolicy(name: string, deps: PolicyDeps = {}): PlacementPolicy {
   const factory = POLICIES[name];
   if (!factory) {
-    throw new InvalidArgumentError(`--policy: unknown placement policy "${name}"; choose one of ${POLICY_NAMES.join(', ')}`, { field: 'policy' });
+    throw new InvalidArgumentError(
+      `--policy: unknown placement policy "${name}"; choose one of ${POLICY_NAMES.join(', ')}`,
+      { field: 'policy' },
+    );
   }
   return factory(deps);
 }

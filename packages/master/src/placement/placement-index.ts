@@ -90,7 +90,8 @@ export class PlacementIndex {
     const avoid = nodeToAvoid(job);
     const avoidSlot = avoid ? (this.#slotById.get(avoid) ?? -1) : -1;
     const view = this.#view.reset(this.#slots, this.#orders, this.#values.free, tree, job.spec, avoidSlot);
-    if (avoidSlot >= 0 && view.first() < 0) view.reset(this.#slots, this.#orders, this.#values.free, tree, job.spec, -1);
+    if (avoidSlot >= 0 && view.first() < 0)
+      view.reset(this.#slots, this.#orders, this.#values.free, tree, job.spec, -1);
     // No "is any node feasible" check first: the policy's own query answers that (one descent, not two).
     const node = this.#policy.pick(job, view);
     if (node === undefined) return undefined;
@@ -107,7 +108,9 @@ export class PlacementIndex {
   fits(spec: JobNeeds): boolean {
     this.#flush();
     const tree = this.#selector(spec).tree;
-    return tree.count > 0 && this.#view.reset(this.#slots, this.#orders, this.#values.free, tree, spec, -1).first() >= 0;
+    return (
+      tree.count > 0 && this.#view.reset(this.#slots, this.#orders, this.#values.free, tree, spec, -1).first() >= 0
+    );
   }
 
   /** Why no node can take the job now (O(nodes)); see `explain`. */

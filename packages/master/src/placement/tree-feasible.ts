@@ -26,7 +26,9 @@ export class TreeFeasible implements FeasibleNodes {
   // The tree only reaches member slots: schedulable nodes that offer the
   // type and labels. What is left of `fitsNow` is the exact free cpu and memory.
   readonly #accept = (slot: number): boolean =>
-    slot !== this.#exclude && this.#cpu <= (this.#free[2 * slot] as number) && this.#memory <= (this.#free[2 * slot + 1] as number);
+    slot !== this.#exclude &&
+    this.#cpu <= (this.#free[2 * slot] as number) &&
+    this.#memory <= (this.#free[2 * slot + 1] as number);
 
   /**
    * Points the view at one query (the index reuses one view, so a decision
@@ -72,7 +74,13 @@ export class TreeFeasible implements FeasibleNodes {
     const tree = this.#tree;
     const slot = rank
       ? tree.lowest(this.#cpu, this.#memory, rank.bound, (s) => rank.score(this.#node(s), tree.keyAt(s)), this.#accept)
-      : tree.lowest(this.#cpu, this.#memory, (key) => key, (s) => tree.keyAt(s), this.#accept);
+      : tree.lowest(
+          this.#cpu,
+          this.#memory,
+          (key) => key,
+          (s) => tree.keyAt(s),
+          this.#accept,
+        );
     // A score that never compares (NaN) finds nothing: any feasible node beats none.
     const found = slot >= 0 ? slot : this.first();
     return found >= 0 ? this.#node(found) : undefined;

@@ -32,7 +32,9 @@ export interface OpenedDatabase {
 }
 
 function codeOf(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : '';
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String((error as { code: unknown }).code)
+    : '';
 }
 
 function messageOf(error: unknown): string {
@@ -46,13 +48,33 @@ export function describeFailure(file: string, error: unknown): StoreUnusableErro
   if (error instanceof StoreUnusableError) return error;
   const code = codeOf(error);
   const detail = messageOf(error);
-  if (code === 'SQLITE_NOTADB') return new StoreUnusableError(file, `not a database, or its header is corrupt (${detail}); ${MOVE_AWAY}`, { cause: error });
-  if (code.startsWith('SQLITE_CORRUPT')) return new StoreUnusableError(file, `the database is corrupt (${detail}); ${MOVE_AWAY}`, { cause: error });
-  if (code === 'SQLITE_FULL') return new StoreUnusableError(file, `the disk is full (${detail}); free some space`, { cause: error });
-  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new StoreUnusableError(file, `not writable (${detail}); give the master write access or choose another --data-dir`, { cause: error });
+  if (code === 'SQLITE_NOTADB')
+    return new StoreUnusableError(file, `not a database, or its header is corrupt (${detail}); ${MOVE_AWAY}`, {
+      cause: error,
+    });
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return new StoreUnusableError(file, `the database is corrupt (${detail}); ${MOVE_AWAY}`, { cause: error });
+  if (code === 'SQLITE_FULL')
+    return new StoreUnusableError(file, `the disk is full (${detail}); free some space`, { cause: error });
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code === 'SQLITE_PERM' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS'
+  ) {
+    return new StoreUnusableError(
+      file,
+      `not writable (${detail}); give the master write access or choose another --data-dir`,
+      { cause: error },
+    );
   }
-  if (code.startsWith('SQLITE_CANTOPEN')) return new StoreUnusableError(file, `cannot be opened (${detail}); check that the data dir exists and is writable`, { cause: error });
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return new StoreUnusableError(
+      file,
+      `cannot be opened (${detail}); check that the data dir exists and is writable`,
+      { cause: error },
+    );
   return new StoreUnusableError(file, `cannot be used (${code ? `${code}: ` : ''}${detail})`, { cause: error });
 }
 
@@ -66,8 +88,17 @@ function prepareDataDir(dataDir: string): void {
   } catch (error) {
     if (error instanceof StoreUnusableError) throw error;
     const code = codeOf(error);
-    if (code === 'ENOTDIR') throw new StoreUnusableError(dataDir, 'a part of the data dir path is a file, not a directory; choose another --data-dir', { cause: error });
-    throw new StoreUnusableError(dataDir, `the data dir is not writable (${code || messageOf(error)}); give the master write access or choose another --data-dir`, { cause: error });
+    if (code === 'ENOTDIR')
+      throw new StoreUnusableError(
+        dataDir,
+        'a part of the data dir path is a file, not a directory; choose another --data-dir',
+        { cause: error },
+      );
+    throw new StoreUnusableError(
+      dataDir,
+      `the data dir is not writable (${code || messageOf(error)}); give the master write access or choose another --data-dir`,
+      { cause: error },
+    );
   }
 }
 
@@ -89,7 +120,11 @@ function takeLock(dataDir: string): Database.Database {
   } catch (error) {
     lock?.close();
     if (codeOf(error).startsWith('SQLITE_BUSY') || codeOf(error).startsWith('SQLITE_LOCKED')) {
-      throw new StoreUnusableError(file, 'the data dir is in use by another running master; stop it, or give this one another --data-dir', { cause: error });
+      throw new StoreUnusableError(
+        file,
+        'the data dir is in use by another running master; stop it, or give this one another --data-dir',
+        { cause: error },
+      );
     }
     throw describeFailure(file, error);
   }
@@ -101,7 +136,10 @@ function checkOwnership(db: Database.Database, path: string): void {
   if (applicationId === APPLICATION_ID) return;
   const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
   if (applicationId !== 0 || schemaVersion(db) !== 0 || tables.n > 0) {
-    throw new StoreUnusableError(path, `not a dist-exec store (application id ${applicationId}, ${tables.n} tables); ${MOVE_AWAY}`);
+    throw new StoreUnusableError(
+      path,
+      `not a dist-exec store (application id ${applicationId}, ${tables.n} tables); ${MOVE_AWAY}`,
+    );
   }
 }
 
@@ -111,7 +149,11 @@ function checkOwnership(db: Database.Database, path: string): void {
  */
 function checkIntegrity(db: Database.Database, path: string): void {
   const result = db.pragma('quick_check(1)', { simple: true });
-  if (result !== 'ok') throw new StoreUnusableError(path, `the database is corrupt (${String(result).replace(/\s+/g, ' ').replace('*** in database main *** ', '')}); ${MOVE_AWAY}`);
+  if (result !== 'ok')
+    throw new StoreUnusableError(
+      path,
+      `the database is corrupt (${String(result).replace(/\s+/g, ' ').replace('*** in database main *** ', '')}); ${MOVE_AWAY}`,
+    );
 }
 
 /**

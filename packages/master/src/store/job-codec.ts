@@ -23,7 +23,8 @@ function jobJson(job: Job): string {
 function reviver(_key: string, value: unknown): unknown {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const tagged = (value as Record<string, unknown>)[BYTES_TAG];
-    if (typeof tagged === 'string' && Object.keys(value).length === 1) return tagged ? new Uint8Array(Buffer.from(tagged, 'base64')) : EMPTY_BYTES;
+    if (typeof tagged === 'string' && Object.keys(value).length === 1)
+      return tagged ? new Uint8Array(Buffer.from(tagged, 'base64')) : EMPTY_BYTES;
   }
   return value;
 }
@@ -62,7 +63,13 @@ export function decodeJob(data: string): Job {
   } catch (error) {
     throw new CorruptRowError(`a job row is not valid JSON (${(error as Error).message})`, { cause: error });
   }
-  if (!job || typeof job.id !== 'string' || typeof job.state !== 'string' || !job.spec || !Array.isArray(job.attemptHistory)) {
+  if (
+    !job ||
+    typeof job.id !== 'string' ||
+    typeof job.state !== 'string' ||
+    !job.spec ||
+    !Array.isArray(job.attemptHistory)
+  ) {
     throw new CorruptRowError('a job row lacks its id, state, spec or attempts');
   }
   shareEmpties(job);

@@ -1,5 +1,12 @@
 import { isTerminal, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
-import { chunksFrom, type HistoryPrune, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
+import {
+  chunksFrom,
+  type HistoryPrune,
+  type JobPage,
+  type JobPageQuery,
+  type RecoveredState,
+  type Store,
+} from './store.js';
 
 /**
  * Keeps everything in process memory (`--store memory`): fast, and gone when
@@ -101,7 +108,8 @@ export class MemoryStore implements Store {
         this.#order[i] = undefined;
         this.#byId.delete(job.id);
         this.#output.delete(job.id);
-        if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job) this.#byKey.delete(job.spec.idempotencyKey);
+        if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job)
+          this.#byKey.delete(job.spec.idempotencyKey);
         deleted += 1;
       }
     }

@@ -65,7 +65,9 @@ export class NewerSchemaError extends Error {
     readonly found: number,
     readonly supported: number,
   ) {
-    super(`its schema version ${found} is newer than this master understands (${supported}); run a newer dist-exec, or restore a backup`);
+    super(
+      `its schema version ${found} is newer than this master understands (${supported}); run a newer dist-exec, or restore a backup`,
+    );
   }
 }
 

@@ -1,10 +1,24 @@
 import type Database from 'better-sqlite3';
-import { errorMessage, UnavailableError, type Job, type JobState, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
+import {
+  errorMessage,
+  UnavailableError,
+  type Job,
+  type JobState,
+  type OutputChunk,
+  type OutputStreamName,
+} from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
 import type { Migration } from './migrations.js';
-import { chunksFrom, type HistoryPrune, type JobPage, type JobPageQuery, type RecoveredState, type Store } from './store.js';
+import {
+  chunksFrom,
+  type HistoryPrune,
+  type JobPage,
+  type JobPageQuery,
+  type RecoveredState,
+  type Store,
+} from './store.js';
 
 export interface SqliteStoreOptions {
   /** Directory of the store file; created when missing. */
@@ -105,7 +119,13 @@ export class SqliteStore implements Store {
       this.#prepare(opened.db);
       const recovered = this.#recover();
       this.#log.info(
-        { path: opened.path, created: opened.created, migrated: opened.migrated, active: recovered.activeJobs.length, nextSeq: recovered.nextSeq },
+        {
+          path: opened.path,
+          created: opened.created,
+          migrated: opened.migrated,
+          active: recovered.activeJobs.length,
+          nextSeq: recovered.nextSeq,
+        },
         'store opened',
       );
       return recovered;
@@ -121,7 +141,8 @@ export class SqliteStore implements Store {
       upsertJob: `INSERT INTO jobs (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
                   VALUES (?, ?, ?, ?, ?, ?, ?)
                   ON CONFLICT (seq) DO UPDATE SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data`,
-      insertOutput: 'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
+      insertOutput:
+        'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
       getJob: 'SELECT data FROM jobs WHERE id = ?',
       jobByKey: 'SELECT data FROM jobs WHERE idempotency_key = ?',
       activeJobs: "SELECT data FROM jobs WHERE state IN ('PENDING', 'RUNNING') ORDER BY seq",
@@ -132,7 +153,8 @@ export class SqliteStore implements Store {
                    WHERE job_id = @jobId AND offset >= coalesce((SELECT max(offset) FROM output WHERE job_id = @jobId AND offset <= @from), 0)
                    ORDER BY offset`,
       finishedCount: 'SELECT count(*) AS n FROM jobs WHERE finished_at_ms IS NOT NULL',
-      oldestFinished: 'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
+      oldestFinished:
+        'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
       deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
       deleteOutput: 'DELETE FROM output WHERE job_id = ?',
     };
@@ -216,13 +238,26 @@ export class SqliteStore implements Store {
       db.transaction(() => {
         for (const job of jobs.values()) upsert.run(...jobRowValues(job));
         for (const { jobId, chunk } of output) {
-          insert.run(jobId, chunk.offset, chunk.stream, chunk.attempt, chunk.timestampMs, Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength));
+          insert.run(
+            jobId,
+            chunk.offset,
+            chunk.stream,
+            chunk.attempt,
+            chunk.timestampMs,
+            Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
+          );
         }
       })();
       this.#commits += 1;
     } catch (error) {
-      this.#failure = new UnavailableError(`the store cannot write to ${this.#path}: ${errorMessage(error)}; restart the master`, { cause: error });
-      this.#log.fatal({ err: error, path: this.#path, lostJobs: jobs.size, lostChunks: output.length }, 'store commit failed; no more writes are acknowledged');
+      this.#failure = new UnavailableError(
+        `the store cannot write to ${this.#path}: ${errorMessage(error)}; restart the master`,
+        { cause: error },
+      );
+      this.#log.fatal(
+        { err: error, path: this.#path, lostJobs: jobs.size, lostChunks: output.length },
+        'store commit failed; no more writes are acknowledged',
+      );
       for (const waiter of waiters) waiter.reject(this.#failure);
       return;
     }
@@ -263,19 +298,33 @@ export class SqliteStore implements Store {
     const more = rows.length > query.pageSize;
     const page = more ? rows.slice(0, query.pageSize) : rows;
     const total = db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number };
-    return { jobs: page.map((row) => decodeJob(row.data)), nextPageToken: more ? String(page[page.length - 1]?.seq) : '', totalCount: total.n };
+    return {
+      jobs: page.map((row) => decodeJob(row.data)),
+      nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
+      totalCount: total.n,
+    };
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
     this.#commit();
     const { where, params } = this.#statesClause(states);
-    return (this.#open().prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number }).n;
+    return (
+      this.#open()
+        .prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`)
+        .get(...params) as { n: number }
+    ).n;
   }
 
   async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
     this.#commit();
     const rows = this.#stmt('readOutput').all({ jobId, from: fromOffset }) as OutputRow[];
-    const chunks = rows.map((row) => ({ offset: row.offset, stream: row.stream, attempt: row.attempt, timestampMs: row.ts_ms, data: new Uint8Array(row.data) }));
+    const chunks = rows.map((row) => ({
+      offset: row.offset,
+      stream: row.stream,
+      attempt: row.attempt,
+      timestampMs: row.ts_ms,
+      data: new Uint8Array(row.data),
+    }));
     return chunksFrom(chunks, fromOffset);
   }
 
@@ -285,7 +334,9 @@ export class SqliteStore implements Store {
     const finished = (this.#stmt('finishedCount').get() as { n: number }).n;
     const excess = Number.isFinite(keepMax) ? Math.max(0, finished - keepMax) : 0;
     const candidates = this.#stmt('oldestFinished').all(limit) as { id: string; finished_at_ms: number }[];
-    const doomed = candidates.filter((row, i) => i < excess || row.finished_at_ms < finishedBeforeMs).map((row) => row.id);
+    const doomed = candidates
+      .filter((row, i) => i < excess || row.finished_at_ms < finishedBeforeMs)
+      .map((row) => row.id);
     if (doomed.length === 0) return 0;
     const deleteJob = this.#stmt('deleteJob');
     const deleteOutput = this.#stmt('deleteOutput');

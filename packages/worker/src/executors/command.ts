@@ -70,12 +70,16 @@ export class CommandExecutor implements Executor {
     const native = isExecutable(SPAWNER_BINARY);
     const perl = onPath('perl', this.#baseEnv.PATH);
     if (options.helper === 'native' && !native) {
-      throw new InvalidArgumentError(`the native spawner is not built (${SPAWNER_BINARY}): install a C compiler (cc) and run npm run build`);
+      throw new InvalidArgumentError(
+        `the native spawner is not built (${SPAWNER_BINARY}): install a C compiler (cc) and run npm run build`,
+      );
     }
     if (options.helper === 'perl' && !perl) throw new InvalidArgumentError('the perl spawner needs perl on the PATH');
     const helper = options.helper ?? (native ? 'native' : perl ? 'perl' : null);
     if (options.spawn === 'helper' && !helper) {
-      throw new InvalidArgumentError('spawning through a helper needs the native spawner built (a C compiler at install) or perl on the PATH (or spawn directly: --spawn direct)');
+      throw new InvalidArgumentError(
+        'spawning through a helper needs the native spawner built (a C compiler at install) or perl on the PATH (or spawn directly: --spawn direct)',
+      );
     }
     this.mode = options.spawn ?? (helper ? 'helper' : 'direct');
     this.helper = this.mode === 'helper' ? helper : null;
@@ -106,7 +110,11 @@ export class CommandExecutor implements Executor {
 }
 
 /** Ties one attempt's process to its context: started, output, abort (TERM, then KILL after the grace), outcome. */
-function attemptHandlers(request: SpawnRequest, context: ExecutionContext, resolve: (outcome: ExecutionOutcome) => void): SpawnHandlers {
+function attemptHandlers(
+  request: SpawnRequest,
+  context: ExecutionContext,
+  resolve: (outcome: ExecutionOutcome) => void,
+): SpawnHandlers {
   const { signal } = context;
   let pid = 0;
   let aborted = false;
@@ -138,9 +146,22 @@ function attemptHandlers(request: SpawnRequest, context: ExecutionContext, resol
     },
     ended(code, killedBy) {
       if (code === 0) settle({ succeeded: true, reason: null, exitCode: 0, error: '' });
-      else if (code !== null) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: code, error: `exited with code ${code}` });
-      else if (killedBy) settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: exitCodeForSignal(killedBy), error: `killed by ${killedBy}` });
-      else settle({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `${request.file} ended without an exit code or signal` });
+      else if (code !== null)
+        settle({ succeeded: false, reason: 'EXIT_CODE', exitCode: code, error: `exited with code ${code}` });
+      else if (killedBy)
+        settle({
+          succeeded: false,
+          reason: 'EXIT_CODE',
+          exitCode: exitCodeForSignal(killedBy),
+          error: `killed by ${killedBy}`,
+        });
+      else
+        settle({
+          succeeded: false,
+          reason: 'EXECUTOR_ERROR',
+          exitCode: null,
+          error: `${request.file} ended without an exit code or signal`,
+        });
     },
   };
 }
@@ -148,7 +169,9 @@ function attemptHandlers(request: SpawnRequest, context: ExecutionContext, resol
 function startError(request: SpawnRequest, code: string, stage: string): string {
   const why = ERROR_TEXT[code] ?? code;
   if (code === 'ESPAWNER') return `could not run ${request.file}: ${why}`;
-  return stage === 'cwd' ? `could not start ${request.file} in ${request.cwd}: ${why}` : `could not start ${request.file}: ${why}`;
+  return stage === 'cwd'
+    ? `could not start ${request.file} in ${request.cwd}: ${why}`
+    : `could not start ${request.file}: ${why}`;
 }
 
 function onPath(program: string, path: string | undefined): boolean {

@@ -12,7 +12,11 @@ const STDIO_INPUT: StdioOptions = ['pipe', 'pipe', 'pipe'];
  * as `Spawner.spawn`: own process group, the group killed when the main
  * process exits, `ended` once both pipes have closed.
  */
-export function spawnDirect(request: SpawnRequest, baseEnv: Readonly<Record<string, string | undefined>>, handlers: SpawnHandlers): void {
+export function spawnDirect(
+  request: SpawnRequest,
+  baseEnv: Readonly<Record<string, string | undefined>>,
+  handlers: SpawnHandlers,
+): void {
   const hasInput = request.stdin.length > 0;
   let child: ChildProcess;
   try {

@@ -25,7 +25,9 @@ export class HttpExecutor implements Executor {
         for await (const chunk of response.body) context.onOutput('stdout', chunk as Uint8Array);
       }
       const expected = http.expectedStatus;
-      const succeeded = expected.length ? expected.includes(response.status) : response.status >= 200 && response.status < 300;
+      const succeeded = expected.length
+        ? expected.includes(response.status)
+        : response.status >= 200 && response.status < 300;
       return {
         succeeded,
         reason: succeeded ? null : 'EXIT_CODE',
@@ -36,7 +38,12 @@ export class HttpExecutor implements Executor {
     } catch (error) {
       // The runner reports timeout and cancel itself, from the signal.
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      return { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: `${http.method} ${http.url} failed: ${errorMessage(error)}${cause}` };
+      return {
+        succeeded: false,
+        reason: 'EXECUTOR_ERROR',
+        exitCode: null,
+        error: `${http.method} ${http.url} failed: ${errorMessage(error)}${cause}`,
+      };
     }
   }
 }

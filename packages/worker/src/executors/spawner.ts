@@ -23,7 +23,9 @@ export interface SpawnHandlers {
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]));
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
+);
 const EMPTY = new Uint8Array(0);
 
 export interface SpawnerOptions {
@@ -76,9 +78,15 @@ export class Spawner {
     if (this.#child) return this.#child;
     const env = this.#env ?? process.env;
     // The helper runs with a bare environment (PERL5OPT and the like are the jobs'); it gets theirs in its first request.
-    const child = spawn(this.#command, this.#args, { stdio: ['pipe', 'pipe', 'inherit'], env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(this.#command, this.#args, {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { PATH: env.PATH ?? '/usr/bin:/bin' },
+    });
     // One reader per helper: a new helper starts with a clean frame boundary.
-    const reader = new EventReader({ event: (type, id, body) => this.#event(type, id, body), output: (type, id, data) => this.#output(type, id, data) });
+    const reader = new EventReader({
+      event: (type, id, body) => this.#event(type, id, body),
+      output: (type, id, data) => this.#output(type, id, data),
+    });
     child.stdout?.on('data', (data: Buffer) => reader.push(data));
     child.stdin?.on('error', () => {});
     child.once('error', () => this.#lost(child));
