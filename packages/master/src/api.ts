@@ -17,22 +17,21 @@ import {
   jobToWire,
   nodeToWire,
   num,
-  serverStream,
   specFromWire,
-  unary,
   v1,
   type JobServiceHandlers,
   type NodeServiceHandlers,
   type wire,
 } from '@dist-exec/proto';
+import { serverStream, unary } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
-import type { NodeManager } from './node-manager.js';
-import { HeartbeatStreams } from './heartbeat-streams.js';
+import type { NodeManager } from './nodes/node-manager.js';
+import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
-import { watchJob, type WatchSink } from './watch.js';
-import { watchJobs } from './watch-many.js';
+import { watchJob, type WatchSink } from './jobs/watch.js';
+import { watchJobs } from './jobs/watch-many.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;

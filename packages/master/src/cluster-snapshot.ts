@@ -1,7 +1,7 @@
 import { emptyJobCounts, type ClusterSnapshot, type Clock, type JobState } from '@dist-exec/core';
 import type { ClusterState } from './cluster-state.js';
 import { pendingByPriority } from './metrics.js';
-import type { NodeManager } from './node-manager.js';
+import type { NodeManager } from './nodes/node-manager.js';
 import type { Store } from './store/store.js';
 
 export interface SnapshotSources {

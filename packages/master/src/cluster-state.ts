@@ -24,10 +24,10 @@ import {
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { MasterEvents } from './events.js';
-import { JobIntake, type SubmitResult } from './job-intake.js';
-import { classInterner, JobQueue } from './job-queue.js';
-import { JobWatchers, type JobListener } from './job-watchers.js';
-import { NodeRegistry, type NodeRecord } from './registry.js';
+import { JobIntake, type SubmitResult } from './jobs/job-intake.js';
+import { classInterner, JobQueue } from './jobs/job-queue.js';
+import { JobWatchers, type JobListener } from './jobs/job-watchers.js';
+import { NodeRegistry, type NodeRecord } from './nodes/registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
 
 export interface ClusterStateOptions {
@@ -51,7 +51,7 @@ export interface ClusterHooks {
   stopAttempt(ref: AttemptRef, nodeId: string): void;
 }
 
-export type { SubmitResult } from './job-intake.js';
+export type { SubmitResult } from './jobs/job-intake.js';
 
 /** An attempt output event from a worker, offsets within the attempt. */
 export interface AttemptOutput {

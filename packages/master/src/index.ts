@@ -1,7 +1,7 @@
 export { Master, type MasterAddress, type MasterDeps } from './master.js';
 export * from './config.js';
 export { ClusterState, attemptKey, currentAttempt } from './cluster-state.js';
-export { JobQueue, runsBefore } from './job-queue.js';
+export { JobQueue, runsBefore } from './jobs/job-queue.js';
 export {
   NodeRegistry,
   NodeRecord,
@@ -11,19 +11,24 @@ export {
   type NodeRegistration,
   type HealthTimeouts,
   type NodeListener,
-} from './registry.js';
-export { NodeManager } from './node-manager.js';
-export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
-export { AnswerDeadlines, type AwaitingAnswer } from './answer-deadlines.js';
+} from './nodes/registry.js';
+export { NodeManager } from './nodes/node-manager.js';
+export { Dispatcher, type DispatcherOptions } from './dispatch/dispatcher.js';
+export { AnswerDeadlines, type AwaitingAnswer } from './dispatch/answer-deadlines.js';
 export {
   CircuitBreaker,
   DispatchBreakers,
   DEFAULT_BREAKER_OPTIONS,
   type BreakerOptions,
   type BreakerState,
-} from './dispatch-breaker.js';
-export { FailureDetector, probeVerdict, type FailureDetectorOptions, type ProbeVerdict } from './failure-detector.js';
-export { PauseLedger } from './pause-ledger.js';
+} from './dispatch/dispatch-breaker.js';
+export {
+  FailureDetector,
+  probeVerdict,
+  type FailureDetectorOptions,
+  type ProbeVerdict,
+} from './nodes/failure-detector.js';
+export { PauseLedger } from './nodes/pause-ledger.js';
 export { HealthController } from './controllers/health.js';
 export { Scheduler } from './scheduler.js';
 export { MasterEvents, type MasterObserver } from './events.js';

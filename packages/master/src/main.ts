@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
-import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/proto';
+import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/runtime';
 import { DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
 import { Master } from './master.js';
 import { POLICY_NAMES } from './placement/index.js';

@@ -1,10 +1,10 @@
 import { describeSpec, type Attempt, type Clock, type Job } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import { BlockedClasses } from './blocked-classes.js';
+import { BlockedClasses } from './jobs/blocked-classes.js';
 import type { ClusterState } from './cluster-state.js';
 import type { PlacementPolicy } from './placement/index.js';
 import { PlacementIndex } from './placement/placement-index.js';
-import type { NodeRecord } from './registry.js';
+import type { NodeRecord } from './nodes/registry.js';
 
 export interface SchedulerOptions {
   cluster: ClusterState;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobSpecInput } from '@dist-exec/core';
-import type { ProbeResult } from '@dist-exec/proto';
+import type { ProbeResult } from '@dist-exec/runtime';
 import {
   CircuitBreaker,
   ClusterState,

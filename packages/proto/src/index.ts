@@ -37,6 +37,4 @@ export type * as wire from './wire.js';
 export * from './convert.js';
 export * from './cluster-convert.js';
 export * from './status-codes.js';
-export * from './server-kit.js';
-export * from './probe.js';
-export * from './process-logger.js';
+export * from './channel.js';

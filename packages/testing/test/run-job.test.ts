@@ -7,7 +7,8 @@ import {
   type RunEvent,
   type RunOptions,
 } from '@dist-exec/client';
-import { bindServer, createServer, v1, type JobServiceClient, type wire } from '@dist-exec/proto';
+import { v1, type JobServiceClient, type wire } from '@dist-exec/proto';
+import { bindServer, createServer } from '@dist-exec/runtime';
 import { startTestCluster, type TestCluster } from '@dist-exec/testing';
 
 async function collect(client: DistExecClient, spec: JobSpecInput, options?: RunOptions): Promise<RunEvent[]> {

@@ -6,11 +6,11 @@ import {
   streamToWire,
   toServiceError,
   trustedSpecFromWire,
-  unary,
   v1,
   type ExecutionServiceHandlers,
   type wire,
 } from '@dist-exec/proto';
+import { unary } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import { DispatchSession, type DispatchCall } from './dispatch-session.js';
 import type { TaskRunner } from './runner.js';

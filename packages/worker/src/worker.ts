@@ -1,14 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { sleep, systemClock, type Clock } from '@dist-exec/core';
-import {
-  addHealthAndReflection,
-  bindServer,
-  CHANNEL_OPTIONS,
-  createChannelCredentials,
-  createServer,
-  shutdownServer,
-  v1,
-} from '@dist-exec/proto';
+import { CHANNEL_OPTIONS, createChannelCredentials, v1 } from '@dist-exec/proto';
+import { addHealthAndReflection, bindServer, createServer, shutdownServer } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';

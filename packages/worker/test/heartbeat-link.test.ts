@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bindServer, createServer, v1, type NodeServiceClient, type wire } from '@dist-exec/proto';
+import { v1, type NodeServiceClient, type wire } from '@dist-exec/proto';
+import { bindServer, createServer } from '@dist-exec/runtime';
 import { HeartbeatLink } from '@dist-exec/worker';
 
 type HeartbeatsCall = grpc.ServerDuplexStream<wire.HeartbeatRequest__Output, wire.HeartbeatResponse>;

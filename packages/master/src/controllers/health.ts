@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '@dist-exec/core';
-import type { NodeManager } from '../node-manager.js';
+import type { NodeManager } from '../nodes/node-manager.js';
 
 /**
  * Re-derives node health from heartbeat times on a short tick, so a silent

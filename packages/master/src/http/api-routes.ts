@@ -9,7 +9,7 @@ import {
   type OutputStreamName,
 } from '@dist-exec/core';
 import type { ClusterState } from '../cluster-state.js';
-import type { NodeManager } from '../node-manager.js';
+import type { NodeManager } from '../nodes/node-manager.js';
 import { MAX_BULK_SUBMIT, parsePaging } from '../api.js';
 import { parseStateList } from './query.js';
 import { queryBoolean, queryInteger, readJson, sendJson } from './io.js';

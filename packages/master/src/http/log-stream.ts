@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
 import { jobToJson, type Job, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
 import type { ClusterState } from '../cluster-state.js';
-import { watchJob } from '../watch.js';
+import { watchJob } from '../jobs/watch.js';
 import { SseStream } from './sse.js';
 
 export interface LogRequest {

@@ -1,5 +1,5 @@
 import type { Job, JobSpec } from '@dist-exec/core';
-import type { NodeRecord, NodeRegistry } from '../registry.js';
+import type { NodeRecord, NodeRegistry } from '../nodes/registry.js';
 import { CapacityTree, type SlotValues } from './capacity-tree.js';
 import { TreeFeasible } from './tree-feasible.js';
 import { explain } from './explain.js';

@@ -1,5 +1,5 @@
-import type { NodeRecord } from '../registry.js';
-import { toMilliCpus } from '../registry.js';
+import type { NodeRecord } from '../nodes/registry.js';
+import { toMilliCpus } from '../nodes/registry.js';
 import { CapacityTree } from './capacity-tree.js';
 import type { JobNeeds } from './filter.js';
 import type { FeasibleNodes, Rank } from './policy.js';

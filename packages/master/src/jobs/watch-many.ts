@@ -1,5 +1,5 @@
 import { checkJobId, InvalidArgumentError, isTerminal, type Job, type JobEvent } from '@dist-exec/core';
-import type { ClusterState } from './cluster-state.js';
+import type { ClusterState } from '../cluster-state.js';
 
 /** Most jobs one WatchJobs call may name (as many as one SubmitJobs call may create). */
 export const MAX_WATCHED_JOBS = 100_000;

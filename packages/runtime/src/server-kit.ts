@@ -2,20 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { isDistExecError } from '@dist-exec/core';
-import { packageDefinition } from './index.js';
-import { toServiceError } from './status-codes.js';
-
-/** Messages may carry up to a few MiB of output or stdin; leave room above our own limits. */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-
-export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  // Notice dead peers on idle connections within ~20s instead of TCP's minutes.
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 10_000,
-  'grpc.keepalive_permit_without_calls': 1,
-};
+import { CHANNEL_OPTIONS, packageDefinition, toServiceError } from '@dist-exec/proto';
 
 export function createServer(): grpc.Server {
   return new grpc.Server({
@@ -93,11 +80,6 @@ export function shutdownServer(server: grpc.Server, graceMs: number): Promise<vo
   });
 }
 
-/**
- * Adds standard gRPC health checking (grpc.health.v1) and server reflection,
- * so grpcurl and generated clients in other languages work. Returns a setter
- * for the serving status of the server ('' ) and of each named service.
- */
 type ServiceEntry = [grpc.ServiceDefinition, grpc.UntypedServiceImplementation];
 
 /**
@@ -123,6 +105,11 @@ function addReflection(server: grpc.Server): void {
   for (const [service, implementation] of reflectionServices) server.addService(service, implementation);
 }
 
+/**
+ * Adds standard gRPC health checking (grpc.health.v1) and server reflection,
+ * so grpcurl and generated clients in other languages work. Returns a setter
+ * for the serving status of the server ('' ) and of each named service.
+ */
 export function addHealthAndReflection(
   server: grpc.Server,
   services: readonly string[],
@@ -137,8 +124,4 @@ export function addHealthAndReflection(
     health.setStatus('', status);
     for (const service of services) health.setStatus(service, status);
   };
-}
-
-export function createChannelCredentials(): grpc.ChannelCredentials {
-  return grpc.credentials.createInsecure();
 }

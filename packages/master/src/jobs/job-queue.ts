@@ -1,5 +1,5 @@
 import type { Job, JobSpec } from '@dist-exec/core';
-import { requirementKey } from './placement/filter.js';
+import { requirementKey } from '../placement/filter.js';
 
 /** Higher priority first; equal priorities in submit order (FIFO). */
 export function runsBefore(a: Job, b: Job): boolean {

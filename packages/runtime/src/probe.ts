@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { createChannelCredentials } from './server-kit.js';
+import { createChannelCredentials } from '@dist-exec/proto';
 
 /** What a probe of a peer's gRPC health service found. */
 export type ProbeResult =

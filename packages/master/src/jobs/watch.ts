@@ -1,5 +1,5 @@
 import { isTerminal, type Job, type JobEvent, type JobState, type OutputChunk } from '@dist-exec/core';
-import type { ClusterState } from './cluster-state.js';
+import type { ClusterState } from '../cluster-state.js';
 
 export interface WatchRequest {
   jobId: string;

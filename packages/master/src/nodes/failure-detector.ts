@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '@dist-exec/core';
-import type { ProbeResult } from '@dist-exec/proto';
+import type { ProbeResult } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import type { NodeRecord, NodeRegistry } from './registry.js';
 

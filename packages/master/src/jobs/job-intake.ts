@@ -7,8 +7,8 @@ import {
   type JobSpecInput,
   type JobSpecLimits,
 } from '@dist-exec/core';
-import type { NodeRegistry } from './registry.js';
-import type { Store } from './store/store.js';
+import type { NodeRegistry } from '../nodes/registry.js';
+import type { Store } from '../store/store.js';
 
 /** What a submit answers for each spec: a new job, or the earlier one its idempotency key matched. */
 export interface SubmitResult {

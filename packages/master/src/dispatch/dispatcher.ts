@@ -15,12 +15,12 @@ import {
 import type { Logger } from 'pino';
 import { AnswerDeadlines } from './answer-deadlines.js';
 import { AttemptLink, type LinkHost, type LinkMode } from './attempt-link.js';
-import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
+import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from '../cluster-state.js';
 import type { DispatchBreakers } from './dispatch-breaker.js';
 import { DispatchStream } from './dispatch-stream.js';
-import type { AttemptLinks } from './node-manager.js';
-import type { NodeRecord } from './registry.js';
-import type { Store } from './store/store.js';
+import type { AttemptLinks } from '../nodes/node-manager.js';
+import type { NodeRecord } from '../nodes/registry.js';
+import type { Store } from '../store/store.js';
 
 export interface DispatcherOptions {
   cluster: ClusterState;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { currentAttempt } from './cluster-state.js';
-import type { MasterEvents } from './events.js';
+import { currentAttempt } from '../cluster-state.js';
+import type { MasterEvents } from '../events.js';
 
 /**
  * A debug-level trail of every job through the master: submitted, attempt

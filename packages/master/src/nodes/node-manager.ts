@@ -1,7 +1,7 @@
 import { NotFoundError, type AttemptRef, type AttemptReport, type Clock, type NodeInfo } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import type { MasterEvents } from './events.js';
-import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from './cluster-state.js';
+import type { MasterEvents } from '../events.js';
+import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from '../cluster-state.js';
 import { PauseLedger } from './pause-ledger.js';
 import {
   checkRegistration,

@@ -1,6 +1,6 @@
 import type { Clock, Timer } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import type { NodeRecord } from './registry.js';
+import type { NodeRecord } from '../nodes/registry.js';
 
 export interface BreakerOptions {
   /** Consecutive failed dispatches to a node that make the master skip it. @default 3 */
