@@ -60,6 +60,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         host: '127.0.0.1',
         port: 0,
         id: `worker-${workers.length + 1}`,
+        stateDir: mkdtempSync(join(tmpdir(), 'dist-exec-worker-state-')),
         maxTasks: 4,
         killGraceMs: 1000,
         ...options.worker,

@@ -1,4 +1,5 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
 
 export const DEFAULT_WORKER_PORT = 50052;
@@ -8,6 +9,8 @@ export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_RETAINED_OUTPUT_BYTES = 256 * 1024 * 1024;
+/** Parent of the default --state-dir of each worker id. */
+export const DEFAULT_STATE_ROOT = '.dist-exec/workers';
 
 export interface WorkerOptions {
   /** Master gRPC address, host:port. @default 'localhost:50051' */
@@ -51,6 +54,12 @@ export interface WorkerOptions {
    * (for at-most-once execution); 0 = keep running them. @default 0
    */
   fenceAfterMs?: number;
+  /**
+   * Directory of what this worker keeps across restarts (its node secret, what
+   * its jobs left behind); created with mode 0700 when first written to.
+   * @default '.dist-exec/workers/<id>'
+   */
+  stateDir?: string;
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -94,7 +103,10 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     drainTimeoutMs: options.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS,
     retainedOutputBytes: options.retainedOutputBytes ?? DEFAULT_RETAINED_OUTPUT_BYTES,
     fenceAfterMs: options.fenceAfterMs ?? 0,
+    stateDir: '',
   };
+  compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
+  check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');
   check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
   check(
     Number.isInteger(port) && port >= 0 && port <= 65535,

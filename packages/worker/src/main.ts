@@ -81,6 +81,7 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     ...(flags.httpPort ? { httpPort: parseInteger(flags.httpPort, '--http-port', 0, 65535) } : {}),
     ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
     ...(flags.id ? { id: flags.id } : {}),
+    ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
     maxTasks: parseInteger(flags.maxTasks as string, '--max-tasks', 1, 10_000),
     labels,
     ...(flags.cpus ? { cpus: Number.isFinite(Number(flags.cpus)) ? Number(flags.cpus) : NaN } : {}),
