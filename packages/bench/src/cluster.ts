@@ -17,6 +17,11 @@ export interface BenchClusterOptions {
   noopMaxTasks?: number;
   /** Environment of the master and worker processes (e.g. NODE_OPTIONS=--cpu-prof). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `none`: master and workers check no credential (--auth none), the
+   * baseline that auth's cost is measured against. @default 'tokens'
+   */
+  auth?: 'tokens' | 'none';
 }
 
 export interface BenchCluster {
@@ -41,9 +46,10 @@ async function stopProgram(program: RunningProgram): Promise<void> {
  */
 export async function startBenchCluster(options: BenchClusterOptions): Promise<BenchCluster> {
   const env = options.env ?? {};
-  const master = await startMasterProcess(options.masterArgs ?? [], env);
+  const authArgs = options.auth === 'none' ? ['--auth', 'none'] : [];
+  const master = await startMasterProcess([...(options.masterArgs ?? []), ...authArgs], env);
   const workers: RunningProgram[] = [];
-  const client = new DistExecClient({ address: master.address, callTimeoutMs: 120_000 });
+  const client = new DistExecClient({ address: master.address, token: master.token, callTimeoutMs: 120_000 });
   const stop = async (): Promise<void> => {
     client.close();
     await Promise.all(workers.map(stopProgram));
@@ -53,12 +59,13 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     for (let i = 1; i <= options.workers; i += 1) {
       const id = `bench-${i}`;
       if (options.noopMaxTasks) {
-        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks)];
+        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks), ...authArgs];
+        if (options.auth !== 'none') args.push('--token-file', master.workerTokenFile);
         const worker = startNodeScript('noop-worker', NOOP_WORKER, args, env);
         workers.push(worker);
         await worker.waitForLog('registered with the master');
       } else {
-        workers.push(await startWorkerProcess(master.address, ['--id', id, ...(options.workerArgs ?? [])], env));
+        workers.push(await startWorkerProcess(master, ['--id', id, ...authArgs, ...(options.workerArgs ?? [])], env));
       }
     }
   } catch (error) {

@@ -13,8 +13,9 @@ import {
   type TestCluster,
 } from '@dist-exec/testing';
 
-const scrape = async (port: number): Promise<string> => {
-  const res = await httpRequest(`http://127.0.0.1:${port}/metrics`);
+/** The master's /metrics needs a read token; a worker's serves anyone who reaches its (opt-in) port. */
+const scrape = async (port: number, token?: string): Promise<string> => {
+  const res = await httpRequest(`http://127.0.0.1:${port}/metrics`, token ? { token } : {});
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text;
@@ -39,7 +40,7 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it('counts submitted, rejected and finished jobs, and times them', async () => {
     expect(masterHttp).toBeGreaterThan(0);
-    const text = await scrape(masterHttp);
+    const text = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(text, 'dist_exec_jobs_submitted_total')).toBe(2);
     expect(metricValue(text, 'dist_exec_jobs_rejected_total', { code: 'INVALID_ARGUMENT' })).toBe(1);
     expect(metricValue(text, 'dist_exec_jobs_finished_total', { state: 'COMPLETED', reason: 'none' })).toBe(1);
@@ -56,9 +57,12 @@ describe('master and worker metrics and health over HTTP', () => {
   });
 
   it('counts heartbeats as they arrive', async () => {
-    const before = metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0;
+    const before =
+      metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_heartbeats_received_total') ?? 0;
     await until(
-      async () => (metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0) > before,
+      async () =>
+        (metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_heartbeats_received_total') ?? 0) >
+        before,
       {
         message: 'a heartbeat to be counted',
       },
@@ -72,10 +76,14 @@ describe('master and worker metrics and health over HTTP', () => {
       { command: 'true', priority: 5 },
       { command: 'true' },
     ]);
-    await until(async () => metricValue(await scrape(masterHttp), 'dist_exec_jobs', { state: 'RUNNING' }) === 4, {
-      message: '4 running jobs',
-    });
-    const text = await scrape(masterHttp);
+    await until(
+      async () =>
+        metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_jobs', { state: 'RUNNING' }) === 4,
+      {
+        message: '4 running jobs',
+      },
+    );
+    const text = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '5' })).toBe(2);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '0' })).toBe(1);
     expect(metricValue(text, 'dist_exec_task_slots', { kind: 'used' })).toBe(4);
@@ -84,7 +92,7 @@ describe('master and worker metrics and health over HTTP', () => {
     });
     for (const job of sleepers) await cluster.client.cancel(job.id);
     for (const job of waiting) await cluster.client.waitForJob(job.id);
-    const after = await scrape(masterHttp);
+    const after = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(after, 'dist_exec_queue_depth', { priority: '5' })).toBeUndefined();
     expect(metricValue(after, 'dist_exec_jobs_finished_total', { state: 'CANCELLED', reason: 'CANCELLED' })).toBe(4);
   });
@@ -117,7 +125,7 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it.skipIf(!promtoolPath() && !toolsRequired())('passes promtool check metrics on master and worker', async () => {
     for (const port of [masterHttp, workerHttp]) {
-      const result = await promtoolCheck(await scrape(port));
+      const result = await promtoolCheck(await scrape(port, cluster.adminToken));
       expect(result.output).toBe('');
       expect(result.code).toBe(0);
     }

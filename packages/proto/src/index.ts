@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as ExecutionProto } from './generated/execution_service.js';
 import type { ProtoGrpcType as JobProto } from './generated/job_service.js';
 import type { ProtoGrpcType as NodeProto } from './generated/node_service.js';
+import type { ProtoGrpcType as TokenProto } from './generated/token_service.js';
 
 /** Directory holding `distexec/v1/*.proto`; read at run time by proto-loader. */
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto', import.meta.url));
@@ -12,6 +13,7 @@ export const PROTO_FILES = [
   'distexec/v1/job_service.proto',
   'distexec/v1/node_service.proto',
   'distexec/v1/execution_service.proto',
+  'distexec/v1/token_service.proto',
 ];
 
 /** Must match the flags of `npm run gen:proto` so the generated types are true. */
@@ -26,15 +28,20 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 
 /** Loaded once per process. */
 export const packageDefinition = protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
-const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as JobProto & NodeProto & ExecutionProto;
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as JobProto &
+  NodeProto &
+  ExecutionProto &
+  TokenProto;
 export const v1 = loaded.distexec.v1;
 
 export type { JobServiceClient, JobServiceHandlers } from './generated/distexec/v1/JobService.js';
 export type { NodeServiceClient, NodeServiceHandlers } from './generated/distexec/v1/NodeService.js';
 export type { ExecutionServiceClient, ExecutionServiceHandlers } from './generated/distexec/v1/ExecutionService.js';
+export type { TokenServiceClient, TokenServiceHandlers } from './generated/distexec/v1/TokenService.js';
 export type * as wire from './wire.js';
 
 export * from './convert.js';
 export * from './cluster-convert.js';
 export * from './status-codes.js';
 export * from './channel.js';
+export * from './token-convert.js';

@@ -4,3 +4,4 @@
 export * from './server-kit.js';
 export * from './probe.js';
 export * from './process-logger.js';
+export * from './auth/index.js';

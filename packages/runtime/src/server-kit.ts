@@ -4,8 +4,10 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { isDistExecError } from '@dist-exec/core';
 import { CHANNEL_OPTIONS, packageDefinition, toServiceError } from '@dist-exec/proto';
 
-export function createServer(): grpc.Server {
+/** `interceptors`: the auth interceptor (see authInterceptor); none when authentication is off. */
+export function createServer(interceptors: grpc.ServerInterceptor[] = []): grpc.Server {
   return new grpc.Server({
+    interceptors,
     ...CHANNEL_OPTIONS,
     // A server pings each client: with a thousand workers on one master, a
     // ping every 10 ms at 10s each. Clients ping the server themselves; a

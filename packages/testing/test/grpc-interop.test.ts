@@ -28,12 +28,27 @@ const loaded = grpc.loadPackageDefinition(
   };
 };
 
-function unary<T>(client: grpc.Client, method: string, request: object): Promise<T> {
+function unary<T>(
+  client: grpc.Client,
+  method: string,
+  request: object,
+  metadata: grpc.Metadata = new grpc.Metadata(),
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[
-      method
-    ]!(request, (error, value) => (error ? reject(error) : resolve(value)));
+    (
+      client as unknown as Record<
+        string,
+        (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+      >
+    )[method]!(request, metadata, (error, value) => (error ? reject(error) : resolve(value)));
   });
+}
+
+/** The token as any gRPC client sends it (grpcurl -H, Python metadata): `authorization: Bearer <token>`. */
+function bearer(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 describe('the gRPC contract, from the .proto files alone', () => {
@@ -45,25 +60,34 @@ describe('the gRPC contract, from the .proto files alone', () => {
     await cluster?.stop();
   });
 
-  it('submits and reads a job', async () => {
+  it('submits and reads a job, with the token in the authorization metadata', async () => {
     const jobs = new loaded.distexec.v1.JobService(cluster.address, grpc.credentials.createInsecure());
-    const submitted = await unary<{ job: { id: string; state: string } }>(jobs, 'SubmitJob', {
-      spec: { command: 'echo from-proto' },
+    const auth = bearer(cluster.adminToken);
+    const anonymous = await unary(jobs, 'SubmitJob', { spec: { command: 'true' } }).catch((e: grpc.ServiceError) => e);
+    expect(anonymous).toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+      details: expect.stringMatching(/needs a token/),
     });
-    expect(submitted.job.state).toBe('JOB_STATE_PENDING');
-    const error = await unary(jobs, 'SubmitJob', { spec: { command: '' } }).catch((e: grpc.ServiceError) => e);
+    const submitted = await unary<{ job: { id: string; state: string; submittedBy: string } }>(
+      jobs,
+      'SubmitJob',
+      { spec: { command: 'echo from-proto' } },
+      auth,
+    );
+    expect(submitted.job).toMatchObject({ state: 'JOB_STATE_PENDING', submittedBy: 'admin' });
+    const error = await unary(jobs, 'SubmitJob', { spec: { command: '' } }, auth).catch((e: grpc.ServiceError) => e);
     expect(error).toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringMatching(/command is empty/),
     });
-    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }).catch(
+    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }, auth).catch(
       (e: grpc.ServiceError) => e,
     );
     expect(missing).toMatchObject({ code: grpc.status.NOT_FOUND });
     jobs.close();
   });
 
-  it('serves gRPC health checking and server reflection', async () => {
+  it('serves gRPC health checking and server reflection without a token', async () => {
     const health = new loaded.grpc.health.v1.Health(cluster.address, grpc.credentials.createInsecure());
     await expect(unary(health, 'Check', { service: '' })).resolves.toEqual({ status: 'SERVING' });
     await expect(unary(health, 'Check', { service: 'distexec.v1.JobService' })).resolves.toEqual({ status: 'SERVING' });

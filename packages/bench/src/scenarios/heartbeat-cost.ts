@@ -119,7 +119,7 @@ export const heartbeatCost: Scenario = {
       context.childEnv,
     );
     const pid = master.process.pid as number;
-    const client = new DistExecClient({ address: master.address });
+    const client = new DistExecClient({ address: master.address, token: master.token });
     let simulator: ChildProcess | null = null;
     try {
       await delay(1000);

@@ -45,7 +45,14 @@ export function registerList(program: Command, context: () => CliContext): void 
         total = page.totalCount;
       } while (pageToken && jobs.length < limit);
       if (flags.json) {
-        await writeOut(process.stdout, `${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
+        await writeOut(
+          process.stdout,
+          `${JSON.stringify(
+            jobs.map((job) => jobToJson(job)),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
       if (jobs.length === 0) {
