@@ -30,19 +30,6 @@ export function roleGrants(role: TokenRole | 'master', permission: Permission): 
   return GRANTS[role].has(permission);
 }
 
-/** The least role that carries a permission, for messages ("needs a submit token"). */
-export function leastRoleFor(permission: Permission): string {
-  switch (permission) {
-    case 'open':
-    case 'read':
-      return 'read';
-    case 'master':
-      return "the master's";
-    default:
-      return permission;
-  }
-}
-
 /**
  * Tokens look like `dxt_` and 43 base64url characters (256 random bits), so
  * a token is recognisable in a leaked log or file (as GitHub's `ghp_` is) and

@@ -3,6 +3,7 @@ import { roleGrants, type Permission } from '@dist-exec/core';
 import {
   ANONYMOUS_ADMIN,
   bearerToken,
+  neededCredential,
   type Authentication,
   type Caller,
   type OpenStreams,
@@ -84,7 +85,7 @@ export class HttpGuard {
       throw refuse(
         403,
         'PERMISSION_DENIED',
-        `token "${caller.name}" (role ${caller.role}) may not ${key}: it needs a ${need} token (or an admin token)`,
+        `token "${caller.name}" (role ${caller.role}) may not ${key}: it needs ${neededCredential(need)}`,
         caller.name,
       );
     }

@@ -40,9 +40,15 @@ export function callerOf(call: { metadata: grpc.Metadata }): Caller {
   return caller;
 }
 
-/** A refusal names the least role that would do, so the message says what to ask for. */
+/** What a refusal says is needed: the least role that would do, so the message says what to ask for. */
+export function neededCredential(need: Permission): string {
+  if (need === 'master') return "the master's credential";
+  if (need === 'admin') return 'an admin token';
+  return `a ${need} token (or an admin token)`;
+}
+
 function permissionMessage(caller: Caller, method: string, need: Permission): string {
-  const role = need === 'master' ? "the master's credential" : `a ${need} token (or an admin token)`;
+  const role = neededCredential(need);
   return `token "${caller.name}" (role ${caller.role}) may not call ${methodName(method)}: it needs ${role}`;
 }
 
