@@ -65,7 +65,9 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
         workers.push(worker);
         await worker.waitForLog('registered with the master');
       } else {
-        workers.push(await startWorkerProcess(master, ['--id', id, ...authArgs, ...(options.workerArgs ?? [])], env));
+        // With authentication off the master made no worker token: the workers present none.
+        const to = options.auth === 'none' ? master.address : master;
+        workers.push(await startWorkerProcess(to, ['--id', id, ...authArgs, ...(options.workerArgs ?? [])], env));
       }
     }
   } catch (error) {

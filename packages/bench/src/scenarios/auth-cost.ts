@@ -1,0 +1,122 @@
+import { startBenchCluster, type BenchCluster } from '../cluster.js';
+import { percentile, round, type Figure, type Scenario } from '../scenario.js';
+import { DISPATCH_PARAMS, dispatchRound, startDispatchCluster } from './dispatch-throughput.js';
+import { timeRun } from './e2e-latency.js';
+
+/** Rounds of dispatch-throughput per cluster, taken in turns. */
+const ROUNDS = 3;
+const LATENCY_JOBS = 400;
+const LATENCY_WARMUP = 50;
+
+type Auth = 'tokens' | 'none';
+
+/** The median of each list. */
+const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
+/**
+ * What authentication costs: dispatch-throughput and e2e-latency on a
+ * cluster that checks every call (the default) beside one started with
+ * `--auth none` (master and workers), both alive at once and measured in
+ * turns (a round or a job on one, then on the other), so the machine's
+ * noise falls on both alike. The memory store only: the sqlite store's
+ * fsyncs would hide what the checks cost.
+ */
+export const authCost: Scenario = {
+  name: 'auth-cost',
+  description:
+    'dispatch-throughput and e2e-latency with tokens checked on every call, beside --auth none (memory store)',
+  async run(context): Promise<Figure[]> {
+    const figures: Figure[] = [];
+    const rates: Record<Auth, number[]> = { tokens: [], none: [] };
+    const dispatch: Partial<Record<Auth, BenchCluster>> = {};
+    try {
+      dispatch.tokens = await startDispatchCluster('memory', context.childEnv, 'tokens');
+      dispatch.none = await startDispatchCluster('memory', context.childEnv, 'none');
+      for (let lap = 1; lap <= ROUNDS; lap += 1) {
+        for (const auth of lap % 2 ? (['tokens', 'none'] as const) : (['none', 'tokens'] as const)) {
+          const { rate } = await dispatchRound(dispatch[auth] as BenchCluster);
+          rates[auth].push(rate);
+          context.log(`dispatch, auth ${auth}: round ${lap}: ${Math.round(rate)} jobs/s`);
+        }
+      }
+    } finally {
+      await dispatch.tokens?.stop();
+      await dispatch.none?.stop();
+    }
+    const on = median(rates.tokens);
+    const off = median(rates.none);
+    const params = { ...DISPATCH_PARAMS, store: 'memory' };
+    figures.push(
+      {
+        name: 'auth-cost.dispatch-throughput.none',
+        value: round(off, 0),
+        unit: 'jobs/s',
+        params: { ...params, auth: 'none', rounds: rates.none.map(Math.round).join('/') },
+      },
+      {
+        name: 'auth-cost.dispatch-throughput.tokens',
+        value: round(on, 0),
+        unit: 'jobs/s',
+        baseline: { name: 'auth-cost.dispatch-throughput.none', value: round(off, 0) },
+        params: { ...params, auth: 'tokens', rounds: rates.tokens.map(Math.round).join('/') },
+      },
+      {
+        name: 'auth-cost.dispatch-throughput.cost',
+        value: round(((off - on) / off) * 100, 1),
+        unit: '%',
+        target: '<= 5%',
+        params: { of: 'throughput lost to auth (median of rounds taken in turns)' },
+      },
+    );
+
+    const latencies: Record<Auth, number[]> = { tokens: [], none: [] };
+    const single: Partial<Record<Auth, BenchCluster>> = {};
+    try {
+      for (const auth of ['tokens', 'none'] as const)
+        single[auth] = await startBenchCluster({
+          workers: 1,
+          masterArgs: ['--store', 'memory'],
+          env: context.childEnv,
+          auth,
+        });
+      for (let i = 0; i < LATENCY_WARMUP + LATENCY_JOBS; i += 1) {
+        for (const auth of i % 2 ? (['none', 'tokens'] as const) : (['tokens', 'none'] as const)) {
+          const { elapsed } = await timeRun((single[auth] as BenchCluster).client);
+          if (i >= LATENCY_WARMUP) latencies[auth].push(elapsed);
+        }
+      }
+    } finally {
+      await single.tokens?.stop();
+      await single.none?.stop();
+    }
+    const p50 = { tokens: median(latencies.tokens), none: median(latencies.none) };
+    const latencyParams = { jobs: LATENCY_JOBS, workers: 1, store: 'memory' };
+    context.log(`e2e-latency p50: auth tokens ${p50.tokens.toFixed(2)} ms, none ${p50.none.toFixed(2)} ms`);
+    figures.push(
+      {
+        name: 'auth-cost.e2e-latency.none.p50',
+        value: round(p50.none, 2),
+        unit: 'ms',
+        params: { ...latencyParams, auth: 'none' },
+      },
+      {
+        name: 'auth-cost.e2e-latency.tokens.p50',
+        value: round(p50.tokens, 2),
+        unit: 'ms',
+        baseline: { name: 'auth-cost.e2e-latency.none.p50', value: round(p50.none, 2) },
+        params: { ...latencyParams, auth: 'tokens' },
+      },
+      {
+        name: 'auth-cost.e2e-latency.cost-p50',
+        value: round(p50.tokens - p50.none, 2),
+        unit: 'ms',
+        params: { ...latencyParams, of: 'p50 added by auth (jobs taken in turns)' },
+      },
+    );
+    return figures;
+  },
+};
