@@ -1,27 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
 import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
-import {
-  addHealthAndReflection,
-  ANONYMOUS_ADMIN,
-  authInterceptor,
-  bindServer,
-  callerOf,
-  createServer,
-  OpenStreams,
-  probeHealth,
-  RefusalLog,
-  shutdownServer,
-} from '@dist-exec/runtime';
+import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
-import { loadOrCreateTokenFile } from './auth/bootstrap-token-file.js';
-import { NodeClaims } from './auth/node-claims.js';
+import { MasterAuth } from './auth/master-auth.js';
+import type { NodeClaims } from './auth/node-claims.js';
 import { addTokenService } from './auth/token-api.js';
-import { TokenRegistry } from './auth/token-registry.js';
-import { AllowedHosts } from './http/allowed-hosts.js';
-import { HttpGuard } from './http/guard.js';
+import type { TokenRegistry } from './auth/token-registry.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
@@ -77,15 +63,8 @@ export class Master {
   /** Job and node events, for whatever instruments the master. */
   readonly events = new MasterEvents();
   readonly metrics: MasterMetrics;
-  /** The tokens the master accepts (create, list and revoke them here or over TokenService). */
-  readonly tokens: TokenRegistry;
-  /** Which worker holds each node id. */
-  readonly claims: NodeClaims;
-  /** Streams open per credential, ended when it is revoked. */
-  readonly #streams = new OpenStreams();
-  readonly #refusals: RefusalLog;
-  #adminToken = '';
-  #startedAtMs = 0;
+  /** Who may call: tokens, node claims, the interceptor and the HTTP guard. */
+  readonly auth: MasterAuth;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #health: HealthController;
@@ -107,13 +86,13 @@ export class Master {
     this.#clock = deps.clock ?? systemClock;
     const o = this.options;
     this.store = deps.store ?? createStore(o, this.#log);
-    this.#refusals = new RefusalLog({ logger: this.#log, clock: this.#clock });
-    this.tokens = new TokenRegistry({
+    this.auth = new MasterAuth({
+      options: o,
       store: this.store,
       clock: this.#clock,
       logger: this.#log,
-      streams: this.#streams,
-      onRevoked: (name) => this.nodes.dropNodesOf(name),
+      nodeHealth: (nodeId) => this.cluster.registry.get(nodeId)?.health,
+      tokenRevoked: (name) => this.nodes.dropNodesOf(name),
     });
     this.cluster = new ClusterState({
       store: this.store,
@@ -134,18 +113,6 @@ export class Master {
       rescheduleOn: o.rescheduleOn,
       forgetLostAfterMs: 3_600_000,
       events: this.events,
-    });
-    this.claims = new NodeClaims({
-      store: this.store,
-      clock: this.#clock,
-      logger: this.#log,
-      nodeLostTimeoutMs: o.nodeLostTimeoutMs,
-      // Just after a restart the master cannot tell a node that is gone from one about to come back: it waits a lost timeout.
-      held: (nodeId) => {
-        const node = this.cluster.registry.get(nodeId);
-        if (node) return node.health !== 'LOST';
-        return this.#clock.now() - this.#startedAtMs < o.nodeLostTimeoutMs;
-      },
     });
     this.#detector = new FailureDetector({
       registry: this.cluster.registry,
@@ -236,7 +203,17 @@ export class Master {
 
   /** The bootstrap admin token (from --admin-token-file), known once started; '' with auth off. */
   get adminToken(): string {
-    return this.#adminToken;
+    return this.auth.adminToken;
+  }
+
+  /** The tokens the master accepts (create, list and revoke them here or over TokenService). */
+  get tokens(): TokenRegistry {
+    return this.auth.tokens;
+  }
+
+  /** Which worker holds each node id. */
+  get claims(): NodeClaims {
+    return this.auth.claims;
   }
 
   /** Jobs by state, queue depth, nodes with health, heartbeat age and use: the cluster now. */
@@ -254,28 +231,16 @@ export class Master {
     if (this.#stage !== 'new') throw new Error(`master cannot start: it is ${this.#stage}`);
     this.#stage = 'starting';
     const o = this.options;
-    this.#startedAtMs = this.#clock.now();
     try {
       this.cluster.recover(await this.store.open());
-      await this.#loadAuth();
+      await this.auth.load();
     } catch (error) {
       await this.store.close();
       this.#stage = 'stopped';
       throw error;
     }
-    const auth = o.auth === 'tokens';
-    const server = createServer(
-      auth
-        ? [
-            authInterceptor({
-              authenticate: (credential) => this.tokens.authenticate(credential),
-              streams: this.#streams,
-              refused: (refusal) => this.#refusals.note(refusal),
-            }),
-          ]
-        : [],
-    );
-    const caller = auth ? callerOf : () => ANONYMOUS_ADMIN;
+    const server = createServer(this.auth.interceptors());
+    const caller = this.auth.caller;
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     addTokenService(server, { tokens: this.tokens, logger: this.#log, caller });
     this.#heartbeats = addApiServices(server, {
@@ -287,20 +252,14 @@ export class Master {
       masterId: this.id,
       snapshot: () => this.snapshot(),
       caller,
-      claims: this.claims,
+      claims: this.auth.claims,
     });
     this.#server = server;
     try {
       this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
       this.#http = new HttpServer({
         router: buildRouter({ master: this, readiness: () => this.#readiness() }),
-        guard: new HttpGuard({
-          authenticate: auth ? (credential) => this.tokens.authenticate(credential) : null,
-          publicMetrics: o.publicMetrics,
-          hosts: new AllowedHosts(o.httpAllowedHosts, hostname(), o.host),
-          streams: this.#streams,
-          refused: (refusal) => this.#refusals.note(refusal),
-        }),
+        guard: this.auth.httpGuard(),
         logger: this.#log,
         host: o.host,
         port: o.httpPort,
@@ -315,7 +274,7 @@ export class Master {
       throw error;
     }
     this.scheduler.start();
-    this.tokens.start();
+    this.auth.start();
     this.#health.start();
     this.#snapshotLog.start();
     this.#historyGc.start();
@@ -331,37 +290,8 @@ export class Master {
       },
       'master listening',
     );
-    if (!isLoopback(o.host)) {
-      this.#log.warn(
-        { host: o.host },
-        'listening beyond this machine without TLS: tokens, commands and output cross the network unencrypted',
-      );
-    }
+    this.auth.warnIfExposed();
     return { host: o.host, port: this.#port, httpPort: this.#httpPort };
-  }
-
-  /** Tokens and node claims from the store, then the bootstrap token files. */
-  async #loadAuth(): Promise<void> {
-    const o = this.options;
-    const stored = await this.store.loadAuth();
-    this.tokens.load(stored.tokens);
-    this.claims.load(stored.nodeClaims);
-    if (o.auth === 'none') {
-      this.#log.warn(
-        '*** AUTHENTICATION IS OFF (--auth none): anyone who reaches this master can run any command on its workers ***',
-      );
-      return;
-    }
-    const admin = loadOrCreateTokenFile(o.adminTokenFile, 'admin token file');
-    this.tokens.addFileToken('admin', 'admin', admin.token, o.adminTokenFile);
-    this.#adminToken = admin.token;
-    // The path only: the token itself never goes to a log.
-    this.#log.info({ file: o.adminTokenFile, created: admin.created }, 'admin token file');
-    if (o.workerTokenFile) {
-      const worker = loadOrCreateTokenFile(o.workerTokenFile, 'worker token file');
-      this.tokens.addFileToken('workers', 'worker', worker.token, o.workerTokenFile);
-      this.#log.info({ file: o.workerTokenFile, created: worker.created }, 'worker token file');
-    }
   }
 
   #readiness(): { ready: boolean; checks: Record<string, string> } {
@@ -387,7 +317,7 @@ export class Master {
     this.#stage = 'stopping';
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
-    this.tokens.stop();
+    this.auth.stop();
     this.#snapshotLog.stop();
     this.#detector.stop();
     await this.#historyGc.stop();
@@ -403,10 +333,6 @@ export class Master {
     this.#stage = 'stopped';
     this.#log.info('master stopped');
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function createStore(options: CompiledMasterOptions, logger: Logger): Store {

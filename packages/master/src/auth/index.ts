@@ -4,3 +4,4 @@ export * from './token-registry.js';
 export * from './node-claims.js';
 export * from './bootstrap-token-file.js';
 export * from './token-api.js';
+export * from './master-auth.js';
