@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DistExecClient } from '@dist-exec/client';
@@ -75,6 +76,21 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     throw error;
   }
   return { master, workers, client, stop };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU time of a process so far, in ms (all its threads; Linux
+ * /proc). Unlike wall-clock rates, what a process spends on a piece of work
+ * changes little when other processes load the machine.
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself contain spaces; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** Resident set size of a process, in bytes (Linux /proc). */

@@ -1,4 +1,4 @@
-import { startBenchCluster, type BenchCluster } from '../cluster.js';
+import { processCpuMs, startBenchCluster, type BenchCluster } from '../cluster.js';
 import { percentile, round, type Figure, type Scenario } from '../scenario.js';
 import { DISPATCH_PARAMS, dispatchRound, startDispatchCluster } from './dispatch-throughput.js';
 import { timeRun } from './e2e-latency.js';
@@ -10,12 +10,33 @@ const LATENCY_WARMUP = 50;
 
 type Auth = 'tokens' | 'none';
 
-/** The median of each list. */
+/** The median of a list. */
 const median = (values: readonly number[]): number =>
   percentile(
     [...values].sort((a, b) => a - b),
     50,
   );
+
+/** CPU time of a cluster's master and of its workers so far, in ms. */
+function clusterCpu(cluster: BenchCluster): { master: number; workers: number } {
+  const pid = (p: { process: { pid?: number } }): number => p.process.pid as number;
+  return {
+    master: processCpuMs(pid(cluster.master)),
+    workers: cluster.workers.reduce((sum, worker) => sum + processCpuMs(pid(worker)), 0),
+  };
+}
+
+/** CPU spent between two readings, per `per` jobs of `jobs`. */
+function cpuPer(
+  before: { master: number; workers: number },
+  after: { master: number; workers: number },
+  jobs: number,
+  per: number,
+): { master: number; total: number } {
+  const master = ((after.master - before.master) / jobs) * per;
+  const workers = ((after.workers - before.workers) / jobs) * per;
+  return { master, total: master + workers };
+}
 
 /**
  * What authentication costs: dispatch-throughput and e2e-latency on a
@@ -33,9 +54,12 @@ export const authCost: Scenario = {
     const figures: Figure[] = [];
     const rates: Record<Auth, number[]> = { tokens: [], none: [] };
     const dispatch: Partial<Record<Auth, BenchCluster>> = {};
+    // CPU time is what the checks cost; rates on a loaded machine say more about the load.
+    let dispatchCpu = {} as Record<Auth, { master: number; total: number }>;
     try {
       dispatch.tokens = await startDispatchCluster('memory', context.childEnv, 'tokens');
       dispatch.none = await startDispatchCluster('memory', context.childEnv, 'none');
+      const before = { tokens: clusterCpu(dispatch.tokens), none: clusterCpu(dispatch.none) };
       for (let lap = 1; lap <= ROUNDS; lap += 1) {
         for (const auth of lap % 2 ? (['tokens', 'none'] as const) : (['none', 'tokens'] as const)) {
           const { rate } = await dispatchRound(dispatch[auth] as BenchCluster);
@@ -43,6 +67,11 @@ export const authCost: Scenario = {
           context.log(`dispatch, auth ${auth}: round ${lap}: ${Math.round(rate)} jobs/s`);
         }
       }
+      const jobs = ROUNDS * DISPATCH_PARAMS.jobs;
+      dispatchCpu = {
+        tokens: cpuPer(before.tokens, clusterCpu(dispatch.tokens), jobs, 1000),
+        none: cpuPer(before.none, clusterCpu(dispatch.none), jobs, 1000),
+      };
     } finally {
       await dispatch.tokens?.stop();
       await dispatch.none?.stop();
@@ -71,10 +100,12 @@ export const authCost: Scenario = {
         target: '<= 5%',
         params: { of: 'throughput lost to auth (median of rounds taken in turns)' },
       },
+      ...cpuFigures('dispatch', dispatchCpu, 'ms per 1000 jobs'),
     );
 
     const latencies: Record<Auth, number[]> = { tokens: [], none: [] };
     const single: Partial<Record<Auth, BenchCluster>> = {};
+    let latencyCpu = {} as Record<Auth, { master: number; total: number }>;
     try {
       for (const auth of ['tokens', 'none'] as const)
         single[auth] = await startBenchCluster({
@@ -83,12 +114,19 @@ export const authCost: Scenario = {
           env: context.childEnv,
           auth,
         });
+      let before = { tokens: clusterCpu(single.tokens as BenchCluster), none: clusterCpu(single.none as BenchCluster) };
       for (let i = 0; i < LATENCY_WARMUP + LATENCY_JOBS; i += 1) {
+        if (i === LATENCY_WARMUP)
+          before = { tokens: clusterCpu(single.tokens as BenchCluster), none: clusterCpu(single.none as BenchCluster) };
         for (const auth of i % 2 ? (['none', 'tokens'] as const) : (['tokens', 'none'] as const)) {
           const { elapsed } = await timeRun((single[auth] as BenchCluster).client);
           if (i >= LATENCY_WARMUP) latencies[auth].push(elapsed);
         }
       }
+      latencyCpu = {
+        tokens: cpuPer(before.tokens, clusterCpu(single.tokens as BenchCluster), LATENCY_JOBS, 1),
+        none: cpuPer(before.none, clusterCpu(single.none as BenchCluster), LATENCY_JOBS, 1),
+      };
     } finally {
       await single.tokens?.stop();
       await single.none?.stop();
@@ -116,7 +154,30 @@ export const authCost: Scenario = {
         unit: 'ms',
         params: { ...latencyParams, of: 'p50 added by auth (jobs taken in turns)' },
       },
+      ...cpuFigures('e2e-latency', latencyCpu, 'ms per job'),
     );
     return figures;
   },
 };
+
+/** CPU of master and workers with each auth mode, and what auth adds to it. */
+function cpuFigures(what: string, cpu: Record<Auth, { master: number; total: number }>, unit: string): Figure[] {
+  const name = `auth-cost.${what}.cpu`;
+  return [
+    { name: `${name}.none`, value: round(cpu.none.total, 3), unit, params: { masterOnly: round(cpu.none.master, 3) } },
+    {
+      name: `${name}.tokens`,
+      value: round(cpu.tokens.total, 3),
+      unit,
+      baseline: { name: `${name}.none`, value: round(cpu.none.total, 3) },
+      params: { masterOnly: round(cpu.tokens.master, 3) },
+    },
+    {
+      name: `${name}.cost`,
+      value: round(((cpu.tokens.total - cpu.none.total) / cpu.none.total) * 100, 1),
+      unit: '%',
+      target: '<= 5%',
+      params: { of: 'CPU time of master and workers that auth adds' },
+    },
+  ];
+}
