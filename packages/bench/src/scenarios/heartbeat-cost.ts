@@ -130,7 +130,8 @@ export const heartbeatCost: Scenario = {
           '--snapshot-interval',
           '0',
         ],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
+        // Its nodes register with the master's admin token (the simulator takes it from the environment).
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DIST_EXEC_TOKEN_FILE: master.tokenFile } },
       );
       const exited = new Promise<number | null>((resolve) => simulator?.once('exit', (code) => resolve(code)));
       const began = performance.now();
