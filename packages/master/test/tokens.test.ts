@@ -145,10 +145,21 @@ describe('node claims', () => {
     expect(c.verify('w1', 'guess')).toBe(false);
     expect(c.admit('w1', secret, 'workers')).toBe('');
     expect(() => c.admit('w1', '', 'workers')).toThrow(/belongs to another worker \(no node secret was presented\)/);
-    expect(() => c.admit('w1', 'guess', 'workers')).toThrow(/its node secret does not match/);
+    expect(() => c.admit('w1', 'g'.repeat(43), 'workers')).toThrow(/its node secret does not match/);
     const stored = (await store.loadAuth()).nodeClaims;
     expect(stored).toEqual([expect.objectContaining({ nodeId: 'w1', tokenName: 'workers' })]);
     expect(JSON.stringify(stored)).not.toContain(secret);
+  });
+
+  it("take the worker's own secret, so a registration sent again after a lost answer is admitted", () => {
+    const { claims: c } = claims(() => true);
+    const mine = 'm'.repeat(43);
+    expect(c.admit('w2', mine, 'workers')).toBe('');
+    // The answer was lost; the worker sends the same registration again.
+    expect(c.admit('w2', mine, 'workers')).toBe('');
+    expect(c.verify('w2', mine)).toBe(true);
+    expect(() => c.admit('w2', 'o'.repeat(43), 'workers')).toThrow(/belongs to another worker/);
+    expect(() => c.admit('w3', 'short', 'workers')).toThrow(/at least 32/);
   });
 
   it('free an id whose node is LOST, or that left: the next worker claims it anew', () => {

@@ -101,7 +101,13 @@ describe('node ids belong to the worker that first registered them', () => {
     stoppers.push(async () => nodes.close());
     const takeover = await new Promise<grpc.ServiceError | null>((resolve) =>
       nodes.Register(
-        { nodeId: 'phoenix', address: '127.0.0.1:1', capabilities: ['command'], maxTasks: 1, nodeSecret: 'guess' },
+        {
+          nodeId: 'phoenix',
+          address: '127.0.0.1:1',
+          capabilities: ['command'],
+          maxTasks: 1,
+          nodeSecret: 'g'.repeat(43),
+        },
         (error) => resolve(error),
       ),
     );

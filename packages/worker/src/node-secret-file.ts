@@ -42,11 +42,18 @@ export class NodeSecretFile implements NodeSecretStore {
   }
 
   save(secret: string): void {
-    mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
-    // A whole file or the old one, never half of one.
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${secret}\n`, { mode: 0o600 });
-    renameSync(temporary, this.path);
+    try {
+      mkdirSync(this.stateDir, { recursive: true, mode: 0o700 });
+      // A whole file or the old one, never half of one.
+      const temporary = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${secret}\n`, { mode: 0o600 });
+      renameSync(temporary, this.path);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `${this.path}: cannot be written (${errorMessage(error)}); give the worker a writable --state-dir`,
+        { field: '--state-dir', cause: error },
+      );
+    }
   }
 }
 

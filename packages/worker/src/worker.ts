@@ -153,7 +153,7 @@ export class Worker {
     const nodeSecrets = this.#nodeSecrets ?? new NodeSecretFile(options.stateDir);
     let nodeSecret: string;
     try {
-      nodeSecret = nodeSecrets.load();
+      nodeSecret = keptNodeSecret(nodeSecrets);
     } catch (error) {
       server.forceShutdown();
       throw error;
@@ -345,4 +345,17 @@ export class Worker {
     this.#server?.forceShutdown();
     await this.#http?.stop();
   }
+}
+
+/**
+ * The node's secret: the kept one, or a new one made and kept before the
+ * worker first registers (so a Register sent again after a lost answer
+ * presents the same secret). A state dir that cannot keep it stops the start.
+ */
+function keptNodeSecret(secrets: NodeSecretStore): string {
+  const kept = secrets.load();
+  if (kept) return kept;
+  const made = randomBytes(32).toString('base64url');
+  secrets.save(made);
+  return made;
 }

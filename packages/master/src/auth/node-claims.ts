@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { AlreadyExistsError, type Clock } from '@dist-exec/core';
+import { AlreadyExistsError, InvalidArgumentError, type Clock } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { Store, StoredNodeClaim } from '../store/store.js';
 import { hashToken } from './token-registry.js';
@@ -22,15 +22,23 @@ interface Claim {
   hash: Buffer;
 }
 
+/** Shortest node secret a worker may present: 32 base64url characters are 192 random bits. */
+export const MIN_NODE_SECRET_LENGTH = 32;
+
 /**
- * Which worker holds each node id, as Nomad's node secret does. At a first
- * registration the master makes a random node secret, keeps its SHA-256
- * (in the store, so restarts keep it) and hands the secret to the worker,
- * which keeps it in its state dir. A later registration of that id, its
+ * Which worker holds each node id, as Nomad's node secret does. A worker
+ * makes a random node secret once and keeps it in its state dir; the master
+ * ties the id to the secret of its first registration, keeping its SHA-256
+ * (in the store, so restarts keep it). A later registration of the id, its
  * heartbeats and its leaving must present the secret. Without it, an id
  * whose node is alive (not LOST) is refused with ALREADY_EXISTS: nobody
  * takes over a live node, nor does a second cluster on the same machine. An
  * id whose node is LOST (or left) is free: the next worker claims it anew.
+ *
+ * The secret is the worker's, not handed out by the master, so that a
+ * Register whose answer was lost (a timeout under load) can be sent again:
+ * it presents the same secret and is admitted, where a secret only in the
+ * lost answer would leave the worker locked out of its own id.
  */
 export class NodeClaims {
   readonly #options: NodeClaimsOptions;
@@ -61,12 +69,18 @@ export class NodeClaims {
 
   /**
    * Admits a registration of `nodeId` presenting `secret` ('' for none).
-   * Answers the new secret when one was issued (the worker must keep it), ''
-   * when the presented one stays valid; throws ALREADY_EXISTS when another
-   * worker holds the id. The new claim is durable at the store's next flush
-   * (the registration's answer waits for it).
+   * Answers a secret the master made when none was presented (the worker
+   * must keep it), '' otherwise; throws ALREADY_EXISTS when another worker
+   * holds the id. A new claim is durable at the store's next flush (the
+   * registration's answer waits for it).
    */
   admit(nodeId: string, secret: string, tokenName: string): string {
+    if (secret && secret.length < MIN_NODE_SECRET_LENGTH) {
+      throw new InvalidArgumentError(
+        `nodeSecret: ${secret.length} characters; a node secret must have at least ${MIN_NODE_SECRET_LENGTH} random ones`,
+        { field: 'nodeSecret' },
+      );
+    }
     const claim = this.#claims.get(nodeId);
     if (claim && this.verify(nodeId, secret)) {
       if (claim.stored.tokenName !== tokenName) {
@@ -83,10 +97,10 @@ export class NodeClaims {
       );
     }
     if (claim) this.#log.warn({ nodeId, tokenName }, 'node id taken over by a new worker: its earlier holder is LOST');
-    const issued = randomBytes(32).toString('base64url');
+    const issued = secret ? '' : randomBytes(32).toString('base64url');
     const stored: StoredNodeClaim = {
       nodeId,
-      secretHash: hashToken(issued).toString('hex'),
+      secretHash: hashToken(secret || issued).toString('hex'),
       tokenName,
       claimedAtMs: this.#options.clock.now(),
     };
