@@ -49,47 +49,23 @@ describe('dist-exec token', () => {
       role: 'admin',
       source: cluster.master.options.adminTokenFile,
     });
-    const table = (await cli(['token', 'list'], admin)).stdout.toString();
-    expect(table).toMatch(/^NAME +ROLE +CREATED +LAST USED +EXPIRES +SOURCE\n/);
-    expect(table).toMatch(/\nci +submit +/);
-
     expect(await cli(['token', 'revoke', 'ci'], admin)).toMatchObject({ code: 0, stderr: '' });
     const refused = await cli(['list'], ci);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe(
       'dist-exec: the master refused the token from DIST_EXEC_TOKEN: token "ci" was revoked; ask an admin for a new one\n',
     );
-    const again = await cli(['token', 'create', '--role', 'root', '--name', 'x'], admin);
-    expect(again).toMatchObject({
-      code: 1,
-      stderr: 'dist-exec: --role: "root" is not a role; use admin, submit, read, worker\n',
-    });
   });
 
-  it('says which token file is wrong and why; with no token at all, how to give one', async () => {
-    const dir = tempDir();
-    const missing = join(dir, 'nope.token');
-    expect((await cli(['list'], { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN_FILE: missing })).stderr).toBe(
-      `dist-exec: DIST_EXEC_TOKEN_FILE ${missing}: does not exist\n`,
-    );
-    const open = join(dir, 'open.token');
+  it('says in one line which token file is wrong and why', async () => {
+    // Every other case of token files is a unit test of the runtime package (token-file.test.ts).
+    const open = join(tempDir(), 'open.token');
     writeFileSync(open, `${cluster.adminToken}\n`);
     chmodSync(open, 0o644);
-    expect((await cli(['--token-file', open, 'list'], { DIST_EXEC_MASTER: cluster.address })).stderr).toBe(
-      `dist-exec: token file ${open}: is readable by every user (mode 644); run chmod 600 ${open}\n`,
-    );
-    const junk = join(dir, 'junk.token');
-    writeFileSync(junk, 'not a token\n', { mode: 0o600 });
-    expect((await cli(['--token-file', junk, 'list'], { DIST_EXEC_MASTER: cluster.address })).stderr).toMatch(
-      /^dist-exec: token file .*junk\.token: does not hold a dist-exec token/,
-    );
-    expect((await cli(['--token', 'hunter2', 'list'], { DIST_EXEC_MASTER: cluster.address })).stderr).toBe(
-      'dist-exec: --token: not a dist-exec token (dxt_ and 43 characters); check for a copy-paste mistake\n',
-    );
-    const none = await cli(['list'], { DIST_EXEC_MASTER: cluster.address });
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(
-      /^dist-exec: this call needs a token: pass --token or --token-file, or set DIST_EXEC_TOKEN/,
-    );
+    const result = await cli(['--token-file', open, 'list'], { DIST_EXEC_MASTER: cluster.address });
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: `dist-exec: token file ${open}: is readable by every user (mode 644); run chmod 600 ${open}\n`,
+    });
   });
 });
