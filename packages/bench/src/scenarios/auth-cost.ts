@@ -4,8 +4,10 @@ import { DISPATCH_PARAMS, dispatchRound, startDispatchCluster } from './dispatch
 import { timeRun } from './e2e-latency.js';
 
 /** Rounds of dispatch-throughput per cluster, taken in turns. */
-const ROUNDS = 3;
-const LATENCY_JOBS = 400;
+const ROUNDS = 5;
+/** Latency jobs per cluster, in blocks (CPU is read per block), a job on one cluster then one on the other. */
+const LATENCY_BLOCKS = 8;
+const LATENCY_BLOCK = 50;
 const LATENCY_WARMUP = 50;
 
 type Auth = 'tokens' | 'none';
@@ -26,16 +28,26 @@ function clusterCpu(cluster: BenchCluster): { master: number; workers: number } 
   };
 }
 
+interface CpuUse {
+  master: number;
+  total: number;
+}
+
 /** CPU spent between two readings, per `per` jobs of `jobs`. */
 function cpuPer(
   before: { master: number; workers: number },
   after: { master: number; workers: number },
   jobs: number,
   per: number,
-): { master: number; total: number } {
+): CpuUse {
   const master = ((after.master - before.master) / jobs) * per;
   const workers = ((after.workers - before.workers) / jobs) * per;
   return { master, total: master + workers };
+}
+
+/** The medians of per-round readings: another process's burst inflates a round, not the figure. */
+function medianUse(uses: readonly CpuUse[]): CpuUse {
+  return { master: median(uses.map((u) => u.master)), total: median(uses.map((u) => u.total)) };
 }
 
 /**
@@ -55,23 +67,23 @@ export const authCost: Scenario = {
     const rates: Record<Auth, number[]> = { tokens: [], none: [] };
     const dispatch: Partial<Record<Auth, BenchCluster>> = {};
     // CPU time is what the checks cost; rates on a loaded machine say more about the load.
-    let dispatchCpu = {} as Record<Auth, { master: number; total: number }>;
+    const dispatchUse: Record<Auth, CpuUse[]> = { tokens: [], none: [] };
     try {
       dispatch.tokens = await startDispatchCluster('memory', context.childEnv, 'tokens');
       dispatch.none = await startDispatchCluster('memory', context.childEnv, 'none');
-      const before = { tokens: clusterCpu(dispatch.tokens), none: clusterCpu(dispatch.none) };
       for (let lap = 1; lap <= ROUNDS; lap += 1) {
         for (const auth of lap % 2 ? (['tokens', 'none'] as const) : (['none', 'tokens'] as const)) {
-          const { rate } = await dispatchRound(dispatch[auth] as BenchCluster);
+          const cluster = dispatch[auth] as BenchCluster;
+          const before = clusterCpu(cluster);
+          const { rate } = await dispatchRound(cluster);
+          const use = cpuPer(before, clusterCpu(cluster), DISPATCH_PARAMS.jobs, 1000);
           rates[auth].push(rate);
-          context.log(`dispatch, auth ${auth}: round ${lap}: ${Math.round(rate)} jobs/s`);
+          dispatchUse[auth].push(use);
+          context.log(
+            `dispatch, auth ${auth}: round ${lap}: ${Math.round(rate)} jobs/s, ${use.total.toFixed(1)} ms CPU per 1000 jobs`,
+          );
         }
       }
-      const jobs = ROUNDS * DISPATCH_PARAMS.jobs;
-      dispatchCpu = {
-        tokens: cpuPer(before.tokens, clusterCpu(dispatch.tokens), jobs, 1000),
-        none: cpuPer(before.none, clusterCpu(dispatch.none), jobs, 1000),
-      };
     } finally {
       await dispatch.tokens?.stop();
       await dispatch.none?.stop();
@@ -100,12 +112,16 @@ export const authCost: Scenario = {
         target: '<= 5%',
         params: { of: 'throughput lost to auth (median of rounds taken in turns)' },
       },
-      ...cpuFigures('dispatch', dispatchCpu, 'ms per 1000 jobs'),
+      ...cpuFigures(
+        'dispatch',
+        { tokens: medianUse(dispatchUse.tokens), none: medianUse(dispatchUse.none) },
+        'ms per 1000 jobs',
+      ),
     );
 
     const latencies: Record<Auth, number[]> = { tokens: [], none: [] };
     const single: Partial<Record<Auth, BenchCluster>> = {};
-    let latencyCpu = {} as Record<Auth, { master: number; total: number }>;
+    const latencyUse: Record<Auth, CpuUse[]> = { tokens: [], none: [] };
     try {
       for (const auth of ['tokens', 'none'] as const)
         single[auth] = await startBenchCluster({
@@ -114,25 +130,28 @@ export const authCost: Scenario = {
           env: context.childEnv,
           auth,
         });
-      let before = { tokens: clusterCpu(single.tokens as BenchCluster), none: clusterCpu(single.none as BenchCluster) };
-      for (let i = 0; i < LATENCY_WARMUP + LATENCY_JOBS; i += 1) {
-        if (i === LATENCY_WARMUP)
-          before = { tokens: clusterCpu(single.tokens as BenchCluster), none: clusterCpu(single.none as BenchCluster) };
-        for (const auth of i % 2 ? (['none', 'tokens'] as const) : (['tokens', 'none'] as const)) {
-          const { elapsed } = await timeRun((single[auth] as BenchCluster).client);
-          if (i >= LATENCY_WARMUP) latencies[auth].push(elapsed);
+      const clusters = single as Record<Auth, BenchCluster>;
+      const turns = async (count: number, record: boolean): Promise<void> => {
+        for (let i = 0; i < count; i += 1) {
+          for (const auth of i % 2 ? (['none', 'tokens'] as const) : (['tokens', 'none'] as const)) {
+            const { elapsed } = await timeRun(clusters[auth].client);
+            if (record) latencies[auth].push(elapsed);
+          }
         }
-      }
-      latencyCpu = {
-        tokens: cpuPer(before.tokens, clusterCpu(single.tokens as BenchCluster), LATENCY_JOBS, 1),
-        none: cpuPer(before.none, clusterCpu(single.none as BenchCluster), LATENCY_JOBS, 1),
       };
+      await turns(LATENCY_WARMUP, false);
+      for (let block = 0; block < LATENCY_BLOCKS; block += 1) {
+        const before = { tokens: clusterCpu(clusters.tokens), none: clusterCpu(clusters.none) };
+        await turns(LATENCY_BLOCK, true);
+        for (const auth of ['tokens', 'none'] as const)
+          latencyUse[auth].push(cpuPer(before[auth], clusterCpu(clusters[auth]), LATENCY_BLOCK, 1));
+      }
     } finally {
       await single.tokens?.stop();
       await single.none?.stop();
     }
     const p50 = { tokens: median(latencies.tokens), none: median(latencies.none) };
-    const latencyParams = { jobs: LATENCY_JOBS, workers: 1, store: 'memory' };
+    const latencyParams = { jobs: LATENCY_BLOCKS * LATENCY_BLOCK, workers: 1, store: 'memory' };
     context.log(`e2e-latency p50: auth tokens ${p50.tokens.toFixed(2)} ms, none ${p50.none.toFixed(2)} ms`);
     figures.push(
       {
@@ -154,14 +173,18 @@ export const authCost: Scenario = {
         unit: 'ms',
         params: { ...latencyParams, of: 'p50 added by auth (jobs taken in turns)' },
       },
-      ...cpuFigures('e2e-latency', latencyCpu, 'ms per job'),
+      ...cpuFigures(
+        'e2e-latency',
+        { tokens: medianUse(latencyUse.tokens), none: medianUse(latencyUse.none) },
+        'ms per job',
+      ),
     );
     return figures;
   },
 };
 
 /** CPU of master and workers with each auth mode, and what auth adds to it. */
-function cpuFigures(what: string, cpu: Record<Auth, { master: number; total: number }>, unit: string): Figure[] {
+function cpuFigures(what: string, cpu: Record<Auth, CpuUse>, unit: string): Figure[] {
   const name = `auth-cost.${what}.cpu`;
   return [
     { name: `${name}.none`, value: round(cpu.none.total, 3), unit, params: { masterOnly: round(cpu.none.master, 3) } },
@@ -177,7 +200,7 @@ function cpuFigures(what: string, cpu: Record<Auth, { master: number; total: num
       value: round(((cpu.tokens.total - cpu.none.total) / cpu.none.total) * 100, 1),
       unit: '%',
       target: '<= 5%',
-      params: { of: 'CPU time of master and workers that auth adds' },
+      params: { of: 'CPU time of master and workers that auth adds (medians of rounds)' },
     },
   ];
 }
