@@ -7,6 +7,7 @@ import {
   promtoolCheck,
   promtoolPath,
   startTestCluster,
+  tempDir,
   testLogger,
   toolsRequired,
   until,
@@ -136,7 +137,14 @@ describe('worker readiness', () => {
   it('is alive but not ready while it cannot reach the master', async () => {
     const nowhere = await freePort();
     const worker = new Worker(
-      { masterAddress: `127.0.0.1:${nowhere}`, host: '127.0.0.1', port: 0, httpPort: 0, id: 'lonely' },
+      {
+        masterAddress: `127.0.0.1:${nowhere}`,
+        host: '127.0.0.1',
+        port: 0,
+        httpPort: 0,
+        id: 'lonely',
+        stateDir: tempDir(),
+      },
       { logger: testLogger() },
     );
     await worker.start();
