@@ -38,3 +38,4 @@ export * from './convert.js';
 export * from './cluster-convert.js';
 export * from './status-codes.js';
 export * from './channel.js';
+export * from './descriptors.js';

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { isDistExecError } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, packageDefinition, toServiceError } from '@dist-exec/proto';
+import { CHANNEL_OPTIONS, toServiceError } from '@dist-exec/proto';
+import { addReflection } from './reflection.js';
 
 export function createServer(): grpc.Server {
   return new grpc.Server({
@@ -80,35 +80,11 @@ export function shutdownServer(server: grpc.Server, graceMs: number): Promise<vo
   });
 }
 
-type ServiceEntry = [grpc.ServiceDefinition, grpc.UntypedServiceImplementation];
-
 /**
- * The reflection services, built once per process. A ReflectionService
- * indexes every descriptor when built, and its addToServer loads its own
- * .proto files on each call: about 200 KiB and 10 ms per server, which a
- * process with many servers (tests, the simulator's thousand nodes) would pay
- * each time. addToServer only adds services, so it is recorded once and the
- * same definitions and (stateless) handlers are added to every server.
- */
-let reflectionServices: ServiceEntry[] | null = null;
-
-function addReflection(server: grpc.Server): void {
-  if (!reflectionServices) {
-    const recorded: ServiceEntry[] = [];
-    const recorder = {
-      addService: (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) =>
-        recorded.push([service, implementation]),
-    };
-    new ReflectionService(packageDefinition).addToServer(recorder as unknown as grpc.Server);
-    reflectionServices = recorded;
-  }
-  for (const [service, implementation] of reflectionServices) server.addService(service, implementation);
-}
-
-/**
- * Adds standard gRPC health checking (grpc.health.v1) and server reflection,
- * so grpcurl and generated clients in other languages work. Returns a setter
- * for the serving status of the server ('' ) and of each named service.
+ * Adds standard gRPC health checking (grpc.health.v1) and server reflection
+ * listing `services` (the full names of what this server serves), so grpcurl
+ * and generated clients in other languages work. Returns a setter for the
+ * serving status of the server ('') and of each named service.
  */
 export function addHealthAndReflection(
   server: grpc.Server,
@@ -119,7 +95,7 @@ export function addHealthAndReflection(
     ...Object.fromEntries(services.map((s) => [s, 'NOT_SERVING'])),
   });
   health.addToServer(server);
-  addReflection(server);
+  addReflection(server, services);
   return (status) => {
     health.setStatus('', status);
     for (const service of services) health.setStatus(service, status);
