@@ -33,7 +33,7 @@ describe('master and worker metrics and health over HTTP', () => {
     const { job: bad } = await cluster.client.submit({ command: 'exit 3' });
     await cluster.client.waitForJob(ok.id);
     await cluster.client.waitForJob(bad.id);
-    await expect(cluster.client.submit({ command: 'true', timeoutMs: -5 })).rejects.toThrow(/timeoutMs/);
+    await expect(cluster.client.submit({ command: 'true', timeoutMs: -5 })).rejects.toThrow(/timeout_ms/);
   });
   afterAll(() => cluster?.stop());
 

@@ -29,6 +29,12 @@ export interface MessageSchema {
   readonly mapEntry: boolean;
 }
 
+export interface MethodSchema {
+  /** Full names of the request and response messages, without the leading dot. */
+  readonly inputType: string;
+  readonly outputType: string;
+}
+
 export interface ProtoFile {
   /** e.g. `distexec/v1/job_service.proto`. */
   readonly name: string;
@@ -64,6 +70,8 @@ export class Descriptors {
   readonly #fileOfSymbol = new Map<string, ProtoFile>();
   readonly #messages = new Map<string, MessageSchema>();
   readonly #services = new Set<string>();
+  /** By path, `/distexec.v1.JobService/SubmitJob`. */
+  readonly #methods = new Map<string, MethodSchema>();
 
   constructor(descriptorSet: Uint8Array) {
     forEachField(descriptorSet, (number, wireType, reader) => {
@@ -141,16 +149,27 @@ export class Descriptors {
 
   #addService(file: ProtoFile, prefix: string, bytes: Uint8Array): void {
     let name = '';
-    const methods: string[] = [];
+    const methods: (MethodSchema & { name: string })[] = [];
     forEachField(bytes, (number, wireType, reader) => {
       if (wireType !== 2) return;
       if (number === 1) name = reader.string();
-      else if (number === 2) strings(reader.bytes(), { 1: (value) => methods.push(value) });
+      else if (number === 2) {
+        const method = { name: '', inputType: '', outputType: '' };
+        strings(reader.bytes(), {
+          1: (value) => (method.name = value),
+          2: (value) => (method.inputType = value.replace(/^\./, '')),
+          3: (value) => (method.outputType = value.replace(/^\./, '')),
+        });
+        methods.push(method);
+      }
     });
     const fullName = `${prefix}${name}`;
     this.#services.add(fullName);
     this.#fileOfSymbol.set(fullName, file);
-    for (const method of methods) this.#fileOfSymbol.set(`${fullName}.${method}`, file);
+    for (const { name: method, inputType, outputType } of methods) {
+      this.#fileOfSymbol.set(`${fullName}.${method}`, file);
+      this.#methods.set(`/${fullName}/${method}`, { inputType, outputType });
+    }
   }
 
   /** The file that defines a message, enum, enum value, field, service or method. */
@@ -160,6 +179,11 @@ export class Descriptors {
 
   message(fullName: string): MessageSchema | undefined {
     return this.#messages.get(fullName);
+  }
+
+  /** A method by its gRPC path, `/distexec.v1.JobService/SubmitJob`. */
+  method(path: string): MethodSchema | undefined {
+    return this.#methods.get(path);
   }
 
   hasService(fullName: string): boolean {

@@ -1,10 +1,34 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { isDistExecError } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, toServiceError } from '@dist-exec/proto';
+import { InvalidArgumentError, isDistExecError } from '@dist-exec/core';
+import { CHANNEL_OPTIONS, invalidUtf8Field, toServiceError } from '@dist-exec/proto';
 import { addReflection } from './reflection.js';
 
-export function createServer(): grpc.Server {
+/** Called when grpc-js could not send an answer: too large for its send limit, or not serializable. */
+export type SendFailureReporter = (method: string, details: string) => void;
+
+export interface ServerKitOptions {
+  /**
+   * Told of every answer grpc-js refused to send, which the client only sees
+   * as RESOURCE_EXHAUSTED or INTERNAL: the master logs them.
+   */
+  onSendFailure?: SendFailureReporter;
+}
+
+/** The status grpc-js sends when it could not encode or send an answer (server-interceptors.ts). */
+const SEND_FAILURE = /^(Sent message larger than max|Error serializing response)/;
+
+function sendFailureInterceptor(report: SendFailureReporter): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      sendStatus: (status, next) => {
+        if (status.code !== grpc.status.OK && SEND_FAILURE.test(status.details)) report(method.path, status.details);
+        next(status);
+      },
+    });
+}
+
+export function createServer(options: ServerKitOptions = {}): grpc.Server {
   return new grpc.Server({
     ...CHANNEL_OPTIONS,
     // A server pings each client: with a thousand workers on one master, a
@@ -12,7 +36,19 @@ export function createServer(): grpc.Server {
     // client gone silent is noticed here within 40s.
     'grpc.keepalive_time_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    ...(options.onSendFailure ? { interceptors: [sendFailureInterceptor(options.onSendFailure)] } : {}),
   });
+}
+
+/** Requests whose strings are not UTF-8 go no further (see @dist-exec/proto's strict strings). */
+function checkStrings(request: unknown): void {
+  const field = invalidUtf8Field(request);
+  if (field) {
+    throw new InvalidArgumentError(
+      `${field}: not valid UTF-8; string fields must be UTF-8 text (send other bytes in a bytes field such as stdin)`,
+      { field },
+    );
+  }
 }
 
 /** Reports handler failures that are not ours (bugs), which clients only see as INTERNAL. */
@@ -26,7 +62,10 @@ export function unary<Req, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => handler(call.request, call))
+      .then(() => {
+        checkStrings(call.request);
+        return handler(call.request, call);
+      })
       .then(
         (response) => callback(null, response),
         (error: unknown) => {
@@ -48,7 +87,10 @@ export function serverStream<Req, Res>(
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
-      .then(() => body(call))
+      .then(() => {
+        checkStrings(call.request);
+        return body(call);
+      })
       .catch((error: unknown) => {
         if (!isDistExecError(error)) onInternalError(error, method);
         call.emit('error', toServiceError(error));

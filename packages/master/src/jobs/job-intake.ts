@@ -1,5 +1,6 @@
 import {
   compileJobSpec,
+  InvalidArgumentError,
   newJobId,
   type Attempt,
   type Job,
@@ -61,7 +62,15 @@ export class JobIntake {
         }
         return spec;
       } catch (error) {
-        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}].${error.message}`;
+        // In a batch the field is the i-th spec's: `spec.command` becomes `specs[3].command`.
+        if (inputs.length > 1 && error instanceof InvalidArgumentError && error.field) {
+          const field = error.field.replace(/^spec\b\.?/, `specs[${i}].`).replace(/\.$/, '');
+          throw new InvalidArgumentError(`${field}: ${error.message.replace(`${error.field}: `, '')}`, {
+            field,
+            cause: error,
+          });
+        }
+        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}]: ${error.message}`;
         throw error;
       }
     });
