@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   isTerminal,
@@ -148,13 +148,13 @@ export class DistExecClient {
 
   /**
    * Submits many jobs in one call: all are stored, or none. Each spec without
-   * an idempotency key gets one (`<random id>:<index>`), so the call is sent
+   * an idempotency key gets one (`<random id of the call>:<index>`), so the call is sent
    * again when its answer is lost (UNAVAILABLE, DEADLINE_EXCEEDED) without
    * creating any job twice. The master refuses (INVALID_ARGUMENT, nothing
    * stored) jobs whose whole answer could exceed 4 MiB: use `submitManyIds`.
    */
   async submitMany(specs: readonly JobSpecInput[]): Promise<JobView[]> {
-    const request = { specs: withIdempotencyKeys(specs).map(specToWire) };
+    const request = { specs: keyedWireSpecs(specs) };
     const response = await this.#read<wire.SubmitJobsResponse__Output>((o, cb) =>
       this.#jobs.SubmitJobs(request, o, cb),
     );
@@ -168,7 +168,7 @@ export class DistExecClient {
    * `submitMany` when the answer is lost.
    */
   async submitManyIds(specs: readonly JobSpecInput[]): Promise<string[]> {
-    const request = { specs: withIdempotencyKeys(specs).map(specToWire), idsOnly: true };
+    const request = { specs: keyedWireSpecs(specs), idsOnly: true };
     const response = await this.#read<wire.SubmitJobsResponse__Output>((o, cb) =>
       this.#jobs.SubmitJobs(request, o, cb),
     );
@@ -366,9 +366,16 @@ export class DistExecClient {
   }
 }
 
-/** The specs, each with an idempotency key: its own, or `<one random id for the call>:<index>`. */
-function withIdempotencyKeys(specs: readonly JobSpecInput[]): JobSpecInput[] {
-  if (specs.every((spec) => spec.idempotencyKey)) return specs as JobSpecInput[];
-  const call = randomUUID();
-  return specs.map((spec, i) => (spec.idempotencyKey ? spec : { ...spec, idempotencyKey: `${call}:${i}` }));
+/**
+ * The specs on the wire, each with an idempotency key: its own, or
+ * `<random id of the call>:<index>` (96 random bits: short, since the master
+ * keeps and indexes every key).
+ */
+function keyedWireSpecs(specs: readonly JobSpecInput[]): wire.JobSpec[] {
+  const call = randomBytes(12).toString('base64url');
+  return specs.map((spec, i) => {
+    const wireSpec = specToWire(spec);
+    if (!spec.idempotencyKey) wireSpec.idempotencyKey = `${call}:${i}`;
+    return wireSpec;
+  });
 }

@@ -83,9 +83,9 @@ describe('a bulk submit whose answer is lost', () => {
         (job) => job.spec.labels.case === 'lost-answer',
       );
       expect(stored.map((job) => job.id).sort()).toEqual([...ids].sort());
-      // Keys of the SDK's own, one per spec: <a random id for the call>:<index>.
+      // Keys of the SDK's own, one per spec: <random id of the call>:<index>.
       const keys = new Map(stored.map((job) => [job.id, job.spec.idempotencyKey]));
-      expect(ids.map((id) => keys.get(id)?.replace(/^[0-9a-f-]{36}:/, ''))).toEqual(specs.map((_, i) => String(i)));
+      expect(ids.map((id) => keys.get(id)?.replace(/^[A-Za-z0-9_-]{16}:/, ''))).toEqual(specs.map((_, i) => String(i)));
     } finally {
       client.close();
       proxy.close();

@@ -79,10 +79,18 @@ export class JobIntake {
   /** The stored jobs of the specs' idempotency keys (the active copy where there is one), by key. */
   async storedJobs(specs: readonly JobSpec[], active: (id: string) => Job | undefined): Promise<Map<string, Job>> {
     const stored = new Map<string, Job>();
-    for (const spec of specs) {
-      if (!spec.idempotencyKey || this.#inflightKeys.has(spec.idempotencyKey)) continue;
-      const job = await this.#options.store.findJobByIdempotencyKey(spec.idempotencyKey);
-      if (job) stored.set(spec.idempotencyKey, active(job.id) ?? job);
+    const keys: string[] = [];
+    for (const spec of specs)
+      if (spec.idempotencyKey && !this.#inflightKeys.has(spec.idempotencyKey)) keys.push(spec.idempotencyKey);
+    if (keys.length === 0) return stored;
+    const { store } = this.#options;
+    if (store.findJobsByIdempotencyKeys && keys.length > 1) {
+      for (const [key, job] of await store.findJobsByIdempotencyKeys(keys)) stored.set(key, active(job.id) ?? job);
+      return stored;
+    }
+    for (const key of keys) {
+      const job = await store.findJobByIdempotencyKey(key);
+      if (job) stored.set(key, active(job.id) ?? job);
     }
     return stored;
   }
