@@ -1,43 +1,77 @@
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { InvalidArgumentError, isDistExecError } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, invalidUtf8Field, toServiceError } from '@dist-exec/proto';
+import { errorMessage, InvalidArgumentError, isDistExecError } from '@dist-exec/core';
+import { CHANNEL_OPTIONS, invalidUtf8Field, MAX_MESSAGE_BYTES, toServiceError } from '@dist-exec/proto';
 import { addReflection } from './reflection.js';
 
-/** Called when grpc-js could not send an answer: too large for its send limit, or not serializable. */
+/** Called when an answer cannot go out: too large for the send limit, or not encodable. */
 export type SendFailureReporter = (method: string, details: string) => void;
 
 export interface ServerKitOptions {
   /**
-   * Told of every answer grpc-js refused to send, which the client only sees
-   * as RESOURCE_EXHAUSTED or INTERNAL: the master logs them.
+   * Told of every answer that cannot be sent, which the client only sees as
+   * RESOURCE_EXHAUSTED or INTERNAL: the master logs them.
    */
   onSendFailure?: SendFailureReporter;
 }
 
-/** The status grpc-js sends when it could not encode or send an answer (server-interceptors.ts). */
-const SEND_FAILURE = /^(Sent message larger than max|Error serializing response)/;
-
-function sendFailureInterceptor(report: SendFailureReporter): grpc.ServerInterceptor {
-  return (method, call) =>
-    new grpc.ServerInterceptingCall(call, {
-      sendStatus: (status, next) => {
-        if (status.code !== grpc.status.OK && SEND_FAILURE.test(status.details)) report(method.path, status.details);
-        next(status);
+/**
+ * The service with each answer's encoding watched: grpc-js refuses an answer
+ * above its send limit (or one that does not encode) deep inside the call,
+ * where no interceptor sees it, so the size is looked at as it is encoded.
+ */
+function reportingSendFailures(service: grpc.ServiceDefinition, report: SendFailureReporter): grpc.ServiceDefinition {
+  const watched: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [key, method] of Object.entries(service)) {
+    const encode = method.responseSerialize;
+    watched[key] = {
+      ...method,
+      responseSerialize: (value: unknown) => {
+        let bytes: Buffer;
+        try {
+          bytes = encode(value);
+        } catch (error) {
+          report(method.path, `the answer could not be encoded: ${errorMessage(error)}`);
+          throw error;
+        }
+        if (bytes.length > MAX_MESSAGE_BYTES)
+          report(
+            method.path,
+            `the answer is ${bytes.length} bytes, more than the ${MAX_MESSAGE_BYTES} a message may have`,
+          );
+        return bytes;
       },
-    });
+    };
+  }
+  return watched as grpc.ServiceDefinition;
+}
+
+/** A grpc-js server that reports the answers it cannot send (see ServerKitOptions). */
+class ReportingServer extends grpc.Server {
+  readonly #report: SendFailureReporter;
+
+  constructor(options: grpc.ServerOptions, report: SendFailureReporter) {
+    super(options);
+    this.#report = report;
+  }
+
+  override addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    super.addService(reportingSendFailures(service, this.#report), implementation);
+  }
 }
 
 export function createServer(options: ServerKitOptions = {}): grpc.Server {
-  return new grpc.Server({
+  const serverOptions: grpc.ServerOptions = {
     ...CHANNEL_OPTIONS,
     // A server pings each client: with a thousand workers on one master, a
     // ping every 10 ms at 10s each. Clients ping the server themselves; a
     // client gone silent is noticed here within 40s.
     'grpc.keepalive_time_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-    ...(options.onSendFailure ? { interceptors: [sendFailureInterceptor(options.onSendFailure)] } : {}),
-  });
+  };
+  return options.onSendFailure
+    ? new ReportingServer(serverOptions, options.onSendFailure)
+    : new grpc.Server(serverOptions);
 }
 
 /** Requests whose strings are not UTF-8 go no further (see @dist-exec/proto's strict strings). */
