@@ -4,7 +4,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpecInput } from '@dist-exec/core';
 import { decodeFieldViolations, PROTO_DIR, STATUS_DETAILS_KEY } from '@dist-exec/proto';
-import { runCli, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
+import { httpRequest, runCli, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
 
 // A client from the .proto files with grpc-js's defaults, as another language's would be: it takes
 // at most 4 MiB per message, where the SDK (CHANNEL_OPTIONS) takes 16.
@@ -137,6 +137,14 @@ describe('the contract holds at its limits', () => {
       ),
     );
     expect(violations(bulk)).toEqual([{ field: 'specs[1].command', description: expect.any(String) }]);
+    // The HTTP API's JSON too.
+    const http = await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"command": "'), NOT_UTF8, Buffer.from('"}')]),
+    });
+    expect(http.status).toBe(400);
+    expect(http.text).toMatch(/not valid UTF-8/);
     expect((await cluster.client.listJobs()).totalCount).toBe(before);
   });
 
