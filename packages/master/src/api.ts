@@ -12,6 +12,7 @@ import {
 } from '@dist-exec/core';
 import {
   attemptReportsFromWire,
+  encodedBytes,
   chunkToWire,
   clusterToWire,
   jobStateFromWire,
@@ -25,6 +26,7 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import { serverStream, unary, type Caller } from '@dist-exec/runtime';
+import { checkWholeJobsAnswer, fitOutput, fitPage, wholeJobsFit } from './answer-budget.js';
 import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
@@ -109,9 +111,16 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
             { field: 'specs' },
           );
         }
+        if (!request.idsOnly) checkWholeJobsAnswer(encodedBytes(request), request.specs.length);
         const results = await cluster.submit(request.specs.map(specFromWire), ctx.caller(call).name);
         const ids = results.map((r) => r.job.id);
-        return request.idsOnly ? { ids } : { jobs: results.map((r) => jobToWire(r.job)), ids };
+        if (request.idsOnly) return { ids };
+        // Earlier jobs of idempotency keys may have grown (attempts): stored now, so answer with what fits.
+        if (results.some((r) => r.existing) && !wholeJobsFit(results.map((r) => r.job))) {
+          log.warn({ jobs: results.length }, 'SubmitJobs answered with ids only: the whole jobs would not fit');
+          return { ids };
+        }
+        return { jobs: results.map((r) => jobToWire(r.job)), ids };
       },
       onInternalError,
     ),
@@ -125,7 +134,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           );
         }
         const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
-        return jobToWire(forClient(ctx, view), false, request.includeEnv);
+        return fitOutput(forClient(ctx, view) as JobView, undefined, request.includeEnv);
       },
       onInternalError,
     ),
@@ -135,11 +144,11 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       async (request: wire.ListJobsRequest__Output) => {
         const states = parseStates(request.states);
         const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
-        return {
-          jobs: page.jobs.map((job) => jobToWire(forClient(ctx, job))),
-          nextPageToken: page.nextPageToken,
-          totalCount: page.totalCount,
-        };
+        const { jobs, nextPageToken } = fitPage(
+          page,
+          page.jobs.map((job) => jobToWire(forClient(ctx, job))),
+        );
+        return { jobs, nextPageToken, totalCount: page.totalCount };
       },
       onInternalError,
     ),
@@ -190,6 +199,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           noOutput: request.noOutput,
           finalOnly: request.finalOnly,
           sentState: result.job.state,
+          sentAttempts: result.job.attempts,
         };
         await watchJob(cluster, watch, watchSink(ctx, call));
       },

@@ -239,7 +239,11 @@ export class Master {
       this.#stage = 'stopped';
       throw error;
     }
-    const server = createServer(this.auth.interceptors());
+    const server = createServer({
+      interceptors: this.auth.interceptors(),
+      // The client only sees RESOURCE_EXHAUSTED; the operator should see it too.
+      onSendFailure: (method, details) => this.#log.error({ method, details }, 'could not send an answer'),
+    });
     const caller = this.auth.caller;
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     addTokenService(server, { tokens: this.tokens, logger: this.#log, caller });

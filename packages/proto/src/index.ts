@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { checkStringsOnDecode } from './decode-checks.js';
 import type { ProtoGrpcType as ExecutionProto } from './generated/execution_service.js';
 import type { ProtoGrpcType as JobProto } from './generated/job_service.js';
 import type { ProtoGrpcType as NodeProto } from './generated/node_service.js';
@@ -33,6 +34,9 @@ const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as JobPr
   ExecutionProto &
   TokenProto;
 export const v1 = loaded.distexec.v1;
+// Every server of the contract refuses strings that are not UTF-8 rather than decode them changed.
+for (const client of [v1.JobService, v1.NodeService, v1.ExecutionService, v1.TokenService])
+  checkStringsOnDecode(client.service);
 
 export type { JobServiceClient, JobServiceHandlers } from './generated/distexec/v1/JobService.js';
 export type { NodeServiceClient, NodeServiceHandlers } from './generated/distexec/v1/NodeService.js';
@@ -43,5 +47,9 @@ export type * as wire from './wire.js';
 export * from './convert.js';
 export * from './cluster-convert.js';
 export * from './status-codes.js';
+export * from './error-details.js';
 export * from './channel.js';
 export * from './token-convert.js';
+export * from './descriptors.js';
+export { encodedBytes, findInvalidUtf8, invalidUtf8Field } from './decode-checks.js';
+export * from './message-size.js';

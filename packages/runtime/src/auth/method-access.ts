@@ -44,6 +44,7 @@ export const METHOD_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Pe
   // Open to all.
   ['/grpc.health.v1.Health/Check', 'open'],
   ['/grpc.health.v1.Health/Watch', 'open'],
+  ['/grpc.health.v1.Health/List', 'open'],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'open'],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'open'],
 ]);
