@@ -102,7 +102,8 @@ export function describeCliError(error: unknown, masterAddress: string, tokenSou
       return `cannot reach the master at ${masterAddress} (${message}); is it running? Set --master or DIST_EXEC_MASTER`;
     }
     // Say which token the master refused: the one from a flag, a variable or a file found on the way.
-    if (error.code === 'UNAUTHENTICATED' && tokenSource) return `the master refused the token from ${tokenSource}: ${message}`;
+    if (error.code === 'UNAUTHENTICATED' && tokenSource)
+      return `the master refused the token from ${tokenSource}: ${message}`;
     return message;
   }
   return errorMessage(error);

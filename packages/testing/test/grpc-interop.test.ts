@@ -113,6 +113,7 @@ describe('the gRPC contract, from the .proto files alone', () => {
     const masterMethods = master.stdout.trim().split('\n');
     expect(masterMethods).toEqual(expect.arrayContaining(['distexec.v1.JobService/SubmitJob', ...STANDARD_METHODS]));
     expect(masterMethods).toContain('distexec.v1.NodeService/Register');
+    expect(masterMethods).toContain('distexec.v1.TokenService/CreateToken');
     expect(masterMethods.filter((m) => m.startsWith('distexec.v1.ExecutionService'))).toEqual([]);
 
     const workerAddress = cluster.master.nodes.list()[0]!.address;
@@ -136,6 +137,8 @@ describe('the gRPC contract, from the .proto files alone', () => {
       '--protocol',
       'grpc',
       '--http2-prior-knowledge',
+      '-H',
+      `authorization: Bearer ${cluster.adminToken}`,
       '-d',
       JSON.stringify(body),
       `http://${cluster.address}/distexec.v1.JobService/SubmitJob`,
@@ -158,7 +161,7 @@ describe('the gRPC contract, from the .proto files alone', () => {
         PYTHON,
         [join(import.meta.dirname, 'python/check_reflection.py'), cluster.address, '1'],
         {
-          env: { PYTHONPATH: stubs },
+          env: { PYTHONPATH: stubs, DIST_EXEC_TOKEN: cluster.adminToken },
         },
       );
       expect(run.stderr).toBe('');
@@ -167,12 +170,14 @@ describe('the gRPC contract, from the .proto files alone', () => {
         services: [
           'distexec.v1.JobService',
           'distexec.v1.NodeService',
+          'distexec.v1.TokenService',
           'grpc.health.v1.Health',
           'grpc.reflection.v1.ServerReflection',
         ],
         files: [
           'distexec/v1/job_service.proto',
           'distexec/v1/node_service.proto',
+          'distexec/v1/token_service.proto',
           'distexec/v1/types.proto',
           'grpc/health/v1/health.proto',
           'grpc/reflection/v1/reflection.proto',

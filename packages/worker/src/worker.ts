@@ -141,9 +141,9 @@ export class Worker {
     });
     // Made fresh by every worker process and handed to the master in Register: only that master may call us.
     const executionSecret = randomBytes(32).toString('base64url');
-    const server = createServer(
-      draft.auth === 'tokens' ? [this.#interceptor(executionSecret, draft.id || 'worker')] : [],
-    );
+    const server = createServer({
+      interceptors: draft.auth === 'tokens' ? [this.#interceptor(executionSecret, draft.id || 'worker')] : [],
+    });
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
     this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
