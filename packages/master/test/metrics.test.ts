@@ -173,7 +173,7 @@ describe('metrics from the first scrape', () => {
   it('exports every label value of the fixed enums at zero before any job', async () => {
     const cluster = await startTestCluster({ workers: 0 });
     try {
-      const text = await scrape(cluster.master.httpPort);
+      const text = await scrape(cluster.master.httpPort, cluster.adminToken);
       const finished = [
         ['COMPLETED', 'none'],
         ['CANCELLED', 'CANCELLED'],
