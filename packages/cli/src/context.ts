@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
-import { errorMessage, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
+import { errorMessage, escapeControls, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
 import { resolveToken } from '@dist-exec/runtime';
 
 /** Exit status when dist-exec itself fails (bad input, master unreachable), as `docker run` does. */
@@ -93,6 +93,11 @@ export class CliContext {
  * token); this adds the flag that changes it, or where the token came from.
  */
 export function describeCliError(error: unknown, masterAddress: string, tokenSource = ''): string {
+  // Messages echo what callers sent (ids, commands, names): one line, nothing a terminal acts on.
+  return escapeControls(explainCliError(error, masterAddress, tokenSource));
+}
+
+function explainCliError(error: unknown, masterAddress: string, tokenSource: string): string {
   if (isDistExecError(error)) {
     const message = error.message.replace(/^\d+ [A-Z_]+: /, '');
     if (/^cannot reach the master /.test(message)) return `${message}; is it running? Set --master or DIST_EXEC_MASTER`;

@@ -1,7 +1,12 @@
-import { formatBytes, formatDuration, type JobView, type NodeInfo } from '@dist-exec/core';
+import { escapeControls, formatBytes, formatDuration, type JobView, type NodeInfo } from '@dist-exec/core';
 
-/** Plain text tables: columns padded to their widest cell, no borders. */
-export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * Plain text tables: columns padded to their widest cell, no borders. Cells
+ * come from other people (commands, labels, ids): their control characters
+ * are printed escaped, never raw.
+ */
+export function table(headers: readonly string[], cellRows: readonly (readonly string[])[]): string {
+  const rows = cellRows.map((row) => row.map(escapeControls));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -52,7 +57,7 @@ export function jobsTable(jobs: readonly JobView[], nowMs: number, describe: (jo
 
 export function nodesTable(nodes: readonly NodeInfo[], nowMs: number): string {
   const held = nodes.filter((node) => node.unavailableReason && node.state === 'HEALTHY');
-  const notes = held.map((node) => `* ${node.id} takes no new work for now: ${node.unavailableReason}`);
+  const notes = held.map((node) => escapeControls(`* ${node.id} takes no new work for now: ${node.unavailableReason}`));
   return [nodesGrid(nodes, nowMs), ...notes].join('\n');
 }
 
@@ -74,8 +79,8 @@ function nodesGrid(nodes: readonly NodeInfo[], nowMs: number): string {
   );
 }
 
-/** One "key: value" per line, keys aligned. */
+/** One "key: value" per line, keys aligned; values with their control characters escaped (one line each). */
 export function details(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
-  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+  return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${escapeControls(v)}`).join('\n');
 }

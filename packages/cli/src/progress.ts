@@ -1,3 +1,4 @@
+import { escapeControls } from '@dist-exec/core';
 /** Redraws at most this often, so a fast stream of updates costs nothing visible. */
 const REDRAW_EVERY_MS = 100;
 const BAR_WIDTH = 24;
@@ -48,10 +49,10 @@ export class ProgressBar {
     this.#draw();
   }
 
-  /** Writes a whole line above the bar (a failed job, a warning) without tearing it. */
+  /** Writes a whole line above the bar (a failed job, a warning) without tearing it; its control characters escaped. */
   log(text: string): void {
     if (this.#shown) this.#options.stream.write('\r\x1b[K');
-    this.#options.stream.write(text.endsWith('\n') ? text : `${text}\n`);
+    this.#options.stream.write(`${escapeControls(text.endsWith('\n') ? text.slice(0, -1) : text)}\n`);
     if (this.#shown) this.#draw();
   }
 

@@ -1,3 +1,4 @@
+import { escapeControls } from './terminal-text.js';
 import { formatBytes, formatDuration } from './durations.js';
 import { isoTime, nodeToJson, type NodeJson } from './json-view.js';
 import { JOB_STATES, type JobState, type NodeInfo } from './types.js';
@@ -100,9 +101,10 @@ export function describeCluster(snapshot: ClusterSnapshot): string {
     `Nodes:     ${json.nodes.length === 0 ? 'none registered' : summarizeStates(json.nodes)}`,
   ];
   for (const node of json.nodes) {
-    const note = node.unavailableReason && node.state === 'HEALTHY' ? `  (${node.unavailableReason})` : '';
+    const note =
+      node.unavailableReason && node.state === 'HEALTHY' ? `  (${escapeControls(node.unavailableReason)})` : '';
     lines.push(
-      `  ${node.id}  ${node.state}  tasks ${node.activeTasks}/${node.maxTasks}  cpu ${Number(node.usedCpus.toFixed(2))}/${node.cpus}  ` +
+      `  ${escapeControls(node.id)}  ${node.state}  tasks ${node.activeTasks}/${node.maxTasks}  cpu ${Number(node.usedCpus.toFixed(2))}/${node.cpus}  ` +
         `mem ${formatBytes(node.usedMemoryBytes)}/${formatBytes(node.memoryBytes)}  heartbeat ${formatDuration(node.heartbeatAgeMs)} ago${note}`,
     );
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
+import { describeSpec, escapeControls, InvalidArgumentError, jobToJson } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { arraySpecs, runMany } from './array.js';
 import { exitStatusFor } from './exit-status.js';
@@ -47,7 +47,8 @@ export function registerRun(program: Command, context: () => CliContext): void {
       throw new Error('the master answered RunJob without the submitted job');
     const { job } = first.value;
     const tty = process.stderr.isTTY;
-    if (tty && !flags.json) process.stderr.write(`job ${job.id} submitted: ${describeSpec(job.spec)}\n`);
+    if (tty && !flags.json)
+      process.stderr.write(`job ${job.id} submitted: ${escapeControls(describeSpec(job.spec))}\n`);
 
     // First Ctrl-C cancels the job (its output and final state still arrive); a second one detaches.
     let interrupts = 0;
@@ -73,7 +74,8 @@ export function registerRun(program: Command, context: () => CliContext): void {
         onOutput: (chunk) => writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data),
         onJob: (update) => {
           if (update.attempts > attempt && update.state === 'RUNNING') {
-            if (attempt > 0 && tty) process.stderr.write(`── attempt ${update.attempts} on ${update.workerId} ──\n`);
+            if (attempt > 0 && tty)
+              process.stderr.write(`── attempt ${update.attempts} on ${escapeControls(update.workerId ?? '')} ──\n`);
             attempt = update.attempts;
           }
         },
@@ -88,7 +90,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
       } else if (tty && last.state !== 'COMPLETED') {
         process.stderr.write(
-          `job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${last.error}` : ''}\n`,
+          `job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${escapeControls(last.error)}` : ''}\n`,
         );
       }
       process.exitCode = exitStatusFor(last);
