@@ -9,6 +9,7 @@ import {
   type JobView,
   type NodeInfo,
   type TokenInfo,
+  type TokenLimits,
   type TokenRole,
 } from '@dist-exec/core';
 import {
@@ -21,6 +22,7 @@ import {
   clusterFromWire,
   specToWire,
   tokenInfoFromWire,
+  tokenLimitsToWire,
   tokenRoleToWire,
   v1,
   withBearerToken,
@@ -375,10 +377,17 @@ export class DistExecClient {
     name: string;
     role: TokenRole;
     ttlMs?: number;
+    /** Quotas, rate limit and command rules of the token. */
+    limits?: TokenLimits;
   }): Promise<{ token: TokenInfo; secret: string }> {
     const response = await this.#unary<wire.CreateTokenResponse__Output>((o, cb) =>
       this.#tokens.CreateToken(
-        { name: options.name, role: tokenRoleToWire(options.role), ttlMs: options.ttlMs ?? 0 },
+        {
+          name: options.name,
+          role: tokenRoleToWire(options.role),
+          ttlMs: options.ttlMs ?? 0,
+          ...(options.limits ? { limits: tokenLimitsToWire(options.limits) } : {}),
+        },
         o,
         cb,
       ),

@@ -10,3 +10,4 @@ export * from './types.js';
 export * from './cluster-view.js';
 export * from './tokens.js';
 export * from './terminal-text.js';
+export * from './command-policy.js';

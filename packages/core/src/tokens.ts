@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from './errors.js';
+
 /**
  * Who may do what. A token has one role; each call needs one permission.
  * `admin` may do everything; `submit` submits, cancels and reads; `read`
@@ -66,4 +68,77 @@ export interface TokenInfo {
   createdBy: string;
   /** 'store' (made with `token create`) or the file the master read it from. */
   source: string;
+  /** Quotas, rate limit and command rules of this token. */
+  limits: TokenLimits;
 }
+
+/** Calls a token may make: `count` per `periodMs`, and bursts of up to `burst` more. `count` 0: no limit. */
+export interface RateLimit {
+  count: number;
+  periodMs: number;
+  burst: number;
+}
+
+/** No rate limit at all (`--rate-limit off`). */
+export const NO_RATE_LIMIT: RateLimit = Object.freeze({ count: 0, periodMs: 1000, burst: 0 });
+
+const RATE_PERIODS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000 };
+/** Most calls a rate may allow per period. */
+export const MAX_RATE_COUNT = 1_000_000;
+
+/**
+ * Parses `--rate-limit 200/s` (also `/m`, `/h`; `off` or `0`: none) and its
+ * burst (`--rate-burst`, calls beyond the rate allowed at once; default: as
+ * many as the rate allows in a period).
+ */
+export function parseRateLimit(text: string, burst: string | undefined, field = '--rate-limit'): RateLimit {
+  const input = text.trim().toLowerCase();
+  if (input === 'off' || input === '0' || input === 'none') return NO_RATE_LIMIT;
+  const match = /^(\d+)\s*\/\s*(s|m|h)$/.exec(input);
+  const count = match ? Number(match[1]) : NaN;
+  if (!match || count < 1 || count > MAX_RATE_COUNT) {
+    throw new InvalidArgumentError(
+      `${field}: "${text}" is not a rate; write calls per second, minute or hour like 200/s or 30/m (off: no limit)`,
+      { field },
+    );
+  }
+  const burstField = field.replace('rate-limit', 'rate-burst');
+  const extra = burst === undefined || burst.trim() === '' ? count : Number(burst.trim());
+  if (!Number.isInteger(extra) || extra < 0 || extra > MAX_RATE_COUNT)
+    throw new InvalidArgumentError(`${burstField}: "${burst}" is not a whole number from 0 to ${MAX_RATE_COUNT}`, {
+      field: burstField,
+    });
+  return { count, periodMs: RATE_PERIODS[match[2] as string] as number, burst: extra };
+}
+
+/** `200/s`, `30/m` (with `+400 burst` when there is one); `off` for no limit. */
+export function formatRateLimit(rate: RateLimit): string {
+  if (rate.count === 0) return 'off';
+  const unit = rate.periodMs === 60_000 ? 'm' : rate.periodMs === 3_600_000 ? 'h' : 's';
+  return `${rate.count}/${unit}${rate.burst ? ` (burst ${rate.burst})` : ''}`;
+}
+
+/** What one token may do beyond its role: quotas, its own rate limit, command rules. */
+export interface TokenLimits {
+  /** Most of its jobs PENDING at once; a submit beyond is refused. 0: no limit. */
+  maxPending: number;
+  /** Most of its jobs RUNNING at once; the rest wait (their status says why). 0: no limit. */
+  maxRunning: number;
+  /** Its calls' rate; null: the master's --rate-limit. */
+  rateLimit: RateLimit | null;
+  /** Commands it may submit (regular expressions matching the whole command); empty: any. */
+  allowCommands: readonly string[];
+  /** Commands it may not submit (regular expressions matching anywhere). */
+  denyCommands: readonly string[];
+}
+
+export const NO_TOKEN_LIMITS: TokenLimits = Object.freeze({
+  maxPending: 0,
+  maxRunning: 0,
+  rateLimit: null,
+  allowCommands: Object.freeze([]),
+  denyCommands: Object.freeze([]),
+});
+
+/** Most jobs a quota may name. */
+export const MAX_JOB_QUOTA = 100_000_000;

@@ -1,6 +1,7 @@
 /** Conversions of TokenService messages: roles and token descriptions. */
-import type { TokenInfo, TokenRole } from '@dist-exec/core';
+import { NO_TOKEN_LIMITS, type TokenInfo, type TokenLimits, type TokenRole } from '@dist-exec/core';
 import type { TokenInfo as WireTokenInfo, TokenInfo__Output } from './generated/distexec/v1/TokenInfo.js';
+import type { TokenLimits as WireTokenLimits, TokenLimits__Output } from './generated/distexec/v1/TokenLimits.js';
 import type { TokenRole__Output } from './generated/distexec/v1/TokenRole.js';
 import { num } from './convert.js';
 
@@ -25,6 +26,30 @@ export function tokenInfoToWire(token: TokenInfo): WireTokenInfo {
     revokedAtMs: token.revokedAtMs ?? 0,
     createdBy: token.createdBy,
     source: token.source,
+    limits: tokenLimitsToWire(token.limits),
+  };
+}
+
+export function tokenLimitsToWire(limits: TokenLimits): WireTokenLimits {
+  return {
+    maxPending: limits.maxPending,
+    maxRunning: limits.maxRunning,
+    ...(limits.rateLimit ? { rateLimit: { ...limits.rateLimit } } : {}),
+    allowCommands: [...limits.allowCommands],
+    denyCommands: [...limits.denyCommands],
+  };
+}
+
+/** Unset (an older master or client): no limits of the token's own. Values are checked where they are used. */
+export function tokenLimitsFromWire(limits: TokenLimits__Output | null | undefined): TokenLimits {
+  if (!limits) return NO_TOKEN_LIMITS;
+  const rate = limits.rateLimit;
+  return {
+    maxPending: limits.maxPending,
+    maxRunning: limits.maxRunning,
+    rateLimit: rate ? { count: rate.count, periodMs: rate.periodMs, burst: rate.burst } : null,
+    allowCommands: limits.allowCommands,
+    denyCommands: limits.denyCommands,
   };
 }
 
@@ -38,5 +63,6 @@ export function tokenInfoFromWire(token: TokenInfo__Output): TokenInfo {
     revokedAtMs: num(token.revokedAtMs) || null,
     createdBy: token.createdBy,
     source: token.source,
+    limits: tokenLimitsFromWire(token.limits),
   };
 }

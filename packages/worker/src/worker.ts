@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { sleep, systemClock, type Clock } from '@dist-exec/core';
+import { CommandPolicy, sleep, systemClock, type Clock } from '@dist-exec/core';
 import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken } from '@dist-exec/proto';
 import {
   addHealthAndReflection,
@@ -138,6 +138,7 @@ export class Worker {
       killGraceMs: draft.killGraceMs,
       retainedOutputBytes: draft.retainedOutputBytes,
       observer: this.metrics.observer,
+      commands: new CommandPolicy({ allow: draft.allowCommands, deny: draft.denyCommands }, "this worker's"),
     });
     // Made fresh by every worker process and handed to the master in Register: only that master may call us.
     const executionSecret = randomBytes(32).toString('base64url');
@@ -251,7 +252,7 @@ export class Worker {
   /** Lets through the master that presents `secret` (what this worker handed it in Register), and nobody else. */
   #interceptor(secret: string, nodeId: string): grpc.ServerInterceptor {
     const expected = Buffer.from(secret);
-    const master = Object.freeze({ name: 'master', role: 'master' as const, credentialId: 'master', limits: {} });
+    const master = Object.freeze({ name: 'master', role: 'master' as const, credentialId: 'master' });
     const refusals = new RefusalLog({ logger: this.#log.child({ nodeId }), clock: this.#clock });
     return authInterceptor({
       authenticate: (credential): Authentication => {

@@ -1,5 +1,13 @@
 import type * as grpc from '@grpc/grpc-js';
-import { num, tokenInfoToWire, tokenRoleFromWire, v1, type TokenServiceHandlers, type wire } from '@dist-exec/proto';
+import {
+  num,
+  tokenInfoToWire,
+  tokenLimitsFromWire,
+  tokenRoleFromWire,
+  v1,
+  type TokenServiceHandlers,
+  type wire,
+} from '@dist-exec/proto';
 import { unary, type Caller } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import type { TokenRegistry } from './token-registry.js';
@@ -25,7 +33,7 @@ export function tokenServiceHandlers(ctx: TokenApiContext): TokenServiceHandlers
             .replace(/^TOKEN_ROLE_/, '')
             .toLowerCase();
         const { token, secret } = await ctx.tokens.create(
-          { name: request.name, role, ttlMs: num(request.ttlMs) },
+          { name: request.name, role, ttlMs: num(request.ttlMs), limits: tokenLimitsFromWire(request.limits) },
           ctx.caller(call).name,
         );
         return { token: tokenInfoToWire(token), secret };

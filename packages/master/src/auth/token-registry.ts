@@ -1,6 +1,10 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   AlreadyExistsError,
+  CommandPolicy,
+  MAX_JOB_QUOTA,
+  MAX_RATE_COUNT,
+  NO_TOKEN_LIMITS,
   FailedPreconditionError,
   InvalidArgumentError,
   isTokenName,
@@ -13,6 +17,7 @@ import {
   type Clock,
   type Timer,
   type TokenInfo,
+  type TokenLimits,
   type TokenRole,
 } from '@dist-exec/core';
 import type { Authentication, Caller, OpenStreams } from '@dist-exec/runtime';
@@ -75,6 +80,8 @@ export class TokenRegistry {
   readonly #byHash = new Map<string, TokenEntry>();
   /** Tokens not revoked, by name. */
   readonly #live = new Map<string, TokenEntry>();
+  /** The newest token of each name, revoked or not. */
+  readonly #lastByName = new Map<string, TokenEntry>();
   readonly #usedSinceWrite = new Set<TokenEntry>();
   /** Compared against when no token matches, so a miss costs what a hit costs. */
   readonly #decoy = hashToken(newTokenSecret());
@@ -109,20 +116,55 @@ export class TokenRegistry {
       revokedAtMs: null,
       lastUsedAtMs: null,
       createdBy: '',
+      limits: NO_TOKEN_LIMITS,
     };
     this.#add(record, file);
   }
 
   #add(record: StoredToken, file: string): TokenEntry {
+    const limits = record.limits ?? NO_TOKEN_LIMITS;
+    const commands = this.#commandPolicy(record.name, limits);
     const entry: TokenEntry = {
       record,
       hashBytes: Buffer.from(record.hash, 'hex'),
       file,
-      caller: Object.freeze({ name: record.name, role: record.role, credentialId: randomUUID(), limits: {} }),
+      caller: Object.freeze({
+        name: record.name,
+        role: record.role,
+        credentialId: randomUUID(),
+        limits,
+        ...(commands ? { commands } : {}),
+      }),
     };
     this.#byHash.set(record.hash, entry);
     if (record.revokedAtMs === null) this.#live.set(record.name, entry);
+    const last = this.#lastByName.get(record.name);
+    if (!last || last.record.createdAtMs <= record.createdAtMs) this.#lastByName.set(record.name, entry);
     return entry;
+  }
+
+  /** The token's command rules compiled; a stored rule that no longer compiles refuses every command (fail closed). */
+  #commandPolicy(name: string, limits: TokenLimits): CommandPolicy | null {
+    if (!limits.allowCommands.length && !limits.denyCommands.length) return null;
+    const owner = `token "${name}"'s`;
+    try {
+      return new CommandPolicy({ allow: limits.allowCommands, deny: limits.denyCommands }, owner);
+    } catch (error) {
+      this.#log.error(
+        { token: name, err: error },
+        'a command rule of the token does not compile; it may run no command',
+      );
+      return new CommandPolicy({ allow: [], deny: ['(?:)'] }, `${owner} broken`);
+    }
+  }
+
+  /**
+   * The limits of the token named `name`, for its jobs' quotas: the live one,
+   * else the last one of that name (a revoked token's queued jobs keep its
+   * quota); none when no token had the name.
+   */
+  limitsOf(name: string): TokenLimits {
+    return (this.#live.get(name) ?? this.#lastByName.get(name))?.caller.limits ?? NO_TOKEN_LIMITS;
   }
 
   /** The check of every call: who presents `credential`, or why it is refused (one line saying what to do). */
@@ -156,10 +198,11 @@ export class TokenRegistry {
 
   /** Makes a token; resolves once it is durable, with its secret (shown only now). */
   async create(
-    input: { name: string; role: string; ttlMs: number },
+    input: { name: string; role: string; ttlMs: number; limits?: TokenLimits },
     createdBy: string,
   ): Promise<{ token: TokenInfo; secret: string }> {
     const { name, role, ttlMs } = input;
+    const limits = checkLimits(input.limits ?? NO_TOKEN_LIMITS);
     if (!isTokenName(name))
       throw new InvalidArgumentError(`name: "${name}" is not a token name; use ${TOKEN_NAME_RULE}`, { field: 'name' });
     if (!isTokenRole(role))
@@ -184,6 +227,7 @@ export class TokenRegistry {
       revokedAtMs: null,
       lastUsedAtMs: null,
       createdBy,
+      limits,
     };
     // Reserved while the write is in flight, so two creates of one name cannot both pass.
     const entry = this.#add(record, '');
@@ -193,6 +237,7 @@ export class TokenRegistry {
     } catch (error) {
       this.#byHash.delete(record.hash);
       this.#live.delete(name);
+      this.#lastByName.delete(name);
       throw error;
     }
     this.#log.info({ token: name, role, createdBy, expiresAtMs: record.expiresAtMs }, 'token created');
@@ -245,6 +290,7 @@ export class TokenRegistry {
       revokedAtMs: record.revokedAtMs,
       createdBy: record.createdBy,
       source: entry.file || 'store',
+      limits: entry.caller.limits ?? NO_TOKEN_LIMITS,
     };
   }
 
@@ -285,4 +331,46 @@ export class TokenRegistry {
     this.#timer = null;
     this.writeLastUse();
   }
+}
+
+const RATE_PERIODS_MS = new Set([1000, 60_000, 3_600_000]);
+
+/** A token's limits as asked for, checked; errors name the field (limits.maxPending, limits.allowCommands, ...). */
+export function checkLimits(limits: TokenLimits): TokenLimits {
+  const quota = (value: number, field: string): void => {
+    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_JOB_QUOTA)
+      throw new InvalidArgumentError(`${field}: ${value} is out of range; use 0 (no limit) to ${MAX_JOB_QUOTA}`, {
+        field,
+      });
+  };
+  quota(limits.maxPending, 'limits.maxPending');
+  quota(limits.maxRunning, 'limits.maxRunning');
+  const rate = limits.rateLimit;
+  if (rate) {
+    const ok =
+      Number.isSafeInteger(rate.count) &&
+      rate.count >= 0 &&
+      rate.count <= MAX_RATE_COUNT &&
+      Number.isSafeInteger(rate.burst) &&
+      rate.burst >= 0 &&
+      rate.burst <= MAX_RATE_COUNT &&
+      (rate.count === 0 || RATE_PERIODS_MS.has(rate.periodMs));
+    if (!ok)
+      throw new InvalidArgumentError(
+        `limits.rateLimit: ${rate.count} per ${rate.periodMs}ms (burst ${rate.burst}) is not a rate; use up to ${MAX_RATE_COUNT} per second, minute or hour`,
+        { field: 'limits.rateLimit' },
+      );
+  }
+  // Compiled once here, so a rule that is not a regular expression is refused now, naming itself.
+  new CommandPolicy({ allow: limits.allowCommands, deny: limits.denyCommands }, 'the token', {
+    allow: 'limits.allowCommands',
+    deny: 'limits.denyCommands',
+  });
+  return {
+    maxPending: limits.maxPending,
+    maxRunning: limits.maxRunning,
+    rateLimit: rate ? { ...rate } : null,
+    allowCommands: [...limits.allowCommands],
+    denyCommands: [...limits.denyCommands],
+  };
 }

@@ -27,7 +27,7 @@ export interface HttpGuardOptions {
 }
 
 /** The caller of open routes. */
-const NOBODY: Caller = Object.freeze({ name: '', role: 'read', credentialId: '', limits: Object.freeze({}) });
+const NOBODY: Caller = Object.freeze({ name: '', role: 'read', credentialId: '' });
 
 /**
  * The door of the HTTP port, before any handler runs: the Host header must

@@ -78,6 +78,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'limits of tokens',
+    up(db) {
+      // Quotas, rate limit and command rules of each token, as JSON (TokenLimits); '{}' = none.
+      db.exec(`ALTER TABLE tokens ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';`);
+    },
+  },
 ];
 
 /** The schema version a store file has (0 = new and empty). */

@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
+import { limitsFromJson, limitsToJson } from './token-limits-json.js';
 import type { Migration } from './migrations.js';
 import {
   chunksFrom,
@@ -166,8 +167,8 @@ export class SqliteStore implements Store {
         'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
       deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
       deleteOutput: 'DELETE FROM output WHERE job_id = ?',
-      upsertToken: `INSERT INTO tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      upsertToken: `INSERT INTO tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by, limits)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (hash) DO UPDATE SET revoked_at_ms = excluded.revoked_at_ms, last_used_at_ms = excluded.last_used_at_ms`,
       allTokens: 'SELECT * FROM tokens ORDER BY created_at_ms',
       upsertClaim: `INSERT INTO node_claims (node_id, secret_hash, token_name, claimed_at_ms) VALUES (?, ?, ?, ?)
@@ -307,7 +308,17 @@ export class SqliteStore implements Store {
   #writeAuth(tokens: ReadonlyMap<string, StoredToken>, claims: ReadonlyMap<string, StoredNodeClaim | null>): void {
     const upsertToken = this.#stmt('upsertToken');
     for (const t of tokens.values()) {
-      upsertToken.run(t.hash, t.name, t.role, t.createdAtMs, t.expiresAtMs, t.revokedAtMs, t.lastUsedAtMs, t.createdBy);
+      upsertToken.run(
+        t.hash,
+        t.name,
+        t.role,
+        t.createdAtMs,
+        t.expiresAtMs,
+        t.revokedAtMs,
+        t.lastUsedAtMs,
+        t.createdBy,
+        limitsToJson(t.limits),
+      );
     }
     for (const [nodeId, claim] of claims) {
       if (claim) this.#stmt('upsertClaim').run(nodeId, claim.secretHash, claim.tokenName, claim.claimedAtMs);
@@ -328,6 +339,7 @@ export class SqliteStore implements Store {
       revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
       lastUsedAtMs: row.last_used_at_ms === null ? null : Number(row.last_used_at_ms),
       createdBy: String(row.created_by),
+      limits: limitsFromJson(String(row.limits)),
     }));
     const nodeClaims = (this.#stmt('allClaims').all() as Record<string, unknown>[]).map((row): StoredNodeClaim => ({
       nodeId: String(row.node_id),

@@ -1,4 +1,4 @@
-import type { Job, JobState, OutputChunk, TokenRole } from '@dist-exec/core';
+import type { Job, JobState, OutputChunk, TokenLimits, TokenRole } from '@dist-exec/core';
 
 export interface JobPageQuery {
   /** Any state when empty. */
@@ -44,6 +44,8 @@ export interface StoredToken {
   lastUsedAtMs: number | null;
   /** Name of the token that created it. */
   createdBy: string;
+  /** Its quotas, rate limit and command rules (kept as JSON: see token-limits-json.ts). */
+  limits: TokenLimits;
 }
 
 /** Which worker holds a node id: the SHA-256 of the node secret the master issued to it. */

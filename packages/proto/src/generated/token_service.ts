@@ -5,9 +5,11 @@ import type { CreateTokenRequest as _distexec_v1_CreateTokenRequest, CreateToken
 import type { CreateTokenResponse as _distexec_v1_CreateTokenResponse, CreateTokenResponse__Output as _distexec_v1_CreateTokenResponse__Output } from './distexec/v1/CreateTokenResponse.js';
 import type { ListTokensRequest as _distexec_v1_ListTokensRequest, ListTokensRequest__Output as _distexec_v1_ListTokensRequest__Output } from './distexec/v1/ListTokensRequest.js';
 import type { ListTokensResponse as _distexec_v1_ListTokensResponse, ListTokensResponse__Output as _distexec_v1_ListTokensResponse__Output } from './distexec/v1/ListTokensResponse.js';
+import type { RateLimit as _distexec_v1_RateLimit, RateLimit__Output as _distexec_v1_RateLimit__Output } from './distexec/v1/RateLimit.js';
 import type { RevokeTokenRequest as _distexec_v1_RevokeTokenRequest, RevokeTokenRequest__Output as _distexec_v1_RevokeTokenRequest__Output } from './distexec/v1/RevokeTokenRequest.js';
 import type { RevokeTokenResponse as _distexec_v1_RevokeTokenResponse, RevokeTokenResponse__Output as _distexec_v1_RevokeTokenResponse__Output } from './distexec/v1/RevokeTokenResponse.js';
 import type { TokenInfo as _distexec_v1_TokenInfo, TokenInfo__Output as _distexec_v1_TokenInfo__Output } from './distexec/v1/TokenInfo.js';
+import type { TokenLimits as _distexec_v1_TokenLimits, TokenLimits__Output as _distexec_v1_TokenLimits__Output } from './distexec/v1/TokenLimits.js';
 import type { TokenServiceClient as _distexec_v1_TokenServiceClient, TokenServiceDefinition as _distexec_v1_TokenServiceDefinition } from './distexec/v1/TokenService.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -21,9 +23,11 @@ export interface ProtoGrpcType {
       CreateTokenResponse: MessageTypeDefinition<_distexec_v1_CreateTokenResponse, _distexec_v1_CreateTokenResponse__Output>
       ListTokensRequest: MessageTypeDefinition<_distexec_v1_ListTokensRequest, _distexec_v1_ListTokensRequest__Output>
       ListTokensResponse: MessageTypeDefinition<_distexec_v1_ListTokensResponse, _distexec_v1_ListTokensResponse__Output>
+      RateLimit: MessageTypeDefinition<_distexec_v1_RateLimit, _distexec_v1_RateLimit__Output>
       RevokeTokenRequest: MessageTypeDefinition<_distexec_v1_RevokeTokenRequest, _distexec_v1_RevokeTokenRequest__Output>
       RevokeTokenResponse: MessageTypeDefinition<_distexec_v1_RevokeTokenResponse, _distexec_v1_RevokeTokenResponse__Output>
       TokenInfo: MessageTypeDefinition<_distexec_v1_TokenInfo, _distexec_v1_TokenInfo__Output>
+      TokenLimits: MessageTypeDefinition<_distexec_v1_TokenLimits, _distexec_v1_TokenLimits__Output>
       TokenRole: EnumTypeDefinition
       TokenService: SubtypeConstructor<typeof grpc.Client, _distexec_v1_TokenServiceClient> & { service: _distexec_v1_TokenServiceDefinition }
     }

@@ -1,11 +1,4 @@
-import type { TokenRole } from '@dist-exec/core';
-
-/**
- * Limits of a caller's token. Empty for now: rate limits and quotas per
- * token come here, so that handlers and the interceptor find them where
- * they find the caller.
- */
-export type CallerLimits = Readonly<Record<string, never>>;
+import type { CommandPolicy, TokenLimits, TokenRole } from '@dist-exec/core';
 
 /** Who makes a call, as the auth interceptor established it; handlers read it with `callerOf`. */
 export interface Caller {
@@ -15,7 +8,10 @@ export interface Caller {
   readonly role: TokenRole | 'master';
   /** Identifies the credential (not its secret), so its open streams can be ended when it is revoked. */
   readonly credentialId: string;
-  readonly limits: CallerLimits;
+  /** Quotas, rate limit and command rules of the caller's token (none when absent). */
+  readonly limits?: TokenLimits;
+  /** The token's command rules, compiled (absent: none). */
+  readonly commands?: CommandPolicy;
 }
 
 /** What an authenticator answers for a presented credential. */
@@ -29,7 +25,6 @@ export const ANONYMOUS_ADMIN: Caller = Object.freeze({
   name: 'anonymous',
   role: 'admin',
   credentialId: 'anonymous',
-  limits: Object.freeze({}),
 });
 
 /** Parses `Bearer <token>` (the scheme in any case); null when absent or of another scheme. */

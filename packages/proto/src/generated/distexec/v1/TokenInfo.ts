@@ -1,6 +1,7 @@
 // Original file: proto/distexec/v1/token_service.proto
 
 import type { TokenRole as _distexec_v1_TokenRole, TokenRole__Output as _distexec_v1_TokenRole__Output } from '../../distexec/v1/TokenRole.js';
+import type { TokenLimits as _distexec_v1_TokenLimits, TokenLimits__Output as _distexec_v1_TokenLimits__Output } from '../../distexec/v1/TokenLimits.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface TokenInfo {
@@ -12,6 +13,7 @@ export interface TokenInfo {
   'revokedAtMs'?: (number | string | Long);
   'createdBy'?: (string);
   'source'?: (string);
+  'limits'?: (_distexec_v1_TokenLimits | null);
 }
 
 export interface TokenInfo__Output {
@@ -23,4 +25,5 @@ export interface TokenInfo__Output {
   'revokedAtMs': (number);
   'createdBy': (string);
   'source': (string);
+  'limits': (_distexec_v1_TokenLimits__Output | null);
 }
