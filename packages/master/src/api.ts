@@ -93,7 +93,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
     SubmitJob: unary(
       'SubmitJob',
       async (request: wire.SubmitJobRequest__Output, call) => {
-        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call).name);
+        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call));
         if (!result) throw new Error('submit returned no job');
         return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
       },
@@ -112,7 +112,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           );
         }
         if (!request.idsOnly) checkWholeJobsAnswer(encodedBytes(request), request.specs.length);
-        const results = await cluster.submit(request.specs.map(specFromWire), ctx.caller(call).name);
+        const results = await cluster.submit(request.specs.map(specFromWire), ctx.caller(call));
         const ids = results.map((r) => r.job.id);
         if (request.idsOnly) return { ids };
         // Earlier jobs of idempotency keys may have grown (attempts): stored now, so answer with what fits.
@@ -189,7 +189,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'RunJob',
       async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
         const { request } = call;
-        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call).name);
+        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call));
         if (!result) throw new Error('submit returned no job');
         call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
         const watch = {

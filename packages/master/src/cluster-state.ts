@@ -21,11 +21,15 @@ import {
   type OutputChunk,
   type OutputStreamName,
   type Timer,
+  type CommandPolicy,
+  type TokenLimits,
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { MasterEvents } from './events.js';
+import { JobAdmission, type Submitter } from './jobs/job-admission.js';
 import { JobIntake, type SubmitResult } from './jobs/job-intake.js';
 import { classInterner, JobQueue } from './jobs/job-queue.js';
+import { TokenUsage } from './jobs/token-usage.js';
 import { JobWatchers, type JobListener } from './jobs/job-watchers.js';
 import { NodeRegistry, type NodeRecord } from './nodes/registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
@@ -41,6 +45,10 @@ export interface ClusterStateOptions {
   random?: () => number;
   /** Where job events go (metrics, live views). */
   events?: MasterEvents;
+  /** The quotas of the token of a name (submitters' --max-pending and --max-running). @default none */
+  tokenLimits?: (name: string) => TokenLimits;
+  /** The master's --allow-command / --deny-command rules. @default none */
+  commands?: CommandPolicy | null;
 }
 
 /** Calls ClusterState makes into the parts wired around it (set once by the Master). */
@@ -52,6 +60,7 @@ export interface ClusterHooks {
 }
 
 export type { SubmitResult } from './jobs/job-intake.js';
+export type { Submitter } from './jobs/job-admission.js';
 
 /** An attempt output event from a worker, offsets within the attempt. */
 export interface AttemptOutput {
@@ -84,9 +93,12 @@ export function currentAttempt(job: Job): Attempt | undefined {
  */
 export class ClusterState {
   readonly registry = new NodeRegistry();
+  /** Jobs of each token pending and running, against its quotas. */
+  readonly usage: TokenUsage;
   readonly queue = new JobQueue(classInterner());
   readonly #active = new Map<string, Job>();
   readonly #intake: JobIntake;
+  readonly #admission: JobAdmission;
   readonly #watchers = new JobWatchers();
   readonly #backoffTimers = new Map<string, Timer>();
   readonly #store: Store;
@@ -105,6 +117,8 @@ export class ClusterState {
     this.#log = options.logger.child({ component: 'cluster-state' });
     this.#events = options.events ?? new MasterEvents();
     this.#intake = new JobIntake({ store: options.store, registry: this.registry, limits: options.limits });
+    this.usage = new TokenUsage(options.tokenLimits);
+    this.#admission = new JobAdmission({ commands: options.commands ?? null, usage: this.usage });
   }
 
   setHooks(hooks: ClusterHooks): void {
@@ -143,10 +157,12 @@ export class ClusterState {
     for (const job of state.activeJobs) {
       this.#active.set(job.id, job);
       if (job.state === 'PENDING') {
+        this.usage.queued(job);
         this.#enqueue(job);
         continue;
       }
       this.#running += 1;
+      this.usage.recoveredRunning(job);
       const attempt = currentAttempt(job);
       if (!attempt) continue;
       // The node must re-register and report the attempt before the node-lost timeout.
@@ -187,37 +203,44 @@ export class ClusterState {
   /**
    * Validates every spec, then stores all jobs and resolves once they are
    * durable. A bad spec or a full queue rejects the whole batch and stores nothing.
-   * `submittedBy` is the name of the caller's token (audit).
+   * `by` is the caller (its token's name is what audit records show); the
+   * master's and its token's command rules and its --max-pending apply.
    */
-  async submit(inputs: readonly JobSpecInput[], submittedBy = ''): Promise<SubmitResult[]> {
+  async submit(inputs: readonly JobSpecInput[], by: Submitter | string = ''): Promise<SubmitResult[]> {
     try {
-      return await this.#submit(inputs, submittedBy);
+      return await this.#submit(inputs, typeof by === 'string' ? { name: by } : by);
     } catch (error) {
       this.#events.submitRejected(isDistExecError(error) ? error.code : 'INTERNAL', inputs.length);
       throw error;
     }
   }
 
-  async #submit(inputs: readonly JobSpecInput[], submittedBy: string): Promise<SubmitResult[]> {
+  async #submit(inputs: readonly JobSpecInput[], by: Submitter): Promise<SubmitResult[]> {
     const specs = this.#intake.compile(inputs);
+    this.#admission.checkCommands(specs, by);
     const stored = await this.#intake.storedJobs(specs, (id) => this.#active.get(id));
     // From here to the flush nothing awaits, so concurrent submits cannot interleave.
-    const { results, created } = this.#intake.build(specs, stored, this.#clock.now(), submittedBy);
+    const { results, created } = this.#intake.build(specs, stored, this.#clock.now(), by.name);
     if (this.pendingCount + created.length > this.#options.maxQueue) {
       throw new ResourceExhaustedError(
         `the queue is full (${this.pendingCount} pending jobs, limit ${this.#options.maxQueue}); retry later or raise --max-queue`,
       );
     }
+    this.#admission.checkPending(by, created.length);
     for (const job of created) {
       job.seq = this.#nextSeq++;
       this.#active.set(job.id, job);
+      this.usage.queued(job);
       this.#store.putJob(job);
     }
     this.#intake.hold(created);
     try {
       await this.#store.flush();
     } catch (error) {
-      for (const job of created) this.#active.delete(job.id);
+      for (const job of created) {
+        // Cancelled while the write was in flight: #finish counted it out already.
+        if (this.#active.delete(job.id) && job.state === 'PENDING') this.usage.dequeued(job);
+      }
       throw new UnavailableError(`could not store the job: ${errorMessage(error)}`, { cause: error });
     } finally {
       this.#intake.release(created);
@@ -308,6 +331,7 @@ export class ClusterState {
     job.exitCode = null;
     job.startedAtMs = null;
     this.#running += 1;
+    this.usage.started(job);
     node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
     this.#store.putJob(job);
     this.#events.attemptPlaced(job, attempt, now - (previous?.finishedAtMs ?? job.createdAtMs));
@@ -440,6 +464,7 @@ export class ClusterState {
       return;
     }
     this.#running -= 1;
+    this.usage.requeued(job);
     job.state = 'PENDING';
     job.reason = null;
     job.error = '';
@@ -470,8 +495,11 @@ export class ClusterState {
 
   #finish(job: Job, state: 'COMPLETED' | 'FAILED' | 'CANCELLED', reason: FailureReason | null, error: string): void {
     assertTransition(job.id, job.state, state);
-    if (job.state === 'RUNNING') this.#running -= 1;
-    else {
+    if (job.state === 'RUNNING') {
+      this.#running -= 1;
+      this.usage.ended(job);
+    } else {
+      this.usage.dequeued(job);
       this.queue.remove(job.id);
       this.#backoffTimers.get(job.id)?.cancel();
       this.#backoffTimers.delete(job.id);

@@ -1,4 +1,7 @@
 import {
+  CommandPolicy,
+  MAX_RATE_COUNT,
+  type RateLimit,
   DEFAULT_BACKOFF_BASE_MS,
   DEFAULT_BACKOFF_CAP_MS,
   DEFAULT_MAX_TIMEOUT_MS,
@@ -34,6 +37,12 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const AUTH_MODES = ['tokens', 'none'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const ADMIN_TOKEN_FILE = 'admin.token';
+/**
+ * Calls each token may make unless its own --rate-limit says otherwise: far
+ * above what a person or a CI job sends, low enough that one runaway script
+ * cannot starve the master. Workers' heartbeats are not counted.
+ */
+export const DEFAULT_RATE_LIMIT: RateLimit = Object.freeze({ count: 1000, periodMs: 1000, burst: 2000 });
 
 export interface MasterOptions {
   /** Interface to listen on (gRPC and HTTP). @default '127.0.0.1' */
@@ -100,6 +109,12 @@ export interface MasterOptions {
   publicMetrics?: boolean;
   /** Host names the HTTP port answers besides addresses, localhost and the machine's name; `.example.com` for a domain, `*` for any. @default [] */
   httpAllowedHosts?: string[];
+  /** Regular expressions: a command job must match one of them whole (--allow-command); [] = any command. @default [] */
+  allowCommands?: string[];
+  /** Regular expressions: a command job that matches one anywhere is refused (--deny-command). @default [] */
+  denyCommands?: string[];
+  /** Calls of each token (but workers'), unless the token has its own; count 0 = no limit. @default 1000/s, burst 2000 */
+  rateLimit?: RateLimit;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -158,6 +173,9 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     workerTokenFile: options.workerTokenFile ?? '',
     publicMetrics: options.publicMetrics ?? false,
     httpAllowedHosts: options.httpAllowedHosts ?? [],
+    allowCommands: options.allowCommands ?? [],
+    denyCommands: options.denyCommands ?? [],
+    rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
@@ -239,6 +257,20 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     compiled.workerTokenFile !== compiled.adminTokenFile,
     '--worker-token-file',
     'must not be the admin token file',
+  );
+  // Compiled here once so that a rule that is not a regular expression stops the start, naming its flag.
+  new CommandPolicy({ allow: compiled.allowCommands, deny: compiled.denyCommands }, "the master's");
+  const rate = compiled.rateLimit;
+  check(
+    Number.isInteger(rate.count) &&
+      rate.count >= 0 &&
+      rate.count <= MAX_RATE_COUNT &&
+      Number.isInteger(rate.burst) &&
+      rate.burst >= 0 &&
+      rate.burst <= MAX_RATE_COUNT &&
+      rate.periodMs > 0,
+    '--rate-limit',
+    `${rate.count} calls per ${rate.periodMs}ms (burst ${rate.burst}) is not a rate`,
   );
   for (const host of compiled.httpAllowedHosts) {
     check(/^(\*|\.?[A-Za-z0-9.-]+)$/.test(host), '--http-allowed-hosts', `"${host}" is not a host name, .domain or *`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
+import { errorMessage, parseBytes, parseDuration, parseInteger, parseRateLimit } from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/runtime';
 import {
   AUTH_MODES,
@@ -93,6 +93,26 @@ const program = new Command('dist-exec-master')
     ).env('DIST_EXEC_WORKER_TOKEN_FILE'),
   )
   .option('--public-metrics', 'serve /metrics without a token')
+  .addOption(
+    new Option(
+      '--rate-limit <rate>',
+      "calls each token may make, e.g. 200/s or 600/m, or off (a token's own --rate-limit wins; workers are not counted)",
+    )
+      .default('1000/s')
+      .env('DIST_EXEC_RATE_LIMIT'),
+  )
+  .addOption(
+    new Option('--rate-burst <n>', 'calls beyond the rate a token may make at once (default: twice the rate)').env(
+      'DIST_EXEC_RATE_BURST',
+    ),
+  )
+  .option(
+    '--allow-command <regex>',
+    'jobs may run only commands this matches whole (repeatable; default: any command)',
+    collect,
+    [],
+  )
+  .option('--deny-command <regex>', 'jobs may not run commands this matches anywhere (repeatable)', collect, [])
   .option(
     '--http-allowed-hosts <names>',
     'host names the HTTP port answers to besides addresses, localhost and this machine (comma-separated; .example.com for a domain, * for any)',
@@ -111,8 +131,22 @@ const program = new Command('dist-exec-master')
       .env('DIST_EXEC_LOG_FORMAT'),
   );
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** --rate-limit with --rate-burst; the burst defaults to twice the rate's count. */
+function rateLimitFrom(flags: Record<string, string | undefined>): MasterOptions['rateLimit'] {
+  const rate = parseRateLimit(flags.rateLimit ?? '1000/s', flags.rateBurst);
+  return flags.rateBurst === undefined && rate.count > 0 ? { ...rate, burst: rate.count * 2 } : rate;
+}
+
 function optionsFrom(flags: Record<string, string>): MasterOptions {
+  const lists = flags as unknown as Record<string, string[]>;
   return {
+    allowCommands: lists.allowCommand ?? [],
+    denyCommands: lists.denyCommand ?? [],
+    rateLimit: rateLimitFrom(flags),
     auth: flags.auth as AuthMode,
     ...(flags.adminTokenFile ? { adminTokenFile: flags.adminTokenFile } : {}),
     ...(flags.workerTokenFile ? { workerTokenFile: flags.workerTokenFile } : {}),

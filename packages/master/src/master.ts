@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
+import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
@@ -102,6 +102,8 @@ export class Master {
       limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
       backoff: { baseMs: o.retryBackoffBaseMs, capMs: o.retryBackoffCapMs },
       events: this.events,
+      tokenLimits: (name) => this.auth.tokens.limitsOf(name),
+      commands: new CommandPolicy({ allow: o.allowCommands, deny: o.denyCommands }, "the master's"),
     });
     this.nodes = new NodeManager({
       cluster: this.cluster,

@@ -1,6 +1,7 @@
 import { describeSpec, type Attempt, type Clock, type Job } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { BlockedClasses } from './jobs/blocked-classes.js';
+import type { ClassFilter } from './jobs/job-queue.js';
 import type { ClusterState } from './cluster-state.js';
 import type { PlacementPolicy } from './placement/index.js';
 import { PlacementIndex } from './placement/placement-index.js';
@@ -26,6 +27,8 @@ export class Scheduler {
   readonly #log: Logger;
   readonly #index: PlacementIndex;
   readonly #blocked = new BlockedClasses();
+  /** Classes a pass skips: those no node can take now, and those of a token running its --max-running. */
+  readonly #skip: ClassFilter;
   #scheduled = false;
   #stopped = true;
 
@@ -34,6 +37,15 @@ export class Scheduler {
     this.#cluster = options.cluster;
     this.#log = options.logger.child({ component: 'scheduler' });
     this.#index = new PlacementIndex(options.cluster.registry, options.policy);
+    const blocked = this.#blocked;
+    const usage = options.cluster.usage;
+    this.#skip = {
+      has: (cls, spec) => usage.has(cls) || blocked.has(cls, spec),
+      // Both only grow, so their sum changes whenever either does.
+      get version() {
+        return blocked.version + usage.version;
+      },
+    };
     options.cluster.registry.subscribe((node, removed) => {
       if (!removed) this.#blocked.nodeChanged(node);
     });
@@ -83,8 +95,8 @@ export class Scheduler {
     const blocked = this.#blocked;
     let placed = 0;
     while (freeSlots > 0) {
-      // The best job of a class not blocked.
-      const job = queue.peek(blocked);
+      // The best job of a class not blocked (nor held by its token's quota).
+      const job = queue.peek(this.#skip);
       if (!job) {
         this.#reportNever();
         break;
@@ -147,6 +159,8 @@ export class Scheduler {
   pendingReason(job: Job): string {
     if (job.state !== 'PENDING') return '';
     if (job.notBeforeMs > this.#options.clock.now()) return job.pendingReason;
+    const quota = this.#cluster.usage.waitReason(job.submittedBy);
+    if (quota) return quota;
     if (this.#index.fits(job.spec)) return 'queued; a node has room and it is next in line';
     return this.#explain(job);
   }

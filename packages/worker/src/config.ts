@@ -1,6 +1,6 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+import { checkNodeId, CommandPolicy, InvalidArgumentError } from '@dist-exec/core';
 
 export const DEFAULT_WORKER_PORT = 50052;
 export const DEFAULT_MAX_TASKS = 4;
@@ -69,6 +69,10 @@ export interface WorkerOptions {
    * registered with. `none`: anyone (a trusted lab, benchmarks). @default 'tokens'
    */
   auth?: 'tokens' | 'none';
+  /** Regular expressions: a command job must match one of them whole to start here (--allow-command); [] = any. @default [] */
+  allowCommands?: string[];
+  /** Regular expressions: a command job that matches one anywhere fails here without starting (--deny-command). @default [] */
+  denyCommands?: string[];
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -115,6 +119,8 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     stateDir: '',
     token: options.token ?? '',
     auth: options.auth ?? 'tokens',
+    allowCommands: options.allowCommands ?? [],
+    denyCommands: options.denyCommands ?? [],
   };
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');
@@ -162,5 +168,7 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     '--fence-after',
     'must not be negative (0 = never)',
   );
+  // A rule that is not a regular expression stops the start, naming its flag.
+  new CommandPolicy({ allow: compiled.allowCommands, deny: compiled.denyCommands }, "this worker's");
   return compiled;
 }

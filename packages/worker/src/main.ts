@@ -62,6 +62,13 @@ const program = new Command('dist-exec-worker')
   .option('--heartbeat-interval <duration>', 'heartbeat interval (default: what the master asks for)')
   .option('--output-limit <size>', 'output kept per stream per task when the master gives none', '1Mi')
   .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace when the master gives none', '5s')
+  .option(
+    '--allow-command <regex>',
+    'start only command jobs this matches whole (repeatable; default: any command)',
+    collect,
+    [],
+  )
+  .option('--deny-command <regex>', 'never start command jobs this matches anywhere (repeatable)', collect, [])
   .option('--drain-timeout <duration>', 'on SIGTERM, wait this long for running tasks before killing them', '5m')
   .addOption(
     new Option(
@@ -108,7 +115,12 @@ function tokenFrom(flags: Record<string, string | undefined>): string {
   );
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
+  const lists = flags as unknown as Record<string, string[] | undefined>;
   const labels = flags.labels ? parseKeyValues(flags.labels.split(',').filter(Boolean), '--labels') : {};
   return {
     masterAddress: flags.master,
@@ -132,6 +144,8 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     killGraceMs: parseDuration(flags.killGrace as string, '--kill-grace'),
     drainTimeoutMs: parseDuration(flags.drainTimeout as string, '--drain-timeout'),
     fenceAfterMs: parseDuration(flags.fenceAfter as string, '--fence-after'),
+    allowCommands: lists.allowCommand ?? [],
+    denyCommands: lists.denyCommand ?? [],
   };
 }
 

@@ -7,6 +7,7 @@ import {
   type AttemptReport,
   type AttemptResult,
   type Clock,
+  type CommandPolicy,
   type JobSpec,
   type OutputStreamName,
 } from '@dist-exec/core';
@@ -50,6 +51,12 @@ export interface TaskRunnerOptions {
   /** Output of finished, unacknowledged attempts kept for replay; the oldest is trimmed beyond. */
   retainedOutputBytes: number;
   observer?: RunnerObserver;
+  /**
+   * The worker's own --allow-command / --deny-command, checked before an
+   * attempt starts (the master checked its own and the token's at submit):
+   * a refused attempt fails with the rule in its error and never spawns.
+   */
+  commands?: CommandPolicy | null;
 }
 
 /** What the runner tells whoever instruments it (metrics). Must be cheap and must not throw. */
@@ -223,18 +230,23 @@ export class TaskRunner {
     const timeout =
       spec.timeoutMs > 0 ? clock.setTimeout(() => abort.abort('timeout' satisfies AbortReason), spec.timeoutMs) : null;
     let outcome: ExecutionOutcome;
+    const verdict = this.#options.commands?.check(spec);
     try {
-      outcome = await executor.run({
-        spec,
-        signal: abort.signal,
-        killGraceMs: record.killGraceMs,
-        onStarted: (pid) => {
-          record.startedAtMs = clock.now();
-          record.pid = pid;
-          for (const sink of record.sinks) sink.started(record.startedAtMs, pid);
-        },
-        onOutput: (stream, data) => this.#append(record, stream, data),
-      });
+      if (verdict && !verdict.ok) {
+        log().warn({ reason: verdict.reason }, 'attempt refused by the command rules');
+        outcome = { succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: verdict.reason };
+      } else
+        outcome = await executor.run({
+          spec,
+          signal: abort.signal,
+          killGraceMs: record.killGraceMs,
+          onStarted: (pid) => {
+            record.startedAtMs = clock.now();
+            record.pid = pid;
+            for (const sink of record.sinks) sink.started(record.startedAtMs, pid);
+          },
+          onOutput: (stream, data) => this.#append(record, stream, data),
+        });
     } catch (error) {
       log().error({ err: error }, 'executor failed');
       this.#options.observer?.executorError?.(spec.type);

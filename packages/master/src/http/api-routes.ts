@@ -45,7 +45,7 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
           field: 'specs',
         });
       const specs: JobSpecInput[] = body.map((item, i) => specFromJson(item, `[${i}]`));
-      const results = await cluster.submit(specs, caller.name);
+      const results = await cluster.submit(specs, caller);
       sendJson(
         res,
         201,
@@ -53,7 +53,7 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
       );
       return;
     }
-    const [result] = await cluster.submit([specFromJson(body)], caller.name);
+    const [result] = await cluster.submit([specFromJson(body)], caller);
     if (!result) throw new Error('submit returned no job');
     // An idempotency key that matched an earlier job: 200 with that job, not 201.
     sendJson(res, result.existing ? 200 : 201, toJson(result.job), { location: `/api/v1/jobs/${result.job.id}` });

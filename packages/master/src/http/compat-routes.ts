@@ -40,7 +40,7 @@ export function addCompatRoutes(router: Router, cluster: ClusterState): void {
       }
       timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
     }
-    const [result] = await cluster.submit([{ command: body.command, timeoutMs }], caller.name);
+    const [result] = await cluster.submit([{ command: body.command, timeoutMs }], caller);
     if (!result) throw new Error('submit returned no job');
     const job = result.job;
     sendJson(res, 200, { job_id: job.id, status: STATUS[job.state], created_at: isoTime(job.createdAtMs) });

@@ -1,5 +1,6 @@
 import type { Job, JobSpec } from '@dist-exec/core';
 import { requirementKey } from '../placement/filter.js';
+import { SUBMITTER_SEPARATOR } from './token-usage.js';
 
 /** Higher priority first; equal priorities in submit order (FIFO). */
 export function runsBefore(a: Job, b: Job): boolean {
@@ -9,11 +10,16 @@ export function runsBefore(a: Job, b: Job): boolean {
 /** Requirement classes in use, so that queued jobs of one class share one key string instead of one each. */
 const MAX_INTERNED_CLASSES = 10_000;
 
-/** A JobQueue's `classOf`: the job's requirement class, one string per class. */
+/**
+ * A JobQueue's `classOf`: the job's requirement class and the token that
+ * submitted it (see TokenUsage: a token at its running quota is skipped by
+ * class), one string per class.
+ */
 export function classInterner(): (job: Job) => string {
   let keys = new Map<string, string>();
   return (job) => {
-    const key = requirementKey(job.spec);
+    const requirements = requirementKey(job.spec);
+    const key = job.submittedBy ? `${requirements}${SUBMITTER_SEPARATOR}${job.submittedBy}` : requirements;
     const known = keys.get(key);
     if (known !== undefined) return known;
     if (keys.size >= MAX_INTERNED_CLASSES) keys = new Map();
