@@ -18,6 +18,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/** A LOST node is forgotten (it leaves `nodes`) this long after it was declared lost; not a flag. */
 export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
 export const DEFAULT_DISPATCH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_SKIP_NODE_MS = 30_000;
