@@ -1,13 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
-import {
-  isTerminal,
-  type ClusterSnapshot,
-  type JobEvent,
-  type JobSpecInput,
-  type JobState,
-  type JobView,
-  type NodeInfo,
-} from '@dist-exec/core';
+import type * as grpc from '@grpc/grpc-js';
+import type { ClusterSnapshot, JobEvent, JobSpecInput, JobState, JobView, NodeInfo } from '@dist-exec/core';
 import {
   CHANNEL_OPTIONS,
   chunkFromWire,
@@ -234,19 +226,19 @@ export class DistExecClient {
    * Submits a job and watches it to its end in one call (RunJob): first
    * `submitted`, then its states and output as `watch` with follow yields
    * them. If the stream breaks after `submitted`, resume with `watch` from the
-   * last offset. A master without RunJob gets SubmitJob and WatchJob instead.
+   * last offset.
    */
   async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
-    const noOutput = options.noOutput ?? false;
-    const finalOnly = options.finalOnly ?? false;
-    const call = this.#jobs.RunJob({ spec: specToWire(spec), noOutput, finalOnly });
+    const call = this.#jobs.RunJob({
+      spec: specToWire(spec),
+      noOutput: options.noOutput ?? false,
+      finalOnly: options.finalOnly ?? false,
+    });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    let submitted = false;
     try {
       for await (const event of call as AsyncIterable<wire.RunJobEvent__Output>) {
         if (event.submitted) {
-          submitted = true;
           yield {
             type: 'submitted',
             job: jobFromWire(event.submitted.job as wire.Job__Output),
@@ -255,18 +247,11 @@ export class DistExecClient {
         } else if (event.job) yield { type: 'job', job: jobFromWire(event.job) };
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
-      return;
     } catch (error) {
-      if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED)
-        throw fromServiceError(error);
+      throw fromServiceError(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
-    }
-    const { job, existing } = await this.submit(spec);
-    yield { type: 'submitted', job, existing };
-    for await (const event of this.watch(job.id, { noOutput, ...(options.signal ? { signal: options.signal } : {}) })) {
-      if (!finalOnly || event.type === 'output' || isTerminal(event.job.state)) yield event;
     }
   }
 

@@ -62,7 +62,7 @@ export interface MasterOptions {
   maxQueue?: number;
   /** A worker must answer Execute within this long, in ms. @default 10000 */
   dispatchTimeoutMs?: number;
-  /** Deadline of other calls to workers, in ms. @default 5000 */
+  /** Deadline of other calls to workers (Cancel), in ms; an option, not a flag. @default 5000 */
   callTimeoutMs?: number;
   /** Output kept per stream per attempt, in bytes. @default 1048576 */
   outputLimitBytes?: number;
@@ -172,7 +172,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `${compiled.maxQueue} must be a whole number above 0`,
   );
   checkPositive(compiled.dispatchTimeoutMs, '--dispatch-timeout');
-  checkPositive(compiled.callTimeoutMs, '--call-timeout');
+  checkPositive(compiled.callTimeoutMs, 'callTimeoutMs');
   checkPositive(compiled.outputLimitBytes, '--output-limit');
   check(compiled.killGraceMs >= 0, '--kill-grace', 'must not be negative');
   check(

@@ -310,7 +310,7 @@ export class Dispatcher implements AttemptLinks {
       this.#clients.delete(nodeId);
       entry.client.close();
     } else if (entry) {
-      // It may have restarted as a newer worker that serves Dispatch.
+      // It may have restarted as a worker that serves Dispatch.
       entry.dispatch = true;
     }
   }
