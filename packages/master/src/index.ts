@@ -15,5 +15,25 @@ export * from './placement/index.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';
-export { MIGRATIONS, APPLICATION_ID, migrate, schemaVersion, type Migration } from './store/migrations.js';
-export type { Store, JobPage, JobPageQuery, RecoveredState, HistoryPrune } from './store/store.js';
+export {
+  MIGRATIONS,
+  APPLICATION_ID,
+  latestVersion,
+  migrate,
+  schemaVersion,
+  type Migration,
+} from './store/migrations.js';
+export type {
+  Store,
+  JobPage,
+  JobPageQuery,
+  RecoveredState,
+  HistoryPrune,
+  StoredAuth,
+  StoredNodeClaim,
+  StoredToken,
+} from './store/store.js';
+export * from './auth/index.js';
+export { HttpGuard } from './http/guard.js';
+export { AllowedHosts } from './http/allowed-hosts.js';
+export { HTTP_ACCESS } from './http/access.js';

@@ -59,9 +59,13 @@ export class Rescheduler {
     }
   }
 
-  /** The worker deregistered: attempts it still holds are handed back (they do not use up a retry). */
-  nodeLeft(node: NodeRecord, why: string): void {
-    this.#loseAttempts(node, why, true);
+  /**
+   * The worker left (it deregistered, or its token was revoked): attempts it
+   * still holds are handed back (they do not use up a retry). With `stop` it
+   * is also asked to kill them (a worker no longer trusted).
+   */
+  nodeLeft(node: NodeRecord, why: string, options: { stop?: boolean } = {}): void {
+    this.#loseAttempts(node, why, true, options.stop ?? false);
   }
 
   /** A node known only from the store did not register again in time after a master restart. */

@@ -150,6 +150,21 @@ export class NodeManager {
     this.#log.info({ nodeId }, 'node deregistered');
   }
 
+  /**
+   * The token these nodes registered with was revoked: they go at once, as
+   * if they had deregistered, and are asked to kill what they run (their
+   * worker is no longer trusted). It can come back with a valid token.
+   */
+  dropNodesOf(tokenName: string): void {
+    for (const node of [...this.#registry.all()]) {
+      if (node.tokenName !== tokenName) continue;
+      this.#rescheduler.nodeLeft(node, `the token of node ${node.id} was revoked`, { stop: true });
+      this.#registry.delete(node.id);
+      this.#links.forgetNode(node.id);
+      this.#log.warn({ nodeId: node.id, token: tokenName }, 'node dropped: its token was revoked');
+    }
+  }
+
   drain(nodeId: string, deadlineMs: number): NodeInfo {
     const node = this.#visibleNode(nodeId);
     this.#registry.drain(node, deadlineMs > 0 ? this.#clock.now() + deadlineMs : 0);

@@ -25,6 +25,10 @@ export interface NodeRecord {
   /** host:port the master dials; '' for a node known only from the store after a restart. */
   readonly address: string;
   readonly version: string;
+  /** The credential the worker accepts from the master on its ExecutionService. */
+  readonly executionSecret: string;
+  /** The token the worker registered with. */
+  readonly tokenName: string;
   readonly registeredAtMs: number;
   readonly lastHeartbeatMs: number;
   /** When the attempts of a draining node are handed back; 0 = it may finish them. */
@@ -94,6 +98,8 @@ export class NodeEntry implements NodeRecord {
   readonly order: number;
   address: string;
   version: string;
+  executionSecret: string;
+  tokenName: string;
   registeredAtMs: number;
   lastHeartbeatMs: number;
   drainDeadlineMs = 0;
@@ -123,6 +129,8 @@ export class NodeEntry implements NodeRecord {
     this.order = order;
     this.address = registration.address;
     this.version = registration.version;
+    this.executionSecret = registration.executionSecret;
+    this.tokenName = registration.tokenName;
     this.registeredAtMs = nowMs;
     this.lastHeartbeatMs = nowMs;
     this.draining = registration.draining;
@@ -145,6 +153,8 @@ export class NodeEntry implements NodeRecord {
   reregister(registration: NodeRegistration, nowMs: number): void {
     this.address = registration.address;
     this.version = registration.version;
+    this.executionSecret = registration.executionSecret;
+    this.tokenName = registration.tokenName;
     this.#offer(registration);
     this.draining = this.draining || registration.draining;
     this.registeredAtMs = nowMs;

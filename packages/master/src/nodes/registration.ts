@@ -12,6 +12,10 @@ export interface NodeRegistration {
   weight: number;
   version: string;
   draining: boolean;
+  /** What the master presents when it calls the worker's ExecutionService ('' = nothing). */
+  executionSecret: string;
+  /** Name of the token the worker registered with (its nodes go when the token is revoked). */
+  tokenName: string;
 }
 
 const MAX_TASKS_LIMIT = 10_000;
@@ -44,6 +48,9 @@ export function checkRegistration(registration: NodeRegistration): NodeRegistrat
     throw new InvalidArgumentError(`memoryBytes: ${registration.memoryBytes} is not a size in bytes`, {
       field: 'memoryBytes',
     });
+  }
+  if (registration.executionSecret.length > 256) {
+    throw new InvalidArgumentError('executionSecret: longer than 256 characters', { field: 'executionSecret' });
   }
   const weight = registration.weight || 1;
   if (!Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {

@@ -23,6 +23,8 @@ const UNKNOWN_NODE: Omit<NodeRegistration, 'id'> = {
   weight: 1,
   version: '',
   draining: false,
+  executionSecret: '',
+  tokenName: '',
 };
 
 /**
