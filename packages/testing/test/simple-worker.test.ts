@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import { startTestCluster, until, type TestCluster } from '@dist-exec/testing';
 
 // The simple worker contract (execution_service.proto): a worker built from the .proto files alone, as one in
 // another language would be, that registers and heartbeats with unary calls and serves only Execute and Cancel.
+// It presents a worker token and its node secret, and accepts only the master it gave its execution secret.
 const loaded = grpc.loadPackageDefinition(
   protoLoader.loadSync(['distexec/v1/node_service.proto', 'distexec/v1/execution_service.proto'], {
     includeDirs: [PROTO_DIR],
@@ -34,13 +36,20 @@ interface HeartbeatResponse {
   kill: AttemptRef[];
 }
 
-function unary<T>(client: grpc.Client, method: string, request: object): Promise<T> {
+type UnaryMethod<T> = (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void;
+
+function unary<T>(client: grpc.Client, token: string, method: string, request: object): Promise<T> {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[
-      method
-    ]!(request, (error, value) => (error ? reject(error) : resolve(value)));
+    (client as unknown as Record<string, UnaryMethod<T>>)[method]!(request, metadata, (error, value) =>
+      error ? reject(error) : resolve(value),
+    );
   });
 }
+
+const NODE_SECRET = randomBytes(24).toString('hex');
+const EXECUTION_SECRET = randomBytes(24).toString('hex');
 
 describe('a worker that serves only Execute and heartbeats with unary calls', () => {
   let cluster: TestCluster;
@@ -55,6 +64,11 @@ describe('a worker that serves only Execute and heartbeats with unary calls', ()
     server.addService(ExecutionService.service, {
       // Runs nothing: answers every attempt as if its command printed "simple" and exited 0.
       Execute: (call: grpc.ServerWritableStream<ExecuteRequest, object>) => {
+        // Only the master this worker registered with knows the execution secret.
+        if (call.metadata.get('authorization')[0] !== `Bearer ${EXECUTION_SECRET}`) {
+          call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'not the master' });
+          return;
+        }
         executed.push(call.request);
         const now = Date.now();
         call.write({ started: { startedAtMs: now, pid: 1 } });
@@ -74,12 +88,14 @@ describe('a worker that serves only Execute and heartbeats with unary calls', ()
       ),
     );
     nodes = new NodeService(cluster.address, grpc.credentials.createInsecure());
-    await unary(nodes, 'Register', {
+    await unary(nodes, cluster.workerToken, 'Register', {
       nodeId: 'simple-1',
       address: `127.0.0.1:${port}`,
       capabilities: ['command'],
       maxTasks: 1,
       version: 'simple',
+      nodeSecret: NODE_SECRET,
+      executionSecret: EXECUTION_SECRET,
     });
   });
 
@@ -90,7 +106,8 @@ describe('a worker that serves only Execute and heartbeats with unary calls', ()
   });
 
   it('runs a job through Execute, and the unary heartbeat acknowledges its result', async () => {
-    const alive = await unary<HeartbeatResponse>(nodes, 'Heartbeat', { nodeId: 'simple-1', activeTasks: 0 });
+    const beat = { nodeId: 'simple-1', activeTasks: 0, nodeSecret: NODE_SECRET };
+    const alive = await unary<HeartbeatResponse>(nodes, cluster.workerToken, 'Heartbeat', beat);
     expect(alive.reregister).toBe(false);
 
     const job = await cluster.client.submit({ command: 'echo simple' });
@@ -107,9 +124,8 @@ describe('a worker that serves only Execute and heartbeats with unary calls', ()
 
     // The worker reports the result it keeps; the master has it, so it answers with an ack and no kill.
     const reported = { jobId: job.job.id, attempt: 1, finished: true };
-    const answer = await unary<HeartbeatResponse>(nodes, 'Heartbeat', {
-      nodeId: 'simple-1',
-      activeTasks: 0,
+    const answer = await unary<HeartbeatResponse>(nodes, cluster.workerToken, 'Heartbeat', {
+      ...beat,
       attempts: [reported],
     });
     expect(answer).toMatchObject({ reregister: false, ack: [{ jobId: job.job.id, attempt: 1 }], kill: [] });
