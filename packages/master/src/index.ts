@@ -39,6 +39,15 @@ export { CapacityTree } from './placement/capacity-tree.js';
 export { roundUp32 } from './placement/float32-bounds.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
+export {
+  POSTGRES_MIGRATIONS,
+  PG_SCHEMA,
+  migratePostgres,
+  pgSchemaVersion,
+  type PostgresMigration,
+} from './store/postgres-schema.js';
+export { maskDatabaseUrl, databaseUrlProblem } from './store/postgres-errors.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';
 export { MIGRATIONS, APPLICATION_ID, migrate, schemaVersion, type Migration } from './store/migrations.js';
 export { HistoryGc, type HistoryGcOptions } from './controllers/history-gc.js';
