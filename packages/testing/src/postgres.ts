@@ -37,7 +37,7 @@ export interface TestPostgres {
   terminateConnections(database: string): Promise<number>;
   /** Stops the server (fast shutdown: connections are cut), keeping its data. */
   stop(): Promise<void>;
-  /** Starts a stopped server again, on the same port. */
+  /** Starts a stopped server again, on the same port (nothing when it runs). */
   start(): Promise<void>;
   /** Stops the server and deletes its files. Idempotent. */
   destroy(): Promise<void>;
@@ -180,6 +180,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
       '-c max_connections=200',
     ].join(' ');
   const start = async (): Promise<void> => {
+    if (running) return;
     await runAs(identity, pgCtl, ['start', '-D', data, '-l', log, '-w', '-t', '60', '-o', settings()]);
     running = true;
   };
