@@ -46,7 +46,7 @@ export class Router {
         allow,
       });
     }
-    throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${method} ${pathname}; see /api/v1 in the README`);
+    throw new HttpError(404, 'NOT_FOUND', `no such endpoint: ${method} ${pathname}; see docs/http-api.md`);
   }
 }
 
