@@ -35,7 +35,7 @@ export interface PostgresMigration {
 export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   {
     version: 1,
-    description: 'jobs, their output, and counts by state',
+    description: 'jobs, their output, counts by state, and the group commit',
     sql: `
       CREATE SCHEMA IF NOT EXISTS dist_exec;
 
@@ -50,7 +50,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       INSERT INTO dist_exec.meta (application, schema_version) VALUES ('${PG_APPLICATION}', 0);
 
       -- One row per job, kept whole in "data" (the job as the SQLite store
-      -- keeps it); the other columns find, order and page through jobs.
+      -- keeps it; json, not jsonb: stored as written, which costs a third less
+      -- to insert); the other columns find, order and page through jobs.
       -- "seq" is the submit number; "id" the job's identity, which upserts match on.
       CREATE TABLE dist_exec.jobs (
         seq             bigint PRIMARY KEY,
@@ -59,7 +60,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         idempotency_key text,
         created_at_ms   bigint NOT NULL,
         finished_at_ms  bigint,
-        data            jsonb  NOT NULL
+        data            json   NOT NULL
       );
       -- Pages of one state walk this index backwards from the page token.
       CREATE INDEX jobs_by_state ON dist_exec.jobs (state, seq);
@@ -80,73 +81,69 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         PRIMARY KEY (job_id, byte_offset)
       );
 
-      -- Jobs by state, kept by the triggers below, so that counts (a page's
-      -- total, the snapshot, metrics) read a handful of rows, not the table.
+      -- Jobs by state, so that counts (a page's total, the snapshot, metrics)
+      -- read a handful of rows, not the table. Every statement that adds,
+      -- changes or deletes jobs adds its change here in the same transaction
+      -- (commit_writes, and history GC), states in a fixed order, so two
+      -- writers lock counter rows in the same order.
       CREATE TABLE dist_exec.job_counts (
         state text   PRIMARY KEY,
         n     bigint NOT NULL
       );
 
-      -- Statement-level triggers with transition tables: one aggregate per
-      -- statement, however many rows a group commit writes. States are added
-      -- in a fixed order, so two writers lock counter rows in the same order.
-      CREATE FUNCTION dist_exec.count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO dist_exec.job_counts AS c (state, n)
-          SELECT state, count(*) FROM new_rows GROUP BY state ORDER BY state
-          ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
-        RETURN NULL;
-      END $$;
-      CREATE FUNCTION dist_exec.count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO dist_exec.job_counts AS c (state, n)
-          SELECT state, sum(delta) FROM (
-            SELECT state, 1 AS delta FROM new_rows
-            UNION ALL
-            SELECT state, -1 FROM old_rows
-          ) AS changes GROUP BY state HAVING sum(delta) <> 0 ORDER BY state
-          ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
-        RETURN NULL;
-      END $$;
-      CREATE FUNCTION dist_exec.count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        INSERT INTO dist_exec.job_counts AS c (state, n)
-          SELECT state, -count(*) FROM old_rows GROUP BY state ORDER BY state
-          ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
-        RETURN NULL;
-      END $$;
-      CREATE TRIGGER jobs_counted_on_insert AFTER INSERT ON dist_exec.jobs
-        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dist_exec.count_inserted();
-      CREATE TRIGGER jobs_counted_on_update AFTER UPDATE ON dist_exec.jobs
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION dist_exec.count_updated();
-      CREATE TRIGGER jobs_counted_on_delete AFTER DELETE ON dist_exec.jobs
-        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION dist_exec.count_deleted();
-
       -- A group commit, in one call (one round trip, one transaction): jobs
-      -- upserted by id (JSON rows), output chunks appended (JSON rows, bytes in
-      -- base64), and the jobs of failed submits deleted first. The writer's
-      -- lock makes it wait for the same writer's previous commit, should that
-      -- one still be running after its connection was lost: whatever it wrote
-      -- has then landed, and the deletes find it.
-      CREATE FUNCTION dist_exec.commit_writes(p_jobs json, p_output json, p_forgotten text[], p_writer integer)
-      RETURNS void LANGUAGE plpgsql AS $$
+      -- upserted by id, with the counts they change; output chunks appended;
+      -- and the jobs of failed submits deleted first. Jobs come as parallel
+      -- arrays of their columns beside a JSON array of their data, zipped by
+      -- ROWS FROM (four times cheaper to take apart than json_to_recordset).
+      -- The writer's lock makes it wait for the same writer's previous commit,
+      -- should that one still be running after its connection was lost:
+      -- whatever it wrote has then landed, and the deletes find it.
+      CREATE FUNCTION dist_exec.commit_writes(
+        p_seq bigint[], p_id text[], p_state text[], p_key text[], p_created bigint[], p_finished bigint[], p_data json,
+        o_job text[], o_offset bigint[], o_stream text[], o_attempt integer[], o_ts bigint[], o_data text[],
+        p_forgotten text[], p_writer integer
+      ) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
         PERFORM pg_advisory_xact_lock(${WRITER_LOCK_CLASS}, p_writer);
         IF cardinality(p_forgotten) > 0 THEN
           DELETE FROM dist_exec.output WHERE job_id = ANY (p_forgotten);
-          DELETE FROM dist_exec.jobs WHERE id = ANY (p_forgotten);
+          WITH gone AS (
+            DELETE FROM dist_exec.jobs WHERE id = ANY (p_forgotten) RETURNING state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, -count(*) FROM gone GROUP BY state ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
         END IF;
-        INSERT INTO dist_exec.jobs AS j (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
-          SELECT r.seq, r.id, r.state, r.idempotency_key, r.created_at_ms, r.finished_at_ms, r.data
-          FROM json_to_recordset(p_jobs) AS r(seq bigint, id text, state text, idempotency_key text,
-                                              created_at_ms bigint, finished_at_ms bigint, data jsonb)
-          ON CONFLICT (id) DO UPDATE
-            SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data;
-        INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data)
-          SELECT r.job_id, r.byte_offset, r.stream, r.attempt, r.ts_ms, decode(r.data, 'base64')
-          FROM json_to_recordset(p_output) AS r(job_id text, byte_offset bigint, stream text, attempt integer,
-                                                ts_ms bigint, data text)
-          ON CONFLICT (job_id, byte_offset) DO NOTHING;
+        IF cardinality(p_id) > 0 THEN
+          -- The states before come from the statement's snapshot, taken before its upsert.
+          WITH input AS (
+            SELECT * FROM ROWS FROM (unnest(p_seq, p_id, p_state, p_key, p_created, p_finished), json_array_elements(p_data))
+              AS r(seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
+          ), before AS (
+            SELECT j.state FROM dist_exec.jobs AS j JOIN input USING (id)
+          ), upserted AS (
+            INSERT INTO dist_exec.jobs AS j (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
+              SELECT seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data FROM input
+              ON CONFLICT (id) DO UPDATE
+                SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data
+              RETURNING j.state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, sum(delta) FROM (
+              SELECT state, 1 AS delta FROM upserted
+              UNION ALL
+              SELECT state, -1 FROM before
+            ) AS changes GROUP BY state HAVING sum(delta) <> 0 ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF cardinality(o_job) > 0 THEN
+          INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data)
+            SELECT job_id, byte_offset, stream, attempt, ts_ms, decode(data, 'base64')
+            FROM unnest(o_job, o_offset, o_stream, o_attempt, o_ts, o_data)
+              AS r(job_id, byte_offset, stream, attempt, ts_ms, data)
+            ON CONFLICT (job_id, byte_offset) DO NOTHING;
+        END IF;
       END $$;
     `,
   },

@@ -7,45 +7,71 @@ import { finishedAtForGc, jobRecord } from './job-codec.js';
  * one round trip however many jobs and chunks it carries.
  */
 
+/** A group commit (see dist_exec.commit_writes): the values come from `commitValues`. */
+export const COMMIT_SQL = `SELECT dist_exec.commit_writes(
+  $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::json,
+  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer)`;
+
 /**
- * A group commit: jobs to upsert ($1, JSON rows), output chunks to append
- * ($2), jobs of failed submits to delete ($3), and the writer's lock number
- * ($4). See dist_exec.commit_writes. A second job with a taken submit number
- * or idempotency key breaks a unique index and fails the commit.
+ * The parameters of COMMIT_SQL: the jobs' columns as parallel arrays and
+ * their data as one JSON array; the chunks' columns as arrays, bytes in
+ * base64; the ids of jobs to delete; the writer's lock number. A second job
+ * with a taken submit number or idempotency key breaks a unique index and
+ * fails the commit.
  */
-export const COMMIT_SQL = 'SELECT dist_exec.commit_writes($1::json, $2::json, $3::text[], $4::integer)';
-
-/** The JSON of the jobs a commit upserts ($1 of COMMIT_SQL). */
-export function jobRowsJson(jobs: Iterable<Job>): string {
-  const rows: object[] = [];
+export function commitValues(
+  jobs: Iterable<Job>,
+  output: readonly { jobId: string; chunk: OutputChunk }[],
+  forgotten: readonly string[],
+  writer: number,
+): unknown[] {
+  const seq: number[] = [];
+  const id: string[] = [];
+  const state: string[] = [];
+  const key: (string | null)[] = [];
+  const created: number[] = [];
+  const finished: (number | null)[] = [];
+  const data: object[] = [];
   for (const job of jobs) {
-    rows.push({
-      seq: job.seq,
-      id: job.id,
-      state: job.state,
-      idempotency_key: job.spec.idempotencyKey || null,
-      created_at_ms: job.createdAtMs,
-      finished_at_ms: finishedAtForGc(job),
-      data: jobRecord(job),
-    });
+    seq.push(job.seq);
+    id.push(job.id);
+    state.push(job.state);
+    key.push(job.spec.idempotencyKey || null);
+    created.push(job.createdAtMs);
+    finished.push(finishedAtForGc(job));
+    data.push(jobRecord(job));
   }
-  return JSON.stringify(rows);
-}
-
-/** The JSON of the output chunks a commit appends ($2 of COMMIT_SQL). */
-export function outputRowsJson(output: readonly { jobId: string; chunk: OutputChunk }[]): string {
-  const rows: object[] = [];
+  const chunkJob: string[] = [];
+  const offset: number[] = [];
+  const stream: string[] = [];
+  const attempt: number[] = [];
+  const ts: number[] = [];
+  const bytes: string[] = [];
   for (const { jobId, chunk } of output) {
-    rows.push({
-      job_id: jobId,
-      byte_offset: chunk.offset,
-      stream: chunk.stream,
-      attempt: chunk.attempt,
-      ts_ms: chunk.timestampMs,
-      data: Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength).toString('base64'),
-    });
+    chunkJob.push(jobId);
+    offset.push(chunk.offset);
+    stream.push(chunk.stream);
+    attempt.push(chunk.attempt);
+    ts.push(chunk.timestampMs);
+    bytes.push(Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength).toString('base64'));
   }
-  return JSON.stringify(rows);
+  return [
+    seq,
+    id,
+    state,
+    key,
+    created,
+    finished,
+    JSON.stringify(data),
+    chunkJob,
+    offset,
+    stream,
+    attempt,
+    ts,
+    bytes,
+    forgotten,
+    writer,
+  ];
 }
 
 /** PENDING and RUNNING jobs in submit order, each with where its output log ends (rows lag behind the log). */
@@ -64,7 +90,7 @@ export const LAST_SEQ_SQL = `
 export const JOB_BY_ID_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE id = $1';
 export const JOB_BY_KEY_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE idempotency_key = $1';
 
-/** Jobs in the given states ($1; all when empty), from the counters the triggers keep. */
+/** Jobs in the given states ($1; all when empty), from the counters every write keeps. */
 export const COUNT_SQL = `
   SELECT coalesce(sum(n), 0) AS n FROM dist_exec.job_counts WHERE cardinality($1::text[]) = 0 OR state = ANY($1)`;
 
@@ -94,7 +120,8 @@ export const READ_OUTPUT_SQL = `
 /**
  * History GC in one statement: of the at most $1 jobs that finished first,
  * deletes the first $2 (beyond the count kept) and those that finished before
- * $3, with their output; remembers the highest submit number deleted.
+ * $3, with their output; remembers the highest submit number deleted, and
+ * takes them off the counts.
  */
 export const DELETE_FINISHED_SQL = `
   WITH oldest AS (
@@ -107,10 +134,14 @@ export const DELETE_FINISHED_SQL = `
     DELETE FROM dist_exec.output AS o USING doomed WHERE o.job_id = doomed.id
   ), deleted AS (
     DELETE FROM dist_exec.jobs AS j USING doomed WHERE j.seq = doomed.seq AND j.finished_at_ms IS NOT NULL
-    RETURNING j.seq
+    RETURNING j.seq, j.state
   ), floor AS (
     UPDATE dist_exec.meta SET seq_floor = greatest(seq_floor, (SELECT max(seq) FROM deleted))
     WHERE EXISTS (SELECT 1 FROM deleted)
+  ), counted AS (
+    INSERT INTO dist_exec.job_counts AS c (state, n)
+      SELECT state, -count(*) FROM deleted GROUP BY state ORDER BY state
+      ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n
   )
   SELECT count(*) AS n FROM deleted`;
 

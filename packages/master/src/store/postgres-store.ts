@@ -318,7 +318,7 @@ export class PostgresStore implements Store {
           : client.query({
               name: 'dist-exec-commit',
               text: sql.COMMIT_SQL,
-              values: [sql.jobRowsJson(batch.jobs.values()), sql.outputRowsJson(batch.output), forgotten, this.#writer],
+              values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
             });
       const timeoutMs = this.#options.commitTimeoutMs ?? DEFAULT_PG_COMMIT_TIMEOUT_MS;
       const timeout = new Promise<never>((_resolve, reject) => {
