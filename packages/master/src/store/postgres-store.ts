@@ -183,6 +183,7 @@ export class PostgresStore implements Store {
       connectionString: this.#options.url,
       connectionTimeoutMillis: this.#options.connectTimeoutMs ?? DEFAULT_PG_CONNECT_TIMEOUT_MS,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: 'dist-exec-master',
     };
   }
@@ -193,6 +194,9 @@ export class PostgresStore implements Store {
     client.on('error', (error) => this.#ownerLost(client, error));
     try {
       await client.connect();
+      // Should this master's host vanish without closing the connection, the server notices within
+      // about 25 s and lets the lock go (by default it would take two hours).
+      await client.query('SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3');
       const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
         LOCK_CLASS,
         OWNER_LOCK,
