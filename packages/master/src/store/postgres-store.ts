@@ -436,7 +436,12 @@ export class PostgresStore implements Store {
     if (this.#closed || this.#fatal || this.#inflight || !this.#outage) return;
     if (!this.#owner) {
       try {
-        this.#owner = await this.#takeOwnership();
+        const owner = await this.#takeOwnership();
+        if (this.#closed) {
+          await owner.end().catch(() => undefined);
+          return;
+        }
+        this.#owner = owner;
       } catch (error) {
         if (this.#closed) return;
         if (error instanceof StoreUnusableError) {
