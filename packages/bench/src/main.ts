@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@dist-exec/core';
 import { postgresBinDir, startTestPostgres, type TestPostgres } from '@dist-exec/testing';
-import { type Figure, type StoreKind } from './scenario.js';
+import type { Figure, StoreKind } from './scenario.js';
 
 import { SCENARIOS } from './scenarios/index.js';
 
