@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UnavailableError, type Job } from '@dist-exec/core';
+import { UnavailableError, type Job, type OutputChunk } from '@dist-exec/core';
 import {
   compileMasterOptions,
   maskDatabaseUrl,
@@ -235,6 +235,28 @@ describe.skipIf(!withPostgres)('PostgresStore on a real server', () => {
     expect(await storedIds(url)).toEqual(['before', 'after']);
     // It holds the lock again: a second master still finds the store taken.
     expect((await openError(store(url))).message).toMatch(/in use by another running master/);
+  });
+
+  it('gives up, rather than exhaust memory, when too much output waits for the database', async () => {
+    const url = await server.createDatabase();
+    const s = store(url, { retryMinMs: 3_600_000, maxBufferedOutputBytes: 1000 });
+    await s.open();
+    s.putJob(makeJob({}, { id: 'chatty', seq: 1, state: 'RUNNING' }));
+    await s.flush();
+    await server.terminateConnections(databaseName(url));
+    await until(() => s.problem !== null, { message: 'the store to notice the database is gone' });
+    const chunk = (offset: number): OutputChunk => ({
+      offset,
+      stream: 'stdout',
+      attempt: 1,
+      timestampMs: 1,
+      data: new Uint8Array(600),
+    });
+    s.appendOutput('chatty', chunk(0));
+    expect(s.problem).toMatch(/is unavailable/);
+    s.appendOutput('chatty', chunk(600));
+    expect(s.problem).toMatch(/more than 1000 bytes of output waited for the database .* restart the master$/);
+    await expect(s.whenDurable()).rejects.toThrow(/restart the master/);
   });
 
   it('deletes the job of a failed submit even when the commit that timed out stored it later', async () => {

@@ -41,11 +41,18 @@ export interface PostgresStoreOptions {
   retryMinMs?: number;
   /** @default 5000 */
   retryMaxMs?: number;
+  /**
+   * Most output (bytes) kept in memory while the database is away; past it the
+   * store gives up, as on a fatal error, rather than exhaust memory (the workers
+   * keep results, and replay output after a restart). @default 268435456 (256 MiB)
+   */
+  maxBufferedOutputBytes?: number;
 }
 
 export const DEFAULT_PG_POOL_SIZE = 4;
 export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_PG_COMMIT_TIMEOUT_MS = 30_000;
+export const DEFAULT_PG_MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 /**
  * How a waiter fares when the database is unavailable. `submit` flushes
@@ -66,6 +73,8 @@ class Batch {
   jobs = new Map<string, Job>();
   byKey = new Map<string, Job>();
   output: { jobId: string; chunk: OutputChunk }[] = [];
+  /** Bytes of output in `output`. */
+  outputBytes = 0;
   waiters: Waiter[] = [];
   get empty(): boolean {
     return this.jobs.size === 0 && this.output.length === 0;
@@ -249,7 +258,14 @@ export class PostgresStore implements Store {
 
   appendOutput(jobId: string, chunk: OutputChunk): void {
     if (this.#fatal || this.#forgotten.has(jobId)) return;
-    this.#buffer.output.push({ jobId, chunk });
+    const buffer = this.#buffer;
+    buffer.output.push({ jobId, chunk });
+    buffer.outputBytes += chunk.data.length;
+    const limit = this.#options.maxBufferedOutputBytes ?? DEFAULT_PG_MAX_BUFFERED_OUTPUT_BYTES;
+    if (this.#outage && buffer.outputBytes > limit) {
+      this.#die(new Error(`more than ${limit} bytes of output waited for the database (${this.#outage.message})`));
+      return;
+    }
     this.#buffered();
   }
 
@@ -345,7 +361,7 @@ export class PostgresStore implements Store {
     this.#commits += 1;
     for (const job of batch.jobs.values()) if (job.seq > this.#durableSeq) this.#durableSeq = job.seq;
     for (const id of forgotten) this.#forgotten.delete(id);
-    if (this.#outage && this.#owner) {
+    if (this.#outage && this.#owner && !this.#fatal) {
       this.#log.info({ url: this.location }, 'database reachable again; writes resume');
       this.#outage = null;
       this.#retryMs = this.#options.retryMinMs ?? 250;
@@ -369,6 +385,7 @@ export class PostgresStore implements Store {
     for (const [id, job] of buffer.jobs) batch.jobs.set(id, job);
     for (const [key, job] of buffer.byKey) batch.byKey.set(key, job);
     for (const entry of buffer.output) batch.output.push(entry);
+    batch.outputBytes += buffer.outputBytes;
     for (const waiter of buffer.waiters) batch.waiters.push(waiter);
     this.#buffer = batch;
     this.#enterOutage(error);
@@ -421,7 +438,9 @@ export class PostgresStore implements Store {
       this.#forgotten.add(id);
       forgot = true;
     }
-    if (forgot) batch.output = batch.output.filter((entry) => !this.#forgotten.has(entry.jobId));
+    if (!forgot) return;
+    batch.output = batch.output.filter((entry) => !this.#forgotten.has(entry.jobId));
+    batch.outputBytes = batch.output.reduce((sum, entry) => sum + entry.chunk.data.length, 0);
   }
 
   #scheduleRetry(): void {
