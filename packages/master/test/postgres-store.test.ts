@@ -261,19 +261,19 @@ describe.skipIf(!withPostgres)('PostgresStore on a real server', () => {
 
   it('deletes the job of a failed submit even when the commit that timed out stored it later', async () => {
     const url = await server.createDatabase();
-    const s = store(url, { commitTimeoutMs: 300 });
+    const s = store(url, { commitTimeoutMs: 1000 });
     await s.open();
     s.putJob(makeJob({}, { id: 'kept', seq: 1 }));
     await s.flush();
-    // The row of job "slow" takes a second and a half to insert: the commit answers after the store gave up on it.
+    // The row of job "slow" takes three seconds to insert: the commit answers after the store gave up on it.
     await rows(
       url,
       `CREATE FUNCTION public.slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN IF NEW.id = 'slow' THEN PERFORM pg_sleep(1.5); END IF; RETURN NEW; END $$;
+       BEGIN IF NEW.id = 'slow' THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END $$;
        CREATE TRIGGER slow BEFORE INSERT ON dist_exec.jobs FOR EACH ROW EXECUTE FUNCTION public.slow_insert()`,
     );
     s.putJob(makeJob({}, { id: 'slow', seq: 2 }));
-    await expect(s.flush()).rejects.toThrow(/no answer to a commit within 300ms/);
+    await expect(s.flush()).rejects.toThrow(/no answer to a commit within 1000ms/);
     expect(await s.getJob('slow')).toBeUndefined();
     await until(() => s.problem === null, { message: 'the store to write again' });
     await until(
