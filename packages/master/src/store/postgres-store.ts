@@ -6,6 +6,7 @@ import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl } from './postgres-errors.js';
+import { GroupCommit, type WriteBatch } from './postgres-group-commit.js';
 import {
   LOCK_CLASS,
   migratePostgres,
@@ -52,34 +53,6 @@ export interface PostgresStoreOptions {
 export const DEFAULT_PG_POOL_SIZE = 4;
 export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_PG_COMMIT_TIMEOUT_MS = 30_000;
-export const DEFAULT_PG_MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
-
-/**
- * How a waiter fares when the database is unavailable. `submit` flushes
- * carry new jobs and `read`s need the database now: both fail at once.
- * Everything else (an attempt recorded before it is sent, a result before it
- * is acknowledged) waits for the database to come back.
- */
-type WaiterKind = 'submit' | 'durable' | 'read';
-
-interface Waiter {
-  kind: WaiterKind;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** Writes committed together, and who waits for them. */
-class Batch {
-  jobs = new Map<string, Job>();
-  byKey = new Map<string, Job>();
-  output: { jobId: string; chunk: OutputChunk }[] = [];
-  /** Bytes of output in `output`. */
-  outputBytes = 0;
-  waiters: Waiter[] = [];
-  get empty(): boolean {
-    return this.jobs.size === 0 && this.output.length === 0;
-  }
-}
 
 interface OutputRow {
   byte_offset: string;
@@ -92,21 +65,10 @@ interface OutputRow {
 /**
  * The store on PostgreSQL (`--store postgres --database-url …`): the same
  * contract and promises as SqliteStore, on a server several masters can share.
- *
- * Group commit as in SqliteStore: writes are buffered and a `flush()` commits
- * all of them in one statement (one transaction, one round trip) on the next
- * `setImmediate`. The commit is asynchronous, so while one is in flight the
- * next burst gathers behind it. Writes nobody awaits ride with the next flush
- * or are committed `lazyCommitMs` later.
- *
- * The database may go away (a restart, a failover, a network cut): that is
- * not the end of the store, as a failed fsync is for SQLite. The failed batch
- * is kept and written again, every upsert and append being idempotent, until
- * the database answers; meanwhile `problem` says why, submits (flushes that
- * carry new jobs) fail at once with UNAVAILABLE and their jobs are not stored
- * (deleted, should the failed commit have reached the disk after all), and
- * other flushes wait. A failure the same write would meet again (a broken
- * constraint) is fatal, as in SqliteStore.
+ * Writes go through a GroupCommit (postgres-group-commit.ts): one statement,
+ * one transaction and one round trip per group commit; a database that goes
+ * away is waited for, not fatal. Reads go to SQL once the writes made before
+ * them are committed, except reads of one job, which look at the buffer first.
  *
  * One master owns the store: it holds a session advisory lock on a connection
  * of its own, taken again when that connection comes back. Leadership by
@@ -121,23 +83,8 @@ export class PostgresStore implements Store {
   #pool: pg.Pool | null = null;
   /** The connection that holds the owner lock; null while it is lost. */
   #owner: pg.Client | null = null;
-  #buffer = new Batch();
-  #inflight: Batch | null = null;
-  #committing: Promise<void> = Promise.resolve();
-  /** Jobs whose submit failed: never stored, and deleted by the next commit should a failed one have stored them. */
-  #forgotten = new Set<string>();
-  /** A job above this submit number has never been committed: it is new. */
-  #durableSeq = 0;
-  /** A new job was put since the last flush (the submit's own flush comes next). */
-  #unclaimedNew = false;
-  #outage: UnavailableError | null = null;
-  #fatal: UnavailableError | null = null;
+  #writes: GroupCommit | null = null;
   #closed = false;
-  #immediate = false;
-  #lazyTimer: NodeJS.Timeout | null = null;
-  #retryTimer: NodeJS.Timeout | null = null;
-  #retryMs: number;
-  #commits = 0;
   /** This store's writer lock (see dist_exec.commit_writes): a number no other master is likely to draw. */
   readonly #writer = randomInt(1, 2 ** 31 - 1);
 
@@ -145,16 +92,15 @@ export class PostgresStore implements Store {
     this.#options = options;
     this.location = maskDatabaseUrl(options.url);
     this.#log = options.logger.child({ component: 'store' });
-    this.#retryMs = options.retryMinMs ?? 250;
   }
 
   /** Commits made so far (each one transaction): fewer than writes when group commit works. */
   get commits(): number {
-    return this.#commits;
+    return this.#writes?.commits ?? 0;
   }
 
   get problem(): string | null {
-    return this.#fatal?.message ?? this.#outage?.message ?? null;
+    return this.#writes?.problem ?? null;
   }
 
   async open(): Promise<RecoveredState> {
@@ -174,6 +120,20 @@ export class PostgresStore implements Store {
         client.release();
       }
       const recovered = await this.#recover(pool);
+      this.#writes = new GroupCommit(
+        {
+          location: this.location,
+          logger: this.#log,
+          write: (batch, forgotten) => this.#write(pool, batch, forgotten),
+          owns: () => this.#owner !== null,
+          reclaim: () => this.#reclaim(),
+          lazyCommitMs: this.#options.lazyCommitMs,
+          retryMinMs: this.#options.retryMinMs,
+          retryMaxMs: this.#options.retryMaxMs,
+          maxBufferedOutputBytes: this.#options.maxBufferedOutputBytes,
+        },
+        recovered.nextSeq - 1,
+      );
       this.#log.info(
         { url: this.location, migrated, active: recovered.activeJobs.length, nextSeq: recovered.nextSeq },
         'store opened',
@@ -223,11 +183,20 @@ export class PostgresStore implements Store {
     return client;
   }
 
+  async #reclaim(): Promise<void> {
+    const owner = await this.#takeOwnership();
+    if (this.#closed) {
+      await owner.end().catch(() => undefined);
+      throw new UnavailableError('the store is closed');
+    }
+    this.#owner = owner;
+  }
+
   #ownerLost(client: pg.Client, error: Error): void {
     if (client !== this.#owner || this.#closed) return;
     this.#owner = null;
     client.end().catch(() => undefined);
-    this.#enterOutage(error);
+    this.#writes?.lost(error);
   }
 
   async #recover(pool: pg.Pool): Promise<RecoveredState> {
@@ -240,92 +209,11 @@ export class PostgresStore implements Store {
       return job;
     });
     const last = await pool.query<{ last: string }>(sql.LAST_SEQ_SQL);
-    this.#durableSeq = Number(last.rows[0]?.last ?? 0);
-    return { activeJobs, nextSeq: this.#durableSeq + 1 };
+    return { activeJobs, nextSeq: Number(last.rows[0]?.last ?? 0) + 1 };
   }
 
-  // ---- buffered writes and group commit ----
-
-  putJob(job: Job): void {
-    if (this.#fatal || this.#forgotten.has(job.id)) return;
-    const buffer = this.#buffer;
-    if (job.seq > this.#durableSeq && !buffer.jobs.has(job.id) && !this.#inflight?.jobs.has(job.id))
-      this.#unclaimedNew = true;
-    buffer.jobs.set(job.id, job);
-    if (job.spec.idempotencyKey) buffer.byKey.set(job.spec.idempotencyKey, job);
-    this.#buffered();
-  }
-
-  appendOutput(jobId: string, chunk: OutputChunk): void {
-    if (this.#fatal || this.#forgotten.has(jobId)) return;
-    const buffer = this.#buffer;
-    buffer.output.push({ jobId, chunk });
-    buffer.outputBytes += chunk.data.length;
-    const limit = this.#options.maxBufferedOutputBytes ?? DEFAULT_PG_MAX_BUFFERED_OUTPUT_BYTES;
-    if (this.#outage && buffer.outputBytes > limit) {
-      this.#die(new Error(`more than ${limit} bytes of output waited for the database (${this.#outage.message})`));
-      return;
-    }
-    this.#buffered();
-  }
-
-  flush(): Promise<void> {
-    if (this.#fatal) return Promise.reject(this.#fatal);
-    const kind: WaiterKind = this.#unclaimedNew ? 'submit' : 'durable';
-    this.#unclaimedNew = false;
-    if (this.#outage && kind === 'submit') {
-      this.#forgetNew(this.#buffer);
-      return Promise.reject(this.#outage);
-    }
-    if (this.#buffer.empty) return this.#inflight ? this.#wait(this.#inflight, kind) : Promise.resolve();
-    this.#soon();
-    return this.#wait(this.#buffer, kind);
-  }
-
-  whenDurable(): Promise<void> {
-    if (this.#fatal) return Promise.reject(this.#fatal);
-    if (!this.#buffer.empty) return this.#wait(this.#buffer, 'durable');
-    return this.#inflight ? this.#wait(this.#inflight, 'durable') : Promise.resolve();
-  }
-
-  #wait(batch: Batch, kind: WaiterKind): Promise<void> {
-    return new Promise((resolve, reject) => batch.waiters.push({ kind, resolve, reject }));
-  }
-
-  #buffered(): void {
-    if (this.#lazyTimer || this.#outage || this.#fatal) return;
-    this.#lazyTimer = setTimeout(() => this.#commit(), this.#options.lazyCommitMs ?? 100);
-    this.#lazyTimer.unref();
-  }
-
-  #soon(): void {
-    if (this.#immediate || this.#outage) return;
-    this.#immediate = true;
-    setImmediate(() => this.#commit());
-  }
-
-  /** Starts committing what is buffered, unless a commit is in flight (the next one starts when it ends). */
-  #commit(retrying = false): void {
-    this.#immediate = false;
-    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
-    this.#lazyTimer = null;
-    const pool = this.#pool;
-    if (this.#inflight || this.#fatal || this.#closed || !pool || (this.#outage && !retrying)) return;
-    const batch = this.#buffer;
-    const forgotten = [...this.#forgotten];
-    if (batch.empty && forgotten.length === 0 && !retrying) {
-      for (const waiter of batch.waiters.splice(0)) waiter.resolve();
-      return;
-    }
-    this.#buffer = new Batch();
-    this.#inflight = batch;
-    this.#committing = this.#write(pool, batch, forgotten).then(
-      () => this.#committed(batch, forgotten),
-      (error: unknown) => this.#failed(batch, error),
-    );
-  }
-
-  async #write(pool: pg.Pool, batch: Batch, forgotten: string[]): Promise<void> {
+  /** One group commit: one statement on a connection of the pool, abandoned if it does not answer in time. */
+  async #write(pool: pg.Pool, batch: WriteBatch, forgotten: readonly string[]): Promise<void> {
     const client = await pool.connect();
     // A connection lost mid-commit fails the query too; without a listener its 'error' event would end the process.
     const ignore = (): void => undefined;
@@ -356,162 +244,51 @@ export class PostgresStore implements Store {
     }
   }
 
-  #committed(batch: Batch, forgotten: string[]): void {
-    this.#inflight = null;
-    this.#commits += 1;
-    for (const job of batch.jobs.values()) if (job.seq > this.#durableSeq) this.#durableSeq = job.seq;
-    for (const id of forgotten) this.#forgotten.delete(id);
-    if (this.#outage && this.#owner && !this.#fatal) {
-      this.#log.info({ url: this.location }, 'database reachable again; writes resume');
-      this.#outage = null;
-      this.#retryMs = this.#options.retryMinMs ?? 250;
-    }
-    for (const waiter of batch.waiters) waiter.resolve();
-    this.#next();
+  // ---- writes: buffered, made durable by group commit ----
+
+  #group(): GroupCommit {
+    if (!this.#writes || this.#closed) throw new UnavailableError('the store is not open');
+    return this.#writes;
   }
 
-  #failed(batch: Batch, error: unknown): void {
-    this.#inflight = null;
-    if (this.#closed) {
-      for (const waiter of batch.waiters) waiter.reject(new UnavailableError('the store is closed'));
-      return;
-    }
-    if (!isTransient(error)) {
-      this.#die(error, batch);
-      return;
-    }
-    // The batch goes back in front of what came in since; newer versions of a job win.
-    const buffer = this.#buffer;
-    for (const [id, job] of buffer.jobs) batch.jobs.set(id, job);
-    for (const [key, job] of buffer.byKey) batch.byKey.set(key, job);
-    for (const entry of buffer.output) batch.output.push(entry);
-    batch.outputBytes += buffer.outputBytes;
-    for (const waiter of buffer.waiters) batch.waiters.push(waiter);
-    this.#buffer = batch;
-    this.#enterOutage(error);
-    this.#next();
+  putJob(job: Job): void {
+    this.#writes?.putJob(job);
   }
 
-  /** What comes after a commit ends: the next one now, lazily, or once the database is back. */
-  #next(): void {
-    if (this.#closed || this.#fatal) return;
-    if (this.#outage) {
-      this.#scheduleRetry();
-      return;
-    }
-    const buffer = this.#buffer;
-    if (buffer.empty && this.#forgotten.size === 0) {
-      for (const waiter of buffer.waiters.splice(0)) waiter.resolve();
-    } else if (buffer.waiters.some((w) => w.kind !== 'durable')) this.#soon();
-    else this.#buffered();
+  appendOutput(jobId: string, chunk: OutputChunk): void {
+    this.#writes?.appendOutput(jobId, chunk);
   }
 
-  #enterOutage(error: unknown): void {
-    const first = !this.#outage;
-    this.#outage = new UnavailableError(
-      `the database at ${this.location} is unavailable (${failureText(error)}); writes resume when it is back`,
-      { cause: error },
-    );
-    if (first)
-      this.#log.error({ err: error, url: this.location }, 'database unavailable; writes wait until it is back');
-    else this.#log.debug({ err: error, url: this.location }, 'database still unavailable');
-    // Submits and reads cannot be answered now; what else waits is kept for the retry.
-    const buffer = this.#buffer;
-    const patient: Waiter[] = [];
-    for (const waiter of buffer.waiters) {
-      if (waiter.kind === 'durable') patient.push(waiter);
-      else waiter.reject(this.#outage);
-    }
-    buffer.waiters = patient;
-    this.#forgetNew(buffer);
-    if (!this.#inflight) this.#scheduleRetry();
+  flush(): Promise<void> {
+    return this.#writes ? this.#writes.flush() : Promise.reject(new UnavailableError('the store is not open'));
   }
 
-  /** Drops the jobs never committed: their submits failed, so they must not appear later. */
-  #forgetNew(batch: Batch): void {
-    let forgot = false;
-    for (const [id, job] of batch.jobs) {
-      if (job.seq <= this.#durableSeq) continue;
-      batch.jobs.delete(id);
-      const key = job.spec.idempotencyKey;
-      if (key && batch.byKey.get(key) === job) batch.byKey.delete(key);
-      this.#forgotten.add(id);
-      forgot = true;
-    }
-    if (!forgot) return;
-    batch.output = batch.output.filter((entry) => !this.#forgotten.has(entry.jobId));
-    batch.outputBytes = batch.output.reduce((sum, entry) => sum + entry.chunk.data.length, 0);
-  }
-
-  #scheduleRetry(): void {
-    if (this.#retryTimer || this.#closed) return;
-    this.#retryTimer = setTimeout(() => void this.#retry(), this.#retryMs);
-    this.#retryTimer.unref();
-    this.#retryMs = Math.min(this.#retryMs * 2, this.#options.retryMaxMs ?? 5000);
-  }
-
-  async #retry(): Promise<void> {
-    this.#retryTimer = null;
-    if (this.#closed || this.#fatal || this.#inflight || !this.#outage) return;
-    if (!this.#owner) {
-      try {
-        const owner = await this.#takeOwnership();
-        if (this.#closed) {
-          await owner.end().catch(() => undefined);
-          return;
-        }
-        this.#owner = owner;
-      } catch (error) {
-        if (this.#closed) return;
-        if (error instanceof StoreUnusableError) {
-          // Another master took the store while this one was cut off: it must not write again.
-          this.#die(new Error('another master took the database while this one was cut off from it'));
-        } else {
-          this.#log.debug({ err: error, url: this.location }, 'database still unavailable');
-          this.#scheduleRetry();
-        }
-        return;
-      }
-    }
-    this.#commit(true);
-  }
-
-  /** The store can no longer promise anything: every waiter fails, now and later; a restart recovers. */
-  #die(error: unknown, batch?: Batch): void {
-    this.#fatal = new UnavailableError(
-      `the store cannot write to ${this.location}: ${failureText(error)}; restart the master`,
-      { cause: error },
-    );
-    const lost = (batch?.jobs.size ?? 0) + this.#buffer.jobs.size;
-    this.#log.fatal(
-      { err: error, url: this.location, lostJobs: lost },
-      'store commit failed; no more writes are acknowledged',
-    );
-    for (const waiter of [...(batch?.waiters ?? []), ...this.#buffer.waiters]) waiter.reject(this.#fatal);
-    this.#buffer = new Batch();
-    this.#clearTimers();
+  whenDurable(): Promise<void> {
+    return this.#writes ? this.#writes.whenDurable() : Promise.reject(new UnavailableError('the store is not open'));
   }
 
   // ---- reads (they see every write made before them, committed or not) ----
 
   async getJob(id: string): Promise<Job | undefined> {
-    if (this.#forgotten.has(id)) return undefined;
-    const pending = this.#buffer.jobs.get(id) ?? this.#inflight?.jobs.get(id);
+    const writes = this.#group();
+    if (writes.forgotten(id)) return undefined;
+    const pending = writes.pending(id);
     if (pending) return pending;
     const rows = await this.#query<{ data: string }>(sql.JOB_BY_ID_SQL, [id], 'dist-exec-job');
     return rows[0] ? decodeJob(rows[0].data) : undefined;
   }
 
   async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
-    const pending = this.#buffer.byKey.get(key) ?? this.#inflight?.byKey.get(key);
+    const writes = this.#group();
+    const pending = writes.pendingByKey(key);
     if (pending) return pending;
     const rows = await this.#query<{ data: string }>(sql.JOB_BY_KEY_SQL, [key], 'dist-exec-job-by-key');
     const job = rows[0] ? decodeJob(rows[0].data) : undefined;
-    return job && !this.#forgotten.has(job.id) ? job : undefined;
+    return job && !writes.forgotten(job.id) ? job : undefined;
   }
 
   async listJobs(query: JobPageQuery): Promise<JobPage> {
-    await this.#settle();
+    await this.#group().settle();
     const states = [...new Set(query.states)];
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
@@ -530,7 +307,7 @@ export class PostgresStore implements Store {
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
-    await this.#settle();
+    await this.#group().settle();
     return this.#count([...new Set(states)]);
   }
 
@@ -540,7 +317,7 @@ export class PostgresStore implements Store {
   }
 
   async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
-    await this.#settle();
+    await this.#group().settle();
     const rows = await this.#query<OutputRow>(sql.READ_OUTPUT_SQL, [jobId, fromOffset], 'dist-exec-output');
     const chunks = rows.map((row) => ({
       offset: Number(row.byte_offset),
@@ -553,22 +330,12 @@ export class PostgresStore implements Store {
   }
 
   async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
-    await this.#settle();
+    await this.#group().settle();
     const finished = Number((await this.#query<{ n: string }>(sql.FINISHED_COUNT_SQL, []))[0]?.n ?? 0);
     const excess = Number.isFinite(keepMax) ? Math.max(0, finished - keepMax) : 0;
     const before = Math.min(Math.max(finishedBeforeMs, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
     const rows = await this.#query<{ n: string }>(sql.DELETE_FINISHED_SQL, [limit, excess, Math.floor(before)]);
     return Number(rows[0]?.n ?? 0);
-  }
-
-  /** Waits until the writes made so far are committed, so that SQL sees them; fails while the database is away. */
-  async #settle(): Promise<void> {
-    if (this.#fatal) return; // Reads show the last good commit, as SqliteStore's do.
-    if (this.#outage) throw this.#outage;
-    if (!this.#buffer.empty || this.#forgotten.size > 0) {
-      this.#soon();
-      await this.#wait(this.#buffer, 'read');
-    } else if (this.#inflight) await this.#wait(this.#inflight, 'read');
   }
 
   async #query<Row extends object>(text: string, values: unknown[], name?: string): Promise<Row[]> {
@@ -587,38 +354,12 @@ export class PostgresStore implements Store {
 
   // ---- the end ----
 
-  /** Commits what is buffered when the database takes it, then disconnects; what it cannot commit is logged as lost. */
+  /** Commits what is buffered when the database takes it (what it cannot is logged as lost), then disconnects. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Finish the commit in flight, then commit what is left, while the database takes it.
-    while (
-      !this.#fatal &&
-      !this.#outage &&
-      this.#pool &&
-      (this.#inflight || !this.#buffer.empty || this.#forgotten.size)
-    ) {
-      if (!this.#inflight) this.#commit();
-      await this.#committing;
-    }
+    await this.#writes?.close();
     this.#closed = true;
-    this.#clearTimers();
-    await this.#committing;
-    const buffer = this.#buffer;
-    if (!buffer.empty)
-      this.#log.warn(
-        { url: this.location, lostJobs: buffer.jobs.size, lostChunks: buffer.output.length },
-        'store closed with writes the database never took',
-      );
-    for (const waiter of buffer.waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
-    this.#buffer = new Batch();
     await this.#disconnect();
-  }
-
-  #clearTimers(): void {
-    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#lazyTimer = null;
-    this.#retryTimer = null;
   }
 
   async #disconnect(): Promise<void> {
