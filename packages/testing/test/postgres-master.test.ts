@@ -173,6 +173,15 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
         // The running jobs finish while the database is away: their results wait in the master and the worker.
         writeFileSync(gate, '');
         await until(() => lines(ran).length >= 8, { ...LONG, message: 'the running jobs to finish' });
+        // The worker's heartbeats carry those results, waiting to be acknowledged: they are still answered
+        // (a node whose heartbeats stall looks silent, and would have its jobs rescheduled). Watched for 4 s.
+        let longestSilenceMs = 0;
+        for (const end = Date.now() + 4000; Date.now() < end;) {
+          const [node] = await c.listNodes();
+          longestSilenceMs = Math.max(longestSilenceMs, Date.now() - (node?.lastHeartbeatMs ?? 0));
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(longestSilenceMs).toBeLessThan(2500);
       } finally {
         await server.start();
       }
