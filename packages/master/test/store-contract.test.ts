@@ -267,6 +267,25 @@ for (const { name, available, make } of ALL) {
 }
 
 function defineListingTests(make: () => Promise<Store>): void {
+  it('finds jobs by idempotency key, one or many at once, whether written yet or not', async () => {
+    const store = await make();
+    store.putJob(makeJob({ idempotencyKey: 'stored-1' }, { id: 'k-1', seq: 1 }));
+    store.putJob(makeJob({ idempotencyKey: 'stored-2' }, { id: 'k-2', seq: 2 }));
+    store.putJob(makeJob({}, { id: 'k-3', seq: 3 }));
+    await store.flush();
+    store.putJob(makeJob({ idempotencyKey: 'buffered' }, { id: 'k-4', seq: 4 }));
+    expect((await store.findJobByIdempotencyKey('stored-2'))?.id).toBe('k-2');
+    expect((await store.findJobByIdempotencyKey('buffered'))?.id).toBe('k-4');
+    expect(await store.findJobByIdempotencyKey('nobody')).toBeUndefined();
+    const many = await store.findJobsByIdempotencyKeys?.(['stored-1', 'nobody', 'buffered', 'stored-2']);
+    expect(many && [...many].map(([key, job]) => [key, job.id]).sort()).toEqual([
+      ['buffered', 'k-4'],
+      ['stored-1', 'k-1'],
+      ['stored-2', 'k-2'],
+    ]);
+    await store.flush();
+  });
+
   it('pages newest first with a state filter and a total, without repeats', async () => {
     const store = await make();
     for (let i = 1; i <= 25; i += 1) {

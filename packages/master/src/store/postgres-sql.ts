@@ -89,6 +89,8 @@ export const LAST_SEQ_SQL = `
 
 export const JOB_BY_ID_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE id = $1';
 export const JOB_BY_KEY_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE idempotency_key = $1';
+export const JOBS_BY_KEYS_SQL =
+  'SELECT idempotency_key AS key, data::text AS data FROM dist_exec.jobs WHERE idempotency_key = ANY ($1::text[])';
 
 /** Jobs in the given states ($1; all when empty), from the counters every write keeps. */
 export const COUNT_SQL = `

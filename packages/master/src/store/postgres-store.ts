@@ -287,6 +287,29 @@ export class PostgresStore implements Store {
     return job && !writes.forgotten(job.id) ? job : undefined;
   }
 
+  /** The jobs of many keys in one statement (a bulk submit from the SDK keys every spec). */
+  async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    const writes = this.#group();
+    const found = new Map<string, Job>();
+    const unwritten: string[] = [];
+    for (const key of keys) {
+      const pending = writes.pendingByKey(key);
+      if (pending) found.set(key, pending);
+      else unwritten.push(key);
+    }
+    if (unwritten.length === 0) return found;
+    const rows = await this.#query<{ key: string; data: string }>(
+      sql.JOBS_BY_KEYS_SQL,
+      [unwritten],
+      'dist-exec-jobs-by-keys',
+    );
+    for (const row of rows) {
+      const job = decodeJob(row.data);
+      if (!writes.forgotten(job.id)) found.set(row.key, job);
+    }
+    return found;
+  }
+
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     await this.#group().settle();
     const states = [...new Set(query.states)];
