@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,8 +189,24 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     const argv = [...identity.wrap, pgCtl, 'stop', '-D', data, '-m', 'immediate'];
     spawnSync(argv[0] as string, argv.slice(1));
   };
-  // A test process that exits without destroy() (a failed hook) must not leave a server behind.
+  // A test process that exits without destroy() (a failed hook) must not leave a server behind; nor one
+  // killed by a signal, which runs no exit handler: a watchdog shell stops the server once we are gone.
   process.once('exit', stopNow);
+  const quote = (arg: string): string => `'${arg.replace(/'/g, `'\\''`)}'`;
+  const stopCommand = [...identity.wrap, pgCtl, 'stop', '-D', data, '-m', 'immediate'].map(quote).join(' ');
+  const watchdog = spawn(
+    'sh',
+    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${stopCommand}; rm -rf ${quote(dir)}`],
+    { detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
+  const callOffWatchdog = (): void => {
+    try {
+      if (watchdog.pid) process.kill(-watchdog.pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  };
 
   for (let tries = 1; ; tries += 1) {
     port = await freePort();
@@ -201,6 +217,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
       // Another process took the port between freePort() and the server's bind: try another.
       const said = existsSync(log) ? readFileSync(log, 'utf8') : '';
       if (tries >= 5 || !/could not (bind|create listen)|already in use/i.test(said)) {
+        callOffWatchdog();
         rmSync(dir, { recursive: true, force: true });
         throw error;
       }
@@ -250,6 +267,7 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
       if (destroyed) return;
       destroyed = true;
       process.off('exit', stopNow);
+      callOffWatchdog();
       if (running) await runAs(identity, pgCtl, ['stop', '-D', data, '-m', 'immediate', '-w']).catch(() => undefined);
       running = false;
       rmSync(dir, { recursive: true, force: true });
