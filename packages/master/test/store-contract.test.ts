@@ -224,6 +224,41 @@ for (const kind of DURABLE) {
       expect(recovered.nextSeq).toBe(5);
     });
 
+    it('keeps tokens (hashes only) and node claims over a reopen, with the latest change of each', async () => {
+      const dir = await newPlace();
+      const { store } = await openStore(dir);
+      const token = {
+        name: 'ci',
+        role: 'submit' as const,
+        hash: 'a'.repeat(64),
+        createdAtMs: 10,
+        expiresAtMs: null,
+        revokedAtMs: null,
+        lastUsedAtMs: null,
+        createdBy: 'admin',
+      };
+      store.putToken(token);
+      store.putToken({ ...token, name: 'old', hash: 'b'.repeat(64), createdAtMs: 5, expiresAtMs: 99 });
+      store.putNodeClaim({ nodeId: 'n-1', secretHash: 'c'.repeat(64), tokenName: 'workers', claimedAtMs: 20 });
+      store.putNodeClaim({ nodeId: 'n-2', secretHash: 'd'.repeat(64), tokenName: 'workers', claimedAtMs: 21 });
+      await store.flush();
+      // Used, then revoked; one node leaves.
+      store.putToken({ ...token, lastUsedAtMs: 30, revokedAtMs: 40 });
+      store.deleteNodeClaim('n-2');
+      expect((await store.loadAuth()).nodeClaims.map((c) => c.nodeId)).toEqual(['n-1']);
+      await store.close();
+
+      const { store: again } = await openStore(dir);
+      const auth = await again.loadAuth();
+      expect(auth.tokens).toEqual([
+        { ...token, name: 'old', hash: 'b'.repeat(64), createdAtMs: 5, expiresAtMs: 99 },
+        { ...token, lastUsedAtMs: 30, revokedAtMs: 40 },
+      ]);
+      expect(auth.nodeClaims).toEqual([
+        { nodeId: 'n-1', secretHash: 'c'.repeat(64), tokenName: 'workers', claimedAtMs: 20 },
+      ]);
+    });
+
     it('refuses a second store on the same data dir while the first is open', async () => {
       const dir = await newPlace();
       const { store } = await openStore(dir);

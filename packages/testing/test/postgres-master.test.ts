@@ -12,6 +12,7 @@ import {
   startTestPostgres,
   startWorkerProcess,
   until,
+  type MasterProcess,
   type RunningProgram,
   type TestPostgres,
 } from '@dist-exec/testing';
@@ -59,22 +60,27 @@ function tempDir(): string {
   return dir;
 }
 
-async function master(port: number, url: string): Promise<RunningProgram & { httpPort: number }> {
-  const program = await startMasterProcess([...FAST, '--store', 'postgres', '--port', String(port)], {
-    DIST_EXEC_DATABASE_URL: url,
-  });
+/**
+ * A master on a fixed port, database and data dir (where its token files are), so that it can be killed and
+ * started again in the same place.
+ */
+async function master(port: number, url: string, dataDir: string): Promise<MasterProcess> {
+  const program = await startMasterProcess(
+    [...FAST, '--store', 'postgres', '--port', String(port), '--data-dir', dataDir],
+    { DIST_EXEC_DATABASE_URL: url },
+  );
   started.push(program);
   return program;
 }
 
-async function worker(port: number, id: string): Promise<RunningProgram> {
-  const program = await startWorkerProcess(`127.0.0.1:${port}`, ['--id', id, '--max-tasks', '8', '--kill-grace', '1s']);
+async function worker(m: MasterProcess, id: string): Promise<RunningProgram> {
+  const program = await startWorkerProcess(m, ['--id', id, '--max-tasks', '8', '--kill-grace', '1s']);
   started.push(program);
   return program;
 }
 
-function client(port: number): DistExecClient {
-  const c = new DistExecClient({ address: `127.0.0.1:${port}`, retry: { retries: 0 } });
+function client(m: MasterProcess): DistExecClient {
+  const c = new DistExecClient({ address: m.address, token: m.token, retry: { retries: 0 } });
   clients.push(c);
   return c;
 }
@@ -97,9 +103,10 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
       const url = await server.createDatabase();
       const ran = join(tempDir(), 'ran.log');
       const port = await freePort();
-      const first = await master(port, url);
-      await Promise.all(['w1', 'w2', 'w3'].map((id) => worker(port, id)));
-      const c = client(port);
+      const data = join(tempDir(), 'data');
+      const first = await master(port, url, data);
+      await Promise.all(['w1', 'w2', 'w3'].map((id) => worker(first, id)));
+      const c = client(first);
       const ids: string[] = [];
       for (let batch = 0; batch < 5; batch += 1) {
         const jobs = await c.submitMany(
@@ -111,7 +118,7 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
       first.kill('SIGKILL');
       await first.exited;
       const ranBeforeRestart = lines(ran).length;
-      await master(port, url);
+      await master(port, url, data);
 
       await until(
         async () =>
@@ -139,9 +146,9 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
       const ran = join(dir, 'ran.log');
       const gate = join(dir, 'gate');
       const port = await freePort();
-      const m = await master(port, url);
-      await worker(port, 'steady');
-      const c = client(port);
+      const m = await master(port, url, join(dir, 'data'));
+      await worker(m, 'steady');
+      const c = client(m);
       // 20 jobs that wait for the gate: 8 run (the worker's slots), 12 wait, while the database is away.
       const before = await c.submitMany(
         Array.from({ length: 20 }, () => ({
@@ -206,7 +213,7 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
     const port = await freePort();
     const program = startProgram(
       'master',
-      ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--store', 'postgres'],
+      ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', '--store', 'postgres', '--data-dir', tempDir()],
       { DIST_EXEC_DATABASE_URL: `postgres://dist:s3cret@127.0.0.1:${port}/jobs` },
     );
     started.push(program);

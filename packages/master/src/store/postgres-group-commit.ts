@@ -1,6 +1,7 @@
 import { UnavailableError, type Job, type OutputChunk } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
+import type { StoredNodeClaim, StoredToken } from './store.js';
 import { failureText, isTransient } from './postgres-errors.js';
 
 /**
@@ -24,9 +25,15 @@ export class WriteBatch {
   output: { jobId: string; chunk: OutputChunk }[] = [];
   /** Bytes of output in `output`. */
   outputBytes = 0;
+  /** Token rows by hash, and node claims by node id (null: delete it). Rare: a commit with them takes a few more round trips. */
+  tokens = new Map<string, StoredToken>();
+  claims = new Map<string, StoredNodeClaim | null>();
   waiters: Waiter[] = [];
   get empty(): boolean {
-    return this.jobs.size === 0 && this.output.length === 0;
+    return this.jobs.size === 0 && this.output.length === 0 && !this.hasAuth;
+  }
+  get hasAuth(): boolean {
+    return this.tokens.size > 0 || this.claims.size > 0;
   }
 }
 
@@ -123,6 +130,24 @@ export class GroupCommit {
       this.#unclaimedNew = true;
     buffer.jobs.set(job.id, job);
     if (job.spec.idempotencyKey) buffer.byKey.set(job.spec.idempotencyKey, job);
+    this.#buffered();
+  }
+
+  putToken(token: StoredToken): void {
+    if (this.#fatal || this.#closed) return;
+    this.#buffer.tokens.set(token.hash, { ...token });
+    this.#buffered();
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    if (this.#fatal || this.#closed) return;
+    this.#buffer.claims.set(claim.nodeId, { ...claim });
+    this.#buffered();
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    if (this.#fatal || this.#closed) return;
+    this.#buffer.claims.set(nodeId, null);
     this.#buffered();
   }
 
@@ -241,6 +266,8 @@ export class GroupCommit {
     for (const [key, job] of buffer.byKey) batch.byKey.set(key, job);
     for (const entry of buffer.output) batch.output.push(entry);
     batch.outputBytes += buffer.outputBytes;
+    for (const [hash, token] of buffer.tokens) batch.tokens.set(hash, token);
+    for (const [nodeId, claim] of buffer.claims) batch.claims.set(nodeId, claim);
     for (const waiter of buffer.waiters) batch.waiters.push(waiter);
     this.#buffer = batch;
     this.#enterOutage(error);

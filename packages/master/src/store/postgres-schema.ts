@@ -147,6 +147,34 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 2,
+    description: 'tokens and node claims',
+    sql: `
+      -- Who may call the master. Only the SHA-256 of each token is kept; its
+      -- secret was shown once, when it was made. Revoked tokens stay (audit
+      -- records name them), and their names may be taken again.
+      CREATE TABLE dist_exec.tokens (
+        hash            text   PRIMARY KEY,
+        name            text   NOT NULL,
+        role            text   NOT NULL CHECK (role IN ('admin', 'submit', 'read', 'worker')),
+        created_at_ms   bigint NOT NULL,
+        expires_at_ms   bigint,
+        revoked_at_ms   bigint,
+        last_used_at_ms bigint,
+        created_by      text   NOT NULL
+      );
+      CREATE UNIQUE INDEX tokens_by_live_name ON dist_exec.tokens (name) WHERE revoked_at_ms IS NULL;
+
+      -- Which worker holds each node id: the SHA-256 of the node secret it was given.
+      CREATE TABLE dist_exec.node_claims (
+        node_id       text   PRIMARY KEY,
+        secret_hash   text   NOT NULL,
+        token_name    text   NOT NULL,
+        claimed_at_ms bigint NOT NULL
+      );
+    `,
+  },
 ];
 
 export class NotOurSchemaError extends Error {

@@ -150,3 +150,22 @@ export const DELETE_FINISHED_SQL = `
 /** Finished jobs, for history GC's count limit. */
 export const FINISHED_COUNT_SQL = `
   SELECT coalesce(sum(n), 0) AS n FROM dist_exec.job_counts WHERE state IN ('COMPLETED', 'FAILED', 'CANCELLED')`;
+
+/** A token's row, inserted or (revoked, used) updated by its hash. */
+export const UPSERT_TOKEN_SQL = `
+  INSERT INTO dist_exec.tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT (hash) DO UPDATE SET revoked_at_ms = excluded.revoked_at_ms, last_used_at_ms = excluded.last_used_at_ms`;
+
+export const UPSERT_CLAIM_SQL = `
+  INSERT INTO dist_exec.node_claims (node_id, secret_hash, token_name, claimed_at_ms) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (node_id) DO UPDATE
+    SET secret_hash = excluded.secret_hash, token_name = excluded.token_name, claimed_at_ms = excluded.claimed_at_ms`;
+
+export const DELETE_CLAIM_SQL = 'DELETE FROM dist_exec.node_claims WHERE node_id = $1';
+
+export const ALL_TOKENS_SQL = `
+  SELECT hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by
+  FROM dist_exec.tokens ORDER BY created_at_ms`;
+
+export const ALL_CLAIMS_SQL = 'SELECT node_id, secret_hash, token_name, claimed_at_ms FROM dist_exec.node_claims';

@@ -22,6 +22,9 @@ import {
   type JobPageQuery,
   type RecoveredState,
   type Store,
+  type StoredAuth,
+  type StoredNodeClaim,
+  type StoredToken,
 } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -223,11 +226,13 @@ export class PostgresStore implements Store {
       const query =
         batch.empty && forgotten.length === 0
           ? client.query('SELECT 1')
-          : client.query({
-              name: 'dist-exec-commit',
-              text: sql.COMMIT_SQL,
-              values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
-            });
+          : batch.hasAuth
+            ? this.#writeWithAuth(client, batch, forgotten)
+            : client.query({
+                name: 'dist-exec-commit',
+                text: sql.COMMIT_SQL,
+                values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
+              });
       const timeoutMs = this.#options.commitTimeoutMs ?? DEFAULT_PG_COMMIT_TIMEOUT_MS;
       const timeout = new Promise<never>((_resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer to a commit within ${timeoutMs}ms`)), timeoutMs);
@@ -241,6 +246,39 @@ export class PostgresStore implements Store {
       throw error;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** A group commit that also writes tokens or node claims: one transaction of a few statements. */
+  async #writeWithAuth(client: pg.PoolClient, batch: WriteBatch, forgotten: readonly string[]): Promise<void> {
+    await client.query('BEGIN');
+    try {
+      await client.query({
+        name: 'dist-exec-commit',
+        text: sql.COMMIT_SQL,
+        values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
+      });
+      for (const t of batch.tokens.values()) {
+        await client.query(sql.UPSERT_TOKEN_SQL, [
+          t.hash,
+          t.name,
+          t.role,
+          t.createdAtMs,
+          t.expiresAtMs,
+          t.revokedAtMs,
+          t.lastUsedAtMs,
+          t.createdBy,
+        ]);
+      }
+      for (const [nodeId, claim] of batch.claims) {
+        if (claim)
+          await client.query(sql.UPSERT_CLAIM_SQL, [nodeId, claim.secretHash, claim.tokenName, claim.claimedAtMs]);
+        else await client.query(sql.DELETE_CLAIM_SQL, [nodeId]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
     }
   }
 
@@ -259,6 +297,18 @@ export class PostgresStore implements Store {
     this.#writes?.appendOutput(jobId, chunk);
   }
 
+  putToken(token: StoredToken): void {
+    this.#writes?.putToken(token);
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    this.#writes?.putNodeClaim(claim);
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    this.#writes?.deleteNodeClaim(nodeId);
+  }
+
   flush(): Promise<void> {
     return this.#writes ? this.#writes.flush() : Promise.reject(new UnavailableError('the store is not open'));
   }
@@ -268,6 +318,32 @@ export class PostgresStore implements Store {
   }
 
   // ---- reads (they see every write made before them, committed or not) ----
+
+  async loadAuth(): Promise<StoredAuth> {
+    await this.#group().settle();
+    const nullable = (value: string | null): number | null => (value === null ? null : Number(value));
+    const tokens = (await this.#query<Record<string, string | null>>(sql.ALL_TOKENS_SQL, [])).map(
+      (row): StoredToken => ({
+        hash: String(row.hash),
+        name: String(row.name),
+        role: row.role as StoredToken['role'],
+        createdAtMs: Number(row.created_at_ms),
+        expiresAtMs: nullable(row.expires_at_ms ?? null),
+        revokedAtMs: nullable(row.revoked_at_ms ?? null),
+        lastUsedAtMs: nullable(row.last_used_at_ms ?? null),
+        createdBy: String(row.created_by),
+      }),
+    );
+    const nodeClaims = (await this.#query<Record<string, string>>(sql.ALL_CLAIMS_SQL, [])).map(
+      (row): StoredNodeClaim => ({
+        nodeId: String(row.node_id),
+        secretHash: String(row.secret_hash),
+        tokenName: String(row.token_name),
+        claimedAtMs: Number(row.claimed_at_ms),
+      }),
+    );
+    return { tokens, nodeClaims };
+  }
 
   async getJob(id: string): Promise<Job | undefined> {
     const writes = this.#group();
