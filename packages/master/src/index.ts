@@ -14,6 +14,15 @@ export * from './controllers/index.js';
 export * from './placement/index.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
+export {
+  POSTGRES_MIGRATIONS,
+  PG_SCHEMA,
+  migratePostgres,
+  pgSchemaVersion,
+  type PostgresMigration,
+} from './store/postgres-schema.js';
+export { maskDatabaseUrl, databaseUrlProblem } from './store/postgres-errors.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';
 export {
   MIGRATIONS,

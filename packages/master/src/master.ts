@@ -27,6 +27,7 @@ import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } fro
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryStore } from './store/memory-store.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -302,11 +303,12 @@ export class Master {
   }
 
   #readiness(): { ready: boolean; checks: Record<string, string> } {
+    const problem = this.store.problem;
     const checks = {
-      store: this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage,
+      store: problem ?? (this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage),
       scheduler: this.scheduler.running ? 'running' : 'stopped',
     };
-    return { ready: this.#stage === 'running' && this.scheduler.running, checks };
+    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null, checks };
   }
 
   /** Workers' heartbeat streams open now (each worker keeps one). */
@@ -335,7 +337,7 @@ export class Master {
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
     await this.#http?.stop();
     this.metrics.stop();
-    await this.store.flush().catch((error: unknown) => this.#log.error({ err: error }, 'final store flush failed'));
+    // close() commits what is buffered; a flush here could wait for a database that is gone.
     await this.store.close();
     this.#stage = 'stopped';
     this.#log.info('master stopped');
@@ -348,5 +350,7 @@ function createStore(options: CompiledMasterOptions, logger: Logger): Store {
       return new MemoryStore();
     case 'sqlite':
       return new SqliteStore({ dataDir: options.dataDir, logger });
+    case 'postgres':
+      return new PostgresStore({ url: options.databaseUrl, logger });
   }
 }
