@@ -6,4 +6,5 @@ export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
+export * from './postgres.js';
 export * from './interop-tools.js';

@@ -112,6 +112,10 @@ export class SqliteStore implements Store {
     return this.#commits;
   }
 
+  get problem(): string | null {
+    return this.#failure?.message ?? null;
+  }
+
   get location(): string {
     return this.#path || this.#options.dataDir;
   }
