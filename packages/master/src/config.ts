@@ -40,9 +40,10 @@ export const AUTH_MODES = ['tokens', 'none'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 export const ADMIN_TOKEN_FILE = 'admin.token';
 /**
- * Calls each token may make unless its own --rate-limit says otherwise: far
- * above what a person or a CI job sends, low enough that one runaway script
- * cannot starve the master. Workers' heartbeats are not counted.
+ * Calls each submit or read token may make unless its own --rate-limit says
+ * otherwise: far above what a person or a CI job sends, low enough that one
+ * runaway script cannot starve the master. Worker and admin tokens are held
+ * only to a rate of their own.
  */
 export const DEFAULT_RATE_LIMIT: RateLimit = Object.freeze({ count: 1000, periodMs: 1000, burst: 2000 });
 
@@ -117,7 +118,7 @@ export interface MasterOptions {
   allowCommands?: string[];
   /** Regular expressions: a command job that matches one anywhere is refused (--deny-command). @default [] */
   denyCommands?: string[];
-  /** Calls of each token (but workers'), unless the token has its own; count 0 = no limit. @default 1000/s, burst 2000 */
+  /** Calls of each submit or read token, unless the token has its own rate; count 0 = no limit. @default 1000/s, burst 2000 */
   rateLimit?: RateLimit;
 }
 

@@ -105,7 +105,7 @@ const program = new Command('dist-exec-master')
   .addOption(
     new Option(
       '--rate-limit <rate>',
-      "calls each token may make, e.g. 200/s or 600/m, or off (a token's own --rate-limit wins; workers are not counted)",
+      "calls each submit or read token may make, e.g. 200/s or 600/m, or off (a token's own --rate-limit wins)",
     )
       .default('1000/s')
       .env('DIST_EXEC_RATE_LIMIT'),

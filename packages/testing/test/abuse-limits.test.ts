@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServiceError } from '@grpc/grpc-js';
 import { DistExecClient } from '@dist-exec/client';
 import { PermissionDeniedError, ResourceExhaustedError } from '@dist-exec/core';
 import { httpRequest, runCli, startProgram, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
 
 /**
- * Command rules (the master's, a token's, a worker's) and per-token quotas,
+ * Command rules (the master's, a token's, a worker's), per-token rate limits and quotas,
  * observed from outside: the CLI, the SDK and the HTTP API against a real
  * master and worker.
  */
@@ -122,6 +123,50 @@ describe('quotas', () => {
       expect((await client.getJob(third.id)).state).toBe('PENDING');
       await client.cancel(second.id);
       expect((await client.waitForJob(third.id)).state).toBe('COMPLETED');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('a token over its --rate-limit is answered RESOURCE_EXHAUSTED or 429 with when to retry; others go on', async () => {
+    const made = await runCli(
+      ['token', 'create', '--name', 'slow', '--role', 'read', '--rate-limit', '3/m', '--rate-burst', '0'],
+      env,
+    );
+    expect(made.code).toBe(0);
+    const secret = made.stdout.toString().trim();
+    const client = new DistExecClient({ address: cluster.address, token: secret });
+    try {
+      for (let i = 0; i < 3; i += 1) await client.listJobs();
+      const over: unknown = await client.listJobs().then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(over).toBeInstanceOf(ResourceExhaustedError);
+      const message =
+        /^token "slow" is over its rate limit \(3\/m\); retry in \d+\.\ds, or ask an admin for a higher --rate-limit$/;
+      expect((over as Error).message).toMatch(message);
+      // gRPC's retry pushback trailer says how long, in milliseconds.
+      const pushback = Number(
+        (over as Error & { cause: ServiceError }).cause.metadata.get('grpc-retry-pushback-ms')[0],
+      );
+      expect(pushback).toBeGreaterThan(0);
+      expect(pushback).toBeLessThanOrEqual(60_000);
+
+      const http = await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs`, { token: secret });
+      expect(http.status).toBe(429);
+      const retryAfter = Number(http.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(http.json).toEqual({ error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(message) } });
+
+      const cli = await runCli(['list'], { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: secret });
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toMatch(/^dist-exec: token "slow" is over its rate limit \(3\/m\); retry in/);
+      // Another token is not held to it.
+      expect((await cluster.client.listJobs()).jobs.length).toBeGreaterThan(0);
     } finally {
       client.close();
     }

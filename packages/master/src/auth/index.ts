@@ -5,3 +5,4 @@ export * from './node-claims.js';
 export * from './bootstrap-token-file.js';
 export * from './token-api.js';
 export * from './master-auth.js';
+export * from './call-rate-limits.js';

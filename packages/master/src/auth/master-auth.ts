@@ -9,13 +9,21 @@ import { HttpGuard } from '../http/guard.js';
 import type { NodeHealth } from '../nodes/health.js';
 import type { Store } from '../store/store.js';
 import { loadOrCreateTokenFile } from './bootstrap-token-file.js';
+import { CallRateLimits } from './call-rate-limits.js';
 import { NodeClaims } from './node-claims.js';
 import { TokenRegistry } from './token-registry.js';
 
 export interface MasterAuthOptions {
   options: Pick<
     CompiledMasterOptions,
-    'auth' | 'adminTokenFile' | 'workerTokenFile' | 'publicMetrics' | 'httpAllowedHosts' | 'host' | 'nodeLostTimeoutMs'
+    | 'auth'
+    | 'adminTokenFile'
+    | 'workerTokenFile'
+    | 'publicMetrics'
+    | 'httpAllowedHosts'
+    | 'host'
+    | 'nodeLostTimeoutMs'
+    | 'rateLimit'
   >;
   store: Store;
   clock: Clock;
@@ -40,6 +48,7 @@ export class MasterAuth {
   readonly #log: Logger;
   readonly #streams = new OpenStreams();
   readonly #refusals: RefusalLog;
+  readonly #rates: CallRateLimits;
   #adminToken = '';
   #loadedAtMs = 0;
 
@@ -48,6 +57,7 @@ export class MasterAuth {
     this.#log = options.logger;
     const { store, clock, logger } = options;
     this.#refusals = new RefusalLog({ logger, clock });
+    this.#rates = new CallRateLimits({ defaultRate: options.options.rateLimit });
     this.tokens = new TokenRegistry({
       store,
       clock,
@@ -111,6 +121,7 @@ export class MasterAuth {
         authenticate: (credential) => this.tokens.authenticate(credential),
         streams: this.#streams,
         refused: (refusal) => this.#refusals.note(refusal),
+        throttle: (caller) => this.#rates.throttle(caller),
       }),
     ];
   }
@@ -127,6 +138,7 @@ export class MasterAuth {
       hosts: new AllowedHosts(o.httpAllowedHosts, hostname(), o.host),
       streams: this.#streams,
       refused: (refusal) => this.#refusals.note(refusal),
+      throttle: (caller) => this.#rates.throttle(caller),
     });
   }
 

@@ -8,7 +8,8 @@ export type HttpErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_ARGUMENT'
   | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED';
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED';
 
 /** A request the HTTP layer refuses before it reaches the domain (bad route, body or content type). */
 export class HttpError extends Error {

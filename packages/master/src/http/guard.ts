@@ -8,6 +8,7 @@ import {
   type Caller,
   type OpenStreams,
   type Refusal,
+  type Throttle,
 } from '@dist-exec/runtime';
 import { HOST_CHECK_EXEMPT, HTTP_ACCESS } from './access.js';
 import type { AllowedHosts } from './allowed-hosts.js';
@@ -24,6 +25,8 @@ export interface HttpGuardOptions {
   /** Every authenticated request is registered here until it ends, so revoking its token cuts it (event streams). */
   streams: OpenStreams;
   refused(refusal: Refusal): void;
+  /** Counts a request against its token's rate limit (see CallRateLimits); absent: no limits. */
+  throttle?(caller: Caller): Promise<Throttle | null> | null;
 }
 
 /** The caller of open routes. */
@@ -44,8 +47,8 @@ export class HttpGuard {
     this.#options = options;
   }
 
-  /** The caller of the request, or an HttpError (403, 415, 401). `route` is `GET /api/v1/jobs/:id`. */
-  check(req: IncomingMessage, res: ServerResponse, route: string): Caller {
+  /** The caller of the request, or an HttpError (403, 415, 401, 429). `route` is `GET /api/v1/jobs/:id`. */
+  async check(req: IncomingMessage, res: ServerResponse, route: string): Promise<Caller> {
     const method = req.method ?? 'GET';
     const key = route;
     let need: Permission | undefined = HTTP_ACCESS.get(key);
@@ -88,6 +91,19 @@ export class HttpGuard {
         `token "${caller.name}" (role ${caller.role}) may not ${key}: it needs ${neededCredential(need)}`,
         caller.name,
       );
+    }
+    const throttle = await this.#options.throttle?.(caller);
+    if (throttle) {
+      this.#options.refused({
+        method: key,
+        code: 'RESOURCE_EXHAUSTED',
+        reason: throttle.reason,
+        peer,
+        caller: caller.name,
+      });
+      throw new HttpError(429, 'RESOURCE_EXHAUSTED', throttle.reason, {
+        'retry-after': String(Math.ceil(throttle.retryAfterMs / 1000)),
+      });
     }
     const forget = this.#options.streams.add(caller.credentialId, () => res.destroy());
     res.once('close', forget);

@@ -80,7 +80,7 @@ export class HttpServer {
     }
     try {
       const { handler, params, route } = this.#options.router.match(req.method ?? 'GET', url.pathname);
-      const caller = this.#options.guard.check(req, res, route);
+      const caller = await this.#options.guard.check(req, res, route);
       await handler({ req, res, url, params, signal: abort.signal, caller });
     } catch (error) {
       const { status, body, headers, internal } = describeHttpError(error);

@@ -1,13 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { InternalError, roleGrants, type Permission } from '@dist-exec/core';
-import { bearerToken, type Authentication, type Caller } from './caller.js';
+import { bearerToken, type Authentication, type Caller, type Throttle } from './caller.js';
 import { METHOD_ACCESS, methodName } from './method-access.js';
 import type { OpenStreams } from './open-streams.js';
 
 /** A refused call, for the server's log (never the credential itself). */
 export interface Refusal {
   method: string;
-  code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED';
+  code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED' | 'RESOURCE_EXHAUSTED';
   reason: string;
   /** The peer's address, as grpc-js reports it. */
   peer: string;
@@ -24,7 +24,16 @@ export interface AuthInterceptorOptions {
   streams?: OpenStreams;
   /** Told about every refused call. */
   refused?(refusal: Refusal): void;
+  /**
+   * Counts an authenticated call against its caller's rate limit: null
+   * (synchronously) when none applies, else a promise of null (go on) or of
+   * a Throttle (refused with RESOURCE_EXHAUSTED).
+   */
+  throttle?(caller: Caller): Promise<Throttle | null> | null;
 }
+
+/** Trailer of a RESOURCE_EXHAUSTED answer: milliseconds to wait before retrying (gRPC's retry pushback). */
+export const RETRY_PUSHBACK_HEADER = 'grpc-retry-pushback-ms';
 
 /** The caller of each call that passed the interceptor, by the call's request metadata (the object handlers see). */
 const callers = new WeakMap<grpc.Metadata, Caller>();
@@ -93,13 +102,37 @@ export function authInterceptor(options: AuthInterceptorOptions): grpc.ServerInt
           refuse('PERMISSION_DENIED', permissionMessage(caller, method, need), caller.name);
           return;
         }
-        callers.set(metadata, caller);
-        if (streaming && options.streams) {
-          forget = options.streams.add(caller.credentialId, (reason) =>
-            call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: reason, metadata: new grpc.Metadata() }),
-          );
+        const admit = (): void => {
+          callers.set(metadata, caller);
+          if (streaming && options.streams) {
+            forget = options.streams.add(caller.credentialId, (reason) =>
+              call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: reason, metadata: new grpc.Metadata() }),
+            );
+          }
+          next(metadata);
+        };
+        const throttled = options.throttle?.(caller);
+        if (!throttled) {
+          admit();
+          return;
         }
-        next(metadata);
+        throttled.then(
+          (throttle) => {
+            if (!throttle) return admit();
+            options.refused?.({
+              method,
+              code: 'RESOURCE_EXHAUSTED',
+              reason: throttle.reason,
+              peer: call.getPeer(),
+              caller: caller.name,
+            });
+            const trailer = new grpc.Metadata();
+            trailer.set(RETRY_PUSHBACK_HEADER, String(throttle.retryAfterMs));
+            call.sendStatus({ code: grpc.status.RESOURCE_EXHAUSTED, details: throttle.reason, metadata: trailer });
+          },
+          // The in-memory limiter does not fail; if it ever did, a limit must not take the master down.
+          () => admit(),
+        );
       })
       .withOnCancel(() => forget?.())
       .build();

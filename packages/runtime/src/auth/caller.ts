@@ -14,6 +14,12 @@ export interface Caller {
   readonly commands?: CommandPolicy;
 }
 
+/** A call refused for its rate: how long until the caller may call again, and one line saying so. */
+export interface Throttle {
+  retryAfterMs: number;
+  reason: string;
+}
+
 /** What an authenticator answers for a presented credential. */
 export type Authentication =
   | { ok: true; caller: Caller }
