@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ServiceError } from '@grpc/grpc-js';
 import { DistExecClient } from '@dist-exec/client';
 import { PermissionDeniedError, ResourceExhaustedError } from '@dist-exec/core';
@@ -11,17 +13,24 @@ import { httpRequest, runCli, startProgram, startTestCluster, until, type TestCl
  */
 let cluster: TestCluster;
 let env: NodeJS.ProcessEnv;
+/** An HTTP service on loopback that the worker lets http tasks reach (--http-allow 127.0.0.1:PORT). */
+let service: Server;
+let servicePort = 0;
 
 beforeAll(async () => {
+  service = createServer((_req, res) => res.end('from the allowed service'));
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  servicePort = (service.address() as AddressInfo).port;
   cluster = await startTestCluster({
     workers: 1,
     master: { denyCommands: ['rm -rf'] },
-    worker: { denyCommands: ['forbidden-here'], maxTasks: 8 },
+    worker: { denyCommands: ['forbidden-here'], maxTasks: 8, httpAllow: [`127.0.0.1:${servicePort}`] },
   });
   env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken };
 });
 afterAll(async () => {
   await cluster?.stop();
+  service?.close();
 });
 
 describe('command rules', () => {
@@ -169,6 +178,34 @@ describe('rate limits', () => {
       expect((await cluster.client.listJobs()).jobs.length).toBeGreaterThan(0);
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('http task targets', () => {
+  it("reach what the worker's --http-allow lets in, never the master, loopback or the metadata address", async () => {
+    const http = (url: string) => ({
+      type: 'http',
+      http: { url, method: 'GET', headers: {}, body: new Uint8Array(), expectedStatus: [] },
+    });
+    const ok = (await cluster.client.submit(http(`http://127.0.0.1:${servicePort}/`))).job;
+    const done = await cluster.client.waitForJob(ok.id);
+    expect(done.state).toBe('COMPLETED');
+    const full = await cluster.client.getJob(ok.id, { output: true });
+    expect(Buffer.from(full.stdout ?? []).toString()).toBe('from the allowed service');
+
+    const refused = {
+      [`http://127.0.0.1:${cluster.master.httpPort}/metrics`]: 'loopback',
+      [`http://localhost:${cluster.master.httpPort}/metrics`]: 'loopback',
+      'http://169.254.169.254/latest/meta-data/': 'link-local (cloud metadata)',
+    };
+    for (const [url, what] of Object.entries(refused)) {
+      const { job } = await cluster.client.submit(http(url));
+      const failed = await cluster.client.waitForJob(job.id);
+      expect(failed).toMatchObject({ state: 'FAILED', reason: 'EXECUTOR_ERROR' });
+      expect(failed.error).toMatch(
+        new RegExp(`^http target .*:\\d+ refused: ${what.replace(/[()]/g, '\\$&')} addresses`),
+      );
     }
   });
 });

@@ -1,6 +1,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeId, CommandPolicy, InvalidArgumentError } from '@dist-exec/core';
+import { HttpTargetPolicy } from './executors/http-targets.js';
 
 export const DEFAULT_WORKER_PORT = 50052;
 export const DEFAULT_MAX_TASKS = 4;
@@ -69,6 +70,10 @@ export interface WorkerOptions {
    * registered with. `none`: anyone (a trusted lab, benchmarks). @default 'tokens'
    */
   auth?: 'tokens' | 'none';
+  /** Where http tasks may connect besides the default (addresses, CIDR blocks with optional :port, host names); [] = anywhere not denied. @default [] */
+  httpAllow?: string[];
+  /** Addresses or CIDR blocks (optional :port) http tasks may never connect to, besides loopback, link-local and the master's machine. @default [] */
+  httpDeny?: string[];
   /** Regular expressions: a command job must match one of them whole to start here (--allow-command); [] = any. @default [] */
   allowCommands?: string[];
   /** Regular expressions: a command job that matches one anywhere fails here without starting (--deny-command). @default [] */
@@ -121,6 +126,8 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     auth: options.auth ?? 'tokens',
     allowCommands: options.allowCommands ?? [],
     denyCommands: options.denyCommands ?? [],
+    httpAllow: options.httpAllow ?? [],
+    httpDeny: options.httpDeny ?? [],
   };
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');
@@ -170,5 +177,14 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
   );
   // A rule that is not a regular expression stops the start, naming its flag.
   new CommandPolicy({ allow: compiled.allowCommands, deny: compiled.denyCommands }, "this worker's");
+  httpTargetPolicy(compiled);
   return compiled;
+}
+
+/** The worker's http target rules compiled (throws naming --http-allow or --http-deny). */
+export function httpTargetPolicy(
+  options: Pick<CompiledWorkerOptions, 'httpAllow' | 'httpDeny' | 'masterAddress'>,
+): HttpTargetPolicy {
+  const masterHost = options.masterAddress.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return new HttpTargetPolicy({ allow: options.httpAllow, deny: options.httpDeny }, masterHost);
 }

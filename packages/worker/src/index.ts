@@ -5,7 +5,8 @@ export type { ExecutionContext, ExecutionOutcome, Executor } from './executors/i
 export { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 export { SPAWNER_BINARY, type HelperKind } from './executors/spawner.js';
 export { HeartbeatLink } from './heartbeat-link.js';
-export { HttpExecutor } from './executors/http.js';
+export { HttpExecutor, type HttpExecutorOptions } from './executors/http.js';
+export { HttpTargetPolicy, HttpTargetRefusedError, type HttpTargetRules } from './executors/http-targets.js';
 export { defaultExecutors } from './executors/index.js';
 export { Fence, type FenceOptions } from './fence.js';
 export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';

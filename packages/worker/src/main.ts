@@ -2,7 +2,14 @@
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, resolveToken, type LogFormat } from '@dist-exec/runtime';
-import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_HOST, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
+import {
+  compileWorkerOptions,
+  DEFAULT_MAX_TASKS,
+  DEFAULT_WORKER_HOST,
+  DEFAULT_WORKER_PORT,
+  httpTargetPolicy,
+  type WorkerOptions,
+} from './config.js';
 import { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 import { HttpExecutor } from './executors/http.js';
 import { Worker } from './worker.js';
@@ -69,6 +76,18 @@ const program = new Command('dist-exec-worker')
     [],
   )
   .option('--deny-command <regex>', 'never start command jobs this matches anywhere (repeatable)', collect, [])
+  .option(
+    '--http-allow <target>',
+    'http tasks may connect here: an address, CIDR block (optional :port) or host name (repeatable; lets in a default denial too)',
+    collect,
+    [],
+  )
+  .option(
+    '--http-deny <target>',
+    'http tasks may never connect here: an address or CIDR block, optional :port (repeatable; loopback, link-local and the master are denied already)',
+    collect,
+    [],
+  )
   .option('--drain-timeout <duration>', 'on SIGTERM, wait this long for running tasks before killing them', '5m')
   .addOption(
     new Option(
@@ -146,6 +165,8 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     fenceAfterMs: parseDuration(flags.fenceAfter as string, '--fence-after'),
     allowCommands: lists.allowCommand ?? [],
     denyCommands: lists.denyCommand ?? [],
+    httpAllow: lists.httpAllow ?? [],
+    httpDeny: lists.httpDeny ?? [],
   };
 }
 
@@ -167,8 +188,10 @@ async function main(): Promise<void> {
   try {
     const spawn = spawnOptions(flags.spawn ?? 'auto');
     // Jobs start from the environment the worker was started with.
-    const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor()];
-    worker = new Worker(optionsFrom(flags), { logger, executors });
+    const options = optionsFrom(flags);
+    const targets = httpTargetPolicy(compileWorkerOptions(options));
+    const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor({ targets })];
+    worker = new Worker(options, { logger, executors });
   } catch (error) {
     process.stderr.write(`dist-exec-worker: ${errorMessage(error)}\n`);
     process.exit(2);

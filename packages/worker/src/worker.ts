@@ -13,7 +13,7 @@ import {
 } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
-import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
+import { compileWorkerOptions, httpTargetPolicy, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
 import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
 import { WorkerHttpServer } from './http-server.js';
@@ -91,11 +91,11 @@ export class Worker {
 
   constructor(options: WorkerOptions = {}, deps: WorkerDeps = {}) {
     // Validate early (with the configured port) so bad flags fail before binding.
-    compileWorkerOptions(options);
+    const checked = compileWorkerOptions(options);
     this.#input = options;
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
-    this.#executors = deps.executors ?? defaultExecutors();
+    this.#executors = deps.executors ?? defaultExecutors(httpTargetPolicy(checked));
     this.metrics =
       deps.metrics ??
       new WorkerMetrics(() => {
