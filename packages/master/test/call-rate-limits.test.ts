@@ -29,7 +29,7 @@ describe('CallRateLimits', () => {
     const ci = caller('ci', 'submit');
     for (let i = 0; i < 3; i += 1) await expect(limits.throttle(ci)).resolves.toBeNull();
     const refused = await limits.throttle(ci);
-    expect(refused?.reason).toMatch(/^token "ci" is over its rate limit \(2\/h \(burst 1\)\); retry in \d+\.\ds/);
+    expect(refused?.reason).toMatch(/^token "ci" is over its rate limit of 2\/h \(burst 1\); retry in \d+\.\ds/);
     expect(refused?.retryAfterMs).toBeGreaterThan(0);
     expect(refused?.retryAfterMs).toBeLessThanOrEqual(3_600_000);
     await expect(limits.throttle(caller('other', 'submit'))).resolves.toBeNull();

@@ -155,7 +155,7 @@ describe('rate limits', () => {
       );
       expect(over).toBeInstanceOf(ResourceExhaustedError);
       const message =
-        /^token "slow" is over its rate limit \(3\/m\); retry in \d+\.\ds, or ask an admin for a higher --rate-limit$/;
+        /^token "slow" is over its rate limit of 3\/m; retry in \d+\.\ds, or ask an admin for a higher --rate-limit$/;
       expect((over as Error).message).toMatch(message);
       // gRPC's retry pushback trailer says how long, in milliseconds.
       const pushback = Number(
@@ -173,7 +173,7 @@ describe('rate limits', () => {
 
       const cli = await runCli(['list'], { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: secret });
       expect(cli.code).toBe(1);
-      expect(cli.stderr).toMatch(/^dist-exec: token "slow" is over its rate limit \(3\/m\); retry in/);
+      expect(cli.stderr).toMatch(/^dist-exec: token "slow" is over its rate limit of 3\/m; retry in/);
       // Another token is not held to it.
       expect((await cluster.client.listJobs()).jobs.length).toBeGreaterThan(0);
     } finally {

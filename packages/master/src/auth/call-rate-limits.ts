@@ -53,7 +53,7 @@ export class CallRateLimits {
           return {
             retryAfterMs,
             reason:
-              `token "${caller.name}" is over its rate limit (${formatRateLimit(rate)}); ` +
+              `token "${caller.name}" is over its rate limit of ${formatRateLimit(rate)}; ` +
               `retry in ${(retryAfterMs / 1000).toFixed(1)}s, or ask an admin for a higher --rate-limit`,
           };
         },
