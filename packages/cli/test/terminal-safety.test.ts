@@ -9,7 +9,6 @@ const RLO = '\u202e';
 const HOSTILE = `echo hi ${TITLE}${CLEAR}${RLO}txt.exe`;
 
 /** A raw control character a terminal would act on (escaped text is plain ASCII backslashes). */
- 
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('escapeControls', () => {

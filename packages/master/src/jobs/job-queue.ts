@@ -1,10 +1,23 @@
 import type { Job, JobSpec } from '@dist-exec/core';
 import { requirementKey } from '../placement/filter.js';
-import { SUBMITTER_SEPARATOR } from './token-usage.js';
 
 /** Higher priority first; equal priorities in submit order (FIFO). */
 export function runsBefore(a: Job, b: Job): boolean {
   return a.spec.priority !== b.spec.priority ? a.spec.priority > b.spec.priority : a.seq < b.seq;
+}
+
+/**
+ * Between a job's requirement class and the name of the token that submitted
+ * it in a queue class key: jobs of one token share classes, so a token at
+ * its --max-running is skipped class by class, like a class no node can
+ * take, and the scheduler never looks at its jobs one by one.
+ */
+export const SUBMITTER_SEPARATOR = '\u0000';
+
+/** The token name a queue class key carries ('' when the jobs have none). */
+export function submitterOfClass(cls: string): string {
+  const at = cls.lastIndexOf(SUBMITTER_SEPARATOR);
+  return at < 0 ? '' : cls.slice(at + 1);
 }
 
 /** Requirement classes in use, so that queued jobs of one class share one key string instead of one each. */

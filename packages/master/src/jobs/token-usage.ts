@@ -1,19 +1,5 @@
 import { NO_TOKEN_LIMITS, type Job, type JobSpec, type TokenLimits } from '@dist-exec/core';
-import type { ClassFilter } from './job-queue.js';
-
-/**
- * Between a job's requirement class and the name of the token that submitted
- * it in a queue class key: jobs of one token share classes, so a token at
- * its --max-running is skipped class by class, like a class no node can
- * take, and the scheduler never looks at its jobs one by one.
- */
-export const SUBMITTER_SEPARATOR = '\u0000';
-
-/** The token name a queue class key carries ('' when the jobs have none). */
-export function submitterOfClass(cls: string): string {
-  const at = cls.lastIndexOf(SUBMITTER_SEPARATOR);
-  return at < 0 ? '' : cls.slice(at + 1);
-}
+import { submitterOfClass, type ClassFilter } from './job-queue.js';
 
 /**
  * How many jobs each token has PENDING and RUNNING, against its quotas
