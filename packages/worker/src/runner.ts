@@ -261,6 +261,8 @@ export class TaskRunner {
       stderrDroppedBytes: record.dropped.stderr,
       httpResult: outcome.httpResult ?? null,
       outputLength: record.length,
+      peakMemoryBytes: outcome.peakMemoryBytes ?? 0,
+      cpuTimeMs: outcome.cpuTimeMs ?? 0,
     };
     this.#running -= 1;
     this.#options.observer?.attemptFinished?.(spec.type, record.result);

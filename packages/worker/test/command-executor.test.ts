@@ -34,6 +34,8 @@ function spec(overrides: Partial<JobSpec> = {}): JobSpec {
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
     ...overrides,
   };
 }

@@ -96,6 +96,8 @@ function viaCommandExecutor(mode: SpawnMode): Variant {
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
   };
   const once = async (): Promise<void> => {
     const abort = new AbortController();

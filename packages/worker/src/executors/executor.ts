@@ -19,6 +19,10 @@ export interface ExecutionOutcome {
   exitCode: number | null;
   error: string;
   httpResult?: HttpResult | null;
+  /** Peak memory of the work's processes, in bytes; 0 or absent = not measured. */
+  peakMemoryBytes?: number;
+  /** CPU time (user + system) of the work's processes; 0 or absent = not measured. */
+  cpuTimeMs?: number;
 }
 
 /**
