@@ -11,3 +11,4 @@ export { Fence, type FenceOptions } from './fence.js';
 export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';
 export type { RunnerObserver } from './runner.js';
 export { EventReader, EVENT, type EventSink } from './executors/spawner-protocol.js';
+export { OutputCap } from './output-cap.js';

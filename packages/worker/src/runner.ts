@@ -12,6 +12,7 @@ import {
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { ExecutionOutcome, Executor } from './executors/index.js';
+import { OutputCap } from './output-cap.js';
 
 export interface AttemptOutputEvent {
   /** Offset within the attempt's output, over both streams. */
@@ -70,8 +71,7 @@ class AttemptRecord {
   length = 0;
   /** Bytes kept over chunks that were trimmed to bound memory. */
   trimmedBytes = 0;
-  readonly kept: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
-  readonly dropped: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+  readonly caps: Record<OutputStreamName, OutputCap>;
   result: AttemptResult | null = null;
   readonly sinks = new Set<AttemptSink>();
   readonly abort = new AbortController();
@@ -84,6 +84,7 @@ class AttemptRecord {
     readonly killGraceMs: number,
   ) {
     this.key = `${ref.jobId}/${ref.attempt}`;
+    this.caps = { stdout: new OutputCap(outputLimitBytes), stderr: new OutputCap(outputLimitBytes) };
   }
 }
 
@@ -246,6 +247,9 @@ export class TaskRunner {
       };
     }
     timeout?.cancel();
+    // The held tails of output over the limit, after the line that marks the cut.
+    for (const stream of ['stdout', 'stderr'] as const)
+      for (const piece of record.caps[stream].finish(stream)) this.#emit(record, stream, piece);
     if (abort.signal.aborted && !outcome.succeeded) {
       outcome = { ...outcome, succeeded: false, ...this.#abortOutcome(abort.signal.reason as AbortReason, spec) };
     }
@@ -257,8 +261,8 @@ export class TaskRunner {
       error: outcome.error,
       startedAtMs: record.startedAtMs ?? finishedAtMs,
       finishedAtMs,
-      stdoutDroppedBytes: record.dropped.stdout,
-      stderrDroppedBytes: record.dropped.stderr,
+      stdoutDroppedBytes: record.caps.stdout.dropped,
+      stderrDroppedBytes: record.caps.stderr.dropped,
       httpResult: outcome.httpResult ?? null,
       outputLength: record.length,
       peakMemoryBytes: outcome.peakMemoryBytes ?? 0,
@@ -290,11 +294,11 @@ export class TaskRunner {
   }
 
   #append(record: AttemptRecord, stream: OutputStreamName, data: Uint8Array): void {
-    const room = record.outputLimitBytes - record.kept[stream];
-    const keep = room >= data.length ? data : data.subarray(0, Math.max(0, room));
-    record.dropped[stream] += data.length - keep.length;
-    if (keep.length === 0) return;
-    record.kept[stream] += keep.length;
+    const now = record.caps[stream].take(data);
+    if (now.length) this.#emit(record, stream, now);
+  }
+
+  #emit(record: AttemptRecord, stream: OutputStreamName, keep: Uint8Array): void {
     const event: AttemptOutputEvent = {
       offset: record.length,
       stream,

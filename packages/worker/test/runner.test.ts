@@ -154,17 +154,25 @@ describe('TaskRunner', () => {
     expect(sink.result).toMatchObject({ succeeded: false, reason: 'TIMEOUT', error: 'timed out after 5000ms' });
   });
 
-  it('caps output per stream and counts what it dropped', async () => {
+  it('keeps the head and the tail of each stream within its limit, marks the cut and counts what it dropped', async () => {
     const { executor, runner } = setup({ outputLimitBytes: 4 });
     const sink = new RecordingSink();
     runner.execute(request(), sink);
     executor.contexts[0]!.onOutput('stdout', Buffer.from('abcdef'));
     executor.contexts[0]!.onOutput('stderr', Buffer.from('xy'));
     executor.contexts[0]!.onOutput('stdout', Buffer.from('gh'));
+    // The head goes out at once; the tail waits for the end.
+    expect(sink.text).toBe('abxy');
     executor.finish(0);
     await flush();
-    expect(sink.text).toBe('abcdxy');
-    expect(sink.result).toMatchObject({ stdoutDroppedBytes: 4, stderrDroppedBytes: 0, outputLength: 6 });
+    const marker =
+      '\n[dist-exec: 4 bytes of stdout dropped here: over the output limit (4 bytes), only its head and its tail are kept]\n';
+    expect(sink.text).toBe(`abxy${marker}gh`);
+    expect(sink.result).toMatchObject({
+      stdoutDroppedBytes: 4,
+      stderrDroppedBytes: 0,
+      outputLength: 6 + marker.length,
+    });
   });
 
   it('refuses work beyond its slots, while draining, and for unknown task types', () => {
