@@ -1,8 +1,10 @@
 import {
   errorMessage,
   FailedPreconditionError,
+  formatBytes,
   InvalidArgumentError,
   ResourceExhaustedError,
+  compileJobSpec,
   type AttemptRef,
   type AttemptReport,
   type AttemptResult,
@@ -50,6 +52,8 @@ export interface TaskRunnerOptions {
   killGraceMs: number;
   /** Output of finished, unacknowledged attempts kept for replay; the oldest is trimmed beyond. */
   retainedOutputBytes: number;
+  /** Memory this worker offers: a job whose limit is above it is refused. 0 = no check. */
+  memoryBytes?: number;
   observer?: RunnerObserver;
 }
 
@@ -62,6 +66,9 @@ export interface RunnerObserver {
 }
 
 type AbortReason = 'timeout' | 'cancel' | 'fence';
+
+/** The spec of an attempt known only by its ref (one a previous run of the worker left). */
+const LOST_SPEC = compileJobSpec({ command: 'true' });
 
 class AttemptRecord {
   readonly key: string;
@@ -173,6 +180,8 @@ export class TaskRunner {
     if (this.#running >= this.#options.maxTasks) {
       throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
     }
+    this.#checkMemory(request.spec);
+    executor.check?.(request.spec);
     const record = new AttemptRecord(
       request.ref,
       request.spec,
@@ -184,6 +193,47 @@ export class TaskRunner {
     this.#running += 1;
     void this.#run(record, executor);
     return () => record.sinks.delete(sink);
+  }
+
+  #checkMemory(spec: JobSpec): void {
+    const offered = this.#options.memoryBytes ?? 0;
+    const limit = spec.memoryLimitBytes || spec.memoryBytes;
+    if (offered > 0 && limit > offered) {
+      const field = spec.memoryLimitBytes ? 'spec.memoryLimitBytes' : 'spec.memoryBytes';
+      throw new InvalidArgumentError(
+        `${field}: ${formatBytes(limit)} is more memory than this worker offers (--memory ${formatBytes(offered)})`,
+        { field },
+      );
+    }
+  }
+
+  /**
+   * Attempts a previous run of this worker left running, killed at start:
+   * held as lost (WORKER_LOST) until the master acknowledges them, so they
+   * are reported with the reason rather than only missed.
+   */
+  adoptLost(refs: readonly AttemptRef[]): void {
+    const now = this.#options.clock.now();
+    for (const ref of refs) {
+      const key = `${ref.jobId}/${ref.attempt}`;
+      if (this.#attempts.has(key)) continue;
+      const record = new AttemptRecord(ref, LOST_SPEC, 0, 0);
+      record.result = {
+        succeeded: false,
+        reason: 'WORKER_LOST',
+        exitCode: null,
+        error: 'killed when its worker restarted: a previous run of the worker (killed?) left it running',
+        startedAtMs: now,
+        finishedAtMs: now,
+        stdoutDroppedBytes: 0,
+        stderrDroppedBytes: 0,
+        httpResult: null,
+        outputLength: 0,
+        peakMemoryBytes: 0,
+        cpuTimeMs: 0,
+      };
+      this.#attempts.set(key, record);
+    }
   }
 
   #attach(record: AttemptRecord, fromOffset: number, sink: AttemptSink): () => void {
@@ -226,6 +276,7 @@ export class TaskRunner {
     let outcome: ExecutionOutcome;
     try {
       outcome = await executor.run({
+        attempt: record.ref,
         spec,
         signal: abort.signal,
         killGraceMs: record.killGraceMs,
