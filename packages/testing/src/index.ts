@@ -6,3 +6,4 @@ export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
+export { cgroupsUnavailable } from './isolation.js';

@@ -100,14 +100,18 @@ export async function startMasterProcess(
   return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
 }
 
+/** Starts a worker process and resolves once it is registered; without a `--state-dir` it gets a fresh temporary one. */
 export async function startWorkerProcess(
   masterAddress: string,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunningProgram> {
+  const stateDir = args.includes('--state-dir')
+    ? []
+    : ['--state-dir', mkdtempSync(join(tmpdir(), 'dist-exec-worker-state-'))];
   const worker = startProgram(
     'worker',
-    ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args],
+    ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...stateDir, ...args],
     env,
   );
   await startedOrKilled(worker, 'registered with the master');

@@ -157,6 +157,8 @@ describe('failures with real processes', () => {
         reason: 'WORKER_LOST',
         exitCode: null,
         error: expect.any(String),
+        peakMemoryBytes: 0,
+        cpuTimeMs: 0,
       },
       {
         attempt: 2,
@@ -168,6 +170,8 @@ describe('failures with real processes', () => {
         reason: null,
         exitCode: 0,
         error: null,
+        peakMemoryBytes: expect.any(Number),
+        cpuTimeMs: expect.any(Number),
       },
     ]);
   });

@@ -12,3 +12,14 @@ export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';
 export type { RunnerObserver } from './runner.js';
 export { EventReader, EVENT, type EventSink } from './executors/spawner-protocol.js';
 export { OutputCap } from './output-cap.js';
+export {
+  cgroupLayout,
+  DEFAULT_CGROUP_PARENT,
+  DEFAULT_MAX_JOB_PIDS,
+  ISOLATION_MODES,
+  JobIsolation,
+  type CgroupLayout,
+  type IsolationMode,
+  type IsolationOptions,
+} from './isolation/index.js';
+export { CLEAN_ENV_KEEPS, jobBaseEnvironment } from './job-environment.js';

@@ -5,7 +5,13 @@ import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/run
 import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
 import { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 import { HttpExecutor } from './executors/http.js';
-import { DEFAULT_MAX_JOB_PIDS, ISOLATION_MODES, type IsolationMode, type IsolationOptions } from './isolation/index.js';
+import {
+  DEFAULT_CGROUP_PARENT,
+  DEFAULT_MAX_JOB_PIDS,
+  ISOLATION_MODES,
+  type IsolationMode,
+  type IsolationOptions,
+} from './isolation/index.js';
 import { Worker } from './worker.js';
 
 const program = new Command('dist-exec-worker')
@@ -82,7 +88,8 @@ const program = new Command('dist-exec-worker')
   )
   .option(
     '--cgroup-parent <path>',
-    "where this worker's cgroups go, from the root of each hierarchy (default: dist-exec under the worker's own cgroup)",
+    "where this worker's cgroups go (<path>/<id>/<job>), from the root of each cgroup hierarchy",
+    DEFAULT_CGROUP_PARENT,
   )
   .option('--run-as <user>', 'run every job as this user and its groups (the worker must run as root)')
   .option('--allowed-users <users>', 'users a job may ask to run as (--user), comma-separated')

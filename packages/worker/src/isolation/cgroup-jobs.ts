@@ -18,11 +18,7 @@ export class CgroupUnavailableError extends Error {
 export interface CgroupJobsOptions {
   layout: CgroupLayout;
   workerId: string;
-  /**
-   * Parent of this worker's cgroup, relative to each hierarchy's root
-   * ("/dist-exec"); '' = "dist-exec" under the worker's own cgroup, so that
-   * whatever limits the worker runs under bound its jobs too.
-   */
+  /** Parent of this worker's cgroup dir, from each hierarchy's root ("/dist-exec"). */
   parent: string;
   maxJobPids: number;
 }
@@ -68,7 +64,7 @@ export class CgroupJobs {
         throw new CgroupUnavailableError(`cannot create ${hierarchy.root}: ${errorMessage(error)}`);
       }
     }
-    if (layout.version === 2) enableControllers(layout, this.#hierarchies[0] as Hierarchy, options);
+    if (layout.version === 2) enableControllers(layout, this.#hierarchies[0] as Hierarchy);
     const memory = this.#dirOf('memory');
     const cpu = this.#hierarchies.some((h) => h.controllers.includes('cpu'));
     this.#has =
@@ -282,9 +278,9 @@ function readable(path: string): string {
   }
 }
 
-/** `<own>/dist-exec/<id>`, or `<mount><parent>/<id>`. */
-function workerDir(mount: string, own: string, parent: string, workerId: string): string {
-  return parent ? join(mount, parent, workerId) : join(own, 'dist-exec', workerId);
+/** `<mount><parent>/<id>`. */
+function workerDir(mount: string, parent: string, workerId: string): string {
+  return join(mount, parent, workerId);
 }
 
 function v1Hierarchies(layout: Extract<CgroupLayout, { version: 1 }>, options: CgroupJobsOptions): Hierarchy[] {
@@ -297,7 +293,7 @@ function v1Hierarchies(layout: Extract<CgroupLayout, { version: 1 }>, options: C
     if (known) known.controllers.push(controller);
     else
       byMount.set(hierarchy.mount, {
-        root: workerDir(hierarchy.mount, hierarchy.own, options.parent, options.workerId),
+        root: workerDir(hierarchy.mount, options.parent, options.workerId),
         controllers: [controller],
       });
   }
@@ -306,7 +302,7 @@ function v1Hierarchies(layout: Extract<CgroupLayout, { version: 1 }>, options: C
 
 function v2Hierarchy(layout: Extract<CgroupLayout, { version: 2 }>, options: CgroupJobsOptions): Hierarchy {
   return {
-    root: workerDir(layout.mount, layout.own, options.parent, options.workerId),
+    root: workerDir(layout.mount, options.parent, options.workerId),
     controllers: ['memory', 'pids', 'cpu', 'cpuacct'],
   };
 }
@@ -314,15 +310,11 @@ function v2Hierarchy(layout: Extract<CgroupLayout, { version: 2 }>, options: Cgr
 /**
  * cgroup v2 gives a child a controller only when its parent enables it in
  * cgroup.subtree_control, and a cgroup other than the root cannot do that
- * while processes live in it: enable memory, pids (and cpu) from where this
- * worker starts down to its own dir, and say plainly when that is refused.
+ * while processes live in it: enable memory, pids (and cpu) from the root of
+ * the mount down to this worker's dir, and say plainly when that is refused.
  */
-function enableControllers(
-  layout: Extract<CgroupLayout, { version: 2 }>,
-  hierarchy: Hierarchy,
-  options: CgroupJobsOptions,
-): void {
-  const base = options.parent ? layout.mount : layout.own;
+function enableControllers(layout: Extract<CgroupLayout, { version: 2 }>, hierarchy: Hierarchy): void {
+  const base = layout.mount;
   const offered = readable(join(base, 'cgroup.controllers')).trim().split(/\s+/);
   const wanted = ['memory', 'pids', ...(offered.includes('cpu') ? ['cpu'] : [])];
   const missing = wanted.filter((c) => !offered.includes(c));
@@ -340,7 +332,7 @@ function enableControllers(
       const busy = (error as NodeJS.ErrnoException).code === 'EBUSY';
       throw new CgroupUnavailableError(
         busy
-          ? `cgroup v2 will not enable ${wanted.join(', ')} below ${dir} while processes live in it: start the worker in a cgroup of its own with those controllers delegated (systemd: Delegate=yes), or give --cgroup-parent a delegated subtree`
+          ? `cgroup v2 will not enable ${wanted.join(', ')} below ${dir} while processes live in it (the cgroup of a container?): give --cgroup-parent a subtree without processes where they can be enabled`
           : `cannot enable ${wanted.join(', ')} in ${dir}: ${errorMessage(error)}`,
       );
     }

@@ -1,4 +1,5 @@
 export {
+  DEFAULT_CGROUP_PARENT,
   DEFAULT_MAX_JOB_PIDS,
   ISOLATION_MODES,
   JobIsolation,

@@ -14,6 +14,7 @@ export const ISOLATION_MODES: readonly IsolationMode[] = ['auto', 'cgroup', 'rli
 export type SpawnPath = 'native' | 'perl' | 'direct';
 
 export const DEFAULT_MAX_JOB_PIDS = 4096;
+export const DEFAULT_CGROUP_PARENT = '/dist-exec';
 /** Linux's RLIMIT_* numbers (the same on x86-64 and arm64). */
 const RLIMIT_NPROC = 6;
 const RLIMIT_AS = 9;
@@ -34,8 +35,9 @@ export interface IsolationOptions {
   /** Users a job may ask to run as (`spec.user`). @default none */
   allowedUsers?: readonly string[];
   /**
-   * Parent of this worker's cgroups, relative to each hierarchy's root
-   * ("/dist-exec"). @default "dist-exec" under the worker's own cgroup
+   * Parent of this worker's cgroups (its dir is `<parent>/<worker id>`), from
+   * the root of each hierarchy (cgroup v1) or of the cgroup2 mount.
+   * @default '/dist-exec'
    */
   cgroupParent?: string;
 }
@@ -103,7 +105,7 @@ export class JobIsolation {
     this.#path = options.spawnPath;
     this.#searchPath = options.searchPath;
     this.#maxJobPids = options.maxJobPids ?? DEFAULT_MAX_JOB_PIDS;
-    this.#cgroupParent = options.cgroupParent ?? '';
+    this.#cgroupParent = options.cgroupParent || DEFAULT_CGROUP_PARENT;
     if (!ISOLATION_MODES.includes(this.#mode))
       throw new InvalidArgumentError(`--isolation: "${this.#mode}" is not one of ${ISOLATION_MODES.join(', ')}`, {
         field: '--isolation',
@@ -112,7 +114,7 @@ export class JobIsolation {
       throw new InvalidArgumentError(`--max-job-pids: ${this.#maxJobPids} is out of range; use 1 to 4194304`, {
         field: '--max-job-pids',
       });
-    if (this.#cgroupParent && !this.#cgroupParent.startsWith('/'))
+    if (!this.#cgroupParent.startsWith('/') || this.#cgroupParent.split('/').includes('..'))
       throw new InvalidArgumentError(
         `--cgroup-parent: "${this.#cgroupParent}" must start with / (a path from the root of each cgroup hierarchy)`,
         { field: '--cgroup-parent' },
