@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@dist-exec/core';
-import { type Figure, type StoreKind } from './scenario.js';
+import type { Figure, StoreKind } from './scenario.js';
 
 import { SCENARIOS } from './scenarios/index.js';
 

@@ -1,4 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
 import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
 import type { Logger } from 'pino';

@@ -1,7 +1,7 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { isDistExecError, UnavailableError } from '@dist-exec/core';
 import { toServiceError, type wire } from '@dist-exec/proto';
-import { type InternalErrorReporter } from '@dist-exec/runtime';
+import type { InternalErrorReporter } from '@dist-exec/runtime';
 
 export type HeartbeatCall = grpc.ServerDuplexStream<wire.HeartbeatRequest__Output, wire.HeartbeatResponse>;
 

@@ -8,6 +8,7 @@ import { RoundRobinPolicy } from './round-robin.js';
 import { WeightedRoundRobinPolicy } from './weighted-round-robin.js';
 
 export * from './policy.js';
+export { place } from './place.js';
 export * from './filter.js';
 export { explain } from './explain.js';
 export { FeasibleList } from './feasible-list.js';
