@@ -23,3 +23,5 @@ export {
   type IsolationOptions,
 } from './isolation/index.js';
 export { CLEAN_ENV_KEEPS, jobBaseEnvironment } from './job-environment.js';
+export { CgroupJobs } from './isolation/cgroup-jobs.js';
+export { Leftovers } from './isolation/leftovers.js';
