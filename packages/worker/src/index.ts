@@ -1,7 +1,7 @@
 export { Worker, WORKER_VERSION, type WorkerAddress, type WorkerDeps } from './worker.js';
 export * from './config.js';
 export { TaskRunner, type AttemptSink, type ExecuteRequest } from './runner.js';
-export type { ExecutionContext, ExecutionOutcome, Executor } from './executors/index.js';
+export type { ExecutionContext, ExecutionOutcome, Executor, ExecutorStart } from './executors/index.js';
 export { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 export { SPAWNER_BINARY, type HelperKind } from './executors/spawner.js';
 export { HeartbeatLink } from './heartbeat-link.js';

@@ -159,6 +159,11 @@ export class CommandExecutor implements Executor {
     });
   }
 
+  /** How jobs are confined: known once started. */
+  get isolation(): 'cgroup' | 'rlimit' | 'none' {
+    return this.#isolation.backend;
+  }
+
   /** The helper's pid while it runs (null: none yet, or direct spawning). */
   get helperPid(): number | null {
     return this.#spawner?.pid ?? null;
