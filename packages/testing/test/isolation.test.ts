@@ -43,10 +43,13 @@ function gone(pid: number): boolean {
   }
 }
 
+/** SIGTERM, so that workers remove their cgroups as they stop; SIGKILL what is still there after 10 s. */
 async function stopAll(programs: RunningProgram[]): Promise<void> {
   for (const program of programs.splice(0).reverse()) {
-    program.kill('SIGKILL');
+    program.kill('SIGTERM');
+    const timer = setTimeout(() => program.kill('SIGKILL'), 10_000);
     await program.exited;
+    clearTimeout(timer);
   }
 }
 

@@ -71,6 +71,7 @@ typedef struct job {
   char *stdin_data;
   size_t stdin_len, stdin_off;
   int status, reaped, ending;
+  int empty; /* its cgroup was seen empty after the main process ended: nothing can enter it again */
   struct rusage usage;
   double deadline, next_tick;
   char **dirs, **reads;
@@ -316,14 +317,17 @@ static int signal_orphans(const char *marker, int sig) {
  */
 static int signal_job(job *j, int sig, int group) {
   int signalled = group ? kill(-j->pid, sig) == 0 : 0;
-  if (j->ndirs) {
+  if (j->ndirs && !j->empty) {
     char path[4200];
-    if (sig == SIGKILL) {
+    /* cgroup v2 (one dir) kills a whole cgroup at once where the kernel has cgroup.kill (5.14). */
+    if (sig == SIGKILL && j->ndirs == 1) {
       snprintf(path, sizeof path, "%s/cgroup.kill", j->dirs[0]);
       write_file(path, "1");
     }
     snprintf(path, sizeof path, "%s/cgroup.procs", j->dirs[0]);
-    signalled += signal_listed(path, sig);
+    int listed = signal_listed(path, sig);
+    signalled += listed;
+    if (listed == 0 && j->reaped) j->empty = 1;
   } else if (j->marker) {
     signalled += signal_orphans(j->marker, sig);
   }
@@ -331,12 +335,13 @@ static int signal_job(job *j, int sig, int group) {
 }
 
 static int cgroup_empty(job *j) {
-  if (!j->ndirs) return 1;
+  if (!j->ndirs || j->empty) return 1;
   char path[4200];
   snprintf(path, sizeof path, "%s/cgroup.procs", j->dirs[0]);
   char *text = slurp(path, NULL);
   int empty = !text || text[0] == '\0';
   free(text);
+  if (empty && j->reaped) j->empty = 1;
   return empty;
 }
 
@@ -585,7 +590,7 @@ static void start(struct start_request *r, struct launch *l) {
   error = prepare_cgroups(r->dirs, r->ndirs, r->writes, r->nwrites, l);
   if (error) {
     for (size_t i = 0; i < l->nprocs; i++) close(l->procs[i]);
-    remove_dirs(r->dirs, r->ndirs);
+    if (r->flags & FLAG_REMOVE) remove_dirs(r->dirs, r->ndirs);
     free(envp);
     failed(r->id, "cgroup", error);
     return;
@@ -601,7 +606,7 @@ static void start(struct start_request *r, struct launch *l) {
       close_fd(&opened[i][1]);
     }
     for (size_t i = 0; i < l->nprocs; i++) close(l->procs[i]);
-    remove_dirs(r->dirs, r->ndirs);
+    if (r->flags & FLAG_REMOVE) remove_dirs(r->dirs, r->ndirs);
     free(envp);
     failed(r->id, "pipe", saved);
     return;
@@ -628,7 +633,7 @@ static void start(struct start_request *r, struct launch *l) {
     close(err_pipe[0]);
     if (r->stdin_len) close(in_pipe[1]);
     if (pid > 0) waitpid(pid, NULL, 0);
-    remove_dirs(r->dirs, r->ndirs);
+    if (r->flags & FLAG_REMOVE) remove_dirs(r->dirs, r->ndirs);
     failed(r->id, pid < 0 ? "fork" : l->stage, pid < 0 ? clone_error : l->error);
     return;
   }

@@ -154,7 +154,7 @@ sub signal_job {
   my $count = $group ? kill($sig, -$job->{pid}) : 0;
   if (@{ $job->{dirs} }) {
     my $dir = $job->{dirs}[0];
-    write_file("$dir/cgroup.kill", '1') if $sig eq 'KILL';
+    write_file("$dir/cgroup.kill", '1') if $sig eq 'KILL' && @{ $job->{dirs} } == 1;    # v2: one dir
     my $procs = slurp("$dir/cgroup.procs") // '';
     $count += kill($sig, grep { /^\d+$/ } split(/\n/, $procs));
   } elsif (length $job->{marker}) {
@@ -186,7 +186,7 @@ sub start {
   for my $write (@{ $r->{writes} }) {
     my $error = write_file(@$write);
     next unless $error;
-    rmdir($_) for @{ $r->{dirs} };
+    if ($r->{flags} & FLAG_REMOVE) { rmdir($_) for @{ $r->{dirs} } }
     event('E', $id, "cgroup $error");
     return;
   }
@@ -248,7 +248,7 @@ sub start {
     close($out_r);
     close($err_r);
     close($in_w) if $in_w;
-    rmdir($_) for @{ $r->{dirs} };
+    if ($r->{flags} & FLAG_REMOVE) { rmdir($_) for @{ $r->{dirs} } }
     event('E', $id, "$stage $errno");
     return;
   }

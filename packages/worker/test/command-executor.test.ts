@@ -277,3 +277,26 @@ describe.each(MODES.filter((mode) => mode !== 'direct'))('CommandExecutor throug
     expect(executor.helperPid).not.toBe(firstHelper);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0).each(MODES)(
+  'CommandExecutor as another user, spawning through %s',
+  (mode) => {
+    it('runs the job as --run-as (uid, gid and groups where the path can), with its HOME and USER', async () => {
+      const executor = new CommandExecutor({ ...spawnOptions(mode), isolation: { runAs: 'nobody' } });
+      executors.push(executor);
+      const output: Buffer[] = [];
+      const outcome = await executor.run({
+        spec: spec({ command: 'id -u; id -g; echo "$HOME $USER"' }),
+        signal: new AbortController().signal,
+        killGraceMs: 200,
+        onStarted: () => {},
+        onOutput: (_stream, data) => output.push(Buffer.from(data)),
+      });
+      expect(outcome).toMatchObject({ succeeded: true });
+      const [uid, gid, names] = Buffer.concat(output).toString().trim().split('\n');
+      expect(Number(uid)).toBe(65534);
+      expect(Number(gid)).toBeGreaterThan(0);
+      expect(names).toMatch(/ nobody$/);
+    });
+  },
+);

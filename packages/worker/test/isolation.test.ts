@@ -88,29 +88,29 @@ describe('CgroupJobs on a cgroup v2 tree', () => {
     );
   });
 
-  it('plans a job: one dir, its limits, the files that say what it used; and reads them', () => {
-    const plan = jobs.plan('job-a-1', { memoryBytes: 128 * MiB, cpu: 0.5 });
-    const job = join(dir, 'job-a-1');
-    expect(plan).toEqual({
-      dirs: [job],
+  it('plans a dir per job with its limits and the files that say what it used, removed at the end; and reads them', () => {
+    const job = jobs.plan('job-a-1', { memoryBytes: 128 * MiB, cpu: 0.5 });
+    const at = join(dir, 'job-a-1');
+    expect(job.plan).toEqual({
+      dirs: [at],
       writes: [
-        [join(job, 'memory.max'), String(128 * MiB)],
-        [join(job, 'memory.swap.max'), '0'],
-        [join(job, 'pids.max'), '100'],
-        [join(job, 'cpu.max'), '50000 100000'],
+        [join(at, 'memory.max'), String(128 * MiB)],
+        [join(at, 'memory.swap.max'), '0'],
+        [join(at, 'pids.max'), '100'],
+        [join(at, 'cpu.max'), '50000 100000'],
       ],
-      reads: [join(job, 'memory.peak'), join(job, 'memory.events'), join(job, 'cpu.stat')],
+      reads: [join(at, 'memory.peak'), join(at, 'memory.events'), join(at, 'cpu.stat')],
       remove: true,
     });
     const events = 'low 0\nhigh 4\nmax 9\noom 2\noom_kill 1\noom_group_kill 0\n';
     const cpu = 'usage_usec 52345\nuser_usec 50000\nsystem_usec 2345\n';
-    expect(jobs.usage(plan, [String(128 * MiB), events, cpu])).toEqual({
+    expect(jobs.usage(job, [String(128 * MiB), events, cpu])).toEqual({
       peakMemoryBytes: 128 * MiB,
       cpuTimeMs: 52,
       oomKills: 1,
     });
     // No memory asked: no memory.max, still counted.
-    expect(jobs.plan('job-b-1', { memoryBytes: 0, cpu: 0 }).writes).toEqual([
+    expect(jobs.plan('job-b-1', { memoryBytes: 0, cpu: 0 }).plan.writes).toEqual([
       [join(dir, 'job-b-1', 'pids.max'), '100'],
     ]);
   });
@@ -143,29 +143,48 @@ describe('CgroupJobs on cgroup v1 hierarchies', () => {
     parent: '/dist-exec',
     maxJobPids: 4096,
   });
+  const oom = (kills: number): string => `oom_kill_disable 0\nunder_oom 0\noom_kill ${kills}\n`;
 
-  it('joins memory and pids, and cpu only when the job asks for cpu; lists and kills through the pids dir', () => {
-    const plain = jobs.plan('j-1', { memoryBytes: 64 * MiB, cpu: 0 });
-    expect(plain.dirs).toEqual([join(pids, 'j-1'), join(memory, 'j-1')]);
-    expect(plain.writes).toEqual([
-      [join(memory, 'j-1', 'memory.limit_in_bytes'), String(64 * MiB)],
-      [join(memory, 'j-1', 'memory.memsw.limit_in_bytes'), String(64 * MiB)],
-      [join(pids, 'j-1', 'pids.max'), '4096'],
-    ]);
-    expect(plain.reads).toEqual([
-      join(memory, 'j-1', 'memory.max_usage_in_bytes'),
-      join(memory, 'j-1', 'memory.oom_control'),
-    ]);
-    expect(jobs.usage(plain, ['67108864\n', 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n'])).toEqual({
-      peakMemoryBytes: 64 * MiB,
-      cpuTimeMs: null,
-      oomKills: 2,
+  it('runs a job in a slot of the memory and pids hierarchies (cpu only when asked), listed and killed through pids', () => {
+    const first = jobs.plan('j-1', { memoryBytes: 64 * MiB, cpu: 0 });
+    const [m, p] = [join(memory, 'slot.1'), join(pids, 'slot.1')];
+    expect(first.plan).toEqual({
+      dirs: [p, m],
+      writes: [
+        [join(m, 'memory.limit_in_bytes'), String(64 * MiB)],
+        [join(m, 'memory.memsw.limit_in_bytes'), String(64 * MiB)],
+        [join(p, 'pids.max'), '4096'],
+      ],
+      reads: [join(m, 'memory.max_usage_in_bytes'), join(m, 'memory.oom_control'), join(m, 'memory.usage_in_bytes')],
+      remove: false,
     });
-    const withCpu = jobs.plan('j-2', { memoryBytes: 0, cpu: 2 });
-    expect(withCpu.dirs).toEqual([join(pids, 'j-2'), join(memory, 'j-2'), join(cpu, 'j-2')]);
-    expect(withCpu.writes).toContainEqual([join(cpu, 'j-2', 'cpu.cfs_quota_us'), '200000']);
-    expect(withCpu.reads).toContain(join(cpu, 'j-2', 'cpuacct.usage'));
-    expect(jobs.usage(withCpu, ['1', 'oom_kill 0', '1500000000']).cpuTimeMs).toBe(1500);
+    const ended = [String(64 * MiB), oom(2), '4096'];
+    expect(jobs.usage(first, ended)).toEqual({ peakMemoryBytes: 64 * MiB, cpuTimeMs: null, oomKills: 2 });
+    jobs.release(first, ended, true);
+
+    // The slot again: counters reset, only what changed written (memsw raised before the memory limit), OOM kills counted from 2.
+    const second = jobs.plan('j-2', { memoryBytes: 256 * MiB, cpu: 2 });
+    const c = join(cpu, 'slot.1');
+    expect(second.plan.dirs).toEqual([p, m, c]);
+    expect(second.plan.writes).toEqual([
+      [join(m, 'memory.max_usage_in_bytes'), '0'],
+      [join(m, 'memory.memsw.limit_in_bytes'), String(256 * MiB)],
+      [join(m, 'memory.limit_in_bytes'), String(256 * MiB)],
+      [join(c, 'cpu.cfs_period_us'), '100000'],
+      [join(c, 'cpu.cfs_quota_us'), '200000'],
+    ]);
+    expect(second.plan.reads).toContain(join(c, 'cpuacct.usage'));
+    expect(jobs.usage(second, ['1', oom(2), '0', '1500000000'])).toEqual({
+      peakMemoryBytes: 1,
+      cpuTimeMs: 1500,
+      oomKills: 0,
+    });
+    // Still charged with 100 MiB (files in a tmpfs): not used again.
+    jobs.release(second, ['1', oom(2), String(100 * MiB), '0'], true);
+    expect(jobs.plan('j-3', { memoryBytes: 0, cpu: 0 }).plan.dirs).toEqual([
+      join(pids, 'slot.2'),
+      join(memory, 'slot.2'),
+    ]);
   });
 });
 

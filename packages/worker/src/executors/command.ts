@@ -218,17 +218,13 @@ function attemptHandlers(
     },
     output: (stream, data) => context.onOutput(stream, data),
     failed(code, stage) {
-      if (pid !== 0) {
-        // The helper died under a running job: nothing will reap or watch it now.
-        signalGroup(pid, 'SIGKILL');
-        void isolation.abandon(plan);
-        isolation.ended(plan);
-      }
+      // The helper died under a running job (nothing will reap or watch it now), or the job never started.
+      if (pid !== 0) signalGroup(pid, 'SIGKILL');
+      isolation.failed(plan, pid !== 0);
       settle({ succeeded: false, reason: 'EXECUTOR_ERROR', exitCode: null, error: startError(request, code, stage) });
     },
     ended(code, killedBy, measured) {
-      isolation.ended(plan);
-      const usage = isolation.usage(plan, measured);
+      const usage = isolation.ended(plan, measured);
       const used =
         usage.peakMemoryBytes || usage.cpuTimeMs
           ? { peakMemoryBytes: usage.peakMemoryBytes, cpuTimeMs: usage.cpuTimeMs }

@@ -4,7 +4,8 @@ import { errorMessage, formatBytes, InvalidArgumentError, type AttemptRef, type 
 import type { Logger } from 'pino';
 import type { CgroupPlan, Credentials, ResourceLimit, SpawnUsage } from '../executors/spawner-protocol.js';
 import { cgroupLayout } from './cgroup-layout.js';
-import { CgroupJobs, CgroupUnavailableError } from './cgroup-jobs.js';
+import { CgroupJobs, CgroupUnavailableError, type JobCgroup } from './cgroup-jobs.js';
+import { sweepRoot } from './cgroup-tree.js';
 import { attemptFromName, attemptName, Leftovers } from './leftovers.js';
 import { resolveUser, type JobUser } from './users.js';
 
@@ -58,6 +59,8 @@ export interface AttemptIsolation {
   /** Put in front of the argv where the helper cannot set limits itself (`prlimit ... --`). */
   argvPrefix: string[];
   cgroup: CgroupPlan | null;
+  /** The cgroup behind the plan (its pool slot on v1). */
+  jobCgroup: JobCgroup | null;
   marker: string;
   /** Laid under the job's own env (HOME, USER, LOGNAME of the user it runs as). */
   env: Record<string, string>;
@@ -149,7 +152,7 @@ export class JobIsolation {
     const found = new Map<string, AttemptRef>();
     for (const ref of leftovers.sweep(context.nodeId)) found.set(attemptName(ref), ref);
     for (const root of leftovers.previousCgroupRoots())
-      for (const name of await CgroupJobs.sweepRoot(root)) {
+      for (const name of await sweepRoot(root)) {
         const ref = attemptFromName(name);
         if (ref) found.set(name, ref);
       }
@@ -261,12 +264,14 @@ export class JobIsolation {
       limits: [],
       argvPrefix: [],
       cgroup: null,
+      jobCgroup: null,
       marker: spec.env.DIST_EXEC_JOB_ID ? `DIST_EXEC_JOB_ID=${spec.env.DIST_EXEC_JOB_ID}` : '',
       env: user ? { HOME: user.home, USER: user.name, LOGNAME: user.name } : EMPTY_ENV,
       memoryLimitBytes,
     };
     if (this.#backend === 'cgroup' && this.#cgroups) {
-      plan.cgroup = this.#cgroups.plan(name, { memoryBytes: memoryLimitBytes, cpu: spec.cpu });
+      plan.jobCgroup = this.#cgroups.plan(name, { memoryBytes: memoryLimitBytes, cpu: spec.cpu });
+      plan.cgroup = plan.jobCgroup.plan;
       plan.marker = '';
     } else if (this.#backend === 'rlimit') {
       const nproc = user ? this.#maxJobPids : 0;
@@ -287,14 +292,27 @@ export class JobIsolation {
 
   #seq = 0;
 
-  /** What the attempt used (from its cgroup, else from the helper's rusage), and whether it was OOM-killed. */
-  usage(plan: AttemptIsolation, measured: SpawnUsage | null): AttemptUsage {
-    if (!measured) return { peakMemoryBytes: 0, cpuTimeMs: 0, oomKilled: false };
+  started(plan: AttemptIsolation, pid: number): void {
+    this.#leftovers?.started(plan.name, pid, Date.now());
+  }
+
+  /**
+   * The attempt ended: what it used (from its cgroup, else from the helper's
+   * rusage) and whether the OOM killer ended it; its cgroup goes back to the
+   * pool (or away), and the journal notes the end.
+   */
+  ended(plan: AttemptIsolation, measured: SpawnUsage | null): AttemptUsage {
+    this.#leftovers?.ended(plan.name);
+    if (!measured) {
+      if (plan.jobCgroup) this.#cgroups?.release(plan.jobCgroup, null, false);
+      return { peakMemoryBytes: 0, cpuTimeMs: 0, oomKilled: false };
+    }
     if (!measured.clean)
       this.#log?.warn({ attempt: plan.name }, 'processes of the job were still alive after it was killed');
     const rusageCpuMs = Math.round(measured.cpuMicros / 1000);
-    if (plan.cgroup && this.#cgroups) {
-      const used = this.#cgroups.usage(plan.cgroup, measured.reads);
+    if (plan.jobCgroup && this.#cgroups) {
+      const used = this.#cgroups.usage(plan.jobCgroup, measured.reads);
+      this.#cgroups.release(plan.jobCgroup, measured.reads, measured.clean);
       return {
         peakMemoryBytes: used.peakMemoryBytes || measured.maxRssBytes,
         cpuTimeMs: used.cpuTimeMs ?? rusageCpuMs,
@@ -304,23 +322,16 @@ export class JobIsolation {
     return { peakMemoryBytes: measured.maxRssBytes, cpuTimeMs: rusageCpuMs, oomKilled: false };
   }
 
+  /** The attempt did not start (`started`: it had, and its helper died): its cgroup is killed and given up. */
+  failed(plan: AttemptIsolation, started: boolean): void {
+    if (started) this.#leftovers?.ended(plan.name);
+    if (plan.jobCgroup && this.#cgroups) void this.#cgroups.kill(plan.jobCgroup);
+  }
+
   /** The error of an attempt the OOM killer ended. */
   static oomError(plan: AttemptIsolation, usage: AttemptUsage): string {
     const limit = plan.memoryLimitBytes ? ` of ${formatBytes(plan.memoryLimitBytes)}` : '';
     return `killed by the kernel's OOM killer: it went over its memory limit${limit} (peak ${formatBytes(usage.peakMemoryBytes)}); ask for more with --memory or --memory-limit`;
-  }
-
-  started(plan: AttemptIsolation, pid: number): void {
-    this.#leftovers?.started(plan.name, pid, Date.now());
-  }
-
-  ended(plan: AttemptIsolation): void {
-    this.#leftovers?.ended(plan.name);
-  }
-
-  /** The helper died under the attempt: kill and remove its cgroup here. */
-  async abandon(plan: AttemptIsolation): Promise<void> {
-    if (plan.cgroup && this.#cgroups) await this.#cgroups.kill(plan.name);
   }
 
   stop(): void {

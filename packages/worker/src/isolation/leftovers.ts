@@ -65,6 +65,8 @@ export class Leftovers {
   }
 
   recordCgroupRoots(roots: readonly string[]): void {
+    // Nothing to record and nothing recorded: a worker without cgroups leaves --state-dir alone.
+    if (roots.length === 0 && this.previousCgroupRoots().length === 0) return;
     this.#ensureDir();
     writeFileSync(join(this.#dir, CGROUPS), `${JSON.stringify(roots)}\n`, { mode: 0o600 });
   }
@@ -95,12 +97,21 @@ export class Leftovers {
         kill(pid);
       }
     }
-    this.#ensureDir();
-    this.#fd = openSync(join(this.#dir, JOURNAL), 'w', 0o600);
+    // A fresh journal, opened when the first attempt starts (or now, to empty one a previous life left).
+    this.#swept = true;
+    if (open.length) this.#open();
     return [...found.values()];
   }
 
+  #swept = false;
+
+  #open(): void {
+    this.#ensureDir();
+    this.#fd = openSync(join(this.#dir, JOURNAL), 'w', 0o600);
+  }
+
   started(name: string, pid: number, nowMs: number): void {
+    if (this.#fd === null && this.#swept) this.#open();
     this.#running += 1;
     this.#append(`+ ${name} ${pid} ${nowMs}\n`);
   }
@@ -108,20 +119,38 @@ export class Leftovers {
   ended(name: string): void {
     this.#running = Math.max(0, this.#running - 1);
     this.#append(`- ${name}\n`);
-    if (this.#running === 0 && this.#bytes > COMPACT_AT_BYTES && this.#fd !== null) {
-      ftruncateSync(this.#fd, 0);
-      this.#bytes = 0;
-    }
   }
 
   close(): void {
+    this.#flush();
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;
+    this.#swept = false;
   }
 
+  /**
+   * Lines of one turn of the event loop go out in one write: a dispatch batch
+   * starts many attempts at once. Only a worker and its spawner dying within
+   * the same turn could lose them, and the spawner kills the jobs when the
+   * worker dies.
+   */
   #append(line: string): void {
     if (this.#fd === null) return;
-    this.#bytes += writeSync(this.#fd, line);
+    if (this.#pending === '') setImmediate(this.#flushSoon);
+    this.#pending += line;
+  }
+
+  #pending = '';
+  readonly #flushSoon = (): void => this.#flush();
+
+  #flush(): void {
+    if (this.#fd === null || this.#pending === '') return;
+    this.#bytes += writeSync(this.#fd, this.#pending);
+    this.#pending = '';
+    if (this.#running === 0 && this.#bytes > COMPACT_AT_BYTES) {
+      ftruncateSync(this.#fd, 0);
+      this.#bytes = 0;
+    }
   }
 
   #ensureDir(): void {
