@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,6 +175,14 @@ withCgroups('isolation with cgroups (root)', () => {
       });
     }
     expect(isolationLine(workers.none!)).toMatchObject({ backend: 'none' });
+  });
+
+  it('a worker whose cgroup dir was removed under it makes it again', async () => {
+    const dirs = isolationLine(workers.users!)?.cgroups as string[];
+    for (const dir of dirs) rmdirSync(dir);
+    const job = await runOn('users', { command: 'echo back' });
+    expect(job.state).toBe('COMPLETED');
+    for (const dir of dirs.slice(0, 2)) expect(existsSync(dir)).toBe(true);
   });
 
   it('a job over its memory ends OUT_OF_MEMORY with its peak; the same job with 2 GiB allowed completes', async () => {

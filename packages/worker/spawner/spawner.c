@@ -524,8 +524,16 @@ static int child_main(void *argument) {
 
 /* Creates the job's cgroups, writes their limits, opens their cgroup.procs for the child: 0, or an errno. */
 static int prepare_cgroups(char **dirs, size_t ndirs, char **writes, size_t nwrites, struct launch *l) {
-  for (size_t i = 0; i < ndirs; i++)
-    if (mkdir(dirs[i], 0755) != 0 && errno != EEXIST) return errno;
+  for (size_t i = 0; i < ndirs; i++) {
+    if (mkdir(dirs[i], 0755) == 0 || errno == EEXIST) continue;
+    /* The worker's own dir went away (removed under it): make it again, once. */
+    char *slash = strrchr(dirs[i], '/');
+    if (errno != ENOENT || !slash || slash == dirs[i]) return errno;
+    *slash = '\0';
+    int made = mkdir(dirs[i], 0755) == 0 || errno == EEXIST;
+    *slash = '/';
+    if (!made || (mkdir(dirs[i], 0755) != 0 && errno != EEXIST)) return errno;
+  }
   for (size_t i = 0; i < nwrites; i++) {
     int error = write_file(writes[2 * i], writes[2 * i + 1]);
     if (error) return error;

@@ -180,6 +180,10 @@ sub start {
   my ($id, $r) = @_;
   for my $dir (@{ $r->{dirs} }) {
     next if mkdir($dir, 0755) || $!{EEXIST};
+    # The worker's own dir went away (removed under it): make it again, once.
+    if ($!{ENOENT} && $dir =~ m{^(.+)/[^/]+$}) {
+      next if (mkdir($1, 0755) || $!{EEXIST}) && (mkdir($dir, 0755) || $!{EEXIST});
+    }
     event('E', $id, 'cgroup ' . ($! + 0));
     return;
   }

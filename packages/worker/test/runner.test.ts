@@ -72,7 +72,7 @@ function spec(overrides: Partial<JobSpec> = {}): JobSpec {
   };
 }
 
-function setup(options: { maxTasks?: number; outputLimitBytes?: number } = {}) {
+function setup(options: { maxTasks?: number; outputLimitBytes?: number; memoryBytes?: number } = {}) {
   const clock = new FakeClock();
   const executor = new ScriptedExecutor();
   const runner = new TaskRunner({
@@ -83,6 +83,7 @@ function setup(options: { maxTasks?: number; outputLimitBytes?: number } = {}) {
     outputLimitBytes: options.outputLimitBytes ?? 1024,
     killGraceMs: 100,
     retainedOutputBytes: 1 << 20,
+    ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}),
   });
   return { clock, executor, runner };
 }
@@ -173,6 +174,18 @@ describe('TaskRunner', () => {
       stderrDroppedBytes: 0,
       outputLength: 6 + marker.length,
     });
+  });
+
+  it('refuses a job whose memory limit is above what the worker offers, naming both', () => {
+    const { runner, executor } = setup({ memoryBytes: 1 << 30 });
+    expect(() =>
+      runner.execute(request({ spec: spec({ memoryBytes: 1 << 28, memoryLimitBytes: 2 ** 31 }) }), new RecordingSink()),
+    ).toThrow('spec.memoryLimitBytes: 2Gi is more memory than this worker offers (--memory 1Gi)');
+    expect(() => runner.execute(request({ spec: spec({ memoryBytes: 2 ** 31 }) }), new RecordingSink())).toThrow(
+      /^spec.memoryBytes: 2Gi/,
+    );
+    runner.execute(request({ spec: spec({ memoryBytes: 1 << 30 }) }), new RecordingSink());
+    expect(executor.contexts).toHaveLength(1);
   });
 
   it('refuses work beyond its slots, while draining, and for unknown task types', () => {
