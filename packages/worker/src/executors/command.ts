@@ -63,10 +63,11 @@ const ERROR_TEXT: Record<string, string> = {
 
 /**
  * Runs `/bin/sh -c <command>`, or an argv without a shell, in its own process
- * group. Timeout and cancel send SIGTERM to the group, then SIGKILL after the
- * grace period; when the main process exits, whatever it left behind in its
- * group is killed too. Output is passed on as raw bytes, so binary output is
- * not corrupted.
+ * group and, where the worker isolates jobs, its own cgroup, limits and user
+ * (see JobIsolation). Timeout and cancel send SIGTERM to all of it, then
+ * SIGKILL after the grace period; when the main process exits, whatever it
+ * left behind is killed too. Output is passed on as raw bytes, so binary
+ * output is not corrupted.
  *
  * No execa: it cost about twice the CPU of a bare spawn per job (option
  * normalisation, a copy of `process.env`, an AbortController aborted with a

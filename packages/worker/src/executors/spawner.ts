@@ -16,7 +16,7 @@ export type { SpawnRequest, SpawnUsage } from './spawner-protocol.js';
 
 /** The perl spawner: on every Debian system as perl-base, small, and it forks cheaply. */
 export const SPAWNER_SCRIPT = fileURLToPath(new URL('../../spawner/spawner.pl', import.meta.url));
-/** The native spawner (`spawner/spawner.c`), built at install where a C compiler is: posix_spawn, no fork at all. */
+/** The native spawner (`spawner/spawner.c`), built at install where a C compiler is: clone(CLONE_VM | CLONE_VFORK), no copy at all. */
 export const SPAWNER_BINARY = fileURLToPath(new URL('../../spawner/bin/dist-exec-spawner', import.meta.url));
 
 /** Which spawner program runs: the same protocol either way. */
@@ -57,9 +57,11 @@ export interface SpawnerOptions {
 /**
  * A long-lived helper process that starts jobs for the worker. The worker's
  * own fork costs grow with its size (page tables are copied); the native
- * helper does not fork at all (posix_spawn), the perl one forks a few MiB. Jobs still get their own session and process group
- * (the worker signals it directly), env, cwd, stdin and separate
- * stdout/stderr.
+ * helper does not copy at all (clone with CLONE_VM, as posix_spawn), the perl
+ * one forks a few MiB. Jobs get their own session and process group, their
+ * cgroups, limits and user, env, cwd, stdin and separate stdout/stderr; the
+ * helper kills what a job leaves behind when it ends, signals all of a job
+ * when asked (`SpawnedJob.kill`), and kills every job when the worker goes.
  */
 export class Spawner {
   readonly #command: string;
