@@ -1,21 +1,41 @@
-import { DistExecClient, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
-import { errorMessage, isDistExecError } from '@dist-exec/core';
+import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
+import { errorMessage, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
 
 /** Exit status when dist-exec itself fails (bad input, master unreachable), as `docker run` does. */
 export const EXIT_DIST_EXEC_ERROR = 125;
+
+/** The global flags every command shares. */
+export interface GlobalFlags {
+  master?: string;
+  connectTimeout?: string;
+}
 
 /** What every command needs: the master's address and how to talk to it. */
 export class CliContext {
   #client: DistExecClient | null = null;
 
-  constructor(readonly masterAddress: string) {}
+  /** `connectTimeoutMs`: how long to wait for the master before saying it is silent. */
+  constructor(
+    readonly masterAddress: string,
+    readonly connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+  ) {}
 
-  static fromEnv(flag: string | undefined): CliContext {
-    return new CliContext(flag || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS);
+  static fromEnv(flags: GlobalFlags): CliContext {
+    const timeout = flags.connectTimeout ?? process.env.DIST_EXEC_CONNECT_TIMEOUT;
+    const field = flags.connectTimeout !== undefined ? '--connect-timeout' : 'DIST_EXEC_CONNECT_TIMEOUT';
+    const connectTimeoutMs = timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDuration(timeout, field);
+    if (connectTimeoutMs < 100 || connectTimeoutMs > 3_600_000)
+      throw new InvalidArgumentError(`${field}: ${timeout} is out of range; use 100ms to 1h`, { field });
+    return new CliContext(flags.master || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS, connectTimeoutMs);
   }
 
   get client(): DistExecClient {
-    this.#client ??= new DistExecClient({ address: this.masterAddress, callTimeoutMs: 15_000, retry: { retries: 1 } });
+    this.#client ??= new DistExecClient({
+      address: this.masterAddress,
+      callTimeoutMs: 15_000,
+      connectTimeoutMs: this.connectTimeoutMs,
+      retry: { retries: 1 },
+    });
     return this.#client;
   }
 
@@ -24,18 +44,32 @@ export class CliContext {
   }
 }
 
-/** A thrown error as the one line a person reads. */
+/**
+ * A thrown error as the one line a person reads. The client's errors already
+ * name the problem (a silent or unreachable master, a wrong port); this adds
+ * the flag that changes it.
+ */
 export function describeCliError(error: unknown, masterAddress: string): string {
   if (isDistExecError(error)) {
+    const message = error.message.replace(/^\d+ [A-Z_]+: /, '');
+    if (/^cannot reach the master /.test(message)) return `${message}; is it running? Set --master or DIST_EXEC_MASTER`;
+    if (/ sent nothing within /.test(message)) return `${message} (--connect-timeout)`;
     if (error.code === 'UNAVAILABLE' || error.code === 'DEADLINE_EXCEEDED') {
-      const cause =
-        /(connect E[A-Z]+|getaddrinfo E[A-Z]+ [^\s.]+|Deadline exceeded)/i.exec(error.message)?.[1] ??
-        error.message.replace(/^\d+ [A-Z_]+: /, '');
-      return `cannot reach the master at ${masterAddress} (${cause}); is it running? Set --master or DIST_EXEC_MASTER`;
+      if (message.startsWith(masterAddress) || message.includes(` ${masterAddress}`)) return message;
+      return `cannot reach the master at ${masterAddress} (${message}); is it running? Set --master or DIST_EXEC_MASTER`;
     }
-    return error.message.replace(/^\d+ [A-Z_]+: /, '');
+    return message;
   }
   return errorMessage(error);
+}
+
+/**
+ * Says on stderr, once per outage and whether or not it is a terminal, that
+ * the master went away (or silent) and what happens now: a script's log then
+ * shows why a command took longer.
+ */
+export function noticeResume(ctx: CliContext, error: unknown, next: string): void {
+  process.stderr.write(`dist-exec: ${describeCliError(error, ctx.masterAddress)}; ${next}\n`);
 }
 
 /** Writes bytes to stdout/stderr; a closed pipe (`| head`) ends the program quietly. */

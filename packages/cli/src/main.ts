@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR } from './context.js';
+import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR, type GlobalFlags } from './context.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerList } from './commands/list.js';
@@ -15,11 +15,15 @@ import { registerWait } from './commands/wait.js';
 const program = new Command('dist-exec')
   .description('Run commands on a dist-exec cluster and manage its jobs and nodes.')
   .option('--master <host:port>', 'master gRPC address (default: $DIST_EXEC_MASTER or localhost:50051)')
+  .option(
+    '--connect-timeout <duration>',
+    'how long to wait for the master to answer before saying it is silent (default: $DIST_EXEC_CONNECT_TIMEOUT or 10s)',
+  )
   .showHelpAfterError('(add --help for usage)');
 
 let context: CliContext | null = null;
 const getContext = (): CliContext => {
-  context ??= CliContext.fromEnv(program.opts<{ master?: string }>().master);
+  context ??= CliContext.fromEnv(program.opts<GlobalFlags>());
   return context;
 };
 

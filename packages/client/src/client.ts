@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   isTerminal,
@@ -9,7 +10,6 @@ import {
   type NodeInfo,
 } from '@dist-exec/core';
 import {
-  CHANNEL_OPTIONS,
   chunkFromWire,
   createChannelCredentials,
   fromServiceError,
@@ -23,6 +23,7 @@ import {
   type NodeServiceClient,
   type wire,
 } from '@dist-exec/proto';
+import { channelOptionsFor, Connection, DEFAULT_CONNECT_TIMEOUT_MS } from './connection.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
 export const DEFAULT_MASTER_ADDRESS = 'localhost:50051';
@@ -33,6 +34,12 @@ export interface ClientOptions {
   address?: string;
   /** Deadline of each unary call, in ms. @default 10000 */
   callTimeoutMs?: number;
+  /**
+   * How long a call or stream waits for the connection to the master, in ms;
+   * keepalive pings notice a master gone silent under an open stream within
+   * about as long. @default 10000
+   */
+  connectTimeoutMs?: number;
   /** Retries of idempotent calls (reads) while the master is unavailable. */
   retry?: RetryOptions;
 }
@@ -90,34 +97,45 @@ export class DistExecClient {
   readonly #nodes: NodeServiceClient;
   readonly #callTimeoutMs: number;
   readonly #retry: RetryOptions;
+  readonly #connection: Connection;
 
   constructor(options: ClientOptions = {}) {
     this.address = options.address ?? DEFAULT_MASTER_ADDRESS;
     this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#retry = options.retry ?? {};
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const credentials = createChannelCredentials();
-    this.#jobs = new v1.JobService(this.address, credentials, CHANNEL_OPTIONS);
+    const channelOptions = channelOptionsFor(connectTimeoutMs);
+    this.#jobs = new v1.JobService(this.address, credentials, channelOptions);
     // Share one connection between both services.
     this.#nodes = new v1.NodeService(this.address, credentials, {
-      ...CHANNEL_OPTIONS,
+      ...channelOptions,
       channelOverride: this.#jobs.getChannel(),
     });
+    this.#connection = new Connection(
+      this.address,
+      this.#jobs.getChannel(),
+      connectTimeoutMs,
+      'distexec.v1.JobService',
+    );
   }
 
   #options(): grpc.CallOptions {
     return { deadline: new Date(Date.now() + this.#callTimeoutMs) };
   }
 
-  #unary<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      invoke(this.#options(), (error, value) => {
-        if (error) reject(fromServiceError(error));
-        else resolve(value as Res);
-      });
-    });
+  async #unary<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
+    await this.#connection.ready();
+    const answer = await new Promise<{ error: grpc.ServiceError | null; value?: Res }>((resolve) =>
+      invoke(this.#options(), (error, value) => resolve({ error, value })),
+    );
+    if (answer.error) throw await this.#connection.explain(answer.error);
+    return answer.value as Res;
   }
 
-  #read<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
+  /** A call that is safe to repeat, repeated while the master is unavailable (not when it is silent: `ready` waited already). */
+  async #read<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
+    await this.#connection.ready();
     return withRetry(() => this.#unary(invoke), this.#retry);
   }
 
@@ -128,10 +146,17 @@ export class DistExecClient {
     return { job: jobFromWire(response.job as wire.Job__Output), existing: response.existing };
   }
 
-  /** Submits many jobs in one call: all are stored, or none. */
+  /**
+   * Submits many jobs in one call: all are stored, or none. Each spec without
+   * an idempotency key gets one (`<random id of the call>:<index>`), so the call is sent
+   * again when its answer is lost (UNAVAILABLE, DEADLINE_EXCEEDED) without
+   * creating any job twice. The master refuses (INVALID_ARGUMENT, nothing
+   * stored) jobs whose whole answer could exceed 4 MiB: use `submitManyIds`.
+   */
   async submitMany(specs: readonly JobSpecInput[]): Promise<JobView[]> {
-    const response = await this.#unary<wire.SubmitJobsResponse__Output>((o, cb) =>
-      this.#jobs.SubmitJobs({ specs: specs.map(specToWire) }, o, cb),
+    const request = { specs: keyedWireSpecs(specs) };
+    const response = await this.#read<wire.SubmitJobsResponse__Output>((o, cb) =>
+      this.#jobs.SubmitJobs(request, o, cb),
     );
     return response.jobs.map((job) => jobFromWire(job));
   }
@@ -139,11 +164,13 @@ export class DistExecClient {
   /**
    * Like `submitMany`, answered with the new jobs' ids only (in the order of
    * `specs`): much less for the master to encode and for both sides to hold,
-   * which is what a bulk submit of many thousands wants.
+   * which is what a bulk submit of many thousands wants. Sent again like
+   * `submitMany` when the answer is lost.
    */
   async submitManyIds(specs: readonly JobSpecInput[]): Promise<string[]> {
-    const response = await this.#unary<wire.SubmitJobsResponse__Output>((o, cb) =>
-      this.#jobs.SubmitJobs({ specs: specs.map(specToWire), idsOnly: true }, o, cb),
+    const request = { specs: keyedWireSpecs(specs), idsOnly: true };
+    const response = await this.#read<wire.SubmitJobsResponse__Output>((o, cb) =>
+      this.#jobs.SubmitJobs(request, o, cb),
     );
     // A master from before ids_only answers with whole jobs.
     return response.ids.length || !response.jobs.length ? response.ids : response.jobs.map((job) => job.id);
@@ -174,12 +201,34 @@ export class DistExecClient {
     };
   }
 
+  /**
+   * Up to `limit` jobs, newest first, over as many ListJobs pages as that
+   * takes (the master ends a page early when its jobs are large).
+   */
+  async listAllJobs(options: { states?: readonly JobState[]; limit: number }): Promise<JobPage> {
+    const jobs: JobView[] = [];
+    let pageToken = '';
+    let totalCount = 0;
+    do {
+      const page = await this.listJobs({
+        states: options.states ?? [],
+        pageSize: Math.min(1000, options.limit - jobs.length),
+        pageToken,
+      });
+      jobs.push(...page.jobs.slice(0, options.limit - jobs.length));
+      pageToken = page.nextPageToken;
+      totalCount = page.totalCount;
+    } while (pageToken && jobs.length < options.limit);
+    return { jobs, nextPageToken: pageToken, totalCount };
+  }
+
   async cancel(id: string): Promise<JobView> {
     return jobFromWire(await this.#unary<wire.Job__Output>((o, cb) => this.#jobs.CancelJob({ id }, o, cb)));
   }
 
   /** The job's state changes and output chunks; with `follow` it ends after the final state. */
   async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobEvent> {
+    await this.#connection.ready();
     const call = this.#jobs.WatchJob({
       id,
       fromOffset: options.fromOffset ?? 0,
@@ -194,7 +243,7 @@ export class DistExecClient {
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
     } catch (error) {
-      throw fromServiceError(error);
+      throw await this.#connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -212,6 +261,7 @@ export class DistExecClient {
     ids: readonly string[],
     options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<JobView> {
+    await this.#connection.ready();
     const call = this.#jobs.WatchJobs({
       ids: [...ids],
       finalOnly: options.finalOnly ?? false,
@@ -223,7 +273,7 @@ export class DistExecClient {
       for await (const event of call as AsyncIterable<wire.JobEvent__Output>)
         if (event.job) yield jobFromWire(event.job);
     } catch (error) {
-      throw fromServiceError(error);
+      throw await this.#connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -239,6 +289,7 @@ export class DistExecClient {
   async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
     const noOutput = options.noOutput ?? false;
     const finalOnly = options.finalOnly ?? false;
+    await this.#connection.ready();
     const call = this.#jobs.RunJob({ spec: specToWire(spec), noOutput, finalOnly });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -258,7 +309,7 @@ export class DistExecClient {
       return;
     } catch (error) {
       if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED)
-        throw fromServiceError(error);
+        throw await this.#connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -313,4 +364,18 @@ export class DistExecClient {
   close(): void {
     this.#jobs.close();
   }
+}
+
+/**
+ * The specs on the wire, each with an idempotency key: its own, or
+ * `<random id of the call>:<index>` (96 random bits: short, since the master
+ * keeps and indexes every key).
+ */
+function keyedWireSpecs(specs: readonly JobSpecInput[]): wire.JobSpec[] {
+  const call = randomBytes(12).toString('base64url');
+  return specs.map((spec, i) => {
+    const wireSpec = specToWire(spec);
+    if (!spec.idempotencyKey) wireSpec.idempotencyKey = `${call}:${i}`;
+    return wireSpec;
+  });
 }

@@ -11,6 +11,7 @@ export {
   type WatchOptions,
 } from './client.js';
 export { withRetry, type RetryOptions } from './retry.js';
+export { DEFAULT_CONNECT_TIMEOUT_MS } from './connection.js';
 export {
   CancelledError,
   DeadlineExceededError,

@@ -32,6 +32,7 @@ export const DEFAULT_TASK_TYPES: ReadonlySet<string> = new Set(['command', 'http
 const MAX_PRIORITY = 1_000_000;
 const MAX_LABEL_VALUE_LENGTH = 256;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+const MAX_URL_LENGTH = 8192;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
@@ -107,6 +108,7 @@ function checkInteger(field: string, value: number, min: number, max: number, un
 
 function compileHttp(http: HttpRequestSpec | null | undefined, limits: Required<JobSpecLimits>): HttpRequestSpec {
   if (!http || !http.url) fail('spec.http.url', 'an http task needs a url');
+  if (http.url.length > MAX_URL_LENGTH) fail('spec.http.url', `longer than ${MAX_URL_LENGTH} characters`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\/[^\s/?#]+[^\s]*$/i.exec(http.url);
   if (!scheme)
     fail('spec.http.url', `"${truncate(http.url, 200)}" is not an absolute URL such as http://host:8080/path`);

@@ -11,6 +11,7 @@ import {
 } from '@dist-exec/core';
 import {
   attemptReportsFromWire,
+  encodedBytes,
   chunkToWire,
   clusterToWire,
   jobStateFromWire,
@@ -24,6 +25,7 @@ import {
   type wire,
 } from '@dist-exec/proto';
 import { serverStream, unary } from '@dist-exec/runtime';
+import { checkWholeJobsAnswer, fitOutput, fitPage, wholeJobsFit } from './answer-budget.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
@@ -102,9 +104,16 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
             { field: 'specs' },
           );
         }
+        if (!request.idsOnly) checkWholeJobsAnswer(encodedBytes(request), request.specs.length);
         const results = await cluster.submit(request.specs.map(specFromWire));
         const ids = results.map((r) => r.job.id);
-        return request.idsOnly ? { ids } : { jobs: results.map((r) => jobToWire(r.job)), ids };
+        if (request.idsOnly) return { ids };
+        // Earlier jobs of idempotency keys may have grown (attempts): stored now, so answer with what fits.
+        if (results.some((r) => r.existing) && !wholeJobsFit(results.map((r) => r.job))) {
+          log.warn({ jobs: results.length }, 'SubmitJobs answered with ids only: the whole jobs would not fit');
+          return { ids };
+        }
+        return { jobs: results.map((r) => jobToWire(r.job)), ids };
       },
       onInternalError,
     ),
@@ -113,7 +122,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'GetJob',
       async (request: wire.GetJobRequest__Output) => {
         const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
-        return jobToWire(forClient(ctx, view));
+        return fitOutput(forClient(ctx, view) as JobView);
       },
       onInternalError,
     ),
@@ -123,11 +132,11 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       async (request: wire.ListJobsRequest__Output) => {
         const states = parseStates(request.states);
         const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
-        return {
-          jobs: page.jobs.map((job) => jobToWire(forClient(ctx, job))),
-          nextPageToken: page.nextPageToken,
-          totalCount: page.totalCount,
-        };
+        const { jobs, nextPageToken } = fitPage(
+          page,
+          page.jobs.map((job) => jobToWire(forClient(ctx, job))),
+        );
+        return { jobs, nextPageToken, totalCount: page.totalCount };
       },
       onInternalError,
     ),
@@ -178,6 +187,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           noOutput: request.noOutput,
           finalOnly: request.finalOnly,
           sentState: result.job.state,
+          sentAttempts: result.job.attempts,
         };
         await watchJob(cluster, watch, watchSink(ctx, call));
       },

@@ -208,7 +208,10 @@ export class Master {
       this.#stage = 'stopped';
       throw error;
     }
-    const server = createServer();
+    const server = createServer({
+      // The client only sees RESOURCE_EXHAUSTED; the operator should see it too.
+      onSendFailure: (method, details) => this.#log.error({ method, details }, 'could not send an answer'),
+    });
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     this.#heartbeats = addApiServices(server, {
       cluster: this.cluster,

@@ -1,4 +1,4 @@
-import { JOB_STATES, NODE_STATES, type Job } from '@dist-exec/core';
+import { FAILURE_REASONS, JOB_STATES, NODE_STATES, type ErrorCode, type Job } from '@dist-exec/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterState } from './cluster-state.js';
 import type { MasterEvents } from './events.js';
@@ -9,6 +9,17 @@ const RUNTIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
 const QUEUE_WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600];
 /** Seconds from placement to the worker's "started": one round trip plus a spawn. */
 const DISPATCH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Why a submit can be refused (the rest of the error table never comes out of a submit). */
+const REJECT_CODES: readonly ErrorCode[] = ['INVALID_ARGUMENT', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE', 'INTERNAL'];
+
+/** Every (state, reason) a finished job can have: COMPLETED without one, CANCELLED for CANCELLED, FAILED for the rest. */
+export function finishedLabelSets(): { state: string; reason: string }[] {
+  return [
+    { state: 'COMPLETED', reason: 'none' },
+    { state: 'CANCELLED', reason: 'CANCELLED' },
+    ...FAILURE_REASONS.filter((reason) => reason !== 'CANCELLED').map((reason) => ({ state: 'FAILED', reason })),
+  ];
+}
 
 export interface MasterMetricsOptions {
   cluster: ClusterState;
@@ -76,6 +87,29 @@ export class MasterMetrics {
     const heartbeats = new Counter({
       name: 'dist_exec_heartbeats_received_total',
       help: 'Worker heartbeats received.',
+      registers,
+    });
+
+    // The names of seed 003's coordinator, whose REST routes the master serves too, for its dashboards and alerts.
+    const seedJobs = new Counter({
+      name: 'jobs_total',
+      help: 'Jobs submitted (seed 003 name; the same as dist_exec_jobs_submitted_total).',
+      registers,
+    });
+    const seedCompleted = new Counter({
+      name: 'jobs_completed_total',
+      help: 'Jobs that completed (seed 003 name; dist_exec_jobs_finished_total{state="COMPLETED"}).',
+      registers,
+    });
+    const seedFailed = new Counter({
+      name: 'jobs_failed_total',
+      help: 'Jobs that failed, for any reason; cancelled jobs are not counted (seed 003 name; dist_exec_jobs_finished_total{state="FAILED"}).',
+      registers,
+    });
+    const seedRuntime = new Histogram({
+      name: 'job_runtime_seconds',
+      help: 'Run time of jobs that ran and finished, in any final state (seed 003 name; dist_exec_job_runtime_seconds without the state label).',
+      buckets: RUNTIME_BUCKETS,
       registers,
     });
 
@@ -148,13 +182,19 @@ export class MasterMetrics {
       sum((n) => (used ? n.usedMemoryBytes : n.memoryBytes)),
     );
 
-    // Zero series for every state, so rate() and dashboards see them before the first event.
+    // A series for every label value of the fixed enums, at zero from the first scrape: increase() and
+    // rate() need a sample before the first event, or they under-count it.
     for (const state of JOB_STATES) if (state !== 'PENDING' && state !== 'RUNNING') runtime.zero({ state });
-    submitted.inc(0);
-    heartbeats.inc(0);
+    for (const labels of finishedLabelSets()) finished.inc(labels, 0);
+    for (const code of REJECT_CODES) rejected.inc({ code }, 0);
+    for (const result of ['succeeded', ...FAILURE_REASONS]) attempts.inc({ result }, 0);
+    for (const counter of [submitted, heartbeats, seedJobs, seedCompleted, seedFailed]) counter.inc(0);
 
     this.#unsubscribe = options.events.subscribe({
-      jobsSubmitted: (jobs) => submitted.inc(jobs.length),
+      jobsSubmitted: (jobs) => {
+        submitted.inc(jobs.length);
+        seedJobs.inc(jobs.length);
+      },
       submitRejected: (code, count) => rejected.inc({ code }, count),
       attemptPlaced: (_job, _attempt, waitedMs) => queueWait.observe(Math.max(0, waitedMs) / 1000),
       attemptStarted: (_job, _attempt, latencyMs) => dispatch.observe(Math.max(0, latencyMs) / 1000),
@@ -162,8 +202,13 @@ export class MasterMetrics {
         attempts.inc({ result: attempt.succeeded ? 'succeeded' : (attempt.reason ?? 'EXECUTOR_ERROR') }),
       jobFinished: (job) => {
         finished.inc({ state: job.state, reason: job.reason ?? 'none' });
-        if (job.startedAtMs !== null && job.finishedAtMs !== null)
-          runtime.observe({ state: job.state }, Math.max(0, job.finishedAtMs - job.startedAtMs) / 1000);
+        if (job.state === 'COMPLETED') seedCompleted.inc();
+        else if (job.state === 'FAILED') seedFailed.inc();
+        if (job.startedAtMs !== null && job.finishedAtMs !== null) {
+          const seconds = Math.max(0, job.finishedAtMs - job.startedAtMs) / 1000;
+          runtime.observe({ state: job.state }, seconds);
+          seedRuntime.observe(seconds);
+        }
       },
       heartbeatReceived: () => heartbeats.inc(),
     });

@@ -33,7 +33,7 @@ describe('master and worker metrics and health over HTTP', () => {
     const { job: bad } = await cluster.client.submit({ command: 'exit 3' });
     await cluster.client.waitForJob(ok.id);
     await cluster.client.waitForJob(bad.id);
-    await expect(cluster.client.submit({ command: 'true', timeoutMs: -5 })).rejects.toThrow(/timeoutMs/);
+    await expect(cluster.client.submit({ command: 'true', timeoutMs: -5 })).rejects.toThrow(/timeout_ms/);
   });
   afterAll(() => cluster?.stop());
 
@@ -53,6 +53,12 @@ describe('master and worker metrics and health over HTTP', () => {
     expect(metricValue(text, 'dist_exec_nodes', { state: 'LOST' })).toBe(0);
     expect(metricValue(text, 'dist_exec_task_slots', { kind: 'total' })).toBe(4);
     expect(metricValue(text, 'dist_exec_jobs', { state: 'RUNNING' })).toBe(0);
+    // Seed 003's names, beside ours.
+    expect(metricValue(text, 'jobs_total')).toBe(2);
+    expect(metricValue(text, 'jobs_completed_total')).toBe(1);
+    expect(metricValue(text, 'jobs_failed_total')).toBe(1);
+    expect(metricValue(text, 'job_runtime_seconds_count')).toBe(2);
+    expect(metricValue(text, 'job_runtime_seconds_bucket', { le: '+Inf' })).toBe(2);
   });
 
   it('counts heartbeats as they arrive', async () => {
@@ -143,6 +149,33 @@ describe('worker readiness', () => {
       });
     } finally {
       await worker.kill();
+    }
+  });
+});
+
+describe('metrics from the first scrape', () => {
+  it('exports every label value of the fixed enums at zero before any job', async () => {
+    const cluster = await startTestCluster({ workers: 0 });
+    try {
+      const text = await scrape(cluster.master.httpPort);
+      const finished = [
+        ['COMPLETED', 'none'],
+        ['CANCELLED', 'CANCELLED'],
+        ['FAILED', 'EXIT_CODE'],
+        ['FAILED', 'TIMEOUT'],
+        ['FAILED', 'WORKER_LOST'],
+        ['FAILED', 'EXECUTOR_ERROR'],
+      ];
+      for (const [state, reason] of finished)
+        expect(metricValue(text, 'dist_exec_jobs_finished_total', { state: state!, reason: reason! })).toBe(0);
+      for (const code of ['INVALID_ARGUMENT', 'RESOURCE_EXHAUSTED', 'UNAVAILABLE', 'INTERNAL'])
+        expect(metricValue(text, 'dist_exec_jobs_rejected_total', { code })).toBe(0);
+      for (const result of ['succeeded', 'EXIT_CODE', 'TIMEOUT', 'WORKER_LOST', 'CANCELLED', 'EXECUTOR_ERROR'])
+        expect(metricValue(text, 'dist_exec_attempts_total', { result })).toBe(0);
+      for (const name of ['jobs_total', 'jobs_completed_total', 'jobs_failed_total', 'job_runtime_seconds_count'])
+        expect(metricValue(text, name)).toBe(0);
+    } finally {
+      await cluster.stop();
     }
   });
 });

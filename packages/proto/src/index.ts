@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { checkStringsOnDecode } from './decode-checks.js';
 import type { ProtoGrpcType as ExecutionProto } from './generated/execution_service.js';
 import type { ProtoGrpcType as JobProto } from './generated/job_service.js';
 import type { ProtoGrpcType as NodeProto } from './generated/node_service.js';
@@ -28,6 +29,8 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 export const packageDefinition = protoLoader.loadSync(PROTO_FILES, LOADER_OPTIONS);
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as JobProto & NodeProto & ExecutionProto;
 export const v1 = loaded.distexec.v1;
+// Every server of the contract refuses strings that are not UTF-8 rather than decode them changed.
+for (const client of [v1.JobService, v1.NodeService, v1.ExecutionService]) checkStringsOnDecode(client.service);
 
 export type { JobServiceClient, JobServiceHandlers } from './generated/distexec/v1/JobService.js';
 export type { NodeServiceClient, NodeServiceHandlers } from './generated/distexec/v1/NodeService.js';
@@ -37,4 +40,8 @@ export type * as wire from './wire.js';
 export * from './convert.js';
 export * from './cluster-convert.js';
 export * from './status-codes.js';
+export * from './error-details.js';
 export * from './channel.js';
+export * from './descriptors.js';
+export { encodedBytes, findInvalidUtf8, invalidUtf8Field } from './decode-checks.js';
+export * from './message-size.js';

@@ -1,18 +1,88 @@
 import * as grpc from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
-import { isDistExecError } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, packageDefinition, toServiceError } from '@dist-exec/proto';
+import { errorMessage, InvalidArgumentError, isDistExecError } from '@dist-exec/core';
+import { CHANNEL_OPTIONS, invalidUtf8Field, MAX_MESSAGE_BYTES, toServiceError } from '@dist-exec/proto';
+import { addReflection } from './reflection.js';
 
-export function createServer(): grpc.Server {
-  return new grpc.Server({
+/** Called when an answer cannot go out: too large for the send limit, or not encodable. */
+export type SendFailureReporter = (method: string, details: string) => void;
+
+export interface ServerKitOptions {
+  /**
+   * Told of every answer that cannot be sent, which the client only sees as
+   * RESOURCE_EXHAUSTED or INTERNAL: the master logs them.
+   */
+  onSendFailure?: SendFailureReporter;
+}
+
+/**
+ * The service with each answer's encoding watched: grpc-js refuses an answer
+ * above its send limit (or one that does not encode) deep inside the call,
+ * where no interceptor sees it, so the size is looked at as it is encoded.
+ */
+function reportingSendFailures(service: grpc.ServiceDefinition, report: SendFailureReporter): grpc.ServiceDefinition {
+  const watched: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [key, method] of Object.entries(service)) {
+    const encode = method.responseSerialize;
+    watched[key] = {
+      ...method,
+      responseSerialize: (value: unknown) => {
+        let bytes: Buffer;
+        try {
+          bytes = encode(value);
+        } catch (error) {
+          report(method.path, `the answer could not be encoded: ${errorMessage(error)}`);
+          throw error;
+        }
+        if (bytes.length > MAX_MESSAGE_BYTES)
+          report(
+            method.path,
+            `the answer is ${bytes.length} bytes, more than the ${MAX_MESSAGE_BYTES} a message may have`,
+          );
+        return bytes;
+      },
+    };
+  }
+  return watched as grpc.ServiceDefinition;
+}
+
+/** A grpc-js server that reports the answers it cannot send (see ServerKitOptions). */
+class ReportingServer extends grpc.Server {
+  readonly #report: SendFailureReporter;
+
+  constructor(options: grpc.ServerOptions, report: SendFailureReporter) {
+    super(options);
+    this.#report = report;
+  }
+
+  override addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    super.addService(reportingSendFailures(service, this.#report), implementation);
+  }
+}
+
+export function createServer(options: ServerKitOptions = {}): grpc.Server {
+  const serverOptions: grpc.ServerOptions = {
     ...CHANNEL_OPTIONS,
     // A server pings each client: with a thousand workers on one master, a
     // ping every 10 ms at 10s each. Clients ping the server themselves; a
     // client gone silent is noticed here within 40s.
     'grpc.keepalive_time_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
-  });
+  };
+  return options.onSendFailure
+    ? new ReportingServer(serverOptions, options.onSendFailure)
+    : new grpc.Server(serverOptions);
+}
+
+/** Requests whose strings are not UTF-8 go no further (see @dist-exec/proto's strict strings). */
+function checkStrings(request: unknown): void {
+  const field = invalidUtf8Field(request);
+  if (field) {
+    throw new InvalidArgumentError(
+      `${field}: not valid UTF-8; string fields must be UTF-8 text (send other bytes in a bytes field such as stdin)`,
+      { field },
+    );
+  }
 }
 
 /** Reports handler failures that are not ours (bugs), which clients only see as INTERNAL. */
@@ -26,7 +96,10 @@ export function unary<Req, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => handler(call.request, call))
+      .then(() => {
+        checkStrings(call.request);
+        return handler(call.request, call);
+      })
       .then(
         (response) => callback(null, response),
         (error: unknown) => {
@@ -48,7 +121,10 @@ export function serverStream<Req, Res>(
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
-      .then(() => body(call))
+      .then(() => {
+        checkStrings(call.request);
+        return body(call);
+      })
       .catch((error: unknown) => {
         if (!isDistExecError(error)) onInternalError(error, method);
         call.emit('error', toServiceError(error));
@@ -80,35 +156,11 @@ export function shutdownServer(server: grpc.Server, graceMs: number): Promise<vo
   });
 }
 
-type ServiceEntry = [grpc.ServiceDefinition, grpc.UntypedServiceImplementation];
-
 /**
- * The reflection services, built once per process. A ReflectionService
- * indexes every descriptor when built, and its addToServer loads its own
- * .proto files on each call: about 200 KiB and 10 ms per server, which a
- * process with many servers (tests, the simulator's thousand nodes) would pay
- * each time. addToServer only adds services, so it is recorded once and the
- * same definitions and (stateless) handlers are added to every server.
- */
-let reflectionServices: ServiceEntry[] | null = null;
-
-function addReflection(server: grpc.Server): void {
-  if (!reflectionServices) {
-    const recorded: ServiceEntry[] = [];
-    const recorder = {
-      addService: (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation) =>
-        recorded.push([service, implementation]),
-    };
-    new ReflectionService(packageDefinition).addToServer(recorder as unknown as grpc.Server);
-    reflectionServices = recorded;
-  }
-  for (const [service, implementation] of reflectionServices) server.addService(service, implementation);
-}
-
-/**
- * Adds standard gRPC health checking (grpc.health.v1) and server reflection,
- * so grpcurl and generated clients in other languages work. Returns a setter
- * for the serving status of the server ('' ) and of each named service.
+ * Adds standard gRPC health checking (grpc.health.v1) and server reflection
+ * listing `services` (the full names of what this server serves), so grpcurl
+ * and generated clients in other languages work. Returns a setter for the
+ * serving status of the server ('') and of each named service.
  */
 export function addHealthAndReflection(
   server: grpc.Server,
@@ -119,7 +171,7 @@ export function addHealthAndReflection(
     ...Object.fromEntries(services.map((s) => [s, 'NOT_SERVING'])),
   });
   health.addToServer(server);
-  addReflection(server);
+  addReflection(server, services);
   return (status) => {
     health.setStatus('', status);
     for (const service of services) health.setStatus(service, status);

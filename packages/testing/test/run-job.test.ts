@@ -79,6 +79,9 @@ describe('RunJob: submit and watch in one call', () => {
     const id = first?.type === 'submitted' ? first.job.id : '';
     expect(rest.every((e) => e.type !== 'submitted' && (e.type === 'output' || e.job.id === id))).toBe(true);
     expect(events.at(-1)).toMatchObject({ type: 'job', job: { state: 'FAILED', exitCode: 4 } });
+    // Each state once: the dispatch and the start of the process are one RUNNING (sleep lets the start come apart).
+    const slow = await collect(cluster.client, { command: 'sleep 0.2; echo late' });
+    expect(statesOf(slow)).toEqual(['RUNNING', 'COMPLETED']);
     expect(statesOf(rest)).toContain('RUNNING');
     expect(outputOf(events)).toContain('one\n');
     expect(outputOf(events)).toContain('two\n');

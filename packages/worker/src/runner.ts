@@ -333,14 +333,22 @@ export class TaskRunner {
     if (this.#running === 0) for (const wake of [...this.#idleWaiters]) wake();
   }
 
-  #abortOutcome(reason: AbortReason, spec: JobSpec): Pick<ExecutionOutcome, 'reason' | 'error'> {
+  #abortOutcome(
+    reason: AbortReason,
+    spec: JobSpec,
+  ): Pick<ExecutionOutcome, 'reason' | 'error'> & Partial<ExecutionOutcome> {
     switch (reason) {
       case 'timeout':
         return { reason: 'TIMEOUT', error: `timed out after ${spec.timeoutMs}ms` };
+      // A job killed for a cancel or a fence did not end by itself: its exit code is not its result.
       case 'cancel':
-        return { reason: 'CANCELLED', error: 'cancelled' };
+        return { reason: 'CANCELLED', error: 'cancelled', exitCode: null };
       case 'fence':
-        return { reason: 'WORKER_LOST', error: this.#fenceError || 'killed by the worker (--fence-after)' };
+        return {
+          reason: 'WORKER_LOST',
+          error: this.#fenceError || 'killed by the worker (--fence-after)',
+          exitCode: null,
+        };
     }
   }
 

@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   backoffDelay,
   isDistExecError,
+  UnavailableError,
+  type DistExecError,
   isTerminal,
   RETRYABLE_CODES,
   type Job,
@@ -16,8 +18,11 @@ export interface FollowOptions {
   signal?: AbortSignal;
   onOutput(chunk: OutputChunk): Promise<void> | void;
   onJob?(job: Job): void;
-  /** Called when the stream broke and is resumed from `offset`. */
-  onResume?(offset: number): void;
+  /**
+   * Called when the stream broke (or the master went silent under it) and is
+   * resumed from `offset`; `first` for the first try of an outage.
+   */
+  onResume?(offset: number, error: DistExecError, first: boolean): void;
   /** A stream already open on the job (the rest of a RunJob call), read before any WatchJob. */
   opened?: AsyncIterable<RunEvent>;
 }
@@ -35,6 +40,7 @@ export async function followJob(client: DistExecClient, id: string, options: Fol
   let last: Job | null = null;
   let brokenSince = 0;
   let retries = 0;
+  let lastError: DistExecError | null = null;
   let opened = options.opened;
   for (;;) {
     const events =
@@ -67,9 +73,10 @@ export async function followJob(client: DistExecClient, id: string, options: Fol
       const now = Date.now();
       brokenSince ||= now;
       if (now - brokenSince > RESUME_FOR_MS) throw error;
+      lastError = error;
     }
     retries += 1;
-    options.onResume?.(offset);
+    options.onResume?.(offset, lastError ?? new UnavailableError('the stream ended before the job did'), retries === 1);
     await delay(backoffDelay(retries, { baseMs: 250, capMs: 5000 }));
   }
 }

@@ -1,6 +1,6 @@
 import type { JobView } from '@dist-exec/client';
 import { errorMessage, jobToJson } from '@dist-exec/core';
-import { writeOut, type CliContext } from '../context.js';
+import { describeCliError, writeOut, type CliContext } from '../context.js';
 import { jobResult } from '../format.js';
 import type { Interrupts } from '../interrupts.js';
 import { ProgressBar } from '../progress.js';
@@ -123,8 +123,11 @@ export async function waitAndReport(
           fetching = fetching.then(drainFetches);
         }
       },
-      onResume: (remaining) =>
-        progress.log(`(connection to the master lost; watching ${remaining} unfinished jobs again)`),
+      onResume: (remaining, error, first) =>
+        first &&
+        progress.log(
+          `dist-exec: ${describeCliError(error, ctx.masterAddress)}; watching ${remaining} unfinished jobs again`,
+        ),
     });
     await fetching;
   } finally {

@@ -6,7 +6,6 @@ import {
   jobToJson,
   parseInteger,
   type JobState,
-  type JobView,
 } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { jobsTable } from '../format.js';
@@ -34,16 +33,8 @@ export function registerList(program: Command, context: () => CliContext): void 
     .action(async (flags: { limit: string; state?: string; json?: boolean }) => {
       const limit = parseInteger(flags.limit, '--limit', 1, 1_000_000);
       const states = parseStateList(flags.state);
-      const client = context().client;
-      const jobs: JobView[] = [];
-      let pageToken = '';
-      let total = 0;
-      do {
-        const page = await client.listJobs({ states, pageSize: Math.min(1000, limit - jobs.length), pageToken });
-        jobs.push(...page.jobs);
-        pageToken = page.nextPageToken;
-        total = page.totalCount;
-      } while (pageToken && jobs.length < limit);
+      // As many pages as it takes: the master ends a page early when its jobs are large.
+      const { jobs, totalCount: total } = await context().client.listAllJobs({ states, limit });
       if (flags.json) {
         await writeOut(process.stdout, `${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
         return;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { checkJobId, parseInteger } from '@dist-exec/core';
-import { writeOut, type CliContext } from '../context.js';
+import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { droppedNote } from '../format.js';
 import { followJob } from './follow.js';
 
@@ -25,8 +25,7 @@ export function registerLogs(program: Command, context: () => CliContext): void 
           }
           await writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data);
         },
-        onResume: (offset) =>
-          tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
+        onResume: (offset, error, first) => first && noticeResume(ctx, error, `resuming from byte ${offset}`),
       });
       if (last) process.stderr.write(droppedNote(last));
       if (flags.follow && tty && last)

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
-import { writeOut, type CliContext } from '../context.js';
+import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { droppedNote } from '../format.js';
 import { arraySpecs, runMany } from './array.js';
 import { exitStatusFor } from './exit-status.js';
@@ -78,8 +78,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
             attempt = update.attempts;
           }
         },
-        onResume: (offset) =>
-          tty && process.stderr.write(`(connection to the master lost; resuming from byte ${offset})\n`),
+        onResume: (offset, error, first) => first && noticeResume(ctx, error, `resuming from byte ${offset}`),
       });
       if (detach.signal.aborted || !last) {
         process.exitCode = 125;

@@ -1,6 +1,6 @@
 import type { DistExecClient, JobSpecInput, JobView } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay, isDistExecError, RETRYABLE_CODES, UnavailableError } from '@dist-exec/core';
+import { backoffDelay, isDistExecError, RETRYABLE_CODES, UnavailableError, type DistExecError } from '@dist-exec/core';
 
 /** Specs per SubmitJobs call: small enough to show progress, large enough to cost one round trip per thousand jobs. */
 export const SUBMIT_CHUNK = 1000;
@@ -13,7 +13,11 @@ const RETRY_FOR_MS = 60_000;
  * Runs `call` again while it fails with UNAVAILABLE or DEADLINE_EXCEEDED, for
  * up to a minute. Only for calls that are safe to repeat.
  */
-async function retrying<T>(call: () => Promise<T>, onRetry?: () => void, signal?: AbortSignal): Promise<T> {
+async function retrying<T>(
+  call: () => Promise<T>,
+  onRetry?: (error: DistExecError, first: boolean) => void,
+  signal?: AbortSignal,
+): Promise<T> {
   let since = 0;
   for (let retry = 1; ; retry += 1) {
     try {
@@ -22,7 +26,7 @@ async function retrying<T>(call: () => Promise<T>, onRetry?: () => void, signal?
       if (signal?.aborted || !isDistExecError(error) || !RETRYABLE_CODES.has(error.code)) throw error;
       since ||= Date.now();
       if (Date.now() - since > RETRY_FOR_MS) throw error;
-      onRetry?.();
+      onRetry?.(error, retry === 1);
       await delay(backoffDelay(retry, { baseMs: 250, capMs: 5000 }));
     }
   }
@@ -55,8 +59,8 @@ export interface WaitManyOptions {
   signal?: AbortSignal;
   /** Each job's final state, once. */
   onFinal(job: JobView): void;
-  /** The stream broke; watching again the jobs not finished yet. */
-  onResume?(remaining: number): void;
+  /** The stream broke (or the master went silent); watching again the jobs not finished yet. `first` of an outage. */
+  onResume?(remaining: number, error: DistExecError, first: boolean): void;
 }
 
 /**
@@ -89,7 +93,7 @@ export async function waitForJobs(
         if (!options.signal?.aborted && open.some((id) => !finals.has(id)))
           throw new UnavailableError('the watch ended before every job finished');
       },
-      () => options.onResume?.(open.filter((id) => !finals.has(id)).length),
+      (error, first) => options.onResume?.(open.filter((id) => !finals.has(id)).length, error, first),
       options.signal,
     ).catch((error: unknown) => {
       if (!options.signal?.aborted) throw error;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import { HttpError } from './errors.js';
 
 /** Largest request body accepted, in bytes: a job spec with its stdin (1 MiB) and env fits. */
@@ -23,6 +24,9 @@ export async function readJson(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const body = await readBody(req, maxBytes);
+  // Decoding would put U+FFFD in place of bytes that are not UTF-8, and a command would run changed.
+  if (!isUtf8(body))
+    throw new HttpError(400, 'INVALID_ARGUMENT', 'the request body is not valid UTF-8; send JSON as UTF-8 text');
   const text = body.toString('utf8');
   if (text.trim() === '') throw new HttpError(400, 'INVALID_ARGUMENT', 'the request body is empty; send a JSON object');
   try {

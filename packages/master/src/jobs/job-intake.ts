@@ -1,5 +1,6 @@
 import {
   compileJobSpec,
+  InvalidArgumentError,
   newJobId,
   type Attempt,
   type Job,
@@ -61,7 +62,15 @@ export class JobIntake {
         }
         return spec;
       } catch (error) {
-        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}].${error.message}`;
+        // In a batch the field is the i-th spec's: `spec.command` becomes `specs[3].command`.
+        if (inputs.length > 1 && error instanceof InvalidArgumentError && error.field) {
+          const field = error.field.replace(/^spec\b\.?/, `specs[${i}].`).replace(/\.$/, '');
+          throw new InvalidArgumentError(`${field}: ${error.message.replace(`${error.field}: `, '')}`, {
+            field,
+            cause: error,
+          });
+        }
+        if (inputs.length > 1 && error instanceof Error) error.message = `specs[${i}]: ${error.message}`;
         throw error;
       }
     });
@@ -70,10 +79,18 @@ export class JobIntake {
   /** The stored jobs of the specs' idempotency keys (the active copy where there is one), by key. */
   async storedJobs(specs: readonly JobSpec[], active: (id: string) => Job | undefined): Promise<Map<string, Job>> {
     const stored = new Map<string, Job>();
-    for (const spec of specs) {
-      if (!spec.idempotencyKey || this.#inflightKeys.has(spec.idempotencyKey)) continue;
-      const job = await this.#options.store.findJobByIdempotencyKey(spec.idempotencyKey);
-      if (job) stored.set(spec.idempotencyKey, active(job.id) ?? job);
+    const keys: string[] = [];
+    for (const spec of specs)
+      if (spec.idempotencyKey && !this.#inflightKeys.has(spec.idempotencyKey)) keys.push(spec.idempotencyKey);
+    if (keys.length === 0) return stored;
+    const { store } = this.#options;
+    if (store.findJobsByIdempotencyKeys && keys.length > 1) {
+      for (const [key, job] of await store.findJobsByIdempotencyKeys(keys)) stored.set(key, active(job.id) ?? job);
+      return stored;
+    }
+    for (const key of keys) {
+      const job = await store.findJobByIdempotencyKey(key);
+      if (job) stored.set(key, active(job.id) ?? job);
     }
     return stored;
   }

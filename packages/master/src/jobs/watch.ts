@@ -10,6 +10,8 @@ export interface WatchRequest {
   finalOnly?: boolean;
   /** The state the caller has sent already (RunJob's submitted job): the current state is sent only if it differs. */
   sentState?: JobState;
+  /** The attempt number sent with sentState. @default 0 */
+  sentAttempts?: number;
 }
 
 export interface WatchSink {
@@ -23,7 +25,10 @@ export interface WatchSink {
 /**
  * Streams a job's state and output from an offset: first what is stored, then
  * live events. It subscribes before reading the store and skips what the read
- * already covered, so nothing between the two is missed or sent twice.
+ * already covered, so nothing between the two is missed or sent twice. A job
+ * event goes out when the state or the attempt changes, once: the update a
+ * RUNNING attempt gets when its process starts is not a change a watcher
+ * needs (the final state carries the start time).
  */
 export async function watchJob(cluster: ClusterState, request: WatchRequest, sink: WatchSink): Promise<void> {
   const job = await cluster.getJob(request.jobId);
@@ -31,11 +36,18 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   let replaying = true;
   let closed = false;
   let lastSent: JobState | null = request.sentState ?? null;
+  let lastAttempts = request.sentAttempts ?? 0;
   const buffered: JobEvent[] = [];
+  let sentFinal = false;
   const sendJob = (update: Job): void => {
-    if (request.finalOnly && !isTerminal(update.state)) return;
+    const final = isTerminal(update.state);
+    if (request.finalOnly && !final) return;
+    // The final state goes out once, as the last event (even when RunJob's first event had it already).
+    if (final ? sentFinal : update.state === lastSent && update.attempts === lastAttempts) return;
+    sentFinal = final;
     sink.job(update);
     lastSent = update.state;
+    lastAttempts = update.attempts;
   };
 
   const sendOutput = (chunk: OutputChunk): void => {
@@ -72,7 +84,7 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   try {
     // A finished job's state comes after its output, so the last event carries the final state.
     const finished = isTerminal(job.state);
-    if (!finished && job.state !== lastSent) sendJob(job);
+    if (!finished) sendJob(job);
     if (!request.noOutput)
       for (const chunk of await cluster.readOutput(request.jobId, request.fromOffset)) sendOutput(chunk);
     if (finished) sendJob(job);
@@ -86,7 +98,7 @@ export async function watchJob(cluster: ClusterState, request: WatchRequest, sin
   const current = cluster.activeJob(request.jobId) ?? (await cluster.getJob(request.jobId));
   if (!request.follow || isTerminal(current.state)) {
     // The last event always carries the state as it is now.
-    if (current.state !== lastSent) sendJob(current);
+    sendJob(current);
     finish();
   }
 }

@@ -57,6 +57,15 @@ export class MemoryStore implements Store {
     return this.#byKey.get(key);
   }
 
+  async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    const found = new Map<string, Job>();
+    for (const key of keys) {
+      const job = this.#byKey.get(key);
+      if (job) found.set(key, job);
+    }
+    return found;
+  }
+
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     const wanted = query.states.length ? new Set<JobState>(query.states) : null;
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.

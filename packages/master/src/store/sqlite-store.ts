@@ -145,6 +145,9 @@ export class SqliteStore implements Store {
         'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
       getJob: 'SELECT data FROM jobs WHERE id = ?',
       jobByKey: 'SELECT data FROM jobs WHERE idempotency_key = ?',
+      // Many keys in one statement (a JSON array): one index search each, no statement per key.
+      jobsByKeys: `SELECT j.idempotency_key AS key, j.data FROM json_each(?) AS k
+                   JOIN jobs AS j ON j.idempotency_key = k.value`,
       activeJobs: "SELECT data FROM jobs WHERE state IN ('PENDING', 'RUNNING') ORDER BY seq",
       outputEnd: 'SELECT offset + length(data) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
       lastSeq: "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
@@ -278,6 +281,20 @@ export class SqliteStore implements Store {
     if (pending) return pending;
     const row = this.#stmt('jobByKey').get(key) as { data: string } | undefined;
     return row ? decodeJob(row.data) : undefined;
+  }
+
+  async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    const found = new Map<string, Job>();
+    const unwritten: string[] = [];
+    for (const key of keys) {
+      const pending = this.#byKey.get(key);
+      if (pending) found.set(key, pending);
+      else unwritten.push(key);
+    }
+    if (unwritten.length === 0) return found;
+    const rows = this.#stmt('jobsByKeys').all(JSON.stringify(unwritten)) as { key: string; data: string }[];
+    for (const row of rows) found.set(row.key, decodeJob(row.data));
+    return found;
   }
 
   #statesClause(states: readonly JobState[]): { where: string; params: string[] } {

@@ -58,6 +58,12 @@ export interface Store {
   whenDurable(): Promise<void>;
   getJob(id: string): Promise<Job | undefined>;
   findJobByIdempotencyKey(key: string): Promise<Job | undefined>;
+  /**
+   * The jobs of many keys at once, by key (keys without a job are absent).
+   * Optional: a store without it is asked key by key. A bulk submit from the
+   * SDK gives every spec a key, so this is on its path.
+   */
+  findJobsByIdempotencyKeys?(keys: readonly string[]): Promise<Map<string, Job>>;
   /** Newest first. */
   listJobs(query: JobPageQuery): Promise<JobPage>;
   countJobs(states: readonly JobState[]): Promise<number>;

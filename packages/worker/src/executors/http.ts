@@ -3,8 +3,8 @@ import type { ExecutionContext, ExecutionOutcome, Executor } from './executor.js
 
 /**
  * Makes one HTTP request. The response body is the task's stdout; status and
- * headers are the result. Success when the status is in the expected set
- * (any 2xx when none is given).
+ * headers are the result, and the status is its exit code too. Success when
+ * the status is in the expected set (any 2xx when none is given).
  */
 export class HttpExecutor implements Executor {
   readonly type = 'http';
@@ -31,7 +31,7 @@ export class HttpExecutor implements Executor {
       return {
         succeeded,
         reason: succeeded ? null : 'EXIT_CODE',
-        exitCode: succeeded ? 0 : 1,
+        exitCode: response.status,
         error: succeeded ? '' : `unexpected status ${response.status}`,
         httpResult: { statusCode: response.status, headers: Object.fromEntries(response.headers) },
       };
