@@ -14,6 +14,7 @@ import {
   startWorkerProcess,
   toolsRequired,
   until,
+  type MasterProcess,
   type RunningProgram,
 } from '@dist-exec/testing';
 
@@ -71,11 +72,12 @@ describe("a job's environment", () => {
   it("holds neither the worker's token nor its other dist-exec settings; --clean-env keeps PATH, HOME and LANG", async () => {
     const master = await startMasterProcess(FAST);
     started.push(master);
-    const secrets = {
-      DIST_EXEC_TOKEN: 'tok-3f9a1c-secret',
-      DIST_EXEC_TOKEN_FILE: '/run/secrets/dist-exec-token',
+    // The worker presents its token from the environment (DIST_EXEC_TOKEN), as an operator might start it.
+    const settings = {
+      DIST_EXEC_TOKEN: master.workerToken,
       DIST_EXEC_TLS_KEY: '/etc/dist-exec/worker.key',
       UNRELATED_SETTING: 'kept',
+      LANG: 'C.UTF-8',
     };
     for (const [id, extra] of [
       ['env-full', []],
@@ -85,14 +87,11 @@ describe("a job's environment", () => {
         await startWorkerProcess(
           master.address,
           ['--id', id, '--labels', `env=${id}`, '--isolation', 'none', ...extra],
-          {
-            ...secrets,
-            LANG: 'C.UTF-8',
-          },
+          settings,
         ),
       );
     }
-    const client = new DistExecClient({ address: master.address });
+    const client = new DistExecClient({ address: master.address, token: master.token });
     clients.push(client);
     const run = async (id: string): Promise<string> => {
       const { job } = await client.submit({ argv: ['env'], constraints: { env: id }, env: { JOB_OWN: 'mine' } });
@@ -101,7 +100,8 @@ describe("a job's environment", () => {
       return Buffer.from((await client.getJob(job.id, { output: true })).stdout ?? []).toString();
     };
     const full = await run('env-full');
-    expect(full).not.toContain('tok-3f9a1c-secret');
+    expect(master.workerToken.length).toBeGreaterThan(10);
+    expect(full).not.toContain(master.workerToken);
     expect(full).not.toMatch(/^DIST_EXEC_(TOKEN|TOKEN_FILE|TLS_KEY|MASTER|ISOLATION)=/m);
     expect(full).toMatch(/^DIST_EXEC_JOB_ID=/m);
     expect(full).toMatch(/^UNRELATED_SETTING=kept$/m);
@@ -120,7 +120,7 @@ describe("a job's environment", () => {
 
 withCgroups('isolation with cgroups (root)', () => {
   const started: RunningProgram[] = [];
-  let master: RunningProgram & { address: string; httpPort: number };
+  let master: MasterProcess;
   let client: DistExecClient;
   const workers: Record<string, RunningProgram> = {};
   const secretDir = mkdtempSync(join(tmpdir(), 'dist-exec-secret-'));
@@ -138,7 +138,7 @@ withCgroups('isolation with cgroups (root)', () => {
     await Promise.all(
       paths.map(async ([path, args]) => {
         const id = `iso-${path}-${process.pid}`;
-        const worker = await startWorkerProcess(master.address, [
+        const worker = await startWorkerProcess(master, [
           '--id',
           id,
           '--labels',
@@ -155,7 +155,7 @@ withCgroups('isolation with cgroups (root)', () => {
         workers[path] = worker;
       }),
     );
-    client = new DistExecClient({ address: master.address });
+    client = new DistExecClient({ address: master.address, token: master.token });
     writeFileSync(secret, 'the worker user only\n');
     chmodSync(secret, 0o600);
   });
@@ -206,10 +206,13 @@ withCgroups('isolation with cgroups (root)', () => {
       expect(large.attemptHistory[0]!.peakMemoryBytes).toBeGreaterThan(1024 * MiB);
       expect(large.attemptHistory[0]!.cpuTimeMs).toBeGreaterThan(0);
 
-      const status = await runCli(['status', small.id], { DIST_EXEC_MASTER: master.address });
+      const status = await runCli(['status', small.id], {
+        DIST_EXEC_MASTER: master.address,
+        DIST_EXEC_TOKEN: master.token,
+      });
       expect(status.stdout.toString()).toMatch(/Reason: +OUT_OF_MEMORY/);
       expect(status.stdout.toString()).toMatch(/Resources: +asked memory 128Mi; peak memory 12\dMi, cpu time/);
-      const metrics = (await httpRequest(`http://127.0.0.1:${master.httpPort}/metrics`)).text;
+      const metrics = (await httpRequest(`http://127.0.0.1:${master.httpPort}/metrics`, { token: master.token })).text;
       expect(
         metricValue(metrics, 'dist_exec_jobs_finished_total', { state: 'FAILED', reason: 'OUT_OF_MEMORY' }),
       ).toBeGreaterThanOrEqual(1);
@@ -320,11 +323,11 @@ withCgroups('a worker killed with -9 (root, cgroups)', () => {
   it('takes its jobs with it within a second; with --retries 1 each job ran once to completion', async () => {
     const master = await startMasterProcess(FAST);
     started.push(master);
-    const client = new DistExecClient({ address: master.address });
+    const client = new DistExecClient({ address: master.address, token: master.token });
     clients.push(client);
     const stateDir = mkdtempSync(join(tmpdir(), 'dist-exec-worker-state-'));
     const args = ['--id', `kill9-${process.pid}`, '--state-dir', stateDir, '--max-tasks', '3'];
-    const first = await startWorkerProcess(master.address, args);
+    const first = await startWorkerProcess(master, args);
     started.push(first);
     const count = join(mkdtempSync(join(tmpdir(), 'dist-exec-count-')), 'ran');
     const sleeps = [uniqueSleep(), uniqueSleep(), uniqueSleep()];
@@ -349,7 +352,7 @@ withCgroups('a worker killed with -9 (root, cgroups)', () => {
     console.log(`[measure] kill -9 of a worker: its 3 jobs gone ${goneMs}ms later`);
     expect(goneMs).toBeLessThan(1000);
 
-    const second = await startWorkerProcess(master.address, args);
+    const second = await startWorkerProcess(master, args);
     started.push(second);
     const done = await Promise.all(jobs.map((job) => client.waitForJob(job.id)));
     expect(done.map((job) => [job.state, job.attempts])).toEqual(Array(3).fill(['COMPLETED', 2]));
@@ -360,11 +363,11 @@ withCgroups('a worker killed with -9 (root, cgroups)', () => {
   it('restarted after its spawner died too, it kills what was left before it registers, and reports those attempts lost', async () => {
     const master = await startMasterProcess([...FAST, '--heartbeat-timeout', '60s', '--node-lost-timeout', '120s']);
     started.push(master);
-    const client = new DistExecClient({ address: master.address });
+    const client = new DistExecClient({ address: master.address, token: master.token });
     clients.push(client);
     const stateDir = mkdtempSync(join(tmpdir(), 'dist-exec-worker-state-'));
     const id = `crash-${process.pid}`;
-    const first = await startWorkerProcess(master.address, ['--id', id, '--state-dir', stateDir]);
+    const first = await startWorkerProcess(master, ['--id', id, '--state-dir', stateDir]);
     started.push(first);
     const sleeps = [uniqueSleep(), uniqueSleep()];
     const jobs = await Promise.all(sleeps.map(async (sleep) => (await client.submit({ command: sleep })).job));
@@ -384,7 +387,7 @@ withCgroups('a worker killed with -9 (root, cgroups)', () => {
     process.kill(spawner!, 'SIGKILL');
     expect((await Promise.all(sleeps.map((s) => sleepsOf(s)))).flat()).toHaveLength(2);
 
-    const second = await startWorkerProcess(master.address, ['--id', id, '--state-dir', stateDir]);
+    const second = await startWorkerProcess(master, ['--id', id, '--state-dir', stateDir]);
     started.push(second);
     // Registered only after the leftovers are dead.
     expect((await Promise.all(sleeps.map((s) => sleepsOf(s)))).flat()).toHaveLength(0);

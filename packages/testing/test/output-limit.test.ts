@@ -17,7 +17,7 @@ describe('output over the limit', () => {
     'keeps the head and the tail, marks the cut, and run, logs and status --json say so',
     { timeout: 60_000 },
     async () => {
-      const env = { DIST_EXEC_MASTER: cluster.address };
+      const env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken };
       // 620,000 lines of 17 bytes: 10.5 MB, then the line that says what went wrong.
       const command = "yes 'some output line' | head -n 620000; echo FINAL-LINE";
       const run = await runCli(['run', command], env);

@@ -25,3 +25,4 @@ export {
 export { CLEAN_ENV_KEEPS, jobBaseEnvironment } from './job-environment.js';
 export { CgroupJobs } from './isolation/cgroup-jobs.js';
 export { Leftovers } from './isolation/leftovers.js';
+export { NodeSecretFile, MemoryNodeSecret, NODE_SECRET_FILE, type NodeSecretStore } from './node-secret-file.js';

@@ -18,6 +18,9 @@ import {
   type JobPageQuery,
   type RecoveredState,
   type Store,
+  type StoredAuth,
+  type StoredNodeClaim,
+  type StoredToken,
 } from './store.js';
 
 export interface SqliteStoreOptions {
@@ -87,6 +90,9 @@ export class SqliteStore implements Store {
   #jobs = new Map<string, Job>();
   #byKey = new Map<string, Job>();
   #output: { jobId: string; chunk: OutputChunk }[] = [];
+  /** Buffered token rows by hash, and node claims by node id (null: delete it). */
+  #tokens = new Map<string, StoredToken>();
+  #claims = new Map<string, StoredNodeClaim | null>();
   #waiters: Waiter[] = [];
   /** Something is buffered (a commit is due, by the lazy timer at the latest). */
   #scheduled = false;
@@ -160,6 +166,14 @@ export class SqliteStore implements Store {
         'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
       deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
       deleteOutput: 'DELETE FROM output WHERE job_id = ?',
+      upsertToken: `INSERT INTO tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (hash) DO UPDATE SET revoked_at_ms = excluded.revoked_at_ms, last_used_at_ms = excluded.last_used_at_ms`,
+      allTokens: 'SELECT * FROM tokens ORDER BY created_at_ms',
+      upsertClaim: `INSERT INTO node_claims (node_id, secret_hash, token_name, claimed_at_ms) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (node_id) DO UPDATE SET secret_hash = excluded.secret_hash, token_name = excluded.token_name, claimed_at_ms = excluded.claimed_at_ms`,
+      deleteClaim: 'DELETE FROM node_claims WHERE node_id = ?',
+      allClaims: 'SELECT * FROM node_claims',
     };
     this.#statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
   }
@@ -182,6 +196,24 @@ export class SqliteStore implements Store {
   }
 
   // ---- buffered writes and group commit ----
+
+  putToken(token: StoredToken): void {
+    if (this.#failure) return;
+    this.#tokens.set(token.hash, { ...token });
+    this.#buffered();
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    if (this.#failure) return;
+    this.#claims.set(claim.nodeId, { ...claim });
+    this.#buffered();
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    if (this.#failure) return;
+    this.#claims.set(nodeId, null);
+    this.#buffered();
+  }
 
   putJob(job: Job): void {
     if (this.#failure) return;
@@ -229,10 +261,14 @@ export class SqliteStore implements Store {
     const waiters = this.#waiters;
     const jobs = this.#jobs;
     const output = this.#output;
+    const tokens = this.#tokens;
+    const claims = this.#claims;
     this.#waiters = [];
     this.#jobs = new Map();
     this.#byKey = new Map();
     this.#output = [];
+    if (tokens.size) this.#tokens = new Map();
+    if (claims.size) this.#claims = new Map();
     try {
       const db = this.#db;
       if (!db) throw new UnavailableError('the store is closed');
@@ -250,6 +286,7 @@ export class SqliteStore implements Store {
             Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
           );
         }
+        if (tokens.size || claims.size) this.#writeAuth(tokens, claims);
       })();
       this.#commits += 1;
     } catch (error) {
@@ -267,7 +304,39 @@ export class SqliteStore implements Store {
     for (const waiter of waiters) waiter.resolve();
   }
 
+  #writeAuth(tokens: ReadonlyMap<string, StoredToken>, claims: ReadonlyMap<string, StoredNodeClaim | null>): void {
+    const upsertToken = this.#stmt('upsertToken');
+    for (const t of tokens.values()) {
+      upsertToken.run(t.hash, t.name, t.role, t.createdAtMs, t.expiresAtMs, t.revokedAtMs, t.lastUsedAtMs, t.createdBy);
+    }
+    for (const [nodeId, claim] of claims) {
+      if (claim) this.#stmt('upsertClaim').run(nodeId, claim.secretHash, claim.tokenName, claim.claimedAtMs);
+      else this.#stmt('deleteClaim').run(nodeId);
+    }
+  }
+
   // ---- reads (they see every write made before them, committed or not) ----
+
+  async loadAuth(): Promise<StoredAuth> {
+    this.#commit();
+    const tokens = (this.#stmt('allTokens').all() as Record<string, unknown>[]).map((row): StoredToken => ({
+      hash: String(row.hash),
+      name: String(row.name),
+      role: row.role as StoredToken['role'],
+      createdAtMs: Number(row.created_at_ms),
+      expiresAtMs: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
+      revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
+      lastUsedAtMs: row.last_used_at_ms === null ? null : Number(row.last_used_at_ms),
+      createdBy: String(row.created_by),
+    }));
+    const nodeClaims = (this.#stmt('allClaims').all() as Record<string, unknown>[]).map((row): StoredNodeClaim => ({
+      nodeId: String(row.node_id),
+      secretHash: String(row.secret_hash),
+      tokenName: String(row.token_name),
+      claimedAtMs: Number(row.claimed_at_ms),
+    }));
+    return { tokens, nodeClaims };
+  }
 
   async getJob(id: string): Promise<Job | undefined> {
     const pending = this.#jobs.get(id);
