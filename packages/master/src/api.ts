@@ -31,7 +31,7 @@ import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
-import { checkRegistration } from './nodes/registry.js';
+import { checkRegistration } from './nodes/registration.js';
 import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
@@ -226,6 +226,29 @@ function watchSink(
   };
 }
 
+/** How long a heartbeat or registration answer waits for its acknowledged results to be durable. */
+export const ACK_DURABLE_WAIT_MS = 1000;
+
+/**
+ * Acknowledged results must be durable before the worker forgets them. When
+ * they are not within ACK_DURABLE_WAIT_MS (the store's database is away), the
+ * answer goes without acks: the worker keeps the results and reports them
+ * again, and the master acknowledges them then. Waiting instead would hold up
+ * the heartbeats queued behind this one, and the node would look silent.
+ */
+async function durableAcks<T>(store: Store, ack: T[]): Promise<T[]> {
+  if (ack.length === 0) return ack;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ACK_DURABLE_WAIT_MS);
+  });
+  try {
+    return (await Promise.race([store.flush().then(() => true), late])) ? ack : [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A call about a node must come from the node's own worker (its node secret)
  * or, where `adminMay`, from an admin. A node the master does not know needs
@@ -264,9 +287,8 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
     }
     const result = nodes.heartbeat(nodeId, attemptReportsFromWire(request.attempts), request.draining);
     if (!result) return { reregister: true, ack: [], kill: [], draining: false };
-    // Acknowledged results must be durable before the worker forgets them.
-    if (result.ack.length) await store.flush();
-    return { reregister: false, ack: result.ack, kill: result.kill, draining: result.draining };
+    const ack = await durableAcks(store, result.ack);
+    return { reregister: false, ack, kill: result.kill, draining: result.draining };
   };
   const heartbeats = new HeartbeatStreams(answerHeartbeat, onInternalError);
 
@@ -292,12 +314,13 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
         // Before anything changes: another worker's live node is not taken over.
         const issued = ctx.claims.admit(registration.id, request.nodeSecret, caller.name);
         const result = nodes.register(registration, attemptReportsFromWire(request.attempts));
-        // Acknowledged results must be durable before the worker forgets them; a new claim before it is kept.
-        if (result.ack.length || issued) await store.flush();
+        // A new claim is kept before it is answered; acknowledged results wait for durability at most a while.
+        if (issued) await store.flush();
+        const ack = await durableAcks(store, result.ack);
         return {
           heartbeatIntervalMs: nodes.heartbeatIntervalMs,
           rescheduleAfterMs: nodes.rescheduleAfterMs,
-          ack: result.ack,
+          ack,
           kill: result.kill,
           masterId: ctx.masterId,
           nodeSecret: issued,

@@ -1,4 +1,5 @@
 import {
+  attemptKey,
   errorMessage,
   FailedPreconditionError,
   formatBytes,
@@ -90,7 +91,7 @@ class AttemptRecord {
     readonly outputLimitBytes: number,
     readonly killGraceMs: number,
   ) {
-    this.key = `${ref.jobId}/${ref.attempt}`;
+    this.key = attemptKey(ref.jobId, ref.attempt);
     this.caps = { stdout: new OutputCap(outputLimitBytes), stderr: new OutputCap(outputLimitBytes) };
   }
 }
@@ -163,7 +164,7 @@ export class TaskRunner {
 
   /** Starts the attempt or attaches to it. Returns a function that detaches the sink (the process goes on). */
   execute(request: ExecuteRequest, sink: AttemptSink): () => void {
-    const key = `${request.ref.jobId}/${request.ref.attempt}`;
+    const key = attemptKey(request.ref.jobId, request.ref.attempt);
     const existing = this.#attempts.get(key);
     if (existing) return this.#attach(existing, request.fromOffset, sink);
     const executor = this.#executors.get(request.spec.type);
@@ -215,7 +216,7 @@ export class TaskRunner {
   adoptLost(refs: readonly AttemptRef[]): void {
     const now = this.#options.clock.now();
     for (const ref of refs) {
-      const key = `${ref.jobId}/${ref.attempt}`;
+      const key = attemptKey(ref.jobId, ref.attempt);
       if (this.#attempts.has(key)) continue;
       const record = new AttemptRecord(ref, LOST_SPEC, 0, 0);
       record.result = {
@@ -397,7 +398,7 @@ export class TaskRunner {
 
   /** Kills the attempt's processes (SIGTERM, then SIGKILL after the grace period). */
   cancel(ref: AttemptRef, forget: boolean): boolean {
-    const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+    const record = this.#attempts.get(attemptKey(ref.jobId, ref.attempt));
     if (!record) return false;
     if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
     if (forget) this.#forget(record);
@@ -407,7 +408,7 @@ export class TaskRunner {
   /** The master applied these results: forget them. */
   acknowledge(refs: readonly AttemptRef[]): void {
     for (const ref of refs) {
-      const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+      const record = this.#attempts.get(attemptKey(ref.jobId, ref.attempt));
       if (record?.result) this.#forget(record);
     }
   }

@@ -18,6 +18,7 @@ import {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly location = '';
+  readonly problem = null;
   /** In submit order; deleted jobs leave a hole that compaction removes. */
   #order: (Job | undefined)[] = [];
   #byId = new Map<string, Job>();

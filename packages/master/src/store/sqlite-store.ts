@@ -111,6 +111,10 @@ export class SqliteStore implements Store {
     return this.#commits;
   }
 
+  get problem(): string | null {
+    return this.#failure?.message ?? null;
+  }
+
   get location(): string {
     return this.#path || this.#options.dataDir;
   }

@@ -70,15 +70,21 @@ export interface StoredAuth {
  */
 export interface Store {
   readonly kind: string;
-  /** Where the data lives, for logs ('' in memory). */
+  /** Where the data lives, for logs ('' in memory; a database URL with its password masked). */
   readonly location: string;
+  /** Why writes are not being made durable now (the master is then not ready); null when they are. */
+  readonly problem: string | null;
   /** Opens (creating or migrating as needed) and reads back what must be recovered. Throws when the store cannot be used. */
   open(): Promise<RecoveredState>;
   /** Insert or replace the job's row. Durable at the next flush. */
   putJob(job: Job): void;
   /** Append a chunk of a job's output log. Durable at the next flush. */
   appendOutput(jobId: string, chunk: OutputChunk): void;
-  /** Resolves when every write made before the call is durable. */
+  /**
+   * Resolves when every write made before the call is durable. When it
+   * rejects, the jobs first put since the last good commit (a submit's) are
+   * not stored: the caller must treat them as never submitted.
+   */
   flush(): Promise<void>;
   /**
    * Like `flush()`, but asks for no commit of its own: resolves with the next
@@ -109,6 +115,7 @@ export interface Store {
   putNodeClaim(claim: StoredNodeClaim): void;
   /** The node id is free again (its worker left). Durable at the next flush. */
   deleteNodeClaim(nodeId: string): void;
+  /** Commits what is buffered when it can (what it cannot is logged as lost), then lets go of the storage. */
   close(): Promise<void>;
 }
 
