@@ -360,6 +360,29 @@ withCgroups('a worker killed with -9 (root, cgroups)', () => {
     expect(ran).toEqual(jobs.map((job) => job.id).sort());
   });
 
+  it('a worker of the same id in another cluster, with another state dir, has cgroups of its own: its start kills nothing of the first', async () => {
+    // Test clusters side by side on one machine reuse ids; a worker's start sweeps only its own (id, state dir) cgroups.
+    const id = `twin-${process.pid}`;
+    const masters = await Promise.all([startMasterProcess(FAST), startMasterProcess(FAST)]);
+    started.push(...masters);
+    const first = await startWorkerProcess(masters[0]!, ['--id', id]);
+    started.push(first);
+    const client = new DistExecClient({ address: masters[0]!.address, token: masters[0]!.token });
+    clients.push(client);
+    const sleep = uniqueSleep();
+    const { job } = await client.submit({ command: sleep, memoryBytes: 64 * MiB });
+    await until(async () => (await sleepsOf(sleep)).length === 1, { message: 'the job to run' });
+
+    const second = await startWorkerProcess(masters[1]!, ['--id', id]);
+    started.push(second);
+    const dirs = (worker: RunningProgram): string[] => isolationLine(worker)?.cgroups as string[];
+    expect(dirs(second)).toHaveLength(dirs(first).length);
+    for (const dir of dirs(second)) expect(dirs(first)).not.toContain(dir);
+    expect(await sleepsOf(sleep)).toHaveLength(1);
+    expect((await client.getJob(job.id)).state).toBe('RUNNING');
+    await client.cancel(job.id);
+  });
+
   it('restarted after its spawner died too, it kills what was left before it registers, and reports those attempts lost', async () => {
     const master = await startMasterProcess([...FAST, '--heartbeat-timeout', '60s', '--node-lost-timeout', '120s']);
     started.push(master);

@@ -21,6 +21,7 @@ export {
   type CgroupLayout,
   type IsolationMode,
   type IsolationOptions,
+  workerCgroupName,
 } from './isolation/index.js';
 export { CLEAN_ENV_KEEPS, jobBaseEnvironment } from './job-environment.js';
 export { CgroupJobs } from './isolation/cgroup-jobs.js';

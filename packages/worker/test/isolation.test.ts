@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileJobSpec } from '@dist-exec/core';
-import { cgroupLayout, CgroupJobs, jobBaseEnvironment, JobIsolation, Leftovers } from '@dist-exec/worker';
+import {
+  cgroupLayout,
+  CgroupJobs,
+  jobBaseEnvironment,
+  JobIsolation,
+  Leftovers,
+  workerCgroupName,
+} from '@dist-exec/worker';
 
 const MiB = 1024 * 1024;
 
@@ -216,6 +223,14 @@ describe('JobIsolation', () => {
       /--cgroup-parent: "rel" must start with \//,
     );
     expect(() => new JobIsolation({ spawnPath: 'native', searchPath: '', maxJobPids: 0 })).toThrow(/--max-job-pids/);
+  });
+
+  it("names a worker's cgroup dir after its id and its state dir: the same again on a restart, another beside a twin", () => {
+    const name = workerCgroupName('w1', '/var/lib/dist-exec/w1');
+    expect(name).toMatch(/^w1\.[0-9a-f]{8}$/);
+    expect(workerCgroupName('w1', '/var/lib/dist-exec/w1/')).toBe(name);
+    expect(workerCgroupName('w1', join(process.cwd(), 'state'))).toBe(workerCgroupName('w1', 'state'));
+    expect(workerCgroupName('w1', '/tmp/another-state')).not.toBe(name);
   });
 
   it.skipIf(process.getuid?.() !== 0)('says when a --run-as user does not exist', () => {

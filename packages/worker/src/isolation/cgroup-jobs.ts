@@ -64,7 +64,7 @@ export interface JobCgroup {
 }
 
 /**
- * A cgroup per job, under this worker's dir (`<parent>/<worker id>`, created
+ * A cgroup per job, under this worker's dir (`<parent>/<worker id>.<hash>`, created
  * at start): its limits, the files that say what it used, and what happens
  * to it after. cgroup v2: a dir per job (`<job>-<attempt>`) with memory, pids
  * and cpu, removed at the end. v1: a slot in the memory and pids hierarchies

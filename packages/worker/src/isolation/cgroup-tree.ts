@@ -5,7 +5,7 @@ import { errorMessage } from '@dist-exec/core';
 import type { CgroupLayout, Controller } from './cgroup-layout.js';
 
 /**
- * The worker's own cgroup dirs (`<mount><parent>/<worker id>` in each
+ * The worker's own cgroup dirs (`<mount><parent>/<worker id>.<hash>` in each
  * hierarchy) and what can be done to a tree of them as a whole: create them
  * (enabling controllers on cgroup v2), see which optional files this kernel
  * has, and kill and remove what is inside.

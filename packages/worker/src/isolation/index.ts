@@ -9,5 +9,6 @@ export {
   type IsolationOptions,
   type IsolationStart,
   type SpawnPath,
+  workerCgroupName,
 } from './job-isolation.js';
 export { cgroupLayout, type CgroupLayout } from './cgroup-layout.js';

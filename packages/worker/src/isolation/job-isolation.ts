@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { errorMessage, formatBytes, InvalidArgumentError, type AttemptRef, type JobSpec } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { CgroupPlan, Credentials, ResourceLimit, SpawnUsage } from '../executors/spawner-protocol.js';
@@ -36,11 +37,23 @@ export interface IsolationOptions {
   /** Users a job may ask to run as (`spec.user`). @default none */
   allowedUsers?: readonly string[];
   /**
-   * Parent of this worker's cgroups (its dir is `<parent>/<worker id>`), from
+   * Parent of this worker's cgroups (its dir is `<parent>/<worker id>.<hash of
+   * its state dir>`: see `workerCgroupName`), from
    * the root of each hierarchy (cgroup v1) or of the cgroup2 mount.
    * @default '/dist-exec'
    */
   cgroupParent?: string;
+}
+
+/**
+ * The name of a worker's cgroup dir: its id and a hash of its state dir's
+ * absolute path. A restart of the same worker (same id, same --state-dir)
+ * finds the dir its previous life left; two workers that share an id but not
+ * a state dir (test clusters side by side on one machine) never share a
+ * cgroup, so neither sweeps nor kills the other's jobs at start.
+ */
+export function workerCgroupName(nodeId: string, stateDir: string): string {
+  return `${nodeId}.${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 8)}`;
 }
 
 /** What the worker learns at start. */
@@ -159,7 +172,7 @@ export class JobIsolation {
     let fallback = '';
     if (this.#mode === 'cgroup' || this.#mode === 'auto') {
       try {
-        this.#cgroups = this.#openCgroups(context.nodeId);
+        this.#cgroups = this.#openCgroups(workerCgroupName(context.nodeId, context.stateDir));
         this.#backend = 'cgroup';
       } catch (error) {
         const why = errorMessage(error);
@@ -207,7 +220,7 @@ export class JobIsolation {
     return [...found.values()];
   }
 
-  #openCgroups(workerId: string): CgroupJobs {
+  #openCgroups(dirName: string): CgroupJobs {
     if (this.#path === 'direct')
       throw new CgroupUnavailableError('jobs started directly (--spawn direct) cannot join a cgroup before they run');
     const read = (path: string): string => {
@@ -224,7 +237,7 @@ export class JobIsolation {
     if (!layout) throw new CgroupUnavailableError('no cgroup hierarchy with the memory and pids controllers');
     return new CgroupJobs({
       layout,
-      workerId,
+      workerId: dirName,
       parent: this.#cgroupParent,
       maxJobPids: this.#maxJobPids,
     });
