@@ -3,7 +3,7 @@ import type { Executor } from './executor.js';
 import { HttpExecutor } from './http.js';
 import type { HttpTargetPolicy } from './http-targets.js';
 
-export type { ExecutionContext, ExecutionOutcome, Executor } from './executor.js';
+export type { ExecutionContext, ExecutionOutcome, Executor, ExecutorStart } from './executor.js';
 
 /** The executors a worker offers unless told otherwise. */
 export function defaultExecutors(httpTargets?: HttpTargetPolicy): Executor[] {
