@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
 } from '@dist-exec/core';
 import { join } from 'node:path';
+import type { TlsFiles } from '@dist-exec/runtime';
 import { POLICY_NAMES } from './placement/index.js';
 import { databaseUrlProblem } from './store/postgres-errors.js';
 
@@ -104,6 +105,13 @@ export interface MasterOptions {
   publicMetrics?: boolean;
   /** Host names the HTTP port answers besides addresses, localhost and the machine's name; `.example.com` for a domain, `*` for any. @default [] */
   httpAllowedHosts?: string[];
+  /**
+   * TLS files (paths): `cert` + `key` serve gRPC and HTTPS (and are this
+   * master's client certificate to workers); `clientCa` requires gRPC clients
+   * (workers, the CLI) to present a certificate it signed; `ca` verifies
+   * workers' certificates. With `cert` or `ca`, workers are dialled over TLS. @default {} (plaintext)
+   */
+  tls?: TlsFiles;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -163,6 +171,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     workerTokenFile: options.workerTokenFile ?? '',
     publicMetrics: options.publicMetrics ?? false,
     httpAllowedHosts: options.httpAllowedHosts ?? [],
+    tls: { ...options.tls },
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');

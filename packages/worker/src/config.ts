@@ -1,6 +1,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+import type { TlsFiles } from '@dist-exec/runtime';
 
 export const DEFAULT_WORKER_PORT = 50052;
 export const DEFAULT_MAX_TASKS = 4;
@@ -69,6 +70,13 @@ export interface WorkerOptions {
    * registered with. `none`: anyone (a trusted lab, benchmarks). @default 'tokens'
    */
   auth?: 'tokens' | 'none';
+  /**
+   * TLS files (paths): `cert` + `key` serve ExecutionService over TLS (and
+   * are this worker's client certificate to the master); `clientCa` requires
+   * the master to present a certificate it signed; `ca` verifies the master's
+   * certificate. With `cert` or `ca`, the master is dialled over TLS. @default {} (plaintext)
+   */
+  tls?: TlsFiles;
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -115,6 +123,7 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     stateDir: '',
     token: options.token ?? '',
     auth: options.auth ?? 'tokens',
+    tls: { ...options.tls },
   };
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');

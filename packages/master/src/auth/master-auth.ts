@@ -15,7 +15,14 @@ import { TokenRegistry } from './token-registry.js';
 export interface MasterAuthOptions {
   options: Pick<
     CompiledMasterOptions,
-    'auth' | 'adminTokenFile' | 'workerTokenFile' | 'publicMetrics' | 'httpAllowedHosts' | 'host' | 'nodeLostTimeoutMs'
+    | 'auth'
+    | 'adminTokenFile'
+    | 'workerTokenFile'
+    | 'publicMetrics'
+    | 'httpAllowedHosts'
+    | 'host'
+    | 'nodeLostTimeoutMs'
+    | 'tls'
   >;
   store: Store;
   clock: Clock;
@@ -132,7 +139,8 @@ export class MasterAuth {
 
   /** Says so when the master listens beyond this machine: nothing is encrypted yet. */
   warnIfExposed(): void {
-    const host = this.#options.options.host;
+    const { host, tls } = this.#options.options;
+    if (tls.cert) return;
     if (host === 'localhost' || host === '::1' || host.startsWith('127.')) return;
     this.#log.warn(
       { host },
