@@ -50,7 +50,7 @@ export function describeTlsFailure(details: string, context: TlsFailureContext):
 }
 
 function tlsProblem(details: string, { peer }: TlsFailureContext): string | null {
-  const hostMismatch = /certificate is for ([^\n.]+?), not ([^\s.]+)/.exec(details);
+  const hostMismatch = /certificate is for (.+?), not (\S+?)\.?(?:\s|$)/.exec(details);
   if (hostMismatch)
     return `the certificate of ${peer} is for ${hostMismatch[1]}, not ${hostMismatch[2]}: dial a name it holds, or give it a certificate for this name`;
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(details))
