@@ -70,7 +70,14 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
   const master = await startMasterProcess([...(options.masterArgs ?? []), ...authArgs, ...tlsArgs], env);
   const workers: RunningProgram[] = [];
   const tls = options.tls ? loadTlsFiles(options.tls).client : null;
-  const client = new DistExecClient({ address: master.address, token: master.token, callTimeoutMs: 120_000, tls });
+  // A loaded machine may leave a ping unanswered for seconds: that is no reason to drop a benchmark's streams.
+  const client = new DistExecClient({
+    address: master.address,
+    token: master.token,
+    callTimeoutMs: 120_000,
+    connectTimeoutMs: 60_000,
+    tls,
+  });
   const stop = async (): Promise<void> => {
     client.close();
     await Promise.all(workers.map(stopProgram));

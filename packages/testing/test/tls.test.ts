@@ -57,7 +57,10 @@ describe('a cluster with mTLS between master, workers and the CLI', () => {
   it('refuses a worker without a client certificate, runs a job through one with it, and serves HTTPS', async () => {
     const localhost = host('localhost');
     const ca = tls.caFile;
+    // On every interface: with TLS, no warning that traffic crosses the network unencrypted.
     const master = await startMasterProcess([
+      '--host',
+      '0.0.0.0',
       '--tls-cert',
       localhost.cert,
       '--tls-key',
@@ -131,6 +134,7 @@ describe('a cluster with mTLS between master, workers and the CLI', () => {
     });
     expect(api.status).toBe(200);
     expect(api.json).toEqual([expect.objectContaining({ id: 'tls-worker', state: 'HEALTHY' })]);
+    expect(master.logs.filter((e) => /without TLS/.test(String(e.msg)))).toEqual([]);
     await expect(httpRequest(`https://127.0.0.1:${master.httpPort}/healthz`)).rejects.toThrow(
       /unable to verify the first certificate/,
     );
