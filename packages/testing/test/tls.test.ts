@@ -237,4 +237,31 @@ describe('what a client says about a certificate it cannot trust', () => {
       `the master at ${plain.address} does not serve TLS (no --tls-cert): dial it without --tls-ca and --tls-cert, or start it with --tls-cert and --tls-key`,
     );
   });
+  it('the master says which certificate a worker it dials presents, in the failed attempt', async () => {
+    const localhost = host('localhost');
+    const ca = tls.caFile;
+    const c = await startTestCluster({
+      workers: 0,
+      master: { tls: { cert: localhost.cert, key: localhost.key, ca }, dispatchFailureThreshold: 100 },
+    });
+    clusters.push(c);
+    // It registers (it trusts the master), but it serves a certificate for worker1 while it advertises 127.0.0.1.
+    const worker1 = host('worker1');
+    const worker = await c.addWorker({ tls: { cert: worker1.cert, key: worker1.key, ca } });
+    const client = new DistExecClient({
+      address: c.address,
+      token: c.adminToken,
+      tls: { ca: readFileSync(ca), cert: null, key: null },
+    });
+    stoppers.push(async () => client.close());
+    const { job } = await client.submit({ command: 'true' });
+    const [node] = await client.listNodes();
+    const failed = await until(async () => {
+      const seen = await client.getJob(job.id);
+      return seen.attemptHistory.find((a) => a.error !== '');
+    });
+    expect(failed.error).toContain(
+      `the certificate of worker ${worker.id} at ${node?.address ?? '?'} is for worker1, not 127.0.0.1`,
+    );
+  });
 });
