@@ -112,7 +112,8 @@ describe('a cluster with mTLS between master, workers and the CLI', () => {
     const output = run.stdout.toString();
     expect(output).toContain('over-tls\n');
     expect(output).toContain('DIST_EXEC_NODE_ID=tls-worker');
-    // TODO(iso): the worker was given its key's path in its environment; its jobs must not see it.
+    // The worker was given its key's path in its environment; its jobs must not see it. Enable once the worker
+    // drops DIST_EXEC_* from jobs' environments (the isolation branch does; main does not yet).
     // expect(output).not.toContain(localhost.key);
 
     // Without the CA the CLI speaks plaintext to a TLS port; with the CA but no certificate, mTLS refuses it.
