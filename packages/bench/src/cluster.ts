@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DistExecClient } from '@dist-exec/client';
+import { loadTlsFiles } from '@dist-exec/runtime';
 import { startMasterProcess, startNodeScript, startWorkerProcess, type RunningProgram } from '@dist-exec/testing';
 
 const NOOP_WORKER = fileURLToPath(new URL('./noop-worker.js', import.meta.url));
@@ -23,6 +24,23 @@ export interface BenchClusterOptions {
    * baseline that auth's cost is measured against. @default 'tokens'
    */
   auth?: 'tokens' | 'none';
+  /**
+   * mTLS everywhere with these files (made by `tls init`, for 127.0.0.1):
+   * master and workers serve with `cert` and require client certificates
+   * signed by `ca`; the client presents `cert` too. Absent: plaintext.
+   */
+  tls?: BenchTls;
+}
+
+export interface BenchTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** The flags of a master or worker serving (and dialling) with `tls`. */
+export function tlsFlags(tls: BenchTls | undefined): string[] {
+  return tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca, '--tls-client-ca', tls.ca] : [];
 }
 
 export interface BenchCluster {
@@ -48,9 +66,18 @@ async function stopProgram(program: RunningProgram): Promise<void> {
 export async function startBenchCluster(options: BenchClusterOptions): Promise<BenchCluster> {
   const env = options.env ?? {};
   const authArgs = options.auth === 'none' ? ['--auth', 'none'] : [];
-  const master = await startMasterProcess([...(options.masterArgs ?? []), ...authArgs], env);
+  const tlsArgs = tlsFlags(options.tls);
+  const master = await startMasterProcess([...(options.masterArgs ?? []), ...authArgs, ...tlsArgs], env);
   const workers: RunningProgram[] = [];
-  const client = new DistExecClient({ address: master.address, token: master.token, callTimeoutMs: 120_000 });
+  const tls = options.tls ? loadTlsFiles(options.tls).client : null;
+  // A loaded machine may leave a ping unanswered for seconds: that is no reason to drop a benchmark's streams.
+  const client = new DistExecClient({
+    address: master.address,
+    token: master.token,
+    callTimeoutMs: 120_000,
+    connectTimeoutMs: 60_000,
+    tls,
+  });
   const stop = async (): Promise<void> => {
     client.close();
     await Promise.all(workers.map(stopProgram));
@@ -60,7 +87,16 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     for (let i = 1; i <= options.workers; i += 1) {
       const id = `bench-${i}`;
       if (options.noopMaxTasks) {
-        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks), ...authArgs];
+        const args = [
+          '--master',
+          master.address,
+          '--id',
+          id,
+          '--max-tasks',
+          String(options.noopMaxTasks),
+          ...authArgs,
+          ...tlsArgs,
+        ];
         if (options.auth !== 'none') args.push('--token-file', master.workerTokenFile);
         const worker = startNodeScript('noop-worker', NOOP_WORKER, args, env);
         workers.push(worker);
@@ -68,7 +104,9 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
       } else {
         // With authentication off the master made no worker token: the workers present none.
         const to = options.auth === 'none' ? master.address : master;
-        workers.push(await startWorkerProcess(to, ['--id', id, ...authArgs, ...(options.workerArgs ?? [])], env));
+        workers.push(
+          await startWorkerProcess(to, ['--id', id, ...authArgs, ...tlsArgs, ...(options.workerArgs ?? [])], env),
+        );
       }
     }
   } catch (error) {

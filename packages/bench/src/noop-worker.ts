@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A real worker process that offers only the benchmark's no-op executor
 // (dispatch-throughput). Started by the benchmark, never by users:
-//   node noop-worker.js --master host:port --id ID --max-tasks N [--token-file F] [--auth none]
+//   node noop-worker.js --master host:port --id ID --max-tasks N [--token-file F] [--auth none] [--tls-cert F ...]
 import { parseArgs } from 'node:util';
 import { readTokenFile } from '@dist-exec/runtime';
 import { MemoryNodeSecret, Worker } from '@dist-exec/worker';
@@ -14,6 +14,10 @@ const { values } = parseArgs({
     'max-tasks': { type: 'string', default: '64' },
     'token-file': { type: 'string' },
     auth: { type: 'string', default: 'tokens' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-client-ca': { type: 'string' },
   },
 });
 const worker = new Worker(
@@ -25,6 +29,7 @@ const worker = new Worker(
     maxTasks: Number(values['max-tasks']),
     ...(values['token-file'] ? { token: readTokenFile(values['token-file']) } : {}),
     auth: values.auth === 'none' ? 'none' : 'tokens',
+    tls: { cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], clientCa: values['tls-client-ca'] },
   },
   // Its node secret lives as long as the benchmark's process: no state dir in the repository.
   { executors: [new NoopExecutor()], nodeSecrets: new MemoryNodeSecret() },

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
 import { errorMessage, escapeControls, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
-import { resolveToken } from '@dist-exec/runtime';
+import type { ClientTls } from '@dist-exec/client';
+import { loadTlsFiles, resolveToken } from '@dist-exec/runtime';
 
 /** Exit status when dist-exec itself fails (bad input, master unreachable), as `docker run` does. */
 export const EXIT_DIST_EXEC_ERROR = 125;
@@ -15,6 +16,9 @@ export interface GlobalFlags {
   connectTimeout?: string;
   token?: string;
   tokenFile?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Where a command's token came from. */
@@ -33,6 +37,8 @@ export class CliContext {
     readonly masterAddress: string,
     readonly connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
     readonly credential: TokenChoice = { token: '', source: '' },
+    /** How the master is dialled over TLS; null: plaintext. */
+    readonly tls: ClientTls | null = null,
   ) {}
 
   /**
@@ -59,10 +65,17 @@ export class CliContext {
       envTokenFile: process.env.DIST_EXEC_TOKEN_FILE,
       fallbackFiles,
     });
+    const env = process.env;
+    const { client: tls } = loadTlsFiles({
+      ca: flags.tlsCa ?? env.DIST_EXEC_TLS_CA,
+      cert: flags.tlsCert ?? env.DIST_EXEC_TLS_CERT,
+      key: flags.tlsKey ?? env.DIST_EXEC_TLS_KEY,
+    });
     return new CliContext(
-      flags.master || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS,
+      flags.master || env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS,
       connectTimeoutMs,
       resolved ?? { token: '', source: '' },
+      tls,
     );
   }
 
@@ -75,6 +88,7 @@ export class CliContext {
     this.#client ??= new DistExecClient({
       address: this.masterAddress,
       token: this.credential.token,
+      tls: this.tls,
       callTimeoutMs: 15_000,
       connectTimeoutMs: this.connectTimeoutMs,
       retry: { retries: 1 },

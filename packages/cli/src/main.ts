@@ -9,6 +9,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
+import { registerTls } from './commands/tls.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { registerWait } from './commands/wait.js';
@@ -25,6 +26,15 @@ const program = new Command('dist-exec')
     'token for the master (default: $DIST_EXEC_TOKEN, the file in $DIST_EXEC_TOKEN_FILE, or ./.dist-exec/admin.token)',
   )
   .option('--token-file <file>', 'file holding the token (mode 0600)')
+  .option(
+    '--tls-ca <file>',
+    'dial the master over TLS; its certificate must be signed by this CA (default: $DIST_EXEC_TLS_CA)',
+  )
+  .option(
+    '--tls-cert <file>',
+    'client certificate for a master that requires one (default: $DIST_EXEC_TLS_CERT); also turns TLS on',
+  )
+  .option('--tls-key <file>', 'private key of --tls-cert (default: $DIST_EXEC_TLS_KEY)')
   .showHelpAfterError('(add --help for usage)');
 
 let context: CliContext | null = null;
@@ -42,6 +52,7 @@ registerNodes(program, getContext);
 registerCluster(program, getContext);
 registerWait(program, getContext);
 registerToken(program, getContext);
+registerTls(program);
 registerUp(program);
 registerSimulate(program);
 

@@ -25,6 +25,8 @@ import {
   tokenRoleToWire,
   v1,
   withBearerToken,
+  withTls,
+  type ClientTls,
   type JobServiceClient,
   type NodeServiceClient,
   type TokenServiceClient,
@@ -55,6 +57,12 @@ export interface ClientOptions {
    * authentication off).
    */
   token?: string;
+  /**
+   * Dial the master over TLS: `ca` (PEM) verifies its certificate (null: the
+   * system's CAs); `cert` and `key` (PEM) are this client's certificate, for
+   * a master that requires one (--tls-client-ca). Absent: plaintext.
+   */
+  tls?: ClientTls | null;
 }
 
 export interface SubmitResult {
@@ -118,8 +126,12 @@ export class DistExecClient {
     this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#retry = options.retry ?? {};
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const credentials = createChannelCredentials();
-    const channelOptions = withBearerToken(channelOptionsFor(connectTimeoutMs), options.token ?? '');
+    const tls = options.tls ?? null;
+    const credentials = createChannelCredentials(tls, this.address);
+    const channelOptions = withBearerToken(
+      withTls(channelOptionsFor(connectTimeoutMs), tls, this.address),
+      options.token ?? '',
+    );
     this.#jobs = new v1.JobService(this.address, credentials, channelOptions);
     // Share one connection between the services.
     const shared = { ...channelOptions, channelOverride: this.#jobs.getChannel() };
@@ -130,6 +142,7 @@ export class DistExecClient {
       this.#jobs.getChannel(),
       connectTimeoutMs,
       'distexec.v1.JobService',
+      tls !== null,
     );
   }
 

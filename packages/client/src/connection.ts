@@ -10,11 +10,12 @@
  *   master gone silent under an open stream (a long watch sends nothing for
  *   as long as the job prints nothing).
  * - An error is explained: a plain HTTP port, a dist-exec worker, another
- *   gRPC service, a refused connection, a silent peer.
+ *   gRPC service, a refused connection, a silent peer, a TLS handshake that
+ *   failed (and why: see describeTlsFailure).
  */
 import * as grpc from '@grpc/grpc-js';
 import { DeadlineExceededError, FailedPreconditionError, UnavailableError, type DistExecError } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, fromServiceError, isServiceError } from '@dist-exec/proto';
+import { CHANNEL_OPTIONS, describeTlsFailure, fromServiceError, isServiceError } from '@dist-exec/proto';
 import protobuf from 'protobufjs/minimal.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -67,12 +68,23 @@ export class Connection {
   readonly #channel: grpc.ChannelInterface;
   readonly #connectTimeoutMs: number;
   readonly #service: string;
+  readonly #secure: boolean;
   /** The channel has been READY once: from then on a silent peer is a master gone quiet, worth waiting for. */
   #connected = false;
 
-  /** `service`: the full name of what the calls ask for, e.g. distexec.v1.JobService. */
-  constructor(address: string, channel: grpc.ChannelInterface, connectTimeoutMs: number, service: string) {
+  /**
+   * `service`: the full name of what the calls ask for, e.g. distexec.v1.JobService.
+   * `secure`: whether the channel dials with TLS.
+   */
+  constructor(
+    address: string,
+    channel: grpc.ChannelInterface,
+    connectTimeoutMs: number,
+    service: string,
+    secure = false,
+  ) {
     this.#address = address;
+    this.#secure = secure;
     this.#channel = channel;
     this.#connectTimeoutMs = connectTimeoutMs;
     this.#service = service;
@@ -121,6 +133,12 @@ export class Connection {
       );
     }
     if (error.code === grpc.status.UNAVAILABLE) {
+      const tls = describeTlsFailure(message, { peer: `the master at ${this.#address}`, secure: this.#secure });
+      // A refused certificate stays refused: only a connection closed mid-handshake is worth another try.
+      if (tls)
+        return tls.closed
+          ? new UnavailableError(tls.message, { cause: error })
+          : new FailedPreconditionError(tls.message, { cause: error });
       const cause = /(connect E[A-Z]+[^)]*?|getaddrinfo E[A-Z]+ [^\s.)]+)(?:\s|\(|$)/.exec(message)?.[1]?.trim();
       if (cause)
         return new UnavailableError(`cannot reach the master at ${this.#address} (${cause})`, { cause: error });

@@ -36,3 +36,4 @@ export type {
   TokenInfo,
   TokenRole,
 } from '@dist-exec/core';
+export type { ClientTls } from '@dist-exec/proto';

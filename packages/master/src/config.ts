@@ -8,6 +8,7 @@ import {
   InvalidArgumentError,
 } from '@dist-exec/core';
 import { join } from 'node:path';
+import type { TlsFiles } from '@dist-exec/runtime';
 import { POLICY_NAMES } from './placement/index.js';
 import { databaseUrlProblem } from './store/postgres-errors.js';
 
@@ -120,6 +121,13 @@ export interface MasterOptions {
   denyCommands?: string[];
   /** Calls of each submit or read token, unless the token has its own rate; count 0 = no limit. @default 1000/s, burst 2000 */
   rateLimit?: RateLimit;
+  /**
+   * TLS files (paths): `cert` + `key` serve gRPC and HTTPS (and are this
+   * master's client certificate to workers); `clientCa` requires gRPC clients
+   * (workers, the CLI) to present a certificate it signed; `ca` verifies
+   * workers' certificates. With `cert` or `ca`, workers are dialled over TLS. @default {} (plaintext)
+   */
+  tls?: TlsFiles;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -182,6 +190,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     allowCommands: options.allowCommands ?? [],
     denyCommands: options.denyCommands ?? [],
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    tls: { ...options.tls },
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');

@@ -101,6 +101,24 @@ const program = new Command('dist-exec-master')
       'also keep a worker token (named "workers") in this file, made when missing: workers read it',
     ).env('DIST_EXEC_WORKER_TOKEN_FILE'),
   )
+  .addOption(
+    new Option(
+      '--tls-cert <file>',
+      'serve gRPC and HTTPS with this certificate (PEM), also shown to workers as a client',
+    ).env('DIST_EXEC_TLS_CERT'),
+  )
+  .addOption(new Option('--tls-key <file>', 'private key of --tls-cert (PEM, mode 0600)').env('DIST_EXEC_TLS_KEY'))
+  .addOption(
+    new Option('--tls-ca <file>', "CA certificate(s) the workers' certificates must be signed by (PEM)").env(
+      'DIST_EXEC_TLS_CA',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--tls-client-ca <file>',
+      'require gRPC clients (workers, the CLI) to present a certificate signed by this CA (mTLS)',
+    ).env('DIST_EXEC_TLS_CLIENT_CA'),
+  )
   .option('--public-metrics', 'serve /metrics without a token')
   .addOption(
     new Option(
@@ -160,6 +178,7 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     ...(flags.adminTokenFile ? { adminTokenFile: flags.adminTokenFile } : {}),
     ...(flags.workerTokenFile ? { workerTokenFile: flags.workerTokenFile } : {}),
     publicMetrics: Boolean(flags.publicMetrics),
+    tls: { cert: flags.tlsCert, key: flags.tlsKey, ca: flags.tlsCa, clientCa: flags.tlsClientCa },
     httpAllowedHosts: (flags.httpAllowedHosts ?? '')
       .split(',')
       .map((h) => h.trim())

@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
-import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/runtime';
+import {
+  addHealthAndReflection,
+  bindServer,
+  createServer,
+  loadTlsFiles,
+  probeHealth,
+  shutdownServer,
+  type TlsSetup,
+} from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
 import { MasterAuth } from './auth/master-auth.js';
@@ -72,6 +80,8 @@ export class Master {
   readonly #snapshotLog: SnapshotLog;
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
+  /** Read and checked at construction: a bad file stops the master before it opens anything. */
+  readonly #tls: TlsSetup;
   #server: grpc.Server | null = null;
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
@@ -88,6 +98,7 @@ export class Master {
     const o = this.options;
     const clock = this.#clock;
     const logger = this.#log;
+    const tls = (this.#tls = loadTlsFiles(o.tls, clock.now()));
     // Each part gets the parts it calls in its constructor, so they are built bottom up: state first,
     // then what reads and changes it. A part that must hear from one built before it subscribes to it.
     const store = (this.store = deps.store ?? createStore(o, logger));
@@ -109,7 +120,7 @@ export class Master {
       registry,
       clock,
       logger,
-      probe: probeHealth,
+      probe: (address, timeoutMs) => probeHealth(address, timeoutMs, tls.client),
       probeTimeoutMs: Math.min(o.dispatchTimeoutMs, Math.max(1000, o.heartbeatIntervalMs)),
       probeIntervalMs: Math.max(1000, o.heartbeatIntervalMs),
       kick: () => cluster.kick(),
@@ -123,6 +134,7 @@ export class Master {
       callTimeoutMs: o.callTimeoutMs,
       outputLimitBytes: o.outputLimitBytes,
       killGraceMs: o.killGraceMs,
+      tls: tls.client,
       breakers: new DispatchBreakers({
         registry,
         clock,
@@ -267,13 +279,18 @@ export class Master {
     });
     this.#server = server;
     try {
-      this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
+      this.#port = await bindServer(
+        server,
+        `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`,
+        this.#tls.server,
+      );
       this.#http = new HttpServer({
         router: buildRouter({ master: this, readiness: () => this.#readiness() }),
         guard: this.auth.httpGuard(),
         logger: this.#log,
         host: o.host,
         port: o.httpPort,
+        tls: this.#tls.server,
       });
       this.#httpPort = await this.#http.start();
     } catch (error) {
@@ -298,6 +315,7 @@ export class Master {
         store: this.store.kind,
         dataPath: this.store.location || undefined,
         policy: this.scheduler.policyName,
+        tls: this.#tls.server ? (this.#tls.server.clientCa ? 'mtls' : 'tls') : 'off',
       },
       'master listening',
     );

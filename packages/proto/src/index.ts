@@ -49,6 +49,7 @@ export * from './cluster-convert.js';
 export * from './status-codes.js';
 export * from './error-details.js';
 export * from './channel.js';
+export * from './tls-errors.js';
 export * from './token-convert.js';
 export * from './descriptors.js';
 export { encodedBytes, findInvalidUtf8, invalidUtf8Field } from './decode-checks.js';

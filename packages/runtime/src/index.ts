@@ -6,3 +6,6 @@ export { addReflection, HEALTH_SERVICE, REFLECTION_SERVICE, ReflectionIndex } fr
 export * from './probe.js';
 export * from './process-logger.js';
 export * from './auth/index.js';
+export * from './tls/tls-files.js';
+export * from './tls/certificates.js';
+export * from './tls/tls-dir.js';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { createChannelCredentials } from '@dist-exec/proto';
+import { createChannelCredentials, withTls, type ClientTls } from '@dist-exec/proto';
 
 /** What a probe of a peer's gRPC health service found. */
 export type ProbeResult =
@@ -30,10 +30,14 @@ const HealthClientConstructor = grpc.makeClientConstructor(healthService, 'grpc.
 /**
  * Asks the gRPC health service at `address` once, over a fresh connection, so
  * the answer is about the peer now and not about a channel still backing off
- * from an earlier failure.
+ * from an earlier failure. `tls`: how this process dials its peers (null: plaintext).
  */
-export function probeHealth(address: string, timeoutMs: number): Promise<ProbeResult> {
-  const client = new HealthClientConstructor(address, createChannelCredentials(), { 'grpc.enable_retries': 0 });
+export function probeHealth(address: string, timeoutMs: number, tls: ClientTls | null = null): Promise<ProbeResult> {
+  const client = new HealthClientConstructor(
+    address,
+    createChannelCredentials(tls, address),
+    withTls({ 'grpc.enable_retries': 0 }, tls, address),
+  );
   return new Promise<ProbeResult>((resolve) => {
     client.Check({ service: '' }, { deadline: new Date(Date.now() + timeoutMs) }, (error, response) => {
       client.close();

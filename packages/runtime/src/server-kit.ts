@@ -3,6 +3,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { errorMessage, InvalidArgumentError, isDistExecError } from '@dist-exec/core';
 import { CHANNEL_OPTIONS, invalidUtf8Field, MAX_MESSAGE_BYTES, toServiceError } from '@dist-exec/proto';
 import { addReflection } from './reflection.js';
+import type { ServerTls } from './tls/tls-files.js';
 
 /** Called when an answer cannot go out: too large for the send limit, or not encodable. */
 export type SendFailureReporter = (method: string, details: string) => void;
@@ -135,9 +136,20 @@ export function serverStream<Req, Res>(
   };
 }
 
-export function bindServer(server: grpc.Server, address: string): Promise<number> {
+/** Server credentials: plaintext without `tls`; with `tls.clientCa`, every client must present a certificate it signed. */
+export function createServerCredentials(tls: ServerTls | null = null): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa,
+    [{ cert_chain: tls.cert, private_key: tls.key }],
+    tls.clientCa !== null,
+  );
+}
+
+/** Listens on `address` (plaintext, or TLS with `tls`); resolves with the bound port. */
+export function bindServer(server: grpc.Server, address: string, tls: ServerTls | null = null): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(address, createServerCredentials(tls), (error, port) => {
       if (error) reject(error);
       else resolve(port);
     });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface HttpResponse {
   status: number;
@@ -16,13 +17,17 @@ export interface HttpRequestOptions {
   body?: string | Buffer;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** For an https:// URL: the CA (PEM) the server's certificate must be signed by. */
+  ca?: Buffer;
 }
 
 /** One HTTP request to a local test server, whatever its status. */
 export function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const headers = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers };
-    const req = request(url, { method: options.method ?? 'GET', headers }, (res) => {
+    const send = url.startsWith('https:') ? httpsRequest : request;
+    const tls = options.ca ? { ca: options.ca } : {};
+    const req = send(url, { method: options.method ?? 'GET', headers, ...tls }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));
       res.on('end', () => {

@@ -1,6 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
-import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
+import {
+  attemptRefsFromWire,
+  describeTlsFailure,
+  fromServiceError,
+  isServiceError,
+  type NodeServiceClient,
+  type TlsFailure,
+  type wire,
+} from '@dist-exec/proto';
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
 import { HeartbeatLink } from './heartbeat-link.js';
@@ -41,6 +49,8 @@ export interface AgentOptions {
   nodeSecret: string;
   /** Where a secret the master issues is kept. */
   nodeSecrets: NodeSecretStore;
+  /** Whether `client` dials the master over TLS (for what a failed handshake means). @default false */
+  masterTls?: boolean;
 }
 
 /** Refusals no retry fixes by itself: logged as errors (once per message), not as an unreachable master. */
@@ -107,8 +117,9 @@ export class Agent {
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         failures += 1;
-        if (refusalCode(error) !== null) this.#noteRefused(error);
-        else this.#noteUnreachable(error);
+        const tls = this.#tlsProblem(error);
+        if (refusalCode(error) !== null || (tls && !tls.closed)) this.#noteRefused(error, tls?.message);
+        else this.#noteUnreachable(error, tls?.message);
         if (!this.#registered) {
           const delay = backoffDelay(failures, { baseMs: this.#options.retryBaseMs, capMs: this.#options.retryCapMs });
           await sleep(clock, delay, this.#stop.signal).catch(() => {});
@@ -120,17 +131,28 @@ export class Agent {
   /**
    * The master answered, and refused: a bad or revoked token, a node id
    * another worker holds, a stale node secret. Register again (in case the
-   * refusal was about our node), and say why, once per reason.
+   * refusal was about our node), and say why, once per reason. A TLS
+   * handshake that fails (no client certificate, a CA that does not match) is
+   * a refusal too: trying again does not fix it.
    */
-  #noteRefused(error: unknown): void {
+  #noteRefused(error: unknown, tlsProblem?: string): void {
     this.#registered = false;
-    const message = errorMessage(fromServiceError(error));
+    const message = tlsProblem ?? errorMessage(fromServiceError(error));
     if (message === this.#lastRefusal) return;
     this.#lastRefusal = message;
     this.#log.error({ master: this.#options.masterAddress, error: message }, 'the master refused this worker');
   }
 
-  #noteUnreachable(error: unknown): void {
+  /** What a failed TLS connection to the master means; null when it failed otherwise. */
+  #tlsProblem(error: unknown): TlsFailure | null {
+    if (!isServiceError(error) || error.code !== grpc.status.UNAVAILABLE) return null;
+    return describeTlsFailure(error.details, {
+      peer: `the master at ${this.#options.masterAddress}`,
+      secure: this.#options.masterTls ?? false,
+    });
+  }
+
+  #noteUnreachable(error: unknown, tlsProblem?: string): void {
     const now = this.#options.clock.now();
     const first = this.#unreachableSince === 0;
     if (first) this.#unreachableSince = now;
@@ -140,7 +162,7 @@ export class Agent {
       this.#log.warn(
         {
           master: this.#options.masterAddress,
-          error: errorMessage(fromServiceError(error)),
+          error: tlsProblem ?? errorMessage(fromServiceError(error)),
           unreachableForMs: now - this.#unreachableSince,
         },
         'cannot reach the master; retrying',

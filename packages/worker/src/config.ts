@@ -1,6 +1,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeId, CommandPolicy, InvalidArgumentError } from '@dist-exec/core';
+import type { TlsFiles } from '@dist-exec/runtime';
 import { HttpTargetPolicy } from './executors/http-targets.js';
 
 export const DEFAULT_WORKER_PORT = 50052;
@@ -78,6 +79,13 @@ export interface WorkerOptions {
   allowCommands?: string[];
   /** Regular expressions: a command job that matches one anywhere fails here without starting (--deny-command). @default [] */
   denyCommands?: string[];
+  /**
+   * TLS files (paths): `cert` + `key` serve ExecutionService over TLS (and
+   * are this worker's client certificate to the master); `clientCa` requires
+   * the master to present a certificate it signed; `ca` verifies the master's
+   * certificate. With `cert` or `ca`, the master is dialled over TLS. @default {} (plaintext)
+   */
+  tls?: TlsFiles;
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -128,6 +136,7 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     denyCommands: options.denyCommands ?? [],
     httpAllow: options.httpAllow ?? [],
     httpDeny: options.httpDeny ?? [],
+    tls: { ...options.tls },
   };
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');

@@ -43,6 +43,22 @@ const program = new Command('dist-exec-worker')
       .env('DIST_EXEC_AUTH'),
   )
   .addOption(
+    new Option('--tls-cert <file>', 'serve with this certificate (PEM), also shown to the master as a client').env(
+      'DIST_EXEC_TLS_CERT',
+    ),
+  )
+  .addOption(new Option('--tls-key <file>', 'private key of --tls-cert (PEM, mode 0600)').env('DIST_EXEC_TLS_KEY'))
+  .addOption(
+    new Option('--tls-ca <file>', "CA certificate(s) the master's certificate must be signed by (PEM)").env(
+      'DIST_EXEC_TLS_CA',
+    ),
+  )
+  .addOption(
+    new Option('--tls-client-ca <file>', 'require the master to present a certificate signed by this CA (mTLS)').env(
+      'DIST_EXEC_TLS_CLIENT_CA',
+    ),
+  )
+  .addOption(
     new Option(
       '--state-dir <dir>',
       'what this worker keeps across restarts: its node secret, the record of its running jobs (default: .dist-exec/workers/<id>)',
@@ -174,6 +190,7 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
     masterAddress: flags.master,
     token: tokenFrom(flags),
     auth: flags.auth === 'none' ? 'none' : 'tokens',
+    tls: { cert: flags.tlsCert, key: flags.tlsKey, ca: flags.tlsCa, clientCa: flags.tlsClientCa },
     host: flags.host,
     port: parseInteger(flags.port as string, '--port', 0, 65535),
     ...(flags.httpPort ? { httpPort: parseInteger(flags.httpPort, '--http-port', 0, 65535) } : {}),

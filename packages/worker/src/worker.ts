@@ -1,15 +1,17 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { CommandPolicy, sleep, systemClock, type Clock } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken } from '@dist-exec/proto';
+import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken, withTls } from '@dist-exec/proto';
 import {
   addHealthAndReflection,
   authInterceptor,
   bindServer,
   createServer,
+  loadTlsFiles,
   RefusalLog,
   shutdownServer,
   type Authentication,
+  type TlsSetup,
 } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
@@ -78,6 +80,8 @@ export class Worker {
   readonly #masterChannelOptions: grpc.ChannelOptions;
   readonly #serveDispatch: boolean;
   readonly #nodeSecrets: NodeSecretStore | undefined;
+  /** Read and checked at construction: a bad file stops the worker before it binds. */
+  readonly #tls: TlsSetup;
   #dispatchSessions: DispatchSessions | null = null;
   #options: CompiledWorkerOptions | null = null;
   #runner: TaskRunner | null = null;
@@ -91,11 +95,12 @@ export class Worker {
 
   constructor(options: WorkerOptions = {}, deps: WorkerDeps = {}) {
     // Validate early (with the configured port) so bad flags fail before binding.
-    const checked = compileWorkerOptions(options);
+    const draft = compileWorkerOptions(options);
     this.#input = options;
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
-    this.#executors = deps.executors ?? defaultExecutors(httpTargetPolicy(checked));
+    this.#tls = loadTlsFiles(draft.tls, this.#clock.now());
+    this.#executors = deps.executors ?? defaultExecutors(httpTargetPolicy(draft));
     this.metrics =
       deps.metrics ??
       new WorkerMetrics(() => {
@@ -149,7 +154,7 @@ export class Worker {
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
     this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
-    const port = await bindServer(server, `${host}:${draft.port}`);
+    const port = await bindServer(server, `${host}:${draft.port}`, this.#tls.server);
     // The default id and advertise address depend on the port the OS picked.
     const options = compileWorkerOptions(this.#input, port);
     const nodeSecrets = this.#nodeSecrets ?? new NodeSecretFile(options.stateDir);
@@ -180,11 +185,16 @@ export class Worker {
 
     // Every heartbeat must be answered within the call timeout: that checks the connection to the master
     // more often than a keepalive ping would, so pings here are only a backstop (they cost the master).
+    const tls = this.#tls.client;
     const client = new v1.NodeService(
       options.masterAddress,
-      createChannelCredentials(),
+      createChannelCredentials(tls, options.masterAddress),
       withBearerToken(
-        { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
+        withTls(
+          { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
+          tls,
+          options.masterAddress,
+        ),
         options.token,
       ),
     );
@@ -209,6 +219,7 @@ export class Worker {
       fence,
       nodeSecret,
       nodeSecrets,
+      masterTls: tls !== null,
       registration: {
         nodeId: options.id,
         address: options.advertiseAddress,
@@ -242,8 +253,15 @@ export class Worker {
       httpPort = await this.#http.start();
     }
     this.#agent.start();
+    const serving = this.#tls.server;
     this.#log.info(
-      { port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress },
+      {
+        port,
+        httpPort,
+        advertiseAddress: options.advertiseAddress,
+        master: options.masterAddress,
+        tls: serving ? (serving.clientCa ? 'mtls' : 'tls') : 'off',
+      },
       'worker listening',
     );
     if (options.auth === 'none') {
@@ -251,7 +269,7 @@ export class Worker {
         '*** AUTHENTICATION IS OFF (--auth none): anyone who reaches this worker can run any command on it ***',
       );
     }
-    if (!/^(127\.|::1$|localhost$)/.test(options.host)) {
+    if (!serving && !/^(127\.|::1$|localhost$)/.test(options.host)) {
       this.#log.warn(
         { host: options.host },
         'listening beyond this machine without TLS: job specs and output cross the network unencrypted',

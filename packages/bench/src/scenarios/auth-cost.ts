@@ -13,14 +13,14 @@ const LATENCY_WARMUP = 50;
 type Auth = 'tokens' | 'none';
 
 /** The median of a list. */
-const median = (values: readonly number[]): number =>
+export const median = (values: readonly number[]): number =>
   percentile(
     [...values].sort((a, b) => a - b),
     50,
   );
 
 /** CPU time of a cluster's master and of its workers so far, in ms. */
-function clusterCpu(cluster: BenchCluster): { master: number; workers: number } {
+export function clusterCpu(cluster: BenchCluster): { master: number; workers: number } {
   const pid = (p: { process: { pid?: number } }): number => p.process.pid as number;
   return {
     master: processCpuMs(pid(cluster.master)),
@@ -28,13 +28,13 @@ function clusterCpu(cluster: BenchCluster): { master: number; workers: number } 
   };
 }
 
-interface CpuUse {
+export interface CpuUse {
   master: number;
   total: number;
 }
 
 /** CPU spent between two readings, per `per` jobs of `jobs`. */
-function cpuPer(
+export function cpuPer(
   before: { master: number; workers: number },
   after: { master: number; workers: number },
   jobs: number,
@@ -46,7 +46,7 @@ function cpuPer(
 }
 
 /** The medians of per-round readings: another process's burst inflates a round, not the figure. */
-function medianUse(uses: readonly CpuUse[]): CpuUse {
+export function medianUse(uses: readonly CpuUse[]): CpuUse {
   return { master: median(uses.map((u) => u.master)), total: median(uses.map((u) => u.total)) };
 }
 

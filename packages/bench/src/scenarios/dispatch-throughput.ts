@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { JobView } from '@dist-exec/client';
 import { expectCompleted } from '../bulk.js';
-import { startBenchCluster, type BenchCluster } from '../cluster.js';
+import { startBenchCluster, type BenchCluster, type BenchTls } from '../cluster.js';
 import { NOOP_TASK_TYPE } from '../noop-executor.js';
 import { percentile, round, type Figure, type Scenario } from '../scenario.js';
 import { grpcBaselineFigure } from './grpc-baseline.js';
@@ -18,6 +18,7 @@ export async function startDispatchCluster(
   store: string,
   env: NodeJS.ProcessEnv,
   auth: 'tokens' | 'none' = 'tokens',
+  tls?: BenchTls,
 ): Promise<BenchCluster> {
   const cluster = await startBenchCluster({
     workers: WORKERS,
@@ -25,6 +26,7 @@ export async function startDispatchCluster(
     masterArgs: ['--store', store],
     env,
     auth,
+    ...(tls ? { tls } : {}),
   });
   try {
     const warm = await cluster.client.submitMany(Array.from({ length: 2000 }, () => SPEC));

@@ -13,6 +13,7 @@ import { scheduler } from './scheduler.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
 import { submitThroughput } from './submit-throughput.js';
+import { tlsCost } from './tls-cost.js';
 
 /** In run order: baselines first, so later figures can be compared with them. */
 export const SCENARIOS: Scenario[] = [
@@ -24,6 +25,7 @@ export const SCENARIOS: Scenario[] = [
   e2eLatency,
   dispatchThroughput,
   authCost,
+  tlsCost,
   scheduler,
   memory,
   outputFlood,

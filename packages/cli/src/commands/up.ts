@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { DistExecClient } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage, parseInteger } from '@dist-exec/core';
-import { readTokenFile } from '@dist-exec/runtime';
+import { CA_CERT_FILE, loadTlsFiles, parseHostSpecs, readTokenFile, writeTlsDir } from '@dist-exec/runtime';
 
 interface UpFlags {
   workers: string;
@@ -19,7 +19,28 @@ interface UpFlags {
   dataDir?: string;
   policy: string;
   demo?: boolean;
+  tls?: boolean;
   logLevel: string;
+}
+
+/** The files of `up --tls`: a CA and one certificate for this machine (master, workers and the CLI all use it). */
+interface LocalTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** `<dataDir>/tls`, made by `tls init` when missing: mTLS between the master, the workers and the CLI. */
+async function localTls(dataDir: string): Promise<LocalTls> {
+  const dir = join(dataDir, 'tls');
+  const report = await writeTlsDir(dir, parseHostSpecs('localhost+127.0.0.1+::1'));
+  const host = report.hosts[0];
+  if (!host) throw new Error('tls init made no certificate');
+  return { ca: join(dir, CA_CERT_FILE), cert: host.certFile, key: host.keyFile };
+}
+
+function tlsArgs(tls: LocalTls | null): string[] {
+  return tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca, '--tls-client-ca', tls.ca] : [];
 }
 
 interface Child {
@@ -100,6 +121,7 @@ export function registerUp(program: Command): void {
     .option('--data-dir <dir>', 'where the sqlite store keeps its files (default: ./.dist-exec)')
     .option('--policy <name>', 'placement policy', 'round-robin')
     .option('--demo', 'run a few demo jobs once the cluster is up and show which worker ran each')
+    .option('--tls', 'TLS and client certificates everywhere (made into <data-dir>/tls when missing); HTTPS dashboard')
     .option('--log-level <level>', 'log level of the master and workers', 'info')
     .action(async (flags: UpFlags) => {
       const workers = parseInteger(flags.workers, '--workers', 1, 64);
@@ -141,6 +163,8 @@ export function registerUp(program: Command): void {
 
       // The master keeps its admin token there, and a worker token the workers read (never on a command line).
       const dataDir = flags.dataDir ?? '.dist-exec';
+      const tls = flags.tls ? await localTls(dataDir) : null;
+      const clientTls = tls ? loadTlsFiles({ ca: tls.ca, cert: tls.cert, key: tls.key }).client : null;
       const adminTokenFile = join(dataDir, 'admin.token');
       const workerTokenFile = join(dataDir, 'worker.token');
       const masterArgs = [
@@ -158,6 +182,7 @@ export function registerUp(program: Command): void {
         flags.policy,
         '--log-level',
         flags.logLevel,
+        ...tlsArgs(tls),
       ];
       if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
       const master = start('master', programPath('master'), masterArgs, print('master'));
@@ -168,13 +193,13 @@ export function registerUp(program: Command): void {
         void stopAll(1);
       });
       const masterAddress = `127.0.0.1:${masterPort}`;
-      const probe = new DistExecClient({ address: masterAddress });
+      const probe = new DistExecClient({ address: masterAddress, tls: clientTls });
       const ready = await Promise.race([probe.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
       probe.close();
       if (!ready) return;
       // Written by the master before it listens.
       const adminToken = readTokenFile(adminTokenFile, 'admin token file');
-      const client = new DistExecClient({ address: masterAddress, token: adminToken });
+      const client = new DistExecClient({ address: masterAddress, token: adminToken, tls: clientTls });
       for (let i = 1; i <= workers; i += 1) {
         const name = `worker-${i}`;
         const args = [
@@ -194,6 +219,7 @@ export function registerUp(program: Command): void {
           '30s',
           '--log-level',
           flags.logLevel,
+          ...tlsArgs(tls),
         ];
         children.push(start(name, programPath('worker'), args, print(name), { DIST_EXEC_TOKEN_FILE: workerTokenFile }));
       }
@@ -209,12 +235,16 @@ export function registerUp(program: Command): void {
       const tokenHint = flags.dataDir
         ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
         : [];
+      if (tls)
+        tokenHint.push(
+          `  export DIST_EXEC_TLS_CA=${resolve(tls.ca)} DIST_EXEC_TLS_CERT=${resolve(tls.cert)} DIST_EXEC_TLS_KEY=${resolve(tls.key)}`,
+        );
       process.stdout.write(
         [
           '',
           `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
           // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
-          `Dashboard: http://127.0.0.1:${httpPort}/#token=${adminToken}`,
+          `Dashboard: ${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}/#token=${adminToken}${tls ? ` (the browser will not know the CA ${resolve(tls.ca)}: import it, or accept the warning once)` : ''}`,
           `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,
           'In another terminal:',
           ...tokenHint,

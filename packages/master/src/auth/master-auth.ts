@@ -24,6 +24,7 @@ export interface MasterAuthOptions {
     | 'host'
     | 'nodeLostTimeoutMs'
     | 'rateLimit'
+    | 'tls'
   >;
   store: Store;
   clock: Clock;
@@ -144,7 +145,8 @@ export class MasterAuth {
 
   /** Says so when the master listens beyond this machine: nothing is encrypted yet. */
   warnIfExposed(): void {
-    const host = this.#options.options.host;
+    const { host, tls } = this.#options.options;
+    if (tls.cert) return;
     if (host === 'localhost' || host === '::1' || host.startsWith('127.')) return;
     this.#log.warn(
       { host },

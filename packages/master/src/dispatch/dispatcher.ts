@@ -13,12 +13,15 @@ import {
   attemptResultFromWire,
   CHANNEL_OPTIONS,
   createChannelCredentials,
+  describeTlsFailure,
   isServiceError,
   num,
   specToWire,
   streamFromWire,
   v1,
   withBearerToken,
+  withTls,
+  type ClientTls,
   type ExecutionServiceClient,
   type wire,
 } from '@dist-exec/proto';
@@ -46,6 +49,8 @@ export interface DispatcherOptions {
   outputLimitBytes: number;
   /** SIGTERM → SIGKILL grace on timeout and cancel. */
   killGraceMs: number;
+  /** How workers are dialled: TLS (verified with this CA, presenting this certificate), or null: plaintext. */
+  tls?: ClientTls | null;
   /** Skips nodes whose dispatches keep failing. */
   breakers: DispatchBreakers;
   /**
@@ -270,7 +275,13 @@ export class Dispatcher implements AttemptLinks {
    * made); otherwise (no answer in time, connection dropped) it may have
    * started, so it counts, and the node is told to kill it in case it did.
    */
-  #dispatchFailed(ref: AttemptRef, nodeId: string, message: string, error: unknown): void {
+  #dispatchFailed(ref: AttemptRef, nodeId: string, reported: string, error: unknown): void {
+    const tls = this.#options.tls ?? null;
+    const address = this.#cluster.registry.get(nodeId)?.address ?? '';
+    const message =
+      (isServiceError(error) &&
+        describeTlsFailure(error.details, { peer: `worker ${nodeId} at ${address}`, secure: tls !== null })?.message) ||
+      reported;
     const code = isServiceError(error) ? error.code : null;
     const declined = code === grpc.status.RESOURCE_EXHAUSTED || code === grpc.status.FAILED_PRECONDITION;
     const invalid = code === grpc.status.INVALID_ARGUMENT;
@@ -332,10 +343,11 @@ export class Dispatcher implements AttemptLinks {
     if (entry && entry.address === node.address && entry.secret === node.executionSecret) return entry;
     entry?.client.close();
     // The worker serves only the master it registered with: we present what it handed us then.
+    const tls = this.#options.tls ?? null;
     const client = new v1.ExecutionService(
       node.address,
-      createChannelCredentials(),
-      withBearerToken(CHANNEL_OPTIONS, node.executionSecret),
+      createChannelCredentials(tls, node.address),
+      withBearerToken(withTls(CHANNEL_OPTIONS, tls, node.address), node.executionSecret),
     );
     const fresh: NodeClient = {
       address: node.address,

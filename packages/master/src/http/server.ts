@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { describeHttpError, HttpError } from './errors.js';
@@ -14,10 +15,16 @@ export interface HttpServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /**
+   * Serve HTTPS with this certificate and key (the gRPC port's); null: plain
+   * HTTP. Client certificates are not asked for: the dashboard runs in a
+   * browser, and every route but health checks the bearer token anyway.
+   */
+  tls?: { cert: Buffer; key: Buffer } | null;
 }
 
 /**
- * The master's HTTP side port on node:http: routes requests, turns whatever
+ * The master's HTTP side port on node:http (or node:https): routes requests, turns whatever
  * a handler throws into a JSON error (never a stack trace), and on stop
  * closes open streams (log follows, live feeds) instead of waiting for them.
  */
@@ -39,7 +46,9 @@ export class HttpServer {
 
   async start(): Promise<number> {
     if (this.#server) return this.#port;
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse): void => void this.#handle(req, res);
+    const tls = this.#options.tls;
+    const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
     // A slow or stuck client must not hold a socket forever; streams send keep-alives.
     server.requestTimeout = 60_000;
     server.headersTimeout = 30_000;
