@@ -1,5 +1,11 @@
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
-import { errorMessage, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
+import {
+  CANNOT_STORE_PREFIX,
+  errorMessage,
+  InvalidArgumentError,
+  isDistExecError,
+  parseDuration,
+} from '@dist-exec/core';
 
 /** Exit status when dist-exec itself fails (bad input, master unreachable), as `docker run` does. */
 export const EXIT_DIST_EXEC_ERROR = 125;
@@ -54,6 +60,9 @@ export function describeCliError(error: unknown, masterAddress: string): string 
     const message = error.message.replace(/^\d+ [A-Z_]+: /, '');
     if (/^cannot reach the master /.test(message)) return `${message}; is it running? Set --master or DIST_EXEC_MASTER`;
     if (/ sent nothing within /.test(message)) return `${message} (--connect-timeout)`;
+    // Up, but its disk (or database) does not take writes: nothing a --master would change.
+    if (error.code === 'UNAVAILABLE' && message.startsWith(CANNOT_STORE_PREFIX))
+      return `the master is up but ${message}`;
     if (error.code === 'UNAVAILABLE' || error.code === 'DEADLINE_EXCEEDED') {
       if (message.startsWith(masterAddress) || message.includes(` ${masterAddress}`)) return message;
       return `cannot reach the master at ${masterAddress} (${message}); is it running? Set --master or DIST_EXEC_MASTER`;

@@ -214,6 +214,29 @@ function watchSink(
   };
 }
 
+/** How long a heartbeat or registration answer waits for its acknowledged results to be durable. */
+export const ACK_DURABLE_WAIT_MS = 1000;
+
+/**
+ * Acknowledged results must be durable before the worker forgets them. When
+ * they are not within ACK_DURABLE_WAIT_MS (the store's database is away), the
+ * answer goes without acks: the worker keeps the results and reports them
+ * again, and the master acknowledges them then. Waiting instead would hold up
+ * the heartbeats queued behind this one, and the node would look silent.
+ */
+async function durableAcks<T>(store: Store, ack: T[]): Promise<T[]> {
+  if (ack.length === 0) return ack;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ACK_DURABLE_WAIT_MS);
+  });
+  try {
+    return (await Promise.race([store.flush().then(() => true), late])) ? ack : [];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** NodeService, and the heartbeat streams it keeps open (the master ends them when it stops). */
 export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; heartbeats: HeartbeatStreams } {
   const log = ctx.logger.child({ component: 'api' });
@@ -226,9 +249,8 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
       request.draining,
     );
     if (!result) return { reregister: true, ack: [], kill: [], draining: false };
-    // Acknowledged results must be durable before the worker forgets them.
-    if (result.ack.length) await store.flush();
-    return { reregister: false, ack: result.ack, kill: result.kill, draining: result.draining };
+    const ack = await durableAcks(store, result.ack);
+    return { reregister: false, ack, kill: result.kill, draining: result.draining };
   };
   const heartbeats = new HeartbeatStreams(answerHeartbeat, onInternalError);
 
@@ -251,12 +273,11 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
           },
           attemptReportsFromWire(request.attempts),
         );
-        // Acknowledged results must be durable before the worker forgets them.
-        if (result.ack.length) await store.flush();
+        const ack = await durableAcks(store, result.ack);
         return {
           heartbeatIntervalMs: nodes.heartbeatIntervalMs,
           rescheduleAfterMs: nodes.rescheduleAfterMs,
-          ack: result.ack,
+          ack,
           kill: result.kill,
           masterId: ctx.masterId,
         };

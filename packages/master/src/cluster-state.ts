@@ -1,6 +1,7 @@
 import {
   assertTransition,
   backoffDelay,
+  CANNOT_STORE_PREFIX,
   FailedPreconditionError,
   NotFoundError,
   ResourceExhaustedError,
@@ -195,8 +196,15 @@ export class ClusterState {
     }
   }
 
+  /** Refuses at once while the store cannot write: nothing would be stored. */
+  #checkStore(): void {
+    const problem = this.#store.problem;
+    if (problem) throw new UnavailableError(`${CANNOT_STORE_PREFIX}${problem}`);
+  }
+
   async #submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
     const specs = this.#intake.compile(inputs);
+    this.#checkStore();
     const stored = await this.#intake.storedJobs(specs, (id) => this.#active.get(id));
     // From here to the flush nothing awaits, so concurrent submits cannot interleave.
     const { results, created } = this.#intake.build(specs, stored, this.#clock.now());
@@ -215,7 +223,7 @@ export class ClusterState {
       await this.#store.flush();
     } catch (error) {
       for (const job of created) this.#active.delete(job.id);
-      throw new UnavailableError(`could not store the job: ${errorMessage(error)}`, { cause: error });
+      throw new UnavailableError(`${CANNOT_STORE_PREFIX}${errorMessage(error)}`, { cause: error });
     } finally {
       this.#intake.release(created);
     }
@@ -259,6 +267,7 @@ export class ClusterState {
   async cancel(id: string): Promise<Job> {
     const job = await this.getJob(id);
     if (job.state === 'CANCELLED') return job;
+    this.#checkStore();
     if (job.state !== 'PENDING' && job.state !== 'RUNNING') {
       throw new FailedPreconditionError(
         `job ${id} already ${job.state}; only pending or running jobs can be cancelled`,

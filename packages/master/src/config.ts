@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
 } from '@dist-exec/core';
 import { POLICY_NAMES } from './placement/index.js';
+import { DEFAULT_MIN_FREE_SPACE_BYTES } from './store/data-dir.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
 export const DEFAULT_HTTP_PORT = 8080;
@@ -27,6 +28,7 @@ export const STORE_KINDS = ['sqlite', 'memory'] as const;
 export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
+export { DEFAULT_MIN_FREE_SPACE_BYTES };
 
 export interface MasterOptions {
   /** Interface to listen on. @default '0.0.0.0' */
@@ -39,6 +41,8 @@ export interface MasterOptions {
   store?: (typeof STORE_KINDS)[number];
   /** Directory of the sqlite store's files; created when missing. @default './.dist-exec' */
   dataDir?: string;
+  /** The sqlite store refuses to start with less than this free on the data dir's file system, in bytes. @default 268435456 (256 MiB) */
+  minFreeSpaceBytes?: number;
   /** Finished jobs (and their output) are deleted this long after they end, in ms; 0 = kept forever. @default 604800000 (7 days) */
   historyRetentionMs?: number;
   /** At most this many finished jobs are kept (those that finished first go first); 0 = no limit. @default 0 */
@@ -112,6 +116,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
     store: options.store ?? 'sqlite',
     dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    minFreeSpaceBytes: options.minFreeSpaceBytes ?? DEFAULT_MIN_FREE_SPACE_BYTES,
     historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
     historyMaxJobs: options.historyMaxJobs ?? 0,
     historyGcIntervalMs: options.historyGcIntervalMs ?? DEFAULT_HISTORY_GC_INTERVAL_MS,
@@ -149,6 +154,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `unknown placement policy "${compiled.policy}"; choose one of ${POLICY_NAMES.join(', ')}`,
   );
   check(compiled.dataDir.length > 0, '--data-dir', 'must not be empty');
+  check(
+    Number.isSafeInteger(compiled.minFreeSpaceBytes) && compiled.minFreeSpaceBytes >= 0,
+    '--min-free-space',
+    `${compiled.minFreeSpaceBytes} must be a size of 0 bytes or more`,
+  );
   checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
   check(
     compiled.heartbeatTimeoutMs > compiled.heartbeatIntervalMs,

@@ -28,6 +28,11 @@ const program = new Command('dist-exec-master')
   .addOption(
     new Option('--data-dir <dir>', 'directory of the sqlite store').default(DEFAULT_DATA_DIR).env('DIST_EXEC_DATA_DIR'),
   )
+  .addOption(
+    new Option('--min-free-space <size>', 'refuse to start with less free space than this on the data dir (sqlite)')
+      .default('256Mi')
+      .env('DIST_EXEC_MIN_FREE_SPACE'),
+  )
   .option(
     '--history-retention <duration>',
     'finished jobs and their output are deleted this long after they end (0 = never)',
@@ -81,6 +86,7 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     httpPort: parseInteger(flags.httpPort as string, '--http-port', 0, 65535),
     store: flags.store as MasterOptions['store'],
     dataDir: flags.dataDir,
+    minFreeSpaceBytes: parseBytes(flags.minFreeSpace as string, '--min-free-space'),
     historyRetentionMs: parseDuration(flags.historyRetention as string, '--history-retention'),
     historyMaxJobs: parseInteger(flags.historyMaxJobs as string, '--history-max-jobs', 0, Number.MAX_SAFE_INTEGER),
     snapshotIntervalMs: parseDuration(flags.snapshotInterval as string, '--snapshot-interval'),

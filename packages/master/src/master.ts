@@ -69,6 +69,7 @@ export class Master {
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
+  #unwatchStore: (() => void) | null = null;
   #stage: Stage = 'new';
   #stopping: Promise<void> | null = null;
   #port = 0;
@@ -79,7 +80,7 @@ export class Master {
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
     const o = this.options;
-    this.store = deps.store ?? createStore(o, this.#log);
+    this.store = deps.store ?? createStore(o, this.#log, this.#clock);
     this.cluster = new ClusterState({
       store: this.store,
       clock: this.#clock,
@@ -244,8 +245,10 @@ export class Master {
     this.#health.start();
     this.#snapshotLog.start();
     this.#historyGc.start();
-    this.#setServing('SERVING');
     this.#stage = 'running';
+    // The store's health is the master's readiness: not serving while it cannot write.
+    this.#unwatchStore = this.store.watchProblem((problem) => this.#storeChanged(problem));
+    this.#setServing(this.store.problem ? 'NOT_SERVING' : 'SERVING');
     this.#log.info(
       {
         port: this.#port,
@@ -259,12 +262,20 @@ export class Master {
     return { host: o.host, port: this.#port, httpPort: this.#httpPort };
   }
 
+  #storeChanged(problem: string | null): void {
+    if (this.#stage !== 'running') return;
+    this.#setServing?.(problem ? 'NOT_SERVING' : 'SERVING');
+    if (problem) this.#log.error({ problem }, 'not ready: the store cannot write');
+    else this.#log.info('ready again: the store can write');
+  }
+
   #readiness(): { ready: boolean; checks: Record<string, string> } {
+    const problem = this.store.problem;
     const checks = {
-      store: this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage,
+      store: problem ?? (this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage),
       scheduler: this.scheduler.running ? 'running' : 'stopped',
     };
-    return { ready: this.#stage === 'running' && this.scheduler.running, checks };
+    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null, checks };
   }
 
   /** Workers' heartbeat streams open now (each worker keeps one). */
@@ -280,6 +291,7 @@ export class Master {
 
   async #stop(): Promise<void> {
     this.#stage = 'stopping';
+    this.#unwatchStore?.();
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
     this.#snapshotLog.stop();
@@ -292,18 +304,18 @@ export class Master {
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
     await this.#http?.stop();
     this.metrics.stop();
-    await this.store.flush().catch((error: unknown) => this.#log.error({ err: error }, 'final store flush failed'));
+    // close() commits what is buffered; a flush here could wait for a database that is gone.
     await this.store.close();
     this.#stage = 'stopped';
     this.#log.info('master stopped');
   }
 }
 
-function createStore(options: CompiledMasterOptions, logger: Logger): Store {
+function createStore(options: CompiledMasterOptions, logger: Logger, clock: Clock): Store {
   switch (options.store) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      return new SqliteStore({ dataDir: options.dataDir, logger });
+      return new SqliteStore({ dataDir: options.dataDir, logger, clock, minFreeSpaceBytes: options.minFreeSpaceBytes });
   }
 }

@@ -63,12 +63,12 @@ describe('migrations', () => {
 
   it('creates the schema on a new file and upgrades an older one step by step', () => {
     const dir = tempDir();
-    const first = openDatabase(dir, MIGRATIONS);
+    const first = openDatabase(dir, { migrations: MIGRATIONS });
     expect(first.created).toBe(true);
     expect(first.migrated).toEqual([1]);
     first.db.close();
     first.lock.close();
-    const second = openDatabase(dir, [...MIGRATIONS, v2]);
+    const second = openDatabase(dir, { migrations: [...MIGRATIONS, v2] });
     expect(second.created).toBe(false);
     expect(second.migrated).toEqual([2]);
     expect(schemaVersion(second.db)).toBe(2);
@@ -76,7 +76,7 @@ describe('migrations', () => {
     second.db.close();
     second.lock.close();
     // Nothing left to do the next time.
-    const third = openDatabase(dir, [...MIGRATIONS, v2]);
+    const third = openDatabase(dir, { migrations: [...MIGRATIONS, v2] });
     expect(third.migrated).toEqual([]);
     third.db.close();
     third.lock.close();

@@ -7,3 +7,4 @@ export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
 export * from './interop-tools.js';
+export { fillDisk, mountTmpfs, type Tmpfs } from './tmpfs.js';

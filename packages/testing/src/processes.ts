@@ -40,7 +40,17 @@ export function startNodeScript(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
 ): RunningProgram {
-  const child = spawn(process.execPath, [script, ...args], {
+  return startCommand(name, process.execPath, [script, ...args], env);
+}
+
+/** Starts any command as a real child process (e.g. a program under `runuser`); `name` labels its log in messages. */
+export function startCommand(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): RunningProgram {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -15,12 +15,18 @@ import {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly location = '';
+  /** Memory always takes the write. */
+  readonly problem = null;
   /** In submit order; deleted jobs leave a hole that compaction removes. */
   #order: (Job | undefined)[] = [];
   #byId = new Map<string, Job>();
   #byKey = new Map<string, Job>();
   #output = new Map<string, OutputChunk[]>();
   #holes = 0;
+
+  watchProblem(): () => void {
+    return () => {};
+  }
 
   async open(): Promise<RecoveredState> {
     return { activeJobs: [], nextSeq: 1 };

@@ -1,4 +1,5 @@
 import type { Job, JobState, OutputChunk } from '@dist-exec/core';
+import type { ProblemListener } from './store-health.js';
 
 export interface JobPageQuery {
   /** Any state when empty. */
@@ -42,13 +43,27 @@ export interface Store {
   readonly kind: string;
   /** Where the data lives, for logs ('' in memory). */
   readonly location: string;
+  /**
+   * Why writes are not being made durable now, in words a person acts on
+   * (`disk full at /var/lib/dist-exec: 0 bytes free`); null when they are.
+   * While it is set the master is not ready and refuses submits; the store
+   * keeps trying by itself and clears it once a write succeeds again.
+   */
+  readonly problem: string | null;
+  /** Calls `listener` each time `problem` changes. Returns a function that stops the calls. */
+  watchProblem(listener: ProblemListener): () => void;
   /** Opens (creating or migrating as needed) and reads back what must be recovered. Throws when the store cannot be used. */
   open(): Promise<RecoveredState>;
   /** Insert or replace the job's row. Durable at the next flush. */
   putJob(job: Job): void;
   /** Append a chunk of a job's output log. Durable at the next flush. */
   appendOutput(jobId: string, chunk: OutputChunk): void;
-  /** Resolves when every write made before the call is durable. */
+  /**
+   * Resolves when every write made before the call is durable. When it
+   * rejects, the jobs first put since the last good commit (a submit's) are
+   * not stored: the caller must treat them as never submitted. Other writes
+   * are kept and made durable once the store can write again.
+   */
   flush(): Promise<void>;
   /**
    * Like `flush()`, but asks for no commit of its own: resolves with the next
@@ -69,6 +84,11 @@ export interface Store {
   countJobs(states: readonly JobState[]): Promise<number>;
   /** Chunks covering the log from `fromOffset` on, the first one trimmed to start there. */
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]>;
+  /**
+   * Writes a consistent copy of everything stored to `destination` (a new
+   * file) while the master runs. Optional: only a store with a file has one.
+   */
+  backup?(destination: string): Promise<void>;
   /** Deletes finished jobs (and their output) as `prune` says. Returns how many; never touches PENDING or RUNNING jobs. */
   deleteFinishedJobs(prune: HistoryPrune): Promise<number>;
   close(): Promise<void>;
