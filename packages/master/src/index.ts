@@ -45,3 +45,4 @@ export { HistoryGc, type HistoryGcOptions } from './controllers/history-gc.js';
 export type { Store, JobPage, JobPageQuery, RecoveredState, HistoryPrune } from './store/store.js';
 export { SnapshotLog, compactSnapshot, MAX_LOGGED_NODES, type SnapshotLogOptions } from './controllers/snapshot-log.js';
 export { takeSnapshot, type SnapshotSources } from './cluster-snapshot.js';
+export { NestingScanner, MAX_JSON_DEPTH } from './http/json-depth.js';
