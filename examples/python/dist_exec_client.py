@@ -8,6 +8,10 @@ Generate the stubs first (see README.md), then:
     PYTHONPATH=gen python3 dist_exec_client.py watch JOB_ID
     PYTHONPATH=gen python3 dist_exec_client.py cancel JOB_ID
 
+It presents a token on every call (gRPC metadata `authorization: Bearer
+<token>`): --token-file, or $DIST_EXEC_TOKEN, or $DIST_EXEC_TOKEN_FILE, else
+./.dist-exec/admin.token (where `npm start` keeps its admin token).
+
 It shows what a client in any language should do: wait for the connection
 with a deadline, give every call a deadline, keep long streams alive with
 keepalive pings, resume a broken watch from the last chunk's offset +
@@ -16,6 +20,7 @@ bulk submit an idempotency key so a retry creates nothing twice, and read
 the field of an INVALID_ARGUMENT from its google.rpc.BadRequest details.
 """
 import argparse
+import collections
 import os
 import sys
 import time
@@ -38,8 +43,45 @@ CHANNEL_OPTIONS = [
 FINAL_STATES = {types.JOB_STATE_COMPLETED, types.JOB_STATE_FAILED, types.JOB_STATE_CANCELLED}
 
 
-def connect(address, connect_timeout_s):
-    channel = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
+class _CallDetails(
+    collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds `authorization: Bearer <token>` to every call: the master checks it on every one."""
+
+    def __init__(self, token):
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                            details.wait_for_ready, details.compression)
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+
+def read_token(token_file):
+    """The token from --token-file, $DIST_EXEC_TOKEN, $DIST_EXEC_TOKEN_FILE or ./.dist-exec/admin.token."""
+    if not token_file and os.environ.get("DIST_EXEC_TOKEN"):
+        return os.environ["DIST_EXEC_TOKEN"].strip()
+    path = token_file or os.environ.get("DIST_EXEC_TOKEN_FILE") or os.path.join(".dist-exec", "admin.token")
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read().strip()
+    except OSError as error:
+        raise SystemExit(f"error: token file {path}: {error.strerror}; pass --token-file or set DIST_EXEC_TOKEN_FILE")
+
+
+def connect(address, connect_timeout_s, token):
+    channel = grpc.intercept_channel(grpc.insecure_channel(address, options=CHANNEL_OPTIONS), BearerToken(token))
     try:
         grpc.channel_ready_future(channel).result(timeout=connect_timeout_s)
     except grpc.FutureTimeoutError:
@@ -199,6 +241,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--master", default=os.environ.get("DIST_EXEC_MASTER", "localhost:50051"))
     parser.add_argument("--connect-timeout", type=float, default=10.0, help="seconds")
+    parser.add_argument("--token-file", default="", help="file holding the token (mode 0600)")
     commands = parser.add_subparsers(dest="command_name", required=True)
     run = commands.add_parser("run", help="run a command and stream its output")
     run.add_argument("command")
@@ -217,7 +260,7 @@ def main():
     cancel.add_argument("id")
     args = parser.parse_args()
 
-    stub = connect(args.master, args.connect_timeout)
+    stub = connect(args.master, args.connect_timeout, read_token(args.token_file))
     handler = {"run": cmd_run, "submit-many": cmd_submit_many, "list": cmd_list, "watch": cmd_watch, "cancel": cmd_cancel}
     try:
         return handler[args.command_name](stub, args)

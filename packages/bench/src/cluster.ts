@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { DistExecClient } from '@dist-exec/client';
@@ -17,6 +18,11 @@ export interface BenchClusterOptions {
   noopMaxTasks?: number;
   /** Environment of the master and worker processes (e.g. NODE_OPTIONS=--cpu-prof). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * `none`: master and workers check no credential (--auth none), the
+   * baseline that auth's cost is measured against. @default 'tokens'
+   */
+  auth?: 'tokens' | 'none';
 }
 
 export interface BenchCluster {
@@ -41,9 +47,10 @@ async function stopProgram(program: RunningProgram): Promise<void> {
  */
 export async function startBenchCluster(options: BenchClusterOptions): Promise<BenchCluster> {
   const env = options.env ?? {};
-  const master = await startMasterProcess(options.masterArgs ?? [], env);
+  const authArgs = options.auth === 'none' ? ['--auth', 'none'] : [];
+  const master = await startMasterProcess([...(options.masterArgs ?? []), ...authArgs], env);
   const workers: RunningProgram[] = [];
-  const client = new DistExecClient({ address: master.address, callTimeoutMs: 120_000 });
+  const client = new DistExecClient({ address: master.address, token: master.token, callTimeoutMs: 120_000 });
   const stop = async (): Promise<void> => {
     client.close();
     await Promise.all(workers.map(stopProgram));
@@ -53,12 +60,15 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     for (let i = 1; i <= options.workers; i += 1) {
       const id = `bench-${i}`;
       if (options.noopMaxTasks) {
-        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks)];
+        const args = ['--master', master.address, '--id', id, '--max-tasks', String(options.noopMaxTasks), ...authArgs];
+        if (options.auth !== 'none') args.push('--token-file', master.workerTokenFile);
         const worker = startNodeScript('noop-worker', NOOP_WORKER, args, env);
         workers.push(worker);
         await worker.waitForLog('registered with the master');
       } else {
-        workers.push(await startWorkerProcess(master.address, ['--id', id, ...(options.workerArgs ?? [])], env));
+        // With authentication off the master made no worker token: the workers present none.
+        const to = options.auth === 'none' ? master.address : master;
+        workers.push(await startWorkerProcess(to, ['--id', id, ...authArgs, ...(options.workerArgs ?? [])], env));
       }
     }
   } catch (error) {
@@ -66,6 +76,21 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     throw error;
   }
   return { master, workers, client, stop };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU time of a process so far, in ms (all its threads; Linux
+ * /proc). Unlike wall-clock rates, what a process spends on a piece of work
+ * changes little when other processes load the machine.
+ */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which may itself contain spaces; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** Resident set size of a process, in bytes (Linux /proc). */

@@ -1,11 +1,12 @@
 // A client of its own (a process apart from the one that measures): sends
 // `bodies` POSTs of JSON nested `depth` deep to the master's HTTP port at
-// once, and prints one JSON line when all are answered:
+// once (presenting `token`, when given), and prints one JSON line when all are answered:
 // {"ms": <time>, "statuses": [...]}.
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-const [port, bodies, depth] = process.argv.slice(2).map(Number) as [number, number, number];
+const [port, bodies, depth] = process.argv.slice(2, 5).map(Number) as [number, number, number];
+const token = process.argv[5] ?? '';
 const body = Buffer.from(`${'['.repeat(depth)}${']'.repeat(depth)}`);
 
 function post(): Promise<number> {
@@ -16,7 +17,11 @@ function post(): Promise<number> {
         port,
         method: 'POST',
         path: '/api/v1/jobs',
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': body.length,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
       },
       (res) => {
         res.resume();

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 // A real worker process that offers only the benchmark's no-op executor
 // (dispatch-throughput). Started by the benchmark, never by users:
-//   node noop-worker.js --master host:port --id ID --max-tasks N
+//   node noop-worker.js --master host:port --id ID --max-tasks N [--token-file F] [--auth none]
 import { parseArgs } from 'node:util';
-import { Worker } from '@dist-exec/worker';
+import { readTokenFile } from '@dist-exec/runtime';
+import { MemoryNodeSecret, Worker } from '@dist-exec/worker';
 import { NoopExecutor } from './noop-executor.js';
 
 const { values } = parseArgs({
-  options: { master: { type: 'string' }, id: { type: 'string' }, 'max-tasks': { type: 'string', default: '64' } },
+  options: {
+    master: { type: 'string' },
+    id: { type: 'string' },
+    'max-tasks': { type: 'string', default: '64' },
+    'token-file': { type: 'string' },
+    auth: { type: 'string', default: 'tokens' },
+  },
 });
 const worker = new Worker(
   {
@@ -16,8 +23,11 @@ const worker = new Worker(
     port: 0,
     ...(values.id ? { id: values.id } : {}),
     maxTasks: Number(values['max-tasks']),
+    ...(values['token-file'] ? { token: readTokenFile(values['token-file']) } : {}),
+    auth: values.auth === 'none' ? 'none' : 'tokens',
   },
-  { executors: [new NoopExecutor()] },
+  // Its node secret lives as long as the benchmark's process: no state dir in the repository.
+  { executors: [new NoopExecutor()], nodeSecrets: new MemoryNodeSecret() },
 );
 process.on('SIGTERM', () => {
   worker.stop().then(

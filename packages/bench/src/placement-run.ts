@@ -28,6 +28,8 @@ export function nodeRegistration(i: number): NodeRegistration {
     memoryBytes: MEMORY,
     weight: 1 + (i % 3),
     version: 'bench',
+    executionSecret: '',
+    tokenName: 'bench',
     draining: false,
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
 import {
   CANNOT_STORE_PREFIX,
@@ -6,17 +7,30 @@ import {
   isDistExecError,
   parseDuration,
 } from '@dist-exec/core';
+import { resolveToken } from '@dist-exec/runtime';
 
 /** Exit status when dist-exec itself fails (bad input, master unreachable), as `docker run` does. */
 export const EXIT_DIST_EXEC_ERROR = 125;
+
+/** Where a master started here without --data-dir keeps its admin token (the quick start's `npm start`). */
+export const LOCAL_ADMIN_TOKEN_FILE = join('.dist-exec', 'admin.token');
 
 /** The global flags every command shares. */
 export interface GlobalFlags {
   master?: string;
   connectTimeout?: string;
+  token?: string;
+  tokenFile?: string;
 }
 
-/** What every command needs: the master's address and how to talk to it. */
+/** Where a command's token came from. */
+export interface TokenChoice {
+  token: string;
+  /** A flag, a variable or a file, for messages; '' when there is none. */
+  source: string;
+}
+
+/** What every command needs: the master's address, the token, and a client that presents it. */
 export class CliContext {
   #client: DistExecClient | null = null;
 
@@ -24,20 +38,49 @@ export class CliContext {
   constructor(
     readonly masterAddress: string,
     readonly connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
+    readonly credential: TokenChoice = { token: '', source: '' },
   ) {}
 
+  /**
+   * The master from --master, $DIST_EXEC_MASTER or localhost:50051; the
+   * token from --token, --token-file, $DIST_EXEC_TOKEN or
+   * $DIST_EXEC_TOKEN_FILE, else the admin token of a master started in this
+   * directory (./.dist-exec/admin.token, or $DIST_EXEC_DATA_DIR's), when it
+   * can be read: so `npm start` and then `npx dist-exec run …` need no step between.
+   */
   static fromEnv(flags: GlobalFlags): CliContext {
     const timeout = flags.connectTimeout ?? process.env.DIST_EXEC_CONNECT_TIMEOUT;
     const field = flags.connectTimeout !== undefined ? '--connect-timeout' : 'DIST_EXEC_CONNECT_TIMEOUT';
     const connectTimeoutMs = timeout === undefined ? DEFAULT_CONNECT_TIMEOUT_MS : parseDuration(timeout, field);
     if (connectTimeoutMs < 100 || connectTimeoutMs > 3_600_000)
       throw new InvalidArgumentError(`${field}: ${timeout} is out of range; use 100ms to 1h`, { field });
-    return new CliContext(flags.master || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS, connectTimeoutMs);
+    const fallbackFiles = [
+      ...(process.env.DIST_EXEC_DATA_DIR ? [join(process.env.DIST_EXEC_DATA_DIR, 'admin.token')] : []),
+      LOCAL_ADMIN_TOKEN_FILE,
+    ];
+    const resolved = resolveToken({
+      token: flags.token,
+      tokenFile: flags.tokenFile,
+      envToken: process.env.DIST_EXEC_TOKEN,
+      envTokenFile: process.env.DIST_EXEC_TOKEN_FILE,
+      fallbackFiles,
+    });
+    return new CliContext(
+      flags.master || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS,
+      connectTimeoutMs,
+      resolved ?? { token: '', source: '' },
+    );
+  }
+
+  /** Where the token came from, for messages ('' when there is none). */
+  get tokenSource(): string {
+    return this.credential.source;
   }
 
   get client(): DistExecClient {
     this.#client ??= new DistExecClient({
       address: this.masterAddress,
+      token: this.credential.token,
       callTimeoutMs: 15_000,
       connectTimeoutMs: this.connectTimeoutMs,
       retry: { retries: 1 },
@@ -52,10 +95,10 @@ export class CliContext {
 
 /**
  * A thrown error as the one line a person reads. The client's errors already
- * name the problem (a silent or unreachable master, a wrong port); this adds
- * the flag that changes it.
+ * name the problem (a silent or unreachable master, a wrong port, a refused
+ * token); this adds the flag that changes it, or where the token came from.
  */
-export function describeCliError(error: unknown, masterAddress: string): string {
+export function describeCliError(error: unknown, masterAddress: string, tokenSource = ''): string {
   if (isDistExecError(error)) {
     const message = error.message.replace(/^\d+ [A-Z_]+: /, '');
     if (/^cannot reach the master /.test(message)) return `${message}; is it running? Set --master or DIST_EXEC_MASTER`;
@@ -67,6 +110,9 @@ export function describeCliError(error: unknown, masterAddress: string): string 
       if (message.startsWith(masterAddress) || message.includes(` ${masterAddress}`)) return message;
       return `cannot reach the master at ${masterAddress} (${message}); is it running? Set --master or DIST_EXEC_MASTER`;
     }
+    // Say which token the master refused: the one from a flag, a variable or a file found on the way.
+    if (error.code === 'UNAUTHENTICATED' && tokenSource)
+      return `the master refused the token from ${tokenSource}: ${message}`;
     return message;
   }
   return errorMessage(error);
@@ -78,7 +124,7 @@ export function describeCliError(error: unknown, masterAddress: string): string 
  * shows why a command took longer.
  */
 export function noticeResume(ctx: CliContext, error: unknown, next: string): void {
-  process.stderr.write(`dist-exec: ${describeCliError(error, ctx.masterAddress)}; ${next}\n`);
+  process.stderr.write(`dist-exec: ${describeCliError(error, ctx.masterAddress, ctx.tokenSource)}; ${next}\n`);
 }
 
 /** Writes bytes to stdout/stderr; a closed pipe (`| head`) ends the program quietly. */

@@ -9,6 +9,7 @@ import { registerNodes } from './commands/nodes.js';
 import { registerRun } from './commands/run.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { registerWait } from './commands/wait.js';
 
@@ -19,6 +20,11 @@ const program = new Command('dist-exec')
     '--connect-timeout <duration>',
     'how long to wait for the master to answer before saying it is silent (default: $DIST_EXEC_CONNECT_TIMEOUT or 10s)',
   )
+  .option(
+    '--token <token>',
+    'token for the master (default: $DIST_EXEC_TOKEN, the file in $DIST_EXEC_TOKEN_FILE, or ./.dist-exec/admin.token)',
+  )
+  .option('--token-file <file>', 'file holding the token (mode 0600)')
   .showHelpAfterError('(add --help for usage)');
 
 let context: CliContext | null = null;
@@ -35,6 +41,7 @@ registerCancel(program, getContext);
 registerNodes(program, getContext);
 registerCluster(program, getContext);
 registerWait(program, getContext);
+registerToken(program, getContext);
 registerUp(program);
 registerSimulate(program);
 
@@ -47,7 +54,7 @@ try {
     program.opts<{ master?: string }>().master ??
     process.env.DIST_EXEC_MASTER ??
     'localhost:50051';
-  process.stderr.write(`dist-exec: ${describeCliError(error, master)}\n`);
+  process.stderr.write(`dist-exec: ${describeCliError(error, master, ctx?.tokenSource)}\n`);
   process.exitCode = program.args[0] === 'run' || program.args[0] === 'wait' ? EXIT_DIST_EXEC_ERROR : 1;
 } finally {
   (context as CliContext | null)?.close();

@@ -27,7 +27,7 @@ describe('dist-exec run --array and dist-exec wait', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ workers: 2, worker: { maxTasks: 8 } });
-    env = { DIST_EXEC_MASTER: cluster.address };
+    env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken };
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -67,7 +67,7 @@ describe('dist-exec run --array and dist-exec wait', () => {
     expect(detached.code).toBe(0);
     const ids = detached.stdout.toString().trim().split('\n');
     expect(ids).toHaveLength(4);
-    const jobs = await Promise.all(ids.map((id) => cluster.client.getJob(id)));
+    const jobs = await Promise.all(ids.map((id) => cluster.client.getJob(id, { env: true })));
     expect(jobs.map((job) => job.spec.env.DIST_EXEC_ARRAY_INDEX)).toEqual(['0', '10', '20', '30']);
     expect(new Set(jobs.map((job) => job.spec.env.DIST_EXEC_ARRAY_ID)).size).toBe(1);
     expect(

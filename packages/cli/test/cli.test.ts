@@ -7,7 +7,7 @@ describe('dist-exec CLI', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ workers: 2 });
-    env = { DIST_EXEC_MASTER: cluster.address };
+    env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken };
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -27,7 +27,21 @@ describe('dist-exec CLI', () => {
 
   it('run --detach prints only the job id; status --json has the documented fields', async () => {
     const detached = await runCli(
-      ['--master', cluster.address, 'run', '--detach', '--label', 'team=infra', '--priority', '3', 'echo detached'],
+      [
+        '--master',
+        cluster.address,
+        '--token',
+        cluster.adminToken,
+        'run',
+        '--detach',
+        '--label',
+        'team=infra',
+        '--priority',
+        '3',
+        '--env',
+        'SECRET=hunter2',
+        'echo detached',
+      ],
       {},
     );
     expect(detached.code).toBe(0);
@@ -47,7 +61,11 @@ describe('dist-exec CLI', () => {
       priority: 3,
       reason: null,
       labels: { team: 'infra' },
+      submittedBy: 'admin',
+      // Env values are secrets: reads show their names only.
+      envNames: ['SECRET'],
     });
+    expect(status.stdout.toString()).not.toContain('hunter2');
     for (const field of ['workerId', 'createdAt', 'startedAt', 'finishedAt'])
       expect(job[field]).toEqual(expect.any(String));
   });

@@ -101,11 +101,13 @@ describe('the CLI against peers that are not a working master', () => {
 describe('logs --follow when the master goes silent', () => {
   it('says so within the connect timeout, then resumes without a gap or a repeat once it answers again', async () => {
     const master = await startMasterProcess();
-    const worker = await startWorkerProcess(master.address);
+    const worker = await startWorkerProcess(master);
     try {
       const submitted = await runCli([
         '--master',
         master.address,
+        '--token-file',
+        master.tokenFile,
         'run',
         '--detach',
         'for i in $(seq 1 60); do echo line-$i; sleep 0.1; done',
@@ -113,7 +115,18 @@ describe('logs --follow when the master goes silent', () => {
       const id = submitted.stdout.toString().trim();
       const logs = spawn(
         process.execPath,
-        [PROGRAMS.cli, '--master', master.address, '--connect-timeout', '2s', 'logs', '-f', id],
+        [
+          PROGRAMS.cli,
+          '--master',
+          master.address,
+          '--token-file',
+          master.tokenFile,
+          '--connect-timeout',
+          '2s',
+          'logs',
+          '-f',
+          id,
+        ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
         },

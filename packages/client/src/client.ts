@@ -8,6 +8,8 @@ import {
   type JobState,
   type JobView,
   type NodeInfo,
+  type TokenInfo,
+  type TokenRole,
 } from '@dist-exec/core';
 import {
   chunkFromWire,
@@ -18,9 +20,13 @@ import {
   nodeFromWire,
   clusterFromWire,
   specToWire,
+  tokenInfoFromWire,
+  tokenRoleToWire,
   v1,
+  withBearerToken,
   type JobServiceClient,
   type NodeServiceClient,
+  type TokenServiceClient,
   type wire,
 } from '@dist-exec/proto';
 import { channelOptionsFor, Connection, DEFAULT_CONNECT_TIMEOUT_MS } from './connection.js';
@@ -42,6 +48,12 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Retries of idempotent calls (reads) while the master is unavailable. */
   retry?: RetryOptions;
+  /**
+   * The token presented on every call (`authorization: Bearer <token>`):
+   * its role decides what the client may do. Empty: none (a master with
+   * authentication off).
+   */
+  token?: string;
 }
 
 export interface SubmitResult {
@@ -95,6 +107,7 @@ export class DistExecClient {
   readonly address: string;
   readonly #jobs: JobServiceClient;
   readonly #nodes: NodeServiceClient;
+  readonly #tokens: TokenServiceClient;
   readonly #callTimeoutMs: number;
   readonly #retry: RetryOptions;
   readonly #connection: Connection;
@@ -105,13 +118,12 @@ export class DistExecClient {
     this.#retry = options.retry ?? {};
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const credentials = createChannelCredentials();
-    const channelOptions = channelOptionsFor(connectTimeoutMs);
+    const channelOptions = withBearerToken(channelOptionsFor(connectTimeoutMs), options.token ?? '');
     this.#jobs = new v1.JobService(this.address, credentials, channelOptions);
-    // Share one connection between both services.
-    this.#nodes = new v1.NodeService(this.address, credentials, {
-      ...channelOptions,
-      channelOverride: this.#jobs.getChannel(),
-    });
+    // Share one connection between the services.
+    const shared = { ...channelOptions, channelOverride: this.#jobs.getChannel() };
+    this.#nodes = new v1.NodeService(this.address, credentials, shared);
+    this.#tokens = new v1.TokenService(this.address, credentials, shared);
     this.#connection = new Connection(
       this.address,
       this.#jobs.getChannel(),
@@ -176,9 +188,15 @@ export class DistExecClient {
     return response.ids.length || !response.jobs.length ? response.ids : response.jobs.map((job) => job.id);
   }
 
-  async getJob(id: string, options: { output?: boolean } = {}): Promise<JobView> {
+  /**
+   * `output`: with the current attempt's stdout and stderr. `env`: with the
+   * values of the job's env, which reads otherwise leave out (admin tokens only).
+   */
+  async getJob(id: string, options: { output?: boolean; env?: boolean } = {}): Promise<JobView> {
     const output = options.output ?? false;
-    const job = await this.#read<wire.Job__Output>((o, cb) => this.#jobs.GetJob({ id, includeOutput: output }, o, cb));
+    const job = await this.#read<wire.Job__Output>((o, cb) =>
+      this.#jobs.GetJob({ id, includeOutput: output, includeEnv: options.env ?? false }, o, cb),
+    );
     return jobFromWire(job, output);
   }
 
@@ -350,6 +368,38 @@ export class DistExecClient {
 
   async undrainNode(nodeId: string): Promise<NodeInfo> {
     return nodeFromWire(await this.#unary<wire.Node__Output>((o, cb) => this.#nodes.UndrainNode({ nodeId }, o, cb)));
+  }
+
+  /** Makes a token (admin tokens only); its secret is in the answer and nowhere else. */
+  async createToken(options: {
+    name: string;
+    role: TokenRole;
+    ttlMs?: number;
+  }): Promise<{ token: TokenInfo; secret: string }> {
+    const response = await this.#unary<wire.CreateTokenResponse__Output>((o, cb) =>
+      this.#tokens.CreateToken(
+        { name: options.name, role: tokenRoleToWire(options.role), ttlMs: options.ttlMs ?? 0 },
+        o,
+        cb,
+      ),
+    );
+    return { token: tokenInfoFromWire(response.token as wire.TokenInfo__Output), secret: response.secret };
+  }
+
+  /** The tokens (admin tokens only): names, roles and times, never secrets. */
+  async listTokens(options: { includeRevoked?: boolean } = {}): Promise<TokenInfo[]> {
+    const response = await this.#read<wire.ListTokensResponse__Output>((o, cb) =>
+      this.#tokens.ListTokens({ includeRevoked: options.includeRevoked ?? false }, o, cb),
+    );
+    return response.tokens.map(tokenInfoFromWire);
+  }
+
+  /** Revokes a token (admin tokens only): refused from its next call on, its open streams end. */
+  async revokeToken(name: string): Promise<TokenInfo> {
+    const response = await this.#unary<wire.RevokeTokenResponse__Output>((o, cb) =>
+      this.#tokens.RevokeToken({ name }, o, cb),
+    );
+    return tokenInfoFromWire(response.token as wire.TokenInfo__Output);
   }
 
   /** Resolves once connected to the master, or rejects after timeoutMs. */

@@ -24,4 +24,15 @@ export {
   UnavailableError,
   type ErrorCode,
 } from '@dist-exec/core';
-export type { JobEvent, JobSpecInput, JobState, JobView, NodeInfo, OutputChunk, FailureReason } from '@dist-exec/core';
+export { AlreadyExistsError, PermissionDeniedError, UnauthenticatedError } from '@dist-exec/core';
+export type {
+  JobEvent,
+  JobSpecInput,
+  JobState,
+  JobView,
+  NodeInfo,
+  OutputChunk,
+  FailureReason,
+  TokenInfo,
+  TokenRole,
+} from '@dist-exec/core';

@@ -69,7 +69,11 @@ describe('a bulk submit whose answer is lost', () => {
   it('is sent again with the same idempotency keys, so no job is created twice', async () => {
     const port = Number(cluster.address.split(':')[1]);
     const proxy = await answerLosingProxy(port);
-    const client = new DistExecClient({ address: proxy.address, retry: { retries: 2, baseMs: 10 } });
+    const client = new DistExecClient({
+      address: proxy.address,
+      token: cluster.adminToken,
+      retry: { retries: 2, baseMs: 10 },
+    });
     try {
       const specs = Array.from({ length: 50 }, (_, i) => ({
         command: `echo ${i}`,

@@ -11,7 +11,10 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'DEADLINE_EXCEEDED'
   | 'CANCELLED'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED'
+  | 'ALREADY_EXISTS';
 
 export abstract class DistExecError extends Error {
   abstract readonly code: ErrorCode;
@@ -63,6 +66,24 @@ export class InternalError extends DistExecError {
   override readonly name = 'InternalError';
 }
 
+/** No credential, or one the server does not accept (unknown, malformed, expired, revoked). */
+export class UnauthenticatedError extends DistExecError {
+  readonly code = 'UNAUTHENTICATED';
+  override readonly name = 'UnauthenticatedError';
+}
+
+/** A known caller whose role does not allow the call. */
+export class PermissionDeniedError extends DistExecError {
+  readonly code = 'PERMISSION_DENIED';
+  override readonly name = 'PermissionDeniedError';
+}
+
+/** The name or id is taken (a token name, a node id another worker holds). */
+export class AlreadyExistsError extends DistExecError {
+  readonly code = 'ALREADY_EXISTS';
+  override readonly name = 'AlreadyExistsError';
+}
+
 const ERROR_CLASSES: Record<ErrorCode, new (message: string, options?: ErrorOptions) => DistExecError> = {
   INVALID_ARGUMENT: InvalidArgumentError,
   NOT_FOUND: NotFoundError,
@@ -72,6 +93,9 @@ const ERROR_CLASSES: Record<ErrorCode, new (message: string, options?: ErrorOpti
   DEADLINE_EXCEEDED: DeadlineExceededError,
   CANCELLED: CancelledError,
   INTERNAL: InternalError,
+  UNAUTHENTICATED: UnauthenticatedError,
+  PERMISSION_DENIED: PermissionDeniedError,
+  ALREADY_EXISTS: AlreadyExistsError,
 };
 
 export function errorForCode(code: ErrorCode, message: string, options?: ErrorOptions): DistExecError {

@@ -8,3 +8,4 @@ export * from './job-state.js';
 export * from './json-view.js';
 export * from './types.js';
 export * from './cluster-view.js';
+export * from './tokens.js';

@@ -47,6 +47,14 @@ export interface JobJson {
   finishedAt: string | null;
   attemptHistory: AttemptJson[];
   httpResult: { statusCode: number; headers: Record<string, string> } | null;
+  /** Name of the token that submitted the job; null when unknown. */
+  submittedBy: string | null;
+  /** Name of the token that cancelled the job; null when nobody did. */
+  cancelledBy: string | null;
+  /** Names of the job's environment variables; their values are secret. */
+  envNames: string[];
+  /** The values too: only when an admin asked for them. */
+  env?: Record<string, string>;
 }
 
 export interface NodeJson {
@@ -94,7 +102,8 @@ function attemptToJson(a: Attempt): AttemptJson {
   };
 }
 
-export function jobToJson(job: JobView): JobJson {
+/** `env`: include the env values (for an admin who asked); by default only their names. */
+export function jobToJson(job: JobView, options: { env?: boolean } = {}): JobJson {
   return {
     id: job.id,
     state: job.state,
@@ -125,7 +134,16 @@ export function jobToJson(job: JobView): JobJson {
     finishedAt: isoTime(job.finishedAtMs),
     attemptHistory: job.attemptHistory.map(attemptToJson),
     httpResult: job.httpResult,
+    submittedBy: job.submittedBy || null,
+    cancelledBy: job.cancelledBy || null,
+    envNames: job.envNames ?? envNames(job.spec.env),
+    ...(options.env ? { env: { ...job.spec.env } } : {}),
   };
+}
+
+/** The names of an environment, sorted; a job's env values are secrets and are shown only to admins who ask. */
+export function envNames(env: Readonly<Record<string, string>>): string[] {
+  return Object.keys(env).sort();
 }
 
 export function nodeToJson(node: NodeInfo): NodeJson {

@@ -104,12 +104,21 @@ export interface Job {
   stderrDroppedBytes: number;
   /** A retry waits until then (backoff); 0 = eligible now. */
   notBeforeMs: number;
+  /** Name of the token that submitted the job ('' before authentication existed). */
+  submittedBy: string;
+  /** Name of the token that cancelled the job; '' when nobody did. */
+  cancelledBy: string;
 }
 
 /** A job as clients see it, with the current attempt's output when asked for. */
 export interface JobView extends Job {
   stdout: Uint8Array | null;
   stderr: Uint8Array | null;
+  /**
+   * Names of the job's env variables, as read from the master: reads leave
+   * the values (which may be secrets) out of `spec.env` unless an admin asks.
+   */
+  envNames?: string[];
 }
 
 export interface OutputChunk {

@@ -4,6 +4,8 @@
 'use strict';
 
 const LIST_LIMIT = 100;
+/** The token lives in this tab's sessionStorage only: never a cookie, so no other site can make the browser send it. */
+const TOKEN_KEY = 'dist-exec.token';
 const MAX_OUTPUT_CHARS = 2_000_000;
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -13,7 +15,9 @@ const state = {
   selected: null, // job id shown in the detail panel
   cluster: null,
   clusterAt: 0, // Date.now() when the snapshot arrived, to age heartbeats locally
-  log: null, // { source, next, jobId, attempt, ended }
+  log: null, // { close, next, jobId, attempt, ended }
+  feed: null, // closes the live feed
+  feedRetry: 0,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -92,16 +96,119 @@ function meter(used, total, id) {
   return wrap;
 }
 
+// ---- the token ----
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+/**
+ * `#token=…` in the address (the link `dist-exec up` prints) is taken into
+ * this tab's storage and removed from the address bar at once. A fragment is
+ * never sent to a server, so the token stays out of logs and Referer headers.
+ */
+function takeTokenFromUrl() {
+  const match = /^#token=([^&]*)/.exec(location.hash);
+  if (!match) return false;
+  sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+  history.replaceState(null, '', `${location.pathname}${location.search}`);
+  return true;
+}
+
+function authHeaders() {
+  const t = token();
+  return t ? { authorization: `Bearer ${t}` } : {};
+}
+
+class Unauthorized extends Error {}
+
+/** The master refused the token (or there is none): ask for one, once. */
+function askForToken(message) {
+  stopLive();
+  $('main').hidden = true;
+  $('signin').hidden = false;
+  $('signin-error').textContent = message ?? '';
+  $('signin-error').hidden = !message;
+  setConnection('down', 'no token');
+  $('token').focus();
+}
+
+function useToken(event) {
+  event.preventDefault();
+  const value = $('token').value.trim();
+  if (!value) return;
+  sessionStorage.setItem(TOKEN_KEY, value);
+  $('token').value = '';
+  $('signin').hidden = true;
+  $('main').hidden = false;
+  goLive();
+}
+
 // ---- talking to the master ----
 
 async function api(path, options = {}) {
   const res = await fetch(path, {
-    headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) },
     ...options,
+    headers: {
+      accept: 'application/json',
+      ...authHeaders(),
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+    },
   });
   const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
+  const message = body?.error?.message ?? `${res.status} ${res.statusText}`;
+  if (res.status === 401) {
+    askForToken(message);
+    throw new Unauthorized(message);
+  }
+  if (!res.ok) throw new Error(message);
   return body;
+}
+
+/**
+ * Server-sent events read with fetch, which (unlike EventSource) can send
+ * the Authorization header. Calls `on[event](data)` per event and
+ * `onOpen()` once connected; `onError(error)` when the stream fails or
+ * ends. Returns a function that closes it.
+ */
+function eventStream(path, on, onOpen, onError) {
+  const abort = new AbortController();
+  (async () => {
+    const res = await fetch(path, {
+      headers: { accept: 'text/event-stream', ...authHeaders() },
+      signal: abort.signal,
+    });
+    if (res.status === 401) {
+      const body = await res.json().catch(() => null);
+      askForToken(body?.error?.message);
+      return;
+    }
+    if (!res.ok || !res.body) throw new Error(`${res.status} ${res.statusText}`);
+    onOpen?.();
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let event = 'message';
+        const data = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length) on[event]?.(data.join('\n'));
+      }
+    }
+    throw new Error('the stream ended');
+  })().catch((error) => {
+    if (!abort.signal.aborted) onError?.(error);
+  });
+  return () => abort.abort();
 }
 
 async function loadJobs() {
@@ -117,30 +224,32 @@ function setConnection(kind, text) {
   $('conn-text').textContent = text;
 }
 
-/** One push channel for the whole page: job changes, bursts (resync) and the cluster snapshot. */
-function connectFeed() {
-  const source = new EventSource('/api/v1/events');
-  let wasDown = false;
-  source.addEventListener('open', () => {
-    setConnection('live', 'live');
-    // Catch up on what changed while the connection was down.
-    if (wasDown) loadJobs().catch(() => {});
-    wasDown = false;
-  });
-  source.addEventListener('error', () => {
-    wasDown = true;
-    setConnection('down', 'reconnecting…');
-  });
-  source.addEventListener('cluster', (event) => {
-    state.cluster = JSON.parse(event.data);
-    state.clusterAt = Date.now();
-    renderCluster();
-  });
-  source.addEventListener('jobs', (event) => {
-    for (const job of JSON.parse(event.data)) upsertJob(job);
-    renderJobs();
-  });
-  source.addEventListener('resync', () => loadJobs().catch(() => {}));
+/** One push channel for the whole page: job changes, bursts (resync) and the cluster snapshot. Reconnects. */
+function connectFeed(wasDown = false) {
+  state.feed = eventStream(
+    '/api/v1/events',
+    {
+      cluster: (data) => {
+        state.cluster = JSON.parse(data);
+        state.clusterAt = Date.now();
+        renderCluster();
+      },
+      jobs: (data) => {
+        for (const job of JSON.parse(data)) upsertJob(job);
+        renderJobs();
+      },
+      resync: () => loadJobs().catch(() => {}),
+    },
+    () => {
+      setConnection('live', 'live');
+      // Catch up on what changed while the connection was down.
+      if (wasDown) loadJobs().catch(() => {});
+    },
+    () => {
+      setConnection('down', 'reconnecting…');
+      state.feedRetry = setTimeout(() => connectFeed(true), 2000);
+    },
+  );
 }
 
 function upsertJob(job) {
@@ -295,6 +404,10 @@ function renderDetail(job) {
     ['Error', job.error],
     ['Waiting', job.pendingReason],
     ['Worker', job.workerId],
+    ['Submitted by', job.submittedBy],
+    ['Cancelled by', job.cancelledBy],
+    // Names only: the values may be secrets, and the master does not send them.
+    ['Env', job.envNames?.length ? job.envNames.join(', ') : null],
     ['Attempts', job.maxRetries ? `${job.attempts} of at most ${job.maxRetries + 1}` : String(job.attempts)],
     ['Priority', String(job.priority)],
     ['Timeout', job.timeoutMs ? duration(job.timeoutMs) : 'none'],
@@ -318,11 +431,8 @@ function renderDetail(job) {
 
 /** Follows the job's output over server-sent events; reconnects from the last offset, so nothing repeats. */
 function followLog(jobId, offset) {
-  const source = new EventSource(
-    `/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true&format=sse&offset=${offset}`,
-  );
   const log = {
-    source,
+    close: () => {},
     next: offset,
     jobId,
     attempt: state.log?.jobId === jobId ? state.log.attempt : 0,
@@ -330,28 +440,33 @@ function followLog(jobId, offset) {
   };
   state.log = log;
   $('output-status').textContent = 'following…';
-  source.addEventListener('job', (event) => {
-    const job = JSON.parse(event.data);
-    renderDetail(job);
-    if (state.jobs.has(job.id)) {
-      state.jobs.set(job.id, job);
-      renderJobs();
-    }
-  });
-  source.addEventListener('output', (event) => appendOutput(log, JSON.parse(event.data)));
-  source.addEventListener('end', () => {
-    log.ended = true;
-    source.close();
-    $('output-status').textContent = 'ended';
-  });
-  source.addEventListener('error', () => {
-    source.close();
-    if (log.ended || state.log !== log) return;
-    $('output-status').textContent = 'reconnecting…';
-    setTimeout(() => {
-      if (state.log === log) followLog(jobId, log.next);
-    }, 1000);
-  });
+  log.close = eventStream(
+    `/api/v1/jobs/${encodeURIComponent(jobId)}/logs?follow=true&format=sse&offset=${offset}`,
+    {
+      job: (data) => {
+        const job = JSON.parse(data);
+        renderDetail(job);
+        if (state.jobs.has(job.id)) {
+          state.jobs.set(job.id, job);
+          renderJobs();
+        }
+      },
+      output: (data) => appendOutput(log, JSON.parse(data)),
+      end: () => {
+        log.ended = true;
+        log.close();
+        $('output-status').textContent = 'ended';
+      },
+    },
+    null,
+    () => {
+      if (log.ended || state.log !== log) return;
+      $('output-status').textContent = 'reconnecting…';
+      setTimeout(() => {
+        if (state.log === log) followLog(jobId, log.next);
+      }, 1000);
+    },
+  );
 }
 
 function appendOutput(log, chunk) {
@@ -370,7 +485,7 @@ function appendOutput(log, chunk) {
 }
 
 function closeLog() {
-  state.log?.source.close();
+  state.log?.close();
   state.log = null;
 }
 
@@ -446,17 +561,40 @@ function tick() {
   if (job && job.state === 'RUNNING') renderDetail(job);
 }
 
+/** The live feed, the job list and the detail in the address: what the page runs once it has a token. */
+function goLive() {
+  connectFeed();
+  loadJobs().catch((error) => {
+    if (!(error instanceof Unauthorized)) showListError(error);
+  });
+  route();
+}
+
+function stopLive() {
+  clearTimeout(state.feedRetry);
+  state.feed?.();
+  state.feed = null;
+  closeLog();
+}
+
 function start() {
   $('submit-form').addEventListener('submit', submit);
+  $('signin-form').addEventListener('submit', useToken);
   $('cancel-button').addEventListener('click', cancelSelected);
   $('close-detail').addEventListener('click', closeDetail);
   for (const button of $('filters').querySelectorAll('button'))
     button.addEventListener('click', () => setFilter(button.dataset.filter));
-  window.addEventListener('hashchange', route);
-  connectFeed();
-  loadJobs().catch(showListError);
-  route();
+  window.addEventListener('hashchange', () => {
+    if (takeTokenFromUrl() && !$('signin').hidden) {
+      $('signin').hidden = true;
+      $('main').hidden = false;
+      goLive();
+    } else route();
+  });
+  takeTokenFromUrl();
   setInterval(tick, 1000);
+  if (!token()) askForToken();
+  else goLive();
 }
 
 start();

@@ -46,10 +46,10 @@ export function fitPage(
 /**
  * The job as GetJob answers it with its output: as much of stdout and stderr
  * as fits (the start of each, as --output-limit keeps the start), the rest
- * counted in the dropped bytes.
+ * counted in the dropped bytes. `envValues`: with its env's values (an admin asked).
  */
-export function fitOutput(job: JobView, budget = ANSWER_BUDGET_BYTES): wire.Job {
-  const answer = jobToWire(job);
+export function fitOutput(job: JobView, budget = ANSWER_BUDGET_BYTES, envValues = false): wire.Job {
+  const answer = jobToWire(job, false, envValues);
   const stdout = job.stdout?.length ?? 0;
   const stderr = job.stderr?.length ?? 0;
   if (stdout + stderr === 0) return answer;

@@ -3,6 +3,7 @@ import {
   checkJobId,
   checkNodeId,
   InvalidArgumentError,
+  PermissionDeniedError,
   JOB_STATES,
   type Job,
   type JobState,
@@ -24,11 +25,13 @@ import {
   type NodeServiceHandlers,
   type wire,
 } from '@dist-exec/proto';
-import { serverStream, unary } from '@dist-exec/runtime';
+import { serverStream, unary, type Caller } from '@dist-exec/runtime';
 import { checkWholeJobsAnswer, fitOutput, fitPage, wholeJobsFit } from './answer-budget.js';
+import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
+import { checkRegistration } from './nodes/registry.js';
 import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
@@ -48,6 +51,10 @@ export interface ApiContext {
   masterId: string;
   /** The cluster now, for GetCluster. */
   snapshot(): Promise<ClusterSnapshot>;
+  /** Who makes a call (the auth interceptor established it). */
+  caller(call: { metadata: grpc.Metadata }): Caller;
+  /** Which worker holds each node id. */
+  claims: NodeClaims;
 }
 
 /** Adds what is derived at read time (why a pending job waits). */
@@ -85,8 +92,8 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
   return {
     SubmitJob: unary(
       'SubmitJob',
-      async (request: wire.SubmitJobRequest__Output) => {
-        const [result] = await cluster.submit([specFromWire(request.spec)]);
+      async (request: wire.SubmitJobRequest__Output, call) => {
+        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call).name);
         if (!result) throw new Error('submit returned no job');
         return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
       },
@@ -95,7 +102,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
 
     SubmitJobs: unary(
       'SubmitJobs',
-      async (request: wire.SubmitJobsRequest__Output) => {
+      async (request: wire.SubmitJobsRequest__Output, call) => {
         if (request.specs.length === 0)
           throw new InvalidArgumentError('specs: give at least one job spec', { field: 'specs' });
         if (request.specs.length > MAX_BULK_SUBMIT) {
@@ -105,7 +112,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           );
         }
         if (!request.idsOnly) checkWholeJobsAnswer(encodedBytes(request), request.specs.length);
-        const results = await cluster.submit(request.specs.map(specFromWire));
+        const results = await cluster.submit(request.specs.map(specFromWire), ctx.caller(call).name);
         const ids = results.map((r) => r.job.id);
         if (request.idsOnly) return { ids };
         // Earlier jobs of idempotency keys may have grown (attempts): stored now, so answer with what fits.
@@ -120,9 +127,14 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
 
     GetJob: unary(
       'GetJob',
-      async (request: wire.GetJobRequest__Output) => {
+      async (request: wire.GetJobRequest__Output, call) => {
+        if (request.includeEnv && ctx.caller(call).role !== 'admin') {
+          throw new PermissionDeniedError(
+            `token "${ctx.caller(call).name}" may not read env values (they may be secrets); only admin tokens may`,
+          );
+        }
         const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
-        return fitOutput(forClient(ctx, view) as JobView);
+        return fitOutput(forClient(ctx, view) as JobView, undefined, request.includeEnv);
       },
       onInternalError,
     ),
@@ -143,8 +155,8 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
 
     CancelJob: unary(
       'CancelJob',
-      async (request: wire.CancelJobRequest__Output) => {
-        return jobToWire(await cluster.cancel(checkJobId(request.id)));
+      async (request: wire.CancelJobRequest__Output, call) => {
+        return jobToWire(await cluster.cancel(checkJobId(request.id), ctx.caller(call).name));
       },
       onInternalError,
     ),
@@ -177,7 +189,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'RunJob',
       async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
         const { request } = call;
-        const [result] = await cluster.submit([specFromWire(request.spec)]);
+        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call).name);
         if (!result) throw new Error('submit returned no job');
         call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
         const watch = {
@@ -237,17 +249,43 @@ async function durableAcks<T>(store: Store, ack: T[]): Promise<T[]> {
   }
 }
 
+/**
+ * A call about a node must come from the node's own worker (its node secret)
+ * or, where `adminMay`, from an admin. A node the master does not know needs
+ * no proof: there is nothing of it to act on.
+ */
+function checkOwnNode(
+  ctx: ApiContext,
+  caller: Caller,
+  nodeId: string,
+  secret: string,
+  what: string,
+  adminMay: boolean,
+): void {
+  if (adminMay && caller.role === 'admin') return;
+  if (!ctx.cluster.registry.get(nodeId)) return;
+  if (ctx.claims.verify(nodeId, secret)) return;
+  throw new PermissionDeniedError(
+    adminMay
+      ? `token "${caller.name}" may ${what} node ${nodeId} only with its node secret (a worker acts on its own node); use an admin token`
+      : `${what} for node ${nodeId} without its node secret: only the worker that registered it may`,
+  );
+}
+
 /** NodeService, and the heartbeat streams it keeps open (the master ends them when it stops). */
 export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; heartbeats: HeartbeatStreams } {
   const log = ctx.logger.child({ component: 'api' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
   const { nodes, store } = ctx;
   const answerHeartbeat = async (request: wire.HeartbeatRequest__Output): Promise<wire.HeartbeatResponse> => {
-    const result = nodes.heartbeat(
-      checkNodeId(request.nodeId),
-      attemptReportsFromWire(request.attempts),
-      request.draining,
-    );
+    const nodeId = checkNodeId(request.nodeId);
+    // Only the node's own worker may speak for it; heartbeats carry its attempts' fate.
+    if (ctx.cluster.registry.get(nodeId) && !ctx.claims.verify(nodeId, request.nodeSecret)) {
+      throw new PermissionDeniedError(
+        `heartbeat for node ${nodeId} without its node secret: only the worker that registered it may send them`,
+      );
+    }
+    const result = nodes.heartbeat(nodeId, attemptReportsFromWire(request.attempts), request.draining);
     if (!result) return { reregister: true, ack: [], kill: [], draining: false };
     const ack = await durableAcks(store, result.ack);
     return { reregister: false, ack, kill: result.kill, draining: result.draining };
@@ -257,29 +295,36 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
   const handlers: NodeServiceHandlers = {
     Register: unary(
       'Register',
-      async (request: wire.RegisterRequest__Output) => {
-        const result = nodes.register(
-          {
-            id: request.nodeId,
-            address: request.address,
-            capabilities: request.capabilities,
-            maxTasks: request.maxTasks,
-            labels: request.labels,
-            cpus: request.cpus,
-            memoryBytes: num(request.memoryBytes),
-            weight: request.weight,
-            version: request.version,
-            draining: request.draining,
-          },
-          attemptReportsFromWire(request.attempts),
-        );
-        const ack = await durableAcks(store, result.ack);
+      async (request: wire.RegisterRequest__Output, call) => {
+        const caller = ctx.caller(call);
+        const registration = checkRegistration({
+          id: request.nodeId,
+          address: request.address,
+          capabilities: request.capabilities,
+          maxTasks: request.maxTasks,
+          labels: request.labels,
+          cpus: request.cpus,
+          memoryBytes: num(request.memoryBytes),
+          weight: request.weight,
+          version: request.version,
+          draining: request.draining,
+          executionSecret: request.executionSecret,
+          tokenName: caller.name,
+        });
+        // Before anything changes: another worker's live node is not taken over.
+        const issued = ctx.claims.admit(registration.id, request.nodeSecret, caller.name);
+        const result = nodes.register(registration, attemptReportsFromWire(request.attempts));
+        // A new claim is durable before it is answered. Acknowledged results must be durable before the
+        // worker forgets them; while the store cannot write they wait for a later heartbeat (durableAcks).
+        if (issued) await store.flush();
+        const ack = issued ? result.ack : await durableAcks(store, result.ack);
         return {
           heartbeatIntervalMs: nodes.heartbeatIntervalMs,
           rescheduleAfterMs: nodes.rescheduleAfterMs,
           ack,
           kill: result.kill,
           masterId: ctx.masterId,
+          nodeSecret: issued,
         };
       },
       onInternalError,
@@ -291,8 +336,12 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
 
     Deregister: unary(
       'Deregister',
-      async (request: wire.DeregisterRequest__Output) => {
-        nodes.deregister(checkNodeId(request.nodeId));
+      async (request: wire.DeregisterRequest__Output, call) => {
+        const nodeId = checkNodeId(request.nodeId);
+        checkOwnNode(ctx, ctx.caller(call), nodeId, request.nodeSecret, 'deregister', true);
+        nodes.deregister(nodeId);
+        // The worker left: its id is free for the next one.
+        ctx.claims.release(nodeId);
         await store.flush();
         return {};
       },
@@ -303,14 +352,21 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
 
     DrainNode: unary(
       'DrainNode',
-      (request: wire.DrainNodeRequest__Output) =>
-        nodeToWire(nodes.drain(checkNodeId(request.nodeId), request.deadlineMs)),
+      (request: wire.DrainNodeRequest__Output, call) => {
+        const nodeId = checkNodeId(request.nodeId);
+        checkOwnNode(ctx, ctx.caller(call), nodeId, request.nodeSecret, 'drain', true);
+        return nodeToWire(nodes.drain(nodeId, request.deadlineMs));
+      },
       onInternalError,
     ),
 
     UndrainNode: unary(
       'UndrainNode',
-      (request: wire.UndrainNodeRequest__Output) => nodeToWire(nodes.undrain(checkNodeId(request.nodeId))),
+      (request: wire.UndrainNodeRequest__Output, call) => {
+        const nodeId = checkNodeId(request.nodeId);
+        checkOwnNode(ctx, ctx.caller(call), nodeId, request.nodeSecret, 'undrain', true);
+        return nodeToWire(nodes.undrain(nodeId));
+      },
       onInternalError,
     ),
 
@@ -319,7 +375,7 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
   return { handlers, heartbeats };
 }
 
-export const SERVICE_NAMES = ['distexec.v1.JobService', 'distexec.v1.NodeService'];
+export const SERVICE_NAMES = ['distexec.v1.JobService', 'distexec.v1.NodeService', 'distexec.v1.TokenService'];
 
 /** Adds the API; answers the heartbeat streams, which the master ends before its server's graceful shutdown. */
 export function addApiServices(server: grpc.Server, ctx: ApiContext): HeartbeatStreams {

@@ -166,6 +166,8 @@ export class ClusterState {
             weight: 1,
             version: '',
             draining: false,
+            executionSecret: '',
+            tokenName: '',
           },
           this.#clock.now(),
         ).node;
@@ -186,10 +188,11 @@ export class ClusterState {
   /**
    * Validates every spec, then stores all jobs and resolves once they are
    * durable. A bad spec or a full queue rejects the whole batch and stores nothing.
+   * `submittedBy` is the name of the caller's token (audit).
    */
-  async submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
+  async submit(inputs: readonly JobSpecInput[], submittedBy = ''): Promise<SubmitResult[]> {
     try {
-      return await this.#submit(inputs);
+      return await this.#submit(inputs, submittedBy);
     } catch (error) {
       this.#events.submitRejected(isDistExecError(error) ? error.code : 'INTERNAL', inputs.length);
       throw error;
@@ -202,12 +205,12 @@ export class ClusterState {
     if (problem) throw new UnavailableError(`${CANNOT_STORE_PREFIX}${problem}`);
   }
 
-  async #submit(inputs: readonly JobSpecInput[]): Promise<SubmitResult[]> {
+  async #submit(inputs: readonly JobSpecInput[], submittedBy: string): Promise<SubmitResult[]> {
     const specs = this.#intake.compile(inputs);
     this.#checkStore();
     const stored = await this.#intake.storedJobs(specs, (id) => this.#active.get(id));
     // From here to the flush nothing awaits, so concurrent submits cannot interleave.
-    const { results, created } = this.#intake.build(specs, stored, this.#clock.now());
+    const { results, created } = this.#intake.build(specs, stored, this.#clock.now(), submittedBy);
     if (this.pendingCount + created.length > this.#options.maxQueue) {
       throw new ResourceExhaustedError(
         `the queue is full (${this.pendingCount} pending jobs, limit ${this.#options.maxQueue}); retry later or raise --max-queue`,
@@ -263,8 +266,8 @@ export class ClusterState {
     return this.#store.readOutput(jobId, fromOffset);
   }
 
-  /** Cancels a PENDING or RUNNING job at once; its process is killed in the background. */
-  async cancel(id: string): Promise<Job> {
+  /** Cancels a PENDING or RUNNING job at once; its process is killed in the background. `by`: the caller's token name. */
+  async cancel(id: string, by = ''): Promise<Job> {
     const job = await this.getJob(id);
     if (job.state === 'CANCELLED') return job;
     this.#checkStore();
@@ -279,7 +282,8 @@ export class ClusterState {
       this.#events.attemptEnded(job, attempt);
       this.#hooks.stopAttempt({ jobId: id, attempt: attempt.number }, attempt.nodeId);
     }
-    this.#finish(job, 'CANCELLED', 'CANCELLED', 'cancelled by request');
+    job.cancelledBy = by;
+    this.#finish(job, 'CANCELLED', 'CANCELLED', by ? `cancelled by ${by}` : 'cancelled by request');
     await this.#store.flush();
     return job;
   }

@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_TIMEOUT_MS,
   InvalidArgumentError,
 } from '@dist-exec/core';
+import { join } from 'node:path';
 import { POLICY_NAMES } from './placement/index.js';
 import { DEFAULT_MIN_FREE_SPACE_BYTES } from './store/data-dir.js';
 
@@ -29,9 +30,15 @@ export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
 export { DEFAULT_MIN_FREE_SPACE_BYTES };
+/** Loopback: other machines reach the master only when it is told to listen for them (--host 0.0.0.0). */
+export const DEFAULT_HOST = '127.0.0.1';
+/** `tokens`: every call needs a token (the default). `none`: nobody is checked, for a trusted lab and benchmarks only. */
+export const AUTH_MODES = ['tokens', 'none'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+export const ADMIN_TOKEN_FILE = 'admin.token';
 
 export interface MasterOptions {
-  /** Interface to listen on. @default '0.0.0.0' */
+  /** Interface to listen on (gRPC and HTTP). @default '127.0.0.1' */
   host?: string;
   /** gRPC port; 0 picks a free one. @default 50051 */
   port?: number;
@@ -87,6 +94,16 @@ export interface MasterOptions {
   dispatchFailureThreshold?: number;
   /** How long such a node is skipped before a trial dispatch, in ms; doubles while trials fail (up to 5 min). @default 30000 */
   skipNodeMs?: number;
+  /** `tokens`: every call needs a token; `none`: no check at all (a trusted lab, benchmarks). @default 'tokens' */
+  auth?: AuthMode;
+  /** File of the bootstrap admin token: made (mode 0600) when missing, kept otherwise. @default '<dataDir>/admin.token' */
+  adminTokenFile?: string;
+  /** File of a bootstrap worker token (named `workers`), made like the admin one; '' = none. @default '' */
+  workerTokenFile?: string;
+  /** Serve /metrics without a token. @default false */
+  publicMetrics?: boolean;
+  /** Host names the HTTP port answers besides addresses, localhost and the machine's name; `.example.com` for a domain, `*` for any. @default [] */
+  httpAllowedHosts?: string[];
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -110,12 +127,13 @@ function checkPositive(value: number, field: string): void {
 /** Fills defaults and validates; throws an error naming the flag that is wrong. */
 export function compileMasterOptions(options: MasterOptions): CompiledMasterOptions {
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
   const compiled: CompiledMasterOptions = {
-    host: options.host ?? '0.0.0.0',
+    host: options.host ?? DEFAULT_HOST,
     port: options.port ?? DEFAULT_MASTER_PORT,
     httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
     store: options.store ?? 'sqlite',
-    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    dataDir,
     minFreeSpaceBytes: options.minFreeSpaceBytes ?? DEFAULT_MIN_FREE_SPACE_BYTES,
     historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
     historyMaxJobs: options.historyMaxJobs ?? 0,
@@ -140,6 +158,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     dispatchFailureThreshold: options.dispatchFailureThreshold ?? DEFAULT_DISPATCH_FAILURE_THRESHOLD,
     skipNodeMs: options.skipNodeMs ?? DEFAULT_SKIP_NODE_MS,
+    auth: options.auth ?? 'tokens',
+    adminTokenFile: options.adminTokenFile || join(dataDir, ADMIN_TOKEN_FILE),
+    workerTokenFile: options.workerTokenFile ?? '',
+    publicMetrics: options.publicMetrics ?? false,
+    httpAllowedHosts: options.httpAllowedHosts ?? [],
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
@@ -217,5 +240,18 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `${compiled.dispatchFailureThreshold} must be a whole number of at least 1`,
   );
   checkPositive(compiled.skipNodeMs, 'skipNodeMs');
+  check(
+    (AUTH_MODES as readonly string[]).includes(compiled.auth),
+    '--auth',
+    `"${compiled.auth}" is not an auth mode; use ${AUTH_MODES.join(' or ')}`,
+  );
+  check(
+    compiled.workerTokenFile !== compiled.adminTokenFile,
+    '--worker-token-file',
+    'must not be the admin token file',
+  );
+  for (const host of compiled.httpAllowedHosts) {
+    check(/^(\*|\.?[A-Za-z0-9.-]+)$/.test(host), '--http-allowed-hosts', `"${host}" is not a host name, .domain or *`);
+  }
   return compiled;
 }

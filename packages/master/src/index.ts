@@ -40,9 +40,29 @@ export { roundUp32 } from './placement/float32-bounds.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';
-export { MIGRATIONS, APPLICATION_ID, migrate, schemaVersion, type Migration } from './store/migrations.js';
+export {
+  MIGRATIONS,
+  APPLICATION_ID,
+  latestVersion,
+  migrate,
+  schemaVersion,
+  type Migration,
+} from './store/migrations.js';
 export { HistoryGc, type HistoryGcOptions } from './controllers/history-gc.js';
-export type { Store, JobPage, JobPageQuery, RecoveredState, HistoryPrune } from './store/store.js';
+export type {
+  Store,
+  JobPage,
+  JobPageQuery,
+  RecoveredState,
+  HistoryPrune,
+  StoredAuth,
+  StoredNodeClaim,
+  StoredToken,
+} from './store/store.js';
+export * from './auth/index.js';
+export { HttpGuard } from './http/guard.js';
+export { AllowedHosts } from './http/allowed-hosts.js';
+export { HTTP_ACCESS } from './http/access.js';
 export { SnapshotLog, compactSnapshot, MAX_LOGGED_NODES, type SnapshotLogOptions } from './controllers/snapshot-log.js';
 export { takeSnapshot, type SnapshotSources } from './cluster-snapshot.js';
 export { NestingScanner, MAX_JSON_DEPTH } from './http/json-depth.js';

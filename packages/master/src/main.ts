@@ -2,13 +2,26 @@
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger } from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/runtime';
-import { DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT, DEFAULT_MASTER_PORT, STORE_KINDS, type MasterOptions } from './config.js';
+import {
+  AUTH_MODES,
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_MASTER_PORT,
+  STORE_KINDS,
+  type AuthMode,
+  type MasterOptions,
+} from './config.js';
 import { Master } from './master.js';
 import { POLICY_NAMES } from './placement/index.js';
 
 const program = new Command('dist-exec-master')
   .description('The dist-exec master: accepts jobs over gRPC, queues them and places them on workers.')
-  .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_HOST'))
+  .addOption(
+    new Option('--host <host>', 'interface to listen on (0.0.0.0: every interface)')
+      .default(DEFAULT_HOST)
+      .env('DIST_EXEC_HOST'),
+  )
   .addOption(
     new Option('--port <port>', 'gRPC port (0 picks a free one)')
       .default(String(DEFAULT_MASTER_PORT))
@@ -67,6 +80,30 @@ const program = new Command('dist-exec-master')
     '30s',
   )
   .addOption(
+    new Option('--auth <mode>', 'tokens: every call needs a token; none: nobody is checked (a trusted lab only)')
+      .choices(AUTH_MODES)
+      .default('tokens')
+      .env('DIST_EXEC_AUTH'),
+  )
+  .addOption(
+    new Option(
+      '--admin-token-file <file>',
+      'file of the bootstrap admin token, made (mode 0600) when missing (default: <data-dir>/admin.token)',
+    ).env('DIST_EXEC_ADMIN_TOKEN_FILE'),
+  )
+  .addOption(
+    new Option(
+      '--worker-token-file <file>',
+      'also keep a worker token (named "workers") in this file, made when missing: workers read it',
+    ).env('DIST_EXEC_WORKER_TOKEN_FILE'),
+  )
+  .option('--public-metrics', 'serve /metrics without a token')
+  .option(
+    '--http-allowed-hosts <names>',
+    'host names the HTTP port answers to besides addresses, localhost and this machine (comma-separated; .example.com for a domain, * for any)',
+    '',
+  )
+  .addOption(
     new Option('--log-level <level>', 'log level')
       .choices(['trace', 'debug', 'info', 'warn', 'error'])
       .default('info')
@@ -81,6 +118,14 @@ const program = new Command('dist-exec-master')
 
 function optionsFrom(flags: Record<string, string>): MasterOptions {
   return {
+    auth: flags.auth as AuthMode,
+    ...(flags.adminTokenFile ? { adminTokenFile: flags.adminTokenFile } : {}),
+    ...(flags.workerTokenFile ? { workerTokenFile: flags.workerTokenFile } : {}),
+    publicMetrics: Boolean(flags.publicMetrics),
+    httpAllowedHosts: (flags.httpAllowedHosts ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     host: flags.host,
     port: parseInteger(flags.port as string, '--port', 0, 65535),
     httpPort: parseInteger(flags.httpPort as string, '--http-port', 0, 65535),

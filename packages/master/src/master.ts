@@ -4,6 +4,10 @@ import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
+import { MasterAuth } from './auth/master-auth.js';
+import type { NodeClaims } from './auth/node-claims.js';
+import { addTokenService } from './auth/token-api.js';
+import type { TokenRegistry } from './auth/token-registry.js';
 import { ClusterState } from './cluster-state.js';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
 import { HealthController } from './controllers/health.js';
@@ -59,6 +63,8 @@ export class Master {
   /** Job and node events, for whatever instruments the master. */
   readonly events = new MasterEvents();
   readonly metrics: MasterMetrics;
+  /** Who may call: tokens, node claims, the interceptor and the HTTP guard. */
+  readonly auth: MasterAuth;
   readonly #log: Logger;
   readonly #clock: Clock;
   readonly #health: HealthController;
@@ -81,6 +87,14 @@ export class Master {
     this.#clock = deps.clock ?? systemClock;
     const o = this.options;
     this.store = deps.store ?? createStore(o, this.#log, this.#clock);
+    this.auth = new MasterAuth({
+      options: o,
+      store: this.store,
+      clock: this.#clock,
+      logger: this.#log,
+      nodeHealth: (nodeId) => this.cluster.registry.get(nodeId)?.health,
+      tokenRevoked: (name) => this.nodes.dropNodesOf(name),
+    });
     this.cluster = new ClusterState({
       store: this.store,
       clock: this.#clock,
@@ -188,6 +202,21 @@ export class Master {
     return this.#log;
   }
 
+  /** The bootstrap admin token (from --admin-token-file), known once started; '' with auth off. */
+  get adminToken(): string {
+    return this.auth.adminToken;
+  }
+
+  /** The tokens the master accepts (create, list and revoke them here or over TokenService). */
+  get tokens(): TokenRegistry {
+    return this.auth.tokens;
+  }
+
+  /** Which worker holds each node id. */
+  get claims(): NodeClaims {
+    return this.auth.claims;
+  }
+
   /** Jobs by state, queue depth, nodes with health, heartbeat age and use: the cluster now. */
   snapshot(): Promise<ClusterSnapshot> {
     return takeSnapshot({
@@ -205,15 +234,20 @@ export class Master {
     const o = this.options;
     try {
       this.cluster.recover(await this.store.open());
+      await this.auth.load();
     } catch (error) {
+      await this.store.close();
       this.#stage = 'stopped';
       throw error;
     }
     const server = createServer({
+      interceptors: this.auth.interceptors(),
       // The client only sees RESOURCE_EXHAUSTED; the operator should see it too.
       onSendFailure: (method, details) => this.#log.error({ method, details }, 'could not send an answer'),
     });
+    const caller = this.auth.caller;
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
+    addTokenService(server, { tokens: this.tokens, logger: this.#log, caller });
     this.#heartbeats = addApiServices(server, {
       cluster: this.cluster,
       nodes: this.nodes,
@@ -222,12 +256,15 @@ export class Master {
       logger: this.#log,
       masterId: this.id,
       snapshot: () => this.snapshot(),
+      caller,
+      claims: this.auth.claims,
     });
     this.#server = server;
     try {
       this.#port = await bindServer(server, `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`);
       this.#http = new HttpServer({
         router: buildRouter({ master: this, readiness: () => this.#readiness() }),
+        guard: this.auth.httpGuard(),
         logger: this.#log,
         host: o.host,
         port: o.httpPort,
@@ -242,6 +279,7 @@ export class Master {
       throw error;
     }
     this.scheduler.start();
+    this.auth.start();
     this.#health.start();
     this.#snapshotLog.start();
     this.#historyGc.start();
@@ -259,6 +297,7 @@ export class Master {
       },
       'master listening',
     );
+    this.auth.warnIfExposed();
     return { host: o.host, port: this.#port, httpPort: this.#httpPort };
   }
 
@@ -294,6 +333,7 @@ export class Master {
     this.#unwatchStore?.();
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
+    this.auth.stop();
     this.#snapshotLog.stop();
     this.#detector.stop();
     await this.#historyGc.stop();

@@ -147,11 +147,12 @@ describe('dist-exec cluster and GET /api/v1/cluster', () => {
     await cluster.client.submit({ command: 'exit 1' }).catch(() => {});
     await until(async () => (await cluster.client.getCluster()).jobs.RUNNING === 8, { message: 'eight running jobs' });
 
-    const cli = await runCli(['--master', cluster.address, 'cluster', '--json']);
+    const cli = await runCli(['--master', cluster.address, '--token', cluster.adminToken, 'cluster', '--json']);
     expect(cli.code).toBe(0);
     const fromCli = JSON.parse(cli.stdout.toString()) as ClusterJson;
-    const fromHttp = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/cluster`))
-      .json as ClusterJson;
+    const fromHttp = (
+      await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/cluster`, { token: cluster.adminToken })
+    ).json as ClusterJson;
     const stable = (c: ClusterJson) => ({
       ...c,
       at: '',
@@ -167,7 +168,7 @@ describe('dist-exec cluster and GET /api/v1/cluster', () => {
     expect(fromCli.nodes.map((n) => n.id).sort()).toEqual(['worker-1', 'worker-2']);
     for (const n of fromCli.nodes) expect(n.heartbeatAgeMs).toBeGreaterThanOrEqual(0);
 
-    const human = await runCli(['--master', cluster.address, 'cluster']);
+    const human = await runCli(['--master', cluster.address, 'cluster'], { DIST_EXEC_TOKEN: cluster.adminToken });
     expect(human.stdout.toString()).toMatch(/^Jobs: +pending \d+, running 8,/);
     expect(human.stdout.toString()).toMatch(/Slots: +8\/8 used \(100%\)/);
     expect(human.stdout.toString()).toMatch(/worker-1 {2}HEALTHY {2}tasks 4\/4/);
@@ -179,7 +180,7 @@ describe('dist-exec cluster and GET /api/v1/cluster', () => {
 describe('the master process', () => {
   it('logs a cluster snapshot every --snapshot-interval', async () => {
     const master = await startMasterProcess(['--snapshot-interval', '300ms']);
-    const worker = await startWorkerProcess(master.address, ['--id', 'snap-worker']);
+    const worker = await startWorkerProcess(master, ['--id', 'snap-worker']);
     try {
       const entry = await until(
         () =>

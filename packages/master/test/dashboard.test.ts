@@ -7,6 +7,7 @@ import {
   httpRequest,
   startProgram,
   startTestCluster,
+  tempDir,
   toolsRequired,
   until,
   type TestCluster,
@@ -54,7 +55,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     browser = await launch();
     page = browser.page;
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`http://127.0.0.1:${cluster.master.httpPort}/`);
+    // As `dist-exec up` prints it: the token in the fragment, which the browser never sends.
+    await page.goto(`http://127.0.0.1:${cluster.master.httpPort}/#token=${cluster.adminToken}`);
   });
   afterAll(async () => {
     await browser?.close();
@@ -62,6 +64,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
   });
 
   const text = async (selector: string): Promise<string> => (await page.locator(selector).textContent()) ?? '';
+
+  it('takes the token from the link and removes it from the address bar', async () => {
+    await until(async () => (await text('#conn-text')) === 'live', { message: 'the live feed to connect' });
+    expect(page.url()).not.toContain('token');
+    // Evaluated in the page (a string, so this file needs no DOM types).
+    expect(await page.evaluate("sessionStorage.getItem('dist-exec.token')")).toBe(cluster.adminToken);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.locator('#signin').isHidden()).toBe(true);
+  });
 
   it('shows the nodes with their health, heartbeat and capacity, pushed live', async () => {
     await until(async () => (await text('#conn-text')) === 'live', { message: 'the live feed to connect' });
@@ -94,14 +105,18 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     expect(stdout).toMatch(/^hello from worker-[12]\ndone-42\n$/);
     expect(stderr).toBe('careful\n');
     expect(await text('#detail-facts')).toContain('Timeout1m');
+    expect(await text('#detail-facts')).toContain('Submitted byadmin');
     const id = (await text('#detail-id')).trim();
     expect(new URL(page.url()).hash).toBe(`#/jobs/${id}`);
     // The same job, as the API sees it.
-    const job = (await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs/${id}`)).json as {
+    const job = (
+      await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs/${id}`, { token: cluster.adminToken })
+    ).json as {
       state: string;
       timeoutMs: number;
+      submittedBy: string;
     };
-    expect(job).toMatchObject({ state: 'COMPLETED', timeoutMs: 60_000 });
+    expect(job).toMatchObject({ state: 'COMPLETED', timeoutMs: 60_000, submittedBy: 'admin' });
     await until(async () => (await text(`#jobs tbody tr[data-job="${id}"]`)).includes('COMPLETED'), {
       message: 'the job row to show COMPLETED',
     });
@@ -147,6 +162,33 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     });
   });
 
+  it('asks for a token once in a new tab, and keeps it for the tab', async () => {
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(`http://127.0.0.1:${cluster.master.httpPort}/`);
+      await tab.locator('#signin').waitFor({ state: 'visible' });
+      expect(await tab.locator('#main').isHidden()).toBe(true);
+      await tab.fill('#token', 'dxt_' + 'x'.repeat(43));
+      await tab.click('#signin-button');
+      await until(async () => (await tab.locator('#signin-error').textContent()) ?? '', {
+        message: 'a wrong token to be refused',
+      });
+      expect(await tab.locator('#signin-error').textContent()).toMatch(/unknown token/);
+      await tab.fill('#token', cluster.adminToken);
+      await tab.click('#signin-button');
+      await until(async () => (await tab.locator('#conn-text').textContent()) === 'live', {
+        message: 'the feed to connect with the right token',
+      });
+      await tab.reload();
+      await until(async () => (await tab.locator('#conn-text').textContent()) === 'live', {
+        message: 'the token to be kept for the tab',
+      });
+      expect(await tab.locator('#signin').isHidden()).toBe(true);
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('filters the list by state and ran without script errors', async () => {
     await page.click('#filters button[data-filter="CANCELLED"]');
     await until(
@@ -164,19 +206,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())(
   "the dashboard of `dist-exec up` (npm start's cluster)",
   () => {
     it('opens from the link up prints, runs a job submitted in the page and shows its output', async () => {
-      const up = startProgram('cli', [
-        'up',
-        '--workers',
-        '2',
-        '--port',
-        '0',
-        '--http-port',
-        '0',
-        '--store',
-        'memory',
-        '--log-level',
-        'warn',
-      ]);
+      const up = startProgram(
+        'cli',
+        ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn'],
+        {},
+        { cwd: tempDir() },
+      );
       const browser = await launch();
       try {
         // `up` starts a master and two workers while the browser starts too: slow on a loaded machine.
@@ -184,7 +219,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())(
           timeoutMs: 90_000,
           message: 'the dashboard link',
         });
-        const url = /(http:\/\/\S+)/.exec(String(line.msg))?.[1] as string;
+        const url = /(http:\/\/\S+#token=dxt_\S+)/.exec(String(line.msg))?.[1] as string;
         const { page } = browser;
         await page.goto(url);
         await until(async () => (await page.locator('#nodes tbody tr').count()) === 2, {

@@ -27,6 +27,8 @@ export function makeJob(input: JobSpecInput = {}, overrides: Partial<Job> = {}):
     stdoutDroppedBytes: 0,
     stderrDroppedBytes: 0,
     notBeforeMs: 0,
+    submittedBy: 'test',
+    cancelledBy: '',
     ...overrides,
   };
 }
@@ -43,6 +45,8 @@ export function registration(id: string, overrides: Partial<NodeRegistration> = 
     weight: 1,
     version: 'test',
     draining: false,
+    executionSecret: '',
+    tokenName: 'workers',
     ...overrides,
   };
 }

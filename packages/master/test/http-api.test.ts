@@ -33,8 +33,13 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The admin token on every request of these tests; the doors themselves are tested in auth.test.ts. */
+const auth = (): { token: string } => ({ token: cluster.adminToken });
+const post = (url: string, body: unknown) => postJson(url, body, cluster.adminToken);
+const bearer = (): Record<string, string> => ({ authorization: `Bearer ${cluster.adminToken}` });
+
 async function submit(spec: unknown): Promise<JobJson> {
-  const res = await postJson(`${base}/api/v1/jobs`, spec);
+  const res = await post(`${base}/api/v1/jobs`, spec);
   expect(res.status, res.text).toBe(201);
   return res.json as JobJson;
 }
@@ -42,7 +47,7 @@ async function submit(spec: unknown): Promise<JobJson> {
 async function finished(id: string): Promise<JobJson> {
   return until(
     async () => {
-      const job = (await httpRequest(`${base}/api/v1/jobs/${id}`)).json as JobJson;
+      const job = (await httpRequest(`${base}/api/v1/jobs/${id}`, auth())).json as JobJson;
       return ['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.state) ? job : null;
     },
     { message: `job ${id} to finish` },
@@ -85,20 +90,32 @@ describe('the /api/v1 JSON API', () => {
       labels: { team: 'web' },
     });
 
-    const cli = await runCli(['--master', cluster.address, 'status', job.id, '--json']);
+    const cli = await runCli(['--master', cluster.address, '--token', cluster.adminToken, 'status', job.id, '--json']);
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.stdout.toString())).toEqual(done);
 
-    const listed = (await httpRequest(`${base}/api/v1/jobs?limit=1`)).json as { jobs: JobJson[]; totalCount: number };
-    const cliList = await runCli(['--master', cluster.address, 'list', '--limit', '1', '--json']);
+    const listed = (await httpRequest(`${base}/api/v1/jobs?limit=1`, auth())).json as {
+      jobs: JobJson[];
+      totalCount: number;
+    };
+    const cliList = await runCli([
+      '--master',
+      cluster.address,
+      '--token',
+      cluster.adminToken,
+      'list',
+      '--limit',
+      '1',
+      '--json',
+    ]);
     expect(listed.jobs).toEqual(JSON.parse(cliList.stdout.toString()));
     expect(listed.jobs[0]?.id).toBe(job.id);
   });
 
   it('lists nodes as `nodes --json` does', async () => {
-    const nodes = (await httpRequest(`${base}/api/v1/nodes`)).json as NodeJson[];
+    const nodes = (await httpRequest(`${base}/api/v1/nodes`, auth())).json as NodeJson[];
     const cli = JSON.parse(
-      (await runCli(['--master', cluster.address, 'nodes', '--json'])).stdout.toString(),
+      (await runCli(['--master', cluster.address, '--token', cluster.adminToken, 'nodes', '--json'])).stdout.toString(),
     ) as NodeJson[];
     const withoutBeat = (list: NodeJson[]) => list.map(({ lastHeartbeat: _beat, ...rest }) => rest);
     expect(nodes.map((n) => n.id)).toEqual(['worker-1']);
@@ -106,18 +123,17 @@ describe('the /api/v1 JSON API', () => {
   });
 
   it('pages through jobs and filters by state', async () => {
-    const jobs = (
-      await postJson(`${base}/api/v1/jobs`, [{ command: 'true' }, { command: 'exit 4' }, { command: 'true' }])
-    ).json as JobJson[];
+    const jobs = (await post(`${base}/api/v1/jobs`, [{ command: 'true' }, { command: 'exit 4' }, { command: 'true' }]))
+      .json as JobJson[];
     expect(jobs).toHaveLength(3);
     for (const job of jobs) await finished(job.id);
-    const failed = (await httpRequest(`${base}/api/v1/jobs?state=failed`)).json as { jobs: JobJson[] };
+    const failed = (await httpRequest(`${base}/api/v1/jobs?state=failed`, auth())).json as { jobs: JobJson[] };
     expect(failed.jobs.map((j) => j.id)).toEqual([jobs[1]?.id]);
     const seen: string[] = [];
     let token: string | null = '';
     while (token !== null) {
       const page = (
-        await httpRequest(`${base}/api/v1/jobs?limit=2&state=COMPLETED${token ? `&pageToken=${token}` : ''}`)
+        await httpRequest(`${base}/api/v1/jobs?limit=2&state=COMPLETED${token ? `&pageToken=${token}` : ''}`, auth())
       ).json as {
         jobs: JobJson[];
         nextPageToken: string | null;
@@ -135,22 +151,22 @@ describe('the /api/v1 JSON API', () => {
   it('cancels a running job, and says why it cannot cancel a finished one', async () => {
     const job = await submit({ command: 'sleep 60' });
     await until(
-      async () => ((await httpRequest(`${base}/api/v1/jobs/${job.id}`)).json as JobJson).state === 'RUNNING',
+      async () => ((await httpRequest(`${base}/api/v1/jobs/${job.id}`, auth())).json as JobJson).state === 'RUNNING',
       { message: 'the job to run' },
     );
-    const cancelled = await httpRequest(`${base}/api/v1/jobs/${job.id}/cancel`, { method: 'POST' });
+    const cancelled = await httpRequest(`${base}/api/v1/jobs/${job.id}/cancel`, { ...auth(), method: 'POST' });
     expect(cancelled.status).toBe(200);
     expect((cancelled.json as JobJson).state).toBe('CANCELLED');
     const done = await submit({ command: 'true' });
     await finished(done.id);
-    const refused = await httpRequest(`${base}/api/v1/jobs/${done.id}/cancel`, { method: 'POST' });
+    const refused = await httpRequest(`${base}/api/v1/jobs/${done.id}/cancel`, { ...auth(), method: 'POST' });
     expect(refused.status).toBe(409);
     expect((refused.json as ErrorJson).error.code).toBe('FAILED_PRECONDITION');
   });
 
   it('returns the earlier job for a repeated idempotency key', async () => {
-    const first = await postJson(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
-    const second = await postJson(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
+    const first = await post(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
+    const second = await post(`${base}/api/v1/jobs`, { command: 'true', idempotencyKey: 'http-once' });
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect((second.json as JobJson).id).toBe((first.json as JobJson).id);
@@ -160,7 +176,7 @@ describe('the /api/v1 JSON API', () => {
     const marker = join(scratch, 'go-on');
     const job = await submit({ command: `echo first; while [ ! -f ${marker} ]; do sleep 0.05; done; echo second >&2` });
     let released = false;
-    const result = await stream(`${base}/api/v1/jobs/${job.id}/logs?follow=true`, {}, (text) => {
+    const result = await stream(`${base}/api/v1/jobs/${job.id}/logs?follow=true`, bearer(), (text) => {
       // The first line arrives while the job still runs: only then may it finish.
       if (!released && text.includes('first\n')) {
         released = true;
@@ -169,17 +185,17 @@ describe('the /api/v1 JSON API', () => {
     });
     expect(result.status).toBe(200);
     expect(result.text).toBe('first\nsecond\n');
-    const resumed = await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?offset=6`);
+    const resumed = await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?offset=6`, auth());
     expect(resumed.text).toBe('second\n');
     expect(resumed.headers['x-output-offset']).toBe('6');
-    expect((await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?stream=stdout`)).text).toBe('first\n');
+    expect((await httpRequest(`${base}/api/v1/jobs/${job.id}/logs?stream=stdout`, auth())).text).toBe('first\n');
   });
 
   it('streams logs as server-sent events for EventSource clients', async () => {
     const job = await submit({ command: 'printf "h\\303\\251llo\\n"; exit 2' });
     const result = await stream(
       `${base}/api/v1/jobs/${job.id}/logs?follow=true`,
-      { accept: 'text/event-stream' },
+      { ...bearer(), accept: 'text/event-stream' },
       () => {},
     );
     expect(result.status).toBe(200);
@@ -215,67 +231,77 @@ describe('bad input on the HTTP API', () => {
     const url = `${base}/api/v1/jobs`;
     const json = { 'content-type': 'application/json' };
     expectError(
-      await httpRequest(url, { method: 'POST', headers: json, body: '{"command": ' }),
+      await httpRequest(url, { ...auth(), method: 'POST', headers: json, body: '{"command": ' }),
       400,
       'INVALID_ARGUMENT',
       /not valid JSON/,
     );
-    expectError(await httpRequest(url, { method: 'POST', headers: json, body: '' }), 400, 'INVALID_ARGUMENT', /empty/);
     expectError(
-      await httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"command":"true"}' }),
+      await httpRequest(url, { ...auth(), method: 'POST', headers: json, body: '' }),
+      400,
+      'INVALID_ARGUMENT',
+      /empty/,
+    );
+    expectError(
+      await httpRequest(url, {
+        ...auth(),
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{"command":"true"}',
+      }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       /application\/json/,
     );
     expectError(
-      await httpRequest(url, { method: 'POST', body: '{"command":"true"}' }),
+      await httpRequest(url, { ...auth(), method: 'POST', body: '{"command":"true"}' }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
       /Content-Type/,
     );
     const huge = JSON.stringify({ command: 'true', env: { BIG: 'x'.repeat(3 * 1024 * 1024) } });
     expectError(
-      await httpRequest(url, { method: 'POST', headers: json, body: huge }),
+      await httpRequest(url, { ...auth(), method: 'POST', headers: json, body: huge }),
       413,
       'PAYLOAD_TOO_LARGE',
       /larger than/,
     );
-    expectError(await postJson(url, { comand: 'true' }), 400, 'INVALID_ARGUMENT', /spec\.comand: unknown field/);
-    expectError(await postJson(url, { command: 5 }), 400, 'INVALID_ARGUMENT', /spec\.command: must be a string/);
-    expectError(await postJson(url, { command: 'true', timeout: 'soon' }), 400, 'INVALID_ARGUMENT', /timeout/);
-    expectError(await postJson(url, { command: '' }), 400, 'INVALID_ARGUMENT', /command is empty/);
+    expectError(await post(url, { comand: 'true' }), 400, 'INVALID_ARGUMENT', /spec\.comand: unknown field/);
+    expectError(await post(url, { command: 5 }), 400, 'INVALID_ARGUMENT', /spec\.command: must be a string/);
+    expectError(await post(url, { command: 'true', timeout: 'soon' }), 400, 'INVALID_ARGUMENT', /timeout/);
+    expectError(await post(url, { command: '' }), 400, 'INVALID_ARGUMENT', /command is empty/);
     expectError(
-      await postJson(url, [{ command: 'true' }, { argv: 'ls' }]),
+      await post(url, [{ command: 'true' }, { argv: 'ls' }]),
       400,
       'INVALID_ARGUMENT',
       /\[1\]\.argv: must be an array/,
     );
-    expectError(await postJson(url, 'echo hi'), 400, 'INVALID_ARGUMENT', /JSON object/);
+    expectError(await post(url, 'echo hi'), 400, 'INVALID_ARGUMENT', /JSON object/);
   });
 
   it('answers unknown routes, methods, ids and queries with 4xx', async () => {
-    expectError(await httpRequest(`${base}/api/v2/jobs`), 404, 'NOT_FOUND', /no such endpoint/);
-    const wrongMethod = await httpRequest(`${base}/api/v1/jobs`, { method: 'DELETE' });
+    expectError(await httpRequest(`${base}/api/v2/jobs`, auth()), 404, 'NOT_FOUND', /no such endpoint/);
+    const wrongMethod = await httpRequest(`${base}/api/v1/jobs`, { ...auth(), method: 'DELETE' });
     expectError(wrongMethod, 405, 'METHOD_NOT_ALLOWED', /use GET, HEAD, POST/);
     expect(wrongMethod.headers.allow).toBe('GET, HEAD, POST');
-    expectError(await httpRequest(`${base}/api/v1/jobs/not-a-job`), 400, 'INVALID_ARGUMENT', /not a job id/);
+    expectError(await httpRequest(`${base}/api/v1/jobs/not-a-job`, auth()), 400, 'INVALID_ARGUMENT', /not a job id/);
     expectError(
-      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e`),
+      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e`, auth()),
       404,
       'NOT_FOUND',
       /not found/,
     );
     expectError(
-      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/logs`),
+      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/logs`, auth()),
       404,
       'NOT_FOUND',
       /not found/,
     );
-    expectError(await httpRequest(`${base}/api/v1/jobs?limit=lots`), 400, 'INVALID_ARGUMENT', /limit/);
-    expectError(await httpRequest(`${base}/api/v1/jobs?pageToken=xyz`), 400, 'INVALID_ARGUMENT', /pageToken/);
-    expectError(await httpRequest(`${base}/api/v1/jobs/%E0%A4%A/logs`), 404, 'NOT_FOUND', /no such endpoint/);
+    expectError(await httpRequest(`${base}/api/v1/jobs?limit=lots`, auth()), 400, 'INVALID_ARGUMENT', /limit/);
+    expectError(await httpRequest(`${base}/api/v1/jobs?pageToken=xyz`, auth()), 400, 'INVALID_ARGUMENT', /pageToken/);
+    expectError(await httpRequest(`${base}/api/v1/jobs/%E0%A4%A/logs`, auth()), 404, 'NOT_FOUND', /no such endpoint/);
     // Still serving after all of that.
-    expect((await httpRequest(`${base}/healthz`)).status).toBe(200);
+    expect((await httpRequest(`${base}/healthz`, auth())).status).toBe(200);
   });
 });
 
@@ -301,8 +327,11 @@ describe.skipIf(!curlPath && !toolsRequired())("seed 003's curl calls", () => {
     metrics: 'curl http://localhost:8000/metrics',
     health: 'curl http://localhost:8000/health',
   };
+  // With one addition: the token, which every door but /health asks for.
   const run = (line: string, jobId = '') =>
-    shell(`${line.replaceAll('localhost:8000', `127.0.0.1:${cluster.master.httpPort}`).replace('{job_id}', jobId)} -s`);
+    shell(
+      `${line.replaceAll('localhost:8000', `127.0.0.1:${cluster.master.httpPort}`).replace('{job_id}', jobId)} -s -H "Authorization: Bearer ${cluster.adminToken}"`,
+    );
 
   it('submit a job, read its status and result, and scrape metrics and health', async () => {
     const submitted = await run(lines.submit);
@@ -338,12 +367,12 @@ describe.skipIf(!curlPath && !toolsRequired())("seed 003's curl calls", () => {
   });
 
   it('reports failures and unknown jobs in its shapes', async () => {
-    const created = (await postJson(`${base}/jobs`, { command: 'echo bad >&2; exit 7' })).json as { job_id: string };
+    const created = (await post(`${base}/jobs`, { command: 'echo bad >&2; exit 7' })).json as { job_id: string };
     await finished(created.job_id);
-    const failed = (await httpRequest(`${base}/jobs/${created.job_id}`)).json;
+    const failed = (await httpRequest(`${base}/jobs/${created.job_id}`, auth())).json;
     expect(failed).toMatchObject({ status: 'failed', exit_code: 7, stdout: '', stderr: 'bad\n' });
-    expect((await httpRequest(`${base}/jobs/abc123`)).status).toBe(404);
-    expect((await postJson(`${base}/jobs`, { command: 'true', timeout: -1 })).status).toBe(400);
-    expect((await postJson(`${base}/jobs`, { cmd: 'true' })).status).toBe(400);
+    expect((await httpRequest(`${base}/jobs/abc123`, auth())).status).toBe(404);
+    expect((await post(`${base}/jobs`, { command: 'true', timeout: -1 })).status).toBe(400);
+    expect((await post(`${base}/jobs`, { cmd: 'true' })).status).toBe(400);
   });
 });

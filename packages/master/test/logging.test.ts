@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { runCli, startMasterProcess, startProgram, startWorkerProcess, until } from '@dist-exec/testing';
+import { runCli, startMasterProcess, startProgram, startWorkerProcess, tempDir, until } from '@dist-exec/testing';
 
 describe('process logs', () => {
   it('are JSON lines carrying jobId, attempt and nodeId through a job, at debug level', async () => {
     const master = await startMasterProcess(['--log-level', 'debug', '--snapshot-interval', '0']);
-    const worker = await startWorkerProcess(master.address, ['--id', 'log-worker', '--log-level', 'debug']);
+    const worker = await startWorkerProcess(master, ['--id', 'log-worker', '--log-level', 'debug']);
     try {
-      const run = await runCli(['--master', master.address, 'run', 'echo logged; exit 4']);
+      const run = await runCli([
+        '--master',
+        master.address,
+        '--token-file',
+        master.tokenFile,
+        'run',
+        'echo logged; exit 4',
+      ]);
       expect(run.code).toBe(4);
       const finished = await until(() => master.logs.find((l) => l.msg === 'job finished'), {
         message: 'the master to log the finished job',
@@ -67,6 +74,8 @@ describe('process logs', () => {
       '0',
       '--store',
       'memory',
+      '--data-dir',
+      tempDir(),
       '--log-format',
       'pretty',
     ]);

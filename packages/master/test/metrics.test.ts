@@ -7,14 +7,16 @@ import {
   promtoolCheck,
   promtoolPath,
   startTestCluster,
+  tempDir,
   testLogger,
   toolsRequired,
   until,
   type TestCluster,
 } from '@dist-exec/testing';
 
-const scrape = async (port: number): Promise<string> => {
-  const res = await httpRequest(`http://127.0.0.1:${port}/metrics`);
+/** The master's /metrics needs a read token; a worker's serves anyone who reaches its (opt-in) port. */
+const scrape = async (port: number, token?: string): Promise<string> => {
+  const res = await httpRequest(`http://127.0.0.1:${port}/metrics`, token ? { token } : {});
   expect(res.status).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text;
@@ -39,7 +41,7 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it('counts submitted, rejected and finished jobs, and times them', async () => {
     expect(masterHttp).toBeGreaterThan(0);
-    const text = await scrape(masterHttp);
+    const text = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(text, 'dist_exec_jobs_submitted_total')).toBe(2);
     expect(metricValue(text, 'dist_exec_jobs_rejected_total', { code: 'INVALID_ARGUMENT' })).toBe(1);
     expect(metricValue(text, 'dist_exec_jobs_finished_total', { state: 'COMPLETED', reason: 'none' })).toBe(1);
@@ -62,9 +64,12 @@ describe('master and worker metrics and health over HTTP', () => {
   });
 
   it('counts heartbeats as they arrive', async () => {
-    const before = metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0;
+    const before =
+      metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_heartbeats_received_total') ?? 0;
     await until(
-      async () => (metricValue(await scrape(masterHttp), 'dist_exec_heartbeats_received_total') ?? 0) > before,
+      async () =>
+        (metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_heartbeats_received_total') ?? 0) >
+        before,
       {
         message: 'a heartbeat to be counted',
       },
@@ -78,10 +83,14 @@ describe('master and worker metrics and health over HTTP', () => {
       { command: 'true', priority: 5 },
       { command: 'true' },
     ]);
-    await until(async () => metricValue(await scrape(masterHttp), 'dist_exec_jobs', { state: 'RUNNING' }) === 4, {
-      message: '4 running jobs',
-    });
-    const text = await scrape(masterHttp);
+    await until(
+      async () =>
+        metricValue(await scrape(masterHttp, cluster.adminToken), 'dist_exec_jobs', { state: 'RUNNING' }) === 4,
+      {
+        message: '4 running jobs',
+      },
+    );
+    const text = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '5' })).toBe(2);
     expect(metricValue(text, 'dist_exec_queue_depth', { priority: '0' })).toBe(1);
     expect(metricValue(text, 'dist_exec_task_slots', { kind: 'used' })).toBe(4);
@@ -90,7 +99,7 @@ describe('master and worker metrics and health over HTTP', () => {
     });
     for (const job of sleepers) await cluster.client.cancel(job.id);
     for (const job of waiting) await cluster.client.waitForJob(job.id);
-    const after = await scrape(masterHttp);
+    const after = await scrape(masterHttp, cluster.adminToken);
     expect(metricValue(after, 'dist_exec_queue_depth', { priority: '5' })).toBeUndefined();
     expect(metricValue(after, 'dist_exec_jobs_finished_total', { state: 'CANCELLED', reason: 'CANCELLED' })).toBe(4);
   });
@@ -123,7 +132,7 @@ describe('master and worker metrics and health over HTTP', () => {
 
   it.skipIf(!promtoolPath() && !toolsRequired())('passes promtool check metrics on master and worker', async () => {
     for (const port of [masterHttp, workerHttp]) {
-      const result = await promtoolCheck(await scrape(port));
+      const result = await promtoolCheck(await scrape(port, cluster.adminToken));
       expect(result.output).toBe('');
       expect(result.code).toBe(0);
     }
@@ -134,7 +143,14 @@ describe('worker readiness', () => {
   it('is alive but not ready while it cannot reach the master', async () => {
     const nowhere = await freePort();
     const worker = new Worker(
-      { masterAddress: `127.0.0.1:${nowhere}`, host: '127.0.0.1', port: 0, httpPort: 0, id: 'lonely' },
+      {
+        masterAddress: `127.0.0.1:${nowhere}`,
+        host: '127.0.0.1',
+        port: 0,
+        httpPort: 0,
+        id: 'lonely',
+        stateDir: tempDir(),
+      },
       { logger: testLogger() },
     );
     await worker.start();
@@ -157,7 +173,7 @@ describe('metrics from the first scrape', () => {
   it('exports every label value of the fixed enums at zero before any job', async () => {
     const cluster = await startTestCluster({ workers: 0 });
     try {
-      const text = await scrape(cluster.master.httpPort);
+      const text = await scrape(cluster.master.httpPort, cluster.adminToken);
       const finished = [
         ['COMPLETED', 'none'],
         ['CANCELLED', 'CANCELLED'],

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DATABASE_FILE,
+  latestVersion,
   migrate,
   MIGRATIONS,
   openDatabase,
@@ -55,23 +56,31 @@ async function openError(dir: string): Promise<StoreUnusableError> {
 }
 
 describe('migrations', () => {
+  const latest = latestVersion(MIGRATIONS);
   const v2: Migration = {
-    version: 2,
+    version: latest + 1,
     description: 'a column',
     up: (db) => db.exec('ALTER TABLE jobs ADD COLUMN note TEXT'),
   };
 
   it('creates the schema on a new file and upgrades an older one step by step', () => {
     const dir = tempDir();
+    // A store from before tokens (version 1) gets its tokens and node claims tables.
+    const old = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 1) });
+    expect(old.created).toBe(true);
+    expect(old.migrated).toEqual([1]);
+    old.db.close();
+    old.lock.close();
     const first = openDatabase(dir, { migrations: MIGRATIONS });
-    expect(first.created).toBe(true);
-    expect(first.migrated).toEqual([1]);
+    expect(first.migrated).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+    expect(first.db.prepare('SELECT count(*) AS n FROM tokens').get()).toEqual({ n: 0 });
+    expect(first.db.prepare('SELECT count(*) AS n FROM node_claims').get()).toEqual({ n: 0 });
     first.db.close();
     first.lock.close();
     const second = openDatabase(dir, { migrations: [...MIGRATIONS, v2] });
     expect(second.created).toBe(false);
-    expect(second.migrated).toEqual([2]);
-    expect(schemaVersion(second.db)).toBe(2);
+    expect(second.migrated).toEqual([latest + 1]);
+    expect(schemaVersion(second.db)).toBe(latest + 1);
     expect(second.db.prepare('SELECT note FROM jobs').all()).toEqual([]);
     second.db.close();
     second.lock.close();
@@ -85,7 +94,7 @@ describe('migrations', () => {
   it('leaves the file at the last completed version when a step fails', () => {
     const db = new Database(':memory:');
     const broken: Migration = {
-      version: 3,
+      version: latest + 2,
       description: 'fails half way',
       up: (d) => {
         d.exec('CREATE TABLE half_done (x)');
@@ -93,7 +102,7 @@ describe('migrations', () => {
       },
     };
     expect(() => migrate(db, [...MIGRATIONS, v2, broken])).toThrow('boom');
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(latest + 1);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half_done'").all()).toEqual([]);
     db.close();
   });
@@ -106,7 +115,7 @@ describe('migrations', () => {
     db.close();
     const error = await openError(dir);
     expect(error.file).toBe(file);
-    expect(error.message).toMatch(/schema version 7 is newer than this master understands \(1\)/);
+    expect(error.message).toMatch(new RegExp(`schema version 7 is newer than this master understands \\(${latest}\\)`));
     const after = new Database(file);
     expect(schemaVersion(after)).toBe(7);
     expect((after.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n).toBe(3);

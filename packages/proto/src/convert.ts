@@ -21,7 +21,7 @@ import type {
   OutputChunk,
   OutputStreamName,
 } from '@dist-exec/core';
-import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS } from '@dist-exec/core';
+import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS, envNames } from '@dist-exec/core';
 import type * as wire from './wire.js';
 import type { FailureReason__Output } from './generated/distexec/v1/FailureReason.js';
 import type { JobState__Output } from './generated/distexec/v1/JobState.js';
@@ -221,12 +221,23 @@ function attemptFromWire(a: wire.Attempt__Output): Attempt {
   };
 }
 
-/** `brief`: without the spec and attempt history (WatchJobs with brief). */
-export function jobToWire(job: Job | JobView, brief = false): wire.Job {
+/** A spec as reads show it: the env's names stay (in Job.env_names), its values do not. */
+function specForRead(spec: JobSpec, envValues: boolean): wire.JobSpec {
+  const wireSpec = specToWire(spec);
+  if (!envValues && hasKeys(spec.env)) wireSpec.env = EMPTY_RECORD;
+  return wireSpec;
+}
+
+/**
+ * A job as reads answer it. `brief`: without the spec and attempt history
+ * (WatchJobs with brief). The env's values may be secrets: they are left out
+ * (their names are in env_names) unless `envValues` (an admin asked).
+ */
+export function jobToWire(job: Job | JobView, brief = false, envValues = false): wire.Job {
   const view = job as Partial<JobView>;
   return {
     id: job.id,
-    spec: brief ? null : specToWire(job.spec),
+    spec: brief ? null : specForRead(job.spec, envValues),
     state: jobStateToWire(job.state),
     reason: reasonToWire(job.reason),
     ...(job.exitCode === null ? {} : { exitCode: job.exitCode }),
@@ -245,6 +256,9 @@ export function jobToWire(job: Job | JobView, brief = false): wire.Job {
     httpResult: httpResultToWire(job.httpResult),
     outputLength: job.outputLength,
     notBeforeMs: job.notBeforeMs,
+    submittedBy: job.submittedBy,
+    cancelledBy: job.cancelledBy,
+    envNames: hasKeys(job.spec.env) ? envNames(job.spec.env) : EMPTY_STRINGS,
   };
 }
 
@@ -270,6 +284,9 @@ export function jobFromWire(job: wire.Job__Output, withOutput = false): JobView 
     stdoutDroppedBytes: num(job.stdoutDroppedBytes),
     stderrDroppedBytes: num(job.stderrDroppedBytes),
     notBeforeMs: num(job.notBeforeMs),
+    submittedBy: job.submittedBy,
+    cancelledBy: job.cancelledBy,
+    envNames: job.envNames,
     stdout: withOutput ? job.stdout : null,
     stderr: withOutput ? job.stderr : null,
   };

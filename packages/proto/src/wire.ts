@@ -47,3 +47,11 @@ export type { DispatchRequest, DispatchRequest__Output } from './generated/diste
 export type { DispatchResponse, DispatchResponse__Output } from './generated/distexec/v1/DispatchResponse.js';
 export type { RunJobEvent, RunJobEvent__Output } from './generated/distexec/v1/RunJobEvent.js';
 export type { RunJobRequest, RunJobRequest__Output } from './generated/distexec/v1/RunJobRequest.js';
+export type { CreateTokenRequest, CreateTokenRequest__Output } from './generated/distexec/v1/CreateTokenRequest.js';
+export type { CreateTokenResponse, CreateTokenResponse__Output } from './generated/distexec/v1/CreateTokenResponse.js';
+export type { ListTokensRequest, ListTokensRequest__Output } from './generated/distexec/v1/ListTokensRequest.js';
+export type { ListTokensResponse, ListTokensResponse__Output } from './generated/distexec/v1/ListTokensResponse.js';
+export type { RevokeTokenRequest, RevokeTokenRequest__Output } from './generated/distexec/v1/RevokeTokenRequest.js';
+export type { RevokeTokenResponse, RevokeTokenResponse__Output } from './generated/distexec/v1/RevokeTokenResponse.js';
+export type { TokenInfo, TokenInfo__Output } from './generated/distexec/v1/TokenInfo.js';
+export type { DeregisterResponse, DeregisterResponse__Output } from './generated/distexec/v1/DeregisterResponse.js';

@@ -5,3 +5,4 @@ export * from './server-kit.js';
 export { addReflection, HEALTH_SERVICE, REFLECTION_SERVICE, ReflectionIndex } from './reflection.js';
 export * from './probe.js';
 export * from './process-logger.js';
+export * from './auth/index.js';

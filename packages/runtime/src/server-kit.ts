@@ -9,6 +9,8 @@ import { guardRequests } from './request-guard.js';
 export type SendFailureReporter = (method: string, details: string) => void;
 
 export interface ServerKitOptions {
+  /** The auth interceptor (see authInterceptor); none when authentication is off. */
+  interceptors?: grpc.ServerInterceptor[];
   /**
    * Told of every answer that cannot be sent, which the client only sees as
    * RESOURCE_EXHAUSTED or INTERNAL: the master logs them.
@@ -71,6 +73,7 @@ class KitServer extends grpc.Server {
 
 export function createServer(options: ServerKitOptions = {}): grpc.Server {
   const serverOptions: grpc.ServerOptions = {
+    interceptors: options.interceptors ?? [],
     ...CHANNEL_OPTIONS,
     // A server pings each client: with a thousand workers on one master, a
     // ping every 10 ms at 10s each. Clients ping the server themselves; a

@@ -37,6 +37,8 @@ export interface SimulationOptions {
   snapshotIntervalMs?: number;
   /** A running master to attach the nodes to, host:port; '' = start one in this process. @default '' */
   masterAddress?: string;
+  /** With `masterAddress`: a token that may submit, read and register nodes (an admin token). */
+  token?: string;
   /** Stop after this long, in ms, converged or not; 0 = when every job is terminal (or on a signal, without jobs). @default 0 */
   durationMs?: number;
   /** Jobs per SubmitJobs call. @default 5000 */
@@ -70,6 +72,7 @@ export function compileSimulationOptions(options: SimulationOptions = {}): Compi
     retries: options.retries ?? DEFAULT_RETRIES,
     snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
     masterAddress: options.masterAddress ?? '',
+    token: options.token ?? '',
     durationMs: options.durationMs ?? 0,
     submitBatch: options.submitBatch ?? DEFAULT_SUBMIT_BATCH,
   };

@@ -7,6 +7,8 @@ import { SimulatedNode, type SimulatedNodeState } from './simulated-node.js';
 export interface FleetOptions {
   count: number;
   masterAddress: string;
+  /** The worker token the nodes register with. */
+  token: string;
   heartbeatIntervalMs: number;
   maxTasks: number;
   meanDurationMs: number;
@@ -46,6 +48,7 @@ export class Fleet {
         new SimulatedNode({
           id: simulatedNodeId(i, options.count),
           masterAddress: options.masterAddress,
+          token: options.token,
           heartbeatIntervalMs: options.heartbeatIntervalMs,
           maxTasks: options.maxTasks,
           meanDurationMs: options.meanDurationMs,

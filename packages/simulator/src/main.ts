@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { errorMessage, InvalidArgumentError, parseDuration, parseInteger } from '@dist-exec/core';
+import { join } from 'node:path';
+import { resolveToken } from '@dist-exec/runtime';
 import { pino } from 'pino';
 import { DEFAULT_JOBS, DEFAULT_NODES, MAX_JOBS, MAX_NODES, type SimulationOptions } from './config.js';
 import { formatSnapshot, formatSummary, type Summary } from './report.js';
@@ -21,6 +23,10 @@ const program = new Command('dist-exec-simulate')
   .option('--retries <n>', 'retries per job', '3')
   .option('--snapshot-interval <duration>', 'time between snapshots (0 = none)', '1s')
   .option('--master <host:port>', 'attach the nodes to this running master instead of starting one in this process')
+  .option(
+    '--token-file <file>',
+    'with --master: a file holding an admin token (default: $DIST_EXEC_TOKEN, $DIST_EXEC_TOKEN_FILE, ./.dist-exec/admin.token)',
+  )
   .option('--duration <duration>', 'stop after this long, converged or not (0 = when every job is terminal)', '0')
   .option('--json', 'print snapshots and the summary as JSON lines')
   .addOption(
@@ -40,6 +46,7 @@ interface Flags {
   retries: string;
   snapshotInterval: string;
   master?: string;
+  tokenFile?: string;
   duration: string;
   json?: boolean;
   logLevel: string;
@@ -63,8 +70,20 @@ function optionsFrom(flags: Flags): SimulationOptions {
     retries: parseInteger(flags.retries, '--retries', 0, 100),
     snapshotIntervalMs: parseDuration(flags.snapshotInterval, '--snapshot-interval'),
     masterAddress: flags.master ?? '',
+    ...(flags.master ? { token: tokenFor(flags) } : {}),
     durationMs: parseDuration(flags.duration, '--duration'),
   };
+}
+
+/** A token for a master elsewhere: it must let the nodes register and the jobs be submitted (admin). */
+function tokenFor(flags: Flags): string {
+  const resolved = resolveToken({
+    tokenFile: flags.tokenFile,
+    envToken: process.env.DIST_EXEC_TOKEN,
+    envTokenFile: process.env.DIST_EXEC_TOKEN_FILE,
+    fallbackFiles: [join('.dist-exec', 'admin.token')],
+  });
+  return resolved?.token ?? '';
 }
 
 function exitCode(summary: Summary): number {
@@ -85,10 +104,12 @@ async function main(): Promise<void> {
       logger: pino({ level: flags.logLevel, base: { service: 'simulate' } }, pino.destination(2)),
       onSnapshot: (snapshot) =>
         out(flags.json ? JSON.stringify({ type: 'snapshot', ...snapshot }) : formatSnapshot(snapshot)),
-      onMaster: ({ address, httpPort }) => {
+      onMaster: ({ address, httpPort, adminTokenFile }) => {
         if (flags.json || flags.master) return;
-        // Its /metrics and HTTP API can be watched while the simulation runs.
-        out(`master at ${address}${httpPort ? `, HTTP at http://127.0.0.1:${httpPort}/` : ''}`);
+        // Its /metrics and HTTP API can be watched while the simulation runs (with the admin token).
+        out(
+          `master at ${address}${httpPort ? `, HTTP at http://127.0.0.1:${httpPort}/` : ''}${adminTokenFile ? `, admin token in ${adminTokenFile}` : ''}`,
+        );
       },
     });
   } catch (error) {

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { errorMessage, type Clock } from '@dist-exec/core';
-import { Worker, type WorkerMetrics } from '@dist-exec/worker';
+import { MemoryNodeSecret, Worker, type WorkerMetrics } from '@dist-exec/worker';
 import type { Logger } from 'pino';
 import { SimulatedExecutor, type ExecutionStats } from './simulated-executor.js';
 
@@ -9,6 +9,7 @@ export type SimulatedNodeState = 'new' | 'starting' | 'up' | 'down' | 'stopped';
 export interface SimulatedNodeOptions {
   id: string;
   masterAddress: string;
+  token: string;
   heartbeatIntervalMs: number;
   maxTasks: number;
   meanDurationMs: number;
@@ -41,6 +42,8 @@ export class SimulatedNode {
   #executor: SimulatedExecutor | null = null;
   #port = 0;
   #state: SimulatedNodeState = 'new';
+  /** The node secret, kept across crashes as a worker's state dir keeps it. */
+  readonly #secret = new MemoryNodeSecret();
   /** The last crash's teardown: a restart waits for it, so the old server has let go of the port. */
   #dying: Promise<void> = Promise.resolve();
 
@@ -89,6 +92,7 @@ export class SimulatedNode {
     const worker = new Worker(
       {
         masterAddress: o.masterAddress,
+        token: o.token,
         host: '127.0.0.1',
         port,
         id: this.id,
@@ -103,6 +107,7 @@ export class SimulatedNode {
         executors: [executor],
         masterChannelOptions: OWN_CONNECTION,
         metrics: o.metrics,
+        nodeSecrets: this.#secret,
       },
     );
     const bound = await worker.start();

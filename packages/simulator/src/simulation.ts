@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DistExecClient } from '@dist-exec/client';
 import { systemClock, type Clock, type JobSpecInput, type Timer } from '@dist-exec/core';
 import { DEFAULT_MAX_QUEUE, Master } from '@dist-exec/master';
@@ -21,7 +24,7 @@ export interface SimulationDeps {
   /** Called with each snapshot. */
   onSnapshot?(snapshot: Snapshot): void;
   /** Called once the master answers, before the nodes start. */
-  onMaster?(master: { address: string; httpPort: number | null }): void;
+  onMaster?(master: { address: string; httpPort: number | null; adminTokenFile: string | null }): void;
 }
 
 /** How often convergence and registration are checked; the ledger is read in memory. */
@@ -63,9 +66,13 @@ export class Simulation {
     // The clock's timers do not hold the process open, and until the nodes
     // listen nothing else may: the run itself keeps the process alive.
     const alive = setInterval(() => {}, 60_000);
+    // The in-process master's admin token lives here for the run (for `dist-exec --master … cluster` meanwhile).
+    const dataDir = ledger ? mkdtempSync(join(tmpdir(), 'dist-exec-simulate-')) : null;
     try {
       let address = o.masterAddress;
-      if (ledger) {
+      let token = o.token;
+      let nodeToken = o.token;
+      if (ledger && dataDir) {
         master = new Master(
           {
             host: '127.0.0.1',
@@ -74,23 +81,33 @@ export class Simulation {
             heartbeatIntervalMs: o.heartbeatIntervalMs,
             taskTypes: ['command', 'http', SIMULATED_TASK_TYPE],
             maxQueue: Math.max(DEFAULT_MAX_QUEUE, o.jobs),
+            dataDir,
           },
           { logger: this.#log, clock, store: new LedgerStore(ledger) },
         );
         address = `127.0.0.1:${(await master.start()).port}`;
+        token = master.adminToken;
+        // The nodes register as workers do: with a worker token.
+        nodeToken = (await master.tokens.create({ name: 'simulated-nodes', role: 'worker', ttlMs: 0 }, 'simulator'))
+          .secret;
       }
       // A bulk submit of thousands of jobs may take a while on a loaded machine.
-      client = new DistExecClient({ address, callTimeoutMs: 120_000 });
+      client = new DistExecClient({ address, token, callTimeoutMs: 120_000 });
       await client.waitForReady(10_000).catch(() => {
         throw new Error(`cannot reach the master at ${address}; is it running?`);
       });
       const view: ClusterView = master && ledger ? new InProcessView(master, ledger) : new RemoteView(client);
-      this.#deps.onMaster?.({ address, httpPort: master ? master.httpPort || null : null });
+      this.#deps.onMaster?.({
+        address,
+        httpPort: master ? master.httpPort || null : null,
+        adminTokenFile: master ? master.options.adminTokenFile : null,
+      });
 
       const began = clock.now();
       fleet = new Fleet({
         count: o.nodes,
         masterAddress: address,
+        token: nodeToken,
         heartbeatIntervalMs: o.heartbeatIntervalMs,
         maxTasks: o.maxTasks,
         meanDurationMs: o.jobDurationMs,
@@ -176,6 +193,7 @@ export class Simulation {
         await master?.stop();
       } finally {
         clearInterval(alive);
+        if (dataDir) rmSync(dataDir, { recursive: true, force: true });
       }
     }
   }

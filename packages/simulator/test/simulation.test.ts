@@ -166,23 +166,26 @@ describe('dist-exec simulate', () => {
   it('attaches its nodes to a master running in another process', async () => {
     const master = await startMasterProcess(['--heartbeat-interval', '100ms']);
     try {
-      const result = await runCli([
-        '--master',
-        master.address,
-        'simulate',
-        '--nodes',
-        '4',
-        '--jobs',
-        '40',
-        '--job-duration',
-        '5ms',
-        '--heartbeat-interval',
-        '100ms',
-        '--snapshot-interval',
-        '0',
-        '--json',
-      ]);
-      expect(result.code).toBe(0);
+      const result = await runCli(
+        [
+          '--master',
+          master.address,
+          'simulate',
+          '--nodes',
+          '4',
+          '--jobs',
+          '40',
+          '--job-duration',
+          '5ms',
+          '--heartbeat-interval',
+          '100ms',
+          '--snapshot-interval',
+          '0',
+          '--json',
+        ],
+        { DIST_EXEC_TOKEN_FILE: master.tokenFile },
+      );
+      expect(result.code, result.stderr).toBe(0);
       const summary = lastJson(result.stdout);
       expect(summary).toMatchObject({ master: master.address, nodes: 4, jobs: 40, ledger: null, check: { ok: null } });
       expect(summary.final).toMatchObject({ completed: 40, pending: 0, running: 0 });

@@ -14,12 +14,15 @@ export interface HttpRequestOptions {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 /** One HTTP request to a local test server, whatever its status. */
 export function httpRequest(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
+    const headers = { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers };
+    const req = request(url, { method: options.method ?? 'GET', headers }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));
       res.on('end', () => {
@@ -39,12 +42,13 @@ export function httpRequest(url: string, options: HttpRequestOptions = {}): Prom
   });
 }
 
-/** POSTs a JSON body. */
-export function postJson(url: string, body: unknown): Promise<HttpResponse> {
+/** POSTs a JSON body, with a bearer token when given. */
+export function postJson(url: string, body: unknown, token?: string): Promise<HttpResponse> {
   return httpRequest(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
+    ...(token ? { token } : {}),
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -29,8 +29,9 @@ export function startProgram(
   program: keyof typeof PROGRAMS,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
 ): RunningProgram {
-  return startNodeScript(program, PROGRAMS[program], args, env);
+  return startNodeScript(program, PROGRAMS[program], args, env, options);
 }
 
 /** Starts a Node script (e.g. a benchmark's own worker) as a real child process; `name` labels its log in messages. */
@@ -39,8 +40,9 @@ export function startNodeScript(
   script: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
 ): RunningProgram {
-  return startCommand(name, process.execPath, [script, ...args], env);
+  return startCommand(name, process.execPath, [script, ...args], env, options);
 }
 
 /** Starts any command as a real child process (e.g. a program under `runuser`); `name` labels its log in messages. */
@@ -49,10 +51,12 @@ export function startCommand(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
 ): RunningProgram {
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   const logs: Record<string, unknown>[] = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -90,35 +94,86 @@ async function startedOrKilled(program: RunningProgram, message: string): Promis
   }
 }
 
+/** A master process started by `startMasterProcess`, and the tokens to talk to it. */
+export interface MasterProcess extends RunningProgram {
+  address: string;
+  httpPort: number;
+  dataDir: string;
+  /** The bootstrap admin token and its file. */
+  token: string;
+  tokenFile: string;
+  /** The bootstrap worker token (--worker-token-file) and its file. */
+  workerToken: string;
+  workerTokenFile: string;
+}
+
+function flagValue(args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
 /**
  * Starts a master process on a free port and resolves once it listens. Its
- * store is in memory unless `args` name one; a sqlite store without a
- * `--data-dir` gets a fresh temporary one, never the repository.
+ * store is in memory unless `args` name one; without a `--data-dir` it gets a
+ * fresh temporary one (never the repository), where it keeps its admin token
+ * and a worker token for the workers.
  */
 export async function startMasterProcess(
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
-): Promise<RunningProgram & { address: string; httpPort: number }> {
+): Promise<MasterProcess> {
   const store = args.includes('--store') ? [] : ['--store', 'memory'];
-  const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(join(tmpdir(), 'dist-exec-test-'))];
+  const dataDir = flagValue(args, '--data-dir') ?? mkdtempSync(join(tmpdir(), 'dist-exec-test-'));
+  const dataDirArgs = args.includes('--data-dir') ? [] : ['--data-dir', dataDir];
+  const tokenFile = flagValue(args, '--admin-token-file') ?? join(dataDir, 'admin.token');
+  const workerTokenFile = flagValue(args, '--worker-token-file') ?? join(dataDir, 'worker.token');
+  const workerArgs = args.includes('--worker-token-file') ? [] : ['--worker-token-file', workerTokenFile];
   const master = startProgram(
     'master',
-    ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDir, ...args],
+    ['--host', '127.0.0.1', '--port', '0', '--http-port', '0', ...store, ...dataDirArgs, ...workerArgs, ...args],
     env,
   );
   const entry = await startedOrKilled(master, 'master listening');
-  return { ...master, address: `127.0.0.1:${String(entry.port)}`, httpPort: Number(entry.httpPort) };
+  const read = (file: string): string => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    ...master,
+    address: `127.0.0.1:${String(entry.port)}`,
+    httpPort: Number(entry.httpPort),
+    dataDir,
+    token: read(tokenFile),
+    tokenFile,
+    workerToken: read(workerTokenFile),
+    workerTokenFile,
+  };
 }
 
+/**
+ * Starts a worker process registered with `master`; given the master
+ * process, the worker reads its worker token file (as `dist-exec up`'s
+ * workers do); given only an address, `env` must say where the token is.
+ * Without a `--state-dir` in `args` it gets a fresh temporary one: a test
+ * that restarts a worker as the same node passes its own.
+ */
 export async function startWorkerProcess(
-  masterAddress: string,
+  master: string | Pick<MasterProcess, 'address' | 'workerTokenFile'>,
   args: readonly string[] = [],
   env: NodeJS.ProcessEnv = {},
 ): Promise<RunningProgram> {
+  const address = typeof master === 'string' ? master : master.address;
+  const tokenEnv = typeof master === 'string' ? {} : { DIST_EXEC_TOKEN_FILE: master.workerTokenFile };
+  const stateDir = args.includes('--state-dir')
+    ? []
+    : ['--state-dir', mkdtempSync(join(tmpdir(), 'dist-exec-worker-'))];
   const worker = startProgram(
     'worker',
-    ['--master', masterAddress, '--host', '127.0.0.1', '--port', '0', ...args],
-    env,
+    ['--master', address, '--host', '127.0.0.1', '--port', '0', ...stateDir, ...args],
+    { ...tokenEnv, ...env },
   );
   await startedOrKilled(worker, 'registered with the master');
   return worker;
@@ -130,12 +185,23 @@ export interface CliResult {
   stderr: string;
 }
 
+/** A fresh temporary directory (state dirs, data dirs of tests). */
+export function tempDir(prefix = 'dist-exec-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
 /** Runs the dist-exec CLI to completion; `input`, when given, is its stdin. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [PROGRAMS.cli, ...args], {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
     });
     if (input !== undefined) child.stdin?.end(input);
     const out: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DistExecClient } from '@dist-exec/client';
@@ -20,15 +20,20 @@ export interface TestCluster {
   master: Master;
   workers: Worker[];
   address: string;
+  /** Presents the admin token. */
   client: DistExecClient;
+  /** The master's bootstrap admin token. */
+  adminToken: string;
+  /** The worker token the workers present (the master's --worker-token-file). */
+  workerToken: string;
   /** Starts one more worker and waits until it is registered. */
   addWorker(options?: WorkerOptions): Promise<Worker>;
   stop(): Promise<void>;
 }
 
-function dataDirFor(options: MasterOptions = {}): MasterOptions {
-  if (options.store !== 'sqlite' || options.dataDir) return {};
-  return { dataDir: mkdtempSync(join(tmpdir(), 'dist-exec-test-')) };
+/** Never the repository: a fresh temporary data dir (the admin token lives there, with any store). */
+function dataDirFor(options: MasterOptions = {}): string {
+  return options.dataDir ?? mkdtempSync(join(tmpdir(), 'dist-exec-test-'));
 }
 
 /**
@@ -37,7 +42,8 @@ function dataDirFor(options: MasterOptions = {}): MasterOptions {
  */
 export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const logger = testLogger();
-  // In memory unless a test asks for sqlite, and then never in the repository.
+  const dataDir = dataDirFor(options.master);
+  // In memory unless a test asks for sqlite. Workers get a worker token, as in `dist-exec up`.
   const master = new Master(
     {
       host: '127.0.0.1',
@@ -45,13 +51,17 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
       httpPort: 0,
       heartbeatIntervalMs: 200,
       store: 'memory',
+      workerTokenFile: join(dataDir, 'worker.token'),
       ...options.master,
-      ...dataDirFor(options.master),
+      dataDir,
     },
     { logger, ...options.masterDeps },
   );
   const { port } = await master.start();
   const address = `127.0.0.1:${port}`;
+  const adminToken = master.adminToken;
+  const workerFile = master.options.workerTokenFile;
+  const workerToken = workerFile ? readFileSync(workerFile, 'utf8').trim() : '';
   const workers: Worker[] = [];
   const addWorker = async (extra: WorkerOptions = {}): Promise<Worker> => {
     const worker = new Worker(
@@ -63,6 +73,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         stateDir: mkdtempSync(join(tmpdir(), 'dist-exec-worker-state-')),
         maxTasks: 4,
         killGraceMs: 1000,
+        token: workerToken,
         ...options.worker,
         ...extra,
       },
@@ -74,12 +85,14 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     return worker;
   };
   for (let i = 0; i < (options.workers ?? 1); i += 1) await addWorker();
-  const client = new DistExecClient({ address });
+  const client = new DistExecClient({ address, token: adminToken });
   return {
     master,
     workers,
     address,
     client,
+    adminToken,
+    workerToken,
     addWorker,
     async stop() {
       client.close();

@@ -3,7 +3,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobSpecInput } from '@dist-exec/core';
-import { decodeFieldViolations, PROTO_DIR, STATUS_DETAILS_KEY } from '@dist-exec/proto';
+import { decodeFieldViolations, PROTO_DIR, STATUS_DETAILS_KEY, withBearerToken } from '@dist-exec/proto';
 import { httpRequest, runCli, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
 
 // A client from the .proto files with grpc-js's defaults, as another language's would be: it takes
@@ -63,7 +63,12 @@ describe('the contract holds at its limits', () => {
 
   beforeAll(async () => {
     cluster = await startTestCluster({ workers: 1, master: { outputLimitBytes: 3 * MiB, httpPort: 0 } });
-    plain = new loaded.distexec.v1.JobService(cluster.address, grpc.credentials.createInsecure());
+    // As any gRPC client presents a token: authorization metadata on every call.
+    plain = new loaded.distexec.v1.JobService(
+      cluster.address,
+      grpc.credentials.createInsecure(),
+      withBearerToken({}, cluster.adminToken),
+    );
   });
   afterAll(async () => {
     plain?.close();
@@ -139,6 +144,7 @@ describe('the contract holds at its limits', () => {
     expect(violations(bulk)).toEqual([{ field: 'specs[1].command', description: expect.any(String) }]);
     // The HTTP API's JSON too.
     const http = await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/v1/jobs`, {
+      token: cluster.adminToken,
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: Buffer.concat([Buffer.from('{"command": "'), NOT_UTF8, Buffer.from('"}')]),
@@ -191,6 +197,7 @@ describe('the contract holds at its limits', () => {
 
     const listed = await runCli(['list', '--json', '--limit', '1000', '--state', 'pending'], {
       DIST_EXEC_MASTER: cluster.address,
+      DIST_EXEC_TOKEN: cluster.adminToken,
     });
     expect(listed.stderr).toBe('');
     expect((JSON.parse(listed.stdout.toString()) as { id: string }[]).map((job) => job.id)).toEqual([...ids].reverse());

@@ -4,6 +4,7 @@ import {
   freePort,
   startTestCluster,
   startWorkerProcess,
+  tempDir,
   until,
   type RunningProgram,
   type TestCluster,
@@ -153,7 +154,7 @@ describe('dispatch over one Dispatch stream per worker', () => {
     'a worker killed mid-stream and restarted on the same port gets its jobs back over a new stream',
     { timeout: 180_000 },
     async () => {
-      const { client, master, address } = await cluster({
+      const { client, master, address, workerToken } = await cluster({
         workers: 1,
         master: { heartbeatTimeoutMs: 1000, retryBackoffBaseMs: 200, retryBackoffCapMs: 1000 },
       });
@@ -161,7 +162,10 @@ describe('dispatch over one Dispatch stream per worker', () => {
       master.nodes.drain('worker-1', 0);
       const port = String(await freePort());
       const args = ['--id', 'victim', '--port', port, '--max-tasks', '8', '--heartbeat-interval', '200ms'];
-      const first = await startWorkerProcess(address, args);
+      // The same state dir (its node secret) and token when it comes back.
+      args.push('--state-dir', tempDir());
+      const env = { DIST_EXEC_TOKEN: workerToken };
+      const first = await startWorkerProcess(address, args, env);
       programs.push(first);
 
       const jobs = await client.submitMany(
@@ -181,7 +185,7 @@ describe('dispatch over one Dispatch stream per worker', () => {
       );
       expect(master.dispatcher.streamCount).toBe(0);
 
-      programs.push(await startWorkerProcess(address, args));
+      programs.push(await startWorkerProcess(address, args, env));
       for (const [i, job] of jobs.entries()) {
         const done = await client.waitForJob(job.id);
         expect(done).toMatchObject({ state: 'COMPLETED', workerId: 'victim', attempts: 2 });

@@ -48,8 +48,12 @@ function tempDir(): string {
   return dir;
 }
 
+/** The data dir of the master on each port: its token files are there, and stay across its restarts. */
+const dataDirs = new Map<number, string>();
+
 /** A master on a fixed port and data dir, so it can be killed and started again in the same place. */
 async function master(port: number, dataDir: string): Promise<RunningProgram> {
+  dataDirs.set(port, dataDir);
   const program = await startMasterProcess([
     ...FAST,
     '--store',
@@ -64,7 +68,9 @@ async function master(port: number, dataDir: string): Promise<RunningProgram> {
 }
 
 async function worker(port: number, id: string, args: string[] = []): Promise<RunningProgram> {
-  const program = await startWorkerProcess(`127.0.0.1:${port}`, ['--id', id, '--kill-grace', '1s', ...args]);
+  const program = await startWorkerProcess(`127.0.0.1:${port}`, ['--id', id, '--kill-grace', '1s', ...args], {
+    DIST_EXEC_TOKEN_FILE: join(dataDirs.get(port) as string, 'worker.token'),
+  });
   started.push(program);
   return program;
 }
@@ -74,8 +80,15 @@ async function kill9(program: RunningProgram): Promise<void> {
   await program.exited;
 }
 
+function adminTokenFile(port: number): string {
+  return join(dataDirs.get(port) as string, 'admin.token');
+}
+
 function client(port: number): DistExecClient {
-  const c = new DistExecClient({ address: `127.0.0.1:${port}` });
+  const c = new DistExecClient({
+    address: `127.0.0.1:${port}`,
+    token: readFileSync(adminTokenFile(port), 'utf8').trim(),
+  });
   clients.push(c);
   return c;
 }
@@ -188,7 +201,10 @@ describe('durable state with real processes', () => {
       expect(await c.waitForJob(across.id)).toMatchObject({ state: 'COMPLETED', attempts: 1 });
       expect(text(await c.getJob(across.id, { output: true }))).toBe('before\nafter\n');
       // Output from before the restart is still there, and readable from an offset.
-      const logs = await runCli(['logs', first.id, '--from-offset', '3'], { DIST_EXEC_MASTER: `127.0.0.1:${port}` });
+      const logs = await runCli(['logs', first.id, '--from-offset', '3'], {
+        DIST_EXEC_MASTER: `127.0.0.1:${port}`,
+        DIST_EXEC_TOKEN_FILE: adminTokenFile(port),
+      });
       expect(logs.code).toBe(0);
       expect(logs.stdout.toString()).toBe('ore\nafter\n');
       expect(lines(ran).sort()).toEqual([first.id, whileDown.id, across.id].sort());
@@ -242,6 +258,7 @@ describe('durable state with real processes', () => {
       const c = client(port);
       const run = runCli(['run', `${gated(join(dir, 'gate'), ran)}; exit 3`], {
         DIST_EXEC_MASTER: `127.0.0.1:${port}`,
+        DIST_EXEC_TOKEN_FILE: adminTokenFile(port),
       });
       const job = await until(async () => (await c.listJobs()).jobs.find((j) => j.state === 'RUNNING'), {
         ...LONG,

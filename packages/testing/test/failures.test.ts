@@ -38,12 +38,12 @@ async function cluster(workerIds: string[], masterArgs: string[] = [], workerArg
   const workers: Record<string, RunningProgram> = {};
   await Promise.all(
     workerIds.map(async (id) => {
-      const worker = await startWorkerProcess(master.address, ['--id', id, '--kill-grace', '1s', ...workerArgs]);
+      const worker = await startWorkerProcess(master, ['--id', id, '--kill-grace', '1s', ...workerArgs]);
       started.push(worker);
       workers[id] = worker;
     }),
   );
-  const client = new DistExecClient({ address: master.address });
+  const client = new DistExecClient({ address: master.address, token: master.token });
   clients.push(client);
   return { master, workers, client };
 }
@@ -141,7 +141,10 @@ describe('failures with real processes', () => {
     const full = await client.getJob(job.id, { output: true });
     expect(Buffer.from(full.stdout!).toString()).toBe(`done on ${survivor}\n`);
     // Every attempt, with its node, times and reason, in `status --json`.
-    const status = await runCli(['status', job.id, '--json'], { DIST_EXEC_MASTER: master.address });
+    const status = await runCli(['status', job.id, '--json'], {
+      DIST_EXEC_MASTER: master.address,
+      DIST_EXEC_TOKEN_FILE: master.tokenFile,
+    });
     expect(status.code).toBe(0);
     const history = (JSON.parse(status.stdout.toString()) as { attemptHistory: Record<string, unknown>[] })
       .attemptHistory;
@@ -315,7 +318,7 @@ describe('failures with real processes', () => {
 
   it('--fence-after: a worker cut off from the master kills its tasks; one without keeps running them', async () => {
     const { master, client } = await cluster([]);
-    const fenced = await startWorkerProcess(master.address, [
+    const fenced = await startWorkerProcess(master, [
       '--id',
       'fenced',
       '--labels',
@@ -324,7 +327,7 @@ describe('failures with real processes', () => {
       '1s',
     ]);
     started.push(fenced);
-    const trusting = await startWorkerProcess(master.address, ['--id', 'trusting', '--labels', 'role=trusting']);
+    const trusting = await startWorkerProcess(master, ['--id', 'trusting', '--labels', 'role=trusting']);
     started.push(trusting);
     const fencedMarker = uniqueMarker('fenced');
     const trustingMarker = uniqueMarker('trusting');
@@ -397,7 +400,10 @@ describe('failures with real processes', () => {
     await until(async () => (await processesMatching(marker)).length > 0, { message: 'the job to run' });
     const node = (await stateOf(client, job.id)).workerId as string;
     const other = node === 'drain-a' ? 'drain-b' : 'drain-a';
-    const drained = await runCli(['drain', node, '--deadline', '1s', '--json'], { DIST_EXEC_MASTER: master.address });
+    const drained = await runCli(['drain', node, '--deadline', '1s', '--json'], {
+      DIST_EXEC_MASTER: master.address,
+      DIST_EXEC_TOKEN_FILE: master.tokenFile,
+    });
     expect(drained.code).toBe(0);
     expect(JSON.parse(drained.stdout.toString())).toMatchObject({ id: node, state: 'DRAINING', draining: true });
     const done = await client.waitForJob(job.id);
@@ -415,7 +421,10 @@ describe('failures with real processes', () => {
     await until(async () => (await processesMatching(marker)).length === 0, {
       message: 'the handed-back attempt to be killed',
     });
-    const undrained = await runCli(['undrain', node], { DIST_EXEC_MASTER: master.address });
+    const undrained = await runCli(['undrain', node], {
+      DIST_EXEC_MASTER: master.address,
+      DIST_EXEC_TOKEN_FILE: master.tokenFile,
+    });
     expect(undrained).toMatchObject({ code: 0, stderr: '' });
     expect(undrained.stdout.toString()).toBe(`${node} is back in service\n`);
     // Both nodes take work again: one slot each, two jobs at once (once the killed attempt's slot is free).

@@ -29,12 +29,27 @@ const loaded = grpc.loadPackageDefinition(
   grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
 };
 
-function unary<T>(client: grpc.Client, method: string, request: object): Promise<T> {
+function unary<T>(
+  client: grpc.Client,
+  method: string,
+  request: object,
+  metadata: grpc.Metadata = new grpc.Metadata(),
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    (client as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, v: T) => void) => void>)[
-      method
-    ]!(request, (error, value) => (error ? reject(error) : resolve(value)));
+    (
+      client as unknown as Record<
+        string,
+        (r: object, m: grpc.Metadata, cb: (e: grpc.ServiceError | null, v: T) => void) => void
+      >
+    )[method]!(request, metadata, (error, value) => (error ? reject(error) : resolve(value)));
   });
+}
+
+/** The token as any gRPC client sends it (grpcurl -H, Python metadata): `authorization: Bearer <token>`. */
+function bearer(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
 }
 
 /** `buf curl` through server reflection: buf builds its descriptors with protobuf-go's strict protodesc. */
@@ -58,25 +73,34 @@ describe('the gRPC contract, from the .proto files alone', () => {
     await cluster?.stop();
   });
 
-  it('submits and reads a job', async () => {
+  it('submits and reads a job, with the token in the authorization metadata', async () => {
     const jobs = new loaded.distexec.v1.JobService(cluster.address, grpc.credentials.createInsecure());
-    const submitted = await unary<{ job: { id: string; state: string } }>(jobs, 'SubmitJob', {
-      spec: { command: 'echo from-proto' },
+    const auth = bearer(cluster.adminToken);
+    const anonymous = await unary(jobs, 'SubmitJob', { spec: { command: 'true' } }).catch((e: grpc.ServiceError) => e);
+    expect(anonymous).toMatchObject({
+      code: grpc.status.UNAUTHENTICATED,
+      details: expect.stringMatching(/needs a token/),
     });
-    expect(submitted.job.state).toBe('JOB_STATE_PENDING');
-    const error = await unary(jobs, 'SubmitJob', { spec: { command: '' } }).catch((e: grpc.ServiceError) => e);
+    const submitted = await unary<{ job: { id: string; state: string; submittedBy: string } }>(
+      jobs,
+      'SubmitJob',
+      { spec: { command: 'echo from-proto' } },
+      auth,
+    );
+    expect(submitted.job).toMatchObject({ state: 'JOB_STATE_PENDING', submittedBy: 'admin' });
+    const error = await unary(jobs, 'SubmitJob', { spec: { command: '' } }, auth).catch((e: grpc.ServiceError) => e);
     expect(error).toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringMatching(/command is empty/),
     });
-    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }).catch(
+    const missing = await unary(jobs, 'GetJob', { id: '01a2074a-7067-75c4-ab32-9e32b258f0dd' }, auth).catch(
       (e: grpc.ServiceError) => e,
     );
     expect(missing).toMatchObject({ code: grpc.status.NOT_FOUND });
     jobs.close();
   });
 
-  it('serves gRPC health checking', async () => {
+  it('serves gRPC health checking without a token', async () => {
     const health = new loaded.grpc.health.v1.Health(cluster.address, grpc.credentials.createInsecure());
     await expect(unary(health, 'Check', { service: '' })).resolves.toEqual({ status: 'SERVING' });
     await expect(unary(health, 'Check', { service: 'distexec.v1.JobService' })).resolves.toEqual({ status: 'SERVING' });
@@ -89,6 +113,7 @@ describe('the gRPC contract, from the .proto files alone', () => {
     const masterMethods = master.stdout.trim().split('\n');
     expect(masterMethods).toEqual(expect.arrayContaining(['distexec.v1.JobService/SubmitJob', ...STANDARD_METHODS]));
     expect(masterMethods).toContain('distexec.v1.NodeService/Register');
+    expect(masterMethods).toContain('distexec.v1.TokenService/CreateToken');
     expect(masterMethods.filter((m) => m.startsWith('distexec.v1.ExecutionService'))).toEqual([]);
 
     const workerAddress = cluster.master.nodes.list()[0]!.address;
@@ -112,6 +137,8 @@ describe('the gRPC contract, from the .proto files alone', () => {
       '--protocol',
       'grpc',
       '--http2-prior-knowledge',
+      '-H',
+      `authorization: Bearer ${cluster.adminToken}`,
       '-d',
       JSON.stringify(body),
       `http://${cluster.address}/distexec.v1.JobService/SubmitJob`,
@@ -134,7 +161,7 @@ describe('the gRPC contract, from the .proto files alone', () => {
         PYTHON,
         [join(import.meta.dirname, 'python/check_reflection.py'), cluster.address, '1'],
         {
-          env: { PYTHONPATH: stubs },
+          env: { PYTHONPATH: stubs, DIST_EXEC_TOKEN: cluster.adminToken },
         },
       );
       expect(run.stderr).toBe('');
@@ -143,12 +170,14 @@ describe('the gRPC contract, from the .proto files alone', () => {
         services: [
           'distexec.v1.JobService',
           'distexec.v1.NodeService',
+          'distexec.v1.TokenService',
           'grpc.health.v1.Health',
           'grpc.reflection.v1.ServerReflection',
         ],
         files: [
           'distexec/v1/job_service.proto',
           'distexec/v1/node_service.proto',
+          'distexec/v1/token_service.proto',
           'distexec/v1/types.proto',
           'grpc/health/v1/health.proto',
           'grpc/reflection/v1/reflection.proto',

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpRequest, startMasterProcess, type RunningProgram } from '@dist-exec/testing';
+import { httpRequest, startMasterProcess, type MasterProcess } from '@dist-exec/testing';
 
 /**
  * One client floods a real master's HTTP API with JSON nested a million deep
@@ -17,7 +17,7 @@ const DEPTH = 1_000_000;
 const MAX_HEALTHZ_MS = 5000;
 
 describe('a flood of deeply nested JSON', () => {
-  let master: RunningProgram & { httpPort: number };
+  let master: MasterProcess;
   beforeAll(async () => {
     master = await startMasterProcess();
   });
@@ -32,7 +32,12 @@ describe('a flood of deeply nested JSON', () => {
     let flooding = true;
     const flood = Promise.all(
       Array.from({ length: BODIES }, () =>
-        httpRequest(url('/api/v1/jobs'), { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+        httpRequest(url('/api/v1/jobs'), {
+          method: 'POST',
+          // A client that may submit: the body is read only after the token is checked.
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${master.token}` },
+          body,
+        }),
       ),
     ).finally(() => (flooding = false));
     const latencies: number[] = [];

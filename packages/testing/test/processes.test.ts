@@ -1,20 +1,21 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DistExecClient } from '@dist-exec/client';
-import { freePort, startMasterProcess, startProgram, until } from '@dist-exec/testing';
+import { freePort, runCli, startMasterProcess, startProgram, tempDir, until } from '@dist-exec/testing';
 
 describe('real processes', () => {
   it('a worker started before the master retries with backoff, says so, and registers once the master is up', async () => {
     const port = await freePort();
-    const worker = startProgram('worker', [
-      '--master',
-      `127.0.0.1:${port}`,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--id',
-      'early-bird',
-    ]);
+    // The worker token exists before the master: the master keeps a --worker-token-file it finds.
+    const dataDir = tempDir();
+    const workerTokenFile = join(dataDir, 'worker.token');
+    writeFileSync(workerTokenFile, `dxt_${'w'.repeat(43)}\n`, { mode: 0o600 });
+    const worker = startProgram(
+      'worker',
+      ['--master', `127.0.0.1:${port}`, '--port', '0', '--id', 'early-bird', '--state-dir', tempDir()],
+      { DIST_EXEC_TOKEN_FILE: workerTokenFile },
+    );
     try {
       await worker.waitForLog('cannot reach the master; retrying');
       const master = startProgram('master', [
@@ -26,10 +27,15 @@ describe('real processes', () => {
         '0',
         '--store',
         'memory',
+        '--data-dir',
+        dataDir,
+        '--worker-token-file',
+        workerTokenFile,
       ]);
       try {
         await worker.waitForLog('registered with the master');
-        const client = new DistExecClient({ address: `127.0.0.1:${port}` });
+        const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+        const client = new DistExecClient({ address: `127.0.0.1:${port}`, token });
         const { job } = await client.submit({ command: 'echo "$DIST_EXEC_NODE_ID"' });
         await client.waitForJob(job.id);
         expect(Buffer.from((await client.getJob(job.id, { output: true })).stdout!).toString()).toBe('early-bird\n');
@@ -49,17 +55,12 @@ describe('real processes', () => {
 
   it('a worker given SIGTERM finishes its running job, deregisters and exits 0', async () => {
     const master = await startMasterProcess();
-    const worker = startProgram('worker', [
-      '--master',
-      master.address,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--id',
-      'leaving',
-    ]);
-    const client = new DistExecClient({ address: master.address });
+    const worker = startProgram(
+      'worker',
+      ['--master', master.address, '--port', '0', '--id', 'leaving', '--state-dir', tempDir()],
+      { DIST_EXEC_TOKEN_FILE: master.workerTokenFile },
+    );
+    const client = new DistExecClient({ address: master.address, token: master.token });
     try {
       await worker.waitForLog('registered with the master');
       const { job } = await client.submit({ command: 'sleep 1; echo finished' });
@@ -80,26 +81,31 @@ describe('real processes', () => {
     }
   });
 
-  it('`dist-exec up` starts a working cluster and stops all of it on Ctrl-C', async () => {
-    const up = startProgram('cli', [
-      'up',
-      '--workers',
-      '2',
-      '--port',
-      '0',
-      '--http-port',
-      '0',
-      '--store',
-      'memory',
-      '--log-level',
-      'warn',
-    ]);
+  it('`dist-exec up` starts a working cluster, the CLI beside it needs no token step, and Ctrl-C stops it all', async () => {
+    // As `npm start` in a fresh clone: the master's files go to ./.dist-exec of where it runs.
+    const cwd = tempDir();
+    const up = startProgram(
+      'cli',
+      ['up', '--workers', '2', '--port', '0', '--http-port', '0', '--store', 'memory', '--log-level', 'warn'],
+      {},
+      { cwd },
+    );
     try {
       const line = await until(() => up.logs.find((l) => /dist-exec is up/.test(String(l.msg))), {
         message: 'the cluster to come up',
       });
       const address = /master at (\S+) /.exec(String(line.msg))?.[1] as string;
-      const client = new DistExecClient({ address, retry: { retries: 0 } });
+      // The dashboard link carries the admin token in its fragment, as Jupyter's does.
+      const link = await until(() => up.logs.find((l) => /^Dashboard: http/.test(String(l.msg))));
+      const token = /#token=(dxt_\S+)$/.exec(String(link.msg))?.[1] as string;
+      expect(token).toBe(readFileSync(join(cwd, '.dist-exec', 'admin.token'), 'utf8').trim());
+      // The quick start's next command: no --token, no variable; the CLI finds ./.dist-exec/admin.token.
+      const run = await runCli(['run', 'echo from $DIST_EXEC_NODE_ID'], { DIST_EXEC_MASTER: address }, undefined, {
+        cwd,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.stdout.toString()).toMatch(/^from worker-\d\n$/);
+      const client = new DistExecClient({ address, token, retry: { retries: 0 } });
       const jobs = await client.submitMany([
         { command: 'echo $DIST_EXEC_NODE_ID' },
         { command: 'echo $DIST_EXEC_NODE_ID' },

@@ -22,7 +22,7 @@ describe.skipIf(!available && !toolsRequired())('a Python client generated from 
   let stubs: string;
   const python = (...args: string[]) =>
     runTool(PYTHON, [EXAMPLE, '--master', cluster.address, '--connect-timeout', '20', ...args], {
-      env: { PYTHONPATH: stubs },
+      env: { PYTHONPATH: stubs, DIST_EXEC_TOKEN: cluster.adminToken },
     });
 
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import {
   type RunEvent,
   type RunOptions,
 } from '@dist-exec/client';
-import { v1, type JobServiceClient, type wire } from '@dist-exec/proto';
+import { v1, withBearerToken, type JobServiceClient, type wire } from '@dist-exec/proto';
 import { bindServer, createServer } from '@dist-exec/runtime';
 import { startTestCluster, type TestCluster } from '@dist-exec/testing';
 
@@ -27,8 +27,15 @@ const statesOf = (events: readonly RunEvent[]): string[] =>
  * before RunJob does (no such build exists to run here): it passes SubmitJob
  * and WatchJob on to a real master.
  */
-async function masterWithoutRunJob(target: string): Promise<{ address: string; submits: () => number; stop(): void }> {
-  const upstream: JobServiceClient = new v1.JobService(target, grpc.credentials.createInsecure());
+async function masterWithoutRunJob(
+  target: string,
+  token: string,
+): Promise<{ address: string; submits: () => number; stop(): void }> {
+  const upstream: JobServiceClient = new v1.JobService(
+    target,
+    grpc.credentials.createInsecure(),
+    withBearerToken({}, token),
+  );
   let submits = 0;
   const server = createServer();
   server.addService(v1.JobService.service, {
@@ -112,7 +119,7 @@ describe('RunJob: submit and watch in one call', () => {
   });
 
   it('falls back to SubmitJob and WatchJob when the master has no RunJob', async () => {
-    const older = await masterWithoutRunJob(cluster.address);
+    const older = await masterWithoutRunJob(cluster.address, cluster.adminToken);
     const client = new DistExecClient({ address: older.address });
     try {
       const events = await collect(client, { command: 'echo via-fallback' });

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -10,7 +10,6 @@ import {
   fillDisk,
   httpRequest,
   mountTmpfs,
-  postJson,
   PROGRAMS,
   runCli,
   startCommand,
@@ -18,6 +17,7 @@ import {
   startWorkerProcess,
   toolsRequired,
   until,
+  type MasterProcess,
   type RunningProgram,
   type Tmpfs,
 } from '@dist-exec/testing';
@@ -44,6 +44,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The uid and gid of `nobody` on Debian. */
+const NOBODY = 65534;
+
 const health = grpc.loadPackageDefinition(
   protoLoader.loadSync('grpc/health/v1/health.proto', { includeDirs: [PROTO_DIR], enums: String }),
 ) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
@@ -65,17 +68,14 @@ function servingStatus(address: string): Promise<string> {
   );
 }
 
-async function startMaster(
-  dataDir: string,
-  extra: string[] = [],
-): Promise<RunningProgram & { address: string; httpPort: number }> {
+async function startMaster(dataDir: string, extra: string[] = []): Promise<MasterProcess> {
   const master = await startMasterProcess(['--store', 'sqlite', '--data-dir', dataDir, ...extra]);
   programs.push(master);
   return master;
 }
 
-function clientOf(address: string): DistExecClient {
-  const client = new DistExecClient({ address });
+function clientOf(master: MasterProcess): DistExecClient {
+  const client = new DistExecClient({ address: master.address, token: master.token });
   clients.push(client);
   return client;
 }
@@ -108,9 +108,9 @@ describe('faults of the disk under a real master', () => {
     mounts.push(mounted);
     const dataDir = join(mounted.dir, 'data');
     const master = await startMaster(dataDir, ['--min-free-space', '1Mi']);
-    const worker = await startWorkerProcess(master.address, ['--max-tasks', '4']);
+    const worker = await startWorkerProcess(master, ['--max-tasks', '4']);
     programs.push(worker);
-    const client = clientOf(master.address);
+    const client = clientOf(master);
     const gate = join(mkdtempSync(join(tmpdir(), 'dist-exec-gate-')), 'open');
     dirs.push(gate.replace(/\/open$/, ''));
     // Acknowledged before the disk fills: one runs across the outage, its result reported while nothing can be stored.
@@ -128,10 +128,17 @@ describe('faults of the disk under a real master', () => {
     });
     expect(await readiness(master.httpPort)).toEqual({ status: 503, store: expect.stringMatching(/^disk full at /) });
     expect(await servingStatus(master.address)).toBe('NOT_SERVING');
-    const http = await postJson(`http://127.0.0.1:${master.httpPort}/api/v1/jobs`, { command: 'echo refused' });
+    const http = await httpRequest(`http://127.0.0.1:${master.httpPort}/api/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${master.token}` },
+      body: JSON.stringify({ command: 'echo refused' }),
+    });
     expect(http.status).toBe(503);
     expect(http.json).toMatchObject({ error: { code: 'UNAVAILABLE', message: expect.stringMatching(/disk full/) } });
-    const cli = await runCli(['run', '--detach', 'echo refused'], { DIST_EXEC_MASTER: master.address });
+    const cli = await runCli(['run', '--detach', 'echo refused'], {
+      DIST_EXEC_MASTER: master.address,
+      DIST_EXEC_TOKEN_FILE: master.tokenFile,
+    });
     expect(cli.code).toBe(125);
     expect(cli.stderr).toMatch(
       new RegExp(
@@ -153,9 +160,9 @@ describe('faults of the disk under a real master', () => {
     master.kill('SIGTERM');
     await master.exited;
     const again = await startMaster(dataDir, ['--min-free-space', '1Mi']);
-    const ids = await allJobIds(clientOf(again.address));
+    const ids = await allJobIds(clientOf(again));
     expect(ids.sort()).toEqual([across.id, after.id, ...before.map((j) => j.id)].sort());
-    const finished = await clientOf(again.address).getJob(across.id, { output: true });
+    const finished = await clientOf(again).getJob(across.id, { output: true });
     expect(finished).toMatchObject({ state: 'COMPLETED', attempts: 1 });
     expect(Buffer.from(finished.stdout ?? []).toString()).toBe('done\n');
   });
@@ -166,7 +173,7 @@ describe('faults of the disk under a real master', () => {
     const master = await startMaster(dataDir);
     // No memory-mapped WAL index to fail with SIGBUS: the master keeps it in its heap.
     expect(readdirSync(dataDir).filter((f) => f.endsWith('-shm'))).toEqual([]);
-    const client = clientOf(master.address);
+    const client = clientOf(master);
     const acknowledged = (await client.submitMany(Array.from({ length: 5 }, (_, i) => ({ command: `echo ${i}` })))).map(
       (j) => j.id,
     );
@@ -190,16 +197,18 @@ describe('faults of the disk under a real master', () => {
     master.kill('SIGTERM');
     await master.exited;
     const again = await startMaster(dataDir);
-    expect((await allJobIds(clientOf(again.address))).sort()).toEqual([...acknowledged].sort());
+    expect((await allJobIds(clientOf(again))).sort()).toEqual([...acknowledged].sort());
 
     // The online backup comes from the master (nothing else may read its database), and restores as documented.
-    const backup = await fetch(`http://127.0.0.1:${again.httpPort}/api/v1/backup`);
+    const backup = await fetch(`http://127.0.0.1:${again.httpPort}/api/v1/backup`, {
+      headers: { authorization: `Bearer ${again.token}` },
+    });
     expect(backup.status).toBe(200);
     const restored = join(dataDir, '..', 'restored');
     mkdirSync(restored);
     writeFileSync(join(restored, 'dist-exec.db'), Buffer.from(await backup.arrayBuffer()));
     const fromBackup = await startMaster(restored);
-    expect((await allJobIds(clientOf(fromBackup.address))).sort()).toEqual([...acknowledged].sort());
+    expect((await allJobIds(clientOf(fromBackup))).sort()).toEqual([...acknowledged].sort());
   });
 
   it('a database it may not write: a master of another user refuses to start, in one line', async () => {
@@ -217,6 +226,8 @@ describe('faults of the disk under a real master', () => {
     chmodSync(dataDir, 0o777);
     chmodSync(join(dataDir, 'dist-exec.db'), 0o444);
     chmodSync(join(dataDir, 'dist-exec.lock'), 0o666);
+    // Its tokens are its own (a token file others may read is refused); the database is not.
+    for (const file of ['admin.token', 'worker.token']) chownSync(join(dataDir, file), NOBODY, NOBODY);
     const master = startProcess(['--store', 'sqlite', '--data-dir', dataDir], ['runuser', '-u', 'nobody', '--']);
     const exited = await master.exited;
     const lines = master.logs.map((l) => l.msg);

@@ -42,7 +42,13 @@ const STANDARD: MethodShape[] = [
 const identity = (bytes: Buffer): Buffer => bytes;
 
 /** Sends the bytes to one method and resolves with how the call ended and how many messages came back. */
-function call(address: string, method: MethodShape): Promise<{ code: number; details: string; messages: number }> {
+function call(
+  address: string,
+  method: MethodShape,
+  token: string,
+): Promise<{ code: number; details: string; messages: number }> {
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
   const Client = grpc.makeGenericClientConstructor(
     {
       call: {
@@ -64,14 +70,14 @@ function call(address: string, method: MethodShape): Promise<{ code: number; det
       resolve({ code: error?.code ?? grpc.status.OK, details: error?.details ?? '', messages });
     };
     if (!method.requestStream && !method.responseStream) {
-      client.makeUnaryRequest(method.path, identity, identity, UNDECODABLE, { deadline }, (error) => done(error));
+      client.makeUnaryRequest(method.path, identity, identity, UNDECODABLE, metadata, { deadline }, (error) =>
+        done(error),
+      );
       return;
     }
     const stream = method.requestStream
-      ? client.makeBidiStreamRequest(method.path, identity, identity, new grpc.Metadata(), { deadline })
-      : client.makeServerStreamRequest(method.path, identity, identity, UNDECODABLE, new grpc.Metadata(), {
-          deadline,
-        });
+      ? client.makeBidiStreamRequest(method.path, identity, identity, metadata, { deadline })
+      : client.makeServerStreamRequest(method.path, identity, identity, UNDECODABLE, metadata, { deadline });
     stream.on('data', () => (messages += 1));
     stream.on('error', (error: grpc.ServiceError) => done(error));
     stream.on('status', (status: grpc.StatusObject) => {
@@ -89,26 +95,42 @@ describe('undecodable requests', () => {
   let cluster: TestCluster;
   let workerAddress: string;
   beforeAll(async () => {
-    cluster = await startTestCluster({ workers: 1 });
+    // The master checks tokens as it does by default (the calls present its admin token); a worker serves
+    // only the master that holds its execution secret, which a test cannot present, so it runs without auth.
+    cluster = await startTestCluster({ workers: 1, worker: { auth: 'none' } });
     workerAddress = cluster.master.nodes.list()[0]?.address ?? '';
   });
   afterAll(async () => {
     await cluster?.stop();
   });
 
-  const servers: { name: string; methods: MethodShape[]; address: () => string }[] = [
+  const servers: { name: string; methods: MethodShape[]; address: () => string; token: () => string }[] = [
     {
       name: 'master',
-      methods: [...methodsOf(v1.JobService.service), ...methodsOf(v1.NodeService.service), ...STANDARD],
+      methods: [
+        ...methodsOf(v1.JobService.service),
+        ...methodsOf(v1.NodeService.service),
+        ...methodsOf(v1.TokenService.service),
+        ...STANDARD,
+      ],
       address: () => cluster.address,
+      token: () => cluster.adminToken,
     },
-    { name: 'worker', methods: [...methodsOf(v1.ExecutionService.service), ...STANDARD], address: () => workerAddress },
+    {
+      name: 'worker',
+      methods: [...methodsOf(v1.ExecutionService.service), ...STANDARD],
+      address: () => workerAddress,
+      token: () => '',
+    },
   ];
 
   for (const server of servers) {
     it(`get INVALID_ARGUMENT naming the method, and no answer, on every method of the ${server.name}`, async () => {
       const results = await Promise.all(
-        server.methods.map(async (method) => ({ method: method.path, ...(await call(server.address(), method)) })),
+        server.methods.map(async (method) => ({
+          method: method.path,
+          ...(await call(server.address(), method, server.token())),
+        })),
       );
       for (const result of results) {
         expect(result, result.method).toEqual({

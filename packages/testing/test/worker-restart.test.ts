@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistExecClient } from '@dist-exec/client';
-import { freePort, startMasterProcess, startWorkerProcess, until, type RunningProgram } from '@dist-exec/testing';
+import {
+  freePort,
+  startMasterProcess,
+  startWorkerProcess,
+  tempDir,
+  until,
+  type RunningProgram,
+} from '@dist-exec/testing';
 
 const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '5s'];
 const started: RunningProgram[] = [];
@@ -21,11 +28,12 @@ describe('a worker restarted on the same address', () => {
     async () => {
       const master = await startMasterProcess(FAST);
       started.push(master);
-      const client = new DistExecClient({ address: master.address });
+      const client = new DistExecClient({ address: master.address, token: master.token });
       clients.push(client);
       const port = String(await freePort());
-      const workerArgs = ['--id', 'phoenix', '--port', port, '--kill-grace', '200ms'];
-      const first = await startWorkerProcess(master.address, workerArgs);
+      // Its state dir keeps its node secret: the node is still held (UNHEALTHY, not LOST) when it comes back.
+      const workerArgs = ['--id', 'phoenix', '--port', port, '--kill-grace', '200ms', '--state-dir', tempDir()];
+      const first = await startWorkerProcess(master, workerArgs);
       started.push(first);
 
       const { job: victim } = await client.submit({ command: 'sleep 30' });
@@ -44,7 +52,7 @@ describe('a worker restarted on the same address', () => {
           `the killed attempt to fail; master log:\n${master.logs.map((entry) => JSON.stringify(entry)).join('\n')}`,
       });
 
-      started.push(await startWorkerProcess(master.address, workerArgs));
+      started.push(await startWorkerProcess(master, workerArgs));
       const jobs = await Promise.all(
         Array.from({ length: 5 }, async () => (await client.submit({ command: 'echo again' })).job),
       );

@@ -1,9 +1,10 @@
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
 import { attemptRefsFromWire, fromServiceError, type NodeServiceClient, type wire } from '@dist-exec/proto';
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
 import { HeartbeatLink } from './heartbeat-link.js';
+import type { NodeSecretStore } from './node-secret-file.js';
 import type { TaskRunner } from './runner.js';
 
 export interface Registration {
@@ -16,6 +17,8 @@ export interface Registration {
   memoryBytes: number;
   weight: number;
   version: string;
+  /** What the master presents when it calls our ExecutionService. */
+  executionSecret: string;
 }
 
 export interface AgentOptions {
@@ -34,6 +37,22 @@ export interface AgentOptions {
   retryCapMs: number;
   /** Kills the worker's tasks when the master stays out of reach (see Fence). */
   fence?: Fence;
+  /** The node's secret as kept from an earlier run ('' the first time). */
+  nodeSecret: string;
+  /** Where a secret the master issues is kept. */
+  nodeSecrets: NodeSecretStore;
+}
+
+/** Refusals no retry fixes by itself: logged as errors (once per message), not as an unreachable master. */
+const REFUSED = new Set<number>([
+  grpc.status.UNAUTHENTICATED,
+  grpc.status.PERMISSION_DENIED,
+  grpc.status.ALREADY_EXISTS,
+]);
+
+function refusalCode(error: unknown): number | null {
+  const code = (error as Partial<grpc.ServiceError> | null)?.code;
+  return typeof code === 'number' && REFUSED.has(code) ? code : null;
 }
 
 /** The worker's side of NodeService: registers, heartbeats, and applies the master's acks and kills. */
@@ -48,12 +67,16 @@ export class Agent {
   #beat: Promise<void> = Promise.resolve();
   #lastContactMs = 0;
   #unreachableSince = 0;
+  #nodeSecret: string;
+  /** The last refusal logged, so a retry loop logs it once. */
+  #lastRefusal = '';
 
   constructor(options: AgentOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'agent' });
     this.#intervalMs = options.heartbeatIntervalMs || 5000;
     this.#link = new HeartbeatLink(options.client, options.callTimeoutMs);
+    this.#nodeSecret = options.nodeSecret;
   }
 
   get registered(): boolean {
@@ -84,13 +107,27 @@ export class Agent {
       } catch (error) {
         if (this.#stop.signal.aborted) break;
         failures += 1;
-        this.#noteUnreachable(error);
+        if (refusalCode(error) !== null) this.#noteRefused(error);
+        else this.#noteUnreachable(error);
         if (!this.#registered) {
           const delay = backoffDelay(failures, { baseMs: this.#options.retryBaseMs, capMs: this.#options.retryCapMs });
           await sleep(clock, delay, this.#stop.signal).catch(() => {});
         }
       }
     }
+  }
+
+  /**
+   * The master answered, and refused: a bad or revoked token, a node id
+   * another worker holds, a stale node secret. Register again (in case the
+   * refusal was about our node), and say why, once per reason.
+   */
+  #noteRefused(error: unknown): void {
+    this.#registered = false;
+    const message = errorMessage(fromServiceError(error));
+    if (message === this.#lastRefusal) return;
+    this.#lastRefusal = message;
+    this.#log.error({ master: this.#options.masterAddress, error: message }, 'the master refused this worker');
   }
 
   #noteUnreachable(error: unknown): void {
@@ -133,12 +170,25 @@ export class Agent {
     const { runner, registration } = this.#options;
     const response = await new Promise<wire.RegisterResponse__Output>((resolve, reject) => {
       this.#options.client.Register(
-        { ...registration, attempts: runner.reports(), draining: runner.draining },
+        { ...registration, attempts: runner.reports(), draining: runner.draining, nodeSecret: this.#nodeSecret },
         this.#deadline(),
         (error, value) => (error || !value ? reject(error) : resolve(value)),
       );
     });
     this.#reachable();
+    if (response.nodeSecret) {
+      // Without it this node id is not ours after a restart (until its node is LOST).
+      this.#nodeSecret = response.nodeSecret;
+      try {
+        this.#options.nodeSecrets.save(response.nodeSecret);
+      } catch (error) {
+        this.#log.error(
+          { error: errorMessage(error) },
+          'could not keep the node secret; after a restart this worker must wait until its node is LOST to register',
+        );
+      }
+    }
+    this.#lastRefusal = '';
     this.#registered = true;
     this.#intervalMs = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
     this.#apply(response);
@@ -169,6 +219,7 @@ export class Agent {
       activeTasks: runner.running,
       attempts: runner.reports(),
       draining: runner.draining,
+      nodeSecret: this.#nodeSecret,
     });
     this.#reachable();
     if (response.reregister) {
@@ -194,8 +245,10 @@ export class Agent {
   async leave(): Promise<void> {
     await this.#halt();
     await new Promise<void>((resolve, reject) => {
-      this.#options.client.Deregister({ nodeId: this.#options.registration.nodeId }, this.#deadline(), (error) =>
-        error ? reject(error) : resolve(),
+      this.#options.client.Deregister(
+        { nodeId: this.#options.registration.nodeId, nodeSecret: this.#nodeSecret },
+        this.#deadline(),
+        (error) => (error ? reject(error) : resolve()),
       );
     });
     this.#registered = false;

@@ -11,11 +11,13 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_RETAINED_OUTPUT_BYTES = 256 * 1024 * 1024;
 /** Parent of the default --state-dir of each worker id. */
 export const DEFAULT_STATE_ROOT = '.dist-exec/workers';
+/** Loopback: the master must run on this machine, unless the worker is told to listen further (--host 0.0.0.0). */
+export const DEFAULT_WORKER_HOST = '127.0.0.1';
 
 export interface WorkerOptions {
   /** Master gRPC address, host:port. @default 'localhost:50051' */
   masterAddress?: string;
-  /** Interface to listen on. @default '0.0.0.0' */
+  /** Interface to listen on. @default '127.0.0.1' */
   host?: string;
   /** gRPC port; 0 picks a free one. @default 50052 */
   port?: number;
@@ -60,6 +62,13 @@ export interface WorkerOptions {
    * @default '.dist-exec/workers/<id>'
    */
   stateDir?: string;
+  /** The token presented to the master: a worker or admin token. */
+  token?: string;
+  /**
+   * `tokens`: the ExecutionService answers only the master this worker
+   * registered with. `none`: anyone (a trusted lab, benchmarks). @default 'tokens'
+   */
+  auth?: 'tokens' | 'none';
 }
 
 export type CompiledWorkerOptions = Required<WorkerOptions>;
@@ -81,7 +90,7 @@ export function defaultAdvertiseAddress(host: string, port: number, masterAddres
 
 /** Fills defaults and validates; `port` is the bound port (known once listening). */
 export function compileWorkerOptions(options: WorkerOptions, boundPort?: number): CompiledWorkerOptions {
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? DEFAULT_WORKER_HOST;
   const port = boundPort ?? options.port ?? DEFAULT_WORKER_PORT;
   const masterAddress = options.masterAddress ?? 'localhost:50051';
   const compiled: CompiledWorkerOptions = {
@@ -104,9 +113,12 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     retainedOutputBytes: options.retainedOutputBytes ?? DEFAULT_RETAINED_OUTPUT_BYTES,
     fenceAfterMs: options.fenceAfterMs ?? 0,
     stateDir: '',
+    token: options.token ?? '',
+    auth: options.auth ?? 'tokens',
   };
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');
+  check(compiled.auth === 'tokens' || compiled.auth === 'none', '--auth', `"${compiled.auth}" is not tokens or none`);
   check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
   check(
     Number.isInteger(port) && port >= 0 && port <= 65535,

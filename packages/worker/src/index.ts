@@ -11,3 +11,4 @@ export { Fence, type FenceOptions } from './fence.js';
 export { WorkerMetrics, type WorkerGaugeSource } from './metrics.js';
 export type { RunnerObserver } from './runner.js';
 export { EventReader, EVENT, type EventSink } from './executors/spawner-protocol.js';
+export { NodeSecretFile, MemoryNodeSecret, NODE_SECRET_FILE, type NodeSecretStore } from './node-secret-file.js';

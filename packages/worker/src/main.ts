@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import { errorMessage, parseBytes, parseDuration, parseInteger, parseKeyValues } from '@dist-exec/core';
-import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/runtime';
-import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
+import { createProcessLogger, LOG_FORMATS, resolveToken, type LogFormat } from '@dist-exec/runtime';
+import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_HOST, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
 import { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 import { HttpExecutor } from './executors/http.js';
 import { Worker } from './worker.js';
@@ -12,7 +12,28 @@ const program = new Command('dist-exec-worker')
   .addOption(
     new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'),
   )
-  .addOption(new Option('--host <host>', 'interface to listen on').default('0.0.0.0').env('DIST_EXEC_WORKER_HOST'))
+  .addOption(
+    new Option('--host <host>', 'interface to listen on (0.0.0.0: every interface)')
+      .default(DEFAULT_WORKER_HOST)
+      .env('DIST_EXEC_WORKER_HOST'),
+  )
+  .option('--token <token>', 'worker (or admin) token for the master; prefer --token-file or $DIST_EXEC_TOKEN_FILE')
+  .option('--token-file <file>', 'file holding the token (mode 0600)')
+  .addOption(
+    new Option(
+      '--auth <mode>',
+      'tokens: serve only the master this worker registered with; none: anyone (a trusted lab only)',
+    )
+      .choices(['tokens', 'none'])
+      .default('tokens')
+      .env('DIST_EXEC_AUTH'),
+  )
+  .addOption(
+    new Option(
+      '--state-dir <dir>',
+      'what this worker keeps across restarts, such as its node secret (default: .dist-exec/workers/<id>)',
+    ).env('DIST_EXEC_STATE_DIR'),
+  )
   .addOption(
     new Option('--port <port>', 'gRPC port (0 picks a free one)')
       .default(String(DEFAULT_WORKER_PORT))
@@ -72,10 +93,27 @@ const program = new Command('dist-exec-worker')
       .env('DIST_EXEC_LOG_FORMAT'),
   );
 
+/** The token from --token, --token-file, $DIST_EXEC_TOKEN or $DIST_EXEC_TOKEN_FILE; required unless --auth none. */
+function tokenFrom(flags: Record<string, string | undefined>): string {
+  const resolved = resolveToken({
+    token: flags.token,
+    tokenFile: flags.tokenFile,
+    envToken: process.env.DIST_EXEC_TOKEN,
+    envTokenFile: process.env.DIST_EXEC_TOKEN_FILE,
+  });
+  if (resolved) return resolved.token;
+  if (flags.auth === 'none') return '';
+  throw new Error(
+    'no token: a worker needs a worker (or admin) token; pass --token-file, or set DIST_EXEC_TOKEN_FILE or DIST_EXEC_TOKEN (make one with: dist-exec token create --role worker --name workers)',
+  );
+}
+
 function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
   const labels = flags.labels ? parseKeyValues(flags.labels.split(',').filter(Boolean), '--labels') : {};
   return {
     masterAddress: flags.master,
+    token: tokenFrom(flags),
+    auth: flags.auth === 'none' ? 'none' : 'tokens',
     host: flags.host,
     port: parseInteger(flags.port as string, '--port', 0, 65535),
     ...(flags.httpPort ? { httpPort: parseInteger(flags.httpPort, '--http-port', 0, 65535) } : {}),

@@ -1,7 +1,16 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { sleep, systemClock, type Clock } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, createChannelCredentials, v1 } from '@dist-exec/proto';
-import { addHealthAndReflection, bindServer, createServer, shutdownServer } from '@dist-exec/runtime';
+import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken } from '@dist-exec/proto';
+import {
+  addHealthAndReflection,
+  authInterceptor,
+  bindServer,
+  createServer,
+  RefusalLog,
+  shutdownServer,
+  type Authentication,
+} from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
@@ -9,6 +18,7 @@ import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
 import { WorkerHttpServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
+import { NodeSecretFile, type NodeSecretStore } from './node-secret-file.js';
 import { TaskRunner } from './runner.js';
 import { addExecutionService, WORKER_SERVICE_NAMES, type DispatchSessions } from './server.js';
 
@@ -39,6 +49,11 @@ export interface WorkerDeps {
    * @default true
    */
   serveDispatch?: boolean;
+  /**
+   * Where the node secret is kept between restarts instead of
+   * `<state-dir>/node-secret` (the simulator keeps its nodes' in memory).
+   */
+  nodeSecrets?: NodeSecretStore;
 }
 
 export interface WorkerAddress {
@@ -62,6 +77,7 @@ export class Worker {
   readonly #executors: Executor[];
   readonly #masterChannelOptions: grpc.ChannelOptions;
   readonly #serveDispatch: boolean;
+  readonly #nodeSecrets: NodeSecretStore | undefined;
   #dispatchSessions: DispatchSessions | null = null;
   #options: CompiledWorkerOptions | null = null;
   #runner: TaskRunner | null = null;
@@ -95,6 +111,7 @@ export class Worker {
       });
     this.#masterChannelOptions = deps.masterChannelOptions ?? {};
     this.#serveDispatch = deps.serveDispatch ?? true;
+    this.#nodeSecrets = deps.nodeSecrets;
   }
 
   get id(): string {
@@ -122,13 +139,25 @@ export class Worker {
       retainedOutputBytes: draft.retainedOutputBytes,
       observer: this.metrics.observer,
     });
-    const server = createServer();
+    // Made fresh by every worker process and handed to the master in Register: only that master may call us.
+    const executionSecret = randomBytes(32).toString('base64url');
+    const server = createServer({
+      interceptors: draft.auth === 'tokens' ? [this.#interceptor(executionSecret, draft.id || 'worker')] : [],
+    });
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
     this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
     const port = await bindServer(server, `${host}:${draft.port}`);
     // The default id and advertise address depend on the port the OS picked.
     const options = compileWorkerOptions(this.#input, port);
+    const nodeSecrets = this.#nodeSecrets ?? new NodeSecretFile(options.stateDir);
+    let nodeSecret: string;
+    try {
+      nodeSecret = keptNodeSecret(nodeSecrets);
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
     runner.nodeId = options.id;
     // From here on every line says which node it is about.
     this.#log = this.#log.child({ nodeId: options.id });
@@ -139,11 +168,14 @@ export class Worker {
 
     // Every heartbeat must be answered within the call timeout: that checks the connection to the master
     // more often than a keepalive ping would, so pings here are only a backstop (they cost the master).
-    const client = new v1.NodeService(options.masterAddress, createChannelCredentials(), {
-      ...CHANNEL_OPTIONS,
-      'grpc.keepalive_time_ms': 60_000,
-      ...this.#masterChannelOptions,
-    });
+    const client = new v1.NodeService(
+      options.masterAddress,
+      createChannelCredentials(),
+      withBearerToken(
+        { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
+        options.token,
+      ),
+    );
     const fence = new Fence({
       clock: this.#clock,
       logger: this.#log,
@@ -163,6 +195,8 @@ export class Worker {
       retryBaseMs: 250,
       retryCapMs: 10_000,
       fence,
+      nodeSecret,
+      nodeSecrets,
       registration: {
         nodeId: options.id,
         address: options.advertiseAddress,
@@ -173,6 +207,7 @@ export class Worker {
         memoryBytes: options.memoryBytes,
         weight: options.weight,
         version: WORKER_VERSION,
+        executionSecret,
       },
     });
     let httpPort: number | null = null;
@@ -199,7 +234,37 @@ export class Worker {
       { port, httpPort, advertiseAddress: options.advertiseAddress, master: options.masterAddress },
       'worker listening',
     );
+    if (options.auth === 'none') {
+      this.#log.warn(
+        '*** AUTHENTICATION IS OFF (--auth none): anyone who reaches this worker can run any command on it ***',
+      );
+    }
+    if (!/^(127\.|::1$|localhost$)/.test(options.host)) {
+      this.#log.warn(
+        { host: options.host },
+        'listening beyond this machine without TLS: job specs and output cross the network unencrypted',
+      );
+    }
     return { id: options.id, port, httpPort, advertiseAddress: options.advertiseAddress };
+  }
+
+  /** Lets through the master that presents `secret` (what this worker handed it in Register), and nobody else. */
+  #interceptor(secret: string, nodeId: string): grpc.ServerInterceptor {
+    const expected = Buffer.from(secret);
+    const master = Object.freeze({ name: 'master', role: 'master' as const, credentialId: 'master', limits: {} });
+    const refusals = new RefusalLog({ logger: this.#log.child({ nodeId }), clock: this.#clock });
+    return authInterceptor({
+      authenticate: (credential): Authentication => {
+        const presented = Buffer.from(credential ?? '');
+        if (presented.length === expected.length && timingSafeEqual(presented, expected))
+          return { ok: true, caller: master };
+        return {
+          ok: false,
+          reason: `this worker serves only the master it registered with${credential ? '; the credential does not match' : ''}`,
+        };
+      },
+      refused: (refusal) => refusals.note(refusal),
+    });
   }
 
   /** Graceful: drain, wait for running tasks (up to the drain timeout), report, deregister. Idempotent. */
@@ -280,4 +345,17 @@ export class Worker {
     this.#server?.forceShutdown();
     await this.#http?.stop();
   }
+}
+
+/**
+ * The node's secret: the kept one, or a new one made and kept before the
+ * worker first registers (so a Register sent again after a lost answer
+ * presents the same secret). A state dir that cannot keep it stops the start.
+ */
+function keptNodeSecret(secrets: NodeSecretStore): string {
+  const kept = secrets.load();
+  if (kept) return kept;
+  const made = randomBytes(32).toString('base64url');
+  secrets.save(made);
+  return made;
 }

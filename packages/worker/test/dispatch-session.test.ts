@@ -1,8 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { num, specToWire, v1, type wire } from '@dist-exec/proto';
-import { Worker, type ExecutionContext, type ExecutionOutcome, type Executor } from '@dist-exec/worker';
-import { freePort, testLogger, until } from '@dist-exec/testing';
+import { num, specToWire, v1, withBearerToken, type wire } from '@dist-exec/proto';
+import { bindServer, createServer } from '@dist-exec/runtime';
+import {
+  MemoryNodeSecret,
+  Worker,
+  type ExecutionContext,
+  type ExecutionOutcome,
+  type Executor,
+} from '@dist-exec/worker';
+import { testLogger, until } from '@dist-exec/testing';
 
 const DONE: ExecutionOutcome = { succeeded: true, reason: null, exitCode: 0, error: '' };
 
@@ -30,24 +37,60 @@ class StepExecutor implements Executor {
 
 const workers: Worker[] = [];
 const clients: grpc.Client[] = [];
+const servers: grpc.Server[] = [];
 
 afterEach(async () => {
   for (const client of clients.splice(0)) client.close();
   for (const worker of workers.splice(0)) await worker.kill();
+  for (const server of servers.splice(0)) server.forceShutdown();
 });
 
-/** A real worker (its master is nowhere: only the Dispatch stream is used), and a Dispatch stream opened to it as the master does. */
+/**
+ * Just enough of a master for a worker to register with: it keeps what the
+ * worker hands over in Register (the secret a master must present to its
+ * ExecutionService), and answers heartbeats.
+ */
+async function stubMaster(): Promise<{ address: string; registered: Promise<wire.RegisterRequest__Output> }> {
+  let onRegister: (request: wire.RegisterRequest__Output) => void = () => {};
+  const registered = new Promise<wire.RegisterRequest__Output>((resolve) => (onRegister = resolve));
+  const answer = { reregister: false, ack: [], kill: [], draining: false };
+  const server = createServer();
+  server.addService(v1.NodeService.service, {
+    Register: (
+      call: grpc.ServerUnaryCall<wire.RegisterRequest__Output, wire.RegisterResponse>,
+      callback: grpc.sendUnaryData<wire.RegisterResponse>,
+    ) => {
+      onRegister(call.request);
+      callback(null, { heartbeatIntervalMs: 60_000, ack: [], kill: [], masterId: 'stub', nodeSecret: 'kept' });
+    },
+    Heartbeat: (_call: unknown, callback: grpc.sendUnaryData<wire.HeartbeatResponse>) => callback(null, answer),
+    Heartbeats: (call: grpc.ServerDuplexStream<unknown, wire.HeartbeatResponse>) =>
+      call.on('data', () => call.write(answer)),
+    Deregister: (_call: unknown, callback: grpc.sendUnaryData<object>) => callback(null, {}),
+  });
+  servers.push(server);
+  const port = await bindServer(server, '127.0.0.1:0');
+  return { address: `127.0.0.1:${port}`, registered };
+}
+
+/** A real worker registered with a stub master, and a Dispatch stream opened to it as the master does (with the secret it was handed). */
 async function dispatchTo(executor: StepExecutor): Promise<{
   call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>;
   events: wire.DispatchEvent__Output[];
 }> {
+  const master = await stubMaster();
   const worker = new Worker(
-    { masterAddress: `127.0.0.1:${await freePort()}`, host: '127.0.0.1', port: 0, id: 'w', maxTasks: 8 },
-    { logger: testLogger(), executors: [executor] },
+    { masterAddress: master.address, host: '127.0.0.1', port: 0, id: 'w', maxTasks: 8, token: 'stub-token' },
+    { logger: testLogger(), executors: [executor], nodeSecrets: new MemoryNodeSecret() },
   );
   workers.push(worker);
   const { port } = await worker.start();
-  const client = new v1.ExecutionService(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const { executionSecret } = await master.registered;
+  const client = new v1.ExecutionService(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+    withBearerToken({}, executionSecret),
+  );
   clients.push(client);
   const call = client.Dispatch();
   const events: wire.DispatchEvent__Output[] = [];

@@ -48,7 +48,7 @@ describe('HeartbeatLink', () => {
         callback: grpc.sendUnaryData<wire.HeartbeatResponse>,
       ) => {
         unaryCalls += 1;
-        callback(null, answer({ nodeId: 'unary', activeTasks: 0, attempts: [], draining: false }));
+        callback(null, answer({ nodeId: 'unary', activeTasks: 0, attempts: [], draining: false, nodeSecret: '' }));
       },
     });
     const link = new HeartbeatLink(client, 5000);

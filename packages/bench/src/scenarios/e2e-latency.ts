@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type { DistExecClient } from '@dist-exec/client';
 import type { Job } from '@dist-exec/core';
 import { expectCompleted } from '../bulk.js';
 import { startBenchCluster } from '../cluster.js';
@@ -18,6 +19,27 @@ const WARMUP = 50;
  * final state to the client receiving it.
  */
 type Stage = 'submit' | 'queue' | 'dispatch-to-start' | 'start-to-finish' | 'notify';
+
+/**
+ * One `true` job as `dist-exec run` runs it: one RunJob call, timed from the
+ * call to the final state (`elapsed`), and to the first event (`submitted`), in ms.
+ */
+export async function timeRun(
+  client: DistExecClient,
+): Promise<{ elapsed: number; submitted: number; done: Job; receivedAtMs: number }> {
+  const start = performance.now();
+  let submitted = 0;
+  let done: Job | undefined;
+  for await (const event of client.run({ command: 'true' }, { noOutput: true, finalOnly: true })) {
+    if (event.type === 'submitted') submitted = performance.now() - start;
+    else if (event.type === 'job') done = event.job;
+  }
+  if (!done) throw new Error('the run ended without the final state');
+  const elapsed = performance.now() - start;
+  const receivedAtMs = Date.now();
+  expectCompleted([done]);
+  return { elapsed, submitted, done, receivedAtMs };
+}
 
 /**
  * `true` jobs one at a time through one worker, timed as `dist-exec run`
@@ -41,20 +63,10 @@ export const e2eLatency: Scenario = {
           notify: [],
         };
         const once = async (record: boolean): Promise<number> => {
-          const start = performance.now();
-          let submitted = 0;
-          let done: Job | undefined;
-          for await (const event of cluster.client.run({ command: 'true' }, { noOutput: true, finalOnly: true })) {
-            if (event.type === 'submitted') submitted = performance.now();
-            else if (event.type === 'job') done = event.job;
-          }
-          if (!done) throw new Error('the run ended without the final state');
-          const elapsed = performance.now() - start;
-          const receivedAtMs = Date.now();
-          expectCompleted([done]);
+          const { elapsed, submitted, done, receivedAtMs } = await timeRun(cluster.client);
           const attempt = done.attemptHistory[0];
           if (record && attempt?.startedAtMs && done.finishedAtMs) {
-            stages.submit.push(submitted - start);
+            stages.submit.push(submitted);
             stages.queue.push(attempt.dispatchedAtMs - done.createdAtMs);
             stages['dispatch-to-start'].push(attempt.startedAtMs - attempt.dispatchedAtMs);
             stages['start-to-finish'].push(done.finishedAtMs - attempt.startedAtMs);

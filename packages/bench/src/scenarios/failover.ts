@@ -22,14 +22,14 @@ type Failure = 'kill-9' | 'sigstop';
  * backoff and the second dispatch.
  */
 async function failOnce(
-  master: { address: string },
+  master: { address: string; workerTokenFile: string },
   client: DistExecClient,
   failure: Failure,
   label: string,
 ): Promise<number> {
   const marker = `bench-failover-${process.pid}-${label}`;
   const ids = [`${label}-a`, `${label}-b`];
-  const workers = await Promise.all(ids.map((id) => startWorkerProcess(master.address, ['--id', id])));
+  const workers = await Promise.all(ids.map((id) => startWorkerProcess(master, ['--id', id])));
   try {
     const { job } = await client.submit({
       command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 60; true' ${marker}; fi`,
@@ -104,7 +104,7 @@ export const failover: Scenario = {
     const figures: Figure[] = [];
     for (const variant of VARIANTS) {
       const master = await startMasterProcess(variant.masterFlags);
-      const client = new DistExecClient({ address: master.address });
+      const client = new DistExecClient({ address: master.address, token: master.token });
       try {
         const times: number[] = [];
         for (let i = 0; i < ROUNDS; i += 1)

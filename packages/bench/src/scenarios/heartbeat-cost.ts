@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { DistExecClient } from '@dist-exec/client';
 import { startMasterProcess, startNodeScript, until } from '@dist-exec/testing';
-import { rssBytes } from '../cluster.js';
+import { processCpuMs, rssBytes } from '../cluster.js';
 import { ECHO_SERVICE } from '../echo-service.js';
 import { percentile, round, type Figure, type Scenario } from '../scenario.js';
 
@@ -15,8 +14,6 @@ const HEARTBEAT_INTERVAL_MS = 5000;
 const WINDOW_MS = 10_000;
 const WINDOWS = 3;
 const IDLE_WINDOW_MS = 5000;
-/** Linux reports process times in USER_HZ, which is 100 on every architecture. */
-const TICKS_PER_SECOND = 100;
 
 const SIMULATOR = fileURLToPath(new URL('../../../simulator/dist/main.js', import.meta.url));
 const ECHO_SERVER = fileURLToPath(new URL('../echo-server.js', import.meta.url));
@@ -29,20 +26,12 @@ const NODE_CHANNEL: grpc.ChannelOptions = {
   'grpc.keepalive_permit_without_calls': 1,
 };
 
-/** User + system CPU time of the process so far, in ms (all its threads). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which may itself contain spaces; utime and stime are fields 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-}
-
 /** Share of one core the process used over `ms` from now. */
 async function coreShare(pid: number, ms: number): Promise<number> {
-  const cpu0 = cpuMs(pid);
+  const cpu0 = processCpuMs(pid);
   const t0 = performance.now();
   await delay(ms);
-  return (cpuMs(pid) - cpu0) / (performance.now() - t0);
+  return (processCpuMs(pid) - cpu0) / (performance.now() - t0);
 }
 
 /** Other processes on a shared machine inflate CPU time now and then; the median of a few windows resists that. */
@@ -119,7 +108,7 @@ export const heartbeatCost: Scenario = {
       context.childEnv,
     );
     const pid = master.process.pid as number;
-    const client = new DistExecClient({ address: master.address });
+    const client = new DistExecClient({ address: master.address, token: master.token });
     let simulator: ChildProcess | null = null;
     try {
       await delay(1000);
@@ -141,7 +130,8 @@ export const heartbeatCost: Scenario = {
           '--snapshot-interval',
           '0',
         ],
-        { stdio: ['ignore', 'ignore', 'inherit'] },
+        // Its nodes register with the master's admin token (the simulator takes it from the environment).
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DIST_EXEC_TOKEN_FILE: master.tokenFile } },
       );
       const exited = new Promise<number | null>((resolve) => simulator?.once('exit', (code) => resolve(code)));
       const began = performance.now();

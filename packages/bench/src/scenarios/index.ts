@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.js';
+import { authCost } from './auth-cost.js';
 import { dispatchThroughput } from './dispatch-throughput.js';
 import { e2eLatency } from './e2e-latency.js';
 import { e2eThroughput } from './e2e-throughput.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: Scenario[] = [
   e2eThroughput,
   e2eLatency,
   dispatchThroughput,
+  authCost,
   scheduler,
   memory,
   failover,

@@ -48,7 +48,12 @@ export const jsonFlood: Scenario = {
         );
       }, 50);
       // The flood comes from another process, so that its sending does not stall the one measuring.
-      const flooder = startNodeScript('json-flooder', FLOODER, [String(port), String(BODIES), String(DEPTH)]);
+      const flooder = startNodeScript('json-flooder', FLOODER, [
+        String(port),
+        String(BODIES),
+        String(DEPTH),
+        cluster.master.token,
+      ]);
       const during: number[] = [];
       let failed = 0;
       while (flooder.process.exitCode === null || during.length < 20) {

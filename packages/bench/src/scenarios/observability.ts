@@ -45,9 +45,14 @@ async function dispatchRate(client: DistExecClient, count: number): Promise<numb
 }
 
 /** An open dashboard: one server-sent events connection, read and counted. */
-function openFeed(port: number, counter: { bytes: number }): ClientRequest {
+function openFeed(port: number, token: string, counter: { bytes: number }): ClientRequest {
   const req = request(
-    { host: '127.0.0.1', port, path: '/api/v1/events', headers: { accept: 'text/event-stream' } },
+    {
+      host: '127.0.0.1',
+      port,
+      path: '/api/v1/events',
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${token}` },
+    },
     (res) => {
       res.on('data', (part: Buffer) => (counter.bytes += part.length));
     },
@@ -86,6 +91,8 @@ export const observability: Scenario = {
         env: context.childEnv,
       });
       const port = cluster.master.httpPort;
+      // A dashboard and Prometheus present a token, as users' do.
+      const token = cluster.master.token;
       const params = { jobs: JOBS, rounds: ROUNDS, workers: WORKERS, maxTasks: MAX_TASKS, executor: 'no-op', store };
       try {
         await dispatchRate(cluster.client, 2000); // warm-up
@@ -96,9 +103,9 @@ export const observability: Scenario = {
         let scrapes = 0;
         for (let round = 0; round < ROUNDS; round += 1) {
           aloneRates.push(await dispatchRate(cluster.client, JOBS));
-          const feeds = Array.from({ length: DASHBOARDS }, () => openFeed(port, feed));
+          const feeds = Array.from({ length: DASHBOARDS }, () => openFeed(port, token, feed));
           const scraper = setInterval(() => {
-            void httpRequest(`http://127.0.0.1:${port}/metrics`).then(
+            void httpRequest(`http://127.0.0.1:${port}/metrics`, { token }).then(
               () => (scrapes += 1),
               () => {},
             );
@@ -120,11 +127,14 @@ export const observability: Scenario = {
             `(${scrapes} scrapes, ${Math.round(feed.bytes / 1024)} KiB of live feed)`,
         );
 
-        const metrics = await latencies(SAMPLES, () => httpRequest(`http://127.0.0.1:${port}/metrics`));
-        const exposition = (await httpRequest(`http://127.0.0.1:${port}/metrics`)).text;
-        const snapshot = await latencies(SAMPLES, () => httpRequest(`http://127.0.0.1:${port}/api/v1/cluster`));
+        const metrics = await latencies(SAMPLES, () => httpRequest(`http://127.0.0.1:${port}/metrics`, { token }));
+        const exposition = (await httpRequest(`http://127.0.0.1:${port}/metrics`, { token })).text;
+        const snapshot = await latencies(SAMPLES, () =>
+          httpRequest(`http://127.0.0.1:${port}/api/v1/cluster`, { token }),
+        );
         const submit = await latencies(SAMPLES, () =>
           httpRequest(`http://127.0.0.1:${port}/api/v1/jobs`, {
+            token,
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ type: NOOP_TASK_TYPE }),

@@ -36,7 +36,14 @@ export function registerList(program: Command, context: () => CliContext): void 
       // As many pages as it takes: the master ends a page early when its jobs are large.
       const { jobs, totalCount: total } = await context().client.listAllJobs({ states, limit });
       if (flags.json) {
-        await writeOut(process.stdout, `${JSON.stringify(jobs.map(jobToJson), null, 2)}\n`);
+        await writeOut(
+          process.stdout,
+          `${JSON.stringify(
+            jobs.map((job) => jobToJson(job)),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
       if (jobs.length === 0) {

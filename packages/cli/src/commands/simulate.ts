@@ -21,9 +21,12 @@ export function registerSimulate(program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       // Flags belong to dist-exec-simulate, which validates them and prints its own help.
       const args = [...command.args];
-      const master = program.opts<{ master?: string }>().master;
+      const { master, token, tokenFile } = program.opts<{ master?: string; token?: string; tokenFile?: string }>();
       if (master) args.push('--master', master);
-      const child = spawn(process.execPath, [simulatorPath(), ...args], { stdio: 'inherit' });
+      if (tokenFile) args.push('--token-file', tokenFile);
+      // A token given on our command line reaches the simulator through its environment, not its arguments.
+      const env = token ? { ...process.env, DIST_EXEC_TOKEN: token } : process.env;
+      const child = spawn(process.execPath, [simulatorPath(), ...args], { stdio: 'inherit', env });
       // Ctrl-C reaches the simulator too (same process group); it stops and prints its summary, and we wait for it.
       const forward = (signal: NodeJS.Signals): void => {
         if (signal !== 'SIGINT') child.kill(signal);

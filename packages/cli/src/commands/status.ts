@@ -23,6 +23,8 @@ export function describeJob(job: JobView, nowMs: number): string {
   if (job.error) pairs.push(['Error', job.error]);
   if (job.pendingReason && job.state === 'PENDING') pairs.push(['Waiting', job.pendingReason]);
   pairs.push(['Worker', job.workerId ?? '-']);
+  pairs.push(['Submitted by', job.submittedBy || '-']);
+  if (job.cancelledBy) pairs.push(['Cancelled by', job.cancelledBy]);
   pairs.push([
     'Attempts',
     job.spec.maxRetries ? `${job.attempts} of at most ${job.spec.maxRetries + 1}` : String(job.attempts),
@@ -37,6 +39,9 @@ export function describeJob(job: JobView, nowMs: number): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
   if (labels) pairs.push(['Labels', labels]);
+  // Names only: the values may be secrets, and reads do not return them.
+  const env = job.envNames ?? Object.keys(job.spec.env);
+  if (env.length) pairs.push(['Env', env.join(', ')]);
   const output = `${formatBytes(job.stdout?.length ?? 0)} stdout, ${formatBytes(job.stderr?.length ?? 0)} stderr`;
   const dropped = job.stdoutDroppedBytes + job.stderrDroppedBytes;
   pairs.push([

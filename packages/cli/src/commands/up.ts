@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +8,7 @@ import type { Command } from 'commander';
 import { DistExecClient } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { errorMessage, parseInteger } from '@dist-exec/core';
+import { readTokenFile } from '@dist-exec/runtime';
 
 interface UpFlags {
   workers: string;
@@ -66,9 +68,19 @@ export function formatLogLine(name: string, line: string): string {
   return `${time} ${(LEVELS[entry.level as number] ?? 'info ').trim().padEnd(5)} [${name}] ${String(entry.msg ?? '')}${fields ? `  ${fields}` : ''}${err}`;
 }
 
-function start(name: string, program: string, args: string[], onLine: (line: string) => void): Child {
+function start(
+  name: string,
+  program: string,
+  args: string[],
+  onLine: (line: string) => void,
+  env: NodeJS.ProcessEnv = {},
+): Child {
   // Its own process group: a Ctrl-C in the terminal reaches only `up`, which stops the children in order.
-  const child = spawn(process.execPath, [program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [program, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', onLine);
   }
@@ -127,7 +139,13 @@ export function registerUp(program: Command): void {
           if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
       });
 
+      // The master keeps its admin token there, and a worker token the workers read (never on a command line).
+      const dataDir = flags.dataDir ?? '.dist-exec';
+      const adminTokenFile = join(dataDir, 'admin.token');
+      const workerTokenFile = join(dataDir, 'worker.token');
       const masterArgs = [
+        '--worker-token-file',
+        workerTokenFile,
         '--host',
         '127.0.0.1',
         '--port',
@@ -150,9 +168,13 @@ export function registerUp(program: Command): void {
         void stopAll(1);
       });
       const masterAddress = `127.0.0.1:${masterPort}`;
-      const client = new DistExecClient({ address: masterAddress });
-      const ready = await Promise.race([client.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
+      const probe = new DistExecClient({ address: masterAddress });
+      const ready = await Promise.race([probe.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
+      probe.close();
       if (!ready) return;
+      // Written by the master before it listens.
+      const adminToken = readTokenFile(adminTokenFile, 'admin token file');
+      const client = new DistExecClient({ address: masterAddress, token: adminToken });
       for (let i = 1; i <= workers; i += 1) {
         const name = `worker-${i}`;
         const args = [
@@ -164,6 +186,8 @@ export function registerUp(program: Command): void {
           '0',
           '--id',
           name,
+          '--state-dir',
+          join(dataDir, 'workers', name),
           '--max-tasks',
           flags.maxTasks,
           '--drain-timeout',
@@ -171,7 +195,7 @@ export function registerUp(program: Command): void {
           '--log-level',
           flags.logLevel,
         ];
-        children.push(start(name, programPath('worker'), args, print(name)));
+        children.push(start(name, programPath('worker'), args, print(name), { DIST_EXEC_TOKEN_FILE: workerTokenFile }));
       }
       const deadline = Date.now() + 30_000;
       while ((await client.listNodes().catch(() => [])).length < workers) {
@@ -181,12 +205,19 @@ export function registerUp(program: Command): void {
         }
         await delay(100);
       }
+      // The CLI finds ./.dist-exec/admin.token by itself; elsewhere it must be told.
+      const tokenHint = flags.dataDir
+        ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
+        : [];
       process.stdout.write(
         [
           '',
           `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
-          `Dashboard: http://127.0.0.1:${httpPort}/   (metrics: /metrics, API: /api/v1/jobs)`,
+          // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
+          `Dashboard: http://127.0.0.1:${httpPort}/#token=${adminToken}`,
+          `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,
           'In another terminal:',
+          ...tokenHint,
           `  npx dist-exec run 'echo hello from $DIST_EXEC_NODE_ID'`,
           '  npx dist-exec nodes',
           '  npx dist-exec list',

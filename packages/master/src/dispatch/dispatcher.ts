@@ -9,6 +9,7 @@ import {
   specToWire,
   streamFromWire,
   v1,
+  withBearerToken,
   type ExecutionServiceClient,
   type wire,
 } from '@dist-exec/proto';
@@ -52,6 +53,8 @@ function neverConnected(error: unknown): boolean {
 
 interface NodeClient {
   address: string;
+  /** The credential the worker accepts from us (it changes when the worker restarts). */
+  secret: string;
   client: ExecutionServiceClient;
   /** false once the worker answered UNIMPLEMENTED to Dispatch: one Execute call per attempt. */
   dispatch: boolean;
@@ -311,10 +314,21 @@ export class Dispatcher implements AttemptLinks {
 
   #client(node: NodeRecord): NodeClient {
     const entry = this.#clients.get(node.id);
-    if (entry && entry.address === node.address) return entry;
+    if (entry && entry.address === node.address && entry.secret === node.executionSecret) return entry;
     entry?.client.close();
-    const client = new v1.ExecutionService(node.address, createChannelCredentials(), CHANNEL_OPTIONS);
-    const fresh: NodeClient = { address: node.address, client, dispatch: true, stream: null };
+    // The worker serves only the master it registered with: we present what it handed us then.
+    const client = new v1.ExecutionService(
+      node.address,
+      createChannelCredentials(),
+      withBearerToken(CHANNEL_OPTIONS, node.executionSecret),
+    );
+    const fresh: NodeClient = {
+      address: node.address,
+      secret: node.executionSecret,
+      client,
+      dispatch: true,
+      stream: null,
+    };
     this.#clients.set(node.id, fresh);
     return fresh;
   }

@@ -2,6 +2,7 @@ import {
   checkJobId,
   InvalidArgumentError,
   jobToJson,
+  PermissionDeniedError,
   nodeToJson,
   type Job,
   type JobSpecInput,
@@ -32,10 +33,10 @@ export interface ApiRoutesContext {
  */
 export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
   const { cluster, view } = ctx;
-  const toJson = (job: Job | JobView) =>
-    jobToJson(view('stdout' in job ? job : { ...job, stdout: null, stderr: null }));
+  const toJson = (job: Job | JobView, env = false) =>
+    jobToJson(view('stdout' in job ? job : { ...job, stdout: null, stderr: null }), { env });
 
-  router.add('POST', '/api/v1/jobs', async ({ req, res }) => {
+  router.add('POST', '/api/v1/jobs', async ({ req, res, caller }) => {
     const body = await readJson(req);
     if (Array.isArray(body)) {
       if (body.length === 0) throw new InvalidArgumentError('give at least one job spec', { field: 'specs' });
@@ -44,7 +45,7 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
           field: 'specs',
         });
       const specs: JobSpecInput[] = body.map((item, i) => specFromJson(item, `[${i}]`));
-      const results = await cluster.submit(specs);
+      const results = await cluster.submit(specs, caller.name);
       sendJson(
         res,
         201,
@@ -52,7 +53,7 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
       );
       return;
     }
-    const [result] = await cluster.submit([specFromJson(body)]);
+    const [result] = await cluster.submit([specFromJson(body)], caller.name);
     if (!result) throw new Error('submit returned no job');
     // An idempotency key that matched an earlier job: 200 with that job, not 201.
     sendJson(res, result.existing ? 200 : 201, toJson(result.job), { location: `/api/v1/jobs/${result.job.id}` });
@@ -63,20 +64,26 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
     const limit = queryInteger(url.searchParams, 'limit', 1, 1000) ?? 0;
     const page = await cluster.listJobs({ states, ...parsePaging(limit, url.searchParams.get('pageToken') ?? '') });
     sendJson(res, 200, {
-      jobs: page.jobs.map(toJson),
+      jobs: page.jobs.map((job) => toJson(job)),
       nextPageToken: page.nextPageToken || null,
       totalCount: page.totalCount,
     });
   });
 
-  router.add('GET', '/api/v1/jobs/:id', async ({ res, params, url }) => {
+  router.add('GET', '/api/v1/jobs/:id', async ({ res, params, url, caller }) => {
     const output = url.searchParams.has('output') ? queryBoolean(url.searchParams, 'output') : true;
-    sendJson(res, 200, toJson(await cluster.getJobView(checkJobId(params.id ?? ''), output)));
+    // Env values may be secrets: names only, unless an admin asks (?env=true).
+    const env = queryBoolean(url.searchParams, 'env');
+    if (env && caller.role !== 'admin')
+      throw new PermissionDeniedError(
+        `token "${caller.name}" may not read env values (they may be secrets); only admin tokens may`,
+      );
+    sendJson(res, 200, toJson(await cluster.getJobView(checkJobId(params.id ?? ''), output), env));
   });
 
-  router.add('POST', '/api/v1/jobs/:id/cancel', async ({ req, res, params }) => {
+  router.add('POST', '/api/v1/jobs/:id/cancel', async ({ req, res, params, caller }) => {
     req.resume();
-    sendJson(res, 200, toJson(await cluster.cancel(checkJobId(params.id ?? ''))));
+    sendJson(res, 200, toJson(await cluster.cancel(checkJobId(params.id ?? ''), caller.name)));
   });
 
   router.add('GET', '/api/v1/jobs/:id/logs', async ({ req, res, params, url }) => {

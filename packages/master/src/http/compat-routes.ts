@@ -23,7 +23,7 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
  * they show in the CLI, /api/v1 and the dashboard.
  */
 export function addCompatRoutes(router: Router, cluster: ClusterState): void {
-  router.add('POST', '/jobs', async ({ req, res }) => {
+  router.add('POST', '/jobs', async ({ req, res, caller }) => {
     const body = await readJson(req);
     if (!isObject(body))
       throw new InvalidArgumentError('send a JSON object such as {"command": "uname -a", "timeout": 30}');
@@ -40,7 +40,7 @@ export function addCompatRoutes(router: Router, cluster: ClusterState): void {
       }
       timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
     }
-    const [result] = await cluster.submit([{ command: body.command, timeoutMs }]);
+    const [result] = await cluster.submit([{ command: body.command, timeoutMs }], caller.name);
     if (!result) throw new Error('submit returned no job');
     const job = result.job;
     sendJson(res, 200, { job_id: job.id, status: STATUS[job.state], created_at: isoTime(job.createdAtMs) });

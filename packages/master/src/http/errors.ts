@@ -2,7 +2,13 @@ import { errorMessage, isDistExecError, type ErrorCode } from '@dist-exec/core';
 
 /** Error codes of the HTTP layer itself, besides the domain's ErrorCode. */
 export type HttpErrorCode =
-  'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'INVALID_ARGUMENT';
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_ARGUMENT'
+  | 'UNAUTHENTICATED'
+  | 'PERMISSION_DENIED';
 
 /** A request the HTTP layer refuses before it reaches the domain (bad route, body or content type). */
 export class HttpError extends Error {
@@ -28,6 +34,9 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   DEADLINE_EXCEEDED: 504,
   CANCELLED: 499,
   INTERNAL: 500,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  ALREADY_EXISTS: 409,
 };
 
 /** The body of every error answer: `{"error": {"code", "message"}}`. */

@@ -2,11 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { describeHttpError, HttpError } from './errors.js';
+import type { HttpGuard } from './guard.js';
 import { sendJson } from './io.js';
 import type { Router } from './router.js';
 
 export interface HttpServerOptions {
   router: Router;
+  /** Checks host, origin, body type and token before any handler runs. */
+  guard: HttpGuard;
   logger: Logger;
   host: string;
   /** 0 picks a free port. */
@@ -76,8 +79,9 @@ export class HttpServer {
       return;
     }
     try {
-      const { handler, params } = this.#options.router.match(req.method ?? 'GET', url.pathname);
-      await handler({ req, res, url, params, signal: abort.signal });
+      const { handler, params, route } = this.#options.router.match(req.method ?? 'GET', url.pathname);
+      const caller = this.#options.guard.check(req, res, route);
+      await handler({ req, res, url, params, signal: abort.signal, caller });
     } catch (error) {
       const { status, body, headers, internal } = describeHttpError(error);
       if (internal) this.#log.error({ err: error, method: req.method, path: url.pathname }, 'request failed');

@@ -104,6 +104,7 @@ export class JobIntake {
     specs: readonly JobSpec[],
     stored: ReadonlyMap<string, Job>,
     nowMs: number,
+    submittedBy: string,
   ): { results: SubmitResult[]; created: Job[] } {
     const results: SubmitResult[] = [];
     const created: Job[] = [];
@@ -115,7 +116,7 @@ export class JobIntake {
         results.push({ job: earlier, existing: true });
         continue;
       }
-      const job = newJob(spec, nowMs);
+      const job = newJob(spec, nowMs, submittedBy);
       created.push(job);
       if (key) keysInBatch.set(key, job);
       results.push({ job, existing: false });
@@ -144,7 +145,7 @@ export class JobIntake {
   }
 }
 
-function newJob(spec: JobSpec, createdAtMs: number): Job {
+function newJob(spec: JobSpec, createdAtMs: number, submittedBy: string): Job {
   return {
     id: newJobId(),
     seq: 0,
@@ -165,5 +166,7 @@ function newJob(spec: JobSpec, createdAtMs: number): Job {
     stdoutDroppedBytes: 0,
     stderrDroppedBytes: 0,
     notBeforeMs: 0,
+    submittedBy,
+    cancelledBy: '',
   };
 }

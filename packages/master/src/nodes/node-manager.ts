@@ -138,6 +138,22 @@ export class NodeManager {
     this.#log.info({ nodeId }, 'node deregistered');
   }
 
+  /**
+   * The token these nodes registered with was revoked: they go at once, as
+   * if they had deregistered, and are asked to kill what they run (their
+   * worker is no longer trusted). It can come back with a valid token.
+   */
+  dropNodesOf(tokenName: string): void {
+    for (const node of [...this.#cluster.registry.all()]) {
+      if (node.tokenName !== tokenName) continue;
+      this.#loseAttempts(node, `the token of node ${node.id} was revoked`, true, true);
+      this.#cluster.registry.delete(node.id);
+      this.#cluster.invalidateTaskTypes();
+      this.#links.forgetNode(node.id);
+      this.#log.warn({ nodeId: node.id, token: tokenName }, 'node dropped: its token was revoked');
+    }
+  }
+
   drain(nodeId: string, deadlineMs: number): NodeInfo {
     const node = this.#visibleNode(nodeId);
     node.draining = true;

@@ -31,6 +31,10 @@ export interface NodeRegistration {
   weight: number;
   version: string;
   draining: boolean;
+  /** What the master presents when it calls the worker's ExecutionService ('' = nothing). */
+  executionSecret: string;
+  /** Name of the token the worker registered with (its nodes go when the token is revoked). */
+  tokenName: string;
 }
 
 /** Resources an attempt holds on a node until the node confirms it has ended. */
@@ -53,6 +57,10 @@ export class NodeRecord {
   readonly id: string;
   address: string;
   version: string;
+  /** The credential the worker accepts from the master on its ExecutionService. */
+  executionSecret: string;
+  /** The token the worker registered with. */
+  tokenName: string;
   registeredAtMs: number;
   lastHeartbeatMs: number;
   drainDeadlineMs = 0;
@@ -96,6 +104,8 @@ export class NodeRecord {
     this.order = order;
     this.address = registration.address;
     this.version = registration.version;
+    this.executionSecret = registration.executionSecret;
+    this.tokenName = registration.tokenName;
     this.registeredAtMs = nowMs;
     this.lastHeartbeatMs = nowMs;
     this.#onChange = () => {};
@@ -121,6 +131,8 @@ export class NodeRecord {
   update(registration: NodeRegistration, nowMs: number): void {
     this.address = registration.address;
     this.version = registration.version;
+    this.executionSecret = registration.executionSecret;
+    this.tokenName = registration.tokenName;
     this.#assign(registration);
     this.draining = this.draining || registration.draining;
     this.registeredAtMs = nowMs;
@@ -372,6 +384,9 @@ export function checkRegistration(registration: NodeRegistration): NodeRegistrat
     throw new InvalidArgumentError(`memoryBytes: ${registration.memoryBytes} is not a size in bytes`, {
       field: 'memoryBytes',
     });
+  }
+  if (registration.executionSecret.length > 256) {
+    throw new InvalidArgumentError('executionSecret: longer than 256 characters', { field: 'executionSecret' });
   }
   const weight = registration.weight || 1;
   if (!Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {

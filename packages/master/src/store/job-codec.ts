@@ -73,5 +73,8 @@ export function decodeJob(data: string): Job {
     throw new CorruptRowError('a job row lacks its id, state, spec or attempts');
   }
   shareEmpties(job);
+  // Rows written before jobs recorded who submitted and cancelled them.
+  job.submittedBy ??= '';
+  job.cancelledBy ??= '';
   return job;
 }

@@ -6,6 +6,9 @@ import {
   type JobPageQuery,
   type RecoveredState,
   type Store,
+  type StoredAuth,
+  type StoredNodeClaim,
+  type StoredToken,
 } from './store.js';
 
 /**
@@ -23,6 +26,8 @@ export class MemoryStore implements Store {
   #byKey = new Map<string, Job>();
   #output = new Map<string, OutputChunk[]>();
   #holes = 0;
+  #tokens = new Map<string, StoredToken>();
+  #claims = new Map<string, StoredNodeClaim>();
 
   watchProblem(): () => void {
     return () => {};
@@ -134,6 +139,22 @@ export class MemoryStore implements Store {
       this.#holes = 0;
     }
     return deleted;
+  }
+
+  async loadAuth(): Promise<StoredAuth> {
+    return { tokens: [...this.#tokens.values()], nodeClaims: [...this.#claims.values()] };
+  }
+
+  putToken(token: StoredToken): void {
+    this.#tokens.set(token.hash, { ...token });
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    this.#claims.set(claim.nodeId, { ...claim });
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    this.#claims.delete(nodeId);
   }
 
   async close(): Promise<void> {}

@@ -48,6 +48,36 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'tokens and node claims',
+    up(db) {
+      db.exec(`
+        -- Who may call the master. Only the SHA-256 of each token is kept; its
+        -- secret was shown once, when it was made. Revoked tokens stay (audit
+        -- records name them), and their names may be taken again.
+        CREATE TABLE tokens (
+          hash            TEXT    PRIMARY KEY,
+          name            TEXT    NOT NULL,
+          role            TEXT    NOT NULL CHECK (role IN ('admin', 'submit', 'read', 'worker')),
+          created_at_ms   INTEGER NOT NULL,
+          expires_at_ms   INTEGER,
+          revoked_at_ms   INTEGER,
+          last_used_at_ms INTEGER,
+          created_by      TEXT    NOT NULL
+        ) WITHOUT ROWID;
+        CREATE UNIQUE INDEX tokens_by_live_name ON tokens (name) WHERE revoked_at_ms IS NULL;
+
+        -- Which worker holds each node id: the SHA-256 of the node secret it was given.
+        CREATE TABLE node_claims (
+          node_id       TEXT    PRIMARY KEY,
+          secret_hash   TEXT    NOT NULL,
+          token_name    TEXT    NOT NULL,
+          claimed_at_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
 ];
 
 /** The schema version a store file has (0 = new and empty). */

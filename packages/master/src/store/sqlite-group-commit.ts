@@ -1,6 +1,7 @@
 import { backoffDelay, UnavailableError, type Clock, type Job, type OutputChunk, type Timer } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { StoreHealth } from './store-health.js';
+import type { StoredNodeClaim, StoredToken } from './store.js';
 
 /**
  * How a flush fares while the store cannot write. A `submit` flush carries
@@ -24,10 +25,13 @@ export class WriteBatch {
   output: { jobId: string; chunk: OutputChunk }[] = [];
   /** Bytes of output in `output`. */
   outputBytes = 0;
+  /** Token rows by hash, and node claims by node id (null: delete it). */
+  readonly tokens = new Map<string, StoredToken>();
+  readonly claims = new Map<string, StoredNodeClaim | null>();
   waiters: Waiter[] = [];
 
   get empty(): boolean {
-    return this.jobs.size === 0 && this.output.length === 0;
+    return this.jobs.size === 0 && this.output.length === 0 && this.tokens.size === 0 && this.claims.size === 0;
   }
 
   /** Takes in what was written after this batch: a newer version of a job replaces the older one. */
@@ -36,6 +40,8 @@ export class WriteBatch {
     for (const [key, job] of newer.byKey) this.byKey.set(key, job);
     for (const entry of newer.output) this.output.push(entry);
     this.outputBytes += newer.outputBytes;
+    for (const [hash, token] of newer.tokens) this.tokens.set(hash, token);
+    for (const [nodeId, claim] of newer.claims) this.claims.set(nodeId, claim);
     for (const waiter of newer.waiters) this.waiters.push(waiter);
   }
 }
@@ -148,6 +154,21 @@ export class SqliteGroupCommit {
     if (job.seq > this.#durableSeq && !buffer.jobs.has(job.id)) this.#unclaimedNew = true;
     buffer.jobs.set(job.id, job);
     if (job.spec.idempotencyKey) buffer.byKey.set(job.spec.idempotencyKey, job);
+    this.#buffered();
+  }
+
+  /** A token created (never used nor revoked yet) is new, as a submit's job is: its create fails while the store cannot write. */
+  putToken(token: StoredToken): void {
+    if (this.#fatal || this.#closed) return;
+    if (token.lastUsedAtMs === null && token.revokedAtMs === null) this.#unclaimedNew = true;
+    this.#buffer.tokens.set(token.hash, { ...token });
+    this.#buffered();
+  }
+
+  /** A node's claim, or null: the node id is free again. */
+  putNodeClaim(nodeId: string, claim: StoredNodeClaim | null): void {
+    if (this.#fatal || this.#closed) return;
+    this.#buffer.claims.set(nodeId, claim && { ...claim });
     this.#buffered();
   }
 
@@ -280,8 +301,10 @@ export class SqliteGroupCommit {
     this.#scheduleRetry();
   }
 
-  /** Drops the jobs never committed: their submits failed, so they must not appear later. */
+  /** Drops the jobs (and tokens) never committed: their submits failed, so they must not appear later. */
   #forgetNew(batch: WriteBatch): void {
+    for (const [hash, token] of batch.tokens)
+      if (token.lastUsedAtMs === null && token.revokedAtMs === null) batch.tokens.delete(hash);
     let forgot = false;
     for (const [id, job] of batch.jobs) {
       if (job.seq <= this.#durableSeq) continue;

@@ -33,6 +33,9 @@ import {
   type JobPageQuery,
   type RecoveredState,
   type Store,
+  type StoredAuth,
+  type StoredNodeClaim,
+  type StoredToken,
 } from './store.js';
 import { describeWriteFailure, HeldFileChangedError } from './write-failures.js';
 
@@ -210,6 +213,14 @@ export class SqliteStore implements Store {
       // A job whose submit failed, should the failed commit have reached the disk after all.
       forgetJob: 'DELETE FROM jobs WHERE id = ?',
       deleteOutput: 'DELETE FROM output WHERE job_id = ?',
+      upsertToken: `INSERT INTO tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (hash) DO UPDATE SET revoked_at_ms = excluded.revoked_at_ms, last_used_at_ms = excluded.last_used_at_ms`,
+      allTokens: 'SELECT * FROM tokens ORDER BY created_at_ms',
+      upsertClaim: `INSERT INTO node_claims (node_id, secret_hash, token_name, claimed_at_ms) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (node_id) DO UPDATE SET secret_hash = excluded.secret_hash, token_name = excluded.token_name, claimed_at_ms = excluded.claimed_at_ms`,
+      deleteClaim: 'DELETE FROM node_claims WHERE node_id = ?',
+      allClaims: 'SELECT * FROM node_claims',
     };
     this.#statements = Object.fromEntries(Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]));
   }
@@ -255,6 +266,18 @@ export class SqliteStore implements Store {
     this.#writes().appendOutput(jobId, chunk);
   }
 
+  putToken(token: StoredToken): void {
+    this.#writes().putToken(token);
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    this.#writes().putNodeClaim(claim.nodeId, claim);
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    this.#writes().putNodeClaim(nodeId, null);
+  }
+
   flush(): Promise<void> {
     return this.#writer?.flush() ?? Promise.reject(new UnavailableError('the store is not open'));
   }
@@ -293,11 +316,23 @@ export class SqliteStore implements Store {
           Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
         );
       }
+      if (batch.tokens.size || batch.claims.size) this.#writeAuth(batch.tokens, batch.claims);
       // Rewrites page 1 as it is: a write the disk must take even when the batch changes no page.
       if (probe) db.pragma(`application_id = ${APPLICATION_ID}`);
     })();
     // Deleted while it committed: the commit went to a file no one opens again.
     this.#checkFiles();
+  }
+
+  #writeAuth(tokens: ReadonlyMap<string, StoredToken>, claims: ReadonlyMap<string, StoredNodeClaim | null>): void {
+    const upsertToken = this.#stmt('upsertToken');
+    for (const t of tokens.values()) {
+      upsertToken.run(t.hash, t.name, t.role, t.createdAtMs, t.expiresAtMs, t.revokedAtMs, t.lastUsedAtMs, t.createdBy);
+    }
+    for (const [nodeId, claim] of claims) {
+      if (claim) this.#stmt('upsertClaim').run(nodeId, claim.secretHash, claim.tokenName, claim.claimedAtMs);
+      else this.#stmt('deleteClaim').run(nodeId);
+    }
   }
 
   /**
@@ -355,6 +390,28 @@ export class SqliteStore implements Store {
   }
 
   // ---- reads (they see every write made before them, committed or not) ----
+
+  /** Tokens and node claims, read once at start: nothing can be buffered yet but what start itself wrote. */
+  async loadAuth(): Promise<StoredAuth> {
+    this.#writes().settle();
+    const tokens = (this.#stmt('allTokens').all() as Record<string, unknown>[]).map((row): StoredToken => ({
+      hash: String(row.hash),
+      name: String(row.name),
+      role: row.role as StoredToken['role'],
+      createdAtMs: Number(row.created_at_ms),
+      expiresAtMs: row.expires_at_ms === null ? null : Number(row.expires_at_ms),
+      revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
+      lastUsedAtMs: row.last_used_at_ms === null ? null : Number(row.last_used_at_ms),
+      createdBy: String(row.created_by),
+    }));
+    const nodeClaims = (this.#stmt('allClaims').all() as Record<string, unknown>[]).map((row): StoredNodeClaim => ({
+      nodeId: String(row.node_id),
+      secretHash: String(row.secret_hash),
+      tokenName: String(row.token_name),
+      claimedAtMs: Number(row.claimed_at_ms),
+    }));
+    return { tokens, nodeClaims };
+  }
 
   async getJob(id: string): Promise<Job | undefined> {
     const writer = this.#writes();

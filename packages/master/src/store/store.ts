@@ -1,4 +1,4 @@
-import type { Job, JobState, OutputChunk } from '@dist-exec/core';
+import type { Job, JobState, OutputChunk, TokenRole } from '@dist-exec/core';
 import type { ProblemListener } from './store-health.js';
 
 export interface JobPageQuery {
@@ -31,6 +31,36 @@ export interface RecoveredState {
   activeJobs: Job[];
   /** The next submit sequence number. */
   nextSeq: number;
+}
+
+/** A token as stored: its SHA-256, never its secret. */
+export interface StoredToken {
+  name: string;
+  role: TokenRole;
+  /** SHA-256 of the token, hex. Identifies the row: a revoked token's name may be taken again. */
+  hash: string;
+  createdAtMs: number;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+  lastUsedAtMs: number | null;
+  /** Name of the token that created it. */
+  createdBy: string;
+}
+
+/** Which worker holds a node id: the SHA-256 of the node secret the master issued to it. */
+export interface StoredNodeClaim {
+  nodeId: string;
+  /** SHA-256 of the node secret, hex. */
+  secretHash: string;
+  /** Name of the token the worker registered with. */
+  tokenName: string;
+  claimedAtMs: number;
+}
+
+/** What the master needs at start to check callers: tokens (revoked ones too) and node claims. */
+export interface StoredAuth {
+  tokens: StoredToken[];
+  nodeClaims: StoredNodeClaim[];
 }
 
 /**
@@ -91,6 +121,14 @@ export interface Store {
   backup?(destination: string): Promise<void>;
   /** Deletes finished jobs (and their output) as `prune` says. Returns how many; never touches PENDING or RUNNING jobs. */
   deleteFinishedJobs(prune: HistoryPrune): Promise<number>;
+  /** Tokens and node claims, read once at start (after `open`). */
+  loadAuth(): Promise<StoredAuth>;
+  /** Insert or replace the token's row (by hash). Durable at the next flush. */
+  putToken(token: StoredToken): void;
+  /** Insert or replace the node's claim. Durable at the next flush. */
+  putNodeClaim(claim: StoredNodeClaim): void;
+  /** The node id is free again (its worker left). Durable at the next flush. */
+  deleteNodeClaim(nodeId: string): void;
   close(): Promise<void>;
 }
 

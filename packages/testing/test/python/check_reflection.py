@@ -8,6 +8,7 @@ duplicate symbols. Prints one JSON object for the test to check.
 usage: check_reflection.py HOST:PORT SUBMIT(0|1)   (PYTHONPATH holds the stubs)
 """
 import json
+import os
 import sys
 
 import grpc
@@ -92,7 +93,8 @@ def main():
             request_serializer=request_class.SerializeToString,
             response_deserializer=response_class.FromString,
         )
-        answer = call(request, timeout=10)
+        # The master checks a token on every call but health and reflection.
+        answer = call(request, timeout=10, metadata=[("authorization", "Bearer " + os.environ["DIST_EXEC_TOKEN"])])
         result["submitted"] = json_format.MessageToDict(answer, preserving_proto_field_name=True)
 
     print(json.dumps(result))

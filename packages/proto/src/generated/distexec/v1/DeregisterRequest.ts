@@ -3,8 +3,10 @@
 
 export interface DeregisterRequest {
   'nodeId'?: (string);
+  'nodeSecret'?: (string);
 }
 
 export interface DeregisterRequest__Output {
   'nodeId': (string);
+  'nodeSecret': (string);
 }

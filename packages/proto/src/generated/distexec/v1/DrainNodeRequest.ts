@@ -4,9 +4,11 @@
 export interface DrainNodeRequest {
   'nodeId'?: (string);
   'deadlineMs'?: (number);
+  'nodeSecret'?: (string);
 }
 
 export interface DrainNodeRequest__Output {
   'nodeId': (string);
   'deadlineMs': (number);
+  'nodeSecret': (string);
 }

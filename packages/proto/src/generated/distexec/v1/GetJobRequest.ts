@@ -4,9 +4,11 @@
 export interface GetJobRequest {
   'id'?: (string);
   'includeOutput'?: (boolean);
+  'includeEnv'?: (boolean);
 }
 
 export interface GetJobRequest__Output {
   'id': (string);
   'includeOutput': (boolean);
+  'includeEnv': (boolean);
 }

@@ -7,6 +7,7 @@ export interface HeartbeatRequest {
   'activeTasks'?: (number);
   'attempts'?: (_distexec_v1_AttemptReport)[];
   'draining'?: (boolean);
+  'nodeSecret'?: (string);
 }
 
 export interface HeartbeatRequest__Output {
@@ -14,4 +15,5 @@ export interface HeartbeatRequest__Output {
   'activeTasks': (number);
   'attempts': (_distexec_v1_AttemptReport__Output)[];
   'draining': (boolean);
+  'nodeSecret': (string);
 }

@@ -28,6 +28,9 @@ export interface Job {
   'httpResult'?: (_distexec_v1_HttpResult | null);
   'outputLength'?: (number | string | Long);
   'notBeforeMs'?: (number | string | Long);
+  'submittedBy'?: (string);
+  'cancelledBy'?: (string);
+  'envNames'?: (string)[];
   '_exitCode'?: "exitCode";
 }
 
@@ -52,5 +55,8 @@ export interface Job__Output {
   'httpResult': (_distexec_v1_HttpResult__Output | null);
   'outputLength': (number);
   'notBeforeMs': (number);
+  'submittedBy': (string);
+  'cancelledBy': (string);
+  'envNames': (string)[];
   '_exitCode'?: "exitCode";
 }

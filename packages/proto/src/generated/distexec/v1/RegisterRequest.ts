@@ -15,6 +15,8 @@ export interface RegisterRequest {
   'version'?: (string);
   'attempts'?: (_distexec_v1_AttemptReport)[];
   'draining'?: (boolean);
+  'nodeSecret'?: (string);
+  'executionSecret'?: (string);
 }
 
 export interface RegisterRequest__Output {
@@ -29,4 +31,6 @@ export interface RegisterRequest__Output {
   'version': (string);
   'attempts': (_distexec_v1_AttemptReport__Output)[];
   'draining': (boolean);
+  'nodeSecret': (string);
+  'executionSecret': (string);
 }

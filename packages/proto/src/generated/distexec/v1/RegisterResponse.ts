@@ -8,6 +8,7 @@ export interface RegisterResponse {
   'kill'?: (_distexec_v1_AttemptRef)[];
   'masterId'?: (string);
   'rescheduleAfterMs'?: (number);
+  'nodeSecret'?: (string);
 }
 
 export interface RegisterResponse__Output {
@@ -16,4 +17,5 @@ export interface RegisterResponse__Output {
   'kill': (_distexec_v1_AttemptRef__Output)[];
   'masterId': (string);
   'rescheduleAfterMs': (number);
+  'nodeSecret': (string);
 }

@@ -3,8 +3,10 @@
 
 export interface UndrainNodeRequest {
   'nodeId'?: (string);
+  'nodeSecret'?: (string);
 }
 
 export interface UndrainNodeRequest__Output {
   'nodeId': (string);
+  'nodeSecret': (string);
 }
