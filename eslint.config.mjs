@@ -8,6 +8,18 @@ const root = import.meta.dirname;
 const workspaces = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')).workspaces;
 const packageDirs = workspaces.map((path) => path.split('/').pop());
 
+const packageBoundaries = [
+  {
+    // Each package is imported through its index (its package.json "exports" has only ".").
+    regex: '^@dist-exec/[^/]+/',
+    message: 'import the package itself (@dist-exec/<name>), not a file inside it',
+  },
+  {
+    regex: `^(\\.\\./)+(${packageDirs.join('|')})/`,
+    message: 'another package is imported by its name (@dist-exec/<name>), not by a relative path',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/node_modules/**', 'packages/proto/src/generated/**', 'bench-results/**', 'coverage/**'],
@@ -28,18 +40,23 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       // `import { type A }` still loads the module under verbatimModuleSyntax; `import type { A }` does not.
       '@typescript-eslint/no-import-type-side-effects': 'error',
+      'no-restricted-imports': ['error', { patterns: packageBoundaries }],
+    },
+  },
+  {
+    // The node registry is the one writer of node records: only it holds them as the writable NodeEntry.
+    files: ['packages/master/src/**/*.ts'],
+    ignores: ['packages/master/src/nodes/registry.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...packageBoundaries,
             {
-              // Each package is imported through its index (its package.json "exports" has only ".").
-              regex: '^@dist-exec/[^/]+/',
-              message: 'import the package itself (@dist-exec/<name>), not a file inside it',
-            },
-            {
-              regex: `^(\\.\\./)+(${packageDirs.join('|')})/`,
-              message: 'another package is imported by its name (@dist-exec/<name>), not by a relative path',
+              group: ['**/node-record.js'],
+              importNames: ['NodeEntry'],
+              message: 'only the NodeRegistry writes node records; read them as NodeRecord and change them through it',
             },
           ],
         },

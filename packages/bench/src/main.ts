@@ -1,19 +1,24 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [--only a,b] [--store sqlite,memory] [--profile DIR]: runs the
+// npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR]: runs the
 // scenarios and prints a table, or one JSON object per line with --json.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '@dist-exec/core';
+import { postgresBinDir, startTestPostgres, type TestPostgres } from '@dist-exec/testing';
 import type { Figure, StoreKind } from './scenario.js';
 
 import { SCENARIOS } from './scenarios/index.js';
 
-/** The master's default store first; memory shows what durability costs. */
-const DEFAULT_STORES: StoreKind[] = ['sqlite', 'memory'];
+const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'memory', 'postgres'];
+/**
+ * The master's default store first; memory shows what durability costs;
+ * PostgreSQL (a server the bench starts) where it is installed.
+ */
+const DEFAULT_STORES: StoreKind[] = postgresBinDir() ? ['sqlite', 'memory', 'postgres'] : ['sqlite', 'memory'];
 
-const USAGE = 'usage: npm run bench [-- --json] [--only a,b] [--store sqlite,memory] [--profile DIR]';
+const USAGE = 'usage: npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR]';
 let parsed;
 try {
   parsed = parseArgs({
@@ -40,12 +45,29 @@ if (only) {
   }
 }
 const stores = (parsed.store ?? '').split(',').filter(Boolean);
-const badStore = stores.find((store) => store !== 'sqlite' && store !== 'memory');
+const badStore = stores.find((store) => !(STORE_KINDS as readonly string[]).includes(store));
 if (badStore !== undefined || stores.length === 0) {
   process.stderr.write(
-    `bench: --store: "${badStore ?? ''}" is not a store; use sqlite, memory or both (sqlite,memory)\n`,
+    `bench: --store: "${badStore ?? ''}" is not a store; use one or more of ${STORE_KINDS.join(',')}\n`,
   );
   process.exit(2);
+}
+if (stores.includes('postgres') && !postgresBinDir()) {
+  process.stderr.write('bench: --store postgres: PostgreSQL is not installed (apt-get install -y postgresql)\n');
+  process.exit(2);
+}
+if (!DEFAULT_STORES.includes('postgres') && parsed.store === DEFAULT_STORES.join(','))
+  process.stderr.write(
+    'bench: PostgreSQL is not installed here: no postgres figures (apt-get install -y postgresql)\n',
+  );
+
+// One PostgreSQL server for the run, started when a scenario first needs it, durable as in production
+// (fsync on, like SQLite's synchronous=FULL); each cluster gets a fresh database on it.
+let postgres = null as Promise<TestPostgres> | null;
+async function storeArgs(store: StoreKind): Promise<string[]> {
+  if (store !== 'postgres') return ['--store', store];
+  postgres ??= startTestPostgres({ durable: true });
+  return ['--store', 'postgres', '--database-url', await (await postgres).createDatabase()];
 }
 // --profile: every master and worker writes a .cpuprofile there when it exits (open in Chrome DevTools,
 // or summarise with profile-summary.js).
@@ -83,7 +105,8 @@ for (const scenario of SCENARIOS) {
   try {
     const figures = await scenario.run({
       results,
-      stores: stores as StoreKind[],
+      stores: (stores as StoreKind[]).filter((store) => store !== 'postgres' || scenario.postgres),
+      storeArgs,
       childEnv,
       log: (message) => process.stderr.write(`  ${message}\n`),
     });
@@ -101,6 +124,7 @@ for (const scenario of SCENARIOS) {
   }
   process.stderr.write(`bench: ${scenario.name} took ${((Date.now() - scenarioStart) / 1000).toFixed(0)} s\n`);
 }
+await (await postgres?.catch(() => null))?.destroy();
 process.stderr.write(`bench: done in ${((Date.now() - suiteStart) / 1000).toFixed(0)} s\n`);
 if (!json) {
   const headers = ['figure', 'value', 'vs baseline (same run)', 'target', 'params'];

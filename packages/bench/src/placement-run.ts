@@ -78,7 +78,7 @@ export function placementRun(policyName: string, nodes: number, indexed: boolean
     elapsed += performance.now() - start;
     if (node) {
       const key = `r${(n += 1)}`;
-      node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+      registry.reserve(node, key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
       running.push({ node, key });
     }
     if (running.length > target || (!node && running.length > 0)) {
@@ -86,11 +86,10 @@ export function placementRun(policyName: string, nodes: number, indexed: boolean
       const done = running[at] as (typeof running)[number];
       running[at] = running[running.length - 1] as (typeof running)[number];
       running.pop();
-      done.node.release(done.key);
+      registry.release(done.node, done.key);
     }
   }
   elapsed *= run.share();
-  index?.close();
   return (elapsed * 1000) / placements;
 }
 

@@ -14,19 +14,23 @@ export interface Figure {
 export interface ScenarioContext {
   /** Figures already measured in this run, by name (e.g. the spawn baseline). */
   results: Map<string, Figure>;
-  /** Master stores to measure end-to-end scenarios with (`--store sqlite,memory`). */
+  /** Master stores to measure end-to-end scenarios with (`--store sqlite,memory,postgres`). */
   stores: readonly StoreKind[];
+  /** The master's flags for a store; for postgres, a fresh database on the bench's own PostgreSQL server. */
+  storeArgs(store: StoreKind): Promise<string[]>;
   /** Environment of the master and worker processes (NODE_OPTIONS=--cpu-prof with `--profile DIR`). */
   childEnv: NodeJS.ProcessEnv;
   log(message: string): void;
 }
 
-export type StoreKind = 'sqlite' | 'memory';
+export type StoreKind = 'sqlite' | 'memory' | 'postgres';
 
 /** A benchmark scenario: one file in scenarios/, registered in scenarios/index.ts. */
 export interface Scenario {
   name: string;
   description: string;
+  /** Measured on PostgreSQL too, when the run's stores name it; other scenarios get the local stores only. @default false */
+  postgres?: boolean;
   run(context: ScenarioContext): Promise<Figure[]>;
 }
 

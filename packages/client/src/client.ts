@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
-import {
-  isTerminal,
-  type ClusterSnapshot,
-  type JobEvent,
-  type JobSpecInput,
-  type JobState,
-  type JobView,
-  type NodeInfo,
-  type TokenInfo,
-  type TokenRole,
+import type * as grpc from '@grpc/grpc-js';
+import type {
+  ClusterSnapshot,
+  JobEvent,
+  JobSpecInput,
+  JobState,
+  JobView,
+  NodeInfo,
+  TokenInfo,
+  TokenRole,
 } from '@dist-exec/core';
 import {
   chunkFromWire,
@@ -302,20 +301,20 @@ export class DistExecClient {
    * Submits a job and watches it to its end in one call (RunJob): first
    * `submitted`, then its states and output as `watch` with follow yields
    * them. If the stream breaks after `submitted`, resume with `watch` from the
-   * last offset. A master without RunJob gets SubmitJob and WatchJob instead.
+   * last offset.
    */
   async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
-    const noOutput = options.noOutput ?? false;
-    const finalOnly = options.finalOnly ?? false;
     await this.#connection.ready();
-    const call = this.#jobs.RunJob({ spec: specToWire(spec), noOutput, finalOnly });
+    const call = this.#jobs.RunJob({
+      spec: specToWire(spec),
+      noOutput: options.noOutput ?? false,
+      finalOnly: options.finalOnly ?? false,
+    });
     const onAbort = (): void => call.cancel();
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    let submitted = false;
     try {
       for await (const event of call as AsyncIterable<wire.RunJobEvent__Output>) {
         if (event.submitted) {
-          submitted = true;
           yield {
             type: 'submitted',
             job: jobFromWire(event.submitted.job as wire.Job__Output),
@@ -324,18 +323,11 @@ export class DistExecClient {
         } else if (event.job) yield { type: 'job', job: jobFromWire(event.job) };
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
-      return;
     } catch (error) {
-      if (submitted || (error as Partial<grpc.ServiceError>).code !== grpc.status.UNIMPLEMENTED)
-        throw await this.#connection.explain(error);
+      throw await this.#connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
-    }
-    const { job, existing } = await this.submit(spec);
-    yield { type: 'submitted', job, existing };
-    for await (const event of this.watch(job.id, { noOutput, ...(options.signal ? { signal: options.signal } : {}) })) {
-      if (!finalOnly || event.type === 'output' || isTerminal(event.job.state)) yield event;
     }
   }
 

@@ -1,3 +1,4 @@
+export * from './attempts.js';
 export * from './backoff.js';
 export * from './clock.js';
 export * from './durations.js';

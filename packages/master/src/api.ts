@@ -31,7 +31,7 @@ import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
-import { checkRegistration } from './nodes/registry.js';
+import { checkRegistration } from './nodes/registration.js';
 import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
 import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
@@ -314,10 +314,9 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
         // Before anything changes: another worker's live node is not taken over.
         const issued = ctx.claims.admit(registration.id, request.nodeSecret, caller.name);
         const result = nodes.register(registration, attemptReportsFromWire(request.attempts));
-        // A new claim is durable before it is answered. Acknowledged results must be durable before the
-        // worker forgets them; while the store cannot write they wait for a later heartbeat (durableAcks).
+        // A new claim is kept before it is answered; acknowledged results wait for durability at most a while.
         if (issued) await store.flush();
-        const ack = issued ? result.ack : await durableAcks(store, result.ack);
+        const ack = await durableAcks(store, result.ack);
         return {
           heartbeatIntervalMs: nodes.heartbeatIntervalMs,
           rescheduleAfterMs: nodes.rescheduleAfterMs,

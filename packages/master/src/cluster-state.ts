@@ -1,18 +1,17 @@
 import {
   assertTransition,
-  backoffDelay,
   CANNOT_STORE_PREFIX,
+  attemptKey,
+  currentAttempt,
   FailedPreconditionError,
   NotFoundError,
   ResourceExhaustedError,
-  stateAfterFailure,
   UnavailableError,
   errorMessage,
   isDistExecError,
   type Attempt,
   type AttemptRef,
   type AttemptResult,
-  type BackoffOptions,
   type Clock,
   type FailureReason,
   type Job,
@@ -21,35 +20,42 @@ import {
   type JobView,
   type OutputChunk,
   type OutputStreamName,
-  type Timer,
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
+import type { RetryController } from './controllers/retry.js';
 import { MasterEvents } from './events.js';
 import { JobIntake, type SubmitResult } from './jobs/job-intake.js';
 import { classInterner, JobQueue } from './jobs/job-queue.js';
 import { JobWatchers, type JobListener } from './jobs/job-watchers.js';
-import { NodeRegistry, type NodeRecord } from './nodes/registry.js';
+import type { NodeRecord } from './nodes/node-record.js';
+import type { NodeRegistry } from './nodes/registry.js';
 import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
 
 export interface ClusterStateOptions {
   store: Store;
+  /** The nodes; ClusterState reserves and releases attempts' resources on them. */
+  registry: NodeRegistry;
+  /** Decides what a failed attempt means, and holds retries through their backoff. */
+  retries: RetryController;
   clock: Clock;
   logger: Logger;
   limits: JobSpecLimits;
   /** Most PENDING jobs at once; submits beyond get RESOURCE_EXHAUSTED. */
   maxQueue: number;
-  backoff: BackoffOptions;
-  random?: () => number;
   /** Where job events go (metrics, live views). */
   events?: MasterEvents;
 }
 
-/** Calls ClusterState makes into the parts wired around it (set once by the Master). */
-export interface ClusterHooks {
+/**
+ * What ClusterState asks of the parts built on it. Each subscribes when it is
+ * built (the scheduler to `kick`, the dispatcher to `cancelled`); with nobody
+ * subscribed (a unit test of the state alone) there is nobody to ask.
+ */
+export interface ClusterListener {
   /** There may be work to place: run a scheduler pass soon. */
-  kick(): void;
-  /** The attempt must stop on its node (cancelled, handed back, or stale). */
-  stopAttempt(ref: AttemptRef, nodeId: string): void;
+  kick?(): void;
+  /** The attempt was cancelled: it must stop on its node. */
+  cancelled?(ref: AttemptRef, nodeId: string): void;
 }
 
 export type { SubmitResult } from './jobs/job-intake.js';
@@ -62,64 +68,54 @@ export interface AttemptOutput {
   timestampMs: number;
 }
 
-export function attemptKey(jobId: string, attempt: number): string {
-  return `${jobId}/${attempt}`;
-}
-
-export function parseAttemptKey(key: string): AttemptRef {
-  const slash = key.lastIndexOf('/');
-  return { jobId: key.slice(0, slash), attempt: Number(key.slice(slash + 1)) };
-}
-
-export function currentAttempt(job: Job): Attempt | undefined {
-  return job.attemptHistory[job.attemptHistory.length - 1];
-}
-
 /**
- * The single owner of the cluster's state: jobs, their attempts, nodes and
- * what each node has reserved. Everything else reads it and changes it only
+ * The single owner of the jobs' state: jobs, their attempts, the queue, and
+ * what each attempt has reserved on its node (through the node registry,
+ * which owns the nodes). Everything else reads it and changes it only
  * through these methods, which enforce the job state machine, apply fencing
- * (only the current attempt of a job may change it) and write through the store.
+ * (only the current attempt of a job may change it) and write through the
+ * store. What a failed attempt means is the RetryController's verdict.
  *
  * Only PENDING and RUNNING jobs live here; finished jobs are read back from the store.
  */
 export class ClusterState {
-  readonly registry = new NodeRegistry();
+  readonly registry: NodeRegistry;
   readonly queue = new JobQueue(classInterner());
   readonly #active = new Map<string, Job>();
   readonly #intake: JobIntake;
   readonly #watchers = new JobWatchers();
-  readonly #backoffTimers = new Map<string, Timer>();
+  readonly #retries: RetryController;
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: ClusterStateOptions;
   readonly #events: MasterEvents;
-  #hooks: ClusterHooks = { kick: () => {}, stopAttempt: () => {} };
+  #listeners: readonly ClusterListener[] = [];
   #nextSeq = 1;
   #running = 0;
 
   constructor(options: ClusterStateOptions) {
     this.#options = options;
+    this.registry = options.registry;
+    this.#retries = options.retries;
     this.#store = options.store;
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'cluster-state' });
     this.#events = options.events ?? new MasterEvents();
-    this.#intake = new JobIntake({ store: options.store, registry: this.registry, limits: options.limits });
+    this.#intake = new JobIntake({ store: options.store, registry: options.registry, limits: options.limits });
   }
 
-  setHooks(hooks: ClusterHooks): void {
-    this.#hooks = hooks;
+  /** Tells `listener` what the state asks of it from now on; returns the function that stops it. */
+  subscribe(listener: ClusterListener): () => void {
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
   }
 
   /** Asks for a scheduler pass (capacity or work appeared). */
   kick(): void {
-    this.#hooks.kick();
-  }
-
-  /** Asks the attempt's node to kill it. */
-  stopAttempt(ref: AttemptRef, nodeId: string): void {
-    this.#hooks.stopAttempt(ref, nodeId);
+    for (const listener of this.#listeners) listener.kick?.();
   }
 
   get pendingCount(): number {
@@ -151,39 +147,16 @@ export class ClusterState {
       const attempt = currentAttempt(job);
       if (!attempt) continue;
       // The node must re-register and report the attempt before the node-lost timeout.
-      // (Only create it once: upserting a known node would mark it registered.)
-      let node = this.registry.get(attempt.nodeId);
-      if (!node) {
-        node = this.registry.upsert(
-          {
-            id: attempt.nodeId,
-            address: '',
-            capabilities: [],
-            maxTasks: 1,
-            labels: {},
-            cpus: 0,
-            memoryBytes: 0,
-            weight: 1,
-            version: '',
-            draining: false,
-            executionSecret: '',
-            tokenName: '',
-          },
-          this.#clock.now(),
-        ).node;
-        node.recovering = true;
-      }
-      node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+      const node = this.registry.restore(attempt.nodeId, this.#clock.now());
+      this.registry.reserve(node, attemptKey(job.id, attempt.number), {
+        cpu: job.spec.cpu,
+        memoryBytes: job.spec.memoryBytes,
+      });
     }
     this.#log.info({ pending: this.pendingCount, running: this.#running }, 'recovered jobs from the store');
   }
 
   // ---- submit, read, cancel ----
-
-  /** Call when node capabilities may have changed. */
-  invalidateTaskTypes(): void {
-    this.#intake.invalidateTaskTypes();
-  }
 
   /**
    * Validates every spec, then stores all jobs and resolves once they are
@@ -236,7 +209,7 @@ export class ClusterState {
     }
     if (created.length) {
       this.#events.jobsSubmitted(created);
-      this.#hooks.kick();
+      this.kick();
     }
     return results;
   }
@@ -280,7 +253,8 @@ export class ClusterState {
       const attempt = currentAttempt(job) as Attempt;
       this.#closeAttempt(attempt, { reason: 'CANCELLED', error: 'cancelled by request' });
       this.#events.attemptEnded(job, attempt);
-      this.#hooks.stopAttempt({ jobId: id, attempt: attempt.number }, attempt.nodeId);
+      for (const listener of this.#listeners)
+        listener.cancelled?.({ jobId: id, attempt: attempt.number }, attempt.nodeId);
     }
     job.cancelledBy = by;
     this.#finish(job, 'CANCELLED', 'CANCELLED', by ? `cancelled by ${by}` : 'cancelled by request');
@@ -317,7 +291,10 @@ export class ClusterState {
     job.exitCode = null;
     job.startedAtMs = null;
     this.#running += 1;
-    node.reserve(attemptKey(job.id, attempt.number), { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+    this.registry.reserve(node, attemptKey(job.id, attempt.number), {
+      cpu: job.spec.cpu,
+      memoryBytes: job.spec.memoryBytes,
+    });
     this.#store.putJob(job);
     this.#events.attemptPlaced(job, attempt, now - (previous?.finishedAtMs ?? job.createdAtMs));
     this.#notify(job);
@@ -427,7 +404,8 @@ export class ClusterState {
 
   /** The node no longer holds the attempt: give its resources back. */
   release(ref: AttemptRef, nodeId: string): void {
-    if (this.registry.get(nodeId)?.release(attemptKey(ref.jobId, ref.attempt))) this.#hooks.kick();
+    const node = this.registry.get(nodeId);
+    if (node && this.registry.release(node, attemptKey(ref.jobId, ref.attempt))) this.kick();
   }
 
   #closeAttempt(
@@ -442,17 +420,16 @@ export class ClusterState {
   }
 
   #afterFailure(job: Job, attempt: Attempt, reason: FailureReason, error: string): void {
-    const charged = job.attemptHistory.filter((a) => !a.free).length;
-    const next = attempt.free && reason !== 'CANCELLED' ? 'PENDING' : stateAfterFailure(reason, charged, job.spec);
-    if (next !== 'PENDING') {
-      this.#finish(job, next, reason, error);
+    const verdict = this.#retries.verdict(job, attempt, reason);
+    if (verdict.type === 'finish') {
+      this.#finish(job, verdict.state, reason, error);
       return;
     }
     this.#running -= 1;
     job.state = 'PENDING';
     job.reason = null;
     job.error = '';
-    const delay = attempt.free ? 0 : backoffDelay(charged, this.#options.backoff, this.#options.random);
+    const delay = verdict.delayMs;
     job.notBeforeMs = delay > 0 ? this.#clock.now() + delay : 0;
     job.pendingReason = `attempt ${attempt.number} failed (${reason}: ${error || 'no detail'}); ${delay > 0 ? `retrying in ${delay}ms` : 'retrying'}`;
     this.#store.putJob(job);
@@ -460,21 +437,17 @@ export class ClusterState {
     this.#enqueue(job);
   }
 
+  /** Into the queue now, or once its retry backoff is over. */
   #enqueue(job: Job): void {
-    const delay = job.notBeforeMs - this.#clock.now();
-    if (delay <= 0) {
-      job.notBeforeMs = 0;
-      this.queue.push(job);
-      this.#hooks.kick();
+    if (job.notBeforeMs > this.#clock.now()) {
+      this.#retries.wait(job, () => {
+        if (this.#active.get(job.id) === job && job.state === 'PENDING') this.#enqueue(job);
+      });
       return;
     }
-    this.#backoffTimers.set(
-      job.id,
-      this.#clock.setTimeout(() => {
-        this.#backoffTimers.delete(job.id);
-        if (this.#active.get(job.id) === job && job.state === 'PENDING') this.#enqueue(job);
-      }, delay),
-    );
+    job.notBeforeMs = 0;
+    this.queue.push(job);
+    this.kick();
   }
 
   #finish(job: Job, state: 'COMPLETED' | 'FAILED' | 'CANCELLED', reason: FailureReason | null, error: string): void {
@@ -482,8 +455,7 @@ export class ClusterState {
     if (job.state === 'RUNNING') this.#running -= 1;
     else {
       this.queue.remove(job.id);
-      this.#backoffTimers.get(job.id)?.cancel();
-      this.#backoffTimers.delete(job.id);
+      this.#retries.cancel(job.id);
     }
     job.state = state;
     job.reason = reason;
@@ -514,10 +486,9 @@ export class ClusterState {
     this.#watchers.emit(job.id, { type: 'job', job });
   }
 
-  /** Stops backoff timers; state stays for inspection. */
+  /** Stops waiting out retry backoffs; state stays for inspection. */
   stop(): void {
-    for (const timer of this.#backoffTimers.values()) timer.cancel();
-    this.#backoffTimers.clear();
+    this.#retries.stop();
   }
 }
 

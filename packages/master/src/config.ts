@@ -7,6 +7,7 @@ import {
 import { join } from 'node:path';
 import { POLICY_NAMES } from './placement/index.js';
 import { DEFAULT_MIN_FREE_SPACE_BYTES } from './store/data-dir.js';
+import { databaseUrlProblem } from './store/postgres-errors.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
 export const DEFAULT_HTTP_PORT = 8080;
@@ -20,12 +21,13 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5000;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_KILL_GRACE_MS = 5000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+/** A LOST node is forgotten (it leaves `nodes`) this long after it was declared lost; not a flag. */
 export const DEFAULT_FORGET_LOST_AFTER_MS = 3_600_000;
 export const DEFAULT_DISPATCH_FAILURE_THRESHOLD = 3;
 export const DEFAULT_SKIP_NODE_MS = 30_000;
 /** How often the master logs a cluster snapshot; 0 = never. */
 export const DEFAULT_SNAPSHOT_INTERVAL_MS = 30_000;
-export const STORE_KINDS = ['sqlite', 'memory'] as const;
+export const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
 export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
@@ -44,12 +46,14 @@ export interface MasterOptions {
   port?: number;
   /** HTTP port for metrics, health, REST and the dashboard; 0 picks a free one. @default 8080 */
   httpPort?: number;
-  /** Durable on disk (`sqlite`) or gone at exit (`memory`). @default 'sqlite' */
+  /** Durable on disk (`sqlite`), on a PostgreSQL server (`postgres`), or gone at exit (`memory`). @default 'sqlite' */
   store?: (typeof STORE_KINDS)[number];
   /** Directory of the sqlite store's files; created when missing. @default './.dist-exec' */
   dataDir?: string;
   /** The sqlite store refuses to start with less than this free on the data dir's file system, in bytes. @default 268435456 (256 MiB) */
   minFreeSpaceBytes?: number;
+  /** The postgres store's database, `postgres://user:password@host:5432/database`; only with `store: 'postgres'`. @default '' */
+  databaseUrl?: string;
   /** Finished jobs (and their output) are deleted this long after they end, in ms; 0 = kept forever. @default 604800000 (7 days) */
   historyRetentionMs?: number;
   /** At most this many finished jobs are kept (those that finished first go first); 0 = no limit. @default 0 */
@@ -72,7 +76,7 @@ export interface MasterOptions {
   maxQueue?: number;
   /** A worker must answer Execute within this long, in ms. @default 10000 */
   dispatchTimeoutMs?: number;
-  /** Deadline of other calls to workers, in ms. @default 5000 */
+  /** Deadline of other calls to workers (Cancel), in ms; an option, not a flag. @default 5000 */
   callTimeoutMs?: number;
   /** Output kept per stream per attempt, in bytes. @default 1048576 */
   outputLimitBytes?: number;
@@ -135,6 +139,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     store: options.store ?? 'sqlite',
     dataDir,
     minFreeSpaceBytes: options.minFreeSpaceBytes ?? DEFAULT_MIN_FREE_SPACE_BYTES,
+    databaseUrl: options.databaseUrl ?? '',
     historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
     historyMaxJobs: options.historyMaxJobs ?? 0,
     historyGcIntervalMs: options.historyGcIntervalMs ?? DEFAULT_HISTORY_GC_INTERVAL_MS,
@@ -182,6 +187,16 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     '--min-free-space',
     `${compiled.minFreeSpaceBytes} must be a size of 0 bytes or more`,
   );
+  if (compiled.store === 'postgres') {
+    const problem = databaseUrlProblem(compiled.databaseUrl);
+    check(problem === null, '--database-url', problem ?? '');
+  } else {
+    check(
+      compiled.databaseUrl === '',
+      '--database-url',
+      `is only for --store postgres (the store is ${compiled.store})`,
+    );
+  }
   checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
   check(
     compiled.heartbeatTimeoutMs > compiled.heartbeatIntervalMs,
@@ -204,7 +219,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `${compiled.maxQueue} must be a whole number above 0`,
   );
   checkPositive(compiled.dispatchTimeoutMs, '--dispatch-timeout');
-  checkPositive(compiled.callTimeoutMs, '--call-timeout');
+  checkPositive(compiled.callTimeoutMs, 'callTimeoutMs');
   checkPositive(compiled.outputLimitBytes, '--output-limit');
   check(compiled.killGraceMs >= 0, '--kill-grace', 'must not be negative');
   check(

@@ -1,44 +1,28 @@
+// The master package: the Master (its composition root) and, for tests, benchmarks and the
+// simulator, the parts it is built from, box by box.
 export { Master, type MasterAddress, type MasterDeps } from './master.js';
 export * from './config.js';
-export { ClusterState, attemptKey, currentAttempt } from './cluster-state.js';
-export { JobQueue, runsBefore } from './jobs/job-queue.js';
-export {
-  NodeRegistry,
-  NodeRecord,
-  healthAt,
-  healthAfter,
-  toMilliCpus,
-  type NodeRegistration,
-  type HealthTimeouts,
-  type NodeListener,
-} from './nodes/registry.js';
-export { NodeManager } from './nodes/node-manager.js';
-export { Dispatcher, type DispatcherOptions } from './dispatch/dispatcher.js';
-export { AnswerDeadlines, type AwaitingAnswer } from './dispatch/answer-deadlines.js';
-export {
-  CircuitBreaker,
-  DispatchBreakers,
-  DEFAULT_BREAKER_OPTIONS,
-  type BreakerOptions,
-  type BreakerState,
-} from './dispatch/dispatch-breaker.js';
-export {
-  FailureDetector,
-  probeVerdict,
-  type FailureDetectorOptions,
-  type ProbeVerdict,
-} from './nodes/failure-detector.js';
-export { PauseLedger } from './nodes/pause-ledger.js';
-export { HealthController } from './controllers/health.js';
-export { Scheduler } from './scheduler.js';
+export { ClusterState, type ClusterListener, type ClusterStateOptions, type AttemptOutput } from './cluster-state.js';
+export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { MasterEvents, type MasterObserver } from './events.js';
 export { MasterMetrics, pendingByPriority } from './metrics.js';
+export { takeSnapshot, type SnapshotSources } from './cluster-snapshot.js';
+export * from './nodes/index.js';
+export * from './jobs/index.js';
+export * from './dispatch/index.js';
+export * from './controllers/index.js';
 export * from './placement/index.js';
-export { PlacementIndex } from './placement/placement-index.js';
-export { CapacityTree } from './placement/capacity-tree.js';
-export { roundUp32 } from './placement/float32-bounds.js';
 export { MemoryStore } from './store/memory-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
+export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
+export {
+  POSTGRES_MIGRATIONS,
+  PG_SCHEMA,
+  migratePostgres,
+  pgSchemaVersion,
+  type PostgresMigration,
+} from './store/postgres-schema.js';
+export { maskDatabaseUrl, databaseUrlProblem } from './store/postgres-errors.js';
 export { StoreUnusableError, openDatabase, DATABASE_FILE, LOCK_FILE } from './store/database-file.js';
 export {
   MIGRATIONS,
@@ -48,7 +32,6 @@ export {
   schemaVersion,
   type Migration,
 } from './store/migrations.js';
-export { HistoryGc, type HistoryGcOptions } from './controllers/history-gc.js';
 export type {
   Store,
   JobPage,
@@ -63,6 +46,4 @@ export * from './auth/index.js';
 export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
-export { SnapshotLog, compactSnapshot, MAX_LOGGED_NODES, type SnapshotLogOptions } from './controllers/snapshot-log.js';
-export { takeSnapshot, type SnapshotSources } from './cluster-snapshot.js';
 export { NestingScanner, MAX_JSON_DEPTH } from './http/json-depth.js';

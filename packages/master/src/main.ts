@@ -33,7 +33,10 @@ const program = new Command('dist-exec-master')
       .env('DIST_EXEC_HTTP_PORT'),
   )
   .addOption(
-    new Option('--store <kind>', 'where jobs are kept: sqlite (durable, in --data-dir) or memory (gone at exit)')
+    new Option(
+      '--store <kind>',
+      'where jobs are kept: sqlite (durable, in --data-dir), postgres (durable, at --database-url) or memory (gone at exit)',
+    )
       .choices(STORE_KINDS)
       .default('sqlite')
       .env('DIST_EXEC_STORE'),
@@ -45,6 +48,12 @@ const program = new Command('dist-exec-master')
     new Option('--min-free-space <size>', 'refuse to start with less free space than this on the data dir (sqlite)')
       .default('256Mi')
       .env('DIST_EXEC_MIN_FREE_SPACE'),
+  )
+  .addOption(
+    new Option(
+      '--database-url <url>',
+      'database of the postgres store: postgres://user:password@host:5432/db (prefer the env var: flags show in ps)',
+    ).env('DIST_EXEC_DATABASE_URL'),
   )
   .option(
     '--history-retention <duration>',
@@ -132,6 +141,9 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     store: flags.store as MasterOptions['store'],
     dataDir: flags.dataDir,
     minFreeSpaceBytes: parseBytes(flags.minFreeSpace as string, '--min-free-space'),
+    // From the environment it may be meant for another store kind; given as a flag, it must fit the store.
+    databaseUrl:
+      flags.store === 'postgres' || program.getOptionValueSource('databaseUrl') === 'cli' ? flags.databaseUrl : '',
     historyRetentionMs: parseDuration(flags.historyRetention as string, '--history-retention'),
     historyMaxJobs: parseInteger(flags.historyMaxJobs as string, '--history-max-jobs', 0, Number.MAX_SAFE_INTEGER),
     snapshotIntervalMs: parseDuration(flags.snapshotInterval as string, '--snapshot-interval'),

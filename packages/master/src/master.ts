@@ -9,24 +9,25 @@ import type { NodeClaims } from './auth/node-claims.js';
 import { addTokenService } from './auth/token-api.js';
 import type { TokenRegistry } from './auth/token-registry.js';
 import { ClusterState } from './cluster-state.js';
-import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from './config.js';
-import { HealthController } from './controllers/health.js';
-import { SnapshotLog } from './controllers/snapshot-log.js';
-import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers } from './dispatch/dispatch-breaker.js';
-import { HistoryGc } from './controllers/history-gc.js';
-import type { HeartbeatStreams } from './nodes/heartbeat-streams.js';
-import { Dispatcher } from './dispatch/dispatcher.js';
 import { takeSnapshot } from './cluster-snapshot.js';
+import {
+  compileMasterOptions,
+  DEFAULT_FORGET_LOST_AFTER_MS,
+  type CompiledMasterOptions,
+  type MasterOptions,
+} from './config.js';
+import { HealthController, HistoryGc, Rescheduler, RetryController, SnapshotLog } from './controllers/index.js';
+import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers, Dispatcher } from './dispatch/index.js';
 import { MasterEvents } from './events.js';
-import { subscribeJobLog } from './jobs/job-log.js';
-import { FailureDetector } from './nodes/failure-detector.js';
 import { HttpServer } from './http/server.js';
 import { buildRouter } from './http/routes.js';
+import { subscribeJobLog } from './jobs/index.js';
 import { MasterMetrics } from './metrics.js';
-import { NodeManager } from './nodes/node-manager.js';
+import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } from './nodes/index.js';
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryStore } from './store/memory-store.js';
+import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -86,108 +87,111 @@ export class Master {
     this.#log = deps.logger ?? pino({ level: 'info' });
     this.#clock = deps.clock ?? systemClock;
     const o = this.options;
-    this.store = deps.store ?? createStore(o, this.#log, this.#clock);
-    this.auth = new MasterAuth({
-      options: o,
-      store: this.store,
-      clock: this.#clock,
-      logger: this.#log,
-      nodeHealth: (nodeId) => this.cluster.registry.get(nodeId)?.health,
-      tokenRevoked: (name) => this.nodes.dropNodesOf(name),
-    });
-    this.cluster = new ClusterState({
-      store: this.store,
-      clock: this.#clock,
-      logger: this.#log,
+    const clock = this.#clock;
+    const logger = this.#log;
+    // Each part gets the parts it calls in its constructor, so they are built bottom up: state first,
+    // then what reads and changes it. A part that must hear from one built before it subscribes to it.
+    const store = (this.store = deps.store ?? createStore(o, logger, clock));
+    const registry = new NodeRegistry();
+    const cluster = (this.cluster = new ClusterState({
+      store,
+      registry,
+      retries: new RetryController({ clock, backoff: { baseMs: o.retryBackoffBaseMs, capMs: o.retryBackoffCapMs } }),
+      clock,
+      logger,
       maxQueue: o.maxQueue,
       limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
-      backoff: { baseMs: o.retryBackoffBaseMs, capMs: o.retryBackoffCapMs },
       events: this.events,
-    });
-    this.nodes = new NodeManager({
-      cluster: this.cluster,
-      clock: this.#clock,
-      logger: this.#log,
-      heartbeatIntervalMs: o.heartbeatIntervalMs,
-      heartbeatTimeoutMs: o.heartbeatTimeoutMs,
-      nodeLostTimeoutMs: o.nodeLostTimeoutMs,
-      rescheduleOn: o.rescheduleOn,
-      forgetLostAfterMs: 3_600_000,
-      events: this.events,
-    });
-    this.#detector = new FailureDetector({
-      registry: this.cluster.registry,
-      clock: this.#clock,
-      logger: this.#log,
+    }));
+    const detector = (this.#detector = new FailureDetector({
+      registry,
+      clock,
+      logger,
       probe: probeHealth,
       probeTimeoutMs: Math.min(o.dispatchTimeoutMs, Math.max(1000, o.heartbeatIntervalMs)),
       probeIntervalMs: Math.max(1000, o.heartbeatIntervalMs),
-      onDown: (node, why) => this.nodes.markDown(node.id, why),
-      onReachable: (node) => {
-        this.dispatcher.reattachNode(node);
-        this.cluster.kick();
-      },
-    });
-    this.dispatcher = new Dispatcher({
-      cluster: this.cluster,
-      store: this.store,
-      clock: this.#clock,
-      logger: this.#log,
+      kick: () => cluster.kick(),
+    }));
+    const dispatcher = (this.dispatcher = new Dispatcher({
+      cluster,
+      store,
+      clock,
+      logger,
       dispatchTimeoutMs: o.dispatchTimeoutMs,
       callTimeoutMs: o.callTimeoutMs,
       outputLimitBytes: o.outputLimitBytes,
       killGraceMs: o.killGraceMs,
       breakers: new DispatchBreakers({
-        clock: this.#clock,
-        logger: this.#log,
+        registry,
+        clock,
+        logger,
         breaker: {
           failureThreshold: o.dispatchFailureThreshold,
           openMs: o.skipNodeMs,
           maxOpenMs: Math.max(DEFAULT_BREAKER_OPTIONS.maxOpenMs, o.skipNodeMs),
         },
-        kick: () => this.cluster.kick(),
+        kick: () => cluster.kick(),
       }),
-      suspect: (nodeId, why) => this.#detector.suspect(nodeId, why),
-    });
+      detector,
+    }));
+    const timeouts = { heartbeatTimeoutMs: o.heartbeatTimeoutMs, nodeLostTimeoutMs: o.nodeLostTimeoutMs };
+    const nodes = (this.nodes = new NodeManager({
+      cluster,
+      registry,
+      links: dispatcher,
+      rescheduler: new Rescheduler({
+        cluster,
+        registry,
+        stopper: dispatcher,
+        logger,
+        rescheduleOn: o.rescheduleOn,
+        ...timeouts,
+      }),
+      detector,
+      clock,
+      logger,
+      heartbeatIntervalMs: o.heartbeatIntervalMs,
+      ...timeouts,
+      forgetLostAfterMs: DEFAULT_FORGET_LOST_AFTER_MS,
+      events: this.events,
+    }));
     this.scheduler = new Scheduler({
-      cluster: this.cluster,
+      cluster,
       policy: createPolicy(o.policy),
-      clock: this.#clock,
-      logger: this.#log,
-      dispatch: (job, attempt, node) => this.dispatcher.execute(job, attempt, node),
+      clock,
+      logger,
+      dispatch: (job, attempt, node) => dispatcher.execute(job, attempt, node),
     });
-    this.cluster.setHooks({
-      kick: () => this.scheduler.kick(),
-      stopAttempt: (ref, nodeId) => this.dispatcher.stopAttempt(ref, nodeId),
+    this.auth = new MasterAuth({
+      options: o,
+      store,
+      clock,
+      logger,
+      nodeHealth: (nodeId) => registry.get(nodeId)?.health,
+      tokenRevoked: (name) => nodes.dropNodesOf(name),
     });
-    this.nodes.setLinks(this.dispatcher);
     this.#health = new HealthController({
-      nodes: this.nodes,
-      clock: this.#clock,
+      nodes,
+      clock,
       // Notice silence within a fifth of the timeout, but do not spin on tiny timeouts.
       tickMs: Math.max(20, Math.min(1000, Math.floor(o.heartbeatTimeoutMs / 5))),
     });
     this.#historyGc = new HistoryGc({
-      store: this.store,
-      clock: this.#clock,
-      logger: this.#log,
+      store,
+      clock,
+      logger,
       retentionMs: o.historyRetentionMs,
       maxJobs: o.historyMaxJobs,
       intervalMs: o.historyGcIntervalMs,
     });
-    this.metrics = new MasterMetrics({ cluster: this.cluster, events: this.events });
-    subscribeJobLog(this.events, this.#log);
+    this.metrics = new MasterMetrics({ cluster, events: this.events });
+    subscribeJobLog(this.events, logger);
     this.#snapshotLog = new SnapshotLog({
       snapshot: () => this.snapshot(),
-      clock: this.#clock,
-      logger: this.#log,
+      clock,
+      logger,
       intervalMs: o.snapshotIntervalMs,
     });
-  }
-
-  /** Deletes finished jobs past the retention period or count now (normally on a timer). */
-  collectHistory(): Promise<number> {
-    return this.#historyGc.runOnce();
   }
 
   get port(): number {
@@ -357,5 +361,7 @@ function createStore(options: CompiledMasterOptions, logger: Logger, clock: Cloc
       return new MemoryStore();
     case 'sqlite':
       return new SqliteStore({ dataDir: options.dataDir, logger, clock, minFreeSpaceBytes: options.minFreeSpaceBytes });
+    case 'postgres':
+      return new PostgresStore({ url: options.databaseUrl, logger });
   }
 }

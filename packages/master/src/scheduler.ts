@@ -4,21 +4,24 @@ import { BlockedClasses } from './jobs/blocked-classes.js';
 import type { ClusterState } from './cluster-state.js';
 import type { PlacementPolicy } from './placement/index.js';
 import { PlacementIndex } from './placement/placement-index.js';
-import type { NodeRecord } from './nodes/registry.js';
+import type { NodeRecord } from './nodes/node-record.js';
 
 export interface SchedulerOptions {
+  /** The queue it takes jobs from, and what it asks for passes through (`kick`). */
   cluster: ClusterState;
   policy: PlacementPolicy;
   clock: Clock;
   logger: Logger;
-  /** Sends the attempt to its node. */
+  /** Sends the attempt to its node (the dispatcher). */
   dispatch(job: Job, attempt: Attempt, node: NodeRecord): void;
 }
 
 /**
  * Places PENDING jobs, highest priority first and FIFO within a priority.
- * Event-driven: a pass runs soon after `kick()` (a job arrived, capacity freed,
- * a node joined), never on a polling timer. Several kicks in one tick make one pass.
+ * Event-driven: a pass runs soon after a kick (a job arrived, capacity freed,
+ * a node joined: ClusterState passes on every such request), never on a
+ * polling timer. Several kicks in one tick make one pass. Reads the nodes
+ * through the placement index and changes jobs only through ClusterState.
  */
 export class Scheduler {
   readonly #cluster: ClusterState;
@@ -34,9 +37,10 @@ export class Scheduler {
     this.#cluster = options.cluster;
     this.#log = options.logger.child({ component: 'scheduler' });
     this.#index = new PlacementIndex(options.cluster.registry, options.policy);
-    options.cluster.registry.subscribe((node, removed) => {
-      if (!removed) this.#blocked.nodeChanged(node);
+    options.cluster.registry.subscribe((node, change) => {
+      if (change !== 'removed') this.#blocked.nodeChanged(node);
     });
+    options.cluster.subscribe({ kick: () => this.kick() });
   }
 
   get policyName(): string {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ClusterState,
-  DEFAULT_BREAKER_OPTIONS,
-  DispatchBreakers,
-  Dispatcher,
-  MemoryStore,
-  NodeManager,
-} from '@dist-exec/master';
+import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers, Dispatcher, MemoryStore } from '@dist-exec/master';
 import { FakeClock, testLogger } from '@dist-exec/testing';
-import { registration } from './helpers.js';
+import { masterCore, registration } from './helpers.js';
 
 /** A store whose commits, once `holding`, never complete (a slow disk, frozen in time). */
 class HeldStore extends MemoryStore {
@@ -24,38 +17,32 @@ describe('the write-ahead of a dispatch', () => {
     const clock = new FakeClock();
     const logger = testLogger();
     const store = new HeldStore();
-    const cluster = new ClusterState({
-      store,
+    let dispatcher!: Dispatcher;
+    const { cluster, nodes } = masterCore({
       clock,
-      logger,
-      limits: {},
+      store,
       maxQueue: 10,
       backoff: { baseMs: 1000, capMs: 1000 },
+      links: ({ cluster, detector }) =>
+        (dispatcher = new Dispatcher({
+          cluster,
+          store,
+          clock,
+          logger,
+          dispatchTimeoutMs: 1000,
+          callTimeoutMs: 1000,
+          outputLimitBytes: 1024,
+          killGraceMs: 100,
+          breakers: new DispatchBreakers({
+            registry: cluster.registry,
+            clock,
+            logger,
+            breaker: DEFAULT_BREAKER_OPTIONS,
+            kick: () => {},
+          }),
+          detector,
+        })),
     });
-    const nodes = new NodeManager({
-      cluster,
-      clock,
-      logger,
-      heartbeatIntervalMs: 5000,
-      heartbeatTimeoutMs: 15_000,
-      nodeLostTimeoutMs: 60_000,
-      rescheduleOn: 'unhealthy',
-      forgetLostAfterMs: 3_600_000,
-    });
-    const dispatcher = new Dispatcher({
-      cluster,
-      store,
-      clock,
-      logger,
-      dispatchTimeoutMs: 1000,
-      callTimeoutMs: 1000,
-      outputLimitBytes: 1024,
-      killGraceMs: 100,
-      breakers: new DispatchBreakers({ clock, logger, breaker: DEFAULT_BREAKER_OPTIONS, kick: () => {} }),
-      suspect: () => {},
-    });
-    nodes.setLinks(dispatcher);
-    cluster.setHooks({ kick: () => {}, stopAttempt: () => {} });
     nodes.register(registration('w1', { address: '127.0.0.1:1' }), []);
     const [submitted] = await cluster.submit([{ command: 'true' }]);
     const job = submitted!.job;

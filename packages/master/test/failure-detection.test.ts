@@ -3,19 +3,16 @@ import type { Job, JobSpecInput } from '@dist-exec/core';
 import type { ProbeResult } from '@dist-exec/runtime';
 import {
   CircuitBreaker,
-  ClusterState,
   DispatchBreakers,
-  FailureDetector,
   HealthController,
-  MemoryStore,
-  NodeManager,
   PauseLedger,
   probeVerdict,
   RoundRobinPolicy,
   place,
+  type ClusterState,
 } from '@dist-exec/master';
 import { FakeClock, testLogger } from '@dist-exec/testing';
-import { makeJob, makeNode, registration } from './helpers.js';
+import { makeJob, makeNode, masterCore, registration, testNodes } from './helpers.js';
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -70,6 +67,7 @@ describe('DispatchBreakers', () => {
     const clock = new FakeClock();
     let kicks = 0;
     const breakers = new DispatchBreakers({
+      registry: testNodes,
       clock,
       logger: testLogger(),
       breaker: { failureThreshold: 2, openMs: 10_000, maxOpenMs: 60_000 },
@@ -132,6 +130,7 @@ describe('DispatchBreakers on a timer clock that lags', () => {
     };
     let kicks = 0;
     const breakers = new DispatchBreakers({
+      registry: testNodes,
       clock,
       logger: testLogger(),
       breaker: { failureThreshold: 1, openMs: 200, maxOpenMs: 1000 },
@@ -165,34 +164,9 @@ async function submitOne(cluster: ClusterState, spec: JobSpecInput): Promise<Job
   return result.job;
 }
 
-function clusterSetup() {
-  const clock = new FakeClock();
-  const logger = testLogger();
-  const cluster = new ClusterState({
-    store: new MemoryStore(),
-    clock,
-    logger,
-    limits: {},
-    maxQueue: 100,
-    backoff: { baseMs: 1000, capMs: 10_000 },
-    random: () => 0.5,
-  });
-  const nodes = new NodeManager({
-    cluster,
-    clock,
-    logger,
-    heartbeatIntervalMs: 5000,
-    heartbeatTimeoutMs: 15_000,
-    nodeLostTimeoutMs: 60_000,
-    rescheduleOn: 'unhealthy',
-    forgetLostAfterMs: 3_600_000,
-  });
-  const stopped: string[] = [];
-  cluster.setHooks({
-    kick: () => {},
-    stopAttempt: (ref, nodeId) => stopped.push(`${ref.jobId}/${ref.attempt}@${nodeId}`),
-  });
-  return { clock, logger, cluster, nodes, stopped };
+function clusterSetup(probe?: ScriptedProbe) {
+  const core = masterCore({ random: () => 0.5, ...(probe ? { probe: probe.probe } : {}) });
+  return { ...core, stopped: core.recorded.stopped };
 }
 
 /** A probe the test answers by hand, one call at a time. */
@@ -213,21 +187,12 @@ class ScriptedProbe {
 
 describe('FailureDetector', () => {
   function setup() {
-    const base = clusterSetup();
     const probe = new ScriptedProbe();
+    const base = clusterSetup(probe);
     const reachable: string[] = [];
-    const detector = new FailureDetector({
-      registry: base.cluster.registry,
-      clock: base.clock,
-      logger: base.logger,
-      probe: probe.probe,
-      probeTimeoutMs: 1000,
-      probeIntervalMs: 5000,
-      onDown: (node, why) => base.nodes.markDown(node.id, why),
-      onReachable: (node) => reachable.push(node.id),
-    });
+    base.detector.subscribe({ reachable: (node) => reachable.push(node.id) });
     base.nodes.register(registration('w1'), []);
-    return { ...base, probe, detector, reachable, node: base.cluster.registry.get('w1')! };
+    return { ...base, probe, reachable, node: base.cluster.registry.get('w1')! };
   }
 
   it('stops placing on a suspect node at once and clears it when a probe reaches it', async () => {
@@ -435,7 +400,7 @@ describe('retry placement', () => {
 
   it('says why a job waits when every suitable node is suspect', () => {
     const a = makeNode('a');
-    a.suspectReason = 'the Execute stream broke';
+    testNodes.suspect(a, 'the Execute stream broke', 0);
     const placement = place(makeJob(), [a], new RoundRobinPolicy());
     expect(placement).toEqual({
       type: 'wait',

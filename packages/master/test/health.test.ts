@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job, JobSpecInput } from '@dist-exec/core';
-import { ClusterState, healthAt, MemoryStore, NodeManager } from '@dist-exec/master';
-import { FakeClock, testLogger } from '@dist-exec/testing';
-import { registration } from './helpers.js';
+import { healthAt, type ClusterState } from '@dist-exec/master';
+import { masterCore, registration } from './helpers.js';
 
 const timeouts = { heartbeatTimeoutMs: 15_000, nodeLostTimeoutMs: 60_000 };
 
@@ -22,26 +21,7 @@ async function submitOne(cluster: ClusterState, spec: JobSpecInput): Promise<Job
 }
 
 function setup() {
-  const clock = new FakeClock();
-  const logger = testLogger();
-  const cluster = new ClusterState({
-    store: new MemoryStore(),
-    clock,
-    logger,
-    limits: {},
-    maxQueue: 100,
-    backoff: { baseMs: 1000, capMs: 10_000 },
-    random: () => 0.5,
-  });
-  const nodes = new NodeManager({
-    cluster,
-    clock,
-    logger,
-    heartbeatIntervalMs: 5000,
-    ...timeouts,
-    rescheduleOn: 'unhealthy',
-    forgetLostAfterMs: 3_600_000,
-  });
+  const { clock, cluster, nodes } = masterCore({ random: () => 0.5 });
   return { clock, cluster, nodes };
 }
 

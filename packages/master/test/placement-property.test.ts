@@ -93,22 +93,22 @@ function run(policyName: string, ops: readonly Op[], random: () => number): void
           }
           expect(fitsNow(node, job.spec)).toBe(true);
           const key = `j${(jobs += 1)}/1`;
-          node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+          registry.reserve(node, key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
           running.push({ node, key });
         }
         break;
       case 'finish': {
         if (running.length === 0) break;
         const [done] = running.splice(op.pick % running.length, 1);
-        done?.node.release(done.key);
+        if (done) registry.release(done.node, done.key);
         break;
       }
       case 'lose': {
         // As the node manager does: LOST, its reservations released.
         const node = pickNode(op.pick);
         if (!node) break;
-        node.health = 'LOST';
-        for (const key of [...node.reservations.keys()]) node.release(key);
+        registry.setHealth(node, 'LOST');
+        for (const key of [...node.reservations.keys()]) registry.release(node, key);
         break;
       }
       case 'forget': {
@@ -118,7 +118,7 @@ function run(policyName: string, ops: readonly Op[], random: () => number): void
       }
       case 'drain':
       case 'health':
-        applyNodeFlag(pickNode(op.pick), op);
+        applyNodeFlag(registry, pickNode(op.pick), op);
         break;
     }
     checkNotOvercommitted(registry.all());

@@ -9,9 +9,10 @@ import {
   RandomPolicy,
   type NodeRecord,
   type NodeRegistration,
+  type Reservation,
 } from '@dist-exec/master';
 import { seededRandom } from '@dist-exec/testing';
-import { makeJob, makeNode, registration } from './helpers.js';
+import { makeJob, makeNode, registration, testNodes } from './helpers.js';
 
 /**
  * A registry, and every placement made twice in lockstep: by the reference
@@ -30,12 +31,13 @@ function lockstep(policy: string, nodes: Array<[string, Partial<NodeRegistration
     const expected = place(job, registry.all(), reference);
     const got = index.place(job);
     expect(got?.id ?? 'none').toBe(expected.type === 'placed' ? expected.node.id : 'none');
-    if (got) got.reserve(`r${(n += 1)}`, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+    if (got) registry.reserve(got, `r${(n += 1)}`, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
     return got?.id ?? 'none';
   };
   return {
     registry,
     node,
+    reserve: (id: string, key: string, reservation: Reservation) => registry.reserve(node(id), key, reservation),
     next,
     picks: (count: number, job?: () => Job) => Array.from({ length: count }, () => next(job?.())),
   };
@@ -73,9 +75,9 @@ describe('weighted-round-robin', () => {
     const registry = new NodeRegistry();
     for (const id of ['a', 'b']) registry.upsert(registration(id, { maxTasks: 1000 }), 0);
     const index = new PlacementIndex(registry, createPolicy('weighted-round-robin'));
-    (registry.get('b') as NodeRecord).draining = true;
+    registry.drain(registry.get('b') as NodeRecord, 0);
     for (let i = 0; i < 100; i += 1) expect(index.place(makeJob())?.id).toBe('a');
-    (registry.get('b') as NodeRecord).draining = false;
+    registry.undrain(registry.get('b') as NodeRecord);
     const picks = Array.from({ length: 10 }, () => index.place(makeJob())?.id).join('');
     expect(picks).not.toMatch(/bbb/);
   });
@@ -84,9 +86,9 @@ describe('weighted-round-robin', () => {
 describe('least-connections', () => {
   it('picks the node running the fewest tasks, ties to the earliest registered', () => {
     const c = lockstep('least-connections', [['a'], ['b'], ['c']]);
-    c.node('a').reserve('x/1', { cpu: 0, memoryBytes: 0 });
-    c.node('a').reserve('y/1', { cpu: 0, memoryBytes: 0 });
-    c.node('b').reserve('z/1', { cpu: 0, memoryBytes: 0 });
+    c.reserve('a', 'x/1', { cpu: 0, memoryBytes: 0 });
+    c.reserve('a', 'y/1', { cpu: 0, memoryBytes: 0 });
+    c.reserve('b', 'z/1', { cpu: 0, memoryBytes: 0 });
     expect(c.picks(4)).toEqual(['c', 'b', 'c', 'a']);
   });
 
@@ -98,7 +100,7 @@ describe('least-connections', () => {
       ['c', { cpus: 1 }],
       ['d', { cpus: 4 }],
     ]);
-    for (const id of ['a', 'b', 'd']) c.node(id).reserve(`${id}/1`, { cpu: 0, memoryBytes: 0 });
+    for (const id of ['a', 'b', 'd']) c.reserve(id, `${id}/1`, { cpu: 0, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('a');
   });
 
@@ -107,7 +109,7 @@ describe('least-connections', () => {
       ['a', { cpus: 1 }],
       ['b', { cpus: 8 }],
     ]);
-    c.node('b').reserve('x/1', { cpu: 1, memoryBytes: 0 });
+    c.reserve('b', 'x/1', { cpu: 1, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('b');
   });
 });
@@ -127,14 +129,14 @@ describe('best-fit', () => {
       ['big', { cpus: 16, maxTasks: 16 }],
       ['small', { cpus: 4, maxTasks: 16 }],
     ]);
-    c.node('small').reserve('x/1', { cpu: 2, memoryBytes: 0 });
+    c.reserve('small', 'x/1', { cpu: 2, memoryBytes: 0 });
     expect(c.next(makeJob({ cpu: 2 }))).toBe('small');
     expect(c.next(makeJob({ cpu: 1 }))).toBe('big');
   });
 
   it('packs slots when jobs request nothing', () => {
     const c = lockstep('best-fit', [['a'], ['b'], ['c']]);
-    c.node('b').reserve('x/1', { cpu: 0, memoryBytes: 0 });
+    c.reserve('b', 'x/1', { cpu: 0, memoryBytes: 0 });
     expect(c.picks(4)).toEqual(['b', 'b', 'b', 'a']);
   });
 });
@@ -158,11 +160,11 @@ describe('random', () => {
 describe('place', () => {
   it('never places on unhealthy, draining or full nodes, or nodes missing the executor or labels', () => {
     const unhealthy = makeNode('unhealthy');
-    unhealthy.health = 'UNHEALTHY';
+    testNodes.setHealth(unhealthy, 'UNHEALTHY');
     const draining = makeNode('draining');
-    draining.draining = true;
+    testNodes.drain(draining, 0);
     const full = makeNode('full', { maxTasks: 1 });
-    full.reserve('j/1', { cpu: 0, memoryBytes: 0 });
+    testNodes.reserve(full, 'j/1', { cpu: 0, memoryBytes: 0 });
     const noHttp = makeNode('no-http');
     const wrongZone = makeNode('zone-b', { capabilities: ['http'], labels: { zone: 'b' } });
     const good = makeNode('good', { capabilities: ['http'], labels: { zone: 'a' } });
@@ -181,7 +183,7 @@ describe('place', () => {
     const policy = createPolicy('least-connections');
     expect(place(makeJob(), [], policy)).toEqual({ type: 'wait', reason: 'no worker is registered' });
     const busy = makeNode('busy', { maxTasks: 1 });
-    busy.reserve('j/1', { cpu: 0, memoryBytes: 0 });
+    testNodes.reserve(busy, 'j/1', { cpu: 0, memoryBytes: 0 });
     expect(place(makeJob(), [busy], policy)).toEqual({
       type: 'wait',
       reason: 'all task slots are busy (1 of 1 on 1 nodes)',
@@ -191,7 +193,7 @@ describe('place', () => {
       reason: 'no node has 64 cpus; the largest has 4',
     });
     const half = makeNode('half', { cpus: 2 });
-    half.reserve('k/1', { cpu: 0.5, memoryBytes: 0 });
+    testNodes.reserve(half, 'k/1', { cpu: 0.5, memoryBytes: 0 });
     expect(place(makeJob({ cpu: 2 }), [half], policy)).toEqual({
       type: 'wait',
       reason: 'waiting for 2 free cpus; the most free on a node is 1.5',
@@ -242,14 +244,14 @@ describe('place', () => {
 describe('resource accounting', () => {
   it('is exact: fractional cpus add up and release to zero', () => {
     const node = makeNode('a', { cpus: 1 });
-    for (let i = 0; i < 10; i += 1) node.reserve(`j${i}/1`, { cpu: 0.1, memoryBytes: 3 });
+    for (let i = 0; i < 10; i += 1) testNodes.reserve(node, `j${i}/1`, { cpu: 0.1, memoryBytes: 3 });
     expect(node.usedCpus).toBe(1);
     expect(node.freeMilliCpus).toBe(0);
     expect(node.usedMemoryBytes).toBe(30);
-    for (let i = 0; i < 10; i += 1) node.release(`j${i}/1`);
+    for (let i = 0; i < 10; i += 1) testNodes.release(node, `j${i}/1`);
     expect(node.usedCpus).toBe(0);
     expect(node.usedMemoryBytes).toBe(0);
-    expect(node.release('j0/1')).toBe(false);
+    expect(testNodes.release(node, 'j0/1')).toBe(false);
   });
 });
 
@@ -262,12 +264,12 @@ describe('placement index', () => {
     registry.upsert(registration('b', { labels: { gpu: 'true' } }), 0);
     expect(index.freeSlots).toBe(5);
     expect(index.place(makeJob())?.id).toBe('a');
-    (registry.get('a') as NodeRecord).reserve('x/1', { cpu: 0, memoryBytes: 0 });
+    registry.reserve(registry.get('a') as NodeRecord, 'x/1', { cpu: 0, memoryBytes: 0 });
     expect(index.place(makeJob())?.id).toBe('b');
-    (registry.get('b') as NodeRecord).health = 'UNHEALTHY';
+    registry.setHealth(registry.get('b') as NodeRecord, 'UNHEALTHY');
     expect(index.place(makeJob())).toBeUndefined();
     expect(index.freeSlots).toBe(0);
-    (registry.get('b') as NodeRecord).health = 'HEALTHY';
+    registry.setHealth(registry.get('b') as NodeRecord, 'HEALTHY');
     expect(index.place(makeJob({ constraints: { gpu: 'true' } }))?.id).toBe('b');
     registry.delete('b');
     expect(index.place(makeJob({ constraints: { gpu: 'true' } }))).toBeUndefined();
@@ -297,7 +299,7 @@ describe('placement index', () => {
     }
     for (let i = 0; i < 300; i += 1) {
       if (i % 5 !== 0) registry.delete(`n${i}`);
-      else (registry.get(`n${i}`) as NodeRecord).reserve(`r${(r += 1)}`, { cpu: 0.5, memoryBytes: 0 });
+      else registry.reserve(registry.get(`n${i}`) as NodeRecord, `r${(r += 1)}`, { cpu: 0.5, memoryBytes: 0 });
       if (i % 11 === 0) check();
     }
     check();

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AttemptRef, Job, JobSpecInput } from '@dist-exec/core';
-import { ClusterState, NodeManager, SqliteStore } from '@dist-exec/master';
+import type { Job, JobSpecInput } from '@dist-exec/core';
+import { SqliteStore, type ClusterState } from '@dist-exec/master';
 import { FakeClock, testLogger } from '@dist-exec/testing';
-import { registration } from './helpers.js';
+import { masterCore, registration } from './helpers.js';
 
 const LOST_MS = 60_000;
 const dirs: string[] = [];
@@ -22,37 +22,15 @@ afterEach(async () => {
  * the attaches the node manager asks for (the process tests run the real one).
  */
 async function life(dataDir: string, clock: FakeClock) {
-  const logger = testLogger();
-  const store = new SqliteStore({ dataDir, logger });
+  const store = new SqliteStore({ dataDir, logger: testLogger() });
   stores.push(store);
-  const cluster = new ClusterState({
+  const { cluster, nodes, recorded } = masterCore({
+    clock,
     store,
-    clock,
-    logger,
-    limits: {},
-    maxQueue: 100,
-    backoff: { baseMs: 1000, capMs: 10_000 },
     random: () => 0.5,
-  });
-  const nodes = new NodeManager({
-    cluster,
-    clock,
-    logger,
-    heartbeatIntervalMs: 5000,
-    heartbeatTimeoutMs: 15_000,
     nodeLostTimeoutMs: LOST_MS,
-    rescheduleOn: 'unhealthy',
-    forgetLostAfterMs: 3_600_000,
   });
-  const attached: AttemptRef[] = [];
-  nodes.setLinks({
-    isStreaming: () => false,
-    attach: (ref) => {
-      attached.push(ref);
-    },
-    forgetNode: () => {},
-    nodeRegistered: () => {},
-  });
+  const attached = recorded.attached;
   cluster.recover(await store.open());
   /** Ends this life like kill -9 would after the last flush: nothing buffered survives. */
   const crash = async (): Promise<void> => {

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AttemptRef, JobSpecInput } from '@dist-exec/core';
-import { ClusterState, createPolicy, fitsNow, MemoryStore, Scheduler, type NodeRecord } from '@dist-exec/master';
+import {
+  ClusterState,
+  createPolicy,
+  fitsNow,
+  MemoryStore,
+  NodeRegistry,
+  RetryController,
+  Scheduler,
+  type NodeRecord,
+} from '@dist-exec/master';
 import { attemptResult, FakeClock, testLogger } from '@dist-exec/testing';
 import { applyNodeFlag, checkNotOvercommitted, registration, type NodeFlagOp } from './helpers.js';
 
@@ -52,11 +61,12 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
   const clock = new FakeClock();
   const cluster = new ClusterState({
     store: new MemoryStore(),
+    registry: new NodeRegistry(),
+    retries: new RetryController({ clock, backoff: { baseMs: 0, capMs: 0 } }),
     clock,
     logger: testLogger(),
     limits: {},
     maxQueue: 10_000,
-    backoff: { baseMs: 0, capMs: 0 },
   });
   const running: Array<AttemptRef & { nodeId: string }> = [];
   const scheduler = new Scheduler({
@@ -104,7 +114,7 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
       case 'lose': {
         const node = pickNode(op.pick);
         if (!node) break;
-        node.health = 'UNHEALTHY';
+        cluster.registry.setHealth(node, 'UNHEALTHY');
         for (const ref of running.filter((r) => r.nodeId === node.id)) {
           cluster.attemptLost(ref, node.id, 'WORKER_LOST', 'lost', true);
           cluster.release(ref, node.id);
@@ -114,7 +124,7 @@ async function run(policyName: string, ops: readonly Op[]): Promise<void> {
       }
       case 'drain':
       case 'health':
-        applyNodeFlag(pickNode(op.pick), op);
+        applyNodeFlag(cluster.registry, pickNode(op.pick), op);
         break;
       case 'relabel': {
         const node = pickNode(op.pick);

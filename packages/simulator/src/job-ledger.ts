@@ -1,5 +1,5 @@
-import { isTerminal, type FailureReason, type Job, type JobState } from '@dist-exec/core';
-import { MemoryStore, currentAttempt } from '@dist-exec/master';
+import { currentAttempt, isTerminal, type FailureReason, type Job, type JobState } from '@dist-exec/core';
+import { MemoryStore } from '@dist-exec/master';
 
 type Terminal = 'COMPLETED' | 'FAILED' | 'CANCELLED';
 

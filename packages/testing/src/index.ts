@@ -6,5 +6,7 @@ export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
+export * from './postgres.js';
 export * from './interop-tools.js';
 export { fillDisk, mountTmpfs, type Tmpfs } from './tmpfs.js';
+export { servingStatus } from './health-check.js';

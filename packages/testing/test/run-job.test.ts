@@ -1,14 +1,11 @@
-import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DistExecClient,
   InvalidArgumentError,
+  type DistExecClient,
   type JobSpecInput,
   type RunEvent,
   type RunOptions,
 } from '@dist-exec/client';
-import { v1, withBearerToken, type JobServiceClient, type wire } from '@dist-exec/proto';
-import { bindServer, createServer } from '@dist-exec/runtime';
 import { startTestCluster, type TestCluster } from '@dist-exec/testing';
 
 async function collect(client: DistExecClient, spec: JobSpecInput, options?: RunOptions): Promise<RunEvent[]> {
@@ -21,49 +18,6 @@ const outputOf = (events: readonly RunEvent[]): string =>
   Buffer.concat(events.flatMap((e) => (e.type === 'output' ? [e.chunk.data] : []))).toString();
 const statesOf = (events: readonly RunEvent[]): string[] =>
   events.flatMap((e) => (e.type === 'job' ? [e.job.state] : []));
-
-/**
- * A JobService without RunJob, which answers UNIMPLEMENTED as a master from
- * before RunJob does (no such build exists to run here): it passes SubmitJob
- * and WatchJob on to a real master.
- */
-async function masterWithoutRunJob(
-  target: string,
-  token: string,
-): Promise<{ address: string; submits: () => number; stop(): void }> {
-  const upstream: JobServiceClient = new v1.JobService(
-    target,
-    grpc.credentials.createInsecure(),
-    withBearerToken({}, token),
-  );
-  let submits = 0;
-  const server = createServer();
-  server.addService(v1.JobService.service, {
-    SubmitJob: (
-      call: grpc.ServerUnaryCall<wire.SubmitJobRequest__Output, wire.SubmitJobResponse>,
-      callback: grpc.sendUnaryData<wire.SubmitJobResponse>,
-    ) => {
-      submits += 1;
-      upstream.SubmitJob(call.request, (error, response) => callback(error, response));
-    },
-    WatchJob: (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
-      const watch = upstream.WatchJob(call.request);
-      watch.on('data', (event: wire.JobEvent__Output) => call.write(event));
-      watch.on('end', () => call.end());
-      watch.on('error', (error) => call.emit('error', error));
-      call.on('cancelled', () => watch.cancel());
-    },
-  });
-  const port = await bindServer(server, '127.0.0.1:0');
-  return {
-    address: `127.0.0.1:${port}`,
-    submits: () => submits,
-    stop: () => {
-      server.forceShutdown();
-      upstream.close();
-    },
-  };
-}
 
 describe('RunJob: submit and watch in one call', () => {
   let cluster: TestCluster;
@@ -116,23 +70,5 @@ describe('RunJob: submit and watch in one call', () => {
     await expect(collect(cluster.client, { command: '' })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(collect(cluster.client, { type: 'quantum', command: 'x' })).rejects.toThrow(/unknown task type/);
     expect((await cluster.client.listJobs()).totalCount).toBe(before);
-  });
-
-  it('falls back to SubmitJob and WatchJob when the master has no RunJob', async () => {
-    const older = await masterWithoutRunJob(cluster.address, cluster.adminToken);
-    const client = new DistExecClient({ address: older.address });
-    try {
-      const events = await collect(client, { command: 'echo via-fallback' });
-      expect(older.submits()).toBe(1);
-      expect(events[0]).toMatchObject({ type: 'submitted', existing: false });
-      expect(events.at(-1)).toMatchObject({ type: 'job', job: { state: 'COMPLETED' } });
-      expect(outputOf(events)).toBe('via-fallback\n');
-      const finalOnly = await collect(client, { command: 'true' }, { finalOnly: true, noOutput: true });
-      expect(finalOnly.map((e) => e.type)).toEqual(['submitted', 'job']);
-      expect(statesOf(finalOnly)).toEqual(['COMPLETED']);
-    } finally {
-      client.close();
-      older.stop();
-    }
   });
 });

@@ -1,17 +1,15 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DistExecClient } from '@dist-exec/client';
-import { PROTO_DIR } from '@dist-exec/proto';
 import {
   fillDisk,
   httpRequest,
   mountTmpfs,
   PROGRAMS,
   runCli,
+  servingStatus,
   startCommand,
   startMasterProcess,
   startWorkerProcess,
@@ -46,27 +44,6 @@ afterEach(async () => {
 
 /** The uid and gid of `nobody` on Debian. */
 const NOBODY = 65534;
-
-const health = grpc.loadPackageDefinition(
-  protoLoader.loadSync('grpc/health/v1/health.proto', { includeDirs: [PROTO_DIR], enums: String }),
-) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
-
-/** grpc.health.v1 Check of the whole server (''), as a load balancer asks it. */
-function servingStatus(address: string): Promise<string> {
-  const client = new health.grpc.health.v1.Health(
-    address,
-    grpc.credentials.createInsecure(),
-  ) as unknown as grpc.Client & {
-    Check(r: object, cb: (e: grpc.ServiceError | null, v?: { status: string }) => void): void;
-  };
-  return new Promise((resolve, reject) =>
-    client.Check({ service: '' }, (error, value) => {
-      client.close();
-      if (error) reject(error);
-      else resolve(value?.status ?? '');
-    }),
-  );
-}
 
 async function startMaster(dataDir: string, extra: string[] = []): Promise<MasterProcess> {
   const master = await startMasterProcess(['--store', 'sqlite', '--data-dir', dataDir, ...extra]);

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { isDistExecError, type AttemptRef } from '@dist-exec/core';
+import { attemptKey, isDistExecError, type AttemptRef } from '@dist-exec/core';
 import {
   attemptRefsFromWire,
   attemptResultToWire,
@@ -92,7 +92,7 @@ export class DispatchSession {
     if (this.#closed) return;
     const jobId = request.jobId;
     const attempt = request.attempt;
-    const key = `${jobId}/${attempt}`;
+    const key = attemptKey(jobId, attempt);
     // A repeated request for an attempt replaces the earlier one on this stream.
     const earlier = this.#attached.get(key);
     if (earlier) this.#takeOff(key, earlier);

@@ -7,7 +7,6 @@ interface Waiting {
   resolve(response: wire.HeartbeatResponse__Output): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout;
-  request: wire.HeartbeatRequest;
 }
 
 /**
@@ -16,28 +15,20 @@ interface Waiting {
  * heartbeat costs the master. One heartbeat is outstanding at a time (the
  * agent serializes them); its answer must come within `timeoutMs`, as a
  * call's deadline. A stream that breaks, ends or times out fails the
- * heartbeat at hand, and the next one opens a new stream. A master without
- * the stream (UNIMPLEMENTED) gets unary Heartbeat calls from then on.
+ * heartbeat at hand, and the next one opens a new stream.
  */
 export class HeartbeatLink {
   readonly #client: NodeServiceClient;
   readonly #timeoutMs: number;
   #call: HeartbeatCall | null = null;
   #waiting: Waiting | null = null;
-  #unary = false;
 
   constructor(client: NodeServiceClient, timeoutMs: number) {
     this.#client = client;
     this.#timeoutMs = timeoutMs;
   }
 
-  /** True once the master answered that it has no heartbeat stream. */
-  get unary(): boolean {
-    return this.#unary;
-  }
-
   send(request: wire.HeartbeatRequest): Promise<wire.HeartbeatResponse__Output> {
-    if (this.#unary) return this.#sendUnary(request);
     if (this.#waiting) return Promise.reject(new Error('a heartbeat is already outstanding'));
     const call = this.#open();
     return new Promise((resolve, reject) => {
@@ -47,7 +38,7 @@ export class HeartbeatLink {
         });
         this.#drop(call, error);
       }, this.#timeoutMs);
-      this.#waiting = { resolve, reject, timer, request };
+      this.#waiting = { resolve, reject, timer };
       call.write(request);
     });
   }
@@ -90,19 +81,6 @@ export class HeartbeatLink {
     this.#waiting = null;
     if (!waiting) return;
     clearTimeout(waiting.timer);
-    if ((error as Partial<grpc.ServiceError>).code === grpc.status.UNIMPLEMENTED) {
-      this.#unary = true;
-      this.#sendUnary(waiting.request).then(waiting.resolve, waiting.reject);
-      return;
-    }
     waiting.reject(error);
-  }
-
-  #sendUnary(request: wire.HeartbeatRequest): Promise<wire.HeartbeatResponse__Output> {
-    return new Promise((resolve, reject) => {
-      this.#client.Heartbeat(request, { deadline: new Date(Date.now() + this.#timeoutMs) }, (error, value) =>
-        error || !value ? reject(error) : resolve(value),
-      );
-    });
   }
 }

@@ -1,4 +1,5 @@
 import {
+  attemptKey,
   errorMessage,
   FailedPreconditionError,
   InvalidArgumentError,
@@ -83,7 +84,7 @@ class AttemptRecord {
     readonly outputLimitBytes: number,
     readonly killGraceMs: number,
   ) {
-    this.key = `${ref.jobId}/${ref.attempt}`;
+    this.key = attemptKey(ref.jobId, ref.attempt);
   }
 }
 
@@ -155,7 +156,7 @@ export class TaskRunner {
 
   /** Starts the attempt or attaches to it. Returns a function that detaches the sink (the process goes on). */
   execute(request: ExecuteRequest, sink: AttemptSink): () => void {
-    const key = `${request.ref.jobId}/${request.ref.attempt}`;
+    const key = attemptKey(request.ref.jobId, request.ref.attempt);
     const existing = this.#attempts.get(key);
     if (existing) return this.#attach(existing, request.fromOffset, sink);
     const executor = this.#executors.get(request.spec.type);
@@ -340,7 +341,7 @@ export class TaskRunner {
 
   /** Kills the attempt's processes (SIGTERM, then SIGKILL after the grace period). */
   cancel(ref: AttemptRef, forget: boolean): boolean {
-    const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+    const record = this.#attempts.get(attemptKey(ref.jobId, ref.attempt));
     if (!record) return false;
     if (!record.result) record.abort.abort('cancel' satisfies AbortReason);
     if (forget) this.#forget(record);
@@ -350,7 +351,7 @@ export class TaskRunner {
   /** The master applied these results: forget them. */
   acknowledge(refs: readonly AttemptRef[]): void {
     for (const ref of refs) {
-      const record = this.#attempts.get(`${ref.jobId}/${ref.attempt}`);
+      const record = this.#attempts.get(attemptKey(ref.jobId, ref.attempt));
       if (record?.result) this.#forget(record);
     }
   }

@@ -122,7 +122,7 @@ export function addExecutionService(
 ): DispatchSessions {
   const sessions = new DispatchSessions();
   const handlers: Partial<ExecutionServiceHandlers> = executionServiceHandlers(runner, logger, sessions);
-  // grpc-js answers UNIMPLEMENTED for a method without a handler, as a worker that predates Dispatch does.
+  // grpc-js answers UNIMPLEMENTED for a method without a handler, as a worker that serves only Execute does.
   if (!dispatch) delete handlers.Dispatch;
   server.addService(v1.ExecutionService.service, handlers as grpc.UntypedServiceImplementation);
   return sessions;

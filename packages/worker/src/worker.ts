@@ -45,7 +45,7 @@ export interface WorkerDeps {
   metrics?: WorkerMetrics;
   /**
    * false: serve only Execute, not the Dispatch stream, as a worker of
-   * another implementation may (tests of the master's fallback).
+   * another implementation may (tests of that contract; see execution_service.proto).
    * @default true
    */
   serveDispatch?: boolean;

@@ -14,10 +14,8 @@ afterEach(() => {
   for (const server of servers.splice(0)) server.forceShutdown();
 });
 
-/** A real NodeService server with only the handlers given (the others answer UNIMPLEMENTED, as an older master's would). */
-async function master(
-  handlers: Partial<Record<'Heartbeat' | 'Heartbeats', grpc.UntypedHandleCall>>,
-): Promise<NodeServiceClient> {
+/** A real NodeService server with only the Heartbeats handler given. */
+async function master(handlers: { Heartbeats: grpc.UntypedHandleCall }): Promise<NodeServiceClient> {
   const server = createServer();
   server.addService(v1.NodeService.service, handlers);
   servers.push(server);
@@ -37,18 +35,10 @@ const answer = (request: wire.HeartbeatRequest__Output): wire.HeartbeatResponse 
 describe('HeartbeatLink', () => {
   it('sends every heartbeat on one stream and gets each answer in turn', async () => {
     const streams: HeartbeatsCall[] = [];
-    let unaryCalls = 0;
     const client = await master({
       Heartbeats: (call: HeartbeatsCall) => {
         streams.push(call);
         call.on('data', (request: wire.HeartbeatRequest__Output) => call.write(answer(request)));
-      },
-      Heartbeat: (
-        _call: grpc.ServerUnaryCall<unknown, unknown>,
-        callback: grpc.sendUnaryData<wire.HeartbeatResponse>,
-      ) => {
-        unaryCalls += 1;
-        callback(null, answer({ nodeId: 'unary', activeTasks: 0, attempts: [], draining: false, nodeSecret: '' }));
       },
     });
     const link = new HeartbeatLink(client, 5000);
@@ -57,27 +47,7 @@ describe('HeartbeatLink', () => {
       expect(response.ack).toEqual([{ jobId: 'n', attempt: i }]);
     }
     expect(streams).toHaveLength(1);
-    expect(unaryCalls).toBe(0);
-    expect(link.unary).toBe(false);
     link.close();
-  });
-
-  it('falls back to unary Heartbeat calls on a master without the stream', async () => {
-    let unaryCalls = 0;
-    const client = await master({
-      Heartbeat: (
-        call: grpc.ServerUnaryCall<wire.HeartbeatRequest__Output, unknown>,
-        callback: grpc.sendUnaryData<wire.HeartbeatResponse>,
-      ) => {
-        unaryCalls += 1;
-        callback(null, answer(call.request));
-      },
-    });
-    const link = new HeartbeatLink(client, 5000);
-    expect((await link.send({ nodeId: 'old', activeTasks: 1 })).ack).toEqual([{ jobId: 'old', attempt: 1 }]);
-    expect((await link.send({ nodeId: 'old', activeTasks: 2 })).ack).toEqual([{ jobId: 'old', attempt: 2 }]);
-    expect(link.unary).toBe(true);
-    expect(unaryCalls).toBe(2);
   });
 
   it('fails a heartbeat the master does not answer in time, and the next one opens a new stream', async () => {
@@ -96,7 +66,6 @@ describe('HeartbeatLink', () => {
     });
     expect((await link.send({ nodeId: 'n', activeTasks: 2 })).ack).toEqual([{ jobId: 'n', attempt: 2 }]);
     expect(streams).toHaveLength(2);
-    expect(link.unary).toBe(false);
   });
 
   it('a stream the master ends fails the heartbeat at hand with the status it ended with', async () => {

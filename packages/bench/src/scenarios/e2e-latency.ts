@@ -47,13 +47,18 @@ export async function timeRun(
  */
 export const e2eLatency: Scenario = {
   name: 'e2e-latency',
+  postgres: true,
   description: `${JOBS} true jobs one at a time through 1 worker: submit to result as the client sees it`,
   async run(context): Promise<Figure[]> {
     const single = await spawnBaselineFigure(context, 'spawn-baseline.single-p50');
     const baseline = { name: single.name, value: single.value };
     const figures: Figure[] = [];
     for (const store of context.stores) {
-      const cluster = await startBenchCluster({ workers: 1, masterArgs: ['--store', store], env: context.childEnv });
+      const cluster = await startBenchCluster({
+        workers: 1,
+        masterArgs: await context.storeArgs(store),
+        env: context.childEnv,
+      });
       try {
         const stages: Record<Stage, number[]> = {
           submit: [],

@@ -1,6 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '@dist-exec/core';
-import { ClusterState, createPolicy, MemoryStore, POLICY_NAMES, Scheduler } from '@dist-exec/master';
+import {
+  ClusterState,
+  createPolicy,
+  MemoryStore,
+  NodeRegistry,
+  POLICY_NAMES,
+  RetryController,
+  Scheduler,
+} from '@dist-exec/master';
 import { attemptResult, seededRandom, testLogger } from '@dist-exec/testing';
 import { jobSpec, nodeRegistration, placementCost } from '../placement-run.js';
 import { round, type Figure, type Scenario } from '../scenario.js';
@@ -37,11 +45,12 @@ async function schedulerRun(
   const random = seededRandom(nodes);
   const cluster = new ClusterState({
     store: new MemoryStore(),
+    registry: new NodeRegistry(),
+    retries: new RetryController({ clock: systemClock, backoff: { baseMs: 1000, capMs: 60_000 } }),
     clock: systemClock,
     logger: testLogger(),
     limits: {},
     maxQueue: QUEUED_JOBS * 2,
-    backoff: { baseMs: 1000, capMs: 60_000 },
   });
   for (let i = 0; i < nodes; i += 1) cluster.registry.upsert(nodeRegistration(i), systemClock.now());
   const running: Array<{ jobId: string; attempt: number; nodeId: string }> = [];

@@ -65,16 +65,21 @@ async function measure(client: DistExecClient): Promise<SubmitFigures> {
   };
 }
 
-/** Submission rate and latency per store; sqlite's figures carry memory's from the same run as their baseline. */
+/** Submission rate and latency per store; sqlite's and postgres's figures carry memory's from the same run as their baseline. */
 export const submitThroughput: Scenario = {
   name: 'submit-throughput',
+  postgres: true,
   description: `submission alone: ${BULK_JOBS} jobs by SubmitJobs in chunks of ${BULK_CHUNK} (answered with ids, then with whole jobs), ${CONCURRENT_JOBS} single submits ${CONCURRENT_IN_FLIGHT} in flight, ${SINGLE_JOBS} one at a time`,
   async run(context): Promise<Figure[]> {
     const measured = new Map<string, SubmitFigures>();
-    // Memory first, so that sqlite's figures can be compared with it.
+    // Memory first, so that the durable stores' figures can be compared with it.
     const stores = [...context.stores].sort((a) => (a === 'memory' ? -1 : 1));
     for (const store of stores) {
-      const cluster = await startBenchCluster({ workers: 0, masterArgs: ['--store', store], env: context.childEnv });
+      const cluster = await startBenchCluster({
+        workers: 0,
+        masterArgs: await context.storeArgs(store),
+        env: context.childEnv,
+      });
       try {
         const result = await measure(cluster.client);
         measured.set(store, result);

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { CompiledMasterOptions } from '../config.js';
 import { AllowedHosts } from '../http/allowed-hosts.js';
 import { HttpGuard } from '../http/guard.js';
-import type { NodeHealth } from '../nodes/registry.js';
+import type { NodeHealth } from '../nodes/health.js';
 import type { Store } from '../store/store.js';
 import { loadOrCreateTokenFile } from './bootstrap-token-file.js';
 import { NodeClaims } from './node-claims.js';

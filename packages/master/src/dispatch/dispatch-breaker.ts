@@ -1,6 +1,7 @@
 import type { Clock, Timer } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import type { NodeRecord } from '../nodes/registry.js';
+import type { NodeRecord } from '../nodes/node-record.js';
+import type { NodeRegistry } from '../nodes/registry.js';
 
 export interface BreakerOptions {
   /** Consecutive failed dispatches to a node that make the master skip it. @default 3 */
@@ -79,19 +80,31 @@ interface BreakerEntry {
   timer: Timer | null;
 }
 
+export interface DispatchBreakersOptions {
+  /** Where a node's breaker shows (`skip`), so placement skips an open node. */
+  registry: NodeRegistry;
+  clock: Clock;
+  logger: Logger;
+  breaker: BreakerOptions;
+  /** Asks for a scheduler pass: a skipped node may take work again. */
+  kick(): void;
+}
+
 /**
- * One breaker per node, reflected in `NodeRecord.skipReason` so placement
- * skips an open node; a timer lets it back in (half-open) when its period is
- * over, and asks for a scheduler pass.
+ * One breaker per node, reflected in the node's `skipReason` (through the
+ * registry) so placement skips an open node; a timer lets it back in
+ * (half-open) when its period is over, and asks for a scheduler pass.
  */
 export class DispatchBreakers {
   readonly #breakers = new Map<string, BreakerEntry>();
+  readonly #registry: NodeRegistry;
   readonly #options: BreakerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #kick: () => void;
 
-  constructor(options: { clock: Clock; logger: Logger; breaker: BreakerOptions; kick(): void }) {
+  constructor(options: DispatchBreakersOptions) {
+    this.#registry = options.registry;
     this.#options = options.breaker;
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'breaker' });
@@ -108,7 +121,7 @@ export class DispatchBreakers {
     if (!entry || entry.breaker.state !== 'half-open') return;
     entry.breaker.dispatched();
     // One trial at a time: nothing more goes there until it answers.
-    node.skipReason = `${entry.breaker.failures} dispatches in a row failed; waiting for a trial dispatch`;
+    this.#registry.skip(node, `${entry.breaker.failures} dispatches in a row failed; waiting for a trial dispatch`);
   }
 
   failure(node: NodeRecord, error: string): void {
@@ -121,7 +134,10 @@ export class DispatchBreakers {
     if (!entry.breaker.failure(now)) return;
     const { breaker } = entry;
     const skipMs = breaker.openUntilMs - now;
-    node.skipReason = `${breaker.failures} dispatches in a row failed (last: ${error}); skipped until ${new Date(breaker.openUntilMs).toISOString()}`;
+    this.#registry.skip(
+      node,
+      `${breaker.failures} dispatches in a row failed (last: ${error}); skipped until ${new Date(breaker.openUntilMs).toISOString()}`,
+    );
     this.#log.warn(
       { nodeId: node.id, failures: breaker.failures, skipMs, error },
       'skipping node after repeated dispatch failures',
@@ -143,7 +159,7 @@ export class DispatchBreakers {
       entry.timer = null;
       const now = this.#clock.now();
       if (breaker.allows(now)) {
-        node.skipReason = '';
+        this.#registry.stopSkipping(node);
         this.#log.info({ nodeId: node.id }, 'trying a skipped node again');
         this.#kick();
       } else if (breaker.state === 'open') {
@@ -159,15 +175,22 @@ export class DispatchBreakers {
     this.#breakers.delete(node.id);
     if (entry.breaker.state !== 'closed') this.#log.info({ nodeId: node.id }, 'node takes dispatches again');
     if (node.skipReason) {
-      node.skipReason = '';
+      this.#registry.stopSkipping(node);
       this.#kick();
     }
   }
 
-  /** The node left or registered anew: start from a clean slate. */
+  /** The node left: forget its breaker. */
   forget(nodeId: string): void {
     this.#breakers.get(nodeId)?.timer?.cancel();
     this.#breakers.delete(nodeId);
+  }
+
+  /** The node registered anew: start from a clean slate, and stop skipping it. */
+  nodeRegistered(nodeId: string): void {
+    this.forget(nodeId);
+    const node = this.#registry.get(nodeId);
+    if (node?.skipReason) this.#registry.stopSkipping(node);
   }
 
   stop(): void {

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
+import { attemptKey } from '@dist-exec/core';
 import { isServiceError, type ExecutionServiceClient, type wire } from '@dist-exec/proto';
 import { declinedError, type AttemptLink, type LinkTransport } from './attempt-link.js';
-import { attemptKey } from '../cluster-state.js';
 
 export interface DispatchStreamOptions {
   client: ExecutionServiceClient;

@@ -1,5 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import { errorMessage, type Attempt, type AttemptRef, type Clock, type Job } from '@dist-exec/core';
+import {
+  attemptKey,
+  currentAttempt,
+  errorMessage,
+  parseAttemptKey,
+  type Attempt,
+  type AttemptRef,
+  type Clock,
+  type Job,
+} from '@dist-exec/core';
 import {
   attemptResultFromWire,
   CHANNEL_OPTIONS,
@@ -16,11 +25,12 @@ import {
 import type { Logger } from 'pino';
 import { AnswerDeadlines } from './answer-deadlines.js';
 import { AttemptLink, type LinkHost, type LinkMode } from './attempt-link.js';
-import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from '../cluster-state.js';
+import type { ClusterState } from '../cluster-state.js';
 import type { DispatchBreakers } from './dispatch-breaker.js';
 import { DispatchStream } from './dispatch-stream.js';
+import type { FailureDetector } from '../nodes/failure-detector.js';
 import type { AttemptLinks } from '../nodes/node-manager.js';
-import type { NodeRecord } from '../nodes/registry.js';
+import type { NodeRecord } from '../nodes/node-record.js';
 import type { Store } from '../store/store.js';
 
 export interface DispatcherOptions {
@@ -38,8 +48,11 @@ export interface DispatcherOptions {
   killGraceMs: number;
   /** Skips nodes whose dispatches keep failing. */
   breakers: DispatchBreakers;
-  /** Makes a node suspect at once when its stream breaks or a dispatch fails (see FailureDetector). */
-  suspect(nodeId: string, why: string): void;
+  /**
+   * Told at once when a node's stream breaks or a dispatch to it fails (it
+   * probes the node); tells the dispatcher when the node is reachable again.
+   */
+  detector: FailureDetector;
 }
 
 /** The call never reached the worker: no connection could be made. */
@@ -74,7 +87,9 @@ export interface NodeTransport {
  * Sends attempts to workers and turns their events into ClusterState calls.
  * One gRPC client per worker, and one long-lived Dispatch stream on it that
  * carries every attempt of the node in batches; workers that do not serve
- * Dispatch get one Execute stream per attempt.
+ * Dispatch get one Execute stream per attempt. Stops the attempts ClusterState
+ * cancels, and re-attaches a node's broken streams once the failure detector
+ * reaches it again.
  */
 export class Dispatcher implements AttemptLinks {
   readonly #clients = new Map<string, NodeClient>();
@@ -116,13 +131,15 @@ export class Dispatcher implements AttemptLinks {
         }),
       finished: (ref, nodeId, finished) => cluster.attemptFinished(ref, nodeId, attemptResultFromWire(finished)),
       dispatchFailed: (ref, nodeId, message, error) => this.#dispatchFailed(ref, nodeId, message, error),
-      suspect: (nodeId, why) => options.suspect(nodeId, why),
+      suspect: (nodeId, why) => options.detector.suspect(nodeId, why),
       unlink: (link) => {
         if (this.#links.get(link.key) === link) this.#links.delete(link.key);
       },
       warnBroken: (ref, nodeId, error) =>
         this.#log.warn({ jobId: ref.jobId, attempt: ref.attempt, nodeId, error }, 'attempt stream broke'),
     };
+    cluster.subscribe({ cancelled: (ref, nodeId) => this.stopAttempt(ref, nodeId) });
+    options.detector.subscribe({ reachable: (node) => this.reattachNode(node) });
   }
 
   /** Attempts whose events the master listens to. */
@@ -265,7 +282,7 @@ export class Dispatcher implements AttemptLinks {
     if (!node || invalid) return;
     this.#options.breakers.failure(node, message);
     // A worker that declined is alive; one that did not answer is suspect.
-    if (!declined) this.#options.suspect(nodeId, message);
+    if (!declined) this.#options.detector.suspect(nodeId, message);
   }
 
   /** Kills the attempt on its node. Failures are logged; the next heartbeat reconciles. */
@@ -287,7 +304,7 @@ export class Dispatcher implements AttemptLinks {
   }
 
   nodeRegistered(nodeId: string): void {
-    this.#options.breakers.forget(nodeId);
+    this.#options.breakers.nodeRegistered(nodeId);
     // A worker restarted on the same address finds our channel still backing
     // off from its crash: calls would fail fast until the backoff ends, and
     // trip the breaker on a healthy node. Dial it afresh instead.
@@ -296,11 +313,9 @@ export class Dispatcher implements AttemptLinks {
       this.#clients.delete(nodeId);
       entry.client.close();
     } else if (entry) {
-      // It may have restarted as a newer worker that serves Dispatch.
+      // It may have restarted as a worker that serves Dispatch.
       entry.dispatch = true;
     }
-    const node = this.#cluster.registry.get(nodeId);
-    if (node?.skipReason) node.skipReason = '';
   }
 
   forgetNode(nodeId: string): void {

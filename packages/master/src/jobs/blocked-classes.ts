@@ -1,5 +1,5 @@
 import { fitsNow, type JobNeeds } from '../placement/index.js';
-import { toMilliCpus, type NodeRecord } from '../nodes/registry.js';
+import { toMilliCpus, type NodeRecord } from '../nodes/node-record.js';
 
 /**
  * The requirement classes the scheduler found it cannot place, kept across

@@ -40,11 +40,10 @@ export class JobIntake {
 
   constructor(options: JobIntakeOptions) {
     this.#options = options;
-  }
-
-  /** Call when node capabilities may have changed. */
-  invalidateTaskTypes(): void {
-    this.#taskTypes = null;
+    // The task types nodes offer change only when a node joins, leaves or registers again (its shape).
+    options.registry.subscribe((_node, change) => {
+      if (change !== 'state') this.#taskTypes = null;
+    });
   }
 
   /** Validates every spec; the first bad one rejects the batch, named by its index when there are several. */
@@ -133,7 +132,7 @@ export class JobIntake {
     for (const job of jobs) if (job.spec.idempotencyKey) this.#inflightKeys.delete(job.spec.idempotencyKey);
   }
 
-  /** Task types a job may name: the configured ones and every capability a node offers. */
+  /** Task types a job may name: the configured ones and every capability a node offers (cached until that changes). */
   #limits(): JobSpecLimits {
     const { limits, registry } = this.#options;
     if (!this.#taskTypes) {

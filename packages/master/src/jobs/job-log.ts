@@ -1,5 +1,5 @@
+import { currentAttempt } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import { currentAttempt } from '../cluster-state.js';
 import type { MasterEvents } from '../events.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { Clock, Timer } from '@dist-exec/core';
 import type { ProbeResult } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
-import type { NodeRecord, NodeRegistry } from './registry.js';
+import type { NodeRecord } from './node-record.js';
+import type { NodeRegistry } from './registry.js';
 
 export interface FailureDetectorOptions {
   registry: NodeRegistry;
@@ -13,10 +14,20 @@ export interface FailureDetectorOptions {
   probeTimeoutMs: number;
   /** Longest delay between probes of a suspect node, in ms. */
   probeIntervalMs: number;
-  /** A probe proved the node's process is gone: fail its attempts now. */
-  onDown(node: NodeRecord, why: string): void;
-  /** A probe reached the node: it may take work again, and broken streams may re-attach. */
-  onReachable(node: NodeRecord): void;
+  /** Asks for a scheduler pass: a node cleared of suspicion may take work again. */
+  kick(): void;
+}
+
+/**
+ * What the detector concludes, for the parts built on it: the node manager
+ * (a node that is down fails its attempts now) and the dispatcher (a node
+ * reachable again gets its broken streams re-attached).
+ */
+export interface FailureVerdicts {
+  /** A probe proved the node's process is gone. */
+  down?(node: NodeRecord, why: string): void;
+  /** A probe reached the node: it may take work again. */
+  reachable?(node: NodeRecord): void;
 }
 
 export type ProbeVerdict = 'reachable' | 'down' | 'wait';
@@ -61,6 +72,7 @@ export class FailureDetector {
   readonly #options: FailureDetectorOptions;
   readonly #log: Logger;
   readonly #timers = new Map<string, Timer>();
+  #listeners: readonly FailureVerdicts[] = [];
   #stopped = false;
 
   constructor(options: FailureDetectorOptions) {
@@ -68,13 +80,20 @@ export class FailureDetector {
     this.#log = options.logger.child({ component: 'failure-detector' });
   }
 
+  /** Tells `listener` the verdicts from now on; returns the function that stops it. */
+  subscribe(listener: FailureVerdicts): () => void {
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Marks the node suspect (if it is not already) and starts probing it. */
   suspect(nodeId: string, why: string): void {
     const node = this.#options.registry.get(nodeId);
     if (this.#stopped || !node || node.suspectReason || node.health === 'LOST' || node.recovering || !node.address)
       return;
-    node.suspectReason = why;
-    node.suspectSinceMs = this.#options.clock.now();
+    this.#options.registry.suspect(node, why, this.#options.clock.now());
     this.#log.warn({ nodeId, why }, 'node suspect; probing it');
     this.#probe(node, node.suspectSinceMs, 0);
   }
@@ -93,18 +112,16 @@ export class FailureDetector {
     if (this.#stopped || this.#options.registry.get(node.id) !== node || node.suspectSinceMs !== since) return;
     const verdict = probeVerdict(result, node.lastHeartbeatMs >= sentAtMs);
     if (verdict === 'reachable') {
-      node.suspectReason = '';
-      node.suspectSinceMs = 0;
+      this.#options.registry.clearSuspicion(node);
       this.#log.info({ nodeId: node.id, suspectForMs: this.#options.clock.now() - since }, 'node reachable again');
-      this.#options.onReachable(node);
+      for (const listener of this.#listeners) listener.reachable?.(node);
+      this.#options.kick();
       return;
     }
     if (verdict === 'down' && !node.declaredDown && node.health === 'HEALTHY') {
       const detail = result.type === 'refused' ? result.detail : '';
-      this.#options.onDown(
-        node,
-        `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`,
-      );
+      const why = `node ${node.id} refuses connections at ${node.address} (${node.suspectReason}; ${detail})`;
+      for (const listener of this.#listeners) listener.down?.(node, why);
     }
     if (node.health === 'LOST') return;
     // A dying process may still accept a connection it never serves: a probe can fail

@@ -1,25 +1,37 @@
-import { NotFoundError, type AttemptRef, type AttemptReport, type Clock, type NodeInfo } from '@dist-exec/core';
-import type { Logger } from 'pino';
-import type { MasterEvents } from '../events.js';
-import { attemptKey, currentAttempt, parseAttemptKey, type ClusterState } from '../cluster-state.js';
-import { PauseLedger } from './pause-ledger.js';
 import {
-  checkRegistration,
-  healthAfter,
-  type HealthTimeouts,
-  type NodeHealth,
-  type NodeRecord,
-  type NodeRegistration,
-} from './registry.js';
+  attemptKey,
+  currentAttempt,
+  NotFoundError,
+  parseAttemptKey,
+  type AttemptRef,
+  type AttemptReport,
+  type Clock,
+  type NodeInfo,
+} from '@dist-exec/core';
+import type { Logger } from 'pino';
+import type { ClusterState } from '../cluster-state.js';
+import type { Rescheduler } from '../controllers/rescheduler.js';
+import type { MasterEvents } from '../events.js';
+import type { FailureDetector } from './failure-detector.js';
+import { healthAfter, type HealthTimeouts, type NodeHealth } from './health.js';
+import type { NodeRecord } from './node-record.js';
+import { checkRegistration, type NodeRegistration } from './registration.js';
+import type { NodeRegistry } from './registry.js';
+import { PauseLedger } from './pause-ledger.js';
 
 export interface NodeManagerOptions extends HealthTimeouts {
   cluster: ClusterState;
+  registry: NodeRegistry;
+  /** The attempts' side of a node's connection (the dispatcher). */
+  links: AttemptLinks;
+  /** What becomes of a failed node's attempts. */
+  rescheduler: Rescheduler;
+  /** Its verdicts make a node UNHEALTHY before the heartbeat timeout (see `markDown`). */
+  detector: FailureDetector;
   clock: Clock;
   logger: Logger;
   /** Interval the master asks workers to heartbeat at. */
   heartbeatIntervalMs: number;
-  /** Fail a node's attempts when it turns UNHEALTHY, or only when it is LOST. */
-  rescheduleOn: 'unhealthy' | 'lost';
   /** LOST nodes are forgotten after this long. */
   forgetLostAfterMs: number;
   /** Where heartbeats are counted. */
@@ -48,26 +60,29 @@ export interface Reconciliation {
 /**
  * Registration, heartbeats, draining and time-based health of worker nodes,
  * and the reconciliation between what a worker reports and what the master
- * believes (see DESIGN.md, "Attempts and reconciliation").
+ * believes (see DESIGN.md, "Attempts and reconciliation"). What a failed
+ * node's attempts become is the Rescheduler's call.
  */
 export class NodeManager {
   readonly #cluster: ClusterState;
+  readonly #registry: NodeRegistry;
+  readonly #links: AttemptLinks;
+  readonly #rescheduler: Rescheduler;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #options: NodeManagerOptions;
-  #links: AttemptLinks = { isStreaming: () => false, attach: () => {}, forgetNode: () => {}, nodeRegistered: () => {} };
   readonly #pauses: PauseLedger;
 
   constructor(options: NodeManagerOptions) {
     this.#options = options;
     this.#cluster = options.cluster;
+    this.#registry = options.registry;
+    this.#links = options.links;
+    this.#rescheduler = options.rescheduler;
     this.#clock = options.clock;
     this.#log = options.logger.child({ component: 'nodes' });
     this.#pauses = new PauseLedger(options.nodeLostTimeoutMs + options.forgetLostAfterMs);
-  }
-
-  setLinks(links: AttemptLinks): void {
-    this.#links = links;
+    options.detector.subscribe({ down: (node, why) => this.markDown(node.id, why) });
   }
 
   get heartbeatIntervalMs(): number {
@@ -76,17 +91,16 @@ export class NodeManager {
 
   /** Silence after which a node's attempts are given to other nodes. */
   get rescheduleAfterMs(): number {
-    return this.#options.rescheduleOn === 'lost' ? this.#options.nodeLostTimeoutMs : this.#options.heartbeatTimeoutMs;
+    return this.#rescheduler.rescheduleAfterMs;
   }
 
   list(): NodeInfo[] {
-    return [...this.#cluster.registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo());
+    return [...this.#registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo());
   }
 
   register(input: NodeRegistration, reports: readonly AttemptReport[]): Reconciliation {
     const registration = checkRegistration(input);
-    const { node, known } = this.#cluster.registry.upsert(registration, this.#clock.now());
-    this.#cluster.invalidateTaskTypes();
+    const { node, known } = this.#registry.upsert(registration, this.#clock.now());
     this.#links.nodeRegistered(node.id);
     this.#log.info(
       {
@@ -110,30 +124,28 @@ export class NodeManager {
     reports: readonly AttemptReport[],
     draining: boolean,
   ): (Reconciliation & { draining: boolean }) | undefined {
-    const node = this.#cluster.registry.get(nodeId);
+    const node = this.#registry.get(nodeId);
     if (!node || node.health === 'LOST' || node.recovering) return undefined;
-    node.lastHeartbeatMs = this.#clock.now();
-    node.declaredDown = false;
+    this.#registry.heard(node, this.#clock.now());
     this.#options.events?.heartbeatReceived(nodeId);
     if (node.health === 'UNHEALTHY') {
       this.#log.info({ nodeId }, 'node is healthy again');
-      node.health = 'HEALTHY';
+      this.#registry.setHealth(node, 'HEALTHY');
       this.#kickIfSchedulable(node);
     }
     if (draining && !node.draining) {
       this.#log.info({ nodeId }, 'node drains itself');
-      node.draining = true;
+      this.#registry.drain(node, node.drainDeadlineMs);
     }
     return { ...this.#reconcile(node, reports), draining: node.draining };
   }
 
   /** The worker leaves. Attempts it still holds are handed back (they do not use up a retry). */
   deregister(nodeId: string): void {
-    const node = this.#cluster.registry.get(nodeId);
+    const node = this.#registry.get(nodeId);
     if (!node) return;
-    this.#loseAttempts(node, 'worker deregistered while the attempt was running', true);
-    this.#cluster.registry.delete(nodeId);
-    this.#cluster.invalidateTaskTypes();
+    this.#rescheduler.nodeLeft(node, 'worker deregistered while the attempt was running');
+    this.#registry.delete(nodeId);
     this.#links.forgetNode(nodeId);
     this.#log.info({ nodeId }, 'node deregistered');
   }
@@ -144,11 +156,10 @@ export class NodeManager {
    * worker is no longer trusted). It can come back with a valid token.
    */
   dropNodesOf(tokenName: string): void {
-    for (const node of [...this.#cluster.registry.all()]) {
+    for (const node of [...this.#registry.all()]) {
       if (node.tokenName !== tokenName) continue;
-      this.#loseAttempts(node, `the token of node ${node.id} was revoked`, true, true);
-      this.#cluster.registry.delete(node.id);
-      this.#cluster.invalidateTaskTypes();
+      this.#rescheduler.nodeLeft(node, `the token of node ${node.id} was revoked`, { stop: true });
+      this.#registry.delete(node.id);
       this.#links.forgetNode(node.id);
       this.#log.warn({ nodeId: node.id, token: tokenName }, 'node dropped: its token was revoked');
     }
@@ -156,23 +167,21 @@ export class NodeManager {
 
   drain(nodeId: string, deadlineMs: number): NodeInfo {
     const node = this.#visibleNode(nodeId);
-    node.draining = true;
-    node.drainDeadlineMs = deadlineMs > 0 ? this.#clock.now() + deadlineMs : 0;
+    this.#registry.drain(node, deadlineMs > 0 ? this.#clock.now() + deadlineMs : 0);
     this.#log.info({ nodeId, deadlineMs }, 'node draining');
     return node.toInfo();
   }
 
   undrain(nodeId: string): NodeInfo {
     const node = this.#visibleNode(nodeId);
-    node.draining = false;
-    node.drainDeadlineMs = 0;
+    this.#registry.undrain(node);
     this.#log.info({ nodeId }, 'node back in service');
     this.#kickIfSchedulable(node);
     return node.toInfo();
   }
 
   #visibleNode(nodeId: string): NodeRecord {
-    const node = this.#cluster.registry.get(nodeId);
+    const node = this.#registry.get(nodeId);
     if (!node || node.recovering)
       throw new NotFoundError(`node ${nodeId} not found; \`dist-exec nodes\` lists the nodes`);
     return node;
@@ -197,7 +206,7 @@ export class NodeManager {
       const job = this.#cluster.currentJob(ref, node.id);
       if (job) {
         // Ours and still running in our view: make sure we hold it and hear from it.
-        node.reserve(key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
+        this.#registry.reserve(node, key, { cpu: job.spec.cpu, memoryBytes: job.spec.memoryBytes });
         if (!this.#links.isStreaming(ref)) this.#links.attach(ref, node);
       } else if (report.finished) {
         // Applied already, or stale: either way the worker may forget it.
@@ -230,23 +239,6 @@ export class NodeManager {
     return { ack, kill };
   }
 
-  /**
-   * Fails the current attempts on a node (it is unhealthy, lost or gone).
-   * With `stop`, also asks the node to kill them, in case it is alive but
-   * cut off; if that does not get through, the node learns it when it
-   * heartbeats again (reconciliation).
-   */
-  #loseAttempts(node: NodeRecord, error: string, free: boolean, stop = false): void {
-    for (const key of node.reservations.keys()) {
-      const ref = parseAttemptKey(key);
-      const job = this.#cluster.currentJob(ref, node.id);
-      if (!job) continue;
-      const started = currentAttempt(job)?.startedAtMs != null;
-      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', error, free || !started) && stop)
-        this.#cluster.stopAttempt(ref, node.id);
-    }
-  }
-
   /** The master itself was stalled for `pausedMs` until `nowMs`: that silence is not the nodes' fault. */
   notePause(nowMs: number, pausedMs: number): void {
     this.#pauses.record(nowMs, pausedMs);
@@ -259,24 +251,23 @@ export class NodeManager {
    * heartbeat timeout. A heartbeat makes it healthy again, as usual.
    */
   markDown(nodeId: string, why: string): void {
-    const node = this.#cluster.registry.get(nodeId);
+    const node = this.#registry.get(nodeId);
     if (!node || node.health !== 'HEALTHY' || node.recovering) return;
-    node.declaredDown = true;
+    this.#registry.declareDown(node);
     this.#changeHealth(node, 'UNHEALTHY', why, this.#clock.now());
   }
 
   /** Re-derives every node's health from the time of its last heartbeat. */
   checkHealth(nowMs: number): void {
-    for (const node of [...this.#cluster.registry.all()]) {
+    for (const node of [...this.#registry.all()]) {
       const silentMs = this.#pauses.silenceSince(node.lastHeartbeatMs, nowMs);
       let health = healthAfter(silentMs, this.#options);
       if (health === 'HEALTHY' && node.declaredDown) health = 'UNHEALTHY';
       if (node.recovering) {
         if (health === 'LOST') {
-          this.#loseAttempts(
+          this.#rescheduler.nodeNeverReturned(
             node,
             `node ${node.id} did not come back within ${this.#options.nodeLostTimeoutMs}ms after the master restarted`,
-            false,
           );
           this.#forget(node);
         }
@@ -288,42 +279,24 @@ export class NodeManager {
         this.#forget(node);
       }
       if (node.draining && node.drainDeadlineMs > 0 && nowMs >= node.drainDeadlineMs) {
-        this.#handBack(node);
+        this.#rescheduler.drainDeadlinePassed(node);
       }
     }
   }
 
   #changeHealth(node: NodeRecord, health: NodeHealth, why: string, nowMs: number): void {
     const before = node.health;
-    node.health = health;
+    this.#registry.setHealth(node, health);
     this.#log.warn(
       { nodeId: node.id, before, after: health, silentMs: nowMs - node.lastHeartbeatMs, why },
       'node health changed',
     );
-    if (health === 'LOST' || (health === 'UNHEALTHY' && this.#options.rescheduleOn === 'unhealthy')) {
-      this.#loseAttempts(node, why, false, true);
-    }
-    if (health === 'LOST') {
-      for (const key of [...node.reservations.keys()]) this.#cluster.release(parseAttemptKey(key), node.id);
-      this.#links.forgetNode(node.id);
-    }
-  }
-
-  /** A drain deadline passed: the node's attempts go back to the queue and are stopped there. */
-  #handBack(node: NodeRecord): void {
-    node.drainDeadlineMs = 0;
-    for (const key of node.reservations.keys()) {
-      const ref = parseAttemptKey(key);
-      if (this.#cluster.attemptLost(ref, node.id, 'WORKER_LOST', `drain deadline of node ${node.id} passed`, true)) {
-        this.#cluster.stopAttempt(ref, node.id);
-      }
-    }
-    this.#log.info({ nodeId: node.id }, 'drain deadline passed; attempts handed back');
+    this.#rescheduler.healthChanged(node, health, why);
+    if (health === 'LOST') this.#links.forgetNode(node.id);
   }
 
   #forget(node: NodeRecord): void {
-    this.#cluster.registry.delete(node.id);
-    this.#cluster.invalidateTaskTypes();
+    this.#registry.delete(node.id);
     this.#links.forgetNode(node.id);
     this.#log.info({ nodeId: node.id }, 'forgot lost node');
   }

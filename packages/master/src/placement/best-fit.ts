@@ -1,5 +1,5 @@
 import type { Job } from '@dist-exec/core';
-import { toMilliCpus, type NodeRecord } from '../nodes/registry.js';
+import { toMilliCpus, type NodeRecord } from '../nodes/node-record.js';
 import type { FeasibleNodes, PlacementPolicy } from './policy.js';
 
 /** Share of the node that is free, summed over slots, cpu and memory; a resource the node does not account counts as free (1). */

@@ -1,5 +1,5 @@
 import { formatBytes } from '@dist-exec/core';
-import { toMilliCpus, type NodeRecord } from '../nodes/registry.js';
+import { toMilliCpus, type NodeRecord } from '../nodes/node-record.js';
 import { couldEverFit, matchesConstraints, type JobNeeds } from './filter.js';
 import type { Unplaced } from './policy.js';
 

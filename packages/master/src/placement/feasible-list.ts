@@ -1,4 +1,4 @@
-import type { NodeRecord } from '../nodes/registry.js';
+import type { NodeRecord } from '../nodes/node-record.js';
 import type { FeasibleNodes, PlacementPolicy, Rank } from './policy.js';
 
 /** `FeasibleNodes` over a list already filtered, in registration order: every query is a scan. */

@@ -1,5 +1,5 @@
 import type { Job, JobSpec } from '@dist-exec/core';
-import { toMilliCpus, type NodeRecord } from '../nodes/registry.js';
+import { toMilliCpus, type NodeRecord } from '../nodes/node-record.js';
 
 /** What a job needs from a node: the filter's input. */
 export type JobNeeds = Pick<JobSpec, 'type' | 'cpu' | 'memoryBytes' | 'constraints'>;

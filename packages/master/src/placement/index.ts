@@ -18,6 +18,9 @@ export { LeastConnectionsPolicy } from './least-connections.js';
 export { RandomPolicy } from './random.js';
 export { RoundRobinPolicy } from './round-robin.js';
 export { WeightedRoundRobinPolicy } from './weighted-round-robin.js';
+export { PlacementIndex, MAX_SELECTORS } from './placement-index.js';
+export { CapacityTree } from './capacity-tree.js';
+export { roundUp32 } from './float32-bounds.js';
 
 export interface PolicyDeps {
   /** Random numbers in [0, 1) for the random policy. @default Math.random */

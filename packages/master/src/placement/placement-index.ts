@@ -1,5 +1,6 @@
 import type { Job, JobSpec } from '@dist-exec/core';
-import type { NodeRecord, NodeRegistry } from '../nodes/registry.js';
+import type { NodeRecord } from '../nodes/node-record.js';
+import type { NodeRegistry } from '../nodes/registry.js';
 import { CapacityTree, type SlotValues } from './capacity-tree.js';
 import { TreeFeasible } from './tree-feasible.js';
 import { explain } from './explain.js';
@@ -29,7 +30,6 @@ interface Selector {
  */
 export class PlacementIndex {
   readonly #policy: PlacementPolicy;
-  readonly #unsubscribe: () => void;
   #slots: (NodeRecord | undefined)[] = [];
   /** `order` of each slot's node (kept for empty slots too), ascending. */
   #orders: number[] = [];
@@ -64,16 +64,7 @@ export class PlacementIndex {
   constructor(registry: NodeRegistry, policy: PlacementPolicy) {
     this.#policy = policy;
     for (const node of registry.all()) this.#changed(node, false);
-    this.#unsubscribe = registry.subscribe((node, removed) => this.#changed(node, removed));
-  }
-
-  get policy(): PlacementPolicy {
-    return this.#policy;
-  }
-
-  /** Stops listening to the registry. */
-  close(): void {
-    this.#unsubscribe();
+    registry.subscribe((node, change) => this.#changed(node, change === 'removed'));
   }
 
   /** Free task slots over all schedulable nodes. */

@@ -1,5 +1,5 @@
 import type { Job } from '@dist-exec/core';
-import type { NodeRecord } from '../nodes/registry.js';
+import type { NodeRecord } from '../nodes/node-record.js';
 import type { FeasibleNodes, PlacementPolicy } from './policy.js';
 
 /**

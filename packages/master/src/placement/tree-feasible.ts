@@ -1,5 +1,4 @@
-import type { NodeRecord } from '../nodes/registry.js';
-import { toMilliCpus } from '../nodes/registry.js';
+import { toMilliCpus, type NodeRecord } from '../nodes/node-record.js';
 import { CapacityTree } from './capacity-tree.js';
 import type { JobNeeds } from './filter.js';
 import type { FeasibleNodes, Rank } from './policy.js';

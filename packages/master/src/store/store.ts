@@ -71,7 +71,7 @@ export interface StoredAuth {
  */
 export interface Store {
   readonly kind: string;
-  /** Where the data lives, for logs ('' in memory). */
+  /** Where the data lives, for logs ('' in memory; a database URL with its password masked). */
   readonly location: string;
   /**
    * Why writes are not being made durable now, in words a person acts on
@@ -129,6 +129,7 @@ export interface Store {
   putNodeClaim(claim: StoredNodeClaim): void;
   /** The node id is free again (its worker left). Durable at the next flush. */
   deleteNodeClaim(nodeId: string): void;
+  /** Commits what is buffered when it can (what it cannot is logged as lost), then lets go of the storage. */
   close(): Promise<void>;
 }
 
