@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
 import {
@@ -39,6 +40,8 @@ export class CliContext {
     readonly masterAddress: string,
     readonly connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS,
     readonly credential: TokenChoice = { token: '', source: '' },
+    /** Where the CLI keeps what must outlive one run (the keys of array submits). */
+    readonly stateDir = join(homedir(), '.local', 'state', 'dist-exec'),
   ) {}
 
   /**
@@ -69,6 +72,7 @@ export class CliContext {
       flags.master || process.env.DIST_EXEC_MASTER || DEFAULT_MASTER_ADDRESS,
       connectTimeoutMs,
       resolved ?? { token: '', source: '' },
+      join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'dist-exec'),
     );
   }
 

@@ -3,6 +3,7 @@ import {
   DEFAULT_BACKOFF_CAP_MS,
   DEFAULT_MAX_TIMEOUT_MS,
   InvalidArgumentError,
+  MIN_HEARTBEAT_INTERVAL_MS,
 } from '@dist-exec/core';
 import { join } from 'node:path';
 import { POLICY_NAMES } from './placement/index.js';
@@ -197,7 +198,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
       `is only for --store postgres (the store is ${compiled.store})`,
     );
   }
-  checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
+  check(
+    compiled.heartbeatIntervalMs >= MIN_HEARTBEAT_INTERVAL_MS,
+    '--heartbeat-interval',
+    `${compiled.heartbeatIntervalMs}ms is too short; use ${MIN_HEARTBEAT_INTERVAL_MS}ms or more`,
+  );
   check(
     compiled.heartbeatTimeoutMs > compiled.heartbeatIntervalMs,
     '--heartbeat-timeout',

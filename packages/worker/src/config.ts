@@ -1,6 +1,6 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+import { checkNodeId, InvalidArgumentError, MIN_HEARTBEAT_INTERVAL_MS } from '@dist-exec/core';
 
 export const DEFAULT_WORKER_PORT = 50052;
 export const DEFAULT_MAX_TASKS = 4;
@@ -155,7 +155,11 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     '--weight',
     `${compiled.weight} is out of range; use 1 to 1000`,
   );
-  check(compiled.heartbeatIntervalMs >= 0, '--heartbeat-interval', 'must not be negative');
+  check(
+    compiled.heartbeatIntervalMs === 0 || compiled.heartbeatIntervalMs >= MIN_HEARTBEAT_INTERVAL_MS,
+    '--heartbeat-interval',
+    `${compiled.heartbeatIntervalMs}ms is too short; use ${MIN_HEARTBEAT_INTERVAL_MS}ms or more (or leave it out: the master's)`,
+  );
   check(compiled.outputLimitBytes > 0, '--output-limit', 'must be greater than 0');
   check(
     Number.isFinite(compiled.fenceAfterMs) && compiled.fenceAfterMs >= 0,
