@@ -1,6 +1,14 @@
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DistExecClient, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_MASTER_ADDRESS } from '@dist-exec/client';
-import { errorMessage, escapeControls, InvalidArgumentError, isDistExecError, parseDuration } from '@dist-exec/core';
+import {
+  CANNOT_STORE_PREFIX,
+  errorMessage,
+  escapeControls,
+  InvalidArgumentError,
+  isDistExecError,
+  parseDuration,
+} from '@dist-exec/core';
 import type { ClientTls } from '@dist-exec/client';
 import { loadTlsFiles, resolveToken } from '@dist-exec/runtime';
 
@@ -39,6 +47,8 @@ export class CliContext {
     readonly credential: TokenChoice = { token: '', source: '' },
     /** How the master is dialled over TLS; null: plaintext. */
     readonly tls: ClientTls | null = null,
+    /** Where the CLI keeps what must outlive one run (the keys of array submits). */
+    readonly stateDir = join(homedir(), '.local', 'state', 'dist-exec'),
   ) {}
 
   /**
@@ -76,6 +86,7 @@ export class CliContext {
       connectTimeoutMs,
       resolved ?? { token: '', source: '' },
       tls,
+      join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'dist-exec'),
     );
   }
 
@@ -116,6 +127,9 @@ function explainCliError(error: unknown, masterAddress: string, tokenSource: str
     const message = error.message.replace(/^\d+ [A-Z_]+: /, '');
     if (/^cannot reach the master /.test(message)) return `${message}; is it running? Set --master or DIST_EXEC_MASTER`;
     if (/ sent nothing within /.test(message)) return `${message} (--connect-timeout)`;
+    // Up, but its disk (or database) does not take writes: nothing a --master would change.
+    if (error.code === 'UNAVAILABLE' && message.startsWith(CANNOT_STORE_PREFIX))
+      return `the master is up but ${message}`;
     if (error.code === 'UNAVAILABLE' || error.code === 'DEADLINE_EXCEEDED') {
       if (message.startsWith(masterAddress) || message.includes(` ${masterAddress}`)) return message;
       return `cannot reach the master at ${masterAddress} (${message}); is it running? Set --master or DIST_EXEC_MASTER`;

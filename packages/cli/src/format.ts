@@ -58,6 +58,15 @@ export function jobsTable(jobs: readonly JobView[], nowMs: number, describe: (jo
 export function nodesTable(nodes: readonly NodeInfo[], nowMs: number): string {
   const held = nodes.filter((node) => node.unavailableReason && node.state === 'HEALTHY');
   const notes = held.map((node) => escapeControls(`* ${node.id} takes no new work for now: ${node.unavailableReason}`));
+  // Late heartbeats, not a dead node: each flap reschedules what it ran.
+  for (const node of nodes)
+    if (node.recentFlaps > 0)
+      notes.push(
+        escapeControls(
+          `! ${node.id} flapped ${node.recentFlaps} time${node.recentFlaps === 1 ? '' : 's'} in the last 10m ` +
+            "(UNHEALTHY, then heartbeating again): its heartbeats come further apart than the master's --heartbeat-timeout",
+        ),
+      );
   return [nodesGrid(nodes, nowMs), ...notes].join('\n');
 }
 

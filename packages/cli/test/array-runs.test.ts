@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRAMS, runCli, startProgram, startTestCluster, until, type TestCluster } from '@dist-exec/testing';
@@ -24,13 +27,17 @@ function runCliOnTerminal(
 describe('dist-exec run --array and dist-exec wait', () => {
   let cluster: TestCluster;
   let env: NodeJS.ProcessEnv;
+  let stateDir: string;
 
   beforeAll(async () => {
     cluster = await startTestCluster({ workers: 2, worker: { maxTasks: 8 } });
-    env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken };
+    // The keys of the arrays go to a state dir of the test's own, not the home of whoever runs it.
+    stateDir = mkdtempSync(join(tmpdir(), 'dist-exec-cli-state-'));
+    env = { DIST_EXEC_MASTER: cluster.address, DIST_EXEC_TOKEN: cluster.adminToken, XDG_STATE_HOME: stateDir };
   });
   afterAll(async () => {
     await cluster?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('runs a job per index with the index in the environment, prints each output whole, and exits with the highest status', async () => {

@@ -112,5 +112,12 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/**
+ * How an UNAVAILABLE from a master that is up but cannot store (disk full,
+ * read-only, its data dir gone) begins, so that a client tells it apart from
+ * a master it cannot reach: `cannot store jobs: disk full at /data: 0 bytes free`.
+ */
+export const CANNOT_STORE_PREFIX = 'cannot store jobs: ';
+
 /** Codes worth retrying the same call for: the server may answer next time. */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'DEADLINE_EXCEEDED']);

@@ -84,6 +84,8 @@ export interface NodeJson {
   version: string;
   /** Why a healthy node takes no new work for now; null when nothing is wrong. */
   unavailableReason: string | null;
+  /** Times in the last 10 minutes it went UNHEALTHY and heartbeated again. */
+  recentFlaps: number;
 }
 
 interface Utf8Decoder {
@@ -177,5 +179,6 @@ export function nodeToJson(node: NodeInfo): NodeJson {
     registeredAt: isoTime(node.registeredAtMs) ?? '',
     version: node.version,
     unavailableReason: node.unavailableReason || null,
+    recentFlaps: node.recentFlaps,
   };
 }

@@ -169,6 +169,8 @@ export interface NodeInfo {
   drainDeadlineMs: number;
   /** Why a healthy node takes no new work for now (suspect, skipped after dispatch failures); '' when nothing is wrong. */
   unavailableReason: string;
+  /** Times in the last 10 minutes the node went UNHEALTHY and heartbeated again (it flaps); 0 for a steady node. */
+  recentFlaps: number;
 }
 
 export interface AttemptRef {
@@ -181,3 +183,12 @@ export interface AttemptReport extends AttemptRef {
 }
 
 export type JobEvent = { type: 'job'; job: Job } | { type: 'output'; chunk: OutputChunk };
+
+/**
+ * The shortest heartbeat interval either side accepts: below it heartbeats
+ * cost more than they tell (1 ms made 1,563 heartbeats a second from two workers).
+ */
+export const MIN_HEARTBEAT_INTERVAL_MS = 100;
+
+/** A worker heartbeats at most this fraction of the master's heartbeat timeout apart, so one late beat is no flap. */
+export const HEARTBEATS_PER_TIMEOUT = 3;

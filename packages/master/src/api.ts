@@ -320,6 +320,7 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
         return {
           heartbeatIntervalMs: nodes.heartbeatIntervalMs,
           rescheduleAfterMs: nodes.rescheduleAfterMs,
+          heartbeatTimeoutMs: nodes.heartbeatTimeoutMs,
           ack,
           kill: result.kill,
           masterId: ctx.masterId,

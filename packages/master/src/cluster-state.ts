@@ -1,5 +1,6 @@
 import {
   assertTransition,
+  CANNOT_STORE_PREFIX,
   attemptKey,
   currentAttempt,
   FailedPreconditionError,
@@ -188,8 +189,15 @@ export class ClusterState {
     }
   }
 
+  /** Refuses at once while the store cannot write: nothing would be stored. */
+  #checkStore(): void {
+    const problem = this.#store.problem;
+    if (problem) throw new UnavailableError(`${CANNOT_STORE_PREFIX}${problem}`);
+  }
+
   async #submit(inputs: readonly JobSpecInput[], by: Submitter): Promise<SubmitResult[]> {
     const specs = this.#intake.compile(inputs);
+    this.#checkStore();
     this.#admission.checkCommands(specs, by);
     const stored = await this.#intake.storedJobs(specs, (id) => this.#active.get(id));
     // From here to the flush nothing awaits, so concurrent submits cannot interleave.
@@ -214,7 +222,7 @@ export class ClusterState {
         // Cancelled while the write was in flight: #finish counted it out already.
         if (this.#active.delete(job.id) && job.state === 'PENDING') this.usage.dequeued(job);
       }
-      throw new UnavailableError(`could not store the job: ${errorMessage(error)}`, { cause: error });
+      throw new UnavailableError(`${CANNOT_STORE_PREFIX}${errorMessage(error)}`, { cause: error });
     } finally {
       this.#intake.release(created);
     }
@@ -258,6 +266,7 @@ export class ClusterState {
   async cancel(id: string, by = ''): Promise<Job> {
     const job = await this.getJob(id);
     if (job.state === 'CANCELLED') return job;
+    this.#checkStore();
     if (job.state !== 'PENDING' && job.state !== 'RUNNING') {
       throw new FailedPreconditionError(
         `job ${id} already ${job.state}; only pending or running jobs can be cancelled`,

@@ -6,10 +6,12 @@ import {
   DEFAULT_BACKOFF_CAP_MS,
   DEFAULT_MAX_TIMEOUT_MS,
   InvalidArgumentError,
+  MIN_HEARTBEAT_INTERVAL_MS,
 } from '@dist-exec/core';
 import { join } from 'node:path';
 import type { TlsFiles } from '@dist-exec/runtime';
 import { POLICY_NAMES } from './placement/index.js';
+import { DEFAULT_MIN_FREE_SPACE_BYTES } from './store/data-dir.js';
 import { databaseUrlProblem } from './store/postgres-errors.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
@@ -34,6 +36,7 @@ export const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
 export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
 export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
+export { DEFAULT_MIN_FREE_SPACE_BYTES };
 /** Loopback: other machines reach the master only when it is told to listen for them (--host 0.0.0.0). */
 export const DEFAULT_HOST = '127.0.0.1';
 /** `tokens`: every call needs a token (the default). `none`: nobody is checked, for a trusted lab and benchmarks only. */
@@ -59,6 +62,8 @@ export interface MasterOptions {
   store?: (typeof STORE_KINDS)[number];
   /** Directory of the sqlite store's files; created when missing. @default './.dist-exec' */
   dataDir?: string;
+  /** The sqlite store refuses to start with less than this free on the data dir's file system, in bytes. @default 268435456 (256 MiB) */
+  minFreeSpaceBytes?: number;
   /** The postgres store's database, `postgres://user:password@host:5432/database`; only with `store: 'postgres'`. @default '' */
   databaseUrl?: string;
   /** Finished jobs (and their output) are deleted this long after they end, in ms; 0 = kept forever. @default 604800000 (7 days) */
@@ -158,6 +163,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     httpPort: options.httpPort ?? DEFAULT_HTTP_PORT,
     store: options.store ?? 'sqlite',
     dataDir,
+    minFreeSpaceBytes: options.minFreeSpaceBytes ?? DEFAULT_MIN_FREE_SPACE_BYTES,
     databaseUrl: options.databaseUrl ?? '',
     historyRetentionMs: options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS,
     historyMaxJobs: options.historyMaxJobs ?? 0,
@@ -205,6 +211,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `unknown placement policy "${compiled.policy}"; choose one of ${POLICY_NAMES.join(', ')}`,
   );
   check(compiled.dataDir.length > 0, '--data-dir', 'must not be empty');
+  check(
+    Number.isSafeInteger(compiled.minFreeSpaceBytes) && compiled.minFreeSpaceBytes >= 0,
+    '--min-free-space',
+    `${compiled.minFreeSpaceBytes} must be a size of 0 bytes or more`,
+  );
   if (compiled.store === 'postgres') {
     const problem = databaseUrlProblem(compiled.databaseUrl);
     check(problem === null, '--database-url', problem ?? '');
@@ -215,7 +226,11 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
       `is only for --store postgres (the store is ${compiled.store})`,
     );
   }
-  checkPositive(compiled.heartbeatIntervalMs, '--heartbeat-interval');
+  check(
+    compiled.heartbeatIntervalMs >= MIN_HEARTBEAT_INTERVAL_MS,
+    '--heartbeat-interval',
+    `${compiled.heartbeatIntervalMs}ms is too short; use ${MIN_HEARTBEAT_INTERVAL_MS}ms or more`,
+  );
   check(
     compiled.heartbeatTimeoutMs > compiled.heartbeatIntervalMs,
     '--heartbeat-timeout',

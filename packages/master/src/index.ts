@@ -46,3 +46,4 @@ export * from './auth/index.js';
 export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
+export { NestingScanner, MAX_JSON_DEPTH } from './http/json-depth.js';

@@ -45,6 +45,11 @@ const program = new Command('dist-exec-master')
     new Option('--data-dir <dir>', 'directory of the sqlite store').default(DEFAULT_DATA_DIR).env('DIST_EXEC_DATA_DIR'),
   )
   .addOption(
+    new Option('--min-free-space <size>', 'refuse to start with less free space than this on the data dir (sqlite)')
+      .default('256Mi')
+      .env('DIST_EXEC_MIN_FREE_SPACE'),
+  )
+  .addOption(
     new Option(
       '--database-url <url>',
       'database of the postgres store: postgres://user:password@host:5432/db (prefer the env var: flags show in ps)',
@@ -188,6 +193,7 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     httpPort: parseInteger(flags.httpPort as string, '--http-port', 0, 65535),
     store: flags.store as MasterOptions['store'],
     dataDir: flags.dataDir,
+    minFreeSpaceBytes: parseBytes(flags.minFreeSpace as string, '--min-free-space'),
     // From the environment it may be meant for another store kind; given as a flag, it must fit the store.
     databaseUrl:
       flags.store === 'postgres' || program.getOptionValueSource('databaseUrl') === 'cli' ? flags.databaseUrl : '',

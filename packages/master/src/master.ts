@@ -86,6 +86,7 @@ export class Master {
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
   #setServing: ((status: 'SERVING' | 'NOT_SERVING') => void) | null = null;
+  #unwatchStore: (() => void) | null = null;
   #stage: Stage = 'new';
   #stopping: Promise<void> | null = null;
   #port = 0;
@@ -101,7 +102,7 @@ export class Master {
     const tls = (this.#tls = loadTlsFiles(o.tls, clock.now()));
     // Each part gets the parts it calls in its constructor, so they are built bottom up: state first,
     // then what reads and changes it. A part that must hear from one built before it subscribes to it.
-    const store = (this.store = deps.store ?? createStore(o, logger));
+    const store = (this.store = deps.store ?? createStore(o, logger, clock));
     const registry = new NodeRegistry();
     const cluster = (this.cluster = new ClusterState({
       store,
@@ -306,8 +307,10 @@ export class Master {
     this.#health.start();
     this.#snapshotLog.start();
     this.#historyGc.start();
-    this.#setServing('SERVING');
     this.#stage = 'running';
+    // The store's health is the master's readiness: not serving while it cannot write.
+    this.#unwatchStore = this.store.watchProblem((problem) => this.#storeChanged(problem));
+    this.#setServing(this.store.problem ? 'NOT_SERVING' : 'SERVING');
     this.#log.info(
       {
         port: this.#port,
@@ -321,6 +324,13 @@ export class Master {
     );
     this.auth.warnIfExposed();
     return { host: o.host, port: this.#port, httpPort: this.#httpPort };
+  }
+
+  #storeChanged(problem: string | null): void {
+    if (this.#stage !== 'running') return;
+    this.#setServing?.(problem ? 'NOT_SERVING' : 'SERVING');
+    if (problem) this.#log.error({ problem }, 'not ready: the store cannot write');
+    else this.#log.info('ready again: the store can write');
   }
 
   #readiness(): { ready: boolean; checks: Record<string, string> } {
@@ -345,6 +355,7 @@ export class Master {
 
   async #stop(): Promise<void> {
     this.#stage = 'stopping';
+    this.#unwatchStore?.();
     this.#setServing?.('NOT_SERVING');
     this.#health.stop();
     this.auth.stop();
@@ -365,12 +376,12 @@ export class Master {
   }
 }
 
-function createStore(options: CompiledMasterOptions, logger: Logger): Store {
+function createStore(options: CompiledMasterOptions, logger: Logger, clock: Clock): Store {
   switch (options.store) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
-      return new SqliteStore({ dataDir: options.dataDir, logger });
+      return new SqliteStore({ dataDir: options.dataDir, logger, clock, minFreeSpaceBytes: options.minFreeSpaceBytes });
     case 'postgres':
       return new PostgresStore({ url: options.databaseUrl, logger });
   }

@@ -33,6 +33,7 @@ function node(id: string, overrides: Partial<NodeInfo> = {}): NodeInfo {
     version: '0.1.0',
     drainDeadlineMs: 0,
     unavailableReason: '',
+    recentFlaps: 0,
     ...overrides,
   };
 }

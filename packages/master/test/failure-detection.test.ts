@@ -410,3 +410,30 @@ describe('retry placement', () => {
     });
   });
 });
+
+describe('nodes that flap', () => {
+  it('counts each return from UNHEALTHY by a heartbeat, over the last 10 minutes', () => {
+    const { clock, nodes } = masterCore();
+    nodes.register(registration('w1'), []);
+    const flapOnce = (): void => {
+      clock.advance(16_000); // past the 15 s heartbeat timeout
+      nodes.checkHealth(clock.now());
+      expect(nodes.list()[0]).toMatchObject({ state: 'UNHEALTHY' });
+      nodes.heartbeat('w1', [], false);
+    };
+    expect(nodes.list()[0]).toMatchObject({ state: 'HEALTHY', recentFlaps: 0 });
+    flapOnce();
+    flapOnce();
+    expect(nodes.list()[0]).toMatchObject({ state: 'HEALTHY', recentFlaps: 2 });
+    // A steady node: heartbeats within the timeout change nothing.
+    for (let i = 0; i < 10; i += 1) {
+      clock.advance(5000);
+      nodes.heartbeat('w1', [], false);
+      nodes.checkHealth(clock.now());
+    }
+    expect(nodes.list()[0]).toMatchObject({ recentFlaps: 2 });
+    clock.advance(10 * 60_000);
+    nodes.heartbeat('w1', [], false);
+    expect(nodes.list()[0]).toMatchObject({ state: 'HEALTHY', recentFlaps: 0 });
+  });
+});

@@ -66,18 +66,18 @@ describe('migrations', () => {
   it('creates the schema on a new file and upgrades an older one step by step', () => {
     const dir = tempDir();
     // A store from before tokens (version 1) gets its tokens and node claims tables.
-    const old = openDatabase(dir, MIGRATIONS.slice(0, 1));
+    const old = openDatabase(dir, { migrations: MIGRATIONS.slice(0, 1) });
     expect(old.created).toBe(true);
     expect(old.migrated).toEqual([1]);
     old.db.close();
     old.lock.close();
-    const first = openDatabase(dir, MIGRATIONS);
+    const first = openDatabase(dir, { migrations: MIGRATIONS });
     expect(first.migrated).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
     expect(first.db.prepare('SELECT count(*) AS n FROM tokens').get()).toEqual({ n: 0 });
     expect(first.db.prepare('SELECT count(*) AS n FROM node_claims').get()).toEqual({ n: 0 });
     first.db.close();
     first.lock.close();
-    const second = openDatabase(dir, [...MIGRATIONS, v2]);
+    const second = openDatabase(dir, { migrations: [...MIGRATIONS, v2] });
     expect(second.created).toBe(false);
     expect(second.migrated).toEqual([latest + 1]);
     expect(schemaVersion(second.db)).toBe(latest + 1);
@@ -85,7 +85,7 @@ describe('migrations', () => {
     second.db.close();
     second.lock.close();
     // Nothing left to do the next time.
-    const third = openDatabase(dir, [...MIGRATIONS, v2]);
+    const third = openDatabase(dir, { migrations: [...MIGRATIONS, v2] });
     expect(third.migrated).toEqual([]);
     third.db.close();
     third.lock.close();

@@ -344,6 +344,7 @@ export function nodeToWire(node: NodeInfo): wire.Node {
     version: node.version,
     drainDeadlineMs: node.drainDeadlineMs,
     unavailableReason: node.unavailableReason,
+    recentFlaps: node.recentFlaps,
   };
 }
 
@@ -367,6 +368,7 @@ export function nodeFromWire(node: wire.Node__Output): NodeInfo {
     version: node.version,
     drainDeadlineMs: num(node.drainDeadlineMs),
     unavailableReason: node.unavailableReason,
+    recentFlaps: node.recentFlaps,
   };
 }
 

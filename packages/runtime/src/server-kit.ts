@@ -3,6 +3,7 @@ import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import { errorMessage, InvalidArgumentError, isDistExecError } from '@dist-exec/core';
 import { CHANNEL_OPTIONS, invalidUtf8Field, MAX_MESSAGE_BYTES, toServiceError } from '@dist-exec/proto';
 import { addReflection } from './reflection.js';
+import { guardRequests } from './request-guard.js';
 import type { ServerTls } from './tls/tls-files.js';
 
 /** Called when an answer cannot go out: too large for the send limit, or not encodable. */
@@ -49,17 +50,25 @@ function reportingSendFailures(service: grpc.ServiceDefinition, report: SendFail
   return watched as grpc.ServiceDefinition;
 }
 
-/** A grpc-js server that reports the answers it cannot send (see ServerKitOptions). */
-class ReportingServer extends grpc.Server {
-  readonly #report: SendFailureReporter;
+/**
+ * A grpc-js server whose every service refuses undecodable requests with
+ * INVALID_ARGUMENT (see request-guard.ts) and, with a reporter, reports the
+ * answers it cannot send (see ServerKitOptions).
+ */
+class KitServer extends grpc.Server {
+  readonly #report: SendFailureReporter | undefined;
 
-  constructor(options: grpc.ServerOptions, report: SendFailureReporter) {
+  constructor(options: grpc.ServerOptions, report: SendFailureReporter | undefined) {
     super(options);
     this.#report = report;
   }
 
   override addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
-    super.addService(reportingSendFailures(service, this.#report), implementation);
+    const guarded = guardRequests(service, implementation);
+    super.addService(
+      this.#report ? reportingSendFailures(guarded.service, this.#report) : guarded.service,
+      guarded.implementation,
+    );
   }
 }
 
@@ -73,9 +82,7 @@ export function createServer(options: ServerKitOptions = {}): grpc.Server {
     'grpc.keepalive_time_ms': 30_000,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
   };
-  return options.onSendFailure
-    ? new ReportingServer(serverOptions, options.onSendFailure)
-    : new grpc.Server(serverOptions);
+  return new KitServer(serverOptions, options.onSendFailure);
 }
 
 /** Requests whose strings are not UTF-8 go no further (see @dist-exec/proto's strict strings). */

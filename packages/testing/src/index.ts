@@ -9,3 +9,5 @@ export { seededRandom } from './seeded-random.js';
 export { cgroupsUnavailable } from './isolation.js';
 export * from './postgres.js';
 export * from './interop-tools.js';
+export { fillDisk, mountTmpfs, type Tmpfs } from './tmpfs.js';
+export { servingStatus } from './health-check.js';

@@ -42,7 +42,18 @@ export function startNodeScript(
   env: NodeJS.ProcessEnv = {},
   options: { cwd?: string } = {},
 ): RunningProgram {
-  const child = spawn(process.execPath, [script, ...args], {
+  return startCommand(name, process.execPath, [script, ...args], env, options);
+}
+
+/** Starts any command as a real child process (e.g. a program under `runuser`); `name` labels its log in messages. */
+export function startCommand(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
+): RunningProgram {
+  const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
     ...(options.cwd ? { cwd: options.cwd } : {}),

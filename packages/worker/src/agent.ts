@@ -1,5 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
+import {
+  backoffDelay,
+  errorMessage,
+  HEARTBEATS_PER_TIMEOUT,
+  MIN_HEARTBEAT_INTERVAL_MS,
+  sleep,
+  type Clock,
+} from '@dist-exec/core';
 import {
   attemptRefsFromWire,
   describeTlsFailure,
@@ -212,7 +219,7 @@ export class Agent {
     }
     this.#lastRefusal = '';
     this.#registered = true;
-    this.#intervalMs = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
+    this.#intervalMs = this.#intervalFor(response);
     this.#apply(response);
     this.#log.info(
       { master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs },
@@ -226,6 +233,25 @@ export class Agent {
         "fence-after is not shorter than the master's reschedule time; a task cut off from the master may run twice",
       );
     }
+  }
+
+  /**
+   * Our --heartbeat-interval, else the master's; at most a third of the
+   * master's heartbeat timeout, so that one late beat does not make the node
+   * flap (UNHEALTHY, its jobs rescheduled, HEALTHY again).
+   */
+  #intervalFor(response: wire.RegisterResponse__Output): number {
+    const wanted = this.#options.heartbeatIntervalMs || response.heartbeatIntervalMs || 5000;
+    // A master that does not send its timeout still sends when it reschedules, which is never sooner.
+    const timeoutMs = response.heartbeatTimeoutMs || response.rescheduleAfterMs;
+    if (!timeoutMs) return wanted;
+    const most = Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.floor(timeoutMs / HEARTBEATS_PER_TIMEOUT));
+    if (wanted <= most) return wanted;
+    this.#log.warn(
+      { heartbeatIntervalMs: wanted, masterHeartbeatTimeoutMs: timeoutMs, usingMs: most },
+      `the heartbeat interval (${wanted}ms) is more than a third of the master's heartbeat timeout (${timeoutMs}ms), so the node would flap; heartbeating every ${most}ms instead`,
+    );
+    return most;
   }
 
   /** Sends one heartbeat now (serialized with the loop's). */

@@ -1,6 +1,6 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { checkNodeId, CommandPolicy, InvalidArgumentError } from '@dist-exec/core';
+import { checkNodeId, CommandPolicy, InvalidArgumentError, MIN_HEARTBEAT_INTERVAL_MS } from '@dist-exec/core';
 import type { TlsFiles } from '@dist-exec/runtime';
 import { HttpTargetPolicy } from './executors/http-targets.js';
 
@@ -177,7 +177,11 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
     '--weight',
     `${compiled.weight} is out of range; use 1 to 1000`,
   );
-  check(compiled.heartbeatIntervalMs >= 0, '--heartbeat-interval', 'must not be negative');
+  check(
+    compiled.heartbeatIntervalMs === 0 || compiled.heartbeatIntervalMs >= MIN_HEARTBEAT_INTERVAL_MS,
+    '--heartbeat-interval',
+    `${compiled.heartbeatIntervalMs}ms is too short; use ${MIN_HEARTBEAT_INTERVAL_MS}ms or more (or leave it out: the master's)`,
+  );
   check(compiled.outputLimitBytes > 0, '--output-limit', 'must be greater than 0');
   check(
     Number.isFinite(compiled.fenceAfterMs) && compiled.fenceAfterMs >= 0,

@@ -6,6 +6,7 @@ import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
+import { jsonFlood } from './json-flood.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
 import { outputFlood } from './output-flood.js';
@@ -32,4 +33,5 @@ export const SCENARIOS: Scenario[] = [
   failover,
   heartbeatCost,
   observability,
+  jsonFlood,
 ];

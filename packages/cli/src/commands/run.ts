@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { describeSpec, escapeControls, InvalidArgumentError, jobToJson } from '@dist-exec/core';
+import { describeSpec, escapeControls, InvalidArgumentError, jobToJson, parseDuration } from '@dist-exec/core';
+import { resumeCommand } from '../array-resume.js';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { droppedNote } from '../format.js';
-import { arraySpecs, runMany } from './array.js';
+import { arraySpecs, runMany, type ArrayResume } from './array.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
@@ -12,7 +14,11 @@ interface RunFlags extends JobSpecFlags {
   json?: boolean;
   wait?: boolean;
   array?: string;
+  retryWindow?: string;
 }
+
+/** How long `run --array` keeps sending a chunk while the master is unreachable. */
+export const DEFAULT_ARRAY_RETRY_WINDOW = '5m';
 
 export function registerRun(program: Command, context: () => CliContext): void {
   const command = program
@@ -25,14 +31,36 @@ export function registerRun(program: Command, context: () => CliContext): void {
       '--array <indices>',
       'a job per index, e.g. 1-1000, 0-30:10 or 1,4,9; the index is in $DIST_EXEC_ARRAY_INDEX',
     )
-    .option('--wait', 'wait for the job(s) without printing their output: failures and a summary on stderr');
+    .option('--wait', 'wait for the job(s) without printing their output: failures and a summary on stderr')
+    .option(
+      '--retry-window <duration>',
+      `with --array: how long to keep submitting while the master is unreachable (default ${DEFAULT_ARRAY_RETRY_WINDOW})`,
+    );
   addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
     const ctx = context();
     if (flags.detach && flags.wait)
       throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
     const spec = jobSpecFromFlags(words, flags);
-    if (flags.array !== undefined || flags.wait) {
-      process.exitCode = await runMany(ctx, flags.array !== undefined ? arraySpecs(spec, flags.array) : [spec], flags);
+    if (flags.retryWindow !== undefined && flags.array === undefined)
+      throw new InvalidArgumentError('--retry-window: only with --array', { field: '--retry-window' });
+    if (flags.array !== undefined) {
+      const retryWindowMs = parseDuration(flags.retryWindow ?? DEFAULT_ARRAY_RETRY_WINDOW, '--retry-window');
+      // Given a key, the array is the same one each time the command runs: jobs created by a run that
+      // finishes a cut-short submit carry the array id of those before them.
+      const arrayId = spec.idempotencyKey || randomUUID();
+      const specs = arraySpecs(spec, flags.array, arrayId);
+      const key = spec.idempotencyKey || arrayId;
+      const resume: ArrayResume = {
+        key,
+        derived: !spec.idempotencyKey,
+        command: resumeCommand(process.argv.slice(2), key),
+        retryWindowMs,
+      };
+      process.exitCode = await runMany(ctx, specs, flags, resume);
+      return;
+    }
+    if (flags.wait) {
+      process.exitCode = await runMany(ctx, [spec], flags);
       return;
     }
     if (flags.detach) {

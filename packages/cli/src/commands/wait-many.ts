@@ -1,22 +1,24 @@
 import type { DistExecClient, JobSpecInput, JobView } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay, isDistExecError, RETRYABLE_CODES, UnavailableError, type DistExecError } from '@dist-exec/core';
+import { PartialSubmitError } from '../array-resume.js';
 
 /** Specs per SubmitJobs call: small enough to show progress, large enough to cost one round trip per thousand jobs. */
 export const SUBMIT_CHUNK = 1000;
 /** Ids per WatchJobs call (the master's limit). */
 const WATCH_CHUNK = 100_000;
 /** How long to keep retrying while the master is unreachable (a master restart takes seconds). */
-const RETRY_FOR_MS = 60_000;
+export const RETRY_FOR_MS = 60_000;
 
 /**
  * Runs `call` again while it fails with UNAVAILABLE or DEADLINE_EXCEEDED, for
- * up to a minute. Only for calls that are safe to repeat.
+ * up to `windowMs` from the first failure. Only for calls that are safe to repeat.
  */
 async function retrying<T>(
   call: () => Promise<T>,
   onRetry?: (error: DistExecError, first: boolean) => void,
   signal?: AbortSignal,
+  windowMs = RETRY_FOR_MS,
 ): Promise<T> {
   let since = 0;
   for (let retry = 1; ; retry += 1) {
@@ -25,32 +27,52 @@ async function retrying<T>(
     } catch (error) {
       if (signal?.aborted || !isDistExecError(error) || !RETRYABLE_CODES.has(error.code)) throw error;
       since ||= Date.now();
-      if (Date.now() - since > RETRY_FOR_MS) throw error;
+      if (Date.now() - since > windowMs) throw error;
       onRetry?.(error, retry === 1);
       await delay(backoffDelay(retry, { baseMs: 250, capMs: 5000 }));
     }
   }
 }
 
+export interface SubmitChunksOptions {
+  onChunk(submitted: number): void;
+  /** Ctrl-C: no further chunk is sent. */
+  stopped?(): boolean;
+  /** How long a chunk is sent again while the master is unreachable. @default RETRY_FOR_MS */
+  retryWindowMs?: number;
+  /** The master went away (`first` of an outage); the chunk is sent again. */
+  onRetry?(error: DistExecError, first: boolean): void;
+}
+
 /**
  * Submits specs in chunks of SUBMIT_CHUNK (answered with ids only). When every spec of a chunk has
- * an idempotency key, a chunk whose answer was lost is sent again: the keys
- * make the master return the jobs it already has instead of new ones.
- * Submits no further chunk once `stopped()` (Ctrl-C).
+ * an idempotency key, a chunk whose answer was lost is sent again for up to
+ * `retryWindowMs`: the keys make the master return the jobs it already has
+ * instead of new ones. Submits no further chunk once `stopped()` (Ctrl-C).
+ * A chunk that fails for good after others went through throws a
+ * PartialSubmitError with the ids acknowledged so far.
  */
 export async function submitInChunks(
   client: DistExecClient,
   specs: readonly JobSpecInput[],
-  onChunk: (submitted: number) => void,
-  stopped: () => boolean = () => false,
+  options: SubmitChunksOptions,
 ): Promise<string[]> {
   const ids: string[] = [];
-  for (let at = 0; at < specs.length && !stopped(); at += SUBMIT_CHUNK) {
+  for (let at = 0; at < specs.length && !options.stopped?.(); at += SUBMIT_CHUNK) {
     const chunk = specs.slice(at, at + SUBMIT_CHUNK);
     // Without keys a repeated call could create jobs twice: then a lost answer is an error the user sees.
     const repeatable = chunk.every((spec) => spec.idempotencyKey);
-    ids.push(...(await (repeatable ? retrying(() => client.submitManyIds(chunk)) : client.submitManyIds(chunk))));
-    onChunk(ids.length);
+    try {
+      ids.push(
+        ...(await (repeatable
+          ? retrying(() => client.submitManyIds(chunk), options.onRetry, undefined, options.retryWindowMs)
+          : client.submitManyIds(chunk))),
+      );
+    } catch (error) {
+      if (!repeatable || !(error instanceof Error)) throw error;
+      throw new PartialSubmitError(ids, chunk.length, error);
+    }
+    options.onChunk(ids.length);
   }
   return ids;
 }

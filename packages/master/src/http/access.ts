@@ -27,6 +27,8 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   ['GET /api/v1/nodes', 'read'],
   ['GET /api/v1/cluster', 'read'],
   ['GET /api/v1/events', 'read'],
+  // The whole store (job env values, token hashes): an admin's, as a backup of the database file is.
+  ['GET /api/v1/backup', 'admin'],
   // Seed 003's API.
   ['POST /jobs', 'submit'],
   ['GET /jobs/:id', 'read'],

@@ -1,16 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import { HttpError } from './errors.js';
+import { MAX_JSON_DEPTH, NestingScanner } from './json-depth.js';
 
 /** Largest request body accepted, in bytes: a job spec with its stdin (1 MiB) and env fits. */
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
-
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * Reads and parses a JSON body. Refuses (before reading) a content type
- * other than JSON, which also keeps plain cross-site form posts out, and a
- * body over `maxBytes`.
+ * other than JSON, which also keeps plain cross-site form posts out, a body
+ * over `maxBytes`, and (while reading) one nested more than MAX_JSON_DEPTH deep.
  */
 export async function readJson(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
   const type = req.headers['content-type'] ?? '';
@@ -36,25 +36,40 @@ export async function readJson(req: IncomingMessage, maxBytes = DEFAULT_MAX_BODY
   }
 }
 
-/** Collects the body; stops reading (without destroying the socket, so the 413 still gets out) past `maxBytes`. */
+/**
+ * Collects the body; stops reading (without destroying the socket, so the
+ * error still gets out) past `maxBytes`, or at the first level of nesting too deep.
+ */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
+    const nesting = new NestingScanner();
     let size = 0;
+    const stop = (error: HttpError): void => {
+      req.off('data', onData);
+      req.pause();
+      reject(error);
+    };
     const onData = (part: Buffer): void => {
       size += part.length;
-      if (size > maxBytes) {
-        req.off('data', onData);
-        req.pause();
-        reject(tooLarge(maxBytes));
-        return;
-      }
+      if (size > maxBytes) return stop(tooLarge(maxBytes));
+      if (nesting.tooDeep(part)) return stop(tooDeep());
       parts.push(part);
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(parts)));
     req.once('error', reject);
   });
+}
+
+function tooDeep(): HttpError {
+  // The rest of the body is not read: close the connection rather than drain it.
+  return new HttpError(
+    400,
+    'INVALID_ARGUMENT',
+    `the request body nests arrays and objects more than ${MAX_JSON_DEPTH} deep; a job spec needs 3`,
+    { connection: 'close' },
+  );
 }
 
 function tooLarge(maxBytes: number): HttpError {

@@ -1,6 +1,7 @@
 import { clusterToJson, type Job } from '@dist-exec/core';
 import type { Master } from '../master.js';
 import { addApiRoutes } from './api-routes.js';
+import { addBackupRoute } from './backup-route.js';
 import { addCompatRoutes } from './compat-routes.js';
 import { addDashboardRoutes } from './dashboard.js';
 import { sendJson } from './io.js';
@@ -26,6 +27,7 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   addApiRoutes(router, { cluster: master.cluster, nodes: master.nodes, view });
   router.add('GET', '/api/v1/cluster', async ({ res }) => sendJson(res, 200, clusterToJson(await master.snapshot())));
   router.add('GET', '/api/v1/events', ({ res }) => feed.connect(res));
+  addBackupRoute(router, master.store);
   addCompatRoutes(router, master.cluster);
   addDashboardRoutes(router);
   return router;

@@ -89,13 +89,19 @@ export class NodeManager {
     return this.#options.heartbeatIntervalMs;
   }
 
+  /** Silence after which a node is UNHEALTHY. */
+  get heartbeatTimeoutMs(): number {
+    return this.#options.heartbeatTimeoutMs;
+  }
+
   /** Silence after which a node's attempts are given to other nodes. */
   get rescheduleAfterMs(): number {
     return this.#rescheduler.rescheduleAfterMs;
   }
 
   list(): NodeInfo[] {
-    return [...this.#registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo());
+    const now = this.#clock.now();
+    return [...this.#registry.all()].filter((n) => !n.recovering).map((n) => n.toInfo(now));
   }
 
   register(input: NodeRegistration, reports: readonly AttemptReport[]): Reconciliation {
@@ -126,11 +132,19 @@ export class NodeManager {
   ): (Reconciliation & { draining: boolean }) | undefined {
     const node = this.#registry.get(nodeId);
     if (!node || node.health === 'LOST' || node.recovering) return undefined;
-    this.#registry.heard(node, this.#clock.now());
+    const now = this.#clock.now();
+    this.#registry.heard(node, now);
     this.#options.events?.heartbeatReceived(nodeId);
     if (node.health === 'UNHEALTHY') {
-      this.#log.info({ nodeId }, 'node is healthy again');
-      this.#registry.setHealth(node, 'HEALTHY');
+      this.#registry.recovered(node, now);
+      const flaps = node.recentFlaps(now);
+      // Alive all along, only late: more than once means the heartbeat settings fight.
+      if (flaps > 1)
+        this.#log.warn(
+          { nodeId, flaps, heartbeatTimeoutMs: this.#options.heartbeatTimeoutMs },
+          'node is healthy again; it flaps: its heartbeats come further apart than the heartbeat timeout',
+        );
+      else this.#log.info({ nodeId }, 'node is healthy again');
       this.#kickIfSchedulable(node);
     }
     if (draining && !node.draining) {
@@ -169,7 +183,7 @@ export class NodeManager {
     const node = this.#visibleNode(nodeId);
     this.#registry.drain(node, deadlineMs > 0 ? this.#clock.now() + deadlineMs : 0);
     this.#log.info({ nodeId, deadlineMs }, 'node draining');
-    return node.toInfo();
+    return node.toInfo(this.#clock.now());
   }
 
   undrain(nodeId: string): NodeInfo {
@@ -177,7 +191,7 @@ export class NodeManager {
     this.#registry.undrain(node);
     this.#log.info({ nodeId }, 'node back in service');
     this.#kickIfSchedulable(node);
-    return node.toInfo();
+    return node.toInfo(this.#clock.now());
   }
 
   #visibleNode(nodeId: string): NodeRecord {

@@ -8,6 +8,9 @@ export interface Reservation {
   memoryBytes: number;
 }
 
+/** How far back `recentFlaps` counts. */
+export const FLAP_WINDOW_MS = 10 * 60_000;
+
 /** Cores in whole millicores, so that reserving and releasing add up exactly. */
 export function toMilliCpus(cpus: number): number {
   return Math.round(cpus * 1000);
@@ -85,7 +88,9 @@ export interface NodeRecord {
   /** Why the node takes no work although it is healthy; '' when nothing is wrong. */
   readonly unavailableReason: string;
   readonly state: NodeState;
-  toInfo(): NodeInfo;
+  /** Times within FLAP_WINDOW_MS before `nowMs` the node went UNHEALTHY and heartbeated again. */
+  recentFlaps(nowMs: number): number;
+  toInfo(nowMs: number): NodeInfo;
 }
 
 /**
@@ -121,6 +126,8 @@ export class NodeEntry implements NodeRecord {
   #recovering = false;
   #usedMilliCpus = 0;
   #usedMemoryBytes = 0;
+  /** When the node came back from UNHEALTHY by a heartbeat, oldest first (within FLAP_WINDOW_MS of the last). */
+  #flapsAtMs: number[] = [];
   /** `reservations.size`, kept here: placement reads it on every change, and the Map's size is another object away. */
   #activeTasks = 0;
 
@@ -169,6 +176,16 @@ export class NodeEntry implements NodeRecord {
   setHealth(health: NodeHealth): void {
     if ((health === 'LOST') !== (this.#health === 'LOST')) this.#shapeVersion += 1;
     this.#health = health;
+  }
+
+  /** It was UNHEALTHY and heartbeated again at `nowMs`: it was alive all along, only late. */
+  flapped(nowMs: number): void {
+    this.#flapsAtMs.push(nowMs);
+    while ((this.#flapsAtMs[0] ?? nowMs) <= nowMs - FLAP_WINDOW_MS) this.#flapsAtMs.shift();
+  }
+
+  recentFlaps(nowMs: number): number {
+    return this.#flapsAtMs.filter((at) => at > nowMs - FLAP_WINDOW_MS).length;
   }
 
   setRecovering(recovering: boolean): void {
@@ -278,7 +295,7 @@ export class NodeEntry implements NodeRecord {
     return this.draining ? 'DRAINING' : 'HEALTHY';
   }
 
-  toInfo(): NodeInfo {
+  toInfo(nowMs: number): NodeInfo {
     return {
       id: this.id,
       address: this.address,
@@ -298,6 +315,7 @@ export class NodeEntry implements NodeRecord {
       version: this.version,
       drainDeadlineMs: this.drainDeadlineMs,
       unavailableReason: this.unavailableReason,
+      recentFlaps: this.recentFlaps(nowMs),
     };
   }
 }

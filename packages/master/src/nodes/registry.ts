@@ -114,6 +114,14 @@ export class NodeRegistry {
     entry.declaredDown = false;
   }
 
+  /** The node was UNHEALTHY and heartbeated at `nowMs`: HEALTHY again, and one more flap counted. */
+  recovered(node: NodeRecord, nowMs: number): void {
+    const entry = this.#entry(node);
+    if (!entry || entry.health !== 'UNHEALTHY') return;
+    entry.flapped(nowMs);
+    this.setHealth(entry, 'HEALTHY');
+  }
+
   /** A probe proved the node's process gone: it stays UNHEALTHY until it heartbeats again. */
   declareDown(node: NodeRecord): void {
     const entry = this.#entry(node);

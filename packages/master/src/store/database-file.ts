@@ -1,7 +1,19 @@
-import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { DistExecError } from '@dist-exec/core';
+import { DistExecError, formatBytes } from '@dist-exec/core';
+import { DEFAULT_MIN_FREE_SPACE_BYTES, describeFree, freeBytes, unwritableReason } from './data-dir.js';
 import { APPLICATION_ID, migrate, NewerSchemaError, schemaVersion, type Migration } from './migrations.js';
 
 export const DATABASE_FILE = 'dist-exec.db';
@@ -54,8 +66,12 @@ export function describeFailure(file: string, error: unknown): StoreUnusableErro
     });
   if (code.startsWith('SQLITE_CORRUPT'))
     return new StoreUnusableError(file, `the database is corrupt (${detail}); ${MOVE_AWAY}`, { cause: error });
-  if (code === 'SQLITE_FULL')
-    return new StoreUnusableError(file, `the disk is full (${detail}); free some space`, { cause: error });
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    const free = describeFree(freeBytes(dirname(file)));
+    return new StoreUnusableError(file, `the disk is full${free ? ` (${free})` : ''}; free some space`, {
+      cause: error,
+    });
+  }
   if (
     code.startsWith('SQLITE_READONLY') ||
     code === 'SQLITE_PERM' ||
@@ -78,7 +94,8 @@ export function describeFailure(file: string, error: unknown): StoreUnusableErro
   return new StoreUnusableError(file, `cannot be used (${code ? `${code}: ` : ''}${detail})`, { cause: error });
 }
 
-function prepareDataDir(dataDir: string): void {
+/** Creates the data dir when missing; refuses one that is not a writable directory. */
+export function prepareDataDir(dataDir: string): void {
   try {
     if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) {
       throw new StoreUnusableError(dataDir, 'the data dir is not a directory; choose another --data-dir');
@@ -108,7 +125,7 @@ function prepareDataDir(dataDir: string): void {
  * crashed master never blocks its own restart, while two live masters on one
  * data dir would silently overwrite each other's decisions.
  */
-function takeLock(dataDir: string): Database.Database {
+export function takeLock(dataDir: string): Database.Database {
   const file = join(dataDir, LOCK_FILE);
   let lock: Database.Database | null = null;
   try {
@@ -156,32 +173,145 @@ function checkIntegrity(db: Database.Database, path: string): void {
     );
 }
 
+/** Refuses to start on a file system with less than `minFreeBytes` free, or on files the master could not write. */
+function checkRoom(dir: string, minFreeBytes: number): void {
+  const free = freeBytes(dir);
+  if (free !== null && free < minFreeBytes) {
+    throw new StoreUnusableError(
+      dir,
+      `only ${describeFree(free)} on its file system, less than --min-free-space (${formatBytes(minFreeBytes)}); free some space, or lower --min-free-space`,
+    );
+  }
+  for (const name of [LOCK_FILE, DATABASE_FILE, `${DATABASE_FILE}-wal`]) {
+    const file = join(dir, name);
+    const reason = unwritableReason(file);
+    if (reason)
+      throw new StoreUnusableError(
+        file,
+        `not writable (${reason}); give the master write access or choose another --data-dir`,
+      );
+  }
+}
+
 /**
- * Opens (or creates) the store file under `dataDir`: takes the lock, sets WAL
- * and FULL sync (a commit is on disk before it returns), checks the file is
- * ours and whole, and runs the migrations. Every failure is a StoreUnusableError.
+ * Opens a connection in the modes the store relies on. EXCLUSIVE locking
+ * comes before anything reads the file: in WAL mode SQLite then keeps the
+ * WAL index in heap memory instead of a memory-mapped `-shm` file, whose
+ * failures (a full file system, a file truncated or made immutable under
+ * the mapping) arrive as SIGBUS and kill the process without a word. The
+ * master holds the data dir's lock anyway, so no one else may write; the
+ * cost is that no other process may read either, even `sqlite3 .backup`
+ * (the master serves backups itself: GET /api/v1/backup).
  */
-export function openDatabase(dataDir: string, migrations?: readonly Migration[]): OpenedDatabase {
+export function connect(path: string): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    if (db.readonly) throw Object.assign(new Error('opened read-only'), { code: 'SQLITE_READONLY' });
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** WAL with FULL sync: a commit is on disk before it returns. */
+function useWal(db: Database.Database): void {
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') throw new Error(`cannot switch the journal to WAL (got ${String(mode)})`);
+  db.pragma('synchronous = FULL');
+}
+
+/**
+ * A write that changes nothing but still reaches the disk (page 1, fsynced):
+ * whether the store can write, asked of the file system itself.
+ */
+export function probeWrite(db: Database.Database): void {
+  db.transaction(() => db.pragma(`application_id = ${APPLICATION_ID}`))();
+}
+
+export interface OpenOptions {
+  /** Schema steps (tests pass their own). @default MIGRATIONS */
+  migrations?: readonly Migration[];
+  /** Least free space on the data dir's file system to start with. @default 256 MiB */
+  minFreeSpaceBytes?: number;
+}
+
+/**
+ * Opens (or creates) the store file under `dataDir`: checks there is room
+ * and every file can be written, takes the lock, sets WAL and FULL sync,
+ * checks the file is ours and whole, runs the migrations and makes one write
+ * (so a full or read-only file system stops the start, not the first
+ * submit). Every failure is a StoreUnusableError.
+ */
+export function openDatabase(dataDir: string, options: OpenOptions = {}): OpenedDatabase {
+  const { migrations, minFreeSpaceBytes = DEFAULT_MIN_FREE_SPACE_BYTES } = options;
   const dir = resolve(dataDir);
   prepareDataDir(dir);
+  checkRoom(dir, minFreeSpaceBytes);
   const lock = takeLock(dir);
   const path = join(dir, DATABASE_FILE);
   const created = !existsSync(path);
   let db: Database.Database | null = null;
   try {
-    db = new Database(path);
+    db = connect(path);
     // The first read of the header: a file that is not a database fails here.
     checkOwnership(db, path);
     checkIntegrity(db, path);
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (mode !== 'wal') throw new Error(`cannot switch the journal to WAL (got ${String(mode)})`);
-    db.pragma('synchronous = FULL');
+    useWal(db);
     const migrated = migrate(db, migrations);
+    probeWrite(db);
     return { db, lock, path, migrated, created };
   } catch (error) {
     db?.close();
     lock.close();
     if (error instanceof NewerSchemaError) throw new StoreUnusableError(path, error.message, { cause: error });
     throw describeFailure(path, error);
+  }
+}
+
+/** Opens the store file again (after writing it back), in the same modes; the schema is known to be current. */
+export function reopenDatabase(path: string): Database.Database {
+  const db = connect(path);
+  try {
+    useWal(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** Makes a rename in `dir` durable. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes the database `db` reads (whatever happened to its file) to `path`,
+ * whole and fsynced, through a temporary file: a failure midway (a full
+ * disk) leaves nothing at `path` that could pass for the database.
+ */
+export function writeBack(db: Database.Database, path: string): void {
+  const temporary = `${path}.restoring`;
+  rmSync(temporary, { force: true });
+  try {
+    db.prepare('VACUUM INTO ?').run(temporary);
+    const fd = openSync(temporary, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temporary, path);
+    syncDirectory(dirname(path));
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
   }
 }

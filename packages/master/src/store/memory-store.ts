@@ -18,6 +18,7 @@ import {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly location = '';
+  /** Memory always takes the write. */
   readonly problem = null;
   /** In submit order; deleted jobs leave a hole that compaction removes. */
   #order: (Job | undefined)[] = [];
@@ -27,6 +28,10 @@ export class MemoryStore implements Store {
   #holes = 0;
   #tokens = new Map<string, StoredToken>();
   #claims = new Map<string, StoredNodeClaim>();
+
+  watchProblem(): () => void {
+    return () => {};
+  }
 
   async open(): Promise<RecoveredState> {
     return { activeJobs: [], nextSeq: 1 };

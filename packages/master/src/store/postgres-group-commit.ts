@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
 import type { StoredNodeClaim, StoredToken } from './store.js';
 import { failureText, isTransient } from './postgres-errors.js';
+import type { StoreHealth } from './store-health.js';
 
 /**
  * How a waiter fares when the database is unavailable. `submit` flushes
@@ -41,6 +42,8 @@ export interface GroupCommitOptions {
   /** The database, for messages (its password masked). */
   location: string;
   logger: Logger;
+  /** Told of every change of `problem`, so the master turns not ready and back. */
+  health: StoreHealth;
   /** Commits a batch, and deletes the jobs of failed submits, in one transaction. */
   write(batch: WriteBatch, forgotten: readonly string[]): Promise<void>;
   /** Whether this master still holds what it needs to write (the store's lock). */
@@ -245,6 +248,7 @@ export class GroupCommit {
       this.#log.info({ url: this.#options.location }, 'database reachable again; writes resume');
       this.#outage = null;
       this.#retryMs = this.#options.retryMinMs ?? 250;
+      this.#options.health.set(null);
     }
     for (const waiter of batch.waiters) waiter.resolve();
     this.#next();
@@ -295,6 +299,7 @@ export class GroupCommit {
       `the database at ${location} is unavailable (${failureText(error)}); writes resume when it is back`,
       { cause: error },
     );
+    this.#options.health.set(this.#outage.message);
     if (first) this.#log.error({ err: error, url: location }, 'database unavailable; writes wait until it is back');
     else this.#log.debug({ err: error, url: location }, 'database still unavailable');
     // Submits and reads cannot be answered now; what else waits is kept for the retry.
@@ -360,6 +365,7 @@ export class GroupCommit {
       `the store cannot write to ${location}: ${failureText(error)}; restart the master`,
       { cause: error },
     );
+    this.#options.health.set(this.#fatal.message);
     const lost = (batch?.jobs.size ?? 0) + this.#buffer.jobs.size;
     this.#log.fatal(
       { err: error, url: location, lostJobs: lost },

@@ -7,6 +7,7 @@ import { decodeJob } from './job-codec.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl } from './postgres-errors.js';
 import { GroupCommit, type WriteBatch } from './postgres-group-commit.js';
+import { StoreHealth, type ProblemListener } from './store-health.js';
 import {
   LOCK_CLASS,
   migratePostgres,
@@ -88,6 +89,7 @@ export class PostgresStore implements Store {
   /** The connection that holds the owner lock; null while it is lost. */
   #owner: pg.Client | null = null;
   #writes: GroupCommit | null = null;
+  readonly #health = new StoreHealth();
   #closed = false;
   /** This store's writer lock (see dist_exec.commit_writes): a number no other master is likely to draw. */
   readonly #writer = randomInt(1, 2 ** 31 - 1);
@@ -104,7 +106,11 @@ export class PostgresStore implements Store {
   }
 
   get problem(): string | null {
-    return this.#writes?.problem ?? null;
+    return this.#health.problem;
+  }
+
+  watchProblem(listener: ProblemListener): () => void {
+    return this.#health.watch(listener);
   }
 
   async open(): Promise<RecoveredState> {
@@ -128,6 +134,7 @@ export class PostgresStore implements Store {
         {
           location: this.location,
           logger: this.#log,
+          health: this.#health,
           write: (batch, forgotten) => this.#write(pool, batch, forgotten),
           owns: () => this.#owner !== null,
           reclaim: () => this.#reclaim(),

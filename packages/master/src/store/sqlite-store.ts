@@ -1,17 +1,32 @@
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
-  errorMessage,
+  systemClock,
   UnavailableError,
+  type Clock,
   type Job,
   type JobState,
   type OutputChunk,
   type OutputStreamName,
+  type Timer,
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
-import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
+import { HeldFiles } from './data-dir.js';
+import {
+  describeFailure,
+  LOCK_FILE,
+  openDatabase,
+  prepareDataDir,
+  reopenDatabase,
+  StoreUnusableError,
+  takeLock,
+  writeBack,
+} from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
-import type { Migration } from './migrations.js';
+import { APPLICATION_ID, type Migration } from './migrations.js';
+import { SqliteGroupCommit, type WriteBatch } from './sqlite-group-commit.js';
+import { StoreHealth, type ProblemListener } from './store-health.js';
 import {
   chunksFrom,
   type HistoryPrune,
@@ -23,11 +38,14 @@ import {
   type StoredNodeClaim,
   type StoredToken,
 } from './store.js';
+import { describeWriteFailure, HeldFileChangedError } from './write-failures.js';
 
 export interface SqliteStoreOptions {
   /** Directory of the store file; created when missing. */
   dataDir: string;
   logger: Logger;
+  /** Timers of retries and file checks. @default systemClock */
+  clock?: Clock;
   /** Schema steps (tests pass their own). @default MIGRATIONS */
   migrations?: readonly Migration[];
   /**
@@ -36,14 +54,23 @@ export interface SqliteStoreOptions {
    * `flush()` commits it at once. @default 100
    */
   lazyCommitMs?: number;
+  /** Least free space on the data dir's file system to start with, in bytes. @default 268435456 (256 MiB) */
+  minFreeSpaceBytes?: number;
+  /** How often the files held open are checked to still be at their paths while nothing is written, in ms. @default 1000 */
+  fileCheckIntervalMs?: number;
+  /** First delay before writing again after a failed write, in ms; doubles up to retryMaxMs. @default 250 */
+  retryMinMs?: number;
+  /** @default 5000 */
+  retryMaxMs?: number;
+  /** Output held while the store cannot write, in bytes, beyond which it gives up until a restart. @default 268435456 */
+  maxBufferedOutputBytes?: number;
 }
 
 export const DEFAULT_LAZY_COMMIT_MS = 100;
-
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
+export const DEFAULT_FILE_CHECK_INTERVAL_MS = 1000;
+export const DEFAULT_STORE_RETRY_MIN_MS = 250;
+export const DEFAULT_STORE_RETRY_MAX_MS = 5000;
+export const DEFAULT_MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 interface OutputRow {
   offset: number;
@@ -57,78 +84,92 @@ type Statement = Database.Statement<unknown[], unknown>;
 
 /**
  * The embedded, durable store (`--store sqlite`): one SQLite file in WAL mode
- * with synchronous=FULL, so a commit is on disk when it returns.
+ * with synchronous=FULL, so a commit is on disk when it returns. Writes go
+ * through a group commit (SqliteGroupCommit): a burst of submits costs one
+ * fsync, writes nobody awaits ride with the next commit or go within
+ * `lazyCommitMs`, and what a crash can lose of those the workers give back
+ * (they keep results and output until the master acknowledges them).
  *
- * Group commit: writes are buffered, and a `flush()` commits everything
- * buffered in one transaction (one fsync) on the next `setImmediate`, so all
- * the flushes of one event-loop turn share it. While that fsync blocks the
- * loop, new requests queue up in the sockets, so under load each commit
- * carries a whole burst. `flush()` resolves once the commit holding the
- * caller's writes is done; that is when a submit is acknowledged, an attempt
- * sent (write-ahead) or a result acknowledged to its worker.
- *
- * Writes nobody awaits do not ask for a commit of their own: they ride along
- * with the next flush, or are committed `lazyCommitMs` after the first of
- * them. What a crash can lose that way is recovered from the workers, which
- * keep every result and the output of running attempts until the master
- * acknowledges them (after a flush), and replay output from the offset the
- * store has. A job's timeline thus costs one fsync per awaited step (submit,
- * dispatch, acknowledged result) instead of one per event.
- *
- * A failed commit is fatal for the store (as Postgres panics on a failed
- * fsync): it cannot know what reached the disk, so every later flush fails and
- * nothing more is acknowledged; a restart recovers from the last good commit.
+ * A write that fails (disk full, read-only, I/O error) sets `problem` and
+ * is retried with backoff until one succeeds. The files are watched too: a
+ * database, WAL or lock file deleted under the store (an `rm -rf` of the data
+ * dir) would take every later write with it, so the store stops at once, and
+ * writes the database back from its open connection (and takes the lock
+ * again) before it goes on; one replaced by another file, or a lock another
+ * master took meanwhile, stops it for good.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   readonly #options: SqliteStoreOptions;
   readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #health = new StoreHealth();
+  readonly #files = new HeldFiles();
   #db: Database.Database | null = null;
   #lock: Database.Database | null = null;
   #path = '';
   #statements: Record<string, Statement> = {};
-  /** Buffered writes: the latest version of each changed job, and new output chunks. */
-  #jobs = new Map<string, Job>();
-  #byKey = new Map<string, Job>();
-  #output: { jobId: string; chunk: OutputChunk }[] = [];
-  /** Buffered token rows by hash, and node claims by node id (null: delete it). */
-  #tokens = new Map<string, StoredToken>();
-  #claims = new Map<string, StoredNodeClaim | null>();
-  #waiters: Waiter[] = [];
-  /** Something is buffered (a commit is due, by the lazy timer at the latest). */
-  #scheduled = false;
-  #immediate = false;
-  #lazyTimer: NodeJS.Timeout | null = null;
-  #failure: Error | null = null;
-  #commits = 0;
+  #writer: SqliteGroupCommit | null = null;
+  #checkTimer: Timer | null = null;
 
   constructor(options: SqliteStoreOptions) {
     this.#options = options;
     this.#log = options.logger.child({ component: 'store' });
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** Transactions committed so far (each one fsync): fewer than writes when group commit works. */
   get commits(): number {
-    return this.#commits;
-  }
-
-  get problem(): string | null {
-    return this.#failure?.message ?? null;
+    return this.#writer?.commits ?? 0;
   }
 
   get location(): string {
     return this.#path || this.#options.dataDir;
   }
 
+  get problem(): string | null {
+    return this.#health.problem;
+  }
+
+  watchProblem(listener: ProblemListener): () => void {
+    return this.#health.watch(listener);
+  }
+
+  /** The files the store holds open: the database, its WAL and the data dir's lock. */
+  #held(): string[] {
+    return [this.#path, `${this.#path}-wal`, join(dirname(this.#path), LOCK_FILE)];
+  }
+
   async open(): Promise<RecoveredState> {
     if (this.#db) throw new Error('the store is already open');
-    const opened = openDatabase(this.#options.dataDir, this.#options.migrations);
+    const o = this.#options;
+    const opened = openDatabase(o.dataDir, {
+      ...(o.migrations ? { migrations: o.migrations } : {}),
+      ...(o.minFreeSpaceBytes !== undefined ? { minFreeSpaceBytes: o.minFreeSpaceBytes } : {}),
+    });
     this.#db = opened.db;
     this.#lock = opened.lock;
     this.#path = opened.path;
     try {
       this.#prepare(opened.db);
       const recovered = this.#recover();
+      this.#files.remember(this.#held());
+      this.#writer = new SqliteGroupCommit(
+        {
+          write: (batch, forgotten, probe) => this.#write(batch, forgotten, probe),
+          repair: () => this.#repair(),
+          describe: (error) => describeWriteFailure(error, this.#path),
+          health: this.#health,
+          clock: this.#clock,
+          logger: this.#log,
+          lazyCommitMs: o.lazyCommitMs ?? DEFAULT_LAZY_COMMIT_MS,
+          retryMinMs: o.retryMinMs ?? DEFAULT_STORE_RETRY_MIN_MS,
+          retryMaxMs: o.retryMaxMs ?? DEFAULT_STORE_RETRY_MAX_MS,
+          maxBufferedOutputBytes: o.maxBufferedOutputBytes ?? DEFAULT_MAX_BUFFERED_OUTPUT_BYTES,
+        },
+        recovered.nextSeq - 1,
+      );
+      this.#scheduleFileCheck();
       this.#log.info(
         {
           path: opened.path,
@@ -170,6 +211,8 @@ export class SqliteStore implements Store {
       oldestFinished:
         'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
       deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
+      // A job whose submit failed, should the failed commit have reached the disk after all.
+      forgetJob: 'DELETE FROM jobs WHERE id = ?',
       deleteOutput: 'DELETE FROM output WHERE job_id = ?',
       upsertToken: `INSERT INTO tokens (hash, name, role, created_at_ms, expires_at_ms, revoked_at_ms, last_used_at_ms, created_by, limits)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -185,8 +228,17 @@ export class SqliteStore implements Store {
 
   #stmt(name: string): Statement {
     const statement = this.#statements[name];
-    if (!statement || !this.#db) throw new UnavailableError('the store is closed');
+    if (!statement || !this.#db) throw this.#unavailable();
     return statement;
+  }
+
+  #open(): Database.Database {
+    if (!this.#db) throw this.#unavailable();
+    return this.#db;
+  }
+
+  #unavailable(): UnavailableError {
+    return new UnavailableError(this.#health.problem ?? 'the store is closed');
   }
 
   #recover(): RecoveredState {
@@ -200,113 +252,77 @@ export class SqliteStore implements Store {
     return { activeJobs, nextSeq: (last?.seq ?? 0) + 1 };
   }
 
-  // ---- buffered writes and group commit ----
+  // ---- writes (buffered; SqliteGroupCommit decides when they go) ----
 
-  putToken(token: StoredToken): void {
-    if (this.#failure) return;
-    this.#tokens.set(token.hash, { ...token });
-    this.#buffered();
-  }
-
-  putNodeClaim(claim: StoredNodeClaim): void {
-    if (this.#failure) return;
-    this.#claims.set(claim.nodeId, { ...claim });
-    this.#buffered();
-  }
-
-  deleteNodeClaim(nodeId: string): void {
-    if (this.#failure) return;
-    this.#claims.set(nodeId, null);
-    this.#buffered();
+  #writes(): SqliteGroupCommit {
+    if (!this.#writer) throw new UnavailableError('the store is not open');
+    return this.#writer;
   }
 
   putJob(job: Job): void {
-    if (this.#failure) return;
-    this.#jobs.set(job.id, job);
-    if (job.spec.idempotencyKey) this.#byKey.set(job.spec.idempotencyKey, job);
-    this.#buffered();
+    this.#writes().putJob(job);
   }
 
   appendOutput(jobId: string, chunk: OutputChunk): void {
-    if (this.#failure) return;
-    this.#output.push({ jobId, chunk });
-    this.#buffered();
+    this.#writes().appendOutput(jobId, chunk);
+  }
+
+  putToken(token: StoredToken): void {
+    this.#writes().putToken(token);
+  }
+
+  putNodeClaim(claim: StoredNodeClaim): void {
+    this.#writes().putNodeClaim(claim.nodeId, claim);
+  }
+
+  deleteNodeClaim(nodeId: string): void {
+    this.#writes().putNodeClaim(nodeId, null);
   }
 
   flush(): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    if (!this.#scheduled) return Promise.resolve();
-    if (!this.#immediate) {
-      this.#immediate = true;
-      setImmediate(() => this.#commit());
-    }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return this.#writer?.flush() ?? Promise.reject(new UnavailableError('the store is not open'));
   }
 
   whenDurable(): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    if (!this.#scheduled) return Promise.resolve();
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return this.#writer?.whenDurable() ?? Promise.reject(new UnavailableError('the store is not open'));
   }
 
-  #buffered(): void {
-    if (this.#scheduled || this.#failure) return;
-    this.#scheduled = true;
-    this.#lazyTimer = setTimeout(() => this.#commit(), this.#options.lazyCommitMs ?? DEFAULT_LAZY_COMMIT_MS);
-    this.#lazyTimer.unref();
+  /** Throws when a held file is not the one opened: a commit now would go where no one reads it again. */
+  #checkFiles(): void {
+    const changed = this.#files.changed();
+    if (changed) throw new HeldFileChangedError(changed.path, changed.change);
   }
 
-  /** Writes everything buffered in one transaction. Also called before reads that go to SQL. */
-  #commit(): void {
-    this.#immediate = false;
-    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
-    this.#lazyTimer = null;
-    if (!this.#scheduled) return;
-    this.#scheduled = false;
-    const waiters = this.#waiters;
-    const jobs = this.#jobs;
-    const output = this.#output;
-    const tokens = this.#tokens;
-    const claims = this.#claims;
-    this.#waiters = [];
-    this.#jobs = new Map();
-    this.#byKey = new Map();
-    this.#output = [];
-    if (tokens.size) this.#tokens = new Map();
-    if (claims.size) this.#claims = new Map();
-    try {
-      const db = this.#db;
-      if (!db) throw new UnavailableError('the store is closed');
-      const upsert = this.#stmt('upsertJob');
-      const insert = this.#stmt('insertOutput');
-      db.transaction(() => {
-        for (const job of jobs.values()) upsert.run(...jobRowValues(job));
-        for (const { jobId, chunk } of output) {
-          insert.run(
-            jobId,
-            chunk.offset,
-            chunk.stream,
-            chunk.attempt,
-            chunk.timestampMs,
-            Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
-          );
-        }
-        if (tokens.size || claims.size) this.#writeAuth(tokens, claims);
-      })();
-      this.#commits += 1;
-    } catch (error) {
-      this.#failure = new UnavailableError(
-        `the store cannot write to ${this.#path}: ${errorMessage(error)}; restart the master`,
-        { cause: error },
-      );
-      this.#log.fatal(
-        { err: error, path: this.#path, lostJobs: jobs.size, lostChunks: output.length },
-        'store commit failed; no more writes are acknowledged',
-      );
-      for (const waiter of waiters) waiter.reject(this.#failure);
-      return;
-    }
-    for (const waiter of waiters) waiter.resolve();
+  /** One transaction: forgotten jobs out, the batch in, and a probe when asked. */
+  #write(batch: WriteBatch, forgotten: readonly string[], probe: boolean): void {
+    const db = this.#open();
+    this.#checkFiles();
+    const upsert = this.#stmt('upsertJob');
+    const insert = this.#stmt('insertOutput');
+    const forget = this.#stmt('forgetJob');
+    const deleteOutput = this.#stmt('deleteOutput');
+    db.transaction(() => {
+      for (const id of forgotten) {
+        forget.run(id);
+        deleteOutput.run(id);
+      }
+      for (const job of batch.jobs.values()) upsert.run(...jobRowValues(job));
+      for (const { jobId, chunk } of batch.output) {
+        insert.run(
+          jobId,
+          chunk.offset,
+          chunk.stream,
+          chunk.attempt,
+          chunk.timestampMs,
+          Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
+        );
+      }
+      if (batch.tokens.size || batch.claims.size) this.#writeAuth(batch.tokens, batch.claims);
+      // Rewrites page 1 as it is: a write the disk must take even when the batch changes no page.
+      if (probe) db.pragma(`application_id = ${APPLICATION_ID}`);
+    })();
+    // Deleted while it committed: the commit went to a file no one opens again.
+    this.#checkFiles();
   }
 
   #writeAuth(tokens: ReadonlyMap<string, StoredToken>, claims: ReadonlyMap<string, StoredNodeClaim | null>): void {
@@ -330,10 +346,65 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Before a retry: when a held file is gone, writes the database back from
+   * the open connection (which still reads the deleted file), takes the lock
+   * again and reopens, so that nothing acknowledged is lost. A file that
+   * another took the place of is not overwritten: that failure is fatal.
+   */
+  #repair(): void {
+    const [path, wal, lockFile] = this.#held() as [string, string, string];
+    const states = { db: this.#files.state(path), wal: this.#files.state(wal), lock: this.#files.state(lockFile) };
+    if (states.db === 'replaced') throw new HeldFileChangedError(path, 'replaced');
+    if (states.wal === 'replaced') throw new HeldFileChangedError(wal, 'replaced');
+    if (this.#db && states.db === 'held' && states.wal === 'held' && states.lock === 'held') return;
+    const dir = dirname(path);
+    prepareDataDir(dir);
+    const lock = states.lock === 'held' && this.#lock ? this.#lock : takeLock(dir);
+    try {
+      if (this.#db) {
+        if (states.db === 'missing') writeBack(this.#db, path);
+        // The WAL alone is gone: move what it holds into the database file before the reopen makes a new one.
+        else if (states.wal !== 'held') this.#db.pragma('wal_checkpoint(TRUNCATE)');
+        this.#statements = {};
+        const old = this.#db;
+        this.#db = null;
+        // The old connection holds the file's exclusive lock: it goes first.
+        old.close();
+      }
+      const db = reopenDatabase(path);
+      this.#db = db;
+      this.#prepare(db);
+    } catch (error) {
+      if (lock !== this.#lock) lock.close();
+      throw error;
+    }
+    if (lock !== this.#lock) {
+      this.#lock?.close();
+      this.#lock = lock;
+    }
+    this.#files.remember(this.#held());
+    this.#log.warn({ path, was: states }, 'data dir files were deleted; the database is written back and in use again');
+  }
+
+  /** While nothing is written, a deleted data dir would go unnoticed until the next submit: look every second. */
+  #scheduleFileCheck(): void {
+    this.#checkTimer = this.#clock.setTimeout(() => {
+      const writer = this.#writer;
+      if (!writer) return;
+      if (!writer.failing) {
+        const changed = this.#files.changed();
+        if (changed) writer.fail(new HeldFileChangedError(changed.path, changed.change));
+      }
+      this.#scheduleFileCheck();
+    }, this.#options.fileCheckIntervalMs ?? DEFAULT_FILE_CHECK_INTERVAL_MS);
+  }
+
   // ---- reads (they see every write made before them, committed or not) ----
 
+  /** Tokens and node claims, read once at start: nothing can be buffered yet but what start itself wrote. */
   async loadAuth(): Promise<StoredAuth> {
-    this.#commit();
+    this.#writes().settle();
     const tokens = (this.#stmt('allTokens').all() as Record<string, unknown>[]).map((row): StoredToken => ({
       hash: String(row.hash),
       name: String(row.name),
@@ -355,30 +426,38 @@ export class SqliteStore implements Store {
   }
 
   async getJob(id: string): Promise<Job | undefined> {
-    const pending = this.#jobs.get(id);
+    const writer = this.#writes();
+    if (writer.forgotten(id)) return undefined;
+    const pending = writer.pending(id);
     if (pending) return pending;
     const row = this.#stmt('getJob').get(id) as { data: string } | undefined;
     return row ? decodeJob(row.data) : undefined;
   }
 
   async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
-    const pending = this.#byKey.get(key);
+    const writer = this.#writes();
+    const pending = writer.pendingByKey(key);
     if (pending) return pending;
     const row = this.#stmt('jobByKey').get(key) as { data: string } | undefined;
-    return row ? decodeJob(row.data) : undefined;
+    const job = row ? decodeJob(row.data) : undefined;
+    return job && !writer.forgotten(job.id) ? job : undefined;
   }
 
   async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    const writer = this.#writes();
     const found = new Map<string, Job>();
     const unwritten: string[] = [];
     for (const key of keys) {
-      const pending = this.#byKey.get(key);
+      const pending = writer.pendingByKey(key);
       if (pending) found.set(key, pending);
       else unwritten.push(key);
     }
     if (unwritten.length === 0) return found;
     const rows = this.#stmt('jobsByKeys').all(JSON.stringify(unwritten)) as { key: string; data: string }[];
-    for (const row of rows) found.set(row.key, decodeJob(row.data));
+    for (const row of rows) {
+      const job = decodeJob(row.data);
+      if (!writer.forgotten(job.id)) found.set(row.key, job);
+    }
     return found;
   }
 
@@ -388,27 +467,32 @@ export class SqliteStore implements Store {
     return { where: `state IN (${unique.map(() => '?').join(', ')})`, params: unique };
   }
 
+  /** Newest first. While the store cannot write, the rows on disk with the newer versions of their jobs in their place. */
   async listJobs(query: JobPageQuery): Promise<JobPage> {
-    this.#commit();
+    const writer = this.#writes();
+    const settled = writer.settle();
     const db = this.#open();
     const { where, params } = this.#statesClause(query.states);
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
     const rows = db
-      .prepare(`SELECT seq, data FROM jobs WHERE ${where} AND seq < ? ORDER BY seq DESC LIMIT ?`)
-      .all(...params, before, query.pageSize + 1) as { seq: number; data: string }[];
+      .prepare(`SELECT seq, id, data FROM jobs WHERE ${where} AND seq < ? ORDER BY seq DESC LIMIT ?`)
+      .all(...params, before, query.pageSize + 1) as { seq: number; id: string; data: string }[];
     const more = rows.length > query.pageSize;
     const page = more ? rows.slice(0, query.pageSize) : rows;
     const total = db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number };
+    const jobs = settled
+      ? page.map((row) => decodeJob(row.data))
+      : page.filter((row) => !writer.forgotten(row.id)).map((row) => writer.pending(row.id) ?? decodeJob(row.data));
     return {
-      jobs: page.map((row) => decodeJob(row.data)),
+      jobs,
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
       totalCount: total.n,
     };
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
-    this.#commit();
+    this.#writes().settle();
     const { where, params } = this.#statesClause(states);
     return (
       this.#open()
@@ -418,20 +502,29 @@ export class SqliteStore implements Store {
   }
 
   async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
-    this.#commit();
+    const writer = this.#writes();
+    const settled = writer.settle();
     const rows = this.#stmt('readOutput').all({ jobId, from: fromOffset }) as OutputRow[];
-    const chunks = rows.map((row) => ({
+    const chunks: OutputChunk[] = rows.map((row) => ({
       offset: row.offset,
       stream: row.stream,
       attempt: row.attempt,
       timestampMs: row.ts_ms,
       data: new Uint8Array(row.data),
     }));
+    if (!settled) {
+      // Output the store could not write yet follows what it did.
+      const end = chunks.reduce((max, c) => Math.max(max, c.offset + c.data.length), 0);
+      for (const entry of writer.buffered.output)
+        if (entry.jobId === jobId && entry.chunk.offset >= end) chunks.push(entry.chunk);
+      chunks.sort((a, b) => a.offset - b.offset);
+    }
     return chunksFrom(chunks, fromOffset);
   }
 
   async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
-    this.#commit();
+    // Deleting is a write too: history waits for a store that can write.
+    if (!this.#writes().settle()) throw this.#unavailable();
     const db = this.#open();
     const finished = (this.#stmt('finishedCount').get() as { n: number }).n;
     const excess = Number.isFinite(keepMax) ? Math.max(0, finished - keepMax) : 0;
@@ -451,22 +544,23 @@ export class SqliteStore implements Store {
     return doomed.length;
   }
 
-  #open(): Database.Database {
-    if (!this.#db) throw new UnavailableError('the store is closed');
-    return this.#db;
+  /** SQLite's online backup through this connection: the only one that may read the file while it is open. */
+  async backup(destination: string): Promise<void> {
+    await this.#open().backup(destination);
   }
 
   async close(): Promise<void> {
-    if (this.#scheduled && !this.#failure && this.#db) this.#commit();
-    for (const waiter of this.#waiters.splice(0)) waiter.reject(new UnavailableError('the store is closed'));
-    this.#scheduled = false;
-    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
-    this.#lazyTimer = null;
+    this.#checkTimer?.cancel();
+    this.#checkTimer = null;
+    this.#writer?.close();
     this.#statements = {};
-    this.#db?.close();
-    this.#lock?.close();
-    this.#db = null;
-    this.#lock = null;
+    try {
+      this.#db?.close();
+    } finally {
+      this.#lock?.close();
+      this.#db = null;
+      this.#lock = null;
+    }
   }
 }
 

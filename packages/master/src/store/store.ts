@@ -1,4 +1,5 @@
 import type { Job, JobState, OutputChunk, TokenLimits, TokenRole } from '@dist-exec/core';
+import type { ProblemListener } from './store-health.js';
 
 export interface JobPageQuery {
   /** Any state when empty. */
@@ -74,8 +75,15 @@ export interface Store {
   readonly kind: string;
   /** Where the data lives, for logs ('' in memory; a database URL with its password masked). */
   readonly location: string;
-  /** Why writes are not being made durable now (the master is then not ready); null when they are. */
+  /**
+   * Why writes are not being made durable now, in words a person acts on
+   * (`disk full at /var/lib/dist-exec: 0 bytes free`); null when they are.
+   * While it is set the master is not ready and refuses submits; the store
+   * keeps trying by itself and clears it once a write succeeds again.
+   */
   readonly problem: string | null;
+  /** Calls `listener` each time `problem` changes. Returns a function that stops the calls. */
+  watchProblem(listener: ProblemListener): () => void;
   /** Opens (creating or migrating as needed) and reads back what must be recovered. Throws when the store cannot be used. */
   open(): Promise<RecoveredState>;
   /** Insert or replace the job's row. Durable at the next flush. */
@@ -85,7 +93,8 @@ export interface Store {
   /**
    * Resolves when every write made before the call is durable. When it
    * rejects, the jobs first put since the last good commit (a submit's) are
-   * not stored: the caller must treat them as never submitted.
+   * not stored: the caller must treat them as never submitted. Other writes
+   * are kept and made durable once the store can write again.
    */
   flush(): Promise<void>;
   /**
@@ -107,6 +116,11 @@ export interface Store {
   countJobs(states: readonly JobState[]): Promise<number>;
   /** Chunks covering the log from `fromOffset` on, the first one trimmed to start there. */
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]>;
+  /**
+   * Writes a consistent copy of everything stored to `destination` (a new
+   * file) while the master runs. Optional: only a store with a file has one.
+   */
+  backup?(destination: string): Promise<void>;
   /** Deletes finished jobs (and their output) as `prune` says. Returns how many; never touches PENDING or RUNNING jobs. */
   deleteFinishedJobs(prune: HistoryPrune): Promise<number>;
   /** Tokens and node claims, read once at start (after `open`). */

@@ -22,6 +22,7 @@ export interface Node {
   'version'?: (string);
   'drainDeadlineMs'?: (number | string | Long);
   'unavailableReason'?: (string);
+  'recentFlaps'?: (number);
 }
 
 export interface Node__Output {
@@ -43,4 +44,5 @@ export interface Node__Output {
   'version': (string);
   'drainDeadlineMs': (number);
   'unavailableReason': (string);
+  'recentFlaps': (number);
 }

@@ -9,6 +9,7 @@ export interface RegisterResponse {
   'masterId'?: (string);
   'rescheduleAfterMs'?: (number);
   'nodeSecret'?: (string);
+  'heartbeatTimeoutMs'?: (number);
 }
 
 export interface RegisterResponse__Output {
@@ -18,4 +19,5 @@ export interface RegisterResponse__Output {
   'masterId': (string);
   'rescheduleAfterMs': (number);
   'nodeSecret': (string);
+  'heartbeatTimeoutMs': (number);
 }
