@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR, type GlobalFlags } from './context.js';
 import { registerCancel } from './commands/cancel.js';
@@ -25,7 +26,37 @@ const program = new Command('dist-exec')
     'token for the master (default: $DIST_EXEC_TOKEN, the file in $DIST_EXEC_TOKEN_FILE, or ./.dist-exec/admin.token)',
   )
   .option('--token-file <file>', 'file holding the token (mode 0600)')
-  .showHelpAfterError('(add --help for usage)');
+  .version(`dist-exec ${cliVersion()}`, '-V, --version', 'print the version and exit')
+  // Commander's own errors (an unknown option, a missing argument) as one line that says what to do.
+  .configureOutput({ outputError: (text, write) => write(`${usageErrorLine(text, process.argv.slice(2))}\n`) });
+
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * `run ls -la` and `run --argv ls -la` hand `-la` to commander as an option
+ * of run's: point at the two ways to pass it to the job instead.
+ */
+export function usageErrorLine(text: string, args: readonly string[]): string {
+  const message = text
+    .trim()
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .join(' ');
+  const command = args.find((arg) => !arg.startsWith('-'));
+  const unknown = /^unknown option '(.+)'/.exec(message)?.[1];
+  if (command === 'run' && unknown) {
+    const hint = args.includes('--argv')
+      ? 'put -- before the program so that its options are its own: dist-exec run --argv -- ls -la'
+      : "quote the command: dist-exec run 'ls -la' (or use --argv -- ls -la)";
+    return `dist-exec: ${unknown} is not an option of run; ${hint}`;
+  }
+  const help = /^unknown command/.test(message) || !command ? 'dist-exec --help' : `dist-exec ${command} --help`;
+  return `dist-exec: ${message} (see ${help})`;
+}
 
 let context: CliContext | null = null;
 const getContext = (): CliContext => {

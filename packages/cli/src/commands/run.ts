@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
+import type { JobSpecInput, JobView } from '@dist-exec/client';
 import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
+import { failureLine } from '../format.js';
+import { addHelp, JOB_EXITS } from '../help-text.js';
 import { arraySpecs, runMany } from './array.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
+import { WaitingNotice } from './waiting-notice.js';
 
 interface RunFlags extends JobSpecFlags {
   detach?: boolean;
@@ -25,11 +29,25 @@ export function registerRun(program: Command, context: () => CliContext): void {
       'a job per index, e.g. 1-1000, 0-30:10 or 1,4,9; the index is in $DIST_EXEC_ARRAY_INDEX',
     )
     .option('--wait', 'wait for the job(s) without printing their output: failures and a summary on stderr');
-  addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
+  addJobSpecOptions(command);
+  addHelp(
+    command,
+    [
+      `dist-exec run 'make -C /src test'                  # stream its output, exit with its exit code`,
+      `dist-exec run --timeout 10m --retries 2 --retry-on-failure ./flaky.sh`,
+      `dist-exec run --argv -- ls -la /tmp                 # a program and its arguments, no shell`,
+      `dist-exec run -d --constraint gpu=true 'python train.py'  # print the job id and return`,
+      `echo hello | dist-exec run -i 'tr a-z A-Z'          # send stdin to the job`,
+      `dist-exec run --array 1-100 'process $DIST_EXEC_ARRAY_INDEX'`,
+    ],
+    JOB_EXITS,
+  );
+  command.action(async (words: string[], flags: RunFlags) => {
     const ctx = context();
     if (flags.detach && flags.wait)
       throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
     const spec = jobSpecFromFlags(words, flags);
+    warnAboutRetries(spec);
     if (flags.array !== undefined || flags.wait) {
       process.exitCode = await runMany(ctx, flags.array !== undefined ? arraySpecs(spec, flags.array) : [spec], flags);
       return;
@@ -37,6 +55,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
     if (flags.detach) {
       const { job } = await ctx.client.submit(spec);
       await writeOut(process.stdout, `${job.id}\n`);
+      warnIfUnschedulable(job);
       return;
     }
     // One RunJob call submits the job and streams it; a detach also ends that call.
@@ -63,6 +82,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
     };
     process.on('SIGINT', onInterrupt);
     let attempt = 0;
+    const waiting = new WaitingNotice(ctx.client, job, (line) => process.stderr.write(line));
     try {
       const last = await followJob(ctx.client, job.id, {
         opened: events,
@@ -72,6 +92,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
         signal: detach.signal,
         onOutput: (chunk) => writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data),
         onJob: (update) => {
+          waiting.update(update);
           if (update.attempts > attempt && update.state === 'RUNNING') {
             if (attempt > 0 && tty) process.stderr.write(`── attempt ${update.attempts} on ${update.workerId} ──\n`);
             attempt = update.attempts;
@@ -86,14 +107,28 @@ export function registerRun(program: Command, context: () => CliContext): void {
       if (flags.json) {
         const full = await ctx.client.getJob(job.id, { output: true });
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
-      } else if (tty && last.state !== 'COMPLETED') {
-        process.stderr.write(
-          `job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${last.error}` : ''}\n`,
-        );
       }
+      // Terminal or not: a script's log must say why the job did not complete, not only its exit status.
+      if (last.state !== 'COMPLETED') process.stderr.write(`${failureLine(last)}\n`);
       process.exitCode = exitStatusFor(last);
     } finally {
+      waiting.stop();
       process.off('SIGINT', onInterrupt);
     }
   });
+}
+
+/** `--retries` alone retries only lost workers: say so, since a person usually means failures too. */
+export function warnAboutRetries(spec: JobSpecInput): void {
+  if ((spec.type ?? 'command') !== 'command' || !spec.maxRetries || spec.retryOnFailure) return;
+  process.stderr.write(
+    `dist-exec: --retries ${spec.maxRetries} retries the job only when its worker is lost; ` +
+      'add --retry-on-failure to retry a non-zero exit or a timeout too\n',
+  );
+}
+
+/** A detached submit that no registered node could ever run would otherwise wait in silence. */
+export function warnIfUnschedulable(job: Pick<JobView, 'id' | 'state' | 'pendingReason'>): void {
+  if (job.state === 'PENDING' && job.pendingReason.startsWith('unschedulable'))
+    process.stderr.write(`dist-exec: warning: job ${job.id} may never run: ${job.pendingReason}\n`);
 }
