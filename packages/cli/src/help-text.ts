@@ -35,5 +35,36 @@ export function addHelp(
     ...exits.map(([code, meaning]) => `  ${code.padEnd(width)}  ${meaning}`),
     '',
   ].join('\n');
+  HELPED.add(command);
   return command.addHelpText('after', text);
 }
+
+/** Examples of the commands whose files do not add their own, by their path (`token create`). */
+const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  list: ['dist-exec list', 'dist-exec list --state running,pending --limit 100', 'dist-exec list --json | jq .[].id'],
+  nodes: ['dist-exec nodes', 'dist-exec nodes --json'],
+  drain: ['dist-exec drain worker-2', 'dist-exec drain worker-2 --deadline 5m'],
+  undrain: ['dist-exec undrain worker-2'],
+  cluster: ['dist-exec cluster', 'dist-exec cluster --json'],
+  token: ['dist-exec token create --role submit --name alice > alice.token', 'dist-exec token list'],
+  'token create': [
+    'dist-exec token create --role submit --name ci > ci.token',
+    'dist-exec token create --role read --name grafana --ttl 90d',
+  ],
+  'token list': ['dist-exec token list', 'dist-exec token list --all --json'],
+  'token revoke': ['dist-exec token revoke ci'],
+  up: ['dist-exec up', 'dist-exec up --workers 2 --port 50061 --http-port 8090 --data-dir /tmp/second-cluster'],
+  simulate: ['dist-exec simulate --nodes 1000'],
+};
+
+/** Adds examples and exit statuses to every command (and subcommand) that has none yet. */
+export function addMissingHelp(program: Command, prefix = ''): void {
+  for (const command of program.commands) {
+    const path = `${prefix}${command.name()}`;
+    const examples = EXAMPLES[path];
+    if (examples && !HELPED.has(command)) addHelp(command, examples);
+    addMissingHelp(command, `${path} `);
+  }
+}
+
+const HELPED = new WeakSet<Command>();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { CliContext, describeCliError, EXIT_DIST_EXEC_ERROR, type GlobalFlags } from './context.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerCluster } from './commands/cluster.js';
@@ -13,6 +13,7 @@ import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerUp } from './commands/up.js';
 import { registerWait } from './commands/wait.js';
+import { addMissingHelp } from './help-text.js';
 
 const program = new Command('dist-exec')
   .description('Run commands on a dist-exec cluster and manage its jobs and nodes.')
@@ -28,7 +29,9 @@ const program = new Command('dist-exec')
   .option('--token-file <file>', 'file holding the token (mode 0600)')
   .version(`dist-exec ${cliVersion()}`, '-V, --version', 'print the version and exit')
   // Commander's own errors (an unknown option, a missing argument) as one line that says what to do.
-  .configureOutput({ outputError: (text, write) => write(`${usageErrorLine(text, process.argv.slice(2))}\n`) });
+  .configureOutput({ outputError: (text, write) => write(`${usageErrorLine(text, process.argv.slice(2))}\n`) })
+  // Commander throws instead of exiting: a usage error of run or wait exits 125 as their other bad input does.
+  .exitOverride();
 
 function cliVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -75,10 +78,24 @@ registerWait(program, getContext);
 registerToken(program, getContext);
 registerUp(program);
 registerSimulate(program);
+addMissingHelp(program);
 
 try {
   await program.parseAsync();
 } catch (error) {
+  if (error instanceof CommanderError) {
+    // Already said by commander (help, the version, or a usage error through outputError).
+    process.exitCode = error.exitCode === 0 ? 0 : exitStatusForError();
+  } else reportError(error);
+} finally {
+  (context as CliContext | null)?.close();
+}
+
+function exitStatusForError(): number {
+  return program.args[0] === 'run' || program.args[0] === 'wait' ? EXIT_DIST_EXEC_ERROR : 1;
+}
+
+function reportError(error: unknown): void {
   const ctx = context as CliContext | null;
   const master =
     ctx?.masterAddress ??
@@ -86,7 +103,5 @@ try {
     process.env.DIST_EXEC_MASTER ??
     'localhost:50051';
   process.stderr.write(`dist-exec: ${describeCliError(error, master, ctx?.tokenSource)}\n`);
-  process.exitCode = program.args[0] === 'run' || program.args[0] === 'wait' ? EXIT_DIST_EXEC_ERROR : 1;
-} finally {
-  (context as CliContext | null)?.close();
+  process.exitCode = exitStatusForError();
 }

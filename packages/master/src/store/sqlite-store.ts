@@ -10,7 +10,7 @@ import {
 import type { Logger } from 'pino';
 import { describeFailure, openDatabase, StoreUnusableError } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
-import type { Migration } from './migrations.js';
+import { ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import {
   chunksFrom,
   type HistoryPrune,
@@ -393,6 +393,22 @@ export class SqliteStore implements Store {
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
       totalCount: total.n,
     };
+  }
+
+  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    this.#commit();
+    // Both halves are index range scans: the id's own index, and the one on its reversed end.
+    const tail = [...fragment.slice(-ID_TAIL_LENGTH)].reverse().join('');
+    const rows = this.#open()
+      .prepare(
+        `SELECT seq, data FROM (
+           SELECT seq, data FROM jobs WHERE id >= ? AND id < ?
+           UNION
+           SELECT seq, data FROM jobs WHERE ${REVERSED_ID_TAIL} >= ? AND ${REVERSED_ID_TAIL} < ? AND id LIKE ?
+         ) ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(fragment, `${fragment}~`, tail, `${tail}~`, `%${fragment}`, limit) as { data: string }[];
+    return rows.map((row) => decodeJob(row.data));
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
