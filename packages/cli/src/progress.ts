@@ -4,13 +4,20 @@ import { formatDuration } from '@dist-exec/core';
 const REDRAW_EVERY_MS = 100;
 const BAR_WIDTH = 24;
 
-/** One line of a progress bar: `label [#####·····] 512/1,000 51% note`, cut to `columns`. */
+/**
+ * One line of a progress bar: `label [#####·····] 512/1,000 51% note`; on a
+ * terminal too narrow for all of it, the bar goes first (the counts and the
+ * note say more), then the end of the line.
+ */
 export function renderProgress(label: string, done: number, total: number, note: string, columns: number): string {
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const count = `${done.toLocaleString('en')}/${total.toLocaleString('en')}`;
-  const line = `${label} [${'#'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${count} ${Math.floor(fraction * 100)}%${note ? ` ${note}` : ''}`;
-  return line.length < columns ? line : line.slice(0, Math.max(0, columns - 1));
+  const rest = `${count} ${Math.floor(fraction * 100)}%${note ? ` ${note}` : ''}`;
+  const line = `${label} [${'#'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${rest}`;
+  if (line.length < columns) return line;
+  const barless = `${label} ${rest}`;
+  return barless.length < columns ? barless : barless.slice(0, Math.max(0, columns - 1));
 }
 
 /** What a set of jobs is doing, for the note after the bar. */

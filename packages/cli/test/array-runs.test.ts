@@ -134,7 +134,9 @@ describe('dist-exec run --array and dist-exec wait', () => {
     const result = await runCliOnTerminal(['run', '--array', '1-300', '--wait', 'true'], env);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/\r\x1b\[Ksubmitting \[[#·]{24}\] 0\/300 0%/);
-    expect(result.output).toMatch(/\r\x1b\[Krunning \[#{24}\] 300\/300 100% 0 running, 0 pending, [\dm.]+s? elapsed/);
+    expect(result.output).toMatch(
+      /\r\x1b\[Krunning (\[#{24}\] )?300\/300 100% 0 running, 0 pending, [\dm.]+s? elapsed/,
+    );
     // On the way: how many run and wait, and an estimate of the time left.
     expect(result.output).toMatch(/ \d+ running, \d+ pending, [\dm.]+s? elapsed, ETA [\dm.]+s?/);
     expect(result.output).toContain('300 jobs: 300 completed');

@@ -89,6 +89,10 @@ describe('progress bar', () => {
     );
     expect(renderProgress('running', 1000, 1000, '', 80)).toBe(`running [${'#'.repeat(24)}] 1,000/1,000 100%`);
     expect(renderProgress('running', 1, 2, 'a long note', 20)).toHaveLength(19);
+    // Too narrow for the bar and the note: the bar goes, the counts stay.
+    expect(renderProgress('running', 252, 300, '15 running, 33 pending, 6.3s elapsed, ETA 1.2s', 80)).toBe(
+      'running 252/300 84% 15 running, 33 pending, 6.3s elapsed, ETA 1.2s',
+    );
   });
 
   it('draws on a terminal at most every 100 ms, always at the end, and clears itself', () => {
