@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { JobSpecInput, JobView } from '@dist-exec/client';
 import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { failureLine } from '../format.js';
@@ -8,6 +7,7 @@ import { arraySpecs, runMany } from './array.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
+import { warnAboutRetries, warnIfUnschedulable } from './submit-warnings.js';
 import { WaitingNotice } from './waiting-notice.js';
 
 interface RunFlags extends JobSpecFlags {
@@ -116,19 +116,4 @@ export function registerRun(program: Command, context: () => CliContext): void {
       process.off('SIGINT', onInterrupt);
     }
   });
-}
-
-/** `--retries` alone retries only lost workers: say so, since a person usually means failures too. */
-export function warnAboutRetries(spec: JobSpecInput): void {
-  if ((spec.type ?? 'command') !== 'command' || !spec.maxRetries || spec.retryOnFailure) return;
-  process.stderr.write(
-    `dist-exec: --retries ${spec.maxRetries} retries the job only when its worker is lost; ` +
-      'add --retry-on-failure to retry a non-zero exit or a timeout too\n',
-  );
-}
-
-/** A detached submit that no registered node could ever run would otherwise wait in silence. */
-export function warnIfUnschedulable(job: Pick<JobView, 'id' | 'state' | 'pendingReason'>): void {
-  if (job.state === 'PENDING' && job.pendingReason.startsWith('unschedulable'))
-    process.stderr.write(`dist-exec: warning: job ${job.id} may never run: ${job.pendingReason}\n`);
 }
