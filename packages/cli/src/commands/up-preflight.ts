@@ -43,13 +43,19 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` is a live `dist-exec up` (not a process that took the pid of one killed with -9). */
+function liveUp(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('up');
+  } catch {
+    // No /proc (not Linux): a live process with that pid is taken to be it.
+    return true;
   }
 }
 
@@ -80,7 +86,7 @@ export function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
     }
     const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder))
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && liveUp(holder))
       throw new FailedPreconditionError(
         `the data dir ${dataDir} is in use by another dist-exec up (pid ${holder}): stop it, or use --data-dir`,
       );
