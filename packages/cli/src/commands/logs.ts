@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { parseInteger } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { addHelp } from '../help-text.js';
+import { droppedNote } from '../format.js';
 import { followJob } from './follow.js';
 import { resolveJobId } from './job-ids.js';
 
@@ -34,6 +35,7 @@ export function registerLogs(program: Command, context: () => CliContext): void 
       },
       onResume: (offset, error, first) => first && noticeResume(ctx, error, `resuming from byte ${offset}`),
     });
+    if (last) process.stderr.write(droppedNote(last));
     if (flags.follow && tty && last)
       process.stderr.write(`job ${last.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}\n`);
   });
