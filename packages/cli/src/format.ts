@@ -39,6 +39,27 @@ export function jobResult(job: JobView): string {
   return job.state === 'CANCELLED' ? 'cancelled' : '';
 }
 
+type FailureFacts = Pick<JobView, 'state' | 'reason' | 'exitCode' | 'error' | 'cancelledBy' | 'spec'>;
+
+/**
+ * Why a job did not complete, in words a person acts on: `exit code 3`,
+ * `timed out after 30s`, `cancelled by alice`, or the worker's own error
+ * (`could not start /bin/sh in /nonexistent: no such file or directory`).
+ */
+export function failureText(job: FailureFacts): string {
+  if (job.state === 'CANCELLED') return job.cancelledBy ? `cancelled by ${job.cancelledBy}` : 'cancelled';
+  if (job.reason === 'EXIT_CODE' && job.exitCode !== null) return `exit code ${job.exitCode}`;
+  if (job.reason === 'TIMEOUT')
+    return job.spec.timeoutMs ? `timed out after ${formatDuration(job.spec.timeoutMs)}` : 'timed out';
+  const why = job.error || job.reason || 'no reason given';
+  return job.reason === 'WORKER_LOST' && job.error ? `worker lost: ${why}` : why;
+}
+
+/** The one line `run` and `wait` print on stderr for a job that did not complete, terminal or not. */
+export function failureLine(job: FailureFacts & Pick<JobView, 'id'>, name = `job ${job.id}`): string {
+  return escapeControls(`dist-exec: ${name} ${job.state}: ${failureText(job)}`);
+}
+
 export function jobsTable(jobs: readonly JobView[], nowMs: number, describe: (job: JobView) => string): string {
   return table(
     ['ID', 'STATE', 'RESULT', 'WORKER', 'TRIES', 'CREATED', 'RUNTIME', 'COMMAND'],

@@ -1,15 +1,44 @@
-import { escapeControls } from '@dist-exec/core';
+import { escapeControls, formatDuration } from '@dist-exec/core';
 /** Redraws at most this often, so a fast stream of updates costs nothing visible. */
 const REDRAW_EVERY_MS = 100;
 const BAR_WIDTH = 24;
 
-/** One line of a progress bar: `label [#####·····] 512/1,000 51% note`, cut to `columns`. */
+/**
+ * One line of a progress bar: `label [#####·····] 512/1,000 51% note`; on a
+ * terminal too narrow for all of it, the bar goes first (the counts and the
+ * note say more), then the end of the line.
+ */
 export function renderProgress(label: string, done: number, total: number, note: string, columns: number): string {
   const fraction = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.round(fraction * BAR_WIDTH);
   const count = `${done.toLocaleString('en')}/${total.toLocaleString('en')}`;
-  const line = `${label} [${'#'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${count} ${Math.floor(fraction * 100)}%${note ? ` ${note}` : ''}`;
-  return line.length < columns ? line : line.slice(0, Math.max(0, columns - 1));
+  const rest = `${count} ${Math.floor(fraction * 100)}%${note ? ` ${note}` : ''}`;
+  const line = `${label} [${'#'.repeat(filled)}${'·'.repeat(BAR_WIDTH - filled)}] ${rest}`;
+  if (line.length < columns) return line;
+  const barless = `${label} ${rest}`;
+  return barless.length < columns ? barless : barless.slice(0, Math.max(0, columns - 1));
+}
+
+/** What a set of jobs is doing, for the note after the bar. */
+export interface SetProgress {
+  running: number;
+  pending: number;
+  failed: number;
+  done: number;
+  total: number;
+  elapsedMs: number;
+}
+
+/**
+ * `18 running, 62 pending, 1m20s elapsed, ETA 53s, 2 failed`, as GNU
+ * parallel's `--bar --eta`: the estimate is the average time per finished
+ * job so far times the jobs left (none until one has finished).
+ */
+export function progressNote(p: SetProgress): string {
+  const left = p.total - p.done;
+  const eta = p.done > 0 && left > 0 ? `, ETA ${formatDuration((p.elapsedMs / p.done) * left)}` : '';
+  const failed = p.failed ? `, ${p.failed} failed` : '';
+  return `${p.running} running, ${p.pending} pending, ${formatDuration(p.elapsedMs)} elapsed${eta}${failed}`;
 }
 
 export interface ProgressOptions {
@@ -37,6 +66,11 @@ export class ProgressBar {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#enabled = options.stream.isTTY === true;
+  }
+
+  /** Whether the bar is drawn at all (stderr is a terminal). */
+  get enabled(): boolean {
+    return this.#enabled;
   }
 
   update(done: number, note = ''): void {

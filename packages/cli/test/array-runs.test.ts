@@ -59,8 +59,8 @@ describe('dist-exec run --array and dist-exec wait', () => {
       'index 5',
       'index 6',
     ]);
-    expect(result.stderr).toMatch(/^job [0-9a-f-]{36} \[3\] FAILED: exit 4$/m);
-    expect(result.stderr).toMatch(/^job [0-9a-f-]{36} \[5\] FAILED: exit 2$/m);
+    expect(result.stderr).toMatch(/^dist-exec: job [0-9a-f-]{36} \[3\] FAILED: exit code 4$/m);
+    expect(result.stderr).toMatch(/^dist-exec: job [0-9a-f-]{36} \[5\] FAILED: exit code 2$/m);
     expect(result.stderr).toContain('6 jobs: 4 completed, 2 failed\n');
     // Not a terminal: no progress bar, no control characters.
     expect(result.stderr).not.toContain('\x1b');
@@ -141,7 +141,11 @@ describe('dist-exec run --array and dist-exec wait', () => {
     const result = await runCliOnTerminal(['run', '--array', '1-300', '--wait', 'true'], env);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/\r\x1b\[Ksubmitting \[[#·]{24}\] 0\/300 0%/);
-    expect(result.output).toMatch(/\r\x1b\[Krunning \[#{24}\] 300\/300 100%/);
+    expect(result.output).toMatch(
+      /\r\x1b\[Krunning (\[#{24}\] )?300\/300 100% 0 running, 0 pending, [\dm.]+s? elapsed/,
+    );
+    // On the way: how many run and wait, and an estimate of the time left.
+    expect(result.output).toMatch(/ \d+ running, \d+ pending, [\dm.]+s? elapsed, ETA [\dm.]+s?/);
     expect(result.output).toContain('300 jobs: 300 completed');
   });
 
@@ -160,5 +164,9 @@ describe('dist-exec run --array and dist-exec wait', () => {
     expect((await cli.exited).code).toBe(130);
     const jobs = (await cluster.client.listJobs()).jobs.filter((job) => job.spec.labels.case === marker);
     expect(jobs.map((job) => job.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+    // One line for the lot, not a failure line per cancelled job.
+    const said = cli.logs.map((entry) => String(entry.msg));
+    expect(said).toContain('cancelled 3 jobs; 0 had finished');
+    expect(said.filter((line) => line.includes('CANCELLED'))).toEqual([]);
   });
 });

@@ -6,7 +6,9 @@ import {
   MAX_ARRAY_JOBS,
   parseArrayRange,
   ProgressBar,
+  progressNote,
   renderProgress,
+  workerShare,
 } from '@dist-exec/cli';
 
 describe('parseArrayRange (Slurm --array syntax)', () => {
@@ -87,6 +89,10 @@ describe('progress bar', () => {
     );
     expect(renderProgress('running', 1000, 1000, '', 80)).toBe(`running [${'#'.repeat(24)}] 1,000/1,000 100%`);
     expect(renderProgress('running', 1, 2, 'a long note', 20)).toHaveLength(19);
+    // Too narrow for the bar and the note: the bar goes, the counts stay.
+    expect(renderProgress('running', 252, 300, '15 running, 33 pending, 6.3s elapsed, ETA 1.2s', 80)).toBe(
+      'running 252/300 84% 15 running, 33 pending, 6.3s elapsed, ETA 1.2s',
+    );
   });
 
   it('draws on a terminal at most every 100 ms, always at the end, and clears itself', () => {
@@ -120,5 +126,27 @@ describe('progress bar', () => {
     bar.log('job x FAILED');
     bar.clear();
     expect(pipe.text).toBe('job x FAILED\n');
+  });
+});
+
+describe('progressNote (the array bar, as GNU parallel --bar --eta)', () => {
+  it('counts running and pending jobs, the time so far, and estimates the rest from the jobs done', () => {
+    const note = progressNote({ running: 18, pending: 62, failed: 0, done: 120, total: 200, elapsedMs: 60_000 });
+    // 60 s for 120 jobs: 80 left take 40 s more.
+    expect(note).toBe('18 running, 62 pending, 1m elapsed, ETA 40s');
+    expect(progressNote({ running: 2, pending: 8, failed: 0, done: 0, total: 10, elapsedMs: 1500 })).toBe(
+      '2 running, 8 pending, 1.5s elapsed',
+    );
+    expect(progressNote({ running: 0, pending: 0, failed: 2, done: 10, total: 10, elapsedMs: 5000 })).toBe(
+      '0 running, 0 pending, 5s elapsed, 2 failed',
+    );
+  });
+});
+
+describe('workerShare (dist-exec up)', () => {
+  it("splits the machine's cores and memory between the local workers", () => {
+    expect(workerShare(3, 2, 24 * 1024 ** 3)).toEqual({ cpus: 0.66, memoryBytes: 8 * 1024 ** 3 });
+    expect(workerShare(1, 8, 1000)).toEqual({ cpus: 8, memoryBytes: 1000 });
+    expect(workerShare(64, 2, 1000).cpus).toBe(0.03);
   });
 });

@@ -76,6 +76,8 @@ export interface ListJobsOptions {
   /** @default 50 (at most 1000) */
   pageSize?: number;
   pageToken?: string;
+  /** Only jobs whose id starts or ends with this (4 to 36 hex digits and dashes): a short id. One page. */
+  idFragment?: string;
 }
 
 export interface JobPage {
@@ -221,6 +223,7 @@ export class DistExecClient {
           states: (options.states ?? []).map(jobStateToWire),
           pageSize: options.pageSize ?? 0,
           pageToken: options.pageToken ?? '',
+          idFragment: options.idFragment ?? '',
         },
         o,
         cb,

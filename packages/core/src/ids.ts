@@ -82,6 +82,36 @@ export function checkJobId(id: string, field = 'id'): string {
   return id.toLowerCase();
 }
 
+/** The fewest characters of a job id that `status 7f3a`, the dashboard's search and ListJobs' id_fragment take. */
+export const MIN_ID_FRAGMENT = 4;
+const ID_FRAGMENT = /^[0-9a-f-]+$/;
+
+/**
+ * A piece of a job id a person typed or copied: its start (ids are UUIDv7,
+ * so the start is the submit time) or its end (what the dashboard shows).
+ * Lower-cased; an ellipsis copied along with it is dropped. Throws naming
+ * `field` when it cannot be part of an id.
+ */
+export function checkIdFragment(text: string, field = 'id'): string {
+  const fragment = text.trim().toLowerCase().replace(/^…|…$/g, '');
+  if (!ID_FRAGMENT.test(fragment) || fragment.length > 36)
+    throw new InvalidArgumentError(
+      `${field}: "${truncate(text, 80)}" is not a job id or a piece of one (hex digits and dashes, such as 7f3a or 0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d)`,
+      { field },
+    );
+  if (fragment.length < MIN_ID_FRAGMENT)
+    throw new InvalidArgumentError(
+      `${field}: "${fragment}" is too short to find a job by; give at least ${MIN_ID_FRAGMENT} characters of its id`,
+      { field },
+    );
+  return fragment;
+}
+
+/** Whether a job id starts or ends with `fragment` (see checkIdFragment). */
+export function idMatchesFragment(id: string, fragment: string): boolean {
+  return id.startsWith(fragment) || id.endsWith(fragment);
+}
+
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export function checkNodeId(id: string, field = 'nodeId'): string {

@@ -1,5 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import {
+  checkIdFragment,
   checkJobId,
   checkNodeId,
   InvalidArgumentError,
@@ -143,7 +144,14 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'ListJobs',
       async (request: wire.ListJobsRequest__Output) => {
         const states = parseStates(request.states);
-        const page = await cluster.listJobs({ states, ...parsePaging(request.pageSize, request.pageToken) });
+        const paging = parsePaging(request.pageSize, request.pageToken);
+        const page = request.idFragment
+          ? await cluster.findJobsByIdFragment(
+              checkIdFragment(request.idFragment, 'id_fragment'),
+              states,
+              paging.pageSize,
+            )
+          : await cluster.listJobs({ states, ...paging });
         const { jobs, nextPageToken } = fitPage(
           page,
           page.jobs.map((job) => jobToWire(forClient(ctx, job))),

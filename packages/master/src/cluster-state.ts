@@ -1,4 +1,5 @@
 import {
+  type JobState,
   assertTransition,
   CANNOT_STORE_PREFIX,
   attemptKey,
@@ -256,6 +257,16 @@ export class ClusterState {
 
   listJobs(query: JobPageQuery): Promise<JobPage> {
     return this.#store.listJobs(query);
+  }
+
+  /** Jobs whose id starts or ends with `fragment` (a short id), in `states` when any, newest first: one page. */
+  async findJobsByIdFragment(fragment: string, states: readonly JobState[], limit: number): Promise<JobPage> {
+    const wanted = new Set(states);
+    // The state filter is applied to what the index found: a short id matches few jobs.
+    const jobs = (await this.#store.findJobsByIdFragment(fragment, states.length ? 1000 : limit))
+      .filter((job) => wanted.size === 0 || wanted.has(job.state))
+      .slice(0, limit);
+    return { jobs, nextPageToken: '', totalCount: jobs.length };
   }
 
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {

@@ -146,6 +146,19 @@ describe('the /api/v1 JSON API', () => {
     expect(seen).toContain(jobs[0]?.id);
     expect(seen).toContain(jobs[2]?.id);
     expect(new Set(seen).size).toBe(seen.length);
+    // A short id: the end of one job's id finds that job alone; a start they share, all three (with a state, one).
+    const end = (await httpRequest(`${base}/api/v1/jobs?id=${jobs[1]!.id.slice(-8)}`, auth())).json as {
+      jobs: JobJson[];
+    };
+    expect(end.jobs.map((j) => j.id)).toEqual([jobs[1]?.id]);
+    const start = jobs[0]!.id.slice(0, 8);
+    const shared = (await httpRequest(`${base}/api/v1/jobs?id=${start}&state=failed`, auth())).json as {
+      jobs: JobJson[];
+    };
+    expect(shared.jobs.map((j) => j.id)).toEqual([jobs[1]?.id]);
+    const bad = await httpRequest(`${base}/api/v1/jobs?id=xyz`, auth());
+    expect(bad.status).toBe(400);
+    expect((bad.json as ErrorJson).error.message).toMatch(/^id: "xyz" is not a job id or a piece of one/);
   });
 
   it('cancels a running job, and says why it cannot cancel a finished one', async () => {

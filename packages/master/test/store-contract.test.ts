@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NO_TOKEN_LIMITS, type Job, type OutputChunk } from '@dist-exec/core';
+import { newJobId, NO_TOKEN_LIMITS, type Job, type OutputChunk } from '@dist-exec/core';
 import { MemoryStore, PostgresStore, SqliteStore, type Store } from '@dist-exec/master';
 import { postgresAvailable, startTestPostgres, testLogger, until, type TestPostgres } from '@dist-exec/testing';
 import { makeJob } from './helpers.js';
@@ -330,6 +330,25 @@ function defineListingTests(make: () => Promise<Store>): void {
       ['stored-1', 'k-1'],
       ['stored-2', 'k-2'],
     ]);
+    await store.flush();
+  });
+
+  it('finds jobs by a start or an end of their id (short ids), newest first, written yet or not', async () => {
+    const store = await make();
+    const ids = Array.from({ length: 30 }, (_, i) => newJobId(1_750_000_000_000 + i));
+    ids.forEach((id, i) => store.putJob(makeJob({}, { id, seq: i + 1 })));
+    await store.flush();
+    const late = newJobId(1_750_000_000_100);
+    store.putJob(makeJob({}, { id: late, seq: 31 }));
+    const target = ids[7] as string;
+    // The end the dashboard shows, and the whole last group.
+    expect((await store.findJobsByIdFragment(target.slice(-6), 10)).map((j) => j.id)).toEqual([target]);
+    expect((await store.findJobsByIdFragment(target.slice(-14), 10)).map((j) => j.id)).toEqual([target]);
+    // A start (the submit time) shared by every job: newest first, at most the limit, the unwritten one too.
+    const shared = (await store.findJobsByIdFragment(ids[0]!.slice(0, 8), 5)).map((j) => j.id);
+    expect(shared).toEqual([late, ...ids.slice(-4).reverse()]);
+    expect((await store.findJobsByIdFragment(target.slice(0, 30), 10)).map((j) => j.id)).toEqual([target]);
+    expect(await store.findJobsByIdFragment('ffffffff', 10)).toEqual([]);
     await store.flush();
   });
 

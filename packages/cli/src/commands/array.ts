@@ -7,6 +7,7 @@ import { Interrupts } from '../interrupts.js';
 import { ProgressBar } from '../progress.js';
 import { parseArrayRange } from '../array-range.js';
 import { ARRAY_ID_LABEL, ARRAY_INDEX_LABEL, waitAndReport } from './job-set.js';
+import { warnIfUnschedulable } from './submit-warnings.js';
 import { submitInChunks } from './wait-many.js';
 
 /** Environment variable with the job's index in its array (like Slurm's SLURM_ARRAY_TASK_ID). */
@@ -80,6 +81,8 @@ export async function runMany(
     }
     if (flags.detach) {
       await writeOut(process.stdout, ids.length ? `${ids.join('\n')}\n` : '');
+      // The jobs of an array differ only by their index: what the first one's placement says holds for all.
+      if (ids[0]) warnIfUnschedulable(await ctx.client.getJob(ids[0], { output: false }));
       // Interrupted: the ids printed are the jobs that exist; the rest were never submitted.
       return interrupts.count > 0 ? 130 : 0;
     }

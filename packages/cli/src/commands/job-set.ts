@@ -1,9 +1,9 @@
 import type { JobView } from '@dist-exec/client';
 import { errorMessage, jobToJson } from '@dist-exec/core';
 import { describeCliError, writeOut, type CliContext } from '../context.js';
-import { jobResult } from '../format.js';
+import { failureLine } from '../format.js';
 import type { Interrupts } from '../interrupts.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, progressNote } from '../progress.js';
 import { exitStatusForMany } from './exit-status.js';
 import { forEachLimited, waitForJobs } from './wait-many.js';
 
@@ -39,6 +39,19 @@ function summary(jobs: Iterable<JobView>, total: number): string {
   return `${total} job${total === 1 ? '' : 's'}: ${parts.join(', ') || 'none finished'}`;
 }
 
+/** After a Ctrl-C: `cancelled 180 jobs; 20 had finished (2 failed)`. */
+function cancelSummary(jobs: Iterable<JobView>): string {
+  let cancelled = 0;
+  let finished = 0;
+  let failed = 0;
+  for (const job of jobs) {
+    if (job.state === 'CANCELLED') cancelled += 1;
+    else finished += 1;
+    if (job.state === 'FAILED') failed += 1;
+  }
+  return `cancelled ${cancelled} job${cancelled === 1 ? '' : 's'}; ${finished} had finished${failed ? ` (${failed} failed)` : ''}`;
+}
+
 /**
  * Waits for many jobs with a progress bar on a terminal; prints failed jobs
  * and a summary on stderr, and each job's output or the JSON of all of them
@@ -60,8 +73,25 @@ export async function waitAndReport(
   let printing: Promise<void> = Promise.resolve();
   const fetchQueue: JobView[] = [];
   let fetching: Promise<void> = Promise.resolve();
+  // On a terminal the bar counts running and pending jobs too, so it watches every state change, not only the last.
+  const running = new Set<string>();
+  const startedAt = Date.now();
+  const note = (): string =>
+    progressNote({
+      running: running.size,
+      pending: ids.length - finals.size - running.size,
+      failed: failures,
+      done: finals.size,
+      total: ids.length,
+      elapsedMs: Date.now() - startedAt,
+    });
+  const ticker = progress.enabled ? setInterval(() => progress.update(finals.size, note()), 1000) : null;
+  ticker?.unref();
+  // After a Ctrl-C, the jobs cancelled are counted in one line at the end, not reported one by one as failures.
+  let interrupted = false;
 
   const cancelOpen = (): void => {
+    interrupted = true;
     const open = ids.filter((id) => !finals.has(id));
     progress.log(`cancelling ${open.length} unfinished job${open.length === 1 ? '' : 's'} (Ctrl-C again to detach)`);
     void forEachLimited(open, CANCEL_CONCURRENCY, (id) =>
@@ -108,16 +138,23 @@ export async function waitAndReport(
     progress.update(0);
     await waitForJobs(ctx.client, ids, {
       signal: detach.signal,
+      ...(progress.enabled
+        ? {
+            onChange: (job: JobView) => {
+              if (job.state === 'RUNNING') running.add(job.id);
+              else running.delete(job.id);
+              progress.update(finals.size, note());
+            },
+          }
+        : {}),
       onFinal: (job) => {
         finals.set(job.id, job);
-        if (job.state !== 'COMPLETED') {
+        running.delete(job.id);
+        if (job.state !== 'COMPLETED' && !(interrupted && job.state === 'CANCELLED')) {
           failures += 1;
-          if (!options.json && failures <= MAX_FAILURE_LINES)
-            progress.log(
-              `${jobName(job)} ${job.state}: ${jobResult(job)}${job.error && job.reason !== 'EXIT_CODE' ? ` (${job.error})` : ''}`,
-            );
+          if (!options.json && failures <= MAX_FAILURE_LINES) progress.log(failureLine(job, jobName(job)));
         }
-        progress.update(finals.size, failures ? `${failures} failed` : '');
+        progress.update(finals.size, note());
         if (options.output || options.json) {
           fetchQueue.push(job);
           fetching = fetching.then(drainFetches);
@@ -131,6 +168,7 @@ export async function waitAndReport(
     });
     await fetching;
   } finally {
+    if (ticker) clearInterval(ticker);
     progress.clear();
   }
   if (detach.signal.aborted) {
@@ -148,7 +186,7 @@ export async function waitAndReport(
     );
   } else {
     if (failures > MAX_FAILURE_LINES) process.stderr.write(`… and ${failures - MAX_FAILURE_LINES} more failed jobs\n`);
-    process.stderr.write(`${summary(finals.values(), ids.length)}\n`);
+    process.stderr.write(`${interrupted ? cancelSummary(finals.values()) : summary(finals.values(), ids.length)}\n`);
   }
   return exitStatusForMany(finals.values());
 }

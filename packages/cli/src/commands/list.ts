@@ -27,11 +27,11 @@ export function registerList(program: Command, context: () => CliContext): void 
   program
     .command('list')
     .description('list recent jobs, newest first')
-    .option('--limit <n>', 'how many jobs to show', '20')
+    .option('--limit <n>', 'how many jobs to show (default: 20)')
     .option('--state <states>', `only jobs in these states, comma separated: ${JOB_STATES.join(', ')}`)
     .option('--json', 'print a JSON array')
-    .action(async (flags: { limit: string; state?: string; json?: boolean }) => {
-      const limit = parseInteger(flags.limit, '--limit', 1, 1_000_000);
+    .action(async (flags: { limit?: string; state?: string; json?: boolean }) => {
+      const limit = parseInteger(flags.limit ?? '20', '--limit', 1, 1_000_000);
       const states = parseStateList(flags.state);
       // As many pages as it takes: the master ends a page early when its jobs are large.
       const { jobs, totalCount: total } = await context().client.listAllJobs({ states, limit });

@@ -3,11 +3,14 @@ import type { Command } from 'commander';
 import { describeSpec, escapeControls, InvalidArgumentError, jobToJson, parseDuration } from '@dist-exec/core';
 import { resumeCommand } from '../array-resume.js';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
-import { droppedNote } from '../format.js';
+import { droppedNote, failureLine } from '../format.js';
+import { addHelp, JOB_EXITS } from '../help-text.js';
 import { arraySpecs, runMany, type ArrayResume } from './array.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
+import { warnAboutRetries, warnIfUnschedulable } from './submit-warnings.js';
+import { WaitingNotice } from './waiting-notice.js';
 
 interface RunFlags extends JobSpecFlags {
   detach?: boolean;
@@ -36,13 +39,27 @@ export function registerRun(program: Command, context: () => CliContext): void {
       '--retry-window <duration>',
       `with --array: how long to keep submitting while the master is unreachable (default ${DEFAULT_ARRAY_RETRY_WINDOW})`,
     );
-  addJobSpecOptions(command).action(async (words: string[], flags: RunFlags) => {
+  addJobSpecOptions(command);
+  addHelp(
+    command,
+    [
+      `dist-exec run 'make -C /src test'                  # stream its output, exit with its exit code`,
+      `dist-exec run --timeout 10m --retries 2 --retry-on-failure ./flaky.sh`,
+      `dist-exec run --argv -- ls -la /tmp                 # a program and its arguments, no shell`,
+      `dist-exec run -d --constraint gpu=true 'python train.py'  # print the job id and return`,
+      `echo hello | dist-exec run -i 'tr a-z A-Z'          # send stdin to the job`,
+      `dist-exec run --array 1-100 'process $DIST_EXEC_ARRAY_INDEX'`,
+    ],
+    JOB_EXITS,
+  );
+  command.action(async (words: string[], flags: RunFlags) => {
     const ctx = context();
     if (flags.detach && flags.wait)
       throw new InvalidArgumentError('--detach and --wait: choose one', { field: '--wait' });
     const spec = jobSpecFromFlags(words, flags);
     if (flags.retryWindow !== undefined && flags.array === undefined)
       throw new InvalidArgumentError('--retry-window: only with --array', { field: '--retry-window' });
+    warnAboutRetries(spec);
     if (flags.array !== undefined) {
       const retryWindowMs = parseDuration(flags.retryWindow ?? DEFAULT_ARRAY_RETRY_WINDOW, '--retry-window');
       // Given a key, the array is the same one each time the command runs: jobs created by a run that
@@ -66,6 +83,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
     if (flags.detach) {
       const { job } = await ctx.client.submit(spec);
       await writeOut(process.stdout, `${job.id}\n`);
+      warnIfUnschedulable(job);
       return;
     }
     // One RunJob call submits the job and streams it; a detach also ends that call.
@@ -93,6 +111,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
     };
     process.on('SIGINT', onInterrupt);
     let attempt = 0;
+    const waiting = new WaitingNotice(ctx.client, job, (line) => process.stderr.write(line));
     try {
       const last = await followJob(ctx.client, job.id, {
         opened: events,
@@ -102,6 +121,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
         signal: detach.signal,
         onOutput: (chunk) => writeOut(chunk.stream === 'stdout' ? process.stdout : process.stderr, chunk.data),
         onJob: (update) => {
+          waiting.update(update);
           if (update.attempts > attempt && update.state === 'RUNNING') {
             if (attempt > 0 && tty)
               process.stderr.write(`── attempt ${update.attempts} on ${escapeControls(update.workerId ?? '')} ──\n`);
@@ -118,13 +138,12 @@ export function registerRun(program: Command, context: () => CliContext): void {
       if (flags.json) {
         const full = await ctx.client.getJob(job.id, { output: true });
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
-      } else if (tty && last.state !== 'COMPLETED') {
-        process.stderr.write(
-          `job ${job.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}${last.error ? `: ${escapeControls(last.error)}` : ''}\n`,
-        );
       }
+      // Terminal or not: a script's log must say why the job did not complete, not only its exit status.
+      if (last.state !== 'COMPLETED') process.stderr.write(`${failureLine(last)}\n`);
       process.exitCode = exitStatusFor(last);
     } finally {
+      waiting.stop();
       process.off('SIGINT', onInterrupt);
     }
   });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import {
-  checkJobId,
   describeSpec,
   formatBytes,
   formatDuration,
@@ -11,6 +10,8 @@ import {
 } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { details, jobResult } from '../format.js';
+import { addHelp } from '../help-text.js';
+import { resolveJobId } from './job-ids.js';
 
 export function describeJob(job: JobView, nowMs: number): string {
   const pairs: [string, string][] = [
@@ -85,16 +86,18 @@ export function attemptUsage(attempt: Attempt | undefined): string {
 }
 
 export function registerStatus(program: Command, context: () => CliContext): void {
-  program
+  const command = program
     .command('status')
     .description('show a job: state, result, worker, attempts and times')
-    .argument('<id>', 'job id')
-    .option('--json', 'print JSON')
-    .action(async (id: string, flags: { json?: boolean }) => {
-      const job = await context().client.getJob(checkJobId(id), { output: true });
-      await writeOut(
-        process.stdout,
-        flags.json ? `${JSON.stringify(jobToJson(job), null, 2)}\n` : `${describeJob(job, Date.now())}\n`,
-      );
-    });
+    .argument('<id>', 'job id, whole or any unique start or end of one (e.g. 7f3a)')
+    .option('--json', 'print JSON');
+  addHelp(command, ['dist-exec status 0190a4c2-7d3e-7a1b-9c2d-3e4f5a6b7c8d', 'dist-exec status 7c8d --json']);
+  command.action(async (text: string, flags: { json?: boolean }) => {
+    const client = context().client;
+    const job = await client.getJob(await resolveJobId(client, text), { output: true });
+    await writeOut(
+      process.stdout,
+      flags.json ? `${JSON.stringify(jobToJson(job), null, 2)}\n` : `${describeJob(job, Date.now())}\n`,
+    );
+  });
 }

@@ -1,26 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DistExecClient } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage, parseInteger } from '@dist-exec/core';
+import { errorMessage, formatBytes, InvalidArgumentError, parseInteger } from '@dist-exec/core';
 import { CA_CERT_FILE, loadTlsFiles, parseHostSpecs, readTokenFile, writeTlsDir } from '@dist-exec/runtime';
+import { addHelp } from '../help-text.js';
+import { describeExit, LocalChild } from './up-children.js';
+import { checkPortFree, freePort, lockDataDir } from './up-preflight.js';
 
 interface UpFlags {
-  workers: string;
-  port: string;
-  httpPort: string;
-  maxTasks: string;
-  store: string;
+  workers?: string;
+  port?: string;
+  httpPort?: string;
+  maxTasks?: string;
+  store?: string;
   dataDir?: string;
-  policy: string;
+  policy?: string;
   demo?: boolean;
+  logLevel?: string;
   tls?: boolean;
-  logLevel: string;
 }
 
 /** The files of `up --tls`: a CA and one certificate for this machine (master, workers and the CLI all use it). */
@@ -43,21 +44,16 @@ function tlsArgs(tls: LocalTls | null): string[] {
   return tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key, '--tls-ca', tls.ca, '--tls-client-ca', tls.ca] : [];
 }
 
-interface Child {
-  name: string;
-  process: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/** What each local worker offers: the machine's cores and memory split between them, not the whole machine each. */
+export function workerShare(
+  workers: number,
+  cores: number,
+  memoryBytes: number,
+): { cpus: number; memoryBytes: number } {
+  return {
+    cpus: Math.max(0.01, Math.floor((cores / workers) * 100) / 100),
+    memoryBytes: Math.floor(memoryBytes / workers),
+  };
 }
 
 /** The master and worker programs of this installation (sibling packages). */
@@ -89,177 +85,208 @@ export function formatLogLine(name: string, line: string): string {
   return `${time} ${(LEVELS[entry.level as number] ?? 'info ').trim().padEnd(5)} [${name}] ${String(entry.msg ?? '')}${fields ? `  ${fields}` : ''}${err}`;
 }
 
-function start(
-  name: string,
-  program: string,
-  args: string[],
-  onLine: (line: string) => void,
-  env: NodeJS.ProcessEnv = {},
-): Child {
-  // Its own process group: a Ctrl-C in the terminal reaches only `up`, which stops the children in order.
-  const child = spawn(process.execPath, [program, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, ...env },
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', onLine);
-  }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, process: child, exited };
-}
-
 export function registerUp(program: Command): void {
-  program
+  const command = program
     .command('up')
     .description('start a master and N workers on this machine; Ctrl-C stops them all')
-    .option('--workers <n>', 'how many workers', '3')
-    .option('--port <port>', 'master gRPC port', '50051')
-    .option('--http-port <port>', 'master HTTP port', '8080')
-    .option('--max-tasks <n>', 'tasks each worker runs at once', '4')
-    .option('--store <kind>', 'sqlite (durable, in --data-dir) or memory', 'sqlite')
-    .option('--data-dir <dir>', 'where the sqlite store keeps its files (default: ./.dist-exec)')
-    .option('--policy <name>', 'placement policy', 'round-robin')
+    .option('--workers <n>', "how many workers; they share the machine's cores and memory (default: 3)")
+    .option('--port <port>', 'master gRPC port; 0 picks a free one (default: 50051)')
+    .option('--http-port <port>', 'master HTTP port; 0 picks a free one (default: 8080)')
+    .option('--max-tasks <n>', 'tasks each worker runs at once (default: 4)')
+    .option('--store <kind>', 'sqlite (durable, in --data-dir) or memory (default: sqlite)')
+    .option(
+      '--data-dir <dir>',
+      'where the master keeps its store and tokens, and the workers their state (default: ./.dist-exec)',
+    )
+    .option('--policy <name>', 'placement policy (default: round-robin)')
     .option('--demo', 'run a few demo jobs once the cluster is up and show which worker ran each')
     .option('--tls', 'TLS and client certificates everywhere (made into <data-dir>/tls when missing); HTTPS dashboard')
-    .option('--log-level <level>', 'log level of the master and workers', 'info')
-    .action(async (flags: UpFlags) => {
-      const workers = parseInteger(flags.workers, '--workers', 1, 64);
-      const port = parseInteger(flags.port, '--port', 0, 65535);
-      parseInteger(flags.maxTasks, '--max-tasks', 1, 10_000);
-      const children: Child[] = [];
-      // The workers need the master's port before it listens: pick a free one for --port 0.
-      const masterPort = port || (await freePort());
-      // Likewise the HTTP port, so the dashboard link is known.
-      const httpPort = parseInteger(flags.httpPort, '--http-port', 0, 65535) || (await freePort());
-      const print = (name: string) => (line: string) => process.stdout.write(`${formatLogLine(name, line)}\n`);
+    .option('--log-level <level>', 'log level of the master and workers (default: info)');
+  addHelp(command, [
+    'dist-exec up                                   # what npm start runs',
+    'dist-exec up --workers 2 --port 50061 --http-port 8090 --data-dir /tmp/second-cluster',
+  ]);
+  command.action(async (flags: UpFlags) => {
+    const workers = parseInteger(flags.workers ?? '3', '--workers', 1, 64);
+    const port = parseInteger(flags.port ?? '50051', '--port', 0, 65535);
+    const httpPortFlag = parseInteger(flags.httpPort ?? '8080', '--http-port', 0, 65535);
+    const maxTasks = String(parseInteger(flags.maxTasks ?? '4', '--max-tasks', 1, 10_000));
+    const store = flags.store ?? 'sqlite';
+    if (store !== 'sqlite' && store !== 'memory')
+      throw new InvalidArgumentError(`--store: "${store}" is not a store; use sqlite or memory`, { field: '--store' });
+    const logLevel = flags.logLevel ?? 'info';
+    const masterProgram = programPath('master');
+    const workerProgram = programPath('worker');
 
-      let stopping = false;
-      const stopAll = async (code: number): Promise<never> => {
+    // Before anything starts: a second `up` must not reach the first one's master, nor share its data dir.
+    if (port) await checkPortFree('127.0.0.1', port, '--port');
+    if (httpPortFlag) await checkPortFree('127.0.0.1', httpPortFlag, '--http-port');
+    const dataDir = flags.dataDir ?? '.dist-exec';
+    const unlock = lockDataDir(dataDir);
+    process.on('exit', unlock);
+    // The workers need the master's port before it listens: pick a free one for --port 0.
+    const masterPort = port || (await freePort());
+    // Likewise the HTTP port, so the dashboard link is known.
+    const httpPort = httpPortFlag || (await freePort());
+    const print = (name: string) => (line: string) => process.stdout.write(`${formatLogLine(name, line)}\n`);
+    const notice = (line: string): void => void process.stdout.write(`dist-exec up: ${line}\n`);
+
+    const workerChildren: LocalChild[] = [];
+    let master: LocalChild | null = null;
+    let stopping = false;
+    let stopped: Promise<never> | null = null;
+    // Once, whoever asks first (Ctrl-C, the master's death, a start that failed).
+    const stopAll = (code: number): Promise<never> =>
+      (stopped ??= (async () => {
         stopping = true;
         process.stdout.write('\nstopping workers (they finish running jobs first), then the master…\n');
-        const workerChildren = children.filter((c) => c.name !== 'master');
-        for (const child of workerChildren) child.process.kill('SIGTERM');
-        await Promise.all(workerChildren.map((c) => c.exited));
-        const master = children.find((c) => c.name === 'master');
-        master?.process.kill('SIGTERM');
-        await master?.exited;
+        await Promise.all(workerChildren.map((child) => child.stop('SIGTERM')));
+        await master?.stop('SIGTERM');
         process.stdout.write('all stopped\n');
         process.exit(code);
-      };
-      process.on('SIGINT', () => {
-        if (stopping) {
-          for (const child of children) child.process.kill('SIGKILL');
-          process.exit(130);
-        }
-        void stopAll(0);
-      });
-      process.on('SIGTERM', () => void stopAll(0));
-      // However `up` ends, it takes its children with it.
-      process.on('exit', () => {
-        for (const child of children)
-          if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      });
+      })());
+    process.on('SIGINT', () => {
+      if (stopping) {
+        for (const child of [...workerChildren, master]) child?.kill('SIGKILL');
+        process.exit(130);
+      }
+      void stopAll(0);
+    });
+    process.on('SIGTERM', () => void stopAll(0));
+    // However `up` ends, it takes its children with it.
+    process.on('exit', () => {
+      for (const child of [...workerChildren, master]) child?.kill('SIGKILL');
+    });
 
-      // The master keeps its admin token there, and a worker token the workers read (never on a command line).
-      const dataDir = flags.dataDir ?? '.dist-exec';
-      const tls = flags.tls ? await localTls(dataDir) : null;
-      const clientTls = tls ? loadTlsFiles({ ca: tls.ca, cert: tls.cert, key: tls.key }).client : null;
-      const adminTokenFile = join(dataDir, 'admin.token');
-      const workerTokenFile = join(dataDir, 'worker.token');
-      const masterArgs = [
-        '--worker-token-file',
-        workerTokenFile,
+    const tls = flags.tls ? await localTls(dataDir) : null;
+    const clientTls = tls ? loadTlsFiles({ ca: tls.ca, cert: tls.cert, key: tls.key }).client : null;
+    // The master keeps its admin token there, and a worker token the workers read (never on a command line).
+    const adminTokenFile = join(dataDir, 'admin.token');
+    const workerTokenFile = join(dataDir, 'worker.token');
+    const masterArgs = [
+      '--worker-token-file',
+      workerTokenFile,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(masterPort),
+      '--http-port',
+      String(httpPort),
+      '--store',
+      store,
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      logLevel,
+      ...(flags.policy ? ['--policy', flags.policy] : []),
+      ...tlsArgs(tls),
+    ];
+    master = new LocalChild(
+      { name: 'master', program: masterProgram, args: masterArgs },
+      print('master'),
+      notice,
+      false,
+      (exit) => {
+        if (stopping) return;
+        process.stderr.write(`dist-exec up: the master exited (${describeExit(exit)}); stopping\n`);
+        void stopAll(1);
+      },
+    );
+    master.start();
+    const masterAddress = `127.0.0.1:${masterPort}`;
+    // The port was free a moment ago, so the master that answers there is ours.
+    const probe = new DistExecClient({ address: masterAddress, tls: clientTls });
+    const ready = await Promise.race([
+      probe.waitForReady(30_000).then(
+        () => true,
+        () => false,
+      ),
+      master.exited.then(() => false),
+    ]);
+    probe.close();
+    if (!ready) {
+      if (!stopping) process.stderr.write('dist-exec up: the master did not answer within 30s; stopping\n');
+      await stopAll(1);
+    }
+    // Written by the master before it listens.
+    const adminToken = readTokenFile(adminTokenFile, 'admin token file');
+    const client = new DistExecClient({ address: masterAddress, token: adminToken, tls: clientTls });
+    const share = workerShare(workers, availableParallelism(), totalmem());
+    for (let i = 1; i <= workers; i += 1) {
+      const name = `worker-${i}`;
+      const args = [
+        '--master',
+        masterAddress,
         '--host',
         '127.0.0.1',
         '--port',
-        String(masterPort),
-        '--http-port',
-        String(httpPort),
-        '--store',
-        flags.store,
-        '--policy',
-        flags.policy,
+        '0',
+        '--id',
+        name,
+        '--state-dir',
+        join(dataDir, 'workers', name),
+        '--max-tasks',
+        maxTasks,
+        '--cpus',
+        String(share.cpus),
+        '--memory',
+        String(share.memoryBytes),
+        '--drain-timeout',
+        '30s',
         '--log-level',
-        flags.logLevel,
+        logLevel,
         ...tlsArgs(tls),
       ];
-      if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
-      const master = start('master', programPath('master'), masterArgs, print('master'));
-      children.push(master);
-      void master.exited.then((code) => {
-        if (stopping) return;
-        process.stderr.write(`the master exited (code ${code}); stopping\n`);
-        void stopAll(1);
-      });
-      const masterAddress = `127.0.0.1:${masterPort}`;
-      const probe = new DistExecClient({ address: masterAddress, tls: clientTls });
-      const ready = await Promise.race([probe.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
-      probe.close();
-      if (!ready) return;
-      // Written by the master before it listens.
-      const adminToken = readTokenFile(adminTokenFile, 'admin token file');
-      const client = new DistExecClient({ address: masterAddress, token: adminToken, tls: clientTls });
-      for (let i = 1; i <= workers; i += 1) {
-        const name = `worker-${i}`;
-        const args = [
-          '--master',
-          masterAddress,
-          '--host',
-          '127.0.0.1',
-          '--port',
-          '0',
-          '--id',
-          name,
-          '--state-dir',
-          join(dataDir, 'workers', name),
-          '--max-tasks',
-          flags.maxTasks,
-          '--drain-timeout',
-          '30s',
-          '--log-level',
-          flags.logLevel,
-          ...tlsArgs(tls),
-        ];
-        children.push(start(name, programPath('worker'), args, print(name), { DIST_EXEC_TOKEN_FILE: workerTokenFile }));
-      }
-      const deadline = Date.now() + 30_000;
-      while ((await client.listNodes().catch(() => [])).length < workers) {
-        if (Date.now() > deadline) {
-          process.stderr.write('workers did not register within 30s; stopping\n');
-          await stopAll(1);
-        }
-        await delay(100);
-      }
-      // The CLI finds ./.dist-exec/admin.token by itself; elsewhere it must be told.
-      const tokenHint = flags.dataDir
-        ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
-        : [];
-      if (tls)
-        tokenHint.push(
-          `  export DIST_EXEC_TLS_CA=${resolve(tls.ca)} DIST_EXEC_TLS_CERT=${resolve(tls.cert)} DIST_EXEC_TLS_KEY=${resolve(tls.key)}`,
-        );
-      process.stdout.write(
-        [
-          '',
-          `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
-          // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
-          `Dashboard: ${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}/#token=${adminToken}${tls ? ` (the browser will not know the CA ${resolve(tls.ca)}: import it, or accept the warning once)` : ''}`,
-          `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,
-          'In another terminal:',
-          ...tokenHint,
-          `  npx dist-exec run 'echo hello from $DIST_EXEC_NODE_ID'`,
-          '  npx dist-exec nodes',
-          '  npx dist-exec list',
-          'Ctrl-C stops the cluster.',
-          '',
-        ].join('\n') + '\n',
+      const child = new LocalChild(
+        { name, program: workerProgram, args, env: { DIST_EXEC_TOKEN_FILE: workerTokenFile } },
+        print(name),
+        notice,
+        true,
       );
-      if (flags.demo)
-        await runDemo(client, workers * 2).catch((error: unknown) =>
-          process.stderr.write(`demo failed: ${errorMessage(error)}\n`),
-        );
-    });
+      workerChildren.push(child);
+      child.start();
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await client.listNodes().catch(() => [])).length < workers) {
+      if (Date.now() > deadline) {
+        process.stderr.write('dist-exec up: workers did not register within 30s; stopping\n');
+        await stopAll(1);
+      }
+      await delay(100);
+    }
+    // Under `npm start` the CLI is this repository's (npx finds it); elsewhere it is on PATH.
+    const cli = process.env.npm_lifecycle_event ? 'npx dist-exec' : 'dist-exec';
+    // The CLI finds ./.dist-exec/admin.token by itself; elsewhere it must be told.
+    const tokenHint = flags.dataDir
+      ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
+      : port !== 50051
+        ? [`  export DIST_EXEC_MASTER=${masterAddress}`]
+        : [];
+    if (tls)
+      tokenHint.push(
+        `  export DIST_EXEC_TLS_CA=${resolve(tls.ca)} DIST_EXEC_TLS_CERT=${resolve(tls.cert)} DIST_EXEC_TLS_KEY=${resolve(tls.key)}`,
+      );
+    process.stdout.write(
+      [
+        '',
+        `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}), each offering ${share.cpus} cpus and ${formatBytes(share.memoryBytes)}.`,
+        // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
+        `Dashboard: ${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}/#token=${adminToken}${tls ? ` (the browser will not know the CA ${resolve(tls.ca)}: import it, or accept the warning once)` : ''}`,
+        `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,
+        'In another terminal:',
+        ...tokenHint,
+        `  ${cli} run 'echo hello from $DIST_EXEC_NODE_ID'`,
+        `  ${cli} nodes`,
+        `  ${cli} list`,
+        'Ctrl-C stops the cluster.',
+        '',
+      ].join('\n') + '\n',
+    );
+    if (flags.demo)
+      await runDemo(client, workers * 2).catch((error: unknown) =>
+        process.stderr.write(`demo failed: ${errorMessage(error)}\n`),
+      );
+  });
 }
 
 /** Runs a few jobs and shows which worker ran each: the quickest proof the cluster works. */

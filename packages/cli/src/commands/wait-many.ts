@@ -1,6 +1,13 @@
 import type { DistExecClient, JobSpecInput, JobView } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffDelay, isDistExecError, RETRYABLE_CODES, UnavailableError, type DistExecError } from '@dist-exec/core';
+import {
+  backoffDelay,
+  isDistExecError,
+  isTerminal,
+  RETRYABLE_CODES,
+  UnavailableError,
+  type DistExecError,
+} from '@dist-exec/core';
 import { PartialSubmitError } from '../array-resume.js';
 
 /** Specs per SubmitJobs call: small enough to show progress, large enough to cost one round trip per thousand jobs. */
@@ -81,6 +88,8 @@ export interface WaitManyOptions {
   signal?: AbortSignal;
   /** Each job's final state, once. */
   onFinal(job: JobView): void;
+  /** Each change of an unfinished job's state (asked for only when given: it costs an event per change). */
+  onChange?(job: JobView): void;
   /** The stream broke (or the master went silent); watching again the jobs not finished yet. `first` of an outage. */
   onResume?(remaining: number, error: DistExecError, first: boolean): void;
 }
@@ -104,10 +113,14 @@ export async function waitForJobs(
         open = open.filter((id) => !finals.has(id));
         if (open.length === 0) return;
         for await (const job of client.watchJobs(open, {
-          finalOnly: true,
+          finalOnly: !options.onChange,
           ...(options.signal ? { signal: options.signal } : {}),
         })) {
           if (finals.has(job.id)) continue;
+          if (!isTerminal(job.state)) {
+            options.onChange?.(job);
+            continue;
+          }
           finals.set(job.id, job);
           options.onFinal(job);
         }

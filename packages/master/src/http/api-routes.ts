@@ -1,5 +1,6 @@
 import {
   checkJobId,
+  checkIdFragment,
   InvalidArgumentError,
   jobToJson,
   PermissionDeniedError,
@@ -62,7 +63,12 @@ export function addApiRoutes(router: Router, ctx: ApiRoutesContext): void {
   router.add('GET', '/api/v1/jobs', async ({ res, url }) => {
     const states = parseStateList(url.searchParams.get('state'));
     const limit = queryInteger(url.searchParams, 'limit', 1, 1000) ?? 0;
-    const page = await cluster.listJobs({ states, ...parsePaging(limit, url.searchParams.get('pageToken') ?? '') });
+    const paging = parsePaging(limit, url.searchParams.get('pageToken') ?? '');
+    // ?id=7f3a: jobs whose id starts or ends with it (a short id), from the stores' indexes.
+    const fragment = url.searchParams.get('id');
+    const page = fragment
+      ? await cluster.findJobsByIdFragment(checkIdFragment(fragment, 'id'), states, paging.pageSize)
+      : await cluster.listJobs({ states, ...paging });
     sendJson(res, 200, {
       jobs: page.jobs.map((job) => toJson(job)),
       nextPageToken: page.nextPageToken || null,

@@ -1,4 +1,4 @@
-import { isTerminal, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
+import { isTerminal, MIN_ID_FRAGMENT, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
 import {
   chunksFrom,
   type HistoryPrune,
@@ -26,6 +26,10 @@ export class MemoryStore implements Store {
   #byKey = new Map<string, Job>();
   #output = new Map<string, OutputChunk[]>();
   #holes = 0;
+  /** Every id, sorted: a prefix is a range (UUIDv7 ids mostly arrive in order, so inserts are appends). */
+  #sortedIds: string[] = [];
+  /** Ids by their last MIN_ID_FRAGMENT characters: a suffix looks at one small bucket. */
+  #byTail = new Map<string, Set<string>>();
   #tokens = new Map<string, StoredToken>();
   #claims = new Map<string, StoredNodeClaim>();
 
@@ -44,6 +48,7 @@ export class MemoryStore implements Store {
     }
     this.#byId.set(job.id, job);
     this.#order.push(job);
+    this.#indexId(job.id);
     if (job.spec.idempotencyKey) this.#byKey.set(job.spec.idempotencyKey, job);
   }
 
@@ -95,6 +100,28 @@ export class MemoryStore implements Store {
     return { jobs, nextPageToken, totalCount };
   }
 
+  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    const found = new Map<string, Job>();
+    for (let i = lowerBound(this.#sortedIds, fragment); i < this.#sortedIds.length; i += 1) {
+      const id = this.#sortedIds[i] as string;
+      if (!id.startsWith(fragment)) break;
+      found.set(id, this.#byId.get(id) as Job);
+    }
+    for (const id of this.#byTail.get(fragment.slice(-MIN_ID_FRAGMENT)) ?? [])
+      if (id.endsWith(fragment)) found.set(id, this.#byId.get(id) as Job);
+    return [...found.values()].sort((a, b) => b.seq - a.seq).slice(0, limit);
+  }
+
+  #indexId(id: string): void {
+    const ids = this.#sortedIds;
+    if (ids.length === 0 || (ids[ids.length - 1] as string) < id) ids.push(id);
+    else ids.splice(lowerBound(ids, id), 0, id);
+    const tail = id.slice(-MIN_ID_FRAGMENT);
+    let bucket = this.#byTail.get(tail);
+    if (!bucket) this.#byTail.set(tail, (bucket = new Set()));
+    bucket.add(id);
+  }
+
   async countJobs(states: readonly JobState[]): Promise<number> {
     if (states.length === 0) return this.#byId.size;
     const wanted = new Set(states);
@@ -133,6 +160,14 @@ export class MemoryStore implements Store {
         deleted += 1;
       }
     }
+    if (deleted > 0) {
+      this.#sortedIds = this.#sortedIds.filter((id) => this.#byId.has(id));
+      for (const job of doomed) {
+        const bucket = this.#byTail.get(job.id.slice(-MIN_ID_FRAGMENT));
+        bucket?.delete(job.id);
+        if (bucket?.size === 0) this.#byTail.delete(job.id.slice(-MIN_ID_FRAGMENT));
+      }
+    }
     this.#holes += deleted;
     if (this.#holes > this.#order.length / 2) {
       this.#order = this.#order.filter((j) => j !== undefined);
@@ -158,4 +193,16 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The first index of a sorted array whose value is not below `value`. */
+function lowerBound(sorted: readonly string[], value: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

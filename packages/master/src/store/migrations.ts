@@ -11,6 +11,19 @@ export interface Migration {
 /** Marks a file as ours (`PRAGMA application_id`), so we never mistake another program's database for an empty store. */
 export const APPLICATION_ID = 0x44584543; // "DXEC"
 
+/** How many of a job id's last characters the suffix index holds (the UUID's last group). */
+export const ID_TAIL_LENGTH = 12;
+
+/**
+ * A job id's last ID_TAIL_LENGTH characters, reversed, written with SQLite's
+ * own substr (no function of ours, so any sqlite3 can read and check the
+ * file): the index on it turns "ids ending in 7f3a" into a range scan.
+ * Queries must use this exact text for SQLite to use the index.
+ */
+export const REVERSED_ID_TAIL = Array.from({ length: ID_TAIL_LENGTH }, (_, i) => `substr(id, ${36 - i}, 1)`).join(
+  ' || ',
+);
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -84,6 +97,14 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       // Quotas, rate limit and command rules of each token, as JSON (TokenLimits); '{}' = none.
       db.exec(`ALTER TABLE tokens ADD COLUMN limits TEXT NOT NULL DEFAULT '{}';`);
+    },
+  },
+  {
+    version: 4,
+    description: 'job ids by their end',
+    up(db) {
+      // Short ids: a prefix of an id is a range of the id's own index; a suffix one of this one.
+      db.exec(`CREATE INDEX jobs_by_id_tail ON jobs (${REVERSED_ID_TAIL})`);
     },
   },
 ];

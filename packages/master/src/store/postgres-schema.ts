@@ -183,6 +183,16 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       ALTER TABLE dist_exec.tokens ADD COLUMN limits text NOT NULL DEFAULT '{}';
     `,
   },
+  {
+    version: 4,
+    description: 'job ids by their start and their end',
+    sql: `
+      -- Short ids: a prefix of an id, or of its reverse (a suffix), is a range of
+      -- one of these (text_pattern_ops: compared byte by byte, whatever the collation).
+      CREATE INDEX jobs_by_id_pattern ON dist_exec.jobs (id text_pattern_ops);
+      CREATE INDEX jobs_by_reversed_id ON dist_exec.jobs (reverse(id) text_pattern_ops);
+    `,
+  },
 ];
 
 export class NotOurSchemaError extends Error {

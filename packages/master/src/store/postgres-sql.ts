@@ -97,6 +97,17 @@ export const COUNT_SQL = `
   SELECT coalesce(sum(n), 0) AS n FROM dist_exec.job_counts WHERE cardinality($1::text[]) = 0 OR state = ANY($1)`;
 
 /**
+ * Jobs whose id starts with $1 or ends with it ($2 is its reverse), newest
+ * first, at most $3: two range scans of the pattern indexes (~>=~ and ~<~
+ * are the byte-wise comparisons text_pattern_ops indexes; LIKE with a
+ * parameter would not use them in a generic plan).
+ */
+export const JOBS_BY_ID_FRAGMENT_SQL = `
+  SELECT data::text AS data FROM dist_exec.jobs
+  WHERE (id ~>=~ $1 AND id ~<~ ($1 || '~')) OR (reverse(id) ~>=~ $2 AND reverse(id) ~<~ ($2 || '~'))
+  ORDER BY seq DESC LIMIT $3`;
+
+/**
  * A page, newest first, of jobs submitted before $1, at most $2. With states,
  * one index range scan per state, merged: O(states · log n + page) however
  * rare the state, where a filter over the submit order would walk past every

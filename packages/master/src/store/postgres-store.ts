@@ -415,6 +415,17 @@ export class PostgresStore implements Store {
     };
   }
 
+  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    await this.#group().settle();
+    const reversed = [...fragment].reverse().join('');
+    const rows = await this.#query<{ data: string }>(
+      sql.JOBS_BY_ID_FRAGMENT_SQL,
+      [fragment, reversed, limit],
+      'dist-exec-jobs-by-id-fragment',
+    );
+    return rows.map((row) => decodeJob(row.data));
+  }
+
   async countJobs(states: readonly JobState[]): Promise<number> {
     await this.#group().settle();
     return this.#count([...new Set(states)]);

@@ -24,7 +24,7 @@ import {
 } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
-import { APPLICATION_ID, type Migration } from './migrations.js';
+import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import { SqliteGroupCommit, type WriteBatch } from './sqlite-group-commit.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
 import {
@@ -489,6 +489,24 @@ export class SqliteStore implements Store {
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
       totalCount: total.n,
     };
+  }
+
+  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    const writer = this.#writes();
+    const settled = writer.settle();
+    // Both halves are index range scans: the id's own index, and the one on its reversed end.
+    const tail = [...fragment.slice(-ID_TAIL_LENGTH)].reverse().join('');
+    const rows = this.#open()
+      .prepare(
+        `SELECT seq, data FROM (
+           SELECT seq, data FROM jobs WHERE id >= ? AND id < ?
+           UNION
+           SELECT seq, data FROM jobs WHERE ${REVERSED_ID_TAIL} >= ? AND ${REVERSED_ID_TAIL} < ? AND id LIKE ?
+         ) ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(fragment, `${fragment}~`, tail, `${tail}~`, `%${fragment}`, limit) as { data: string }[];
+    const jobs = rows.map((row) => decodeJob(row.data));
+    return settled ? jobs : jobs.filter((job) => !writer.forgotten(job.id)).map((job) => writer.pending(job.id) ?? job);
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {

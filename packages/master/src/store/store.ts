@@ -113,6 +113,13 @@ export interface Store {
   findJobsByIdempotencyKeys?(keys: readonly string[]): Promise<Map<string, Job>>;
   /** Newest first. */
   listJobs(query: JobPageQuery): Promise<JobPage>;
+  /**
+   * Jobs whose id starts or ends with `fragment` (at least MIN_ID_FRAGMENT
+   * characters, checked by the caller), newest first, at most `limit`.
+   * Answered from an index on the ids and one on their ends: a short id
+   * never scans the history.
+   */
+  findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]>;
   countJobs(states: readonly JobState[]): Promise<number>;
   /** Chunks covering the log from `fromOffset` on, the first one trimmed to start there. */
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]>;

@@ -6,10 +6,12 @@ export interface ListJobsRequest {
   'states'?: (_distexec_v1_JobState)[];
   'pageSize'?: (number);
   'pageToken'?: (string);
+  'idFragment'?: (string);
 }
 
 export interface ListJobsRequest__Output {
   'states': (_distexec_v1_JobState__Output)[];
   'pageSize': (number);
   'pageToken': (string);
+  'idFragment': (string);
 }
