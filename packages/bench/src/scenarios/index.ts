@@ -6,6 +6,7 @@ import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
+import { history } from './history.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
 import { scheduler } from './scheduler.js';
@@ -28,4 +29,5 @@ export const SCENARIOS: Scenario[] = [
   failover,
   heartbeatCost,
   observability,
+  history,
 ];
