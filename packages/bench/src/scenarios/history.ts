@@ -99,11 +99,7 @@ async function measureReads(store: Store, size: number, ingest: SteadyIngest, f:
     f.add(`${name}-p50`, round(percentile(sorted, 50), 2), 'ms');
     f.add(`${name}-p99`, round(percentile(sorted, 99), 2), 'ms', target);
   };
-  latency(
-    'status',
-    await timeCalls(SAMPLES, (i) => store.getJob(historyJobId(sampleSeq(i, size)))),
-    '<= 5 ms',
-  );
+  latency('status', await timeCalls(SAMPLES, (i) => store.getJob(historyJobId(sampleSeq(i, size)))), '<= 5 ms');
   latency(
     'list-first',
     await timeCalls(LIST_SAMPLES, () => store.listJobs({ states: [], pageSize: PAGE_SIZE, pageToken: '' })),

@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DistExecError } from '@dist-exec/core';
+import { applySettings } from './sqlite-settings.js';
 import { APPLICATION_ID, migrate, NewerSchemaError, schemaVersion, type Migration } from './migrations.js';
 
 export const DATABASE_FILE = 'dist-exec.db';
@@ -176,6 +177,7 @@ export function openDatabase(dataDir: string, migrations?: readonly Migration[])
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`cannot switch the journal to WAL (got ${String(mode)})`);
     db.pragma('synchronous = FULL');
+    applySettings(db, created);
     const migrated = migrate(db, migrations);
     return { db, lock, path, migrated, created };
   } catch (error) {
