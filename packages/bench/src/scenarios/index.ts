@@ -10,6 +10,7 @@ import { history } from './history.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
 import { scheduler } from './scheduler.js';
+import { soak } from './soak.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
 import { submitThroughput } from './submit-throughput.js';
@@ -30,4 +31,5 @@ export const SCENARIOS: Scenario[] = [
   heartbeatCost,
   observability,
   history,
+  soak,
 ];
