@@ -176,8 +176,10 @@ async function measure(kind: StoreKind, size: number, context: ScenarioContext, 
   const label = sizeLabel(size);
   const figures: Figure[] = [];
   const f: FigureSink = {
-    add: (figure, value, unit, target) =>
-      figures.push({ name: `history.${kind}.${label}.${figure}`, value, unit, target, params: { jobs: size } }),
+    add: (figure, value, unit, target) => {
+      figures.push({ name: `history.${kind}.${label}.${figure}`, value, unit, target, params: { jobs: size } });
+      context.log(`${kind} ${label}: ${figure} ${value} ${unit}`);
+    },
     note: (message) => context.log(`${kind} ${label}: ${message}`),
   };
   const place = await placeFor(kind, server);
