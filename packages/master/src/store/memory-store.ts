@@ -26,9 +26,9 @@ export class MemoryStore implements Store {
   #output = new Map<string, OutputChunk[]>();
   #holes = 0;
   /**
-   * The state each job had when last put (the master changes its job objects
-   * in place, so the object itself no longer tells), and how many jobs are in
-   * each: counts without a walk over the history.
+   * The state each job had when last put unless PENDING (the master changes
+   * its job objects in place, so the object itself no longer tells), and how
+   * many jobs are in each: counts without a walk over the history.
    */
   #stateOf = new Map<string, JobState>();
   #counts = new Map<JobState, number>();
@@ -42,11 +42,13 @@ export class MemoryStore implements Store {
   }
 
   putJob(job: Job): void {
-    const before = this.#stateOf.get(job.id);
+    const before = this.#lastState(job.id);
     if (before !== job.state) {
       if (before) this.#counts.set(before, (this.#counts.get(before) ?? 1) - 1);
       this.#counts.set(job.state, (this.#counts.get(job.state) ?? 0) + 1);
-      this.#stateOf.set(job.id, job.state);
+      // PENDING is implied for a stored job without an entry: a million queued jobs cost no entries.
+      if (job.state === 'PENDING') this.#stateOf.delete(job.id);
+      else this.#stateOf.set(job.id, job.state);
     }
     if (isTerminal(job.state)) this.#finished.set(job.id, job);
     if (this.#byId.has(job.id)) {
@@ -86,6 +88,11 @@ export class MemoryStore implements Store {
       if (job) found.set(key, job);
     }
     return found;
+  }
+
+  /** The state the job had when it was last put; undefined for a job never put. */
+  #lastState(id: string): JobState | undefined {
+    return this.#stateOf.get(id) ?? (this.#byId.has(id) ? 'PENDING' : undefined);
   }
 
   /** Index in #order of the last job submitted before `seq` (binary search), -1 when none. */
@@ -149,12 +156,12 @@ export class MemoryStore implements Store {
   }
 
   #forget(job: Job): void {
+    const state = this.#lastState(job.id);
+    if (state) this.#counts.set(state, (this.#counts.get(state) ?? 1) - 1);
+    this.#stateOf.delete(job.id);
     this.#finished.delete(job.id);
     this.#byId.delete(job.id);
     this.#output.delete(job.id);
-    const state = this.#stateOf.get(job.id);
-    if (state) this.#counts.set(state, (this.#counts.get(state) ?? 1) - 1);
-    this.#stateOf.delete(job.id);
     if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job)
       this.#byKey.delete(job.spec.idempotencyKey);
   }
