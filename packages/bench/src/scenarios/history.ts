@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -148,6 +148,14 @@ async function measureGc(store: Store, size: number, ingest: SteadyIngest, f: Fi
 /** A master process started on the filled store: time to serving, and WatchJob of a finished job over gRPC. */
 async function measureMaster(place: HistoryPlace, size: number, context: ScenarioContext, f: FigureSink) {
   if (!place.masterArgs) return;
+  // The baseline: a master with nothing to recover (memory store): what starting the process costs here.
+  const emptyStart = performance.now();
+  const empty = await startMasterProcess(['--store', 'memory'], context.childEnv);
+  const emptyRestart = (performance.now() - emptyStart) / 1000;
+  empty.kill('SIGTERM');
+  await empty.exited;
+  rmSync(empty.dataDir, { recursive: true, force: true });
+  f.add('start-memory-s', round(emptyRestart, 2), 's');
   const start = performance.now();
   const master = await startMasterProcess(place.masterArgs, context.childEnv);
   const restart = (performance.now() - start) / 1000;
