@@ -9,6 +9,7 @@ import { heartbeatCost } from './heartbeat-cost.js';
 import { history } from './history.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
+import { outputFlood } from './output-flood.js';
 import { scheduler } from './scheduler.js';
 import { soak } from './soak.js';
 import { spawnBaseline } from './spawn-baseline.js';
@@ -27,6 +28,7 @@ export const SCENARIOS: Scenario[] = [
   authCost,
   scheduler,
   memory,
+  outputFlood,
   failover,
   heartbeatCost,
   observability,
