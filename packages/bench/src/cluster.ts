@@ -15,6 +15,8 @@ export interface BenchClusterOptions {
   masterArgs?: string[];
   /** Extra flags of every dist-exec-worker. */
   workerArgs?: string[];
+  /** HTTP ports (/metrics) of the workers, one each in order; none when absent. */
+  workerHttpPorts?: readonly number[];
   /** Workers that offer only the benchmark's no-op executor, with this many task slots each. */
   noopMaxTasks?: number;
   /** Environment of the master and worker processes (e.g. NODE_OPTIONS=--cpu-prof). */
@@ -104,8 +106,14 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
       } else {
         // With authentication off the master made no worker token: the workers present none.
         const to = options.auth === 'none' ? master.address : master;
+        const port = options.workerHttpPorts?.[i - 1];
+        const httpArgs = port === undefined ? [] : ['--http-port', String(port)];
         workers.push(
-          await startWorkerProcess(to, ['--id', id, ...authArgs, ...tlsArgs, ...(options.workerArgs ?? [])], env),
+          await startWorkerProcess(
+            to,
+            ['--id', id, ...authArgs, ...tlsArgs, ...httpArgs, ...(options.workerArgs ?? [])],
+            env,
+          ),
         );
       }
     }

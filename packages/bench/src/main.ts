@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR]: runs the
-// scenarios and prints a table, or one JSON object per line with --json.
+// npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR]
+// [--history-sizes 1m,10m] [--minutes 30]: runs the scenarios and prints a table, or one JSON object per line with --json.
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { errorMessage } from '@dist-exec/core';
 import { postgresBinDir, startTestPostgres, type TestPostgres } from '@dist-exec/testing';
 import type { Figure, StoreKind } from './scenario.js';
 
+import { parseHistorySizes } from './scenarios/history.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'memory', 'postgres'];
@@ -18,7 +19,8 @@ const STORE_KINDS: readonly StoreKind[] = ['sqlite', 'memory', 'postgres'];
  */
 const DEFAULT_STORES: StoreKind[] = postgresBinDir() ? ['sqlite', 'memory', 'postgres'] : ['sqlite', 'memory'];
 
-const USAGE = 'usage: npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR]';
+const USAGE =
+  'usage: npm run bench [-- --json] [--only a,b] [--store sqlite,memory,postgres] [--profile DIR] [--history-sizes 1m,10m] [--minutes 30]';
 let parsed;
 try {
   parsed = parseArgs({
@@ -27,6 +29,8 @@ try {
       only: { type: 'string' },
       store: { type: 'string', default: DEFAULT_STORES.join(',') },
       profile: { type: 'string' },
+      'history-sizes': { type: 'string', default: '1m,10m' },
+      minutes: { type: 'string', default: '30' },
     },
   }).values;
 } catch (error) {
@@ -34,6 +38,18 @@ try {
   process.exit(2);
 }
 const json = parsed.json ?? false;
+let historySizes: number[] = [];
+try {
+  historySizes = parseHistorySizes(parsed['history-sizes'] ?? '');
+} catch (error) {
+  process.stderr.write(`bench: ${errorMessage(error)}\n`);
+  process.exit(2);
+}
+const soakMinutes = Number(parsed.minutes);
+if (!(soakMinutes > 0)) {
+  process.stderr.write(`bench: --minutes: "${parsed.minutes ?? ''}" is not a positive number of minutes\n`);
+  process.exit(2);
+}
 const only = parsed.only === undefined ? null : new Set(parsed.only.split(',').filter(Boolean));
 if (only) {
   const unknown = [...only].filter((name) => !SCENARIOS.some((s) => s.name === name));
@@ -109,6 +125,8 @@ for (const scenario of SCENARIOS) {
       storeArgs,
       childEnv,
       log: (message) => process.stderr.write(`  ${message}\n`),
+      historySizes,
+      soakMinutes,
     });
     for (const figure of figures) {
       results.set(figure.name, figure);

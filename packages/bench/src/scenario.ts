@@ -21,6 +21,10 @@ export interface ScenarioContext {
   /** Environment of the master and worker processes (NODE_OPTIONS=--cpu-prof with `--profile DIR`). */
   childEnv: NodeJS.ProcessEnv;
   log(message: string): void;
+  /** Sizes of the history benchmark, in finished jobs (`--history-sizes 1m,10m`). */
+  historySizes: readonly number[];
+  /** Length of the soak run, in minutes (`--minutes`). */
+  soakMinutes: number;
 }
 
 export type StoreKind = 'sqlite' | 'memory' | 'postgres';

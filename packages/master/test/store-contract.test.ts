@@ -103,6 +103,35 @@ for (const kind of DURABLE) {
   const newPlace = kind.place;
 
   describe.skipIf(!kind.available)(`${kind.name} store: durability and group commit`, () => {
+    it('keeps counts by state through state changes, history GC and a reopen', async () => {
+      const place = await newPlace();
+      const { store } = await openStore(place);
+      // 30 jobs: all PENDING, then 20 RUNNING, then of those 12 COMPLETED and 8 FAILED.
+      const jobs = Array.from({ length: 30 }, (_, i) => makeJob({}, { id: `c-${i + 1}`, seq: i + 1 }));
+      for (const job of jobs) store.putJob(job);
+      await store.flush();
+      for (const job of jobs.slice(0, 20)) store.putJob({ ...job, state: 'RUNNING' });
+      await store.flush();
+      jobs.slice(0, 20).forEach((job, i) => store.putJob(finished(job, i < 12 ? 'COMPLETED' : 'FAILED', 100 + i)));
+      await store.flush();
+      const counts = async (s: Store): Promise<number[]> =>
+        Promise.all(
+          [[], ['PENDING'], ['RUNNING'], ['COMPLETED'], ['FAILED'], ['COMPLETED', 'FAILED']].map((states) =>
+            s.countJobs(states as never),
+          ),
+        );
+      expect(await counts(store)).toEqual([30, 10, 0, 12, 8, 20]);
+      // The 5 that finished first go (c-1..c-5, all COMPLETED), over two batches.
+      expect(await store.deleteFinishedJobs({ finishedBeforeMs: -Infinity, keepMax: 15, limit: 3 })).toBe(3);
+      expect(await store.deleteFinishedJobs({ finishedBeforeMs: -Infinity, keepMax: 15, limit: 3 })).toBe(2);
+      expect(await store.deleteFinishedJobs({ finishedBeforeMs: -Infinity, keepMax: 15, limit: 3 })).toBe(0);
+      expect(await counts(store)).toEqual([25, 10, 0, 7, 8, 15]);
+      expect((await store.listJobs({ states: ['FAILED', 'PENDING'], pageSize: 5, pageToken: '' })).totalCount).toBe(18);
+      await store.close();
+      const { store: again } = await openStore(place);
+      expect(await counts(again)).toEqual([25, 10, 0, 7, 8, 15]);
+    });
+
     it('keeps jobs, bytes and output over a reopen', async () => {
       const dir = await newPlace();
       const { store } = await openStore(dir);
@@ -314,6 +343,26 @@ for (const { name, available, make } of ALL) {
 }
 
 function defineListingTests(make: () => Promise<Store>): void {
+  it('counts jobs by state when the master changes its job objects in place', async () => {
+    const store = await make();
+    const jobs = Array.from({ length: 6 }, (_, i) => makeJob({}, { id: `m-${i + 1}`, seq: i + 1 }));
+    for (const job of jobs) store.putJob(job);
+    for (const job of jobs.slice(0, 4)) {
+      job.state = 'RUNNING';
+      store.putJob(job);
+    }
+    Object.assign(jobs[0] as Job, { state: 'COMPLETED', finishedAtMs: 10 });
+    store.putJob(jobs[0] as Job);
+    store.putJob(jobs[0] as Job);
+    await store.flush();
+    expect(await store.countJobs(['PENDING'])).toBe(2);
+    expect(await store.countJobs(['RUNNING'])).toBe(3);
+    expect(await store.countJobs(['COMPLETED', 'RUNNING'])).toBe(4);
+    expect(await store.deleteFinishedJobs({ finishedBeforeMs: 11, keepMax: Infinity, limit: 10 })).toBe(1);
+    expect(await store.countJobs(['COMPLETED'])).toBe(0);
+    expect((await store.listJobs({ states: [], pageSize: 2, pageToken: '' })).totalCount).toBe(5);
+  });
+
   it('finds jobs by idempotency key, one or many at once, whether written yet or not', async () => {
     const store = await make();
     store.putJob(makeJob({ idempotencyKey: 'stored-1' }, { id: 'k-1', seq: 1 }));

@@ -6,11 +6,13 @@ import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
+import { history } from './history.js';
 import { jsonFlood } from './json-flood.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
 import { outputFlood } from './output-flood.js';
 import { scheduler } from './scheduler.js';
+import { soak } from './soak.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
 import { submitThroughput } from './submit-throughput.js';
@@ -33,5 +35,7 @@ export const SCENARIOS: Scenario[] = [
   failover,
   heartbeatCost,
   observability,
+  history,
   jsonFlood,
+  soak,
 ];

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DistExecError, formatBytes } from '@dist-exec/core';
 import { DEFAULT_MIN_FREE_SPACE_BYTES, describeFree, freeBytes, unwritableReason } from './data-dir.js';
+import { applySettings } from './sqlite-settings.js';
 import { APPLICATION_ID, migrate, NewerSchemaError, schemaVersion, type Migration } from './migrations.js';
 
 export const DATABASE_FILE = 'dist-exec.db';
@@ -161,16 +162,40 @@ function checkOwnership(db: Database.Database, path: string): void {
 }
 
 /**
- * Reads every page once (about half a second per GB), so damage anywhere in
- * the file stops the start instead of surfacing later as lost jobs.
+ * Files up to this size are read whole at start. Past it, a whole read
+ * (about half a second per GB, minutes for a week of history) would keep
+ * the master from serving: only the small tables are checked, and damage in
+ * the jobs' history shows when that job is read.
+ */
+export const FULL_CHECK_MAX_BYTES = 256 * 1024 * 1024;
+/** What is checked of a larger file: everything the master reads whole at start or relies on. */
+const SMALL_TABLES = ['tokens', 'node_claims', 'job_counts'];
+
+/**
+ * Reads every page once, so damage anywhere in the file stops the start
+ * instead of surfacing later as lost jobs; of a file larger than
+ * FULL_CHECK_MAX_BYTES, the small tables only (the active jobs are read
+ * whole by the recovery that follows).
  */
 function checkIntegrity(db: Database.Database, path: string): void {
-  const result = db.pragma('quick_check(1)', { simple: true });
-  if (result !== 'ok')
-    throw new StoreUnusableError(
-      path,
-      `the database is corrupt (${String(result).replace(/\s+/g, ' ').replace('*** in database main *** ', '')}); ${MOVE_AWAY}`,
+  const size = existsSync(path) ? statSync(path).size : 0;
+  let checks = ['quick_check(1)'];
+  if (size > FULL_CHECK_MAX_BYTES) {
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (t) => t.name,
+      ),
     );
+    checks = SMALL_TABLES.filter((name) => tables.has(name)).map((name) => `quick_check(${name})`);
+  }
+  for (const check of checks) {
+    const result = db.pragma(check, { simple: true });
+    if (result !== 'ok')
+      throw new StoreUnusableError(
+        path,
+        `the database is corrupt (${String(result).replace(/\s+/g, ' ').replace('*** in database main *** ', '')}); ${MOVE_AWAY}`,
+      );
+  }
 }
 
 /** Refuses to start on a file system with less than `minFreeBytes` free, or on files the master could not write. */
@@ -258,6 +283,8 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Opened
     // The first read of the header: a file that is not a database fails here.
     checkOwnership(db, path);
     checkIntegrity(db, path);
+    // Before WAL: switching the journal writes the file's first page, after which auto_vacuum is fixed.
+    applySettings(db, created);
     useWal(db);
     const migrated = migrate(db, migrations);
     probeWrite(db);
@@ -274,6 +301,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Opened
 export function reopenDatabase(path: string): Database.Database {
   const db = connect(path);
   try {
+    applySettings(db, false);
     useWal(db);
     return db;
   } catch (error) {

@@ -1,4 +1,5 @@
 import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS, isTerminal, type Job } from '@dist-exec/core';
+import { compactJson, expandJson } from './job-compaction.js';
 
 const BYTES_TAG = '$bytes';
 const NO_BYTES = Object.freeze({ [BYTES_TAG]: '' });
@@ -39,16 +40,24 @@ export function finishedAtForGc(job: Job): number | null {
   return isTerminal(job.state) ? (job.finishedAtMs ?? job.createdAtMs) : null;
 }
 
-/** A job as one row of the `jobs` table: seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data (the job as JSON). */
-export function jobRowValues(job: Job): [number, string, string, string | null, number, number | null, string] {
+/**
+ * A job as one row of the SQLite `jobs` table: seq, id, state,
+ * idempotency_key, created_at_ms, finished_at_ms, data (the job as JSON text;
+ * a finished job's compacted to a BLOB, see job-compaction.ts).
+ */
+export function jobRowValues(
+  job: Job,
+): [number, string, string, string | null, number, number | null, string | Buffer] {
+  const finishedAt = finishedAtForGc(job);
+  const json = jobJson(job);
   return [
     job.seq,
     job.id,
     job.state,
     job.spec.idempotencyKey || null,
     job.createdAtMs,
-    finishedAtForGc(job),
-    jobJson(job),
+    finishedAt,
+    finishedAt === null ? json : compactJson(json),
   ];
 }
 
@@ -65,12 +74,13 @@ export class CorruptRowError extends Error {
   override readonly name = 'CorruptRowError';
 }
 
-export function decodeJob(data: string): Job {
+/** A job from its row's data: JSON text, or a compacted finished job (a BLOB). */
+export function decodeJob(data: string | Uint8Array): Job {
   let job: Job;
   try {
-    job = JSON.parse(data, reviver) as Job;
+    job = JSON.parse(typeof data === 'string' ? data : expandJson(data), reviver) as Job;
   } catch (error) {
-    throw new CorruptRowError(`a job row is not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new CorruptRowError(`a job row cannot be read (${(error as Error).message})`, { cause: error });
   }
   if (
     !job ||

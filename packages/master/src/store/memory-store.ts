@@ -20,8 +20,8 @@ export class MemoryStore implements Store {
   readonly location = '';
   /** Memory always takes the write. */
   readonly problem = null;
-  /** In submit order; deleted jobs leave a hole that compaction removes. */
-  #order: (Job | undefined)[] = [];
+  /** In submit order (ascending seq); deleted jobs stay until compaction removes them (they are not in #byId). */
+  #order: Job[] = [];
   #byId = new Map<string, Job>();
   #byKey = new Map<string, Job>();
   #output = new Map<string, OutputChunk[]>();
@@ -30,6 +30,15 @@ export class MemoryStore implements Store {
   #sortedIds: string[] = [];
   /** Ids by their last MIN_ID_FRAGMENT characters: a suffix looks at one small bucket. */
   #byTail = new Map<string, Set<string>>();
+  /**
+   * The state each job had when last put unless PENDING (the master changes
+   * its job objects in place, so the object itself no longer tells), and how
+   * many jobs are in each: counts without a walk over the history.
+   */
+  #stateOf = new Map<string, JobState>();
+  #counts = new Map<JobState, number>();
+  /** Finished jobs in the order they finished (when they were put finished): history GC takes from the front. */
+  #finished = new Map<string, Job>();
   #tokens = new Map<string, StoredToken>();
   #claims = new Map<string, StoredNodeClaim>();
 
@@ -42,6 +51,15 @@ export class MemoryStore implements Store {
   }
 
   putJob(job: Job): void {
+    const before = this.#lastState(job.id);
+    if (before !== job.state) {
+      if (before) this.#counts.set(before, (this.#counts.get(before) ?? 1) - 1);
+      this.#counts.set(job.state, (this.#counts.get(job.state) ?? 0) + 1);
+      // PENDING is implied for a stored job without an entry: a million queued jobs cost no entries.
+      if (job.state === 'PENDING') this.#stateOf.delete(job.id);
+      else this.#stateOf.set(job.id, job.state);
+    }
+    if (isTerminal(job.state)) this.#finished.set(job.id, job);
     if (this.#byId.has(job.id)) {
       this.#byId.set(job.id, job);
       return;
@@ -82,22 +100,40 @@ export class MemoryStore implements Store {
     return found;
   }
 
+  /** The state the job had when it was last put; undefined for a job never put. */
+  #lastState(id: string): JobState | undefined {
+    return this.#stateOf.get(id) ?? (this.#byId.has(id) ? 'PENDING' : undefined);
+  }
+
+  /** Index in #order of the last job submitted before `seq` (binary search), -1 when none. */
+  #lastBefore(seq: number): number {
+    let low = 0;
+    let high = this.#order.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((this.#order[mid] as Job).seq < seq) low = mid + 1;
+      else high = mid;
+    }
+    return low - 1;
+  }
+
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     const wanted = query.states.length ? new Set<JobState>(query.states) : null;
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Infinity;
     const jobs: Job[] = [];
-    let totalCount = 0;
-    let nextPageToken = '';
-    for (let i = this.#order.length - 1; i >= 0; i -= 1) {
-      const job = this.#order[i];
-      if (!job || (wanted && !wanted.has(job.state))) continue;
-      totalCount += 1;
-      if (job.seq >= before) continue;
-      if (jobs.length < query.pageSize) jobs.push(job);
-      else if (!nextPageToken) nextPageToken = String(jobs[jobs.length - 1]?.seq);
+    let more = false;
+    for (let i = this.#lastBefore(before); i >= 0; i -= 1) {
+      const job = this.#order[i] as Job;
+      if (this.#byId.get(job.id) !== job || (wanted && !wanted.has(job.state))) continue;
+      if (jobs.length === query.pageSize) {
+        more = true;
+        break;
+      }
+      jobs.push(job);
     }
-    return { jobs, nextPageToken, totalCount };
+    const nextPageToken = more ? String(jobs[jobs.length - 1]?.seq) : '';
+    return { jobs, nextPageToken, totalCount: await this.countJobs(query.states) };
   }
 
   async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
@@ -105,7 +141,9 @@ export class MemoryStore implements Store {
     for (let i = lowerBound(this.#sortedIds, fragment); i < this.#sortedIds.length; i += 1) {
       const id = this.#sortedIds[i] as string;
       if (!id.startsWith(fragment)) break;
-      found.set(id, this.#byId.get(id) as Job);
+      // Deleted ids stay in the sorted list until the next compaction.
+      const job = this.#byId.get(id);
+      if (job) found.set(id, job);
     }
     for (const id of this.#byTail.get(fragment.slice(-MIN_ID_FRAGMENT)) ?? [])
       if (id.endsWith(fragment)) found.set(id, this.#byId.get(id) as Job);
@@ -124,9 +162,8 @@ export class MemoryStore implements Store {
 
   async countJobs(states: readonly JobState[]): Promise<number> {
     if (states.length === 0) return this.#byId.size;
-    const wanted = new Set(states);
     let count = 0;
-    for (const job of this.#byId.values()) if (wanted.has(job.state)) count += 1;
+    for (const state of new Set(states)) count += this.#counts.get(state) ?? 0;
     return count;
   }
 
@@ -135,45 +172,37 @@ export class MemoryStore implements Store {
   }
 
   async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
-    const finished: Job[] = [];
-    for (const job of this.#order) if (job && isTerminal(job.state)) finished.push(job);
-    // The ones that finished first go first, as in the sqlite store.
-    finished.sort((a, b) => (a.finishedAtMs ?? 0) - (b.finishedAtMs ?? 0));
-    let excess = Math.max(0, finished.length - keepMax);
-    const doomed = new Set<Job>();
-    for (const job of finished) {
-      if (doomed.size >= limit) break;
-      if (excess > 0 || (job.finishedAtMs ?? 0) < finishedBeforeMs) {
-        doomed.add(job);
-        excess = Math.max(0, excess - 1);
-      } else break;
-    }
+    // The ones that finished first go first, as in the sqlite store: O(deleted), not a sort of the history.
+    let excess = Math.max(0, this.#finished.size - keepMax);
     let deleted = 0;
-    for (let i = 0; i < this.#order.length; i += 1) {
-      const job = this.#order[i];
-      if (job && doomed.has(job)) {
-        this.#order[i] = undefined;
-        this.#byId.delete(job.id);
-        this.#output.delete(job.id);
-        if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job)
-          this.#byKey.delete(job.spec.idempotencyKey);
-        deleted += 1;
-      }
-    }
-    if (deleted > 0) {
-      this.#sortedIds = this.#sortedIds.filter((id) => this.#byId.has(id));
-      for (const job of doomed) {
-        const bucket = this.#byTail.get(job.id.slice(-MIN_ID_FRAGMENT));
-        bucket?.delete(job.id);
-        if (bucket?.size === 0) this.#byTail.delete(job.id.slice(-MIN_ID_FRAGMENT));
-      }
+    for (const job of this.#finished.values()) {
+      if (deleted >= limit || !(excess > 0 || (job.finishedAtMs ?? 0) < finishedBeforeMs)) break;
+      this.#forget(job);
+      excess -= 1;
+      deleted += 1;
     }
     this.#holes += deleted;
     if (this.#holes > this.#order.length / 2) {
-      this.#order = this.#order.filter((j) => j !== undefined);
+      this.#order = this.#order.filter((job) => this.#byId.get(job.id) === job);
+      this.#sortedIds = this.#sortedIds.filter((id) => this.#byId.has(id));
       this.#holes = 0;
     }
     return deleted;
+  }
+
+  #forget(job: Job): void {
+    const state = this.#lastState(job.id);
+    if (state) this.#counts.set(state, (this.#counts.get(state) ?? 1) - 1);
+    this.#stateOf.delete(job.id);
+    this.#finished.delete(job.id);
+    this.#byId.delete(job.id);
+    this.#output.delete(job.id);
+    const tail = job.id.slice(-MIN_ID_FRAGMENT);
+    const bucket = this.#byTail.get(tail);
+    bucket?.delete(job.id);
+    if (bucket?.size === 0) this.#byTail.delete(tail);
+    if (job.spec.idempotencyKey && this.#byKey.get(job.spec.idempotencyKey) === job)
+      this.#byKey.delete(job.spec.idempotencyKey);
   }
 
   async loadAuth(): Promise<StoredAuth> {

@@ -107,6 +107,32 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec(`CREATE INDEX jobs_by_id_tail ON jobs (${REVERSED_ID_TAIL})`);
     },
   },
+  {
+    version: 5,
+    description: 'counts of jobs by state, kept by triggers',
+    up(db) {
+      db.exec(`
+        -- How many jobs are in each state, so a total count is one lookup
+        -- instead of a scan of the whole history. The triggers keep it in the
+        -- transaction of every write, as PostgreSQL's store keeps its own.
+        CREATE TABLE job_counts (
+          state TEXT    PRIMARY KEY,
+          n     INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO job_counts (state, n) SELECT state, count(*) FROM jobs GROUP BY state;
+        CREATE TRIGGER jobs_counted_on_insert AFTER INSERT ON jobs BEGIN
+          INSERT INTO job_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER jobs_counted_on_update AFTER UPDATE OF state ON jobs WHEN OLD.state IS NOT NEW.state BEGIN
+          UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+          INSERT INTO job_counts (state, n) VALUES (NEW.state, 1) ON CONFLICT (state) DO UPDATE SET n = n + 1;
+        END;
+        CREATE TRIGGER jobs_counted_on_delete AFTER DELETE ON jobs BEGIN
+          UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+        END;
+      `);
+    },
+  },
 ];
 
 /** The schema version a store file has (0 = new and empty). */

@@ -26,6 +26,7 @@ import { decodeJob, jobRowValues } from './job-codec.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
 import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import { SqliteGroupCommit, type WriteBatch } from './sqlite-group-commit.js';
+import { countSql, FINISHED_COUNT_SQL, pageParams, pageSql, releaseFreePages } from './sqlite-history.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
 import {
   chunksFrom,
@@ -207,7 +208,7 @@ export class SqliteStore implements Store {
       readOutput: `SELECT offset, stream, attempt, ts_ms, data FROM output
                    WHERE job_id = @jobId AND offset >= coalesce((SELECT max(offset) FROM output WHERE job_id = @jobId AND offset <= @from), 0)
                    ORDER BY offset`,
-      finishedCount: 'SELECT count(*) AS n FROM jobs WHERE finished_at_ms IS NOT NULL',
+      finishedCount: FINISHED_COUNT_SQL,
       oldestFinished:
         'SELECT id, finished_at_ms FROM jobs WHERE finished_at_ms IS NOT NULL ORDER BY finished_at_ms, seq LIMIT ?',
       deleteJob: 'DELETE FROM jobs WHERE id = ? AND finished_at_ms IS NOT NULL',
@@ -242,7 +243,9 @@ export class SqliteStore implements Store {
   }
 
   #recover(): RecoveredState {
-    const activeJobs = (this.#stmt('activeJobs').all() as { data: string }[]).map((row) => decodeJob(row.data));
+    const activeJobs = (this.#stmt('activeJobs').all() as { data: string | Buffer }[]).map((row) =>
+      decodeJob(row.data),
+    );
     for (const job of activeJobs) {
       // Output is appended without rewriting the job row, so the row's length may lag behind the log.
       const end = this.#stmt('outputEnd').get(job.id) as { end: number } | undefined;
@@ -430,7 +433,7 @@ export class SqliteStore implements Store {
     if (writer.forgotten(id)) return undefined;
     const pending = writer.pending(id);
     if (pending) return pending;
-    const row = this.#stmt('getJob').get(id) as { data: string } | undefined;
+    const row = this.#stmt('getJob').get(id) as { data: string | Buffer } | undefined;
     return row ? decodeJob(row.data) : undefined;
   }
 
@@ -438,7 +441,7 @@ export class SqliteStore implements Store {
     const writer = this.#writes();
     const pending = writer.pendingByKey(key);
     if (pending) return pending;
-    const row = this.#stmt('jobByKey').get(key) as { data: string } | undefined;
+    const row = this.#stmt('jobByKey').get(key) as { data: string | Buffer } | undefined;
     const job = row ? decodeJob(row.data) : undefined;
     return job && !writer.forgotten(job.id) ? job : undefined;
   }
@@ -453,7 +456,7 @@ export class SqliteStore implements Store {
       else unwritten.push(key);
     }
     if (unwritten.length === 0) return found;
-    const rows = this.#stmt('jobsByKeys').all(JSON.stringify(unwritten)) as { key: string; data: string }[];
+    const rows = this.#stmt('jobsByKeys').all(JSON.stringify(unwritten)) as { key: string; data: string | Buffer }[];
     for (const row of rows) {
       const job = decodeJob(row.data);
       if (!writer.forgotten(job.id)) found.set(row.key, job);
@@ -461,26 +464,33 @@ export class SqliteStore implements Store {
     return found;
   }
 
-  #statesClause(states: readonly JobState[]): { where: string; params: string[] } {
-    if (states.length === 0) return { where: '1', params: [] };
-    const unique = [...new Set(states)];
-    return { where: `state IN (${unique.map(() => '?').join(', ')})`, params: unique };
+  /** Statements whose text depends on the number of states asked for, prepared once each. */
+  #byText = new Map<string, Statement>();
+
+  #cached(text: string): Statement {
+    let statement = this.#byText.get(text);
+    if (!statement) {
+      statement = this.#open().prepare(text);
+      this.#byText.set(text, statement);
+    }
+    return statement;
   }
 
   /** Newest first. While the store cannot write, the rows on disk with the newer versions of their jobs in their place. */
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     const writer = this.#writes();
     const settled = writer.settle();
-    const db = this.#open();
-    const { where, params } = this.#statesClause(query.states);
+    const states = [...new Set(query.states)];
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    const rows = db
-      .prepare(`SELECT seq, id, data FROM jobs WHERE ${where} AND seq < ? ORDER BY seq DESC LIMIT ?`)
-      .all(...params, before, query.pageSize + 1) as { seq: number; id: string; data: string }[];
+    const rows = this.#cached(pageSql(states.length)).all(...pageParams(states, before, query.pageSize + 1)) as {
+      seq: number;
+      id: string;
+      data: string | Buffer;
+    }[];
     const more = rows.length > query.pageSize;
     const page = more ? rows.slice(0, query.pageSize) : rows;
-    const total = db.prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`).get(...params) as { n: number };
+    const total = this.#cached(countSql(states.length)).get(...states) as { n: number };
     const jobs = settled
       ? page.map((row) => decodeJob(row.data))
       : page.filter((row) => !writer.forgotten(row.id)).map((row) => writer.pending(row.id) ?? decodeJob(row.data));
@@ -511,12 +521,8 @@ export class SqliteStore implements Store {
 
   async countJobs(states: readonly JobState[]): Promise<number> {
     this.#writes().settle();
-    const { where, params } = this.#statesClause(states);
-    return (
-      this.#open()
-        .prepare(`SELECT count(*) AS n FROM jobs WHERE ${where}`)
-        .get(...params) as { n: number }
-    ).n;
+    const unique = [...new Set(states)];
+    return (this.#cached(countSql(unique.length)).get(...unique) as { n: number }).n;
   }
 
   async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
@@ -559,6 +565,7 @@ export class SqliteStore implements Store {
         deleteOutput.run(id);
       }
     })();
+    releaseFreePages(db);
     return doomed.length;
   }
 
@@ -572,6 +579,7 @@ export class SqliteStore implements Store {
     this.#checkTimer = null;
     this.#writer?.close();
     this.#statements = {};
+    this.#byText.clear();
     try {
       this.#db?.close();
     } finally {
