@@ -6,6 +6,7 @@ export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
+export { cgroupsUnavailable } from './isolation.js';
 export * from './postgres.js';
 export * from './interop-tools.js';
 export { fillDisk, mountTmpfs, type Tmpfs } from './tmpfs.js';

@@ -4,6 +4,7 @@ import { describeSpec, InvalidArgumentError, jobToJson, parseDuration } from '@d
 import { resumeCommand } from '../array-resume.js';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
 import { arraySpecs, runMany, type ArrayResume } from './array.js';
+import { droppedNote } from '../format.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
 import { addJobSpecOptions, jobSpecFromFlags, type JobSpecFlags } from './job-spec-flags.js';
@@ -111,6 +112,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
         process.exitCode = 125;
         return;
       }
+      if (!flags.json) process.stderr.write(droppedNote(last));
       if (flags.json) {
         const full = await ctx.client.getJob(job.id, { output: true });
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);
