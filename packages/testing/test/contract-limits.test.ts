@@ -62,7 +62,12 @@ describe('the contract holds at its limits', () => {
   let plain: grpc.Client;
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ workers: 1, master: { outputLimitBytes: 3 * MiB, httpPort: 0 } });
+    cluster = await startTestCluster({
+      workers: 1,
+      master: { outputLimitBytes: 3 * MiB, httpPort: 0 },
+      // The http task below asks the master's /healthz for a status: loopback is denied to http tasks unless let in.
+      worker: { httpAllow: ['127.0.0.1'] },
+    });
     // As any gRPC client presents a token: authorization metadata on every call.
     plain = new loaded.distexec.v1.JobService(
       cluster.address,
