@@ -8,6 +8,7 @@ import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
+import { outputFlood } from './output-flood.js';
 import { scheduler } from './scheduler.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
@@ -27,6 +28,7 @@ export const SCENARIOS: Scenario[] = [
   tlsCost,
   scheduler,
   memory,
+  outputFlood,
   failover,
   heartbeatCost,
   observability,
