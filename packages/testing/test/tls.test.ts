@@ -112,9 +112,9 @@ describe('a cluster with mTLS between master, workers and the CLI', () => {
     const output = run.stdout.toString();
     expect(output).toContain('over-tls\n');
     expect(output).toContain('DIST_EXEC_NODE_ID=tls-worker');
-    // The worker was given its key's path in its environment; its jobs must not see it. Enable once the worker
-    // drops DIST_EXEC_* from jobs' environments (the isolation branch does; main does not yet).
-    // expect(output).not.toContain(localhost.key);
+    // The worker was given its key's path in its environment; its jobs do not see it.
+    expect(output).not.toContain(localhost.key);
+    expect(output).not.toContain('DIST_EXEC_TLS_');
 
     // Without the CA the CLI speaks plaintext to a TLS port; with the CA but no certificate, mTLS refuses it.
     const plain = await cli(['nodes']);

@@ -278,10 +278,11 @@ export class Dispatcher implements AttemptLinks {
   #dispatchFailed(ref: AttemptRef, nodeId: string, reported: string, error: unknown): void {
     const tls = this.#options.tls ?? null;
     const address = this.#cluster.registry.get(nodeId)?.address ?? '';
-    const message =
-      (isServiceError(error) &&
-        describeTlsFailure(error.details, { peer: `worker ${nodeId} at ${address}`, secure: tls !== null })?.message) ||
-      reported;
+    const failure = isServiceError(error)
+      ? describeTlsFailure(error.details, { peer: `worker ${nodeId} at ${address}`, secure: tls !== null })
+      : null;
+    // A plaintext connection closed early is a worker going away far more often than a TLS port.
+    const message = failure && (tls !== null || !failure.closed) ? failure.message : reported;
     const code = isServiceError(error) ? error.code : null;
     const declined = code === grpc.status.RESOURCE_EXHAUSTED || code === grpc.status.FAILED_PRECONDITION;
     const invalid = code === grpc.status.INVALID_ARGUMENT;
