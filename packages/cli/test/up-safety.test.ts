@@ -14,11 +14,14 @@ import {
 } from '@dist-exec/testing';
 
 const started: RunningProgram[] = [];
+const dataDirs: string[] = [];
 afterEach(async () => {
   for (const program of started.splice(0)) {
     program.kill('SIGKILL');
     await program.exited;
   }
+  // up's children run in process groups of their own: a failed test kills them by their data dir.
+  for (const dir of dataDirs.splice(0)) for (const pid of await processesMatching(dir)) process.kill(pid, 'SIGKILL');
 });
 
 /**
@@ -30,6 +33,7 @@ describe('dist-exec up is safe', () => {
     const cwd = tempDir();
     // An absolute data dir: its path marks this test's processes (other tests run `up` too).
     const dataDir = join(tempDir('dist-exec-up-'), 'data');
+    dataDirs.push(dataDir);
     const [port, httpPort] = [String(await freePort()), String(await freePort())];
     const args = ['up', '--workers', '2', '--port', port, '--http-port', httpPort, '--data-dir', dataDir];
     const first = startProgram('cli', [...args, '--store', 'memory', '--log-level', 'warn'], {}, { cwd });
