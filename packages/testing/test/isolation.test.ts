@@ -75,7 +75,8 @@ describe("a job's environment", () => {
     // The worker presents its token from the environment (DIST_EXEC_TOKEN), as an operator might start it.
     const settings = {
       DIST_EXEC_TOKEN: master.workerToken,
-      DIST_EXEC_TLS_KEY: '/etc/dist-exec/worker.key',
+      // A setting of the worker's own (TLS paths are checked by tls.test.ts with real files).
+      DIST_EXEC_LOG_FORMAT: 'json',
       UNRELATED_SETTING: 'kept',
       LANG: 'C.UTF-8',
     };
@@ -102,7 +103,7 @@ describe("a job's environment", () => {
     const full = await run('env-full');
     expect(master.workerToken.length).toBeGreaterThan(10);
     expect(full).not.toContain(master.workerToken);
-    expect(full).not.toMatch(/^DIST_EXEC_(TOKEN|TOKEN_FILE|TLS_KEY|MASTER|ISOLATION)=/m);
+    expect(full).not.toMatch(/^DIST_EXEC_(TOKEN|TOKEN_FILE|LOG_FORMAT|MASTER|ISOLATION)=/m);
     expect(full).toMatch(/^DIST_EXEC_JOB_ID=/m);
     expect(full).toMatch(/^UNRELATED_SETTING=kept$/m);
     expect(full).toMatch(/^JOB_OWN=mine$/m);

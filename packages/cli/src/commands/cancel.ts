@@ -4,6 +4,7 @@ import { errorMessage, InvalidArgumentError, jobToJson, parseKeyValues } from '@
 import { writeOut, type CliContext } from '../context.js';
 import { addHelp } from '../help-text.js';
 import { ARRAY_ID_LABEL } from './job-set.js';
+import { collect } from './job-spec-flags.js';
 import { resolveArrayId, resolveJobIds, unfinishedJobsWithLabels } from './job-ids.js';
 import { forEachLimited } from './wait-many.js';
 
@@ -14,7 +15,6 @@ interface CancelFlags {
 }
 
 const CANCEL_CONCURRENCY = 16;
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerCancel(program: Command, context: () => CliContext): void {
   const command = program

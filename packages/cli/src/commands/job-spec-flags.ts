@@ -37,7 +37,8 @@ export interface JobSpecFlags {
 }
 
 /** A repeatable flag's values; no commander default, so --help does not show `(default: [])`. */
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** Commander's collector for a repeatable option (no default, so help shows none). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function addJobSpecOptions(command: Command): Command {
   // Defaults are written as a person would type them, not as commander shows a default string ("0").

@@ -14,6 +14,7 @@ import {
 } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
 import { ago, table } from '../format.js';
+import { collect } from './job-spec-flags.js';
 
 function tokenJson(token: TokenInfo): Record<string, unknown> {
   return {
@@ -52,8 +53,8 @@ interface CreateFlags {
   maxRunning?: string;
   rateLimit?: string;
   rateBurst?: string;
-  allowCommand: string[];
-  denyCommand: string[];
+  allowCommand?: string[];
+  denyCommand?: string[];
 }
 
 /** The limits the flags of `token create` ask for, checked here so a mistake names its flag. */
@@ -62,15 +63,13 @@ function limitsFrom(flags: CreateFlags): TokenLimits {
     maxPending: flags.maxPending ? parseInteger(flags.maxPending, '--max-pending', 0, MAX_JOB_QUOTA) : 0,
     maxRunning: flags.maxRunning ? parseInteger(flags.maxRunning, '--max-running', 0, MAX_JOB_QUOTA) : 0,
     rateLimit: flags.rateLimit ? parseRateLimit(flags.rateLimit, flags.rateBurst) : null,
-    allowCommands: flags.allowCommand,
-    denyCommands: flags.denyCommand,
+    allowCommands: flags.allowCommand ?? [],
+    denyCommands: flags.denyCommand ?? [],
   };
   if (flags.rateBurst && !flags.rateLimit) throw new Error('--rate-burst: give --rate-limit too');
   new CommandPolicy({ allow: limits.allowCommands, deny: limits.denyCommands }, 'the token');
   return limits;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 function tokensTable(tokens: readonly TokenInfo[], nowMs: number): string {
   return table(
@@ -101,8 +100,8 @@ export function registerToken(program: Command, context: () => CliContext): void
     .option('--max-running <n>', 'most of its jobs running at once; the others wait (default: no limit)')
     .option('--rate-limit <rate>', "its calls' rate, e.g. 50/s or 600/m, or off (default: the master's --rate-limit)")
     .option('--rate-burst <n>', 'calls beyond the rate allowed at once (default: one period of the rate)')
-    .option('--allow-command <regex>', 'it may submit only commands this matches whole (repeatable)', collect, [])
-    .option('--deny-command <regex>', 'it may not submit commands this matches anywhere (repeatable)', collect, [])
+    .option('--allow-command <regex>', 'it may submit only commands this matches whole (repeatable)', collect)
+    .option('--deny-command <regex>', 'it may not submit commands this matches anywhere (repeatable)', collect)
     .option('--json', 'print the token and its description as JSON')
     .action(async (flags: CreateFlags) => {
       if (!isTokenRole(flags.role))
