@@ -7,6 +7,7 @@ import {
 import { join } from 'node:path';
 import { POLICY_NAMES } from './placement/index.js';
 import { databaseUrlProblem } from './store/postgres-errors.js';
+import { DEFAULT_LEASE_RENEW_MS, DEFAULT_LEASE_TTL_MS } from './store/postgres-lease.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
 export const DEFAULT_HTTP_PORT = 8080;
@@ -104,6 +105,12 @@ export interface MasterOptions {
   publicMetrics?: boolean;
   /** Host names the HTTP port answers besides addresses, localhost and the machine's name; `.example.com` for a domain, `*` for any. @default [] */
   httpAllowedHosts?: string[];
+  /** Several masters on PostgreSQL: the leader's lease lasts this long unrenewed, in ms (the leader's value is in the lease row). @default 10000 */
+  leaseTtlMs?: number;
+  /** How often the leader renews its lease, in ms; under half the TTL. @default 2000 */
+  leaseRenewMs?: number;
+  /** This master's gRPC address as clients and workers reach it (followers hand it out); '' = host:port. @default '' */
+  advertiseAddress?: string;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -163,6 +170,9 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     workerTokenFile: options.workerTokenFile ?? '',
     publicMetrics: options.publicMetrics ?? false,
     httpAllowedHosts: options.httpAllowedHosts ?? [],
+    leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    leaseRenewMs: options.leaseRenewMs ?? DEFAULT_LEASE_RENEW_MS,
+    advertiseAddress: options.advertiseAddress ?? '',
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
@@ -254,6 +264,21 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     compiled.workerTokenFile !== compiled.adminTokenFile,
     '--worker-token-file',
     'must not be the admin token file',
+  );
+  check(
+    Number.isFinite(compiled.leaseTtlMs) && compiled.leaseTtlMs >= 500,
+    '--lease-ttl',
+    `${compiled.leaseTtlMs}ms is too short; give at least 500ms (10s by default)`,
+  );
+  check(
+    compiled.leaseRenewMs > 0 && compiled.leaseRenewMs * 2 <= compiled.leaseTtlMs,
+    '--lease-renew',
+    `${compiled.leaseRenewMs}ms must be above 0 and at most half the lease TTL (${compiled.leaseTtlMs}ms)`,
+  );
+  check(
+    compiled.advertiseAddress === '' || /^[^\s:,]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(compiled.advertiseAddress),
+    '--advertise-address',
+    `"${compiled.advertiseAddress}" is not host:port`,
   );
   for (const host of compiled.httpAllowedHosts) {
     check(/^(\*|\.?[A-Za-z0-9.-]+)$/.test(host), '--http-allowed-hosts', `"${host}" is not a host name, .domain or *`);

@@ -46,3 +46,14 @@ export * from './auth/index.js';
 export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
+export { ClusteredMaster, type ClusterMember } from './ha/clustered-master.js';
+export { Standby, LEADER_ADDRESS_METADATA } from './ha/standby.js';
+export {
+  PostgresLease,
+  leaseHeld,
+  stepDownMarginMs,
+  DEFAULT_LEASE_RENEW_MS,
+  DEFAULT_LEASE_TTL_MS,
+  type LeaderLease,
+  type LeaseView,
+} from './store/postgres-lease.js';

@@ -27,6 +27,7 @@ import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } fro
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryStore } from './store/memory-store.js';
+import type { LeaderLease } from './store/postgres-lease.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -36,6 +37,12 @@ export interface MasterDeps {
   clock?: Clock;
   /** A store to use instead of the one `options.store` names (tests). */
   store?: Store;
+  /**
+   * The lease this master leads under, when several masters share a
+   * PostgreSQL database (see LeaderElection): its store writes and its
+   * dispatches are fenced by the lease's epoch.
+   */
+  lease?: LeaderLease;
 }
 
 /** Where a started master listens. */
@@ -72,6 +79,7 @@ export class Master {
   readonly #snapshotLog: SnapshotLog;
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
+  readonly #lease: LeaderLease | null;
   #server: grpc.Server | null = null;
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
@@ -90,7 +98,9 @@ export class Master {
     const logger = this.#log;
     // Each part gets the parts it calls in its constructor, so they are built bottom up: state first,
     // then what reads and changes it. A part that must hear from one built before it subscribes to it.
-    const store = (this.store = deps.store ?? createStore(o, logger));
+    const lease = deps.lease;
+    this.#lease = lease ?? null;
+    const store = (this.store = deps.store ?? createStore(o, logger, lease));
     const registry = new NodeRegistry();
     const cluster = (this.cluster = new ClusterState({
       store,
@@ -132,6 +142,7 @@ export class Master {
         kick: () => cluster.kick(),
       }),
       detector,
+      ...(lease ? { lease } : {}),
     }));
     const timeouts = { heartbeatTimeoutMs: o.heartbeatTimeoutMs, nodeLostTimeoutMs: o.nodeLostTimeoutMs };
     const nodes = (this.nodes = new NodeManager({
@@ -258,6 +269,7 @@ export class Master {
       store: this.store,
       logger: this.#log,
       masterId: this.id,
+      epoch: this.#lease?.epoch ?? 0,
       snapshot: () => this.snapshot(),
       caller,
       claims: this.auth.claims,
@@ -304,11 +316,14 @@ export class Master {
 
   #readiness(): { ready: boolean; checks: Record<string, string> } {
     const problem = this.store.problem;
-    const checks = {
+    const checks: Record<string, string> = {
       store: problem ?? (this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage),
       scheduler: this.scheduler.running ? 'running' : 'stopped',
     };
-    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null, checks };
+    const lease = this.#lease;
+    if (lease) checks.lease = lease.holds() ? `leader (epoch ${lease.epoch})` : 'lost';
+    const leads = !lease || lease.holds();
+    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null && leads, checks };
   }
 
   /** Workers' heartbeat streams open now (each worker keeps one). */
@@ -344,13 +359,13 @@ export class Master {
   }
 }
 
-function createStore(options: CompiledMasterOptions, logger: Logger): Store {
+function createStore(options: CompiledMasterOptions, logger: Logger, lease: LeaderLease | undefined): Store {
   switch (options.store) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
       return new SqliteStore({ dataDir: options.dataDir, logger });
     case 'postgres':
-      return new PostgresStore({ url: options.databaseUrl, logger });
+      return new PostgresStore({ url: options.databaseUrl, logger, ...(lease ? { lease } : {}) });
   }
 }

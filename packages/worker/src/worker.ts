@@ -16,6 +16,8 @@ import { Agent } from './agent.js';
 import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
 import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
+import { MasterEpoch } from './master-epoch.js';
+import { MasterList, masterAddresses } from './master-list.js';
 import { WorkerHttpServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { NodeSecretFile, type NodeSecretStore } from './node-secret-file.js';
@@ -145,7 +147,9 @@ export class Worker {
       interceptors: draft.auth === 'tokens' ? [this.#interceptor(executionSecret, draft.id || 'worker')] : [],
     });
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
-    this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
+    // The highest leadership epoch seen, shared by the agent (answers) and the server (orders).
+    const epochs = new MasterEpoch(this.#log);
+    this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch, epochs);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
     const port = await bindServer(server, `${host}:${draft.port}`);
     // The default id and advertise address depend on the port the OS picked.
@@ -168,13 +172,17 @@ export class Worker {
 
     // Every heartbeat must be answered within the call timeout: that checks the connection to the master
     // more often than a keepalive ping would, so pings here are only a backstop (they cost the master).
-    const client = new v1.NodeService(
-      options.masterAddress,
-      createChannelCredentials(),
-      withBearerToken(
-        { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
-        options.token,
-      ),
+    const masters = new MasterList(
+      masterAddresses(options.masterAddress),
+      (address) =>
+        new v1.NodeService(
+          address,
+          createChannelCredentials(),
+          withBearerToken(
+            { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
+            options.token,
+          ),
+        ),
     );
     const fence = new Fence({
       clock: this.#clock,
@@ -185,11 +193,11 @@ export class Worker {
     });
     this.#fence = fence;
     this.#agent = new Agent({
-      client,
+      masters,
+      epochs,
       runner,
       clock: this.#clock,
       logger: this.#log,
-      masterAddress: options.masterAddress,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       callTimeoutMs: options.callTimeoutMs,
       retryBaseMs: 250,

@@ -1,6 +1,7 @@
 // Original file: proto/distexec/v1/node_service.proto
 
 import type { AttemptRef as _distexec_v1_AttemptRef, AttemptRef__Output as _distexec_v1_AttemptRef__Output } from '../../distexec/v1/AttemptRef.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface RegisterResponse {
   'heartbeatIntervalMs'?: (number);
@@ -9,6 +10,7 @@ export interface RegisterResponse {
   'masterId'?: (string);
   'rescheduleAfterMs'?: (number);
   'nodeSecret'?: (string);
+  'masterEpoch'?: (number | string | Long);
 }
 
 export interface RegisterResponse__Output {
@@ -18,4 +20,5 @@ export interface RegisterResponse__Output {
   'masterId': (string);
   'rescheduleAfterMs': (number);
   'nodeSecret': (string);
+  'masterEpoch': (number);
 }
