@@ -12,7 +12,6 @@ import type {
 } from '@dist-exec/core';
 import {
   chunkFromWire,
-  createChannelCredentials,
   fromServiceError,
   jobFromWire,
   jobStateToWire,
@@ -21,14 +20,14 @@ import {
   specToWire,
   tokenInfoFromWire,
   tokenRoleToWire,
-  v1,
-  withBearerToken,
+  masterAddresses,
   type JobServiceClient,
   type NodeServiceClient,
   type TokenServiceClient,
   type wire,
 } from '@dist-exec/proto';
-import { channelOptionsFor, Connection, DEFAULT_CONNECT_TIMEOUT_MS } from './connection.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type Connection } from './connection.js';
+import { MasterEndpoints } from './master-endpoints.js';
 import { withRetry, type RetryOptions } from './retry.js';
 
 export const DEFAULT_MASTER_ADDRESS = 'localhost:50051';
@@ -103,45 +102,60 @@ type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
  * ResourceExhaustedError, UnavailableError, ...). Silent: it never logs.
  */
 export class DistExecClient {
+  /** The master's address as given: one host:port, or several masters' (`a:50051,b:50051`). */
   readonly address: string;
-  readonly #jobs: JobServiceClient;
-  readonly #nodes: NodeServiceClient;
-  readonly #tokens: TokenServiceClient;
+  readonly #masters: MasterEndpoints;
   readonly #callTimeoutMs: number;
   readonly #retry: RetryOptions;
-  readonly #connection: Connection;
 
   constructor(options: ClientOptions = {}) {
     this.address = options.address ?? DEFAULT_MASTER_ADDRESS;
     this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#retry = options.retry ?? {};
-    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const credentials = createChannelCredentials();
-    const channelOptions = withBearerToken(channelOptionsFor(connectTimeoutMs), options.token ?? '');
-    this.#jobs = new v1.JobService(this.address, credentials, channelOptions);
-    // Share one connection between the services.
-    const shared = { ...channelOptions, channelOverride: this.#jobs.getChannel() };
-    this.#nodes = new v1.NodeService(this.address, credentials, shared);
-    this.#tokens = new v1.TokenService(this.address, credentials, shared);
-    this.#connection = new Connection(
-      this.address,
-      this.#jobs.getChannel(),
-      connectTimeoutMs,
-      'distexec.v1.JobService',
+    this.#masters = new MasterEndpoints(
+      masterAddresses(this.address),
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      options.token ?? '',
     );
+  }
+
+  // The master talked to now: with several, a call that finds a follower or no master moves on (see #unary).
+  get #jobs(): JobServiceClient {
+    return this.#masters.current.jobs;
+  }
+
+  get #nodes(): NodeServiceClient {
+    return this.#masters.current.nodes;
+  }
+
+  get #tokens(): TokenServiceClient {
+    return this.#masters.current.tokens;
+  }
+
+  get #connection(): Connection {
+    return this.#masters.current.connection;
   }
 
   #options(): grpc.CallOptions {
     return { deadline: new Date(Date.now() + this.#callTimeoutMs) };
   }
 
+  /**
+   * One call. With several masters, a call the master surely did not take (a
+   * follower's refusal, which names the leader; a refused connection) goes to
+   * the leader it named, or the next master, a few rounds at most: safe even
+   * for a submit, as nothing was stored.
+   */
   async #unary<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
-    await this.#connection.ready();
-    const answer = await new Promise<{ error: grpc.ServiceError | null; value?: Res }>((resolve) =>
-      invoke(this.#options(), (error, value) => resolve({ error, value })),
-    );
-    if (answer.error) throw await this.#connection.explain(answer.error);
-    return answer.value as Res;
+    for (let tries = 1; ; tries += 1) {
+      const at = this.#masters.current;
+      await at.connection.ready();
+      const answer = await new Promise<{ error: grpc.ServiceError | null; value?: Res }>((resolve) =>
+        invoke(this.#options(), (error, value) => resolve({ error, value })),
+      );
+      if (!answer.error) return answer.value as Res;
+      if (!(await this.#masters.failOver(at, answer.error, tries))) throw await at.connection.explain(answer.error);
+    }
   }
 
   /** A call that is safe to repeat, repeated while the master is unavailable (not when it is silent: `ready` waited already). */
@@ -404,7 +418,7 @@ export class DistExecClient {
   }
 
   close(): void {
-    this.#jobs.close();
+    this.#masters.close();
   }
 }
 

@@ -276,7 +276,8 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     `${compiled.leaseRenewMs}ms must be above 0 and at most half the lease TTL (${compiled.leaseTtlMs}ms)`,
   );
   check(
-    compiled.advertiseAddress === '' || /^[^\s:,]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(compiled.advertiseAddress),
+    compiled.advertiseAddress === '' ||
+      /^[^\s:,]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(compiled.advertiseAddress),
     '--advertise-address',
     `"${compiled.advertiseAddress}" is not host:port`,
   );

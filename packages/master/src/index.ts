@@ -47,7 +47,7 @@ export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
 export { ClusteredMaster, type ClusterMember } from './ha/clustered-master.js';
-export { Standby, LEADER_ADDRESS_METADATA } from './ha/standby.js';
+export { Standby } from './ha/standby.js';
 export {
   PostgresLease,
   leaseHeld,

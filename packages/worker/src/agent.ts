@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { backoffDelay, errorMessage, sleep, type Clock } from '@dist-exec/core';
-import { attemptRefsFromWire, fromServiceError, num, type wire } from '@dist-exec/proto';
+import { attemptRefsFromWire, fromServiceError, leaderHint, num, type wire } from '@dist-exec/proto';
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
 import { HeartbeatLink } from './heartbeat-link.js';
 import type { MasterEpoch } from './master-epoch.js';
-import { leaderHint, type MasterList } from './master-list.js';
+import type { MasterList } from './master-list.js';
 import type { NodeSecretStore } from './node-secret-file.js';
 import type { TaskRunner } from './runner.js';
 
@@ -180,10 +180,7 @@ export class Agent {
   #reachable(): void {
     const now = this.#options.clock.now();
     if (this.#unreachableSince) {
-      this.#log.info(
-        { master: this.masterAddress, downForMs: now - this.#unreachableSince },
-        'master reachable again',
-      );
+      this.#log.info({ master: this.masterAddress, downForMs: now - this.#unreachableSince }, 'master reachable again');
       this.#unreachableSince = 0;
     }
     this.#lastContactMs = now;

@@ -1,7 +1,7 @@
-import { masterAddresses } from './master-list.js';
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+import { masterAddresses } from '@dist-exec/proto';
 
 export const DEFAULT_WORKER_PORT = 50052;
 export const DEFAULT_MAX_TASKS = 4;

@@ -64,12 +64,7 @@ export class DispatchSession {
   #blocked = false;
   #closed = false;
 
-  constructor(
-    call: DispatchCall,
-    runner: TaskRunner,
-    onInternalError: (error: unknown) => void,
-    epochs?: MasterEpoch,
-  ) {
+  constructor(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void, epochs?: MasterEpoch) {
     this.#call = call;
     this.#runner = runner;
     this.#onInternalError = onInternalError;

@@ -1,23 +1,4 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { NodeServiceClient } from '@dist-exec/proto';
-
-/** Trailing metadata of a follower master's refusal: where the leader is (see the master's Standby). */
-export const LEADER_ADDRESS_METADATA = 'dist-exec-leader';
-
-/** Splits `--master a:50051,b:50051` into its addresses. */
-export function masterAddresses(list: string): string[] {
-  return list
-    .split(',')
-    .map((address) => address.trim())
-    .filter(Boolean);
-}
-
-/** The leader's address a follower named in its refusal, if any. */
-export function leaderHint(error: unknown): string {
-  const metadata = (error as Partial<grpc.ServiceError> | null)?.metadata;
-  const value = metadata?.get?.(LEADER_ADDRESS_METADATA)[0];
-  return typeof value === 'string' ? value : '';
-}
 
 /**
  * The masters a worker may talk to, and the one it talks to now. A master

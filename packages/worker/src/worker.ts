@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { sleep, systemClock, type Clock } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken } from '@dist-exec/proto';
+import { CHANNEL_OPTIONS, createChannelCredentials, masterAddresses, v1, withBearerToken } from '@dist-exec/proto';
 import {
   addHealthAndReflection,
   authInterceptor,
@@ -17,7 +17,7 @@ import { compileWorkerOptions, type CompiledWorkerOptions, type WorkerOptions } 
 import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
 import { MasterEpoch } from './master-epoch.js';
-import { MasterList, masterAddresses } from './master-list.js';
+import { MasterList } from './master-list.js';
 import { WorkerHttpServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { NodeSecretFile, type NodeSecretStore } from './node-secret-file.js';

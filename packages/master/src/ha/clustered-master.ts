@@ -137,6 +137,7 @@ export class ClusteredMaster {
       try {
         await this.#follow(this.#port, this.#httpPort).start();
         this.#role = 'follower';
+        this.#log.info({ port: this.#port, httpPort: this.#httpPort, masterId: this.id }, 'master following');
       } catch (error) {
         this.#log.fatal({ err: error }, 'could not bind the ports again to follow; exiting');
         process.exitCode = 1;

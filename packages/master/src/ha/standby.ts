@@ -1,12 +1,9 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { v1 } from '@dist-exec/proto';
+import { LEADER_ADDRESS_METADATA, v1 } from '@dist-exec/proto';
 import { addHealthAndReflection, bindServer, createServer, shutdownServer } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import { SERVICE_NAMES } from '../api.js';
-
-/** Trailing metadata of a follower's refusal: the leader's gRPC address, for clients to follow. */
-export const LEADER_ADDRESS_METADATA = 'dist-exec-leader';
 
 export interface StandbyOptions {
   host: string;

@@ -101,8 +101,8 @@ const LEASE_SQL = `
   FROM dist_exec.lease`;
 const TAKE_SQL = `
   UPDATE dist_exec.lease
-  SET holder = $1, address = $2, epoch = epoch + 1, ttl_ms = $3, acquired_at = now(), renewed_at = now(),
-      expires_at = now() + $3 * interval '1 millisecond'
+  SET holder = $1, address = $2, epoch = epoch + 1, ttl_ms = $3::integer, acquired_at = now(), renewed_at = now(),
+      expires_at = now() + $3::integer * interval '1 millisecond'
   WHERE expires_at <= now()
   RETURNING epoch`;
 const RENEW_SQL = `
@@ -211,7 +211,7 @@ export class PostgresLease implements LeaderLease {
   async masters(): Promise<MasterRow[]> {
     const { rows } = await this.#query<{ id: string; address: string; ago: string }>(
       `SELECT id, address, (extract(epoch FROM now() - seen_at) * 1000)::bigint AS ago FROM dist_exec.masters
-       WHERE seen_at > now() - $1 * interval '1 millisecond' ORDER BY started_at`,
+       WHERE seen_at > now() - $1::bigint * interval '1 millisecond' ORDER BY started_at`,
       [this.#renewMs * SEEN_WITHIN_RENEWS + this.#ttlMs],
     );
     return rows.map((row) => ({ id: row.id, address: row.address, seenAgoMs: Number(row.ago) }));
@@ -376,7 +376,10 @@ export class PostgresLease implements LeaderLease {
     listener?.end().catch(() => undefined);
   }
 
-  async #query<Row extends object = Record<string, unknown>>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+  async #query<Row extends object = Record<string, unknown>>(
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<Row>> {
     const pool = this.#pool;
     if (!pool) throw new Error('the lease is closed');
     return pool.query<Row>(text, values);
