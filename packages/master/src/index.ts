@@ -46,7 +46,7 @@ export * from './auth/index.js';
 export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
-export { ClusteredMaster, type ClusterMember } from './ha/clustered-master.js';
+export { ClusteredMaster } from './ha/clustered-master.js';
 export { Standby } from './ha/standby.js';
 export {
   PostgresLease,
@@ -56,4 +56,5 @@ export {
   DEFAULT_LEASE_TTL_MS,
   type LeaderLease,
   type LeaseView,
+  type PostgresLeaseOptions,
 } from './store/postgres-lease.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
+import { systemClock, type Clock, type ClusterSnapshot, type MasterInfo } from '@dist-exec/core';
 import { addHealthAndReflection, bindServer, createServer, probeHealth, shutdownServer } from '@dist-exec/runtime';
 import { pino, type Logger } from 'pino';
 import { addApiServices, SERVICE_NAMES } from './api.js';
@@ -43,6 +43,10 @@ export interface MasterDeps {
    * dispatches are fenced by the lease's epoch.
    */
   lease?: LeaderLease;
+  /** The masters sharing the database, for the cluster views (with `lease`). */
+  masters?: () => Promise<MasterInfo[]>;
+  /** How many times this process took the lease, this term included (metrics; with `lease`). */
+  terms?: number;
 }
 
 /** Where a started master listens. */
@@ -80,6 +84,7 @@ export class Master {
   readonly #detector: FailureDetector;
   readonly #historyGc: HistoryGc;
   readonly #lease: LeaderLease | null;
+  readonly #masters: (() => Promise<MasterInfo[]>) | null;
   #server: grpc.Server | null = null;
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
@@ -100,6 +105,7 @@ export class Master {
     // then what reads and changes it. A part that must hear from one built before it subscribes to it.
     const lease = deps.lease;
     this.#lease = lease ?? null;
+    this.#masters = deps.masters ?? null;
     const store = (this.store = deps.store ?? createStore(o, logger, lease));
     const registry = new NodeRegistry();
     const cluster = (this.cluster = new ClusterState({
@@ -194,7 +200,11 @@ export class Master {
       maxJobs: o.historyMaxJobs,
       intervalMs: o.historyGcIntervalMs,
     });
-    this.metrics = new MasterMetrics({ cluster, events: this.events });
+    this.metrics = new MasterMetrics({
+      cluster,
+      events: this.events,
+      ...(lease ? { leadership: { epoch: lease.epoch, terms: deps.terms ?? 1 } } : {}),
+    });
     subscribeJobLog(this.events, logger);
     this.#snapshotLog = new SnapshotLog({
       snapshot: () => this.snapshot(),
@@ -239,6 +249,7 @@ export class Master {
       store: this.store,
       clock: this.#clock,
       masterId: this.id,
+      ...(this.#masters ? { masters: this.#masters } : {}),
     });
   }
 

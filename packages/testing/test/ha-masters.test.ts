@@ -8,7 +8,6 @@ import {
   postgresAvailable,
   startProgram,
   startTestPostgres,
-  startWorkerProcess,
   until,
   type RunningProgram,
   type TestPostgres,
@@ -21,7 +20,7 @@ import {
  * exactly once. Short leases through the flags, so the tests stay quick.
  */
 
-const LEASE = ['--lease-ttl', '2s', '--lease-renew', '300ms'];
+const LEASE = ['--lease-ttl', '3s', '--lease-renew', '300ms'];
 /** Workers notice a dead master within a second; a loaded machine does not make them UNHEALTHY. */
 const FAST = ['--heartbeat-interval', '300ms', '--heartbeat-timeout', '30s', '--node-lost-timeout', '60s'];
 const LONG = { timeoutMs: 150_000 };
@@ -133,17 +132,21 @@ function epochOf(master: HaMaster): number {
   );
 }
 
+/** Workers given the list of masters; waited for generously (a loaded machine starts a process in seconds). */
 async function workers(cluster: Cluster, count: number): Promise<void> {
-  await Promise.all(
-    Array.from({ length: count }, async (_, i) => {
-      const program = await startWorkerProcess(
-        cluster.list,
-        ['--id', `w${i + 1}`, '--max-tasks', '8', '--kill-grace', '1s'],
-        { DIST_EXEC_TOKEN_FILE: join(cluster.dataDir, 'worker.token') },
-      );
-      started.push(program);
-    }),
-  );
+  const programs = Array.from({ length: count }, (_, i) => {
+    const program = startProgram(
+      'worker',
+      [
+        ...['--master', cluster.list, '--host', '127.0.0.1', '--port', '0', '--state-dir', tempDir()],
+        ...['--id', `w${i + 1}`, '--max-tasks', '8', '--kill-grace', '1s'],
+      ],
+      { DIST_EXEC_TOKEN_FILE: join(cluster.dataDir, 'worker.token') },
+    );
+    started.push(program);
+    return program;
+  });
+  await Promise.all(programs.map((p) => p.waitForLog('registered with the master', LONG.timeoutMs)));
 }
 
 function client(cluster: Cluster, masters = cluster.masters): DistExecClient {
@@ -195,11 +198,13 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
       old.program.kill('SIGKILL');
       await old.program.exited;
       const survivors = cluster.masters.filter((m) => m !== old);
-      const taken = until(() => leaderOf(survivors), {
-        ...LONG,
-        intervalMs: 10,
-        message: 'another master to lead',
-      }).then((master) => ({ master, failoverMs: Date.now() - killedAt }));
+      const taken = until(
+        () => {
+          const next = leaderOf(survivors);
+          return next && epochOf(next) > oldEpoch ? next : undefined;
+        },
+        { ...LONG, intervalMs: 10, message: 'another master to lead' },
+      ).then((master) => ({ master, failoverMs: Date.now() - killedAt }));
       // More jobs, submitted through the surviving masters while they fail over.
       const through = client(cluster, survivors);
       for (let batch = 0; batch < 5; batch += 1) ids.push(...(await submitted(through, command)));
@@ -219,7 +224,7 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
       expect(duplicates(done)).toEqual([]);
       expect([...new Set(done)].sort()).toEqual([...ids].sort());
       console.log(
-        `[measure] ha: leader killed (kill -9) with ${ids.length} jobs; a new leader (epoch ${epochOf(next)}) ${failoverMs}ms later (lease TTL 2s); every job ran once`,
+        `[measure] ha: leader killed (kill -9) with ${ids.length} jobs; a new leader (epoch ${epochOf(next)}) ${failoverMs}ms later (lease TTL 3s); every job ran once`,
       );
     },
   );
@@ -241,7 +246,13 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
       const oldEpoch = epochOf(old);
       old.program.kill('SIGSTOP');
       const others = cluster.masters.filter((m) => m !== old);
-      const next = await until(() => leaderOf(others), { ...LONG, message: 'another master to lead' });
+      const next = await until(
+        () => {
+          const leader = leaderOf(others);
+          return leader && epochOf(leader) > oldEpoch ? leader : undefined;
+        },
+        { ...LONG, message: 'another master to lead' },
+      );
       expect(epochOf(next)).toBeGreaterThan(oldEpoch);
       // The workers follow the new leader; then the old one wakes up, its queue in hand.
       await until(() => lines(ran).length >= 40, { ...LONG, message: 'jobs to run under the new leader' });

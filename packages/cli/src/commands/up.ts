@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { DistExecClient } from '@dist-exec/client';
 import { setTimeout as delay } from 'node:timers/promises';
-import { errorMessage, parseInteger } from '@dist-exec/core';
+import { errorMessage, InvalidArgumentError, parseInteger } from '@dist-exec/core';
 import { readTokenFile } from '@dist-exec/runtime';
 
 interface UpFlags {
@@ -20,6 +20,8 @@ interface UpFlags {
   policy: string;
   demo?: boolean;
   logLevel: string;
+  masters: string;
+  databaseUrl?: string;
 }
 
 interface Child {
@@ -96,13 +98,28 @@ export function registerUp(program: Command): void {
     .option('--port <port>', 'master gRPC port', '50051')
     .option('--http-port <port>', 'master HTTP port', '8080')
     .option('--max-tasks <n>', 'tasks each worker runs at once', '4')
-    .option('--store <kind>', 'sqlite (durable, in --data-dir) or memory', 'sqlite')
+    .option('--store <kind>', 'sqlite (durable, in --data-dir), postgres (at --database-url) or memory', 'sqlite')
+    .option('--masters <n>', 'how many masters (more than one: --store postgres; they fail over by themselves)', '1')
+    .option(
+      '--database-url <url>',
+      'the postgres store: postgres://user:password@host/db (prefer DIST_EXEC_DATABASE_URL: flags show in ps)',
+    )
     .option('--data-dir <dir>', 'where the sqlite store keeps its files (default: ./.dist-exec)')
     .option('--policy <name>', 'placement policy', 'round-robin')
     .option('--demo', 'run a few demo jobs once the cluster is up and show which worker ran each')
     .option('--log-level <level>', 'log level of the master and workers', 'info')
     .action(async (flags: UpFlags) => {
       const workers = parseInteger(flags.workers, '--workers', 1, 64);
+      const masterCount = parseInteger(flags.masters, '--masters', 1, 9);
+      if (masterCount > 1 && flags.store !== 'postgres')
+        throw new InvalidArgumentError(
+          '--masters: several masters share one PostgreSQL database; add --store postgres',
+        );
+      const databaseUrl = flags.databaseUrl ?? process.env.DIST_EXEC_DATABASE_URL ?? '';
+      if (flags.store === 'postgres' && !databaseUrl)
+        throw new InvalidArgumentError(
+          '--database-url: --store postgres needs a database (or set DIST_EXEC_DATABASE_URL)',
+        );
       const port = parseInteger(flags.port, '--port', 0, 65535);
       parseInteger(flags.maxTasks, '--max-tasks', 1, 10_000);
       const children: Child[] = [];
@@ -116,12 +133,12 @@ export function registerUp(program: Command): void {
       const stopAll = async (code: number): Promise<never> => {
         stopping = true;
         process.stdout.write('\nstopping workers (they finish running jobs first), then the master…\n');
-        const workerChildren = children.filter((c) => c.name !== 'master');
+        const workerChildren = children.filter((c) => !c.name.startsWith('master'));
         for (const child of workerChildren) child.process.kill('SIGTERM');
         await Promise.all(workerChildren.map((c) => c.exited));
-        const master = children.find((c) => c.name === 'master');
-        master?.process.kill('SIGTERM');
-        await master?.exited;
+        const masters = children.filter((c) => c.name.startsWith('master'));
+        for (const master of masters) master.process.kill('SIGTERM');
+        await Promise.all(masters.map((c) => c.exited));
         process.stdout.write('all stopped\n');
         process.exit(code);
       };
@@ -159,20 +176,39 @@ export function registerUp(program: Command): void {
         '--log-level',
         flags.logLevel,
       ];
-      if (flags.dataDir) masterArgs.push('--data-dir', flags.dataDir);
-      const master = start('master', programPath('master'), masterArgs, print('master'));
-      children.push(master);
-      void master.exited.then((code) => {
-        if (stopping) return;
-        process.stderr.write(`the master exited (code ${code}); stopping\n`);
-        void stopAll(1);
-      });
-      const masterAddress = `127.0.0.1:${masterPort}`;
-      const probe = new DistExecClient({ address: masterAddress });
-      const ready = await Promise.race([probe.waitForReady(30_000).then(() => true), master.exited.then(() => false)]);
-      probe.close();
+      // Every master keeps its token files in the one data dir: a client or worker that fails over presents the same token.
+      masterArgs.push('--data-dir', dataDir);
+      // The database URL goes by the environment, never on a command line.
+      const masterEnv = databaseUrl ? { DIST_EXEC_DATABASE_URL: databaseUrl } : {};
+      const addresses: string[] = [];
+      for (let i = 0; i < masterCount; i += 1) {
+        const name = masterCount > 1 ? `master-${i + 1}` : 'master';
+        const gRpcPort = i === 0 ? masterPort : await freePort();
+        const args = [...masterArgs];
+        args[args.indexOf('--port') + 1] = String(gRpcPort);
+        if (i > 0) args[args.indexOf('--http-port') + 1] = '0';
+        const master = start(name, programPath('master'), args, print(name), masterEnv);
+        children.push(master);
+        addresses.push(`127.0.0.1:${gRpcPort}`);
+        void master.exited.then((code) => {
+          if (stopping) return;
+          process.stderr.write(`${name} exited (code ${code}); stopping\n`);
+          void stopAll(1);
+        });
+      }
+      const masterAddress = addresses.join(',');
+      const masterExited = Promise.race(children.map((c) => c.exited));
+      // Written by the master that leads, before it serves.
+      const tokenWritten = async (): Promise<boolean> => {
+        for (const end = Date.now() + 60_000; Date.now() < end; await delay(100))
+          if (existsSync(adminTokenFile)) return true;
+        return false;
+      };
+      const ready = await Promise.race([tokenWritten(), masterExited.then(() => false)]);
       if (!ready) return;
-      // Written by the master before it listens.
+      const probe = new DistExecClient({ address: masterAddress });
+      await probe.waitForReady(30_000).catch(() => undefined);
+      probe.close();
       const adminToken = readTokenFile(adminTokenFile, 'admin token file');
       const client = new DistExecClient({ address: masterAddress, token: adminToken });
       for (let i = 1; i <= workers; i += 1) {
@@ -208,11 +244,13 @@ export function registerUp(program: Command): void {
       // The CLI finds ./.dist-exec/admin.token by itself; elsewhere it must be told.
       const tokenHint = flags.dataDir
         ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
-        : [];
+        : masterCount > 1
+          ? [`  export DIST_EXEC_MASTER=${masterAddress}`]
+          : [];
       process.stdout.write(
         [
           '',
-          `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
+          `dist-exec is up: ${masterCount > 1 ? `${masterCount} masters at ${masterAddress} (one leads; kill any)` : `master at ${masterAddress}`} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}).`,
           // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
           `Dashboard: http://127.0.0.1:${httpPort}/#token=${adminToken}`,
           `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { errorMessage } from '@dist-exec/core';
+import { errorMessage, type MasterInfo } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { compileMasterOptions, type CompiledMasterOptions, type MasterOptions } from '../config.js';
 import { Master } from '../master.js';
@@ -8,16 +8,6 @@ import { PostgresLease, type LeaderLease, type LeaseView, type MasterRow } from 
 import { Standby } from './standby.js';
 
 type Role = 'new' | 'follower' | 'leader' | 'stopped';
-
-/** A master among several: what `cluster` views show of it. */
-export interface ClusterMember {
-  id: string;
-  address: string;
-  leader: boolean;
-  epoch: number;
-  leaderSinceMs: number;
-  leaseAgeMs: number;
-}
 
 /**
  * One of several masters sharing a PostgreSQL database. It follows (a
@@ -87,6 +77,7 @@ export class ClusteredMaster {
       url: o.databaseUrl,
       holder: this.id,
       address: this.#address,
+      httpAddress: `${this.#address.replace(/:\d+$/, '')}:${bound.httpPort}`,
       ttlMs: o.leaseTtlMs,
       renewMs: o.leaseRenewMs,
       logger: this.#log,
@@ -117,6 +108,10 @@ export class ClusteredMaster {
       leader: () => {
         const view = this.#lease?.view;
         return view?.live && view.holder !== this.id ? view.address : '';
+      },
+      leaderHttp: () => {
+        const view = this.#lease?.view;
+        return view?.live && view.holder !== this.id ? view.httpAddress : '';
       },
     });
     this.#standby = standby;
@@ -161,7 +156,7 @@ export class ClusteredMaster {
     this.#standby = null;
     const master = new Master(
       { ...this.options, port: this.#port, httpPort: this.#httpPort },
-      { logger: this.#log, lease: term },
+      { logger: this.#log, lease: term, masters: () => this.members(), terms: this.#terms + 1 },
     );
     this.#master = master;
     this.#terms += 1;
@@ -180,7 +175,7 @@ export class ClusteredMaster {
   }
 
   /** The lease row as last read, and the masters seen lately, for the cluster views. */
-  async members(): Promise<ClusterMember[]> {
+  async members(): Promise<MasterInfo[]> {
     const lease = this.#lease;
     if (!lease) return [];
     const view: LeaseView = await lease.read();

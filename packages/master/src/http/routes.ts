@@ -1,6 +1,7 @@
 import { clusterToJson, type Job } from '@dist-exec/core';
 import type { Master } from '../master.js';
 import { addApiRoutes } from './api-routes.js';
+import { addClusterRoutes } from './cluster-routes.js';
 import { addCompatRoutes } from './compat-routes.js';
 import { addDashboardRoutes } from './dashboard.js';
 import { sendJson } from './io.js';
@@ -27,6 +28,7 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   router.add('GET', '/api/v1/cluster', async ({ res }) => sendJson(res, 200, clusterToJson(await master.snapshot())));
   router.add('GET', '/api/v1/events', ({ res }) => feed.connect(res));
   addCompatRoutes(router, master.cluster);
+  addClusterRoutes(router, { cluster: master.cluster, masterId: master.id, snapshot: () => master.snapshot() });
   addDashboardRoutes(router);
   return router;
 }

@@ -54,6 +54,8 @@ export interface LeaseView {
   holder: string | null;
   /** The holder's gRPC address as given to clients. */
   address: string;
+  /** The holder's HTTP host:port ('' when unknown). */
+  httpAddress: string;
   epoch: number;
   ttlMs: number;
   /** Whether it has not expired (database clock). */
@@ -80,6 +82,8 @@ export interface PostgresLeaseOptions {
   holder: string;
   /** This master's gRPC address as given to clients. */
   address: string;
+  /** Its HTTP port's host:port, where followers forward HTTP API requests. */
+  httpAddress: string;
   /** @default 10000 */
   ttlMs?: number;
   /** @default 2000 */
@@ -94,11 +98,11 @@ export interface PostgresLeaseOptions {
 }
 
 const LEASE_SQL = `
-  SELECT holder, address, epoch, ttl_ms, expires_at > now() AS live,
-         coalesce((extract(epoch FROM acquired_at) * 1000)::bigint, 0) AS since_ms,
-         coalesce((extract(epoch FROM now() - renewed_at) * 1000)::bigint, 0) AS age_ms,
-         CASE WHEN isfinite(expires_at) THEN (extract(epoch FROM expires_at - now()) * 1000)::bigint ELSE -1 END AS expires_in_ms
-  FROM dist_exec.lease`;
+  SELECT l.holder, l.address, coalesce(m.http_address, '') AS http_address, l.epoch, l.ttl_ms, l.expires_at > now() AS live,
+         coalesce((extract(epoch FROM l.acquired_at) * 1000)::bigint, 0) AS since_ms,
+         coalesce((extract(epoch FROM now() - l.renewed_at) * 1000)::bigint, 0) AS age_ms,
+         CASE WHEN isfinite(l.expires_at) THEN (extract(epoch FROM l.expires_at - now()) * 1000)::bigint ELSE -1 END AS expires_in_ms
+  FROM dist_exec.lease AS l LEFT JOIN dist_exec.masters AS m ON m.id = l.holder`;
 const TAKE_SQL = `
   UPDATE dist_exec.lease
   SET holder = $1, address = $2, epoch = epoch + 1, ttl_ms = $3::integer, acquired_at = now(), renewed_at = now(),
@@ -115,8 +119,8 @@ const RELEASE_SQL = `
   )
   SELECT pg_notify('${NOTIFY_CHANNEL}', epoch::text) FROM released`;
 const SEEN_SQL = `
-  INSERT INTO dist_exec.masters (id, address) VALUES ($1, $2)
-  ON CONFLICT (id) DO UPDATE SET address = excluded.address, seen_at = now()`;
+  INSERT INTO dist_exec.masters (id, address, http_address) VALUES ($1, $2, $3)
+  ON CONFLICT (id) DO UPDATE SET address = excluded.address, http_address = excluded.http_address, seen_at = now()`;
 
 export class PostgresLease implements LeaderLease {
   readonly #options: PostgresLeaseOptions;
@@ -179,7 +183,7 @@ export class PostgresLease implements LeaderLease {
       } finally {
         client.release();
       }
-      await pool.query(SEEN_SQL, [this.#options.holder, this.#options.address]);
+      await pool.query(SEEN_SQL, [this.#options.holder, this.#options.address, this.#options.httpAddress]);
       await this.read();
     } catch (error) {
       await this.close();
@@ -196,6 +200,7 @@ export class PostgresLease implements LeaderLease {
     const view: LeaseView = {
       holder: row.holder === null || row.holder === undefined ? null : String(row.holder),
       address: String(row.address ?? ''),
+      httpAddress: String(row.http_address ?? ''),
       epoch: Number(row.epoch ?? 0),
       ttlMs: Number(row.ttl_ms ?? 0),
       live: row.live === true,
@@ -229,7 +234,7 @@ export class PostgresLease implements LeaderLease {
       let waitMs = this.#renewMs;
       try {
         await this.#listen();
-        await this.#query(SEEN_SQL, [this.#options.holder, this.#options.address]);
+        await this.#query(SEEN_SQL, [this.#options.holder, this.#options.address, this.#options.httpAddress]);
         const sentAt = this.#now();
         const { rows } = await this.#query<{ epoch: string }>(TAKE_SQL, [
           this.#options.holder,

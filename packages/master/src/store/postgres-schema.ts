@@ -200,6 +200,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE TABLE dist_exec.masters (
         id         text        PRIMARY KEY,
         address    text        NOT NULL,
+        -- Its HTTP port's host:port: followers forward HTTP API requests to the leader's.
+        http_address text      NOT NULL DEFAULT '',
         started_at timestamptz NOT NULL DEFAULT now(),
         seen_at    timestamptz NOT NULL DEFAULT now()
       );
