@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
+import { backoffDelay, isTerminal, RETRYABLE_CODES } from '@dist-exec/core';
 import type {
   ClusterSnapshot,
   JobEvent,
@@ -29,6 +31,9 @@ import {
 import { DEFAULT_CONNECT_TIMEOUT_MS, type Connection } from './connection.js';
 import { MasterEndpoints } from './master-endpoints.js';
 import { withRetry, type RetryOptions } from './retry.js';
+
+/** How long waitForJob keeps opening a broken watch again. */
+const WAIT_RESUME_FOR_MS = 60_000;
 
 export const DEFAULT_MASTER_ADDRESS = 'localhost:50051';
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -259,6 +264,7 @@ export class DistExecClient {
 
   /** The job's state changes and output chunks; with `follow` it ends after the final state. */
   async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobEvent> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.WatchJob({
       id,
@@ -274,7 +280,8 @@ export class DistExecClient {
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -292,6 +299,7 @@ export class DistExecClient {
     ids: readonly string[],
     options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<JobView> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.WatchJobs({
       ids: [...ids],
@@ -304,7 +312,8 @@ export class DistExecClient {
       for await (const event of call as AsyncIterable<wire.JobEvent__Output>)
         if (event.job) yield jobFromWire(event.job);
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -318,6 +327,7 @@ export class DistExecClient {
    * last offset.
    */
   async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.RunJob({
       spec: specToWire(spec),
@@ -338,20 +348,34 @@ export class DistExecClient {
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
     }
   }
 
-  /** Resolves with the job once it has finished. */
+  /**
+   * Resolves with the job once it has finished. A watch that breaks (the
+   * master restarts, or fails over to another) is opened again, for up to a
+   * minute of trying.
+   */
   async waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     let last: JobView | null = null;
-    for await (const event of this.watch(id, { noOutput: true, ...options }))
-      if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
-    if (!last) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
-    return last;
+    const giveUpAt = Date.now() + WAIT_RESUME_FOR_MS;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        for await (const event of this.watch(id, { noOutput: true, ...options }))
+          if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
+        if (last && isTerminal(last.state)) return last;
+        if (!last && tries > 1) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
+      } catch (error) {
+        const typed = fromServiceError(error);
+        if (options.signal?.aborted || !RETRYABLE_CODES.has(typed.code) || Date.now() > giveUpAt) throw typed;
+      }
+      await delay(backoffDelay(tries, { baseMs: 100, capMs: 2000 }));
+    }
   }
 
   async listNodes(): Promise<NodeInfo[]> {

@@ -92,6 +92,24 @@ export class MasterEndpoints {
     return true;
   }
 
+  /**
+   * A stream on `at` broke: with several masters, the next call goes to the
+   * leader named or the next master (a watch resumed from its offset then
+   * finds the new leader, or a follower that forwards to it).
+   */
+  streamFailed(at: MasterEndpoint, error: unknown): void {
+    const code = (error as Partial<grpc.ServiceError> | null)?.code;
+    const hint = leaderHint(error);
+    if (code !== grpc.status.UNAVAILABLE || (this.#addresses.length < 2 && !hint) || this.current !== at) return;
+    const known = hint ? this.#addresses.indexOf(hint) : -1;
+    if (hint && known < 0) this.#addresses.push(hint);
+    this.#current = hint
+      ? known >= 0
+        ? known
+        : this.#addresses.length - 1
+      : (this.#current + 1) % this.#addresses.length;
+  }
+
   close(): void {
     for (const endpoint of this.#made.values()) endpoint.jobs.close();
     this.#made.clear();
