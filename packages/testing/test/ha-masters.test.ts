@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { DistExecClient } from '@dist-exec/client';
 import {
   freePort,
   postgresAvailable,
+  runCli,
   startProgram,
   startTestPostgres,
   until,
@@ -284,6 +285,54 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
       console.log(
         `[measure] ha: leader paused past its TTL; epoch ${oldEpoch} → ${epochOf(next)}; on waking it stepped down (${commits.length} commit refused); every job ran once`,
       );
+    },
+  );
+
+  it(
+    "dist-exec run keeps streaming across a kill -9 of the leader and exits with the job's code; PostgreSQL restarted: the cluster recovers by itself",
+    { timeout: 240_000 },
+    async () => {
+      const cluster = await startCluster(await server.createDatabase());
+      await workers(cluster, 1);
+      const c = client(cluster);
+      const gate = join(tempDir(), 'gate');
+      const env = { DIST_EXEC_MASTER: cluster.list, DIST_EXEC_TOKEN_FILE: join(cluster.dataDir, 'admin.token') };
+      const run = runCli(['run', `echo before; while [ ! -e ${gate} ]; do sleep 0.05; done; echo after; exit 3`], env);
+      const running = await until(async () => (await c.listJobs({ states: ['RUNNING'], pageSize: 1 })).jobs[0], {
+        ...LONG,
+        message: 'the job to run',
+      });
+      const old = leaderOf(cluster.masters) as HaMaster;
+      const oldEpoch = epochOf(old);
+      old.program.kill('SIGKILL');
+      await until(
+        () => {
+          const next = leaderOf(cluster.masters);
+          return next && epochOf(next) > oldEpoch;
+        },
+        { ...LONG, message: 'another master to lead' },
+      );
+      writeFileSync(gate, '');
+      const result = await run;
+      const out = result.stdout.toString();
+      expect(result.code, result.stderr).toBe(3);
+      // Resumed from its offset: each line once.
+      expect(out.match(/before/g)).toHaveLength(1);
+      expect(out.match(/after/g)).toHaveLength(1);
+      expect((await c.waitForJob(running.id)).attempts).toBe(1);
+
+      // The database goes away and comes back: nobody has to do anything.
+      await server.stop();
+      await server.start();
+      const after = await until(
+        () =>
+          c.submit({ command: 'echo back' }).then(
+            (r) => r.job.id,
+            () => null,
+          ),
+        { ...LONG, intervalMs: 200, message: 'a submit to be taken after the restart' },
+      );
+      expect(await c.waitForJob(after)).toMatchObject({ state: 'COMPLETED' });
     },
   );
 });
