@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, type JobView, type NodeInfo } from '@dist-exec/core';
+import { formatBytes, formatDuration, type Job, type JobView, type NodeInfo } from '@dist-exec/core';
 
 /** Plain text tables: columns padded to their widest cell, no borders. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -78,4 +78,13 @@ function nodesGrid(nodes: readonly NodeInfo[], nowMs: number): string {
 export function details(pairs: readonly (readonly [string, string])[]): string {
   const width = Math.max(...pairs.map(([k]) => k.length)) + 1;
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(width)} ${v}`).join('\n');
+}
+
+/** The stderr line saying a job's output was cut over the output limit; '' when nothing was dropped. */
+export function droppedNote(job: Pick<Job, 'id' | 'stdoutDroppedBytes' | 'stderrDroppedBytes'>): string {
+  const parts: string[] = [];
+  if (job.stdoutDroppedBytes) parts.push(`${formatBytes(job.stdoutDroppedBytes)} of stdout`);
+  if (job.stderrDroppedBytes) parts.push(`${formatBytes(job.stderrDroppedBytes)} of stderr`);
+  if (!parts.length) return '';
+  return `dist-exec: job ${job.id} went over its output limit: ${parts.join(' and ')} dropped from the middle (a [dist-exec: ...] line marks the cut; the head and the tail are kept)\n`;
 }

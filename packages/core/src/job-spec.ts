@@ -36,6 +36,8 @@ const MAX_URL_LENGTH = 8192;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 const HTTP_METHOD = /^[A-Z]{1,16}$/;
+/** A login name as useradd takes it (POSIX portable characters, at most 32). */
+const USER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 
 /**
  * Shared, frozen empties for the fields most jobs leave empty: a million
@@ -211,6 +213,16 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     fail('spec.cpu', `${cpu} is not a cpu request; use cores such as 0.5 or 2`);
   const memoryBytes = input.memoryBytes ?? 0;
   checkInteger('spec.memoryBytes', memoryBytes, 0, 2 ** 52);
+  const memoryLimitBytes = input.memoryLimitBytes ?? 0;
+  checkInteger('spec.memoryLimitBytes', memoryLimitBytes, 0, 2 ** 52);
+  if (memoryLimitBytes > 0 && memoryLimitBytes < memoryBytes)
+    fail(
+      'spec.memoryLimitBytes',
+      `${memoryLimitBytes} bytes is below the memory request (${memoryBytes} bytes); a limit must be at least the request`,
+    );
+  const user = input.user ?? '';
+  if (user && !USER_NAME.test(user))
+    fail('spec.user', `"${truncate(user, 64)}" is not a user name (letters, digits, ".", "_" and "-", at most 32)`);
 
   const idempotencyKey = input.idempotencyKey ?? '';
   if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)
@@ -234,6 +246,8 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     retryOnFailure: input.retryOnFailure ?? false,
     idempotencyKey,
     http: type === 'http' ? compileHttp(input.http, limits) : null,
+    memoryLimitBytes,
+    user,
   };
 }
 

@@ -42,6 +42,7 @@ export function isRetryableFailure(reason: FailureReason, spec: Pick<JobSpec, 'r
     case 'EXIT_CODE':
     case 'TIMEOUT':
     case 'EXECUTOR_ERROR':
+    case 'OUT_OF_MEMORY':
       return spec.retryOnFailure;
     case 'CANCELLED':
       return false;

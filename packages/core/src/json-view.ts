@@ -15,6 +15,10 @@ export interface AttemptJson {
   reason: FailureReason | null;
   exitCode: number | null;
   error: string | null;
+  /** Peak memory of its processes; 0 = not measured. */
+  peakMemoryBytes: number;
+  /** CPU time (user + system) of its processes; 0 = not measured. */
+  cpuTimeMs: number;
 }
 
 export interface JobJson {
@@ -41,6 +45,10 @@ export interface JobJson {
   constraints: Record<string, string>;
   cpu: number;
   memoryBytes: number;
+  /** Hard memory limit above the request; 0 = the request is the limit. */
+  memoryLimitBytes: number;
+  /** User the job asked to run as; null = the worker's choice. */
+  user: string | null;
   cwd: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -99,6 +107,8 @@ function attemptToJson(a: Attempt): AttemptJson {
     reason: a.reason,
     exitCode: a.exitCode,
     error: a.error || null,
+    peakMemoryBytes: a.peakMemoryBytes ?? 0,
+    cpuTimeMs: a.cpuTimeMs ?? 0,
   };
 }
 
@@ -128,6 +138,8 @@ export function jobToJson(job: JobView, options: { env?: boolean } = {}): JobJso
     constraints: job.spec.constraints,
     cpu: job.spec.cpu,
     memoryBytes: job.spec.memoryBytes,
+    memoryLimitBytes: job.spec.memoryLimitBytes ?? 0,
+    user: job.spec.user || null,
     cwd: job.spec.cwd || null,
     createdAt: isoTime(job.createdAtMs) ?? '',
     startedAt: isoTime(job.startedAtMs),

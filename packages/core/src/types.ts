@@ -3,7 +3,14 @@
 export const JOB_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const FAILURE_REASONS = ['EXIT_CODE', 'TIMEOUT', 'WORKER_LOST', 'CANCELLED', 'EXECUTOR_ERROR'] as const;
+export const FAILURE_REASONS = [
+  'EXIT_CODE',
+  'TIMEOUT',
+  'WORKER_LOST',
+  'CANCELLED',
+  'EXECUTOR_ERROR',
+  'OUT_OF_MEMORY',
+] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export const NODE_STATES = ['HEALTHY', 'UNHEALTHY', 'DRAINING', 'LOST'] as const;
@@ -39,6 +46,10 @@ export interface JobSpec {
   retryOnFailure: boolean;
   idempotencyKey: string;
   http: HttpRequestSpec | null;
+  /** Hard memory limit above the request; 0 = `memoryBytes` is the limit. */
+  memoryLimitBytes: number;
+  /** User to run as (one the worker allows); '' = the worker's --run-as user, or its own. */
+  user: string;
 }
 
 export interface HttpResult {
@@ -64,6 +75,10 @@ export interface Attempt {
    * it back (drain deadline, worker shutdown).
    */
   free: boolean;
+  /** Peak memory of its processes; 0 = not measured (absent in jobs stored before it was). */
+  peakMemoryBytes?: number;
+  /** CPU time (user + system) of its processes; 0 = not measured. */
+  cpuTimeMs?: number;
 }
 
 /** What a worker reports when an attempt ends. */
@@ -79,6 +94,10 @@ export interface AttemptResult {
   httpResult: HttpResult | null;
   /** Length of the attempt's output over both streams. */
   outputLength: number;
+  /** Peak memory of the attempt's processes; 0 = not measured. */
+  peakMemoryBytes: number;
+  /** CPU time (user + system) of the attempt's processes; 0 = not measured. */
+  cpuTimeMs: number;
 }
 
 export interface Job {

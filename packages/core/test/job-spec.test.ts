@@ -79,6 +79,19 @@ describe('compileJobSpec', () => {
     );
   });
 
+  it('takes a memory limit at or above the request, and a user name', () => {
+    const spec = compileJobSpec({ command: 'x', memoryBytes: 256, memoryLimitBytes: 1024, user: 'build-bot' });
+    expect(spec).toMatchObject({ memoryBytes: 256, memoryLimitBytes: 1024, user: 'build-bot' });
+    expect(compileJobSpec({ command: 'x' })).toMatchObject({ memoryLimitBytes: 0, user: '' });
+    rejects({ command: 'x', memoryBytes: 2048, memoryLimitBytes: 1024 }, 'spec.memoryLimitBytes');
+    rejects({ command: 'x', memoryLimitBytes: -1 }, 'spec.memoryLimitBytes');
+    rejects({ command: 'x', user: 'root;rm' }, 'spec.user');
+    rejects({ command: 'x', user: '../etc' }, 'spec.user');
+    expect(() => compileJobSpec({ command: 'x', memoryBytes: 2048, memoryLimitBytes: 1024 })).toThrow(
+      /below the memory request.*at least the request/,
+    );
+  });
+
   it('says what to do in the message', () => {
     expect(() => compileJobSpec({ command: 'x'.repeat(200_000) })).toThrow(/at most 131072 are allowed.*stdin/);
     expect(() => compileJobSpec({ type: 'nope', command: 'x' })).toThrow(/known types: command, http/);

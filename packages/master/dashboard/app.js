@@ -421,6 +421,8 @@ function renderDetail(job) {
     ['Timeout', job.timeoutMs ? duration(job.timeoutMs) : 'none'],
     ['Created', job.createdAt ? new Date(job.createdAt).toLocaleString() : null],
     ['Runtime', job.startedAt ? runtime(job) : null],
+    ['Resources', resources(job.attemptHistory.at(-1))],
+    ['Output cut', outputCut(job)],
   ];
   if (job.attemptHistory.length > 1) {
     for (const a of job.attemptHistory) {
@@ -435,6 +437,22 @@ function renderDetail(job) {
   $('detail-facts').replaceChildren(
     ...facts.filter(([, v]) => v).flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]),
   );
+}
+
+/** Peak memory and CPU time of an attempt, where its worker measured them. */
+function resources(attempt) {
+  if (!attempt?.peakMemoryBytes && !attempt?.cpuTimeMs) return null;
+  return `peak memory ${bytes(attempt.peakMemoryBytes)}, cpu time ${duration(attempt.cpuTimeMs)}`;
+}
+
+/** What output over the limit lost from its middle (the head and the tail are kept, the log marks the cut). */
+function outputCut(job) {
+  const dropped = [
+    ['stdout', job.stdoutDroppedBytes],
+    ['stderr', job.stderrDroppedBytes],
+  ].filter(([, n]) => n > 0);
+  if (!dropped.length) return null;
+  return `${dropped.map(([stream, n]) => `${bytes(n)} of ${stream}`).join(' and ')} dropped from the middle (over the output limit)`;
 }
 
 /** Follows the job's output over server-sent events; reconnects from the last offset, so nothing repeats. */

@@ -408,6 +408,8 @@ export class ClusterState {
     attempt.reason = result.reason;
     attempt.exitCode = result.exitCode ?? null;
     attempt.error = result.error;
+    if (result.peakMemoryBytes) attempt.peakMemoryBytes = result.peakMemoryBytes;
+    if (result.cpuTimeMs) attempt.cpuTimeMs = result.cpuTimeMs;
   }
 
   #afterFailure(job: Job, attempt: Attempt, reason: FailureReason, error: string): void {

@@ -14,6 +14,7 @@ import {
 } from '@dist-exec/testing';
 
 const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT_LIMIT = 64 * 1024;
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -51,7 +52,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    cluster = await startTestCluster({ workers: 2, worker: { labels: { zone: 'a' } } });
+    // A small output limit, so a job can go over it.
+    cluster = await startTestCluster({
+      workers: 2,
+      worker: { labels: { zone: 'a' } },
+      master: { outputLimitBytes: OUTPUT_LIMIT },
+    });
     browser = await launch();
     page = browser.page;
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -130,6 +136,22 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     await until(async () => (await page.locator(row).count()) === 1, { message: 'the new job in the list' });
     await until(async () => (await text(row)).includes('COMPLETED'), { message: 'the row to turn COMPLETED' });
     expect(navigations.filter((url) => !url.includes('#'))).toEqual([]);
+  });
+
+  it('says when output went over the limit: the cut in the log, what was dropped in the facts', async () => {
+    const { job } = await cluster.client.submit({
+      command: `head -c ${4 * OUTPUT_LIMIT} /dev/zero | tr '\\0' x; echo; echo FINAL-LINE`,
+    });
+    await page.goto(`http://127.0.0.1:${cluster.master.httpPort}/#/jobs/${job.id}`);
+    await until(async () => (await text('#detail-state')) === 'COMPLETED', { message: 'the job to complete' });
+    await until(async () => (await text('#output')).includes('FINAL-LINE'), { message: 'the tail to arrive' });
+    expect(await text('#output')).toMatch(/\[dist-exec: \d+ bytes of stdout dropped here/);
+    await until(async () => (await text('#detail-facts')).includes('Output cut'), { message: 'the cut in the facts' });
+    expect(await text('#detail-facts')).toMatch(/Output cut[\d.]+ KiB of stdout dropped from the middle/);
+    const done = await cluster.client.getJob(job.id);
+    expect(done.stdoutDroppedBytes).toBeGreaterThan(0);
+    if ((done.attemptHistory[0]?.peakMemoryBytes ?? 0) > 0)
+      expect(await text('#detail-facts')).toContain('Resourcespeak memory');
   });
 
   it('follows the output of a running job live and cancels it with the button', async () => {

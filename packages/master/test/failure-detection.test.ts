@@ -292,6 +292,8 @@ describe('retries', () => {
     stderrDroppedBytes: 0,
     httpResult: null,
     outputLength: 0,
+    peakMemoryBytes: 0,
+    cpuTimeMs: 0,
   };
 
   it('waits an exponential backoff between retries, does not charge attempts that never ran, and fails when retries run out', async () => {

@@ -82,6 +82,8 @@ describe('NodeManager health', () => {
       stderrDroppedBytes: 0,
       httpResult: null,
       outputLength: 0,
+      peakMemoryBytes: 0,
+      cpuTimeMs: 0,
     };
     expect(
       cluster.attemptOutput({ jobId: job.id, attempt: 1 }, 'w1', {

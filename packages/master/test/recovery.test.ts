@@ -116,6 +116,8 @@ describe('recovery after a master restart', () => {
       stderrDroppedBytes: 0,
       httpResult: null,
       outputLength: 13,
+      peakMemoryBytes: 0,
+      cpuTimeMs: 0,
     };
     expect(second.cluster.attemptFinished(ref, 'w1', result)).toBe(true);
     // Only now may the worker forget it; the next heartbeat acknowledges it.

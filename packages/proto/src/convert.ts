@@ -121,6 +121,8 @@ export function specToWire(spec: JobSpecInput): wire.JobSpec {
     retryOnFailure: spec.retryOnFailure,
     idempotencyKey: spec.idempotencyKey,
     http: httpSpecToWire(spec.http ?? null),
+    memoryLimitBytes: spec.memoryLimitBytes,
+    user: spec.user,
   };
 }
 
@@ -155,6 +157,8 @@ export function specFromWire(spec: wire.JobSpec__Output | null): JobSpecInput {
     retryOnFailure: spec.retryOnFailure,
     idempotencyKey: spec.idempotencyKey,
     http: httpSpecFromWire(spec.http),
+    memoryLimitBytes: num(spec.memoryLimitBytes),
+    user: spec.user,
   };
 }
 
@@ -178,6 +182,8 @@ export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec 
     retryOnFailure: s.retryOnFailure ?? false,
     idempotencyKey: s.idempotencyKey ?? '',
     http: s.http ?? null,
+    memoryLimitBytes: s.memoryLimitBytes ?? 0,
+    user: s.user ?? '',
   };
 }
 
@@ -202,6 +208,8 @@ function attemptToWire(a: Attempt): wire.Attempt {
     ...(a.exitCode === null ? {} : { exitCode: a.exitCode }),
     error: a.error,
     succeeded: a.succeeded,
+    peakMemoryBytes: a.peakMemoryBytes ?? 0,
+    cpuTimeMs: a.cpuTimeMs ?? 0,
   };
 }
 
@@ -218,6 +226,8 @@ function attemptFromWire(a: wire.Attempt__Output): Attempt {
     error: a.error,
     outputBase: 0,
     free: false,
+    peakMemoryBytes: num(a.peakMemoryBytes),
+    cpuTimeMs: num(a.cpuTimeMs),
   };
 }
 
@@ -382,6 +392,8 @@ export function attemptResultToWire(result: AttemptResult): wire.AttemptFinished
     stderrDroppedBytes: result.stderrDroppedBytes,
     httpResult: httpResultToWire(result.httpResult),
     outputLength: result.outputLength,
+    peakMemoryBytes: result.peakMemoryBytes,
+    cpuTimeMs: result.cpuTimeMs,
   };
 }
 
@@ -397,5 +409,7 @@ export function attemptResultFromWire(result: wire.AttemptFinished__Output): Att
     stderrDroppedBytes: num(result.stderrDroppedBytes),
     httpResult: httpResultFromWire(result.httpResult),
     outputLength: num(result.outputLength),
+    peakMemoryBytes: num(result.peakMemoryBytes),
+    cpuTimeMs: num(result.cpuTimeMs),
   };
 }

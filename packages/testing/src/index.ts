@@ -6,5 +6,6 @@ export * from './processes.js';
 export * from './http.js';
 export { attemptResult } from './results.js';
 export { seededRandom } from './seeded-random.js';
+export { cgroupsUnavailable } from './isolation.js';
 export * from './postgres.js';
 export * from './interop-tools.js';

@@ -13,6 +13,8 @@ export function attemptResult(overrides: Partial<AttemptResult> = {}): AttemptRe
     stderrDroppedBytes: 0,
     httpResult: null,
     outputLength: 0,
+    peakMemoryBytes: 0,
+    cpuTimeMs: 0,
     ...overrides,
   };
 }

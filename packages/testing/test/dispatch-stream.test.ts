@@ -45,6 +45,8 @@ function commandSpec(command: string): JobSpec {
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
   };
 }
 

@@ -160,6 +160,8 @@ describe('failures with real processes', () => {
         reason: 'WORKER_LOST',
         exitCode: null,
         error: expect.any(String),
+        peakMemoryBytes: 0,
+        cpuTimeMs: 0,
       },
       {
         attempt: 2,
@@ -171,6 +173,8 @@ describe('failures with real processes', () => {
         reason: null,
         exitCode: 0,
         error: null,
+        peakMemoryBytes: expect.any(Number),
+        cpuTimeMs: expect.any(Number),
       },
     ]);
   });
@@ -237,7 +241,8 @@ describe('failures with real processes', () => {
       const marker = uniqueMarker(`group-${how}`);
       const { job } = await client.submit({
         command: `sh -c 'sleep 100 & sleep 100' ${marker}`,
-        ...(how === 'timeout' ? { timeoutMs: 1000 } : {}),
+        // Long enough for the pgrep and ps below to see the tree on a loaded machine before the timeout kills it.
+        ...(how === 'timeout' ? { timeoutMs: 4000 } : {}),
       });
       // The shells carry the marker; the two sleeps are found as their descendants.
       const tree = await until(

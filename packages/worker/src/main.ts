@@ -5,6 +5,13 @@ import { createProcessLogger, LOG_FORMATS, resolveToken, type LogFormat } from '
 import { DEFAULT_MAX_TASKS, DEFAULT_WORKER_HOST, DEFAULT_WORKER_PORT, type WorkerOptions } from './config.js';
 import { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 import { HttpExecutor } from './executors/http.js';
+import {
+  DEFAULT_CGROUP_PARENT,
+  DEFAULT_MAX_JOB_PIDS,
+  ISOLATION_MODES,
+  type IsolationMode,
+  type IsolationOptions,
+} from './isolation/index.js';
 import { Worker } from './worker.js';
 
 const program = new Command('dist-exec-worker')
@@ -33,7 +40,7 @@ const program = new Command('dist-exec-worker')
   .addOption(
     new Option(
       '--state-dir <dir>',
-      'what this worker keeps across restarts, such as its node secret (default: .dist-exec/workers/<id>)',
+      'what this worker keeps across restarts: its node secret, the record of its running jobs (default: .dist-exec/workers/<id>)',
     ).env('DIST_EXEC_STATE_DIR'),
   )
   .addOption(
@@ -82,6 +89,28 @@ const program = new Command('dist-exec-worker')
       .default('auto')
       .env('DIST_EXEC_SPAWN'),
   )
+  .addOption(
+    new Option(
+      '--isolation <mode>',
+      'how jobs are confined: cgroup (a cgroup per job: memory, cpu and pids limits, OOM kills reported), rlimit (setrlimit/prlimit: address space; processes under --run-as), none, or auto (cgroup where the worker can create them, else rlimit)',
+    )
+      .choices(ISOLATION_MODES)
+      .default('auto')
+      .env('DIST_EXEC_ISOLATION'),
+  )
+  .option(
+    '--max-job-pids <n>',
+    "processes (and threads) a job may have at once (its cgroup's pids.max)",
+    String(DEFAULT_MAX_JOB_PIDS),
+  )
+  .option(
+    '--cgroup-parent <path>',
+    "where this worker's cgroups go (<path>/<id>/<job>), from the root of each cgroup hierarchy",
+    DEFAULT_CGROUP_PARENT,
+  )
+  .option('--run-as <user>', 'run every job as this user and its groups (the worker must run as root)')
+  .option('--allowed-users <users>', 'users a job may ask to run as (--user), comma-separated')
+  .option('--clean-env', "jobs start from PATH, HOME and LANG only, not from the worker's environment")
   .addOption(
     new Option('--log-level <level>', 'log level')
       .choices(['trace', 'debug', 'info', 'warn', 'error'])
@@ -137,6 +166,20 @@ function optionsFrom(flags: Record<string, string | undefined>): WorkerOptions {
   };
 }
 
+function isolationFrom(flags: Record<string, string | boolean | undefined>): IsolationOptions {
+  const text = (value: string | boolean | undefined): string => (typeof value === 'string' ? value : '');
+  return {
+    mode: (text(flags.isolation) || 'auto') as IsolationMode,
+    maxJobPids: parseInteger(text(flags.maxJobPids) || String(DEFAULT_MAX_JOB_PIDS), '--max-job-pids', 1, 4_194_304),
+    ...(text(flags.cgroupParent) ? { cgroupParent: text(flags.cgroupParent) } : {}),
+    ...(text(flags.runAs) ? { runAs: text(flags.runAs) } : {}),
+    allowedUsers: text(flags.allowedUsers)
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+  };
+}
+
 function spawnOptions(mode: string): Pick<CommandExecutorOptions, 'spawn' | 'helper'> {
   if (mode === 'native' || mode === 'perl') return { spawn: 'helper', helper: mode };
   return mode === 'auto' ? {} : { spawn: mode as SpawnMode };
@@ -154,8 +197,14 @@ async function main(): Promise<void> {
   let worker: Worker;
   try {
     const spawn = spawnOptions(flags.spawn ?? 'auto');
-    // Jobs start from the environment the worker was started with.
-    const executors = [new CommandExecutor({ baseEnv: process.env, ...spawn }), new HttpExecutor()];
+    // Jobs start from the environment the worker was started with, without dist-exec's own settings and secrets.
+    const command = new CommandExecutor({
+      baseEnv: process.env,
+      cleanEnv: Boolean(flags.cleanEnv),
+      isolation: isolationFrom(flags),
+      ...spawn,
+    });
+    const executors = [command, new HttpExecutor()];
     worker = new Worker(optionsFrom(flags), { logger, executors });
   } catch (error) {
     process.stderr.write(`dist-exec-worker: ${errorMessage(error)}\n`);

@@ -2,8 +2,10 @@ import {
   attemptKey,
   errorMessage,
   FailedPreconditionError,
+  formatBytes,
   InvalidArgumentError,
   ResourceExhaustedError,
+  compileJobSpec,
   type AttemptRef,
   type AttemptReport,
   type AttemptResult,
@@ -13,6 +15,7 @@ import {
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { ExecutionOutcome, Executor } from './executors/index.js';
+import { OutputCap } from './output-cap.js';
 
 export interface AttemptOutputEvent {
   /** Offset within the attempt's output, over both streams. */
@@ -50,6 +53,8 @@ export interface TaskRunnerOptions {
   killGraceMs: number;
   /** Output of finished, unacknowledged attempts kept for replay; the oldest is trimmed beyond. */
   retainedOutputBytes: number;
+  /** Memory this worker offers: a job whose limit is above it is refused. 0 = no check. */
+  memoryBytes?: number;
   observer?: RunnerObserver;
 }
 
@@ -63,6 +68,9 @@ export interface RunnerObserver {
 
 type AbortReason = 'timeout' | 'cancel' | 'fence';
 
+/** The spec of an attempt known only by its ref (one a previous run of the worker left). */
+const LOST_SPEC = compileJobSpec({ command: 'true' });
+
 class AttemptRecord {
   readonly key: string;
   startedAtMs: number | null = null;
@@ -71,8 +79,7 @@ class AttemptRecord {
   length = 0;
   /** Bytes kept over chunks that were trimmed to bound memory. */
   trimmedBytes = 0;
-  readonly kept: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
-  readonly dropped: Record<OutputStreamName, number> = { stdout: 0, stderr: 0 };
+  readonly caps: Record<OutputStreamName, OutputCap>;
   result: AttemptResult | null = null;
   readonly sinks = new Set<AttemptSink>();
   readonly abort = new AbortController();
@@ -85,6 +92,7 @@ class AttemptRecord {
     readonly killGraceMs: number,
   ) {
     this.key = attemptKey(ref.jobId, ref.attempt);
+    this.caps = { stdout: new OutputCap(outputLimitBytes), stderr: new OutputCap(outputLimitBytes) };
   }
 }
 
@@ -173,6 +181,8 @@ export class TaskRunner {
     if (this.#running >= this.#options.maxTasks) {
       throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
     }
+    this.#checkMemory(request.spec);
+    executor.check?.(request.spec);
     const record = new AttemptRecord(
       request.ref,
       request.spec,
@@ -184,6 +194,47 @@ export class TaskRunner {
     this.#running += 1;
     void this.#run(record, executor);
     return () => record.sinks.delete(sink);
+  }
+
+  #checkMemory(spec: JobSpec): void {
+    const offered = this.#options.memoryBytes ?? 0;
+    const limit = spec.memoryLimitBytes || spec.memoryBytes;
+    if (offered > 0 && limit > offered) {
+      const field = spec.memoryLimitBytes ? 'spec.memoryLimitBytes' : 'spec.memoryBytes';
+      throw new InvalidArgumentError(
+        `${field}: ${formatBytes(limit)} is more memory than this worker offers (--memory ${formatBytes(offered)})`,
+        { field },
+      );
+    }
+  }
+
+  /**
+   * Attempts a previous run of this worker left running, killed at start:
+   * held as lost (WORKER_LOST) until the master acknowledges them, so they
+   * are reported with the reason rather than only missed.
+   */
+  adoptLost(refs: readonly AttemptRef[]): void {
+    const now = this.#options.clock.now();
+    for (const ref of refs) {
+      const key = attemptKey(ref.jobId, ref.attempt);
+      if (this.#attempts.has(key)) continue;
+      const record = new AttemptRecord(ref, LOST_SPEC, 0, 0);
+      record.result = {
+        succeeded: false,
+        reason: 'WORKER_LOST',
+        exitCode: null,
+        error: 'killed when its worker restarted: a previous run of the worker (killed?) left it running',
+        startedAtMs: now,
+        finishedAtMs: now,
+        stdoutDroppedBytes: 0,
+        stderrDroppedBytes: 0,
+        httpResult: null,
+        outputLength: 0,
+        peakMemoryBytes: 0,
+        cpuTimeMs: 0,
+      };
+      this.#attempts.set(key, record);
+    }
   }
 
   #attach(record: AttemptRecord, fromOffset: number, sink: AttemptSink): () => void {
@@ -226,6 +277,7 @@ export class TaskRunner {
     let outcome: ExecutionOutcome;
     try {
       outcome = await executor.run({
+        attempt: record.ref,
         spec,
         signal: abort.signal,
         killGraceMs: record.killGraceMs,
@@ -247,6 +299,9 @@ export class TaskRunner {
       };
     }
     timeout?.cancel();
+    // The held tails of output over the limit, after the line that marks the cut.
+    for (const stream of ['stdout', 'stderr'] as const)
+      for (const piece of record.caps[stream].finish(stream)) this.#emit(record, stream, piece);
     if (abort.signal.aborted && !outcome.succeeded) {
       outcome = { ...outcome, succeeded: false, ...this.#abortOutcome(abort.signal.reason as AbortReason, spec) };
     }
@@ -258,10 +313,12 @@ export class TaskRunner {
       error: outcome.error,
       startedAtMs: record.startedAtMs ?? finishedAtMs,
       finishedAtMs,
-      stdoutDroppedBytes: record.dropped.stdout,
-      stderrDroppedBytes: record.dropped.stderr,
+      stdoutDroppedBytes: record.caps.stdout.dropped,
+      stderrDroppedBytes: record.caps.stderr.dropped,
       httpResult: outcome.httpResult ?? null,
       outputLength: record.length,
+      peakMemoryBytes: outcome.peakMemoryBytes ?? 0,
+      cpuTimeMs: outcome.cpuTimeMs ?? 0,
     };
     this.#running -= 1;
     this.#options.observer?.attemptFinished?.(spec.type, record.result);
@@ -297,11 +354,11 @@ export class TaskRunner {
   }
 
   #append(record: AttemptRecord, stream: OutputStreamName, data: Uint8Array): void {
-    const room = record.outputLimitBytes - record.kept[stream];
-    const keep = room >= data.length ? data : data.subarray(0, Math.max(0, room));
-    record.dropped[stream] += data.length - keep.length;
-    if (keep.length === 0) return;
-    record.kept[stream] += keep.length;
+    const now = record.caps[stream].take(data);
+    if (now.length) this.#emit(record, stream, now);
+  }
+
+  #emit(record: AttemptRecord, stream: OutputStreamName, keep: Uint8Array): void {
     const event: AttemptOutputEvent = {
       offset: record.length,
       stream,

@@ -139,6 +139,7 @@ export class Worker {
       outputLimitBytes: draft.outputLimitBytes,
       killGraceMs: draft.killGraceMs,
       retainedOutputBytes: draft.retainedOutputBytes,
+      memoryBytes: draft.memoryBytes,
       observer: this.metrics.observer,
     });
     // Made fresh by every worker process and handed to the master in Register: only that master may call us.
@@ -168,6 +169,16 @@ export class Worker {
     this.#options = options;
     this.#runner = runner;
     this.#server = server;
+    // Before registering: say what isolation jobs get, and kill what a previous run of this worker left.
+    try {
+      for (const executor of this.#executors) {
+        const lost = await executor.start?.({ nodeId: options.id, stateDir: options.stateDir, logger: this.#log });
+        if (lost?.length) runner.adoptLost(lost);
+      }
+    } catch (error) {
+      server.forceShutdown();
+      throw error;
+    }
     this.#setServing('SERVING');
 
     // Every heartbeat must be answered within the call timeout: that checks the connection to the master
@@ -352,6 +363,8 @@ export class Worker {
     await this.#agent?.stop();
     this.#server?.forceShutdown();
     await this.#http?.stop();
+    // The helpers kill whatever still runs as they exit.
+    for (const executor of this.#executors) executor.stop?.();
   }
 }
 

@@ -34,6 +34,8 @@ function spec(overrides: Partial<JobSpec> = {}): JobSpec {
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
     ...overrides,
   };
 }
@@ -81,7 +83,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('runs a shell command and passes both streams and the exit code on', async () => {
     const job = run({ command: 'echo out; echo err >&2; exit 3' }, { mode });
-    expect(await job.outcome).toEqual({
+    expect(await job.outcome).toMatchObject({
       succeeded: false,
       reason: 'EXIT_CODE',
       exitCode: 3,
@@ -94,7 +96,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('runs an argv without a shell and succeeds with exit code 0', async () => {
     const job = run({ argv: ['printf', '%s|', 'a b', '$HOME'] }, { mode });
-    expect(await job.outcome).toEqual({ succeeded: true, reason: null, exitCode: 0, error: '' });
+    expect(await job.outcome).toMatchObject({ succeeded: true, reason: null, exitCode: 0, error: '' });
     expect(job.text('stdout')).toBe('a b|$HOME|');
   });
 
@@ -139,7 +141,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('maps death by a signal to 128 + its number', async () => {
     const job = run({ command: 'kill -TERM $$' }, { mode });
-    expect(await job.outcome).toEqual({
+    expect(await job.outcome).toMatchObject({
       succeeded: false,
       reason: 'EXIT_CODE',
       exitCode: 143,
@@ -149,7 +151,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
 
   it('says in one line why a program could not start: missing file, bad cwd, no permission', async () => {
     const missing = await run({ argv: [join(dir, 'no-such-program')] }, { mode }).outcome;
-    expect(missing).toEqual({
+    expect(missing).toMatchObject({
       succeeded: false,
       reason: 'EXECUTOR_ERROR',
       exitCode: null,
@@ -178,7 +180,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     const job = run({ command: `sh -c 'trap "" TERM; sleep 60 # ${marker}' & sleep 60 # ${marker}` }, { mode });
     await until(async () => (await processesMatching(marker)).length >= 2, { message: 'the job processes to run' });
     job.abort.abort('cancel');
-    expect(await job.outcome).toEqual({
+    expect(await job.outcome).toMatchObject({
       succeeded: false,
       reason: 'EXIT_CODE',
       exitCode: 143,
@@ -194,7 +196,7 @@ describe.each(MODES)('CommandExecutor spawning through %s', (mode) => {
     const job = run({ command: `trap "" TERM; sleep 60 # ${marker}` }, { mode, killGraceMs: 300 });
     await until(async () => (await processesMatching(marker)).length >= 1, { message: 'the job to run' });
     job.abort.abort('timeout');
-    expect(await job.outcome).toEqual({
+    expect(await job.outcome).toMatchObject({
       succeeded: false,
       reason: 'EXIT_CODE',
       exitCode: 137,
@@ -261,7 +263,7 @@ describe.each(MODES.filter((mode) => mode !== 'direct'))('CommandExecutor throug
     await until(() => started > 0 && executor.helperPid !== null, { message: 'the job to start' });
     const firstHelper = executor.helperPid as number;
     process.kill(firstHelper, 'SIGKILL');
-    expect(await outcome).toEqual({
+    expect(await outcome).toMatchObject({
       succeeded: false,
       reason: 'EXECUTOR_ERROR',
       exitCode: null,
@@ -275,3 +277,26 @@ describe.each(MODES.filter((mode) => mode !== 'direct'))('CommandExecutor throug
     expect(executor.helperPid).not.toBe(firstHelper);
   });
 });
+
+describe.skipIf(process.getuid?.() !== 0).each(MODES)(
+  'CommandExecutor as another user, spawning through %s',
+  (mode) => {
+    it('runs the job as --run-as (uid, gid and groups where the path can), with its HOME and USER', async () => {
+      const executor = new CommandExecutor({ ...spawnOptions(mode), isolation: { runAs: 'nobody' } });
+      executors.push(executor);
+      const output: Buffer[] = [];
+      const outcome = await executor.run({
+        spec: spec({ command: 'id -u; id -g; echo "$HOME $USER"' }),
+        signal: new AbortController().signal,
+        killGraceMs: 200,
+        onStarted: () => {},
+        onOutput: (_stream, data) => output.push(Buffer.from(data)),
+      });
+      expect(outcome).toMatchObject({ succeeded: true });
+      const [uid, gid, names] = Buffer.concat(output).toString().trim().split('\n');
+      expect(Number(uid)).toBe(65534);
+      expect(Number(gid)).toBeGreaterThan(0);
+      expect(names).toMatch(/ nobody$/);
+    });
+  },
+);

@@ -66,11 +66,13 @@ function spec(overrides: Partial<JobSpec> = {}): JobSpec {
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
     ...overrides,
   };
 }
 
-function setup(options: { maxTasks?: number; outputLimitBytes?: number } = {}) {
+function setup(options: { maxTasks?: number; outputLimitBytes?: number; memoryBytes?: number } = {}) {
   const clock = new FakeClock();
   const executor = new ScriptedExecutor();
   const runner = new TaskRunner({
@@ -81,6 +83,7 @@ function setup(options: { maxTasks?: number; outputLimitBytes?: number } = {}) {
     outputLimitBytes: options.outputLimitBytes ?? 1024,
     killGraceMs: 100,
     retainedOutputBytes: 1 << 20,
+    ...(options.memoryBytes ? { memoryBytes: options.memoryBytes } : {}),
   });
   return { clock, executor, runner };
 }
@@ -152,17 +155,37 @@ describe('TaskRunner', () => {
     expect(sink.result).toMatchObject({ succeeded: false, reason: 'TIMEOUT', error: 'timed out after 5000ms' });
   });
 
-  it('caps output per stream and counts what it dropped', async () => {
+  it('keeps the head and the tail of each stream within its limit, marks the cut and counts what it dropped', async () => {
     const { executor, runner } = setup({ outputLimitBytes: 4 });
     const sink = new RecordingSink();
     runner.execute(request(), sink);
     executor.contexts[0]!.onOutput('stdout', Buffer.from('abcdef'));
     executor.contexts[0]!.onOutput('stderr', Buffer.from('xy'));
     executor.contexts[0]!.onOutput('stdout', Buffer.from('gh'));
+    // The head goes out at once; the tail waits for the end.
+    expect(sink.text).toBe('abxy');
     executor.finish(0);
     await flush();
-    expect(sink.text).toBe('abcdxy');
-    expect(sink.result).toMatchObject({ stdoutDroppedBytes: 4, stderrDroppedBytes: 0, outputLength: 6 });
+    const marker =
+      '\n[dist-exec: 4 bytes of stdout dropped here: over the output limit (4 bytes), only its head and its tail are kept]\n';
+    expect(sink.text).toBe(`abxy${marker}gh`);
+    expect(sink.result).toMatchObject({
+      stdoutDroppedBytes: 4,
+      stderrDroppedBytes: 0,
+      outputLength: 6 + marker.length,
+    });
+  });
+
+  it('refuses a job whose memory limit is above what the worker offers, naming both', () => {
+    const { runner, executor } = setup({ memoryBytes: 1 << 30 });
+    expect(() =>
+      runner.execute(request({ spec: spec({ memoryBytes: 1 << 28, memoryLimitBytes: 2 ** 31 }) }), new RecordingSink()),
+    ).toThrow('spec.memoryLimitBytes: 2Gi is more memory than this worker offers (--memory 1Gi)');
+    expect(() => runner.execute(request({ spec: spec({ memoryBytes: 2 ** 31 }) }), new RecordingSink())).toThrow(
+      /^spec.memoryBytes: 2Gi/,
+    );
+    runner.execute(request({ spec: spec({ memoryBytes: 1 << 30 }) }), new RecordingSink());
+    expect(executor.contexts).toHaveLength(1);
   });
 
   it('refuses work beyond its slots, while draining, and for unknown task types', () => {

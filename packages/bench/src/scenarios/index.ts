@@ -9,6 +9,7 @@ import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { memory } from './memory.js';
 import { observability } from './observability.js';
+import { outputFlood } from './output-flood.js';
 import { scheduler } from './scheduler.js';
 import { spawnBaseline } from './spawn-baseline.js';
 import { spawnPaths } from './spawn-paths.js';
@@ -26,6 +27,7 @@ export const SCENARIOS: Scenario[] = [
   authCost,
   scheduler,
   memory,
+  outputFlood,
   failover,
   failoverMasters,
   heartbeatCost,

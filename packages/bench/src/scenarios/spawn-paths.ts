@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execa, type Options } from 'execa';
 import type { JobSpec } from '@dist-exec/core';
-import { CommandExecutor, type SpawnMode } from '@dist-exec/worker';
+import { CommandExecutor, type ExecutorStart, type SpawnMode } from '@dist-exec/worker';
 import { round, type Figure, type Scenario } from '../scenario.js';
 
 const JOBS = 200;
@@ -22,6 +24,11 @@ interface Variant {
   once: SpawnOnce;
   /** A helper process that spawns for this one: its CPU counts too. */
   helperPid?: () => number | null;
+  /** Before the first round; resolves false when the variant cannot run here (it is left out, and says why). */
+  setup?: (log: (message: string) => void) => Promise<boolean>;
+  /** The figure this one is compared with, when not bare.ignore. */
+  baseline?: string;
+  target?: string;
 }
 
 function killGroup(pid: number | undefined): void {
@@ -75,10 +82,12 @@ function viaExeca(options: Options, worker: boolean): SpawnOnce {
 /**
  * The worker's own command executor, called as the runner calls it: an
  * AbortController and a context per job, the job's env with the worker's
- * variables, output passed to a callback.
+ * variables, output passed to a callback. With `cgroup`, each job in a cgroup
+ * of its own with a memory limit (as a job with --memory 64Mi gets it).
  */
-function viaCommandExecutor(mode: SpawnMode): Variant {
-  const executor = new CommandExecutor({ spawn: mode });
+function viaCommandExecutor(mode: SpawnMode, isolation: 'none' | 'cgroup' = 'none'): Variant {
+  const executor = new CommandExecutor({ spawn: mode, isolation: { mode: isolation } });
+  let jobs = 0;
   const spec: JobSpec = {
     type: 'command',
     command: 'true',
@@ -91,15 +100,19 @@ function viaCommandExecutor(mode: SpawnMode): Variant {
     labels: {},
     constraints: {},
     cpu: 0,
-    memoryBytes: 0,
+    memoryBytes: isolation === 'cgroup' ? 64 * 1024 * 1024 : 0,
     maxRetries: 0,
     retryOnFailure: false,
     idempotencyKey: '',
     http: null,
+    memoryLimitBytes: 0,
+    user: '',
   };
   const once = async (): Promise<void> => {
     const abort = new AbortController();
+    jobs += 1;
     const outcome = await executor.run({
+      attempt: { jobId: JOB_ENV.DIST_EXEC_JOB_ID, attempt: jobs },
       spec,
       signal: abort.signal,
       killGraceMs: 5000,
@@ -108,7 +121,30 @@ function viaCommandExecutor(mode: SpawnMode): Variant {
     });
     if (!outcome.succeeded) throw new Error(`the command executor failed: ${outcome.error}`);
   };
-  return mode === 'helper' ? { once, helperPid: () => executor.helperPid } : { once };
+  const setup = async (log: (message: string) => void): Promise<boolean> => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'bench-spawn-state-'));
+    await executor.start({ nodeId: `bench-spawn-${process.pid}`, stateDir, logger: quietLogger(log) });
+    if (executor.isolation === isolation) return true;
+    log(`command-executor.${isolation}: left out, the worker would use ${executor.isolation} here (cgroups need root)`);
+    return false;
+  };
+  const variant: Variant = mode === 'helper' ? { once, setup, helperPid: () => executor.helperPid } : { once, setup };
+  return isolation === 'cgroup'
+    ? { ...variant, baseline: 'command-executor', target: 'rate >= 0.85x isolation off' }
+    : variant;
+}
+
+/** The executor's logger: what it says at warn and above goes to the benchmark's log. */
+function quietLogger(log: (message: string) => void): ExecutorStart['logger'] {
+  const logger = {
+    child: () => logger,
+    isLevelEnabled: () => false,
+    debug: () => {},
+    info: () => {},
+    warn: (fields: unknown, message?: string) => log(`${message ?? ''} ${JSON.stringify(fields)}`),
+    error: (fields: unknown, message?: string) => log(`${message ?? ''} ${JSON.stringify(fields)}`),
+  };
+  return logger as unknown as ExecutorStart['logger'];
 }
 
 const VARIANTS: Record<string, Variant> = {
@@ -119,6 +155,7 @@ const VARIANTS: Record<string, Variant> = {
   'execa.worker': { once: viaExeca(WORKER_OPTIONS, true) },
   'command-executor.direct': viaCommandExecutor('direct'),
   'command-executor': viaCommandExecutor('helper'),
+  'command-executor.cgroup': viaCommandExecutor('helper', 'cgroup'),
 };
 
 /** CPU time of a process so far in µs (user + system), from /proc: ns precision where schedstat exists. */
@@ -177,10 +214,13 @@ export const spawnPaths: Scenario = {
   name: 'spawn-paths',
   description: `sh -c true, ${IN_FLIGHT} in flight: bare child_process vs execa vs the worker's CommandExecutor (${ROUNDS} interleaved rounds)`,
   async run(context): Promise<Figure[]> {
-    const samples = new Map<string, Sample[]>(Object.keys(VARIANTS).map((name) => [name, []]));
-    for (const variant of Object.values(VARIANTS)) await measure(variant, 100);
+    const variants: Record<string, Variant> = {};
+    for (const [name, variant] of Object.entries(VARIANTS))
+      if (!variant.setup || (await variant.setup(context.log))) variants[name] = variant;
+    const samples = new Map<string, Sample[]>(Object.keys(variants).map((name) => [name, []]));
+    for (const variant of Object.values(variants)) await measure(variant, 100);
     for (let i = 0; i < ROUNDS; i += 1) {
-      for (const [name, variant] of Object.entries(VARIANTS)) samples.get(name)?.push(await measure(variant, JOBS));
+      for (const [name, variant] of Object.entries(variants)) samples.get(name)?.push(await measure(variant, JOBS));
     }
     const rateOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.rate)), 0);
     const cpuOf = (name: string): number => round(median((samples.get(name) ?? []).map((s) => s.cpuUs)), 0);
@@ -189,26 +229,28 @@ export const spawnPaths: Scenario = {
       context.log(`${name}: ${list.map((s) => `${Math.round(s.rate)}/s ${Math.round(s.cpuUs)}µs`).join(', ')}`);
     const params = { jobs: JOBS, inFlight: IN_FLIGHT, rounds: ROUNDS };
     const figures: Figure[] = [];
-    for (const name of Object.keys(VARIANTS)) {
+    for (const name of Object.keys(variants)) {
       const bare = name === 'bare.ignore';
+      const base = variants[name]?.baseline ?? 'bare.ignore';
       figures.push(
         {
           name: `spawn-paths.${name}`,
           value: rateOf(name),
           unit: 'jobs/s',
-          ...(bare ? {} : { baseline: { name: 'spawn-paths.bare.ignore', value: rateOf('bare.ignore') } }),
+          ...(bare ? {} : { baseline: { name: `spawn-paths.${base}`, value: rateOf(base) } }),
           ...(name === 'command-executor' ? { target: '>= 0.9x bare' } : {}),
+          ...(variants[name]?.target ? { target: variants[name].target } : {}),
           params,
         },
         {
           name: `spawn-paths.${name}.cpu`,
           value: cpuOf(name),
           unit: 'µs/job',
-          ...(bare ? {} : { baseline: { name: 'spawn-paths.bare.ignore.cpu', value: cpuOf('bare.ignore') } }),
+          ...(bare ? {} : { baseline: { name: `spawn-paths.${base}.cpu`, value: cpuOf(base) } }),
           params,
         },
       );
-      if (VARIANTS[name]?.helperPid) {
+      if (variants[name]?.helperPid) {
         // The .cpu figure above counts the helper process too; this is what is left on the worker's event loop.
         figures.push({
           name: `spawn-paths.${name}.worker-cpu`,

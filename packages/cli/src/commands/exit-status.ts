@@ -11,6 +11,8 @@ export function exitStatusFor(job: Outcome): number {
       return 130;
     case 'FAILED':
       if (job.reason === 'TIMEOUT') return 124;
+      // Killed by the OOM killer: what a shell says of a SIGKILLed command.
+      if (job.reason === 'OUT_OF_MEMORY') return 137;
       if (job.reason === 'EXIT_CODE') return job.exitCode && job.exitCode > 0 && job.exitCode < 256 ? job.exitCode : 1;
       return 125;
     default:

@@ -23,6 +23,8 @@ export interface JobSpecFlags {
   stdinFile?: string;
   cpu?: string;
   memory?: string;
+  memoryLimit?: string;
+  user?: string;
   retries?: string;
   retryOnFailure?: boolean;
   idempotencyKey?: string;
@@ -46,7 +48,9 @@ export function addJobSpecOptions(command: Command): Command {
     .option('--argv', 'run the arguments as a program and its arguments, without a shell')
     .option('--constraint <k=v>', 'node label the job requires (repeatable)', collect, [])
     .option('--cpu <cores>', 'cores the job needs, e.g. 0.5')
-    .option('--memory <size>', 'memory the job needs, e.g. 256Mi')
+    .option('--memory <size>', 'memory the job needs (and its limit, where workers enforce one), e.g. 256Mi')
+    .option('--memory-limit <size>', 'a hard memory limit above --memory, e.g. 1Gi')
+    .option('--user <name>', "run as this user on the worker (one of the worker's --allowed-users)")
     .option('--retries <n>', 'retries after a failed attempt', '0')
     .option('--retry-on-failure', 'retry on a non-zero exit code too, not only when a worker is lost')
     .option('--idempotency-key <key>', 'a second submit with the same key returns the first job')
@@ -84,6 +88,8 @@ export function jobSpecFromFlags(words: readonly string[], flags: JobSpecFlags):
     ...(stdin ? { stdin } : {}),
     ...(flags.cpu ? { cpu: parseCpu(flags.cpu) } : {}),
     ...(flags.memory ? { memoryBytes: parseBytes(flags.memory, '--memory') } : {}),
+    ...(flags.memoryLimit ? { memoryLimitBytes: parseBytes(flags.memoryLimit, '--memory-limit') } : {}),
+    ...(flags.user ? { user: flags.user } : {}),
     ...(flags.idempotencyKey ? { idempotencyKey: flags.idempotencyKey } : {}),
   };
   if (type === 'http') {

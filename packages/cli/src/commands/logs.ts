@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkJobId, parseInteger } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
+import { droppedNote } from '../format.js';
 import { followJob } from './follow.js';
 
 export function registerLogs(program: Command, context: () => CliContext): void {
@@ -26,6 +27,7 @@ export function registerLogs(program: Command, context: () => CliContext): void 
         },
         onResume: (offset, error, first) => first && noticeResume(ctx, error, `resuming from byte ${offset}`),
       });
+      if (last) process.stderr.write(droppedNote(last));
       if (flags.follow && tty && last)
         process.stderr.write(`job ${last.id} ${last.state}${last.reason ? ` (${last.reason})` : ''}\n`);
     });

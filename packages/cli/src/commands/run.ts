@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describeSpec, InvalidArgumentError, jobToJson } from '@dist-exec/core';
 import { noticeResume, writeOut, type CliContext } from '../context.js';
+import { droppedNote } from '../format.js';
 import { arraySpecs, runMany } from './array.js';
 import { exitStatusFor } from './exit-status.js';
 import { followJob } from './follow.js';
@@ -83,6 +84,7 @@ export function registerRun(program: Command, context: () => CliContext): void {
         process.exitCode = 125;
         return;
       }
+      if (!flags.json) process.stderr.write(droppedNote(last));
       if (flags.json) {
         const full = await ctx.client.getJob(job.id, { output: true });
         await writeOut(process.stdout, `${JSON.stringify(jobToJson(full), null, 2)}\n`);

@@ -6,6 +6,7 @@ import {
   formatDuration,
   isoTime,
   jobToJson,
+  type Attempt,
   type JobView,
 } from '@dist-exec/core';
 import { writeOut, type CliContext } from '../context.js';
@@ -30,6 +31,10 @@ export function describeJob(job: JobView, nowMs: number): string {
     job.spec.maxRetries ? `${job.attempts} of at most ${job.spec.maxRetries + 1}` : String(job.attempts),
   ]);
   pairs.push(['Priority', String(job.spec.priority)]);
+  if (job.spec.user) pairs.push(['User', job.spec.user]);
+  const usage = attemptUsage(job.attemptHistory[job.attemptHistory.length - 1]);
+  const asked = memoryAsked(job);
+  if (asked || usage) pairs.push(['Resources', [asked, usage].filter(Boolean).join('; ')]);
   if (job.spec.timeoutMs) pairs.push(['Timeout', formatDuration(job.spec.timeoutMs)]);
   pairs.push(['Created', isoTime(job.createdAtMs) ?? '-']);
   if (job.startedAtMs) pairs.push(['Started', isoTime(job.startedAtMs) ?? '-']);
@@ -46,7 +51,7 @@ export function describeJob(job: JobView, nowMs: number): string {
   const dropped = job.stdoutDroppedBytes + job.stderrDroppedBytes;
   pairs.push([
     'Output',
-    `${output}${dropped ? ` (${formatBytes(dropped)} dropped over the limit)` : ''}; dist-exec logs ${job.id}`,
+    `${output}${dropped ? ` (${formatBytes(dropped)} from the middle dropped over the output limit)` : ''}; dist-exec logs ${job.id}`,
   ]);
   for (const attempt of job.attemptHistory.length > 1 ? job.attemptHistory : []) {
     const outcome = attempt.finishedAtMs
@@ -54,9 +59,29 @@ export function describeJob(job: JobView, nowMs: number): string {
         ? 'succeeded'
         : `${attempt.reason}${attempt.error ? `: ${attempt.error}` : ''}`
       : 'running';
-    pairs.push([`Attempt ${attempt.number}`, `${attempt.nodeId}, ${outcome}`]);
+    const used = attemptUsage(attempt);
+    pairs.push([`Attempt ${attempt.number}`, `${attempt.nodeId}, ${outcome}${used ? ` (${used})` : ''}`]);
   }
   return details(pairs);
+}
+
+/** What the job asked for: "cpu 0.5, memory 256 MiB (limit 1 GiB)"; '' when nothing. */
+function memoryAsked(job: JobView): string {
+  const { cpu, memoryBytes, memoryLimitBytes } = job.spec;
+  const parts: string[] = [];
+  if (cpu) parts.push(`cpu ${cpu}`);
+  if (memoryBytes) parts.push(`memory ${formatBytes(memoryBytes)}`);
+  if (memoryLimitBytes) parts.push(`memory limit ${formatBytes(memoryLimitBytes)}`);
+  return parts.length ? `asked ${parts.join(', ')}` : '';
+}
+
+/** What an attempt used, as measured on its worker: "peak memory 12 MiB, cpu time 40ms"; '' when not measured. */
+export function attemptUsage(attempt: Attempt | undefined): string {
+  if (!attempt) return '';
+  const parts: string[] = [];
+  if (attempt.peakMemoryBytes) parts.push(`peak memory ${formatBytes(attempt.peakMemoryBytes)}`);
+  if (attempt.cpuTimeMs) parts.push(`cpu time ${formatDuration(attempt.cpuTimeMs)}`);
+  return parts.join(', ');
 }
 
 export function registerStatus(program: Command, context: () => CliContext): void {

@@ -30,6 +30,9 @@ const SPEC_FIELDS: Record<string, Kind | 'http'> = {
   cpu: 'number',
   memoryBytes: 'number',
   memory: 'string',
+  memoryLimitBytes: 'number',
+  memoryLimit: 'string',
+  user: 'string',
   maxRetries: 'number',
   retryOnFailure: 'boolean',
   idempotencyKey: 'string',
@@ -117,7 +120,13 @@ export function specFromJson(value: unknown, field = 'spec'): JobSpecInput {
     if (spec.memoryBytes !== undefined) fail(`${field}.memory`, 'give memory or memoryBytes, not both');
     spec.memoryBytes = parseBytes(spec.memory, `${field}.memory`);
   }
+  if (typeof spec.memoryLimit === 'string') {
+    if (spec.memoryLimitBytes !== undefined)
+      fail(`${field}.memoryLimit`, 'give memoryLimit or memoryLimitBytes, not both');
+    spec.memoryLimitBytes = parseBytes(spec.memoryLimit, `${field}.memoryLimit`);
+  }
   delete spec.timeout;
   delete spec.memory;
+  delete spec.memoryLimit;
   return spec as JobSpecInput;
 }

@@ -9,8 +9,11 @@ const STDIO_INPUT: StdioOptions = ['pipe', 'pipe', 'pipe'];
 /**
  * Spawns a job from the worker process itself with `child_process.spawn`:
  * the fallback where the spawner helper cannot run (no perl). Same contract
- * as `Spawner.spawn`: own process group, the group killed when the main
- * process exits, `ended` once both pipes have closed.
+ * as `Spawner.spawn`, with fewer guarantees: own process group, the group
+ * killed when the main process exits, `ended` once both pipes have closed;
+ * no cgroup (a child cannot join one before it runs), nothing measured, and
+ * what left the group is not found (no subreaper) until a restarted worker
+ * sweeps it. Runs as another user (uid, gid; libuv drops supplementary groups).
  */
 export function spawnDirect(
   request: SpawnRequest,
@@ -26,6 +29,7 @@ export function spawnDirect(
       cwd: request.cwd || undefined,
       stdio: hasInput ? STDIO_INPUT : STDIO_NO_INPUT,
       detached: true,
+      ...(request.credentials ? { uid: request.credentials.uid, gid: request.credentials.gid } : {}),
     });
   } catch (error) {
     // Some failures (ENOTDIR, a NUL byte in an argument) throw instead of emitting 'error'.
@@ -53,14 +57,30 @@ export function spawnDirect(
   }
   // Children left running in the background (`sleep 100 &`) would keep the
   // pipes open and outlive the job: the job ends when its main process does.
-  child.once('exit', () => signalGroup(pid, 'SIGKILL'));
+  let drain: NodeJS.Timeout | undefined;
+  child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+    signalGroup(pid, 'SIGKILL');
+    // One that left the group (setsid) may hold the pipes for ever: stop waiting for them.
+    drain = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      if (settled) return;
+      settled = true;
+      handlers.ended(code, signal, null);
+    }, PIPE_DRAIN_MS);
+    drain.unref();
+  });
   // 'close' comes after 'exit' and after the pipes have ended, so every byte of output has been passed on.
   child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+    clearTimeout(drain);
     if (settled) return;
     settled = true;
-    handlers.ended(code, signal);
+    handlers.ended(code, signal, null);
   });
 }
+
+/** After the main process exited, how long its output pipes may stay open (held by what escaped its group). */
+const PIPE_DRAIN_MS = 2000;
 
 /** Node reports a bad cwd like a missing program (ENOENT): look, on this rare path, to say which. */
 function failedStage(request: SpawnRequest): 'cwd' | 'exec' {

@@ -1,7 +1,10 @@
-import type { FailureReason, HttpResult, JobSpec, OutputStreamName } from '@dist-exec/core';
+import type { AttemptRef, FailureReason, HttpResult, JobSpec, OutputStreamName } from '@dist-exec/core';
+import type { Logger } from 'pino';
 
 /** What an executor gets for one attempt. */
 export interface ExecutionContext {
+  /** Which attempt (names its cgroup and its record); absent where an executor is used on its own. */
+  attempt?: AttemptRef;
   spec: JobSpec;
   /** Aborts on timeout or cancel; `signal.reason` says which. */
   signal: AbortSignal;
@@ -19,6 +22,18 @@ export interface ExecutionOutcome {
   exitCode: number | null;
   error: string;
   httpResult?: HttpResult | null;
+  /** Peak memory of the work's processes, in bytes; 0 or absent = not measured. */
+  peakMemoryBytes?: number;
+  /** CPU time (user + system) of the work's processes; 0 or absent = not measured. */
+  cpuTimeMs?: number;
+}
+
+/** What an executor learns when the worker starts (its id is known once it listens). */
+export interface ExecutorStart {
+  nodeId: string;
+  /** The worker's --state-dir: what must survive a restart. */
+  stateDir: string;
+  logger: Logger;
 }
 
 /**
@@ -27,6 +42,13 @@ export interface ExecutionOutcome {
  */
 export interface Executor {
   readonly type: string;
+  /**
+   * Called once before the worker registers. Returns the attempts a previous
+   * run of this worker left running, which it killed: the worker reports them lost.
+   */
+  start?(context: ExecutorStart): Promise<AttemptRef[]>;
+  /** Refuses a spec this executor will not run here (throws InvalidArgumentError): checked before the attempt is accepted. */
+  check?(spec: JobSpec): void;
   /** Resolves when the work has ended and every resource it held is released; rejects only on bugs. */
   run(context: ExecutionContext): Promise<ExecutionOutcome>;
   /** Releases what the executor holds between runs (a helper process); called when the worker stops. */

@@ -1,32 +1,51 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { encodeRequest, EVENT, EventReader, type SpawnRequest } from './spawner-protocol.js';
+import {
+  decodeEnded,
+  encodeBaseEnv,
+  encodeKill,
+  encodeRequest,
+  EVENT,
+  EventReader,
+  type SpawnRequest,
+  type SpawnUsage,
+} from './spawner-protocol.js';
 
-export type { SpawnRequest } from './spawner-protocol.js';
+export type { SpawnRequest, SpawnUsage } from './spawner-protocol.js';
 
 /** The perl spawner: on every Debian system as perl-base, small, and it forks cheaply. */
 export const SPAWNER_SCRIPT = fileURLToPath(new URL('../../spawner/spawner.pl', import.meta.url));
-/** The native spawner (`spawner/spawner.c`), built at install where a C compiler is: posix_spawn, no fork at all. */
+/** The native spawner (`spawner/spawner.c`), built at install where a C compiler is: clone(CLONE_VM | CLONE_VFORK), no copy at all. */
 export const SPAWNER_BINARY = fileURLToPath(new URL('../../spawner/bin/dist-exec-spawner', import.meta.url));
 
 /** Which spawner program runs: the same protocol either way. */
 export type HelperKind = 'native' | 'perl';
 
+/** Where starting a job failed. */
+export type SpawnStage = 'exec' | 'cwd' | 'fork' | 'pipe' | 'cgroup' | 'rlimit' | 'user';
+
 export interface SpawnHandlers {
   started(pid: number): void;
-  /** The process could not be started: the errno code (ENOENT, ...) and whether chdir to cwd failed. */
-  failed(code: string, stage: 'exec' | 'cwd' | 'fork' | 'pipe'): void;
+  /** The process could not be started: the errno code (ENOENT, ...) and the step that failed. */
+  failed(code: string, stage: SpawnStage): void;
   output(stream: 'stdout' | 'stderr', data: Buffer): void;
-  /** After both pipes have closed and the process was reaped. */
-  ended(code: number | null, signal: NodeJS.Signals | null): void;
+  /**
+   * After the main process was reaped, whatever it left was killed, and its
+   * pipes closed. `usage` is null where nothing was measured (direct spawns).
+   */
+  ended(code: number | null, signal: NodeJS.Signals | null, usage: SpawnUsage | null): void;
+}
+
+/** A started (or starting) job: signals go to all of it (its group, its cgroup, its marked orphans). */
+export interface SpawnedJob {
+  kill(signal: NodeJS.Signals): void;
 }
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
   Object.entries(constants.signals).map(([name, number]) => [number, name as NodeJS.Signals]),
 );
-const EMPTY = new Uint8Array(0);
 
 export interface SpawnerOptions {
   /** @default 'perl' */
@@ -38,9 +57,11 @@ export interface SpawnerOptions {
 /**
  * A long-lived helper process that starts jobs for the worker. The worker's
  * own fork costs grow with its size (page tables are copied); the native
- * helper does not fork at all (posix_spawn), the perl one forks a few MiB. Jobs still get their own session and process group
- * (the worker signals it directly), env, cwd, stdin and separate
- * stdout/stderr.
+ * helper does not copy at all (clone with CLONE_VM, as posix_spawn), the perl
+ * one forks a few MiB. Jobs get their own session and process group, their
+ * cgroups, limits and user, env, cwd, stdin and separate stdout/stderr; the
+ * helper kills what a job leaves behind when it ends, signals all of a job
+ * when asked (`SpawnedJob.kill`), and kills every job when the worker goes.
  */
 export class Spawner {
   readonly #command: string;
@@ -57,13 +78,23 @@ export class Spawner {
     this.#env = options.env;
   }
 
-  spawn(request: SpawnRequest, handlers: SpawnHandlers): void {
+  spawn(request: SpawnRequest, handlers: SpawnHandlers): SpawnedJob {
     const child = this.#ensure();
     // Id 0 is the environment request.
     const id = this.#nextId;
     this.#nextId = id === 0xffffffff ? 1 : id + 1;
     this.#pending.set(id, handlers);
     if (this.#pending.size === 1) this.#ref(true);
+    this.#send(child, encodeRequest(id, request));
+    return {
+      kill: (signal) => {
+        if (this.#child === child && this.#pending.has(id))
+          this.#send(child, encodeKill(id, constants.signals[signal]));
+      },
+    };
+  }
+
+  #send(child: ChildProcess, frame: Buffer): void {
     const stdin = child.stdin;
     if (!stdin) return;
     // Requests of one turn (a dispatch batch) go out in one write.
@@ -71,7 +102,7 @@ export class Spawner {
       stdin.cork();
       process.nextTick(() => stdin.uncork());
     }
-    stdin.write(encodeRequest(id, request));
+    stdin.write(frame);
   }
 
   #ensure(): ChildProcess {
@@ -96,7 +127,7 @@ export class Spawner {
     this.#ref(false);
     const base: Record<string, string> = {};
     for (const key in env) if (env[key] !== undefined) base[key] = env[key];
-    child.stdin?.write(encodeRequest(0, { file: '', argv: [], cwd: '', env: base, stdin: EMPTY }));
+    child.stdin?.write(encodeBaseEnv(base));
     return child;
   }
 
@@ -130,13 +161,13 @@ export class Spawner {
       case EVENT.failed: {
         this.#done(id);
         const [stage, errno] = body.toString('latin1').split(' ');
-        handlers.failed(ERRNO_NAMES.get(Number(errno)) ?? `errno ${errno}`, stage as 'exec');
+        handlers.failed(ERRNO_NAMES.get(Number(errno)) ?? `errno ${errno}`, stage as SpawnStage);
         break;
       }
       case EVENT.ended: {
         this.#done(id);
-        const [code, signal] = body.toString('latin1').split(' ').map(Number) as [number, number];
-        handlers.ended(code >= 0 ? code : null, code >= 0 ? null : (SIGNAL_NAMES.get(signal) ?? 'SIGKILL'));
+        const { code, signal, usage } = decodeEnded(body);
+        handlers.ended(code >= 0 ? code : null, code >= 0 ? null : (SIGNAL_NAMES.get(signal) ?? 'SIGKILL'), usage);
         break;
       }
     }
@@ -151,7 +182,7 @@ export class Spawner {
     return this.#child?.pid ?? null;
   }
 
-  /** Ends the helper (it exits on EOF); running jobs go on in their groups. */
+  /** Ends the helper: it kills whatever jobs still run, then exits. */
   stop(): void {
     this.#child?.stdin?.end();
   }

@@ -13,6 +13,8 @@ export interface Attempt {
   'exitCode'?: (number);
   'error'?: (string);
   'succeeded'?: (boolean);
+  'peakMemoryBytes'?: (number | string | Long);
+  'cpuTimeMs'?: (number | string | Long);
   '_exitCode'?: "exitCode";
 }
 
@@ -26,5 +28,7 @@ export interface Attempt__Output {
   'exitCode'?: (number);
   'error': (string);
   'succeeded': (boolean);
+  'peakMemoryBytes': (number);
+  'cpuTimeMs': (number);
   '_exitCode'?: "exitCode";
 }

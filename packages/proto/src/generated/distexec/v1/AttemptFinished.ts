@@ -15,6 +15,8 @@ export interface AttemptFinished {
   'stderrDroppedBytes'?: (number | string | Long);
   'httpResult'?: (_distexec_v1_HttpResult | null);
   'outputLength'?: (number | string | Long);
+  'peakMemoryBytes'?: (number | string | Long);
+  'cpuTimeMs'?: (number | string | Long);
   '_exitCode'?: "exitCode";
 }
 
@@ -29,5 +31,7 @@ export interface AttemptFinished__Output {
   'stderrDroppedBytes': (number);
   'httpResult': (_distexec_v1_HttpResult__Output | null);
   'outputLength': (number);
+  'peakMemoryBytes': (number);
+  'cpuTimeMs': (number);
   '_exitCode'?: "exitCode";
 }

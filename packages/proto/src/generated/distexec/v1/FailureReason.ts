@@ -7,6 +7,7 @@ export const FailureReason = {
   FAILURE_REASON_WORKER_LOST: 'FAILURE_REASON_WORKER_LOST',
   FAILURE_REASON_CANCELLED: 'FAILURE_REASON_CANCELLED',
   FAILURE_REASON_EXECUTOR_ERROR: 'FAILURE_REASON_EXECUTOR_ERROR',
+  FAILURE_REASON_OUT_OF_MEMORY: 'FAILURE_REASON_OUT_OF_MEMORY',
 } as const;
 
 export type FailureReason =
@@ -22,5 +23,7 @@ export type FailureReason =
   | 4
   | 'FAILURE_REASON_EXECUTOR_ERROR'
   | 5
+  | 'FAILURE_REASON_OUT_OF_MEMORY'
+  | 6
 
 export type FailureReason__Output = typeof FailureReason[keyof typeof FailureReason]

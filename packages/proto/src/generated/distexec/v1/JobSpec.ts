@@ -20,6 +20,8 @@ export interface JobSpec {
   'retryOnFailure'?: (boolean);
   'idempotencyKey'?: (string);
   'http'?: (_distexec_v1_HttpRequestSpec | null);
+  'memoryLimitBytes'?: (number | string | Long);
+  'user'?: (string);
 }
 
 export interface JobSpec__Output {
@@ -39,4 +41,6 @@ export interface JobSpec__Output {
   'retryOnFailure': (boolean);
   'idempotencyKey': (string);
   'http': (_distexec_v1_HttpRequestSpec__Output | null);
+  'memoryLimitBytes': (number);
+  'user': (string);
 }
