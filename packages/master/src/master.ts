@@ -342,6 +342,23 @@ export class Master {
     return this.#heartbeats?.openCount ?? 0;
   }
 
+  /**
+   * Stops what only a leader does (scheduling, dispatching, the controllers)
+   * and makes what is buffered durable, while the API still answers: a leader
+   * that hands its lease over does this first, releases the lease, then
+   * stops. Whatever it still writes after that is refused by the database
+   * (the epoch), and is neither acknowledged nor lost.
+   */
+  async quiesce(): Promise<void> {
+    this.#health.stop();
+    this.#snapshotLog.stop();
+    this.#detector.stop();
+    await this.#historyGc.stop();
+    this.scheduler.stop();
+    this.dispatcher.stop();
+    await this.store.flush().catch(() => undefined);
+  }
+
   /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();

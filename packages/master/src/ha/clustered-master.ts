@@ -203,7 +203,12 @@ export class ClusteredMaster {
     this.#campaign.abort();
     const master = this.#master;
     this.#master = null;
-    if (master) await master.stop();
+    if (master) {
+      // Hand over first: another master leads within moments, not after this one's shutdown grace.
+      await master.quiesce();
+      await this.#lease?.release();
+      await master.stop();
+    }
     await this.#standby?.stop();
     this.#standby = null;
     await this.#lease?.close();

@@ -110,9 +110,14 @@ const TAKE_SQL = `
   WHERE expires_at <= now()
   RETURNING epoch`;
 const RENEW_SQL = `
-  UPDATE dist_exec.lease SET renewed_at = now(), expires_at = now() + ttl_ms * interval '1 millisecond'
-  WHERE holder = $1 AND epoch = $2
-  RETURNING epoch`;
+  WITH renewed AS (
+    UPDATE dist_exec.lease SET renewed_at = now(), expires_at = now() + ttl_ms * interval '1 millisecond'
+    WHERE holder = $1 AND epoch = $2
+    RETURNING epoch
+  ), seen AS (
+    UPDATE dist_exec.masters SET seen_at = now() WHERE id = $1 AND EXISTS (SELECT 1 FROM renewed)
+  )
+  SELECT epoch FROM renewed`;
 const RELEASE_SQL = `
   WITH released AS (
     UPDATE dist_exec.lease SET expires_at = now() WHERE holder = $1 AND epoch = $2 RETURNING epoch
