@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
+import { backoffDelay, isTerminal, RETRYABLE_CODES } from '@dist-exec/core';
 import type {
   ClusterSnapshot,
   JobEvent,
@@ -13,7 +15,6 @@ import type {
 } from '@dist-exec/core';
 import {
   chunkFromWire,
-  createChannelCredentials,
   fromServiceError,
   jobFromWire,
   jobStateToWire,
@@ -23,17 +24,19 @@ import {
   tokenInfoFromWire,
   tokenLimitsToWire,
   tokenRoleToWire,
-  v1,
-  withBearerToken,
-  withTls,
+  masterAddresses,
   type ClientTls,
   type JobServiceClient,
   type NodeServiceClient,
   type TokenServiceClient,
   type wire,
 } from '@dist-exec/proto';
-import { channelOptionsFor, Connection, DEFAULT_CONNECT_TIMEOUT_MS } from './connection.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type Connection } from './connection.js';
+import { MasterEndpoints } from './master-endpoints.js';
 import { withRetry, type RetryOptions } from './retry.js';
+
+/** How long waitForJob keeps opening a broken watch again. */
+const WAIT_RESUME_FOR_MS = 60_000;
 
 export const DEFAULT_MASTER_ADDRESS = 'localhost:50051';
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
@@ -115,50 +118,61 @@ type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void;
  * ResourceExhaustedError, UnavailableError, ...). Silent: it never logs.
  */
 export class DistExecClient {
+  /** The master's address as given: one host:port, or several masters' (`a:50051,b:50051`). */
   readonly address: string;
-  readonly #jobs: JobServiceClient;
-  readonly #nodes: NodeServiceClient;
-  readonly #tokens: TokenServiceClient;
+  readonly #masters: MasterEndpoints;
   readonly #callTimeoutMs: number;
   readonly #retry: RetryOptions;
-  readonly #connection: Connection;
 
   constructor(options: ClientOptions = {}) {
     this.address = options.address ?? DEFAULT_MASTER_ADDRESS;
     this.#callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.#retry = options.retry ?? {};
-    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    const tls = options.tls ?? null;
-    const credentials = createChannelCredentials(tls, this.address);
-    const channelOptions = withBearerToken(
-      withTls(channelOptionsFor(connectTimeoutMs), tls, this.address),
+    this.#masters = new MasterEndpoints(
+      masterAddresses(this.address),
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       options.token ?? '',
+      options.tls ?? null,
     );
-    this.#jobs = new v1.JobService(this.address, credentials, channelOptions);
-    // Share one connection between the services.
-    const shared = { ...channelOptions, channelOverride: this.#jobs.getChannel() };
-    this.#nodes = new v1.NodeService(this.address, credentials, shared);
-    this.#tokens = new v1.TokenService(this.address, credentials, shared);
-    this.#connection = new Connection(
-      this.address,
-      this.#jobs.getChannel(),
-      connectTimeoutMs,
-      'distexec.v1.JobService',
-      tls !== null,
-    );
+  }
+
+  // The master talked to now: with several, a call that finds a follower or no master moves on (see #unary).
+  get #jobs(): JobServiceClient {
+    return this.#masters.current.jobs;
+  }
+
+  get #nodes(): NodeServiceClient {
+    return this.#masters.current.nodes;
+  }
+
+  get #tokens(): TokenServiceClient {
+    return this.#masters.current.tokens;
+  }
+
+  get #connection(): Connection {
+    return this.#masters.current.connection;
   }
 
   #options(): grpc.CallOptions {
     return { deadline: new Date(Date.now() + this.#callTimeoutMs) };
   }
 
+  /**
+   * One call. With several masters, a call the master surely did not take (a
+   * follower's refusal, which names the leader; a refused connection) goes to
+   * the leader it named, or the next master, a few rounds at most: safe even
+   * for a submit, as nothing was stored.
+   */
   async #unary<Res>(invoke: (options: grpc.CallOptions, callback: Callback<Res>) => void): Promise<Res> {
-    await this.#connection.ready();
-    const answer = await new Promise<{ error: grpc.ServiceError | null; value?: Res }>((resolve) =>
-      invoke(this.#options(), (error, value) => resolve({ error, value })),
-    );
-    if (answer.error) throw await this.#connection.explain(answer.error);
-    return answer.value as Res;
+    for (let tries = 1; ; tries += 1) {
+      const at = this.#masters.current;
+      await at.connection.ready();
+      const answer = await new Promise<{ error: grpc.ServiceError | null; value?: Res }>((resolve) =>
+        invoke(this.#options(), (error, value) => resolve({ error, value })),
+      );
+      if (!answer.error) return answer.value as Res;
+      if (!(await this.#masters.failOver(at, answer.error, tries))) throw await at.connection.explain(answer.error);
+    }
   }
 
   /** A call that is safe to repeat, repeated while the master is unavailable (not when it is silent: `ready` waited already). */
@@ -263,6 +277,7 @@ export class DistExecClient {
 
   /** The job's state changes and output chunks; with `follow` it ends after the final state. */
   async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<JobEvent> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.WatchJob({
       id,
@@ -278,7 +293,8 @@ export class DistExecClient {
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -296,6 +312,7 @@ export class DistExecClient {
     ids: readonly string[],
     options: { finalOnly?: boolean; brief?: boolean; signal?: AbortSignal } = {},
   ): AsyncGenerator<JobView> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.WatchJobs({
       ids: [...ids],
@@ -308,7 +325,8 @@ export class DistExecClient {
       for await (const event of call as AsyncIterable<wire.JobEvent__Output>)
         if (event.job) yield jobFromWire(event.job);
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
@@ -322,6 +340,7 @@ export class DistExecClient {
    * last offset.
    */
   async *run(spec: JobSpecInput, options: RunOptions = {}): AsyncGenerator<RunEvent> {
+    const at = this.#masters.current;
     await this.#connection.ready();
     const call = this.#jobs.RunJob({
       spec: specToWire(spec),
@@ -342,20 +361,34 @@ export class DistExecClient {
         else if (event.output) yield { type: 'output', chunk: chunkFromWire(event.output) };
       }
     } catch (error) {
-      throw await this.#connection.explain(error);
+      this.#masters.streamFailed(at, error);
+      throw await at.connection.explain(error);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       call.cancel();
     }
   }
 
-  /** Resolves with the job once it has finished. */
+  /**
+   * Resolves with the job once it has finished. A watch that breaks (the
+   * master restarts, or fails over to another) is opened again, for up to a
+   * minute of trying.
+   */
   async waitForJob(id: string, options: { signal?: AbortSignal } = {}): Promise<JobView> {
     let last: JobView | null = null;
-    for await (const event of this.watch(id, { noOutput: true, ...options }))
-      if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
-    if (!last) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
-    return last;
+    const giveUpAt = Date.now() + WAIT_RESUME_FOR_MS;
+    for (let tries = 1; ; tries += 1) {
+      try {
+        for await (const event of this.watch(id, { noOutput: true, ...options }))
+          if (event.type === 'job') last = { ...event.job, stdout: null, stderr: null };
+        if (last && isTerminal(last.state)) return last;
+        if (!last && tries > 1) throw fromServiceError(new Error(`watch of job ${id} ended without its state`));
+      } catch (error) {
+        const typed = fromServiceError(error);
+        if (options.signal?.aborted || !RETRYABLE_CODES.has(typed.code) || Date.now() > giveUpAt) throw typed;
+      }
+      await delay(backoffDelay(tries, { baseMs: 100, capMs: 2000 }));
+    }
   }
 
   async listNodes(): Promise<NodeInfo[]> {
@@ -429,7 +462,7 @@ export class DistExecClient {
   }
 
   close(): void {
-    this.#jobs.close();
+    this.#masters.close();
   }
 }
 

@@ -15,6 +15,23 @@ export interface ClusterSnapshot {
   /** PENDING jobs by priority, highest priority first. */
   queueByPriority: { priority: number; count: number }[];
   nodes: NodeInfo[];
+  /** Several masters on one database: each, and which leads (absent or empty for a master on its own). */
+  masters?: MasterInfo[];
+}
+
+/** One master of several sharing a PostgreSQL database. */
+export interface MasterInfo {
+  /** Unique per master process. */
+  id: string;
+  /** Its gRPC address as given to clients. */
+  address: string;
+  leader: boolean;
+  /** The lease epoch it leads under (0 when it follows). */
+  epoch: number;
+  /** Since when it leads, ms since the epoch (0 when it follows). */
+  leaderSinceMs: number;
+  /** How long ago the leader renewed its lease, or a follower was last seen, in ms. */
+  leaseAgeMs: number;
 }
 
 export interface UsedTotal {
@@ -36,6 +53,15 @@ export interface ClusterJson {
   utilization: Utilization;
   /** As `nodes --json`, with the age of the last heartbeat when the snapshot was taken. */
   nodes: (NodeJson & { heartbeatAgeMs: number })[];
+  /** Several masters on one database: each, the leader with its epoch, since when, and its lease's age. */
+  masters: {
+    id: string;
+    address: string;
+    leader: boolean;
+    epoch: number;
+    leaderSince: string | null;
+    leaseAgeMs: number;
+  }[];
 }
 
 /** Nodes that count for capacity: not LOST. */
@@ -73,6 +99,14 @@ export function clusterToJson(snapshot: ClusterSnapshot): ClusterJson {
       ...nodeToJson(node),
       heartbeatAgeMs: Math.max(0, snapshot.atMs - node.lastHeartbeatMs),
     })),
+    masters: (snapshot.masters ?? []).map((m) => ({
+      id: m.id,
+      address: m.address,
+      leader: m.leader,
+      epoch: m.epoch,
+      leaderSince: m.leader ? (isoTime(m.leaderSinceMs) ?? null) : null,
+      leaseAgeMs: m.leaseAgeMs,
+    })),
   };
 }
 
@@ -100,6 +134,18 @@ export function describeCluster(snapshot: ClusterSnapshot): string {
     `Memory:    ${formatBytes(u.memoryBytes.used)}/${formatBytes(u.memoryBytes.total)} reserved${percent(u.memoryBytes)}`,
     `Nodes:     ${json.nodes.length === 0 ? 'none registered' : summarizeStates(json.nodes)}`,
   ];
+  if (json.masters.length > 0) {
+    const leader = json.masters.find((m) => m.leader);
+    lines.splice(
+      0,
+      0,
+      `Masters:   ${json.masters.length}, ${leader ? `${leader.address} leads (epoch ${leader.epoch} since ${leader.leaderSince}, lease renewed ${formatDuration(leader.leaseAgeMs)} ago)` : 'none leads'}`,
+      ...json.masters.map(
+        (m) =>
+          `  ${m.address}  ${m.leader ? `leader  epoch ${m.epoch}` : 'follower'}  ${m.leader ? 'renewed' : 'seen'} ${formatDuration(m.leaseAgeMs)} ago  ${m.id}`,
+      ),
+    );
+  }
   for (const node of json.nodes) {
     const note =
       node.unavailableReason && node.state === 'HEALTHY' ? `  (${escapeControls(node.unavailableReason)})` : '';

@@ -264,7 +264,15 @@ function upsertJob(job) {
 function renderCluster() {
   const c = state.cluster;
   if (!c) return;
-  $('master-id').textContent = `master ${c.masterId.slice(0, 8)}`;
+  // Several masters: which leads, under which epoch, since when, and how fresh its lease is; every master in the tooltip.
+  const masters = c.masters ?? [];
+  const leader = masters.find((m) => m.leader);
+  $('master-id').textContent = leader
+    ? `leader ${leader.address} · epoch ${leader.epoch} · since ${new Date(leader.leaderSince).toLocaleTimeString()} · lease ${Math.round(leader.leaseAgeMs / 100) / 10}s old · ${masters.length} masters`
+    : `master ${c.masterId.slice(0, 8)}`;
+  $('master-id').title = masters
+    .map((m) => `${m.address} ${m.leader ? `leader (epoch ${m.epoch})` : 'follower'} ${m.id}`)
+    .join('\n');
   $('stat-pending').textContent = c.jobs.PENDING;
   $('stat-running').textContent = c.jobs.RUNNING;
   $('stat-completed').textContent = c.jobs.COMPLETED;

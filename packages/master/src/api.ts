@@ -50,6 +50,8 @@ export interface ApiContext {
   store: Store;
   logger: Logger;
   masterId: string;
+  /** The lease epoch this master leads under, in every answer to a worker (0: a master without leases). */
+  epoch: number;
   /** The cluster now, for GetCluster. */
   snapshot(): Promise<ClusterSnapshot>;
   /** Who makes a call (the auth interceptor established it). */
@@ -294,9 +296,10 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
       );
     }
     const result = nodes.heartbeat(nodeId, attemptReportsFromWire(request.attempts), request.draining);
-    if (!result) return { reregister: true, ack: [], kill: [], draining: false };
+    const masterEpoch = ctx.epoch;
+    if (!result) return { reregister: true, ack: [], kill: [], draining: false, masterEpoch };
     const ack = await durableAcks(store, result.ack);
-    return { reregister: false, ack, kill: result.kill, draining: result.draining };
+    return { reregister: false, ack, kill: result.kill, draining: result.draining, masterEpoch };
   };
   const heartbeats = new HeartbeatStreams(answerHeartbeat, onInternalError);
 
@@ -333,6 +336,7 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
           kill: result.kill,
           masterId: ctx.masterId,
           nodeSecret: issued,
+          masterEpoch: ctx.epoch,
         };
       },
       onInternalError,

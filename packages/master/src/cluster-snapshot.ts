@@ -1,4 +1,4 @@
-import { emptyJobCounts, type ClusterSnapshot, type Clock, type JobState } from '@dist-exec/core';
+import { emptyJobCounts, type ClusterSnapshot, type Clock, type JobState, type MasterInfo } from '@dist-exec/core';
 import type { ClusterState } from './cluster-state.js';
 import { pendingByPriority } from './metrics.js';
 import type { NodeManager } from './nodes/node-manager.js';
@@ -10,6 +10,8 @@ export interface SnapshotSources {
   store: Store;
   clock: Clock;
   masterId: string;
+  /** The masters sharing the database, when there are several (read from it). */
+  masters?: () => Promise<MasterInfo[]>;
 }
 
 const FINISHED: readonly JobState[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -27,5 +29,13 @@ export async function takeSnapshot(sources: SnapshotSources): Promise<ClusterSna
   const queueByPriority = [...pendingByPriority(cluster.activeJobs())]
     .map(([priority, count]) => ({ priority, count }))
     .sort((a, b) => b.priority - a.priority);
-  return { atMs: sources.clock.now(), masterId: sources.masterId, jobs, queueByPriority, nodes: sources.nodes.list() };
+  const snapshot: ClusterSnapshot = {
+    atMs: sources.clock.now(),
+    masterId: sources.masterId,
+    jobs,
+    queueByPriority,
+    nodes: sources.nodes.list(),
+  };
+  if (sources.masters) snapshot.masters = await sources.masters();
+  return snapshot;
 }

@@ -13,6 +13,7 @@ import type { TlsFiles } from '@dist-exec/runtime';
 import { POLICY_NAMES } from './placement/index.js';
 import { DEFAULT_MIN_FREE_SPACE_BYTES } from './store/data-dir.js';
 import { databaseUrlProblem } from './store/postgres-errors.js';
+import { DEFAULT_LEASE_RENEW_MS, DEFAULT_LEASE_TTL_MS } from './store/postgres-lease.js';
 
 export const DEFAULT_MASTER_PORT = 50051;
 export const DEFAULT_HTTP_PORT = 8080;
@@ -133,6 +134,12 @@ export interface MasterOptions {
    * workers' certificates. With `cert` or `ca`, workers are dialled over TLS. @default {} (plaintext)
    */
   tls?: TlsFiles;
+  /** Several masters on PostgreSQL: the leader's lease lasts this long unrenewed, in ms (the leader's value is in the lease row). @default 10000 */
+  leaseTtlMs?: number;
+  /** How often the leader renews its lease, in ms; under half the TTL. @default 2000 */
+  leaseRenewMs?: number;
+  /** This master's gRPC address as clients and workers reach it (followers hand it out); '' = host:port. @default '' */
+  advertiseAddress?: string;
 }
 
 export type CompiledMasterOptions = Required<MasterOptions>;
@@ -197,6 +204,9 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     denyCommands: options.denyCommands ?? [],
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     tls: { ...options.tls },
+    leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+    leaseRenewMs: options.leaseRenewMs ?? DEFAULT_LEASE_RENEW_MS,
+    advertiseAddress: options.advertiseAddress ?? '',
   };
   checkPort(compiled.port, '--port');
   checkPort(compiled.httpPort, '--http-port');
@@ -311,6 +321,22 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
       rate.periodMs > 0,
     '--rate-limit',
     `${rate.count} calls per ${rate.periodMs}ms (burst ${rate.burst}) is not a rate`,
+  );
+  check(
+    Number.isFinite(compiled.leaseTtlMs) && compiled.leaseTtlMs >= 500,
+    '--lease-ttl',
+    `${compiled.leaseTtlMs}ms is too short; give at least 500ms (10s by default)`,
+  );
+  check(
+    compiled.leaseRenewMs > 0 && compiled.leaseRenewMs * 2 <= compiled.leaseTtlMs,
+    '--lease-renew',
+    `${compiled.leaseRenewMs}ms must be above 0 and at most half the lease TTL (${compiled.leaseTtlMs}ms)`,
+  );
+  check(
+    compiled.advertiseAddress === '' ||
+      /^[^\s:,]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(compiled.advertiseAddress),
+    '--advertise-address',
+    `"${compiled.advertiseAddress}" is not host:port`,
   );
   for (const host of compiled.httpAllowedHosts) {
     check(/^(\*|\.?[A-Za-z0-9.-]+)$/.test(host), '--http-allowed-hosts', `"${host}" is not a host name, .domain or *`);

@@ -47,3 +47,15 @@ export { HttpGuard } from './http/guard.js';
 export { AllowedHosts } from './http/allowed-hosts.js';
 export { HTTP_ACCESS } from './http/access.js';
 export { NestingScanner, MAX_JSON_DEPTH } from './http/json-depth.js';
+export { ClusteredMaster } from './ha/clustered-master.js';
+export { Standby } from './ha/standby.js';
+export {
+  PostgresLease,
+  leaseHeld,
+  stepDownMarginMs,
+  DEFAULT_LEASE_RENEW_MS,
+  DEFAULT_LEASE_TTL_MS,
+  type LeaderLease,
+  type LeaseView,
+  type PostgresLeaseOptions,
+} from './store/postgres-lease.js';

@@ -12,6 +12,7 @@ import {
   type AuthMode,
   type MasterOptions,
 } from './config.js';
+import { ClusteredMaster } from './ha/clustered-master.js';
 import { Master } from './master.js';
 import { POLICY_NAMES } from './placement/index.js';
 
@@ -54,6 +55,25 @@ const program = new Command('dist-exec-master')
       '--database-url <url>',
       'database of the postgres store: postgres://user:password@host:5432/db (prefer the env var: flags show in ps)',
     ).env('DIST_EXEC_DATABASE_URL'),
+  )
+  .addOption(
+    new Option(
+      '--lease-ttl <duration>',
+      'several masters on postgres: the leader lease lasts this long unrenewed (failover takes about this long)',
+    )
+      .default('10s')
+      .env('DIST_EXEC_LEASE_TTL'),
+  )
+  .addOption(
+    new Option('--lease-renew <duration>', 'how often the leader renews its lease (at most half the TTL)')
+      .default('2s')
+      .env('DIST_EXEC_LEASE_RENEW'),
+  )
+  .addOption(
+    new Option(
+      '--advertise-address <host:port>',
+      'gRPC address clients and workers reach this master at, handed out by the other masters (default: host:port)',
+    ).env('DIST_EXEC_ADVERTISE_ADDRESS'),
   )
   .option(
     '--history-retention <duration>',
@@ -197,6 +217,9 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
     // From the environment it may be meant for another store kind; given as a flag, it must fit the store.
     databaseUrl:
       flags.store === 'postgres' || program.getOptionValueSource('databaseUrl') === 'cli' ? flags.databaseUrl : '',
+    leaseTtlMs: parseDuration(flags.leaseTtl as string, '--lease-ttl'),
+    leaseRenewMs: parseDuration(flags.leaseRenew as string, '--lease-renew'),
+    ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
     historyRetentionMs: parseDuration(flags.historyRetention as string, '--history-retention'),
     historyMaxJobs: parseInteger(flags.historyMaxJobs as string, '--history-max-jobs', 0, Number.MAX_SAFE_INTEGER),
     snapshotIntervalMs: parseDuration(flags.snapshotInterval as string, '--snapshot-interval'),
@@ -225,7 +248,7 @@ function optionsFrom(flags: Record<string, string>): MasterOptions {
 async function main(): Promise<void> {
   program.parse();
   const flags = program.opts<Record<string, string>>();
-  let master: Master;
+  let master: Master | ClusteredMaster;
   const logger = createProcessLogger({
     service: 'master',
     level: flags.logLevel ?? 'info',
@@ -233,7 +256,9 @@ async function main(): Promise<void> {
     tty: process.stdout.isTTY,
   });
   try {
-    master = new Master(optionsFrom(flags), { logger });
+    const options = optionsFrom(flags);
+    // On PostgreSQL a master leads by lease, so any number of them may share the database.
+    master = options.store === 'postgres' ? new ClusteredMaster(options, { logger }) : new Master(options, { logger });
   } catch (error) {
     process.stderr.write(`dist-exec-master: ${errorMessage(error)}\n`);
     process.exit(2);

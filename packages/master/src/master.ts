@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot } from '@dist-exec/core';
+import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot, type MasterInfo } from '@dist-exec/core';
 import {
   addHealthAndReflection,
   bindServer,
@@ -35,6 +35,7 @@ import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } fro
 import { createPolicy } from './placement/index.js';
 import { Scheduler } from './scheduler.js';
 import { MemoryStore } from './store/memory-store.js';
+import type { LeaderLease } from './store/postgres-lease.js';
 import { PostgresStore } from './store/postgres-store.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
@@ -44,6 +45,16 @@ export interface MasterDeps {
   clock?: Clock;
   /** A store to use instead of the one `options.store` names (tests). */
   store?: Store;
+  /**
+   * The lease this master leads under, when several masters share a
+   * PostgreSQL database (see LeaderElection): its store writes and its
+   * dispatches are fenced by the lease's epoch.
+   */
+  lease?: LeaderLease;
+  /** The masters sharing the database, for the cluster views (with `lease`). */
+  masters?: () => Promise<MasterInfo[]>;
+  /** How many times this process took the lease, this term included (metrics; with `lease`). */
+  terms?: number;
 }
 
 /** Where a started master listens. */
@@ -82,6 +93,8 @@ export class Master {
   readonly #historyGc: HistoryGc;
   /** Read and checked at construction: a bad file stops the master before it opens anything. */
   readonly #tls: TlsSetup;
+  readonly #lease: LeaderLease | null;
+  readonly #masters: (() => Promise<MasterInfo[]>) | null;
   #server: grpc.Server | null = null;
   #heartbeats: HeartbeatStreams | null = null;
   #http: HttpServer | null = null;
@@ -102,7 +115,10 @@ export class Master {
     const tls = (this.#tls = loadTlsFiles(o.tls, clock.now()));
     // Each part gets the parts it calls in its constructor, so they are built bottom up: state first,
     // then what reads and changes it. A part that must hear from one built before it subscribes to it.
-    const store = (this.store = deps.store ?? createStore(o, logger, clock));
+    const lease = deps.lease;
+    this.#lease = lease ?? null;
+    this.#masters = deps.masters ?? null;
+    const store = (this.store = deps.store ?? createStore(o, logger, clock, lease));
     const registry = new NodeRegistry();
     const cluster = (this.cluster = new ClusterState({
       store,
@@ -148,6 +164,7 @@ export class Master {
         kick: () => cluster.kick(),
       }),
       detector,
+      ...(lease ? { lease } : {}),
     }));
     const timeouts = { heartbeatTimeoutMs: o.heartbeatTimeoutMs, nodeLostTimeoutMs: o.nodeLostTimeoutMs };
     const nodes = (this.nodes = new NodeManager({
@@ -199,7 +216,11 @@ export class Master {
       maxJobs: o.historyMaxJobs,
       intervalMs: o.historyGcIntervalMs,
     });
-    this.metrics = new MasterMetrics({ cluster, events: this.events });
+    this.metrics = new MasterMetrics({
+      cluster,
+      events: this.events,
+      ...(lease ? { leadership: { epoch: lease.epoch, terms: deps.terms ?? 1 } } : {}),
+    });
     subscribeJobLog(this.events, logger);
     this.#snapshotLog = new SnapshotLog({
       snapshot: () => this.snapshot(),
@@ -244,6 +265,7 @@ export class Master {
       store: this.store,
       clock: this.#clock,
       masterId: this.id,
+      ...(this.#masters ? { masters: this.#masters } : {}),
     });
   }
 
@@ -274,6 +296,7 @@ export class Master {
       store: this.store,
       logger: this.#log,
       masterId: this.id,
+      epoch: this.#lease?.epoch ?? 0,
       snapshot: () => this.snapshot(),
       caller,
       claims: this.auth.claims,
@@ -335,16 +358,36 @@ export class Master {
 
   #readiness(): { ready: boolean; checks: Record<string, string> } {
     const problem = this.store.problem;
-    const checks = {
+    const checks: Record<string, string> = {
       store: problem ?? (this.#stage === 'running' ? 'open' : this.#stage === 'stopped' ? 'closed' : this.#stage),
       scheduler: this.scheduler.running ? 'running' : 'stopped',
     };
-    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null, checks };
+    const lease = this.#lease;
+    if (lease) checks.lease = lease.holds() ? `leader (epoch ${lease.epoch})` : 'lost';
+    const leads = !lease || lease.holds();
+    return { ready: this.#stage === 'running' && this.scheduler.running && problem === null && leads, checks };
   }
 
   /** Workers' heartbeat streams open now (each worker keeps one). */
   get heartbeatStreams(): number {
     return this.#heartbeats?.openCount ?? 0;
+  }
+
+  /**
+   * Stops what only a leader does (scheduling, dispatching, the controllers)
+   * and makes what is buffered durable, while the API still answers: a leader
+   * that hands its lease over does this first, releases the lease, then
+   * stops. Whatever it still writes after that is refused by the database
+   * (the epoch), and is neither acknowledged nor lost.
+   */
+  async quiesce(): Promise<void> {
+    this.#health.stop();
+    this.#snapshotLog.stop();
+    this.#detector.stop();
+    await this.#historyGc.stop();
+    this.scheduler.stop();
+    this.dispatcher.stop();
+    await this.store.flush().catch(() => undefined);
   }
 
   /** Turns health NOT_SERVING first, lets calls finish within the grace period, then stops parts in reverse order. Idempotent. */
@@ -376,13 +419,18 @@ export class Master {
   }
 }
 
-function createStore(options: CompiledMasterOptions, logger: Logger, clock: Clock): Store {
+function createStore(
+  options: CompiledMasterOptions,
+  logger: Logger,
+  clock: Clock,
+  lease: LeaderLease | undefined,
+): Store {
   switch (options.store) {
     case 'memory':
       return new MemoryStore();
     case 'sqlite':
       return new SqliteStore({ dataDir: options.dataDir, logger, clock, minFreeSpaceBytes: options.minFreeSpaceBytes });
     case 'postgres':
-      return new PostgresStore({ url: options.databaseUrl, logger });
+      return new PostgresStore({ url: options.databaseUrl, logger, ...(lease ? { lease } : {}) });
   }
 }

@@ -26,6 +26,8 @@ export interface MasterMetricsOptions {
   events: MasterEvents;
   /** Also export the Node.js process metrics (cpu, memory, event loop lag). @default true */
   processMetrics?: boolean;
+  /** Several masters: the lease epoch this master leads under, and how many times this process took the lease. */
+  leadership?: { epoch: number; terms: number };
 }
 
 /**
@@ -41,6 +43,20 @@ export class MasterMetrics {
     const { cluster } = options;
     const registers = [this.registry];
     if (options.processMetrics ?? true) addProcessMetrics(this.registry);
+
+    if (options.leadership) {
+      const { epoch, terms } = options.leadership;
+      new Gauge({
+        name: 'dist_exec_master_lease_epoch',
+        help: 'The lease epoch this master leads under: how many times a master took the lease on this database.',
+        registers,
+      }).set(epoch);
+      new Counter({
+        name: 'dist_exec_master_leadership_changes_total',
+        help: 'Times this master process took the lease and began to lead.',
+        registers,
+      }).inc(terms);
+    }
 
     const submitted = new Counter({
       name: 'dist_exec_jobs_submitted_total',

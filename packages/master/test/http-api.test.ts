@@ -226,6 +226,33 @@ describe('the /api/v1 JSON API', () => {
   });
 });
 
+describe("seed 004's dashboard API (nomad-lite's shapes)", () => {
+  it('POST /api/jobs answers {success, job_id, error}; GET /api/jobs lists it as run; GET /api/cluster says who leads', async () => {
+    const accepted = await post(`${base}/api/jobs`, { command: 'echo from-004' });
+    expect(accepted.status).toBe(200);
+    const body = accepted.json as { success: boolean; job_id: string; error: null };
+    expect(body).toMatchObject({ success: true, error: null });
+    await finished(body.job_id);
+    const listed = (await httpRequest(`${base}/api/jobs`, auth())).json as Record<string, unknown>[];
+    expect(listed.find((job) => job.id === body.job_id)).toMatchObject({
+      command: 'echo from-004',
+      status: 'completed',
+      executed_by: expect.any(String),
+      output: 'from-004\n',
+      error: null,
+      created_at: expect.any(String),
+      completed_at: expect.any(String),
+    });
+    const refused = await post(`${base}/api/jobs`, { cmd: 'true' });
+    expect(refused.status).toBe(400);
+    expect(refused.json).toEqual({ success: false, job_id: null, error: expect.stringMatching(/cmd/) });
+    const status = (await httpRequest(`${base}/api/cluster`, auth())).json as Record<string, unknown>;
+    // A master on its own leads, under no lease (epoch 0).
+    expect(status).toMatchObject({ role: 'leader', current_term: 0, masters: [] });
+    expect(status.node_id).toBe(status.leader_id);
+  });
+});
+
 describe('bad input on the HTTP API', () => {
   const expectError = (
     res: { status: number; json: unknown; text: string },

@@ -9,6 +9,14 @@ export function clusterToWire(snapshot: ClusterSnapshot): wire.ClusterStatus {
     jobsByState: { ...snapshot.jobs },
     queueByPriority: snapshot.queueByPriority.map((p) => ({ priority: p.priority, count: p.count })),
     nodes: snapshot.nodes.map(nodeToWire),
+    masters: (snapshot.masters ?? []).map((m) => ({
+      id: m.id,
+      address: m.address,
+      leader: m.leader,
+      epoch: m.epoch,
+      leaderSinceMs: m.leaderSinceMs,
+      leaseAgeMs: m.leaseAgeMs,
+    })),
   };
 }
 
@@ -24,5 +32,13 @@ export function clusterFromWire(status: wire.ClusterStatus__Output): ClusterSnap
     jobs,
     queueByPriority: status.queueByPriority.map((p) => ({ priority: p.priority, count: num(p.count) })),
     nodes: status.nodes.map(nodeFromWire),
+    masters: status.masters.map((m) => ({
+      id: m.id,
+      address: m.address,
+      leader: m.leader,
+      epoch: num(m.epoch),
+      leaderSinceMs: num(m.leaderSinceMs),
+      leaseAgeMs: num(m.leaseAgeMs),
+    })),
   };
 }

@@ -54,3 +54,4 @@ export * from './token-convert.js';
 export * from './descriptors.js';
 export { encodedBytes, findInvalidUtf8, invalidUtf8Field } from './decode-checks.js';
 export * from './message-size.js';
+export * from './leader-hint.js';

@@ -296,7 +296,7 @@ function url(route: string): { method: string; path: string; body?: string } {
   const [method, pattern] = route.split(' ') as [string, string];
   const path = pattern.replace(':id', jobId);
   if (method !== 'POST') return { method, path };
-  return { method, path, body: path === '/jobs' || path === '/api/v1/jobs' ? '{"command":"true"}' : '' };
+  return { method, path, body: ['/jobs', '/api/v1/jobs', '/api/jobs'].includes(path) ? '{"command":"true"}' : '' };
 }
 
 async function http(route: string, token: string | null, headers: Record<string, string> = {}) {

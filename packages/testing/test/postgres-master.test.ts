@@ -26,6 +26,10 @@ import {
 /** As in durability.test.ts: workers find a restarted master fast; a slow machine does not make them UNHEALTHY. */
 const FAST = ['--heartbeat-interval', '200ms', '--heartbeat-timeout', '30s', '--node-lost-timeout', '60s'];
 const LONG = { timeoutMs: 120_000 };
+/** A master restarted after kill -9 waits for its old lease to expire: keep that short. */
+const SHORT_LEASE = ['--lease-ttl', '2s', '--lease-renew', '300ms'];
+/** The master keeps its lease (and its heartbeats answered) through a few seconds without the database. */
+const LONG_LEASE = ['--lease-ttl', '60s', '--lease-renew', '2s'];
 
 const withPostgres = postgresAvailable();
 let server: TestPostgres;
@@ -65,9 +69,9 @@ function tempDir(): string {
  * A master on a fixed port, database and data dir (where its token files are), so that it can be killed and
  * started again in the same place.
  */
-async function master(port: number, url: string, dataDir: string): Promise<MasterProcess> {
+async function master(port: number, url: string, dataDir: string, lease = SHORT_LEASE): Promise<MasterProcess> {
   const program = await startMasterProcess(
-    [...FAST, '--store', 'postgres', '--port', String(port), '--data-dir', dataDir],
+    [...FAST, ...lease, '--store', 'postgres', '--port', String(port), '--data-dir', dataDir],
     { DIST_EXEC_DATABASE_URL: url },
   );
   started.push(program);
@@ -148,7 +152,7 @@ describe.skipIf(!withPostgres)('a master on PostgreSQL', () => {
       const ran = join(dir, 'ran.log');
       const gate = join(dir, 'gate');
       const port = await freePort();
-      const m = await master(port, url, join(dir, 'data'));
+      const m = await master(port, url, join(dir, 'data'), LONG_LEASE);
       await worker(m, 'steady');
       const c = client(m);
       // 20 jobs that wait for the gate: 8 run (the worker's slots), 12 wait, while the database is away.

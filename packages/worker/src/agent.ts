@@ -12,13 +12,16 @@ import {
   describeTlsFailure,
   fromServiceError,
   isServiceError,
-  type NodeServiceClient,
+  leaderHint,
+  num,
   type TlsFailure,
   type wire,
 } from '@dist-exec/proto';
 import type { Logger } from 'pino';
 import type { Fence } from './fence.js';
 import { HeartbeatLink } from './heartbeat-link.js';
+import type { MasterEpoch } from './master-epoch.js';
+import type { MasterList } from './master-list.js';
 import type { NodeSecretStore } from './node-secret-file.js';
 import type { TaskRunner } from './runner.js';
 
@@ -37,12 +40,14 @@ export interface Registration {
 }
 
 export interface AgentOptions {
-  client: NodeServiceClient;
+  /** The masters (one, or several sharing a database): the agent talks to the leader among them. */
+  masters: MasterList;
+  /** The highest leadership epoch seen: answers from an older one are refused. */
+  epochs: MasterEpoch;
   runner: TaskRunner;
   clock: Clock;
   logger: Logger;
   registration: Registration;
-  masterAddress: string;
   /** 0 = the interval the master asks for. */
   heartbeatIntervalMs: number;
   /** Deadline of each call to the master. */
@@ -77,7 +82,7 @@ export class Agent {
   readonly #options: AgentOptions;
   readonly #log: Logger;
   readonly #stop = new AbortController();
-  readonly #link: HeartbeatLink;
+  #link: HeartbeatLink;
   #registered = false;
   #intervalMs: number;
   #loop: Promise<void> | null = null;
@@ -92,7 +97,7 @@ export class Agent {
     this.#options = options;
     this.#log = options.logger.child({ component: 'agent' });
     this.#intervalMs = options.heartbeatIntervalMs || 5000;
-    this.#link = new HeartbeatLink(options.client, options.callTimeoutMs);
+    this.#link = new HeartbeatLink(options.masters.client, options.callTimeoutMs);
     this.#nodeSecret = options.nodeSecret;
   }
 
@@ -126,7 +131,10 @@ export class Agent {
         failures += 1;
         const tls = this.#tlsProblem(error);
         if (refusalCode(error) !== null || (tls && !tls.closed)) this.#noteRefused(error, tls?.message);
-        else this.#noteUnreachable(error, tls?.message);
+        else {
+          this.#noteUnreachable(error, tls?.message);
+          this.#failOver(error);
+        }
         if (!this.#registered) {
           const delay = backoffDelay(failures, { baseMs: this.#options.retryBaseMs, capMs: this.#options.retryCapMs });
           await sleep(clock, delay, this.#stop.signal).catch(() => {});
@@ -147,14 +155,35 @@ export class Agent {
     const message = tlsProblem ?? errorMessage(fromServiceError(error));
     if (message === this.#lastRefusal) return;
     this.#lastRefusal = message;
-    this.#log.error({ master: this.#options.masterAddress, error: message }, 'the master refused this worker');
+    this.#log.error({ master: this.masterAddress, error: message }, 'the master refused this worker');
+  }
+
+  /**
+   * The master is away, follows another, or is of an older epoch: with
+   * several masters, go to the leader it named or the next one, and register
+   * there (a new leader knows this node only from its registration).
+   */
+  #failOver(error: unknown): void {
+    const masters = this.#options.masters;
+    if (masters.size < 2 && !leaderHint(error)) return;
+    const from = masters.address;
+    masters.next(leaderHint(error));
+    if (masters.address === from) return;
+    this.#link.close();
+    this.#link = new HeartbeatLink(masters.client, this.#options.callTimeoutMs);
+    this.#registered = false;
+    this.#log.info({ from, to: masters.address }, 'trying another master');
+  }
+
+  get masterAddress(): string {
+    return this.#options.masters.address;
   }
 
   /** What a failed TLS connection to the master means; null when it failed otherwise. */
   #tlsProblem(error: unknown): TlsFailure | null {
     if (!isServiceError(error) || error.code !== grpc.status.UNAVAILABLE) return null;
     return describeTlsFailure(error.details, {
-      peer: `the master at ${this.#options.masterAddress}`,
+      peer: `the master at ${this.masterAddress}`,
       secure: this.#options.masterTls ?? false,
     });
   }
@@ -168,7 +197,7 @@ export class Agent {
       this.#lastReminderMs = now;
       this.#log.warn(
         {
-          master: this.#options.masterAddress,
+          master: this.masterAddress,
           error: tlsProblem ?? errorMessage(fromServiceError(error)),
           unreachableForMs: now - this.#unreachableSince,
         },
@@ -181,10 +210,7 @@ export class Agent {
   #reachable(): void {
     const now = this.#options.clock.now();
     if (this.#unreachableSince) {
-      this.#log.info(
-        { master: this.#options.masterAddress, downForMs: now - this.#unreachableSince },
-        'master reachable again',
-      );
+      this.#log.info({ master: this.masterAddress, downForMs: now - this.#unreachableSince }, 'master reachable again');
       this.#unreachableSince = 0;
     }
     this.#lastContactMs = now;
@@ -198,12 +224,13 @@ export class Agent {
   async register(): Promise<void> {
     const { runner, registration } = this.#options;
     const response = await new Promise<wire.RegisterResponse__Output>((resolve, reject) => {
-      this.#options.client.Register(
+      this.#options.masters.client.Register(
         { ...registration, attempts: runner.reports(), draining: runner.draining, nodeSecret: this.#nodeSecret },
         this.#deadline(),
         (error, value) => (error || !value ? reject(error) : resolve(value)),
       );
     });
+    this.#options.epochs.check(num(response.masterEpoch));
     this.#reachable();
     if (response.nodeSecret) {
       // Without it this node id is not ours after a restart (until its node is LOST).
@@ -222,7 +249,7 @@ export class Agent {
     this.#intervalMs = this.#intervalFor(response);
     this.#apply(response);
     this.#log.info(
-      { master: this.#options.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs },
+      { master: this.masterAddress, masterId: response.masterId, heartbeatIntervalMs: this.#intervalMs },
       'registered with the master',
     );
     const fenceAfterMs = this.#options.fence?.afterMs ?? 0;
@@ -269,6 +296,7 @@ export class Agent {
       draining: runner.draining,
       nodeSecret: this.#nodeSecret,
     });
+    this.#options.epochs.check(num(response.masterEpoch));
     this.#reachable();
     if (response.reregister) {
       // Leaving: registering again would put the node back on the list after it deregistered.
@@ -293,7 +321,7 @@ export class Agent {
   async leave(): Promise<void> {
     await this.#halt();
     await new Promise<void>((resolve, reject) => {
-      this.#options.client.Deregister(
+      this.#options.masters.client.Deregister(
         { nodeId: this.#options.registration.nodeId, nodeSecret: this.#nodeSecret },
         this.#deadline(),
         (error) => (error ? reject(error) : resolve()),
@@ -311,6 +339,6 @@ export class Agent {
 
   async stop(): Promise<void> {
     await this.#halt();
-    this.#options.client.close();
+    this.#options.masters.close();
   }
 }

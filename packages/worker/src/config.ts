@@ -1,6 +1,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { checkNodeId, CommandPolicy, InvalidArgumentError, MIN_HEARTBEAT_INTERVAL_MS } from '@dist-exec/core';
+import { masterAddresses } from '@dist-exec/proto';
 import type { TlsFiles } from '@dist-exec/runtime';
 import { HttpTargetPolicy } from './executors/http-targets.js';
 
@@ -100,7 +101,7 @@ function check(condition: boolean, field: string, message: string): void {
 export function defaultAdvertiseAddress(host: string, port: number, masterAddress: string): string {
   if (host !== '0.0.0.0' && host !== '::') return `${host.includes(':') ? `[${host}]` : host}:${port}`;
   // Bound to every interface: a master on loopback dials loopback; otherwise our host name.
-  const masterHost = masterAddress.replace(/:\d+$/, '');
+  const masterHost = (masterAddresses(masterAddress)[0] ?? '').replace(/:\d+$/, '');
   const local = masterHost === 'localhost' || masterHost.startsWith('127.') || masterHost === '[::1]';
   return `${local ? '127.0.0.1' : hostname()}:${port}`;
 }
@@ -141,7 +142,9 @@ export function compileWorkerOptions(options: WorkerOptions, boundPort?: number)
   compiled.stateDir = options.stateDir || join(DEFAULT_STATE_ROOT, compiled.id);
   check(compiled.stateDir.length > 0, '--state-dir', 'must not be empty');
   check(compiled.auth === 'tokens' || compiled.auth === 'none', '--auth', `"${compiled.auth}" is not tokens or none`);
-  check(HOST_PORT.test(compiled.masterAddress), '--master', `"${compiled.masterAddress}" is not host:port`);
+  const masters = masterAddresses(compiled.masterAddress);
+  check(masters.length > 0, '--master', 'give host:port (several masters: a:50051,b:50051)');
+  for (const master of masters) check(HOST_PORT.test(master), '--master', `"${master}" is not host:port`);
   check(
     Number.isInteger(port) && port >= 0 && port <= 65535,
     '--port',

@@ -9,6 +9,7 @@ import {
   trustedSpecFromWire,
   type wire,
 } from '@dist-exec/proto';
+import type { MasterEpoch } from './master-epoch.js';
 import type { AttemptSink, TaskRunner } from './runner.js';
 
 export type DispatchCall = grpc.ServerDuplexStream<wire.DispatchRequest__Output, wire.DispatchResponse>;
@@ -63,11 +64,16 @@ export class DispatchSession {
   #blocked = false;
   #closed = false;
 
-  constructor(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void) {
+  constructor(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void, epochs?: MasterEpoch) {
     this.#call = call;
     this.#runner = runner;
     this.#onInternalError = onInternalError;
     call.on('data', (request: wire.DispatchRequest__Output) => {
+      if (epochs && !epochs.admit(num(request.masterEpoch))) {
+        // A master that no longer leads: its acks and orders change nothing here.
+        this.#refuseStale(request.execute, epochs.highest);
+        return;
+      }
       if (request.ack.length) runner.acknowledge(attemptRefsFromWire(request.ack));
       for (const execute of request.execute) this.#execute(execute);
     });
@@ -86,6 +92,20 @@ export class DispatchSession {
     if (this.#closed) return;
     this.#detachAll();
     this.#call.end();
+  }
+
+  #refuseStale(requests: readonly wire.ExecuteRequest__Output[], highest: number): void {
+    for (const request of requests) {
+      const message = `this worker follows the master of epoch ${highest}; this master's epoch is over`;
+      this.#push(
+        {
+          jobId: request.jobId,
+          attempt: request.attempt,
+          declined: { code: grpc.status.FAILED_PRECONDITION, message },
+        },
+        0,
+      );
+    }
   }
 
   #execute(request: wire.ExecuteRequest__Output): void {

@@ -24,7 +24,9 @@ import { Worker } from './worker.js';
 const program = new Command('dist-exec-worker')
   .description('A dist-exec worker: registers with the master and runs the tasks it is given.')
   .addOption(
-    new Option('--master <host:port>', 'master gRPC address').default('localhost:50051').env('DIST_EXEC_MASTER'),
+    new Option('--master <host:port>', 'master gRPC address; several masters: a:50051,b:50051,c:50051')
+      .default('localhost:50051')
+      .env('DIST_EXEC_MASTER'),
   )
   .addOption(
     new Option('--host <host>', 'interface to listen on (0.0.0.0: every interface)')

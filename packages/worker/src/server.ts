@@ -13,6 +13,7 @@ import {
 import { unary } from '@dist-exec/runtime';
 import type { Logger } from 'pino';
 import { DispatchSession, type DispatchCall } from './dispatch-session.js';
+import type { MasterEpoch } from './master-epoch.js';
 import type { TaskRunner } from './runner.js';
 
 export const WORKER_SERVICE_NAMES = ['distexec.v1.ExecutionService'];
@@ -21,8 +22,14 @@ export const WORKER_SERVICE_NAMES = ['distexec.v1.ExecutionService'];
 export class DispatchSessions {
   readonly #sessions = new Set<DispatchSession>();
 
+  readonly #epochs: MasterEpoch | undefined;
+
+  constructor(epochs?: MasterEpoch) {
+    this.#epochs = epochs;
+  }
+
   open(call: DispatchCall, runner: TaskRunner, onInternalError: (error: unknown) => void): void {
-    const session = new DispatchSession(call, runner, onInternalError);
+    const session = new DispatchSession(call, runner, onInternalError, this.#epochs);
     this.#sessions.add(session);
     const forget = (): void => {
       this.#sessions.delete(session);
@@ -44,6 +51,7 @@ export function executionServiceHandlers(
   runner: TaskRunner,
   logger: Logger,
   sessions: DispatchSessions,
+  epochs?: MasterEpoch,
 ): ExecutionServiceHandlers {
   const log = logger.child({ component: 'server' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
@@ -52,6 +60,12 @@ export function executionServiceHandlers(
 
     Execute: (call: grpc.ServerWritableStream<wire.ExecuteRequest__Output, wire.ExecuteEvent>) => {
       const request = call.request;
+      try {
+        epochs?.check(num(request.masterEpoch));
+      } catch (error) {
+        call.emit('error', toServiceError(error));
+        return;
+      }
       const ref: AttemptRef = { jobId: request.jobId, attempt: request.attempt };
       let ended = false;
       const end = (): void => {
@@ -106,6 +120,7 @@ export function executionServiceHandlers(
     Cancel: unary(
       'Cancel',
       (request: wire.CancelAttemptRequest__Output) => {
+        epochs?.check(num(request.masterEpoch));
         return { found: runner.cancel({ jobId: request.jobId, attempt: request.attempt }, request.forget) };
       },
       onInternalError,
@@ -119,9 +134,10 @@ export function addExecutionService(
   runner: TaskRunner,
   logger: Logger,
   dispatch = true,
+  epochs?: MasterEpoch,
 ): DispatchSessions {
-  const sessions = new DispatchSessions();
-  const handlers: Partial<ExecutionServiceHandlers> = executionServiceHandlers(runner, logger, sessions);
+  const sessions = new DispatchSessions(epochs);
+  const handlers: Partial<ExecutionServiceHandlers> = executionServiceHandlers(runner, logger, sessions, epochs);
   // grpc-js answers UNIMPLEMENTED for a method without a handler, as a worker that serves only Execute does.
   if (!dispatch) delete handlers.Dispatch;
   server.addService(v1.ExecutionService.service, handlers as grpc.UntypedServiceImplementation);

@@ -1,7 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { CommandPolicy, sleep, systemClock, type Clock } from '@dist-exec/core';
-import { CHANNEL_OPTIONS, createChannelCredentials, v1, withBearerToken, withTls } from '@dist-exec/proto';
+import {
+  CHANNEL_OPTIONS,
+  createChannelCredentials,
+  masterAddresses,
+  v1,
+  withBearerToken,
+  withTls,
+} from '@dist-exec/proto';
 import {
   addHealthAndReflection,
   authInterceptor,
@@ -18,6 +25,8 @@ import { Agent } from './agent.js';
 import { compileWorkerOptions, httpTargetPolicy, type CompiledWorkerOptions, type WorkerOptions } from './config.js';
 import { defaultExecutors, type Executor } from './executors/index.js';
 import { Fence } from './fence.js';
+import { MasterEpoch } from './master-epoch.js';
+import { MasterList } from './master-list.js';
 import { WorkerHttpServer } from './http-server.js';
 import { WorkerMetrics } from './metrics.js';
 import { NodeSecretFile, type NodeSecretStore } from './node-secret-file.js';
@@ -152,7 +161,9 @@ export class Worker {
       interceptors: draft.auth === 'tokens' ? [this.#interceptor(executionSecret, draft.id || 'worker')] : [],
     });
     this.#setServing = addHealthAndReflection(server, WORKER_SERVICE_NAMES);
-    this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch);
+    // The highest leadership epoch seen, shared by the agent (answers) and the server (orders).
+    const epochs = new MasterEpoch(this.#log);
+    this.#dispatchSessions = addExecutionService(server, runner, this.#log, this.#serveDispatch, epochs);
     const host = draft.host.includes(':') ? `[${draft.host}]` : draft.host;
     const port = await bindServer(server, `${host}:${draft.port}`, this.#tls.server);
     // The default id and advertise address depend on the port the OS picked.
@@ -186,17 +197,21 @@ export class Worker {
     // Every heartbeat must be answered within the call timeout: that checks the connection to the master
     // more often than a keepalive ping would, so pings here are only a backstop (they cost the master).
     const tls = this.#tls.client;
-    const client = new v1.NodeService(
-      options.masterAddress,
-      createChannelCredentials(tls, options.masterAddress),
-      withBearerToken(
-        withTls(
-          { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
-          tls,
-          options.masterAddress,
+    const masters = new MasterList(
+      masterAddresses(options.masterAddress),
+      (address) =>
+        new v1.NodeService(
+          address,
+          createChannelCredentials(tls, address),
+          withBearerToken(
+            withTls(
+              { ...CHANNEL_OPTIONS, 'grpc.keepalive_time_ms': 60_000, ...this.#masterChannelOptions },
+              tls,
+              address,
+            ),
+            options.token,
+          ),
         ),
-        options.token,
-      ),
     );
     const fence = new Fence({
       clock: this.#clock,
@@ -207,11 +222,11 @@ export class Worker {
     });
     this.#fence = fence;
     this.#agent = new Agent({
-      client,
+      masters,
+      epochs,
       runner,
       clock: this.#clock,
       logger: this.#log,
-      masterAddress: options.masterAddress,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       callTimeoutMs: options.callTimeoutMs,
       retryBaseMs: 250,

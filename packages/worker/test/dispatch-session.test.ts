@@ -50,10 +50,12 @@ afterEach(async () => {
  * worker hands over in Register (the secret a master must present to its
  * ExecutionService), and answers heartbeats.
  */
-async function stubMaster(): Promise<{ address: string; registered: Promise<wire.RegisterRequest__Output> }> {
+async function stubMaster(
+  masterEpoch = 0,
+): Promise<{ address: string; registered: Promise<wire.RegisterRequest__Output> }> {
   let onRegister: (request: wire.RegisterRequest__Output) => void = () => {};
   const registered = new Promise<wire.RegisterRequest__Output>((resolve) => (onRegister = resolve));
-  const answer = { reregister: false, ack: [], kill: [], draining: false };
+  const answer = { reregister: false, ack: [], kill: [], draining: false, masterEpoch };
   const server = createServer();
   server.addService(v1.NodeService.service, {
     Register: (
@@ -61,7 +63,14 @@ async function stubMaster(): Promise<{ address: string; registered: Promise<wire
       callback: grpc.sendUnaryData<wire.RegisterResponse>,
     ) => {
       onRegister(call.request);
-      callback(null, { heartbeatIntervalMs: 60_000, ack: [], kill: [], masterId: 'stub', nodeSecret: 'kept' });
+      callback(null, {
+        heartbeatIntervalMs: 60_000,
+        ack: [],
+        kill: [],
+        masterId: 'stub',
+        nodeSecret: 'kept',
+        masterEpoch,
+      });
     },
     Heartbeat: (_call: unknown, callback: grpc.sendUnaryData<wire.HeartbeatResponse>) => callback(null, answer),
     Heartbeats: (call: grpc.ServerDuplexStream<unknown, wire.HeartbeatResponse>) =>
@@ -74,11 +83,14 @@ async function stubMaster(): Promise<{ address: string; registered: Promise<wire
 }
 
 /** A real worker registered with a stub master, and a Dispatch stream opened to it as the master does (with the secret it was handed). */
-async function dispatchTo(executor: StepExecutor): Promise<{
+async function dispatchTo(
+  executor: StepExecutor,
+  masterEpoch = 0,
+): Promise<{
   call: grpc.ClientDuplexStream<wire.DispatchRequest, wire.DispatchResponse__Output>;
   events: wire.DispatchEvent__Output[];
 }> {
-  const master = await stubMaster();
+  const master = await stubMaster(masterEpoch);
   const worker = new Worker(
     { masterAddress: master.address, host: '127.0.0.1', port: 0, id: 'w', maxTasks: 8, token: 'stub-token' },
     { logger: testLogger(), executors: [executor], nodeSecrets: new MemoryNodeSecret() },
@@ -151,5 +163,19 @@ describe('the worker end of a Dispatch stream', () => {
     expect(kinds(events, 'slow')).toEqual(['started', 'finished']);
     const started = events.find((event) => event.jobId === 'slow' && event.started)?.started;
     expect(started?.pid).toBe(4242);
+  });
+
+  it('refuses every order of a master from an older epoch than one it has seen, and obeys the current one', async () => {
+    const executor = new StepExecutor();
+    const { call, events } = await dispatchTo(executor, 5);
+    call.write({ execute: [execute('current', 'instant')], masterEpoch: 5 });
+    await until(() => kinds(events, 'current').includes('finished'), { message: 'the current order to run' });
+    // A master that led under epoch 4 (paused, and woken after another took the lease) sends an attempt.
+    call.write({ execute: [execute('stale', 'instant')], masterEpoch: 4 });
+    await until(() => events.some((event) => event.jobId === 'stale'), { message: 'an answer to the stale order' });
+    const declined = events.find((event) => event.jobId === 'stale')?.declined;
+    expect(declined?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(declined?.message).toMatch(/follows the master of epoch 5/);
+    expect(kinds(events, 'stale')).toEqual(['other']);
   });
 });

@@ -4,6 +4,7 @@ import { dispatchThroughput } from './dispatch-throughput.js';
 import { e2eLatency } from './e2e-latency.js';
 import { e2eThroughput } from './e2e-throughput.js';
 import { failover } from './failover.js';
+import { failoverMasters } from './failover-masters.js';
 import { grpcBaseline } from './grpc-baseline.js';
 import { heartbeatCost } from './heartbeat-cost.js';
 import { history } from './history.js';
@@ -33,6 +34,7 @@ export const SCENARIOS: Scenario[] = [
   memory,
   outputFlood,
   failover,
+  failoverMasters,
   heartbeatCost,
   observability,
   history,

@@ -22,6 +22,8 @@ interface UpFlags {
   demo?: boolean;
   logLevel?: string;
   tls?: boolean;
+  masters?: string;
+  databaseUrl?: string;
 }
 
 /** The files of `up --tls`: a CA and one certificate for this machine (master, workers and the CLI all use it). */
@@ -93,7 +95,18 @@ export function registerUp(program: Command): void {
     .option('--port <port>', 'master gRPC port; 0 picks a free one (default: 50051)')
     .option('--http-port <port>', 'master HTTP port; 0 picks a free one (default: 8080)')
     .option('--max-tasks <n>', 'tasks each worker runs at once (default: 4)')
-    .option('--store <kind>', 'sqlite (durable, in --data-dir) or memory (default: sqlite)')
+    .option(
+      '--store <kind>',
+      'sqlite (durable, in --data-dir), postgres (at --database-url) or memory (default: sqlite)',
+    )
+    .option(
+      '--masters <n>',
+      'how many masters (more than one: --store postgres; they fail over by themselves) (default: 1)',
+    )
+    .option(
+      '--database-url <url>',
+      'the postgres store: postgres://user:password@host/db (prefer DIST_EXEC_DATABASE_URL: flags show in ps)',
+    )
     .option(
       '--data-dir <dir>',
       'where the master keeps its store and tokens, and the workers their state (default: ./.dist-exec)',
@@ -112,8 +125,23 @@ export function registerUp(program: Command): void {
     const httpPortFlag = parseInteger(flags.httpPort ?? '8080', '--http-port', 0, 65535);
     const maxTasks = String(parseInteger(flags.maxTasks ?? '4', '--max-tasks', 1, 10_000));
     const store = flags.store ?? 'sqlite';
-    if (store !== 'sqlite' && store !== 'memory')
-      throw new InvalidArgumentError(`--store: "${store}" is not a store; use sqlite or memory`, { field: '--store' });
+    if (store !== 'sqlite' && store !== 'memory' && store !== 'postgres')
+      throw new InvalidArgumentError(`--store: "${store}" is not a store; use sqlite, postgres or memory`, {
+        field: '--store',
+      });
+    const masterCount = parseInteger(flags.masters ?? '1', '--masters', 1, 9);
+    if (masterCount > 1 && store !== 'postgres')
+      throw new InvalidArgumentError('--masters: several masters share one PostgreSQL database; add --store postgres', {
+        field: '--masters',
+      });
+    const databaseUrl = flags.databaseUrl ?? process.env.DIST_EXEC_DATABASE_URL ?? '';
+    if (store === 'postgres' && !databaseUrl)
+      throw new InvalidArgumentError(
+        '--database-url: --store postgres needs a database (or set DIST_EXEC_DATABASE_URL)',
+        {
+          field: '--database-url',
+        },
+      );
     const logLevel = flags.logLevel ?? 'info';
     const masterProgram = programPath('master');
     const workerProgram = programPath('worker');
@@ -132,7 +160,7 @@ export function registerUp(program: Command): void {
     const notice = (line: string): void => void process.stdout.write(`dist-exec up: ${line}\n`);
 
     const workerChildren: LocalChild[] = [];
-    let master: LocalChild | null = null;
+    const masters: LocalChild[] = [];
     let stopping = false;
     let stopped: Promise<never> | null = null;
     // Once, whoever asks first (Ctrl-C, the master's death, a start that failed).
@@ -141,13 +169,13 @@ export function registerUp(program: Command): void {
         stopping = true;
         process.stdout.write('\nstopping workers (they finish running jobs first), then the master…\n');
         await Promise.all(workerChildren.map((child) => child.stop('SIGTERM')));
-        await master?.stop('SIGTERM');
+        await Promise.all(masters.map((child) => child.stop('SIGTERM')));
         process.stdout.write('all stopped\n');
         process.exit(code);
       })());
     process.on('SIGINT', () => {
       if (stopping) {
-        for (const child of [...workerChildren, master]) child?.kill('SIGKILL');
+        for (const child of [...workerChildren, ...masters]) child?.kill('SIGKILL');
         process.exit(130);
       }
       void stopAll(0);
@@ -155,7 +183,7 @@ export function registerUp(program: Command): void {
     process.on('SIGTERM', () => void stopAll(0));
     // However `up` ends, it takes its children with it.
     process.on('exit', () => {
-      for (const child of [...workerChildren, master]) child?.kill('SIGKILL');
+      for (const child of [...workerChildren, ...masters]) child?.kill('SIGKILL');
     });
 
     const tls = flags.tls ? await localTls(dataDir) : null;
@@ -181,34 +209,48 @@ export function registerUp(program: Command): void {
       ...(flags.policy ? ['--policy', flags.policy] : []),
       ...tlsArgs(tls),
     ];
-    master = new LocalChild(
-      { name: 'master', program: masterProgram, args: masterArgs },
-      print('master'),
-      notice,
-      false,
-      (exit) => {
-        if (stopping) return;
-        process.stderr.write(`dist-exec up: the master exited (${describeExit(exit)}); stopping\n`);
-        void stopAll(1);
-      },
-    );
-    master.start();
-    const masterAddress = `127.0.0.1:${masterPort}`;
-    // The port was free a moment ago, so the master that answers there is ours.
+    // Every master keeps its token files in the one data dir: a client or worker that fails over presents the same token.
+    // The database URL goes by the environment, never on a command line.
+    const masterEnv = databaseUrl ? { DIST_EXEC_DATABASE_URL: databaseUrl } : {};
+    const addresses: string[] = [];
+    for (let i = 0; i < masterCount; i += 1) {
+      const name = masterCount > 1 ? `master-${i + 1}` : 'master';
+      const gRpcPort = i === 0 ? masterPort : await freePort();
+      const args = [...masterArgs];
+      args[args.indexOf('--port') + 1] = String(gRpcPort);
+      if (i > 0) args[args.indexOf('--http-port') + 1] = '0';
+      const child = new LocalChild(
+        { name, program: masterProgram, args, env: masterEnv },
+        print(name),
+        notice,
+        false,
+        (exit) => {
+          if (stopping) return;
+          process.stderr.write(`dist-exec up: ${name} exited (${describeExit(exit)}); stopping\n`);
+          void stopAll(1);
+        },
+      );
+      masters.push(child);
+      child.start();
+      addresses.push(`127.0.0.1:${gRpcPort}`);
+    }
+    const masterAddress = addresses.join(',');
+    // The ports were free a moment ago, so the masters that answer there are ours.
     const probe = new DistExecClient({ address: masterAddress, tls: clientTls });
     const ready = await Promise.race([
       probe.waitForReady(30_000).then(
         () => true,
         () => false,
       ),
-      master.exited.then(() => false),
+      Promise.race(masters.map((child) => child.exited)).then(() => false),
     ]);
     probe.close();
     if (!ready) {
       if (!stopping) process.stderr.write('dist-exec up: the master did not answer within 30s; stopping\n');
       await stopAll(1);
     }
-    // Written by the master before it listens.
+    // Written by the master (the one that leads) before it serves: a follower may answer first.
+    for (const end = Date.now() + 30_000; !existsSync(adminTokenFile) && Date.now() < end;) await delay(100);
     const adminToken = readTokenFile(adminTokenFile, 'admin token file');
     const client = new DistExecClient({ address: masterAddress, token: adminToken, tls: clientTls });
     const share = workerShare(workers, availableParallelism(), totalmem());
@@ -259,7 +301,7 @@ export function registerUp(program: Command): void {
     // The CLI finds ./.dist-exec/admin.token by itself; elsewhere it must be told.
     const tokenHint = flags.dataDir
       ? [`  export DIST_EXEC_TOKEN_FILE=${resolve(adminTokenFile)} DIST_EXEC_MASTER=${masterAddress}`]
-      : port !== 50051
+      : port !== 50051 || masterCount > 1
         ? [`  export DIST_EXEC_MASTER=${masterAddress}`]
         : [];
     if (tls)
@@ -269,7 +311,7 @@ export function registerUp(program: Command): void {
     process.stdout.write(
       [
         '',
-        `dist-exec is up: master at ${masterAddress} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}), each offering ${share.cpus} cpus and ${formatBytes(share.memoryBytes)}.`,
+        `dist-exec is up: ${masterCount > 1 ? `${masterCount} masters at ${masterAddress} (one leads; kill any)` : `master at ${masterAddress}`} (HTTP ${httpPort}), ${workers} workers (worker-1..worker-${workers}), each offering ${share.cpus} cpus and ${formatBytes(share.memoryBytes)}.`,
         // As Jupyter does: the link carries the token in its fragment, which the browser never sends to a server.
         `Dashboard: ${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}/#token=${adminToken}${tls ? ` (the browser will not know the CA ${resolve(tls.ca)}: import it, or accept the warning once)` : ''}`,
         `Admin token: ${resolve(adminTokenFile)} (the CLI reads it from there; metrics: /metrics, API: /api/v1/jobs)`,

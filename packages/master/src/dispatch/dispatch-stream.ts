@@ -5,6 +5,8 @@ import { declinedError, type AttemptLink, type LinkTransport } from './attempt-l
 
 export interface DispatchStreamOptions {
   client: ExecutionServiceClient;
+  /** The master's lease epoch, in every message (0: a master without leases). */
+  epoch: number;
   /**
    * The worker does not serve Dispatch (UNIMPLEMENTED before any answer):
    * these attempts never reached it, so they can go another way.
@@ -107,7 +109,7 @@ export class DispatchStream implements LinkTransport {
       if (this.#ackTimer) clearTimeout(this.#ackTimer);
       this.#ackTimer = null;
       // Past HTTP/2's window, wait for 'drain' and send what gathered meanwhile in fewer messages.
-      if (!this.#call.write({ execute, ack })) this.#blocked = true;
+      if (!this.#call.write({ execute, ack, masterEpoch: this.#options.epoch })) this.#blocked = true;
     }
   }
 

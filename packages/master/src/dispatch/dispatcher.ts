@@ -58,6 +58,12 @@ export interface DispatcherOptions {
    * probes the node); tells the dispatcher when the node is reachable again.
    */
   detector: FailureDetector;
+  /**
+   * The lease of a leading master among several: every order names its epoch
+   * (workers refuse older ones), and none goes out once the lease no longer
+   * holds by this master's clock. Absent for a master on its own.
+   */
+  lease?: { readonly epoch: number; holds(): boolean; lost(reason: string): void };
 }
 
 /** The call never reached the worker: no connection could be made. */
@@ -169,6 +175,10 @@ export class Dispatcher implements AttemptLinks {
     return this.#links.has(key) || this.#recording.has(key);
   }
 
+  get #epoch(): number {
+    return this.#options.lease?.epoch ?? 0;
+  }
+
   /** Sends a newly placed attempt, once its record is durable (so a restart knows it was sent). */
   execute(job: Job, attempt: Attempt, node: NodeRecord): void {
     const ref = { jobId: job.id, attempt: attempt.number };
@@ -224,6 +234,12 @@ export class Dispatcher implements AttemptLinks {
    */
   #open(ref: AttemptRef, node: NodeRecord, job: Job, fromOffset: number, mode: LinkMode): void {
     const key = attemptKey(ref.jobId, ref.attempt);
+    const lease = this.#options.lease;
+    if (lease && !lease.holds()) {
+      // Paused or cut off past the lease: another master may lead by now. Its workers would refuse anyway.
+      lease.lost('the lease lapsed before a dispatch');
+      return;
+    }
     const link = new AttemptLink(this.#host, ref, node.id, mode, key);
     this.#links.set(key, link);
     const request: wire.ExecuteRequest = {
@@ -233,6 +249,7 @@ export class Dispatcher implements AttemptLinks {
       fromOffset,
       outputLimitBytes: this.#options.outputLimitBytes,
       killGraceMs: this.#options.killGraceMs,
+      masterEpoch: this.#epoch,
     };
     const entry = this.#client(node);
     if (entry.dispatch) this.#stream(node.id, entry).send(request, link);
@@ -243,6 +260,7 @@ export class Dispatcher implements AttemptLinks {
     if (entry.stream && !entry.stream.closed) return entry.stream;
     const stream = new DispatchStream({
       client: entry.client,
+      epoch: this.#epoch,
       durable: () => this.#options.store.whenDurable(),
       closed: (closed) => {
         if (entry.stream === closed) entry.stream = null;
@@ -303,7 +321,7 @@ export class Dispatcher implements AttemptLinks {
     if (!node || !node.address || this.#stopped) return;
     const deadline = new Date(this.#options.clock.now() + this.#options.callTimeoutMs);
     this.#client(node).client.Cancel(
-      { jobId: ref.jobId, attempt: ref.attempt, forget: false },
+      { jobId: ref.jobId, attempt: ref.attempt, forget: false, masterEpoch: this.#epoch },
       { deadline },
       (error) => {
         if (error)

@@ -32,6 +32,10 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   // Seed 003's API.
   ['POST /jobs', 'submit'],
   ['GET /jobs/:id', 'read'],
+  // Seed 004's (nomad-lite's dashboard API).
+  ['GET /api/cluster', 'read'],
+  ['GET /api/jobs', 'read'],
+  ['POST /api/jobs', 'submit'],
 ]);
 
 /** Routes that answer without checking the Host header: probes address the master by whatever name or IP they have. */

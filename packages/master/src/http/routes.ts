@@ -2,6 +2,7 @@ import { clusterToJson, type Job } from '@dist-exec/core';
 import type { Master } from '../master.js';
 import { addApiRoutes } from './api-routes.js';
 import { addBackupRoute } from './backup-route.js';
+import { addClusterRoutes } from './cluster-routes.js';
 import { addCompatRoutes } from './compat-routes.js';
 import { addDashboardRoutes } from './dashboard.js';
 import { sendJson } from './io.js';
@@ -29,6 +30,7 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   router.add('GET', '/api/v1/events', ({ res }) => feed.connect(res));
   addBackupRoute(router, master.store);
   addCompatRoutes(router, master.cluster);
+  addClusterRoutes(router, { cluster: master.cluster, masterId: master.id, snapshot: () => master.snapshot() });
   addDashboardRoutes(router);
   return router;
 }

@@ -23,6 +23,8 @@ export const MIGRATION_LOCK = 1;
 export const OWNER_LOCK = 2;
 /** Class of the writer locks ("DXED", then a number per store instance): see dist_exec.commit_writes. */
 export const WRITER_LOCK_CLASS = 0x44584544;
+/** The SQLSTATE dist_exec.commit_writes raises when the epoch it was given no longer holds the lease. */
+export const LEASE_LOST_SQLSTATE = 'DXL01';
 
 /** One step of the schema: SQL run in its own transaction, never edited once released. */
 export interface PostgresMigration {
@@ -191,6 +193,96 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       -- one of these (text_pattern_ops: compared byte by byte, whatever the collation).
       CREATE INDEX jobs_by_id_pattern ON dist_exec.jobs (id text_pattern_ops);
       CREATE INDEX jobs_by_reversed_id ON dist_exec.jobs (reverse(id) text_pattern_ops);
+    `,
+  },
+  {
+    version: 5,
+    description: 'leadership: the lease row, the masters, and commits fenced by the epoch',
+    sql: `
+      -- Who leads the masters sharing this database. Taken when it has expired
+      -- (epoch + 1), renewed by its holder (a master process) and epoch, on
+      -- the database's clock; ttl_ms is the holder's --lease-ttl.
+      CREATE TABLE dist_exec.lease (
+        singleton    boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+        holder       text,
+        address      text        NOT NULL DEFAULT '',
+        epoch        bigint      NOT NULL DEFAULT 0,
+        ttl_ms       integer     NOT NULL DEFAULT 10000,
+        acquired_at  timestamptz,
+        renewed_at   timestamptz,
+        expires_at   timestamptz NOT NULL DEFAULT '-infinity'
+      );
+      INSERT INTO dist_exec.lease DEFAULT VALUES;
+
+      -- Every master that shares the database, leader or not: for the views.
+      CREATE TABLE dist_exec.masters (
+        id         text        PRIMARY KEY,
+        address    text        NOT NULL,
+        -- Its HTTP port's host:port: followers forward HTTP API requests to the leader's.
+        http_address text      NOT NULL DEFAULT '',
+        started_at timestamptz NOT NULL DEFAULT now(),
+        seen_at    timestamptz NOT NULL DEFAULT now()
+      );
+
+      DROP FUNCTION dist_exec.commit_writes(
+        bigint[], text[], text[], text[], bigint[], bigint[], json,
+        text[], bigint[], text[], integer[], bigint[], text[], text[], integer);
+      CREATE FUNCTION dist_exec.commit_writes(
+        p_seq bigint[], p_id text[], p_state text[], p_key text[], p_created bigint[], p_finished bigint[], p_data json,
+        o_job text[], o_offset bigint[], o_stream text[], o_attempt integer[], o_ts bigint[], o_data text[],
+        p_forgotten text[], p_writer integer, p_epoch bigint
+      ) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${WRITER_LOCK_CLASS}, p_writer);
+        -- Fencing: a leader writes only under the epoch it holds. FOR SHARE
+        -- makes a master taking the lease wait for this commit (and this
+        -- commit wait for the take): a commit either lands before the new
+        -- leader reads the database, or fails.
+        IF p_epoch > 0 THEN
+          PERFORM 1 FROM dist_exec.lease WHERE epoch = p_epoch FOR SHARE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'the lease of epoch % was taken by another master', p_epoch USING ERRCODE = '${LEASE_LOST_SQLSTATE}';
+          END IF;
+        END IF;
+        IF cardinality(p_forgotten) > 0 THEN
+          DELETE FROM dist_exec.output WHERE job_id = ANY (p_forgotten);
+          WITH gone AS (
+            DELETE FROM dist_exec.jobs WHERE id = ANY (p_forgotten) RETURNING state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, -count(*) FROM gone GROUP BY state ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF cardinality(p_id) > 0 THEN
+          -- The states before come from the statement's snapshot, taken before its upsert.
+          WITH input AS (
+            SELECT * FROM ROWS FROM (unnest(p_seq, p_id, p_state, p_key, p_created, p_finished), json_array_elements(p_data))
+              AS r(seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
+          ), before AS (
+            SELECT j.state FROM dist_exec.jobs AS j JOIN input USING (id)
+          ), upserted AS (
+            INSERT INTO dist_exec.jobs AS j (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data)
+              SELECT seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data FROM input
+              ON CONFLICT (id) DO UPDATE
+                SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data
+              RETURNING j.state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, sum(delta) FROM (
+              SELECT state, 1 AS delta FROM upserted
+              UNION ALL
+              SELECT state, -1 FROM before
+            ) AS changes GROUP BY state HAVING sum(delta) <> 0 ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF cardinality(o_job) > 0 THEN
+          INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data)
+            SELECT job_id, byte_offset, stream, attempt, ts_ms, decode(data, 'base64')
+            FROM unnest(o_job, o_offset, o_stream, o_attempt, o_ts, o_data)
+              AS r(job_id, byte_offset, stream, attempt, ts_ms, data)
+            ON CONFLICT (job_id, byte_offset) DO NOTHING;
+        END IF;
+      END $$;
     `,
   },
 ];

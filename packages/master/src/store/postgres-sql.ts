@@ -10,12 +10,13 @@ import { finishedAtForGc, jobRecord } from './job-codec.js';
 /** A group commit (see dist_exec.commit_writes): the values come from `commitValues`. */
 export const COMMIT_SQL = `SELECT dist_exec.commit_writes(
   $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::json,
-  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer)`;
+  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint)`;
 
 /**
  * The parameters of COMMIT_SQL: the jobs' columns as parallel arrays and
  * their data as one JSON array; the chunks' columns as arrays, bytes in
- * base64; the ids of jobs to delete; the writer's lock number. A second job
+ * base64; the ids of jobs to delete; the writer's lock number; the lease
+ * epoch it writes under (0: a store without a lease). A second job
  * with a taken submit number or idempotency key breaks a unique index and
  * fails the commit.
  */
@@ -24,6 +25,7 @@ export function commitValues(
   output: readonly { jobId: string; chunk: OutputChunk }[],
   forgotten: readonly string[],
   writer: number,
+  epoch: number,
 ): unknown[] {
   const seq: number[] = [];
   const id: string[] = [];
@@ -71,6 +73,7 @@ export function commitValues(
     bytes,
     forgotten,
     writer,
+    epoch,
   ];
 }
 
@@ -134,7 +137,7 @@ export const READ_OUTPUT_SQL = `
  * History GC in one statement: of the at most $1 jobs that finished first,
  * deletes the first $2 (beyond the count kept) and those that finished before
  * $3, with their output; remembers the highest submit number deleted, and
- * takes them off the counts.
+ * takes them off the counts. Only under lease epoch $4 (0: a store without a lease).
  */
 export const DELETE_FINISHED_SQL = `
   WITH oldest AS (
@@ -142,7 +145,8 @@ export const DELETE_FINISHED_SQL = `
     FROM (SELECT seq, id, finished_at_ms FROM dist_exec.jobs WHERE finished_at_ms IS NOT NULL
           ORDER BY finished_at_ms, seq LIMIT $1) AS candidates
   ), doomed AS (
-    SELECT seq, id FROM oldest WHERE rank <= $2 OR finished_at_ms < $3
+    SELECT seq, id FROM oldest WHERE (rank <= $2 OR finished_at_ms < $3)
+      AND ($4::bigint = 0 OR EXISTS (SELECT 1 FROM dist_exec.lease WHERE epoch = $4::bigint))
   ), chunks AS (
     DELETE FROM dist_exec.output AS o USING doomed WHERE o.job_id = doomed.id
   ), deleted AS (

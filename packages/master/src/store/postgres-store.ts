@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
 import { NewerSchemaError } from './migrations.js';
-import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl } from './postgres-errors.js';
+import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl, sqlState } from './postgres-errors.js';
 import { GroupCommit, type WriteBatch } from './postgres-group-commit.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
+import type { LeaderLease } from './postgres-lease.js';
 import {
+  LEASE_LOST_SQLSTATE,
   LOCK_CLASS,
   migratePostgres,
   NotOurSchemaError,
@@ -53,6 +55,13 @@ export interface PostgresStoreOptions {
    * keep results, and replay output after a restart). @default 268435456 (256 MiB)
    */
   maxBufferedOutputBytes?: number;
+  /**
+   * The lease of a leading master (several masters on one database): every
+   * write is made under its epoch, and a write the database refuses as stale
+   * tells the lease it is lost. Without one, the store owns the database
+   * alone, by a session advisory lock (one master, tests).
+   */
+  lease?: LeaderLease;
 }
 
 export const DEFAULT_PG_POOL_SIZE = 4;
@@ -75,9 +84,11 @@ interface OutputRow {
  * away is waited for, not fatal. Reads go to SQL once the writes made before
  * them are committed, except reads of one job, which look at the buffer first.
  *
- * One master owns the store: it holds a session advisory lock on a connection
- * of its own, taken again when that connection comes back. Leadership by
- * lease, with every write fenced by its epoch, will replace it.
+ * With a lease (several masters, see postgres-lease.ts) the store writes
+ * only while the lease holds, and every commit names its epoch, which the
+ * database checks in the same transaction. Without one, one master owns the
+ * store by a session advisory lock on a connection of its own, taken again
+ * when that connection comes back.
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -105,6 +116,11 @@ export class PostgresStore implements Store {
     return this.#writes?.commits ?? 0;
   }
 
+  /** The lease epoch writes are made under (0: no lease). */
+  get #epoch(): number {
+    return this.#options.lease?.epoch ?? 0;
+  }
+
   get problem(): string | null {
     return this.#health.problem;
   }
@@ -121,7 +137,7 @@ export class PostgresStore implements Store {
     pool.on('error', (error) => this.#log.debug({ err: error }, 'idle database connection closed'));
     this.#pool = pool;
     try {
-      this.#owner = await this.#takeOwnership();
+      if (!this.#options.lease) this.#owner = await this.#takeOwnership();
       const client = await pool.connect();
       let migrated: number[];
       try {
@@ -136,7 +152,7 @@ export class PostgresStore implements Store {
           logger: this.#log,
           health: this.#health,
           write: (batch, forgotten) => this.#write(pool, batch, forgotten),
-          owns: () => this.#owner !== null,
+          owns: () => (this.#options.lease ? this.#options.lease.holds() : this.#owner !== null),
           reclaim: () => this.#reclaim(),
           lazyCommitMs: this.#options.lazyCommitMs,
           retryMinMs: this.#options.retryMinMs,
@@ -195,6 +211,12 @@ export class PostgresStore implements Store {
   }
 
   async #reclaim(): Promise<void> {
+    const lease = this.#options.lease;
+    if (lease) {
+      if (lease.holds()) return;
+      lease.lost('the lease lapsed while the database was away');
+      throw new StoreUnusableError(this.location, 'this master no longer holds the lease');
+    }
     const owner = await this.#takeOwnership();
     if (this.#closed) {
       await owner.end().catch(() => undefined);
@@ -239,7 +261,7 @@ export class PostgresStore implements Store {
             : client.query({
                 name: 'dist-exec-commit',
                 text: sql.COMMIT_SQL,
-                values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
+                values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer, this.#epoch),
               });
       const timeoutMs = this.#options.commitTimeoutMs ?? DEFAULT_PG_COMMIT_TIMEOUT_MS;
       const timeout = new Promise<never>((_resolve, reject) => {
@@ -251,6 +273,7 @@ export class PostgresStore implements Store {
     } catch (error) {
       // The connection may be dead or stuck mid-statement: close it rather than reuse it (the listener stays).
       client.release(error instanceof Error ? error : new Error(String(error)));
+      if (sqlState(error) === LEASE_LOST_SQLSTATE) this.#options.lease?.lost(failureText(error));
       throw error;
     } finally {
       clearTimeout(timer);
@@ -264,7 +287,7 @@ export class PostgresStore implements Store {
       await client.query({
         name: 'dist-exec-commit',
         text: sql.COMMIT_SQL,
-        values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer),
+        values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer, this.#epoch),
       });
       for (const t of batch.tokens.values()) {
         await client.query(sql.UPSERT_TOKEN_SQL, [
@@ -454,7 +477,12 @@ export class PostgresStore implements Store {
     const finished = Number((await this.#query<{ n: string }>(sql.FINISHED_COUNT_SQL, []))[0]?.n ?? 0);
     const excess = Number.isFinite(keepMax) ? Math.max(0, finished - keepMax) : 0;
     const before = Math.min(Math.max(finishedBeforeMs, Number.MIN_SAFE_INTEGER), Number.MAX_SAFE_INTEGER);
-    const rows = await this.#query<{ n: string }>(sql.DELETE_FINISHED_SQL, [limit, excess, Math.floor(before)]);
+    const rows = await this.#query<{ n: string }>(sql.DELETE_FINISHED_SQL, [
+      limit,
+      excess,
+      Math.floor(before),
+      this.#epoch,
+    ]);
     return Number(rows[0]?.n ?? 0);
   }
 

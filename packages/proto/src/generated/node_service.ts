@@ -17,6 +17,7 @@ import type { Job as _distexec_v1_Job, Job__Output as _distexec_v1_Job__Output }
 import type { JobSpec as _distexec_v1_JobSpec, JobSpec__Output as _distexec_v1_JobSpec__Output } from './distexec/v1/JobSpec.js';
 import type { ListNodesRequest as _distexec_v1_ListNodesRequest, ListNodesRequest__Output as _distexec_v1_ListNodesRequest__Output } from './distexec/v1/ListNodesRequest.js';
 import type { ListNodesResponse as _distexec_v1_ListNodesResponse, ListNodesResponse__Output as _distexec_v1_ListNodesResponse__Output } from './distexec/v1/ListNodesResponse.js';
+import type { MasterInfo as _distexec_v1_MasterInfo, MasterInfo__Output as _distexec_v1_MasterInfo__Output } from './distexec/v1/MasterInfo.js';
 import type { Node as _distexec_v1_Node, Node__Output as _distexec_v1_Node__Output } from './distexec/v1/Node.js';
 import type { NodeServiceClient as _distexec_v1_NodeServiceClient, NodeServiceDefinition as _distexec_v1_NodeServiceDefinition } from './distexec/v1/NodeService.js';
 import type { OutputChunk as _distexec_v1_OutputChunk, OutputChunk__Output as _distexec_v1_OutputChunk__Output } from './distexec/v1/OutputChunk.js';
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
       JobState: EnumTypeDefinition
       ListNodesRequest: MessageTypeDefinition<_distexec_v1_ListNodesRequest, _distexec_v1_ListNodesRequest__Output>
       ListNodesResponse: MessageTypeDefinition<_distexec_v1_ListNodesResponse, _distexec_v1_ListNodesResponse__Output>
+      MasterInfo: MessageTypeDefinition<_distexec_v1_MasterInfo, _distexec_v1_MasterInfo__Output>
       Node: MessageTypeDefinition<_distexec_v1_Node, _distexec_v1_Node__Output>
       NodeService: SubtypeConstructor<typeof grpc.Client, _distexec_v1_NodeServiceClient> & { service: _distexec_v1_NodeServiceDefinition }
       NodeState: EnumTypeDefinition

@@ -10,6 +10,7 @@ export interface ExecuteRequest {
   'fromOffset'?: (number | string | Long);
   'outputLimitBytes'?: (number | string | Long);
   'killGraceMs'?: (number);
+  'masterEpoch'?: (number | string | Long);
 }
 
 export interface ExecuteRequest__Output {
@@ -19,4 +20,5 @@ export interface ExecuteRequest__Output {
   'fromOffset': (number);
   'outputLimitBytes': (number);
   'killGraceMs': (number);
+  'masterEpoch': (number);
 }

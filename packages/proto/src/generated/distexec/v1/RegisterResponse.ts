@@ -1,6 +1,7 @@
 // Original file: proto/distexec/v1/node_service.proto
 
 import type { AttemptRef as _distexec_v1_AttemptRef, AttemptRef__Output as _distexec_v1_AttemptRef__Output } from '../../distexec/v1/AttemptRef.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface RegisterResponse {
   'heartbeatIntervalMs'?: (number);
@@ -10,6 +11,7 @@ export interface RegisterResponse {
   'rescheduleAfterMs'?: (number);
   'nodeSecret'?: (string);
   'heartbeatTimeoutMs'?: (number);
+  'masterEpoch'?: (number | string | Long);
 }
 
 export interface RegisterResponse__Output {
@@ -20,4 +22,5 @@ export interface RegisterResponse__Output {
   'rescheduleAfterMs': (number);
   'nodeSecret': (string);
   'heartbeatTimeoutMs': (number);
+  'masterEpoch': (number);
 }
