@@ -1,42 +1,10 @@
 import { UnavailableError, type Job, type OutputChunk } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
-import type { StoredNodeClaim, StoredToken } from './store.js';
 import { failureText, isTransient } from './postgres-errors.js';
 import type { StoreHealth } from './store-health.js';
-
-/**
- * How a waiter fares when the database is unavailable. `submit` flushes
- * carry new jobs and `read`s need the database now: both fail at once.
- * Everything else (an attempt recorded before it is sent, a result before it
- * is acknowledged) waits for the database to come back.
- */
-type WaiterKind = 'submit' | 'durable' | 'read';
-
-interface Waiter {
-  kind: WaiterKind;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** Writes committed together, and who waits for them. */
-export class WriteBatch {
-  jobs = new Map<string, Job>();
-  byKey = new Map<string, Job>();
-  output: { jobId: string; chunk: OutputChunk }[] = [];
-  /** Bytes of output in `output`. */
-  outputBytes = 0;
-  /** Token rows by hash, and node claims by node id (null: delete it). Rare: a commit with them takes a few more round trips. */
-  tokens = new Map<string, StoredToken>();
-  claims = new Map<string, StoredNodeClaim | null>();
-  waiters: Waiter[] = [];
-  get empty(): boolean {
-    return this.jobs.size === 0 && this.output.length === 0 && !this.hasAuth;
-  }
-  get hasAuth(): boolean {
-    return this.tokens.size > 0 || this.claims.size > 0;
-  }
-}
+import type { StoredNodeClaim, StoredToken } from './store.js';
+import { WriteBatch, type Waiter, type WaiterKind } from './write-batch.js';
 
 export interface GroupCommitOptions {
   /** The database, for messages (its password masked). */
@@ -316,18 +284,7 @@ export class GroupCommit {
 
   /** Drops the jobs never committed: their submits failed, so they must not appear later. */
   #forgetNew(batch: WriteBatch): void {
-    let forgot = false;
-    for (const [id, job] of batch.jobs) {
-      if (job.seq <= this.#durableSeq) continue;
-      batch.jobs.delete(id);
-      const key = job.spec.idempotencyKey;
-      if (key && batch.byKey.get(key) === job) batch.byKey.delete(key);
-      this.#forgotten.add(id);
-      forgot = true;
-    }
-    if (!forgot) return;
-    batch.output = batch.output.filter((entry) => !this.#forgotten.has(entry.jobId));
-    batch.outputBytes = batch.output.reduce((sum, entry) => sum + entry.chunk.data.length, 0);
+    batch.forgetJobsAfter(this.#durableSeq, this.#forgotten);
   }
 
   #scheduleRetry(): void {

@@ -6,7 +6,7 @@ import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl, sqlState } from './postgres-errors.js';
-import { GroupCommit, type WriteBatch } from './postgres-group-commit.js';
+import { GroupCommit } from './postgres-group-commit.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
 import type { LeaderLease } from './postgres-lease.js';
 import {
@@ -19,6 +19,7 @@ import {
 } from './postgres-schema.js';
 import * as sql from './postgres-sql.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
+import type { WriteBatch } from './write-batch.js';
 import {
   chunksFrom,
   type HistoryPrune,

@@ -2,49 +2,7 @@ import { backoffDelay, UnavailableError, type Clock, type Job, type OutputChunk,
 import type { Logger } from 'pino';
 import type { StoreHealth } from './store-health.js';
 import type { StoredNodeClaim, StoredToken } from './store.js';
-
-/**
- * How a flush fares while the store cannot write. A `submit` flush carries
- * new jobs: it fails at once and its jobs are forgotten, so the caller can
- * say "not stored" and mean it. Every other flush (an attempt recorded
- * before it is sent, a result before it is acknowledged) waits until the
- * store can write again.
- */
-type WaiterKind = 'submit' | 'durable';
-
-interface Waiter {
-  kind: WaiterKind;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-/** Writes committed together, and who waits for them. */
-export class WriteBatch {
-  readonly jobs = new Map<string, Job>();
-  readonly byKey = new Map<string, Job>();
-  output: { jobId: string; chunk: OutputChunk }[] = [];
-  /** Bytes of output in `output`. */
-  outputBytes = 0;
-  /** Token rows by hash, and node claims by node id (null: delete it). */
-  readonly tokens = new Map<string, StoredToken>();
-  readonly claims = new Map<string, StoredNodeClaim | null>();
-  waiters: Waiter[] = [];
-
-  get empty(): boolean {
-    return this.jobs.size === 0 && this.output.length === 0 && this.tokens.size === 0 && this.claims.size === 0;
-  }
-
-  /** Takes in what was written after this batch: a newer version of a job replaces the older one. */
-  absorb(newer: WriteBatch): void {
-    for (const [id, job] of newer.jobs) this.jobs.set(id, job);
-    for (const [key, job] of newer.byKey) this.byKey.set(key, job);
-    for (const entry of newer.output) this.output.push(entry);
-    this.outputBytes += newer.outputBytes;
-    for (const [hash, token] of newer.tokens) this.tokens.set(hash, token);
-    for (const [nodeId, claim] of newer.claims) this.claims.set(nodeId, claim);
-    for (const waiter of newer.waiters) this.waiters.push(waiter);
-  }
-}
+import { WriteBatch, type Waiter, type WaiterKind } from './write-batch.js';
 
 /** What a failed write means. */
 export interface WriteFailure {
@@ -305,18 +263,7 @@ export class SqliteGroupCommit {
   #forgetNew(batch: WriteBatch): void {
     for (const [hash, token] of batch.tokens)
       if (token.lastUsedAtMs === null && token.revokedAtMs === null) batch.tokens.delete(hash);
-    let forgot = false;
-    for (const [id, job] of batch.jobs) {
-      if (job.seq <= this.#durableSeq) continue;
-      batch.jobs.delete(id);
-      const key = job.spec.idempotencyKey;
-      if (key && batch.byKey.get(key) === job) batch.byKey.delete(key);
-      this.#forgotten.add(id);
-      forgot = true;
-    }
-    if (!forgot) return;
-    batch.output = batch.output.filter((entry) => !this.#forgotten.has(entry.jobId));
-    batch.outputBytes = batch.output.reduce((sum, entry) => sum + entry.chunk.data.length, 0);
+    batch.forgetJobsAfter(this.#durableSeq, this.#forgotten);
   }
 
   #scheduleRetry(): void {

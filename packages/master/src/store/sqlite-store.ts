@@ -25,7 +25,7 @@ import {
 import { decodeJob, jobRowValues } from './job-codec.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
 import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
-import { SqliteGroupCommit, type WriteBatch } from './sqlite-group-commit.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { countSql, FINISHED_COUNT_SQL, pageParams, pageSql, releaseFreePages } from './sqlite-history.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
 import {
@@ -40,6 +40,7 @@ import {
   type StoredToken,
 } from './store.js';
 import { describeWriteFailure, HeldFileChangedError } from './write-failures.js';
+import type { WriteBatch } from './write-batch.js';
 
 export interface SqliteStoreOptions {
   /** Directory of the store file; created when missing. */
