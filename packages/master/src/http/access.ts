@@ -27,6 +27,13 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   ['GET /api/v1/nodes', 'read'],
   ['GET /api/v1/cluster', 'read'],
   ['GET /api/v1/events', 'read'],
+  // The dashboard's (dashboard-api-routes.ts).
+  ['GET /api/v1/activity', 'read'],
+  ['GET /api/v1/search', 'read'],
+  ['GET /api/v1/nodes/:id', 'read'],
+  ['POST /api/v1/nodes/:id/drain', 'admin'],
+  ['POST /api/v1/nodes/:id/undrain', 'admin'],
+  ['POST /api/v1/jobs/:id/rerun', 'submit'],
   // The whole store (job env values, token hashes): an admin's, as a backup of the database file is.
   ['GET /api/v1/backup', 'admin'],
   // Seed 003's API.

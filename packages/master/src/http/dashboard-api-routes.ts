@@ -1,0 +1,152 @@
+import {
+  checkIdFragment,
+  checkJobId,
+  InvalidArgumentError,
+  jobToJson,
+  nodeToJson,
+  NotFoundError,
+  type Job,
+} from '@dist-exec/core';
+import type { ActivitySeries } from '../activity-series.js';
+import type { ClusterState } from '../cluster-state.js';
+import type { NodeManager } from '../nodes/node-manager.js';
+import { searchJobs } from '../store/job-search.js';
+import type { Store } from '../store/store.js';
+import { queryInteger, sendJson } from './io.js';
+import { parseStateList } from './query.js';
+import type { Router } from './router.js';
+
+/** Matches a search returns at most; and how many jobs it looks at (a bounded scan: see store/job-search.ts). */
+const MAX_SEARCH_PAGE = 1000;
+const DEFAULT_SEARCH_PAGE = 50;
+const SEARCH_SCAN = 5_000;
+/** A node page's recent failures: how many, and how far back the scan for them looks. */
+const NODE_FAILURES = 10;
+const NODE_FAILURE_SCAN = 2_000;
+
+export interface DashboardApiContext {
+  cluster: ClusterState;
+  nodes: NodeManager;
+  store: Pick<Store, 'listJobs' | 'findJobsByIdFragment'>;
+  activity: Pick<ActivitySeries, 'toJson'>;
+  /** Adds what is derived when read (why a pending job waits). */
+  view<T extends Job>(job: T): T;
+}
+
+/**
+ * What the dashboard reads beyond the gRPC mirror in api-routes.ts: the
+ * 15-minute activity series, job search (by id piece, command words, label,
+ * node), a node with its jobs, drain and undrain, and re-running a job.
+ * Behind the same tokens as the rest of /api/v1 (see access.ts).
+ */
+export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext): void {
+  const { cluster, nodes, store, view } = ctx;
+  const toJson = (job: Job) => jobToJson(view({ ...job, stdout: null, stderr: null }));
+
+  router.add('GET', '/api/v1/activity', ({ res }) => sendJson(res, 200, ctx.activity.toJson()));
+
+  router.add('GET', '/api/v1/search', async ({ res, url }) => {
+    const query = url.searchParams;
+    const states = parseStateList(query.get('state'));
+    const text = (query.get('q') ?? '').trim();
+    if (text.length > 200) throw new InvalidArgumentError('q: at most 200 characters', { field: 'q' });
+    const labels = parseLabels(query.getAll('label'));
+    const nodeId = query.get('node') ?? '';
+    const pageSize = queryInteger(query, 'limit', 1, MAX_SEARCH_PAGE) ?? DEFAULT_SEARCH_PAGE;
+    const pageToken = query.get('pageToken') ?? '';
+    if (pageToken && !/^\d+$/.test(pageToken))
+      throw new InvalidArgumentError('pageToken: pass back the nextPageToken of the previous page', {
+        field: 'pageToken',
+      });
+    // Text that can be part of an id is looked up in the id indexes too (first page only), ahead of the scan.
+    const byId = !pageToken && idFragment(text) ? await store.findJobsByIdFragment(idFragment(text), pageSize) : [];
+    const idMatches = byId.filter(
+      (job) =>
+        (states.length === 0 || states.includes(job.state)) &&
+        Object.entries(labels).every(([k, v]) => job.spec.labels[k] === v) &&
+        (!nodeId || job.attemptHistory.some((a) => a.nodeId === nodeId)),
+    );
+    const scan = await searchJobs(store, {
+      states,
+      text,
+      labels,
+      nodeId,
+      pageSize,
+      pageToken,
+      maxScanned: SEARCH_SCAN,
+    });
+    const seen = new Set(idMatches.map((job) => job.id));
+    const jobs = [...idMatches, ...scan.jobs.filter((job) => !seen.has(job.id))];
+    sendJson(res, 200, {
+      jobs: jobs.map(toJson),
+      nextPageToken: scan.nextPageToken || null,
+      scanned: scan.scanned,
+      truncated: scan.truncated,
+    });
+  });
+
+  router.add('GET', '/api/v1/nodes/:id', async ({ res, params }) => {
+    const id = params.id ?? '';
+    const node = nodes.list().find((n) => n.id === id);
+    if (!node) throw new NotFoundError(`node ${id} not found; the dashboard's node list shows the nodes`);
+    const running = [...cluster.activeJobs()].filter((job) => job.state === 'RUNNING' && job.workerId === id);
+    const failures = await searchJobs(store, {
+      states: ['FAILED'],
+      text: '',
+      labels: {},
+      nodeId: id,
+      pageSize: NODE_FAILURES,
+      pageToken: '',
+      maxScanned: NODE_FAILURE_SCAN,
+    });
+    sendJson(res, 200, {
+      node: nodeToJson(node),
+      running: running.map(toJson),
+      recentFailures: failures.jobs.map(toJson),
+      failuresScanned: failures.scanned,
+    });
+  });
+
+  router.add('POST', '/api/v1/nodes/:id/drain', ({ req, res, params }) => {
+    req.resume();
+    // No deadline: running jobs finish; nothing new is placed there.
+    sendJson(res, 200, nodeToJson(nodes.drain(params.id ?? '', 0)));
+  });
+
+  router.add('POST', '/api/v1/nodes/:id/undrain', ({ req, res, params }) => {
+    req.resume();
+    sendJson(res, 200, nodeToJson(nodes.undrain(params.id ?? '')));
+  });
+
+  router.add('POST', '/api/v1/jobs/:id/rerun', async ({ req, res, params, caller }) => {
+    req.resume();
+    const job = await cluster.getJob(checkJobId(params.id ?? ''));
+    // The same spec (env values included: they never leave the master), as a new job; a key would find the old one.
+    const [result] = await cluster.submit([{ ...job.spec, idempotencyKey: '' }], caller);
+    if (!result) throw new Error('submit returned no job');
+    sendJson(res, 201, toJson(result.job), { location: `/api/v1/jobs/${result.job.id}` });
+  });
+}
+
+/** `label=k=v` (repeatable) → labels; an error naming the parameter otherwise. */
+function parseLabels(values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const value of values) {
+    const eq = value.indexOf('=');
+    if (eq <= 0)
+      throw new InvalidArgumentError(`label: "${value.slice(0, 80)}" is not key=value, such as team=web`, {
+        field: 'label',
+      });
+    labels[value.slice(0, eq)] = value.slice(eq + 1);
+  }
+  return labels;
+}
+
+/** The text as a piece of a job id, or '' when it cannot be one. */
+function idFragment(text: string): string {
+  try {
+    return checkIdFragment(text, 'q');
+  } catch {
+    return '';
+  }
+}
