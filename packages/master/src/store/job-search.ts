@@ -5,8 +5,8 @@ import type { Store } from './store.js';
  * Finding jobs by what a person remembers of them: words of the command, a
  * label, the node that ran them. No index answers these, so the search is a
  * bounded scan: it walks the history newest first through the store's own
- * paging (its state index, `SCAN_CHUNK` jobs a read, the event loop free
- * between reads) and stops after `maxScanned` jobs, saying where it stopped.
+ * paging (its state index, at most `SCAN_CHUNK` jobs a read, the event loop
+ * free between reads) and stops after `maxScanned` jobs, saying where it stopped.
  * A caller pages on from `nextPageToken`; nothing ever reads the whole history
  * at once. (Ids are found by the stores' id indexes: `findJobsByIdFragment`.)
  */
@@ -39,8 +39,9 @@ export interface JobSearchPage {
 }
 
 export const DEFAULT_MAX_SCANNED = 5_000;
-/** Jobs per read of the store. */
+/** Jobs per read of the store, at most: reads start at twice the page (a page that fills at once reads little) and double. */
 export const SCAN_CHUNK = 500;
+const FIRST_CHUNK_MIN = 100;
 
 /** Whether one job matches the search's filters (states aside, which the store applies). */
 export function jobMatches(job: Job, search: Pick<JobSearch, 'text' | 'labels' | 'nodeId'>): boolean {
@@ -55,8 +56,10 @@ export async function searchJobs(store: Pick<Store, 'listJobs'>, search: JobSear
   const jobs: Job[] = [];
   let token = search.pageToken;
   let scanned = 0;
+  let size = Math.min(SCAN_CHUNK, Math.max(FIRST_CHUNK_MIN, search.pageSize * 2));
   for (;;) {
-    const chunk = Math.min(SCAN_CHUNK, maxScanned - scanned);
+    const chunk = Math.min(size, maxScanned - scanned);
+    size = Math.min(SCAN_CHUNK, size * 2);
     const page = await store.listJobs({ states: search.states, pageSize: chunk, pageToken: token });
     for (const [i, job] of page.jobs.entries()) {
       if (!jobMatches(job, search)) continue;
