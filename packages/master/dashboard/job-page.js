@@ -14,8 +14,35 @@ export function shownJobId() {
   return page.id;
 }
 
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** `#/jobs/7f3a1b2c`: a piece of an id (the end the list shows) that names one job opens that job. */
+async function resolveShortId(id) {
+  const page = await api(`/api/v1/jobs?id=${encodeURIComponent(id)}&limit=2`);
+  if (page.jobs.length === 1) return page.jobs[0].id;
+  throw new ApiError(
+    page.jobs.length ? `${id} is the start or end of more than one job id; give more of it` : `job ${id} not found`,
+    404,
+  );
+}
+
 export async function openJob(id) {
   closeJob();
+  if (!FULL_ID.test(id)) {
+    page.id = id;
+    try {
+      const full = await resolveShortId(id);
+      if (page.id === id) location.replace(`${location.search}#/jobs/${full}`);
+    } catch (error) {
+      if (page.id !== id) return;
+      $('job-id').textContent = id;
+      $('job-body').hidden = true;
+      $('job-missing-text').textContent =
+        `${error.message}. It may never have existed, or history clean-up removed it.`;
+      $('job-missing').hidden = false;
+    }
+    return;
+  }
   page.id = id;
   $('job-view').dataset.job = id;
   $('job-missing').hidden = true;

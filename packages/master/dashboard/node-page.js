@@ -108,7 +108,8 @@ function render({ node, running, recentFailures, failuresScanned }) {
   $('node-running-empty').hidden = running.length > 0;
   $('node-failures').tBodies[0].replaceChildren(...jobRows(recentFailures));
   $('node-failures-empty').hidden = recentFailures.length > 0;
-  $('node-failures-hint').textContent = `among the newest ${failuresScanned.toLocaleString('en')} failed jobs`;
+  $('node-failures-hint').textContent =
+    `its last 10, from the newest ${failuresScanned.toLocaleString('en')} failed jobs of the cluster`;
 }
 
 async function setDrain(drain) {

@@ -213,6 +213,12 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
     await until(async () => page.locator('#job-missing').isVisible(), { message: 'the unknown-job note' });
     expect(await text('#job-missing-text')).toMatch(/not found/);
     expect(await page.locator('#job-body').isHidden()).toBe(true);
+    // The end of an id, as the list shows it, opens the job it names.
+    const [known] = (await cluster.client.listJobs({ pageSize: 1 })).jobs;
+    await page.goto(`${base}/#/jobs/${known?.id.slice(-8)}`);
+    await until(async () => new URL(page.url()).hash === `#/jobs/${known?.id}` || null, { message: 'the full id' });
+    await until(async () => (await text('#job-id')) === known?.id, { message: 'its page' });
+    await page.locator('#job-body').waitFor({ state: 'visible' });
   });
 
   it('follows the output of a running job live and cancels it with the button', async () => {
