@@ -71,8 +71,9 @@ export async function api(path, options = {}) {
     hooks.unauthorized(message);
     throw new Unauthorized(message);
   }
-  // A proxy in front of a master that is down answers 502/503/504 without our JSON.
-  if (res.status >= 502 && res.status <= 504 && !body?.error) {
+  // A proxy in front of a master that is down, or a follower that knows no leader, answers 502/503/504
+  // without our {error: {code, message}}. (A 503 with one is the master's own word: the store is down.)
+  if (res.status >= 502 && res.status <= 504 && !body?.error?.message) {
     hooks.unreachable();
     throw new Unreachable('the master is not answering; try again when it is back');
   }

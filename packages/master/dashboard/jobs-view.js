@@ -242,7 +242,7 @@ function arrayRows(arrayId, pageMembers) {
     'tr',
     { class: 'array', 'data-array': arrayId },
     el('td', { class: 'mono' }, toggle, ` ${shortId(arrayId)}${indexRange(members)}`),
-    el('td', { class: 'summary', text: `${summary.text}${entry.more ? ' (first 1000)' : ''}` }),
+    el('td', { class: 'summary', text: `${summary.text}${entry.more ? ' (newest 1000)' : ''}` }),
     el('td', { class: 'cmd', title: first.command, text: first.command }),
     el('td', { class: 'muted', text: `${members.length}${entry.more ? '+' : ''} jobs` }),
     el('td', { class: 'num', text: '' }),
