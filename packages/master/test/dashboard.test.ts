@@ -383,10 +383,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !toolsRequired())('the dashboard in a r
       await shot(phone, 'phone-overview');
       const row = phone.locator('#jobs tbody tr[data-job]').first();
       const id = await row.getAttribute('data-job');
-      await row
-        .locator('td.cmd')
-        .tap()
-        .catch(() => row.locator('td.cmd').click());
+      await row.locator('td.cmd').click();
       await phone.locator('#job-view').waitFor({ state: 'visible' });
       expect(new URL(phone.url()).hash).toBe(`#/jobs/${id}`);
       const box = await phone.locator('#job-view').boundingBox();
