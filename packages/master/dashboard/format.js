@@ -51,12 +51,6 @@ export function timeEl(tag, iso, props = {}) {
   return el(tag, { ...props, title: iso || undefined, 'data-time': iso || undefined, text: when(iso) });
 }
 
-export function ago(iso) {
-  if (!iso) return '–';
-  const ms = Date.now() - Date.parse(iso);
-  return ms < 1500 ? 'just now' : `${duration(ms)} ago`;
-}
-
 export function bytes(n) {
   if (!n) return '0';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
