@@ -9,7 +9,7 @@ import { renderCharts } from './charts.js';
 import { $, badge, bytes, chips, duration, el, meter, when } from './format.js';
 import { closeJob, openJob, setUpJobPage, shownJobId, tickJob, updateJob } from './job-page.js';
 import { reloadJobs, setUpJobList, showFilters, tickJobs, upsertJob } from './jobs-view.js';
-import { closeNode, openNode, setUpNodePage } from './node-page.js';
+import { closeNode, openNode, setUpNodePage, shownNodeId } from './node-page.js';
 
 const FEED_RETRY_MS = 2000;
 const ACTIVITY_REFRESH_MS = 5000;
@@ -249,13 +249,16 @@ function route() {
   } else if (node) {
     closeJob();
     show('node');
-    openNode(decodeURIComponent(node[1]));
+    // A link fires popstate and hashchange both: the page opens once.
+    const id = decodeURIComponent(node[1]);
+    if (shownNodeId() !== id) openNode(id);
   } else {
     closeJob();
     closeNode();
+    const entering = state.view !== 'overview';
     show('overview');
     showFilters().catch(() => {});
-    refreshActivity();
+    if (entering) refreshActivity();
   }
 }
 

@@ -9,6 +9,10 @@ const REFRESH_MS = 3000;
 
 const page = { id: null, timer: null, node: null };
 
+export function shownNodeId() {
+  return page.id;
+}
+
 export async function openNode(id) {
   closeNode();
   page.id = id;
