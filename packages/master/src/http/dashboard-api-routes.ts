@@ -6,9 +6,11 @@ import {
   nodeToJson,
   NotFoundError,
   type Job,
+  type JobSpecInput,
 } from '@dist-exec/core';
 import type { ActivitySeries } from '../activity-series.js';
-import type { ClusterState } from '../cluster-state.js';
+import type { Submitter } from '../jobs/job-admission.js';
+import type { SubmitResult } from '../jobs/job-intake.js';
 import type { NodeManager } from '../nodes/node-manager.js';
 import { searchJobs } from '../store/job-search.js';
 import type { Store } from '../store/store.js';
@@ -24,9 +26,17 @@ const SEARCH_SCAN = 5_000;
 const NODE_FAILURES = 10;
 const NODE_FAILURE_SCAN = 2_000;
 
+/** The narrow ports these routes use, wired by routes.ts. */
 export interface DashboardApiContext {
-  cluster: ClusterState;
-  nodes: NodeManager;
+  jobs: {
+    /** The job (NotFoundError when there is none). */
+    get(id: string): Promise<Job>;
+    /** As any submit: admission, the caller's token rules and quotas. */
+    submit(inputs: readonly JobSpecInput[], by: Submitter): Promise<SubmitResult[]>;
+    /** PENDING and RUNNING jobs, from memory. */
+    active(): Iterable<Job>;
+  };
+  nodes: Pick<NodeManager, 'list' | 'drain' | 'undrain'>;
   store: Pick<Store, 'listJobs' | 'findJobsByIdFragment'>;
   activity: Pick<ActivitySeries, 'toJson'>;
   /** Adds what is derived when read (why a pending job waits). */
@@ -40,7 +50,7 @@ export interface DashboardApiContext {
  * Behind the same tokens as the rest of /api/v1 (see access.ts).
  */
 export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext): void {
-  const { cluster, nodes, store, view } = ctx;
+  const { jobs, nodes, store, view } = ctx;
   const toJson = (job: Job) => jobToJson(view({ ...job, stdout: null, stderr: null }));
 
   router.add('GET', '/api/v1/activity', ({ res }) => sendJson(res, 200, ctx.activity.toJson()));
@@ -76,9 +86,9 @@ export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext):
       maxScanned: SEARCH_SCAN,
     });
     const seen = new Set(idMatches.map((job) => job.id));
-    const jobs = [...idMatches, ...scan.jobs.filter((job) => !seen.has(job.id))];
+    const found = [...idMatches, ...scan.jobs.filter((job) => !seen.has(job.id))];
     sendJson(res, 200, {
-      jobs: jobs.map(toJson),
+      jobs: found.map(toJson),
       nextPageToken: scan.nextPageToken || null,
       scanned: scan.scanned,
       truncated: scan.truncated,
@@ -89,7 +99,7 @@ export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext):
     const id = params.id ?? '';
     const node = nodes.list().find((n) => n.id === id);
     if (!node) throw new NotFoundError(`node ${id} not found; the dashboard's node list shows the nodes`);
-    const running = [...cluster.activeJobs()].filter((job) => job.state === 'RUNNING' && job.workerId === id);
+    const running = [...jobs.active()].filter((job) => job.state === 'RUNNING' && job.workerId === id);
     const failures = await searchJobs(store, {
       states: ['FAILED'],
       text: '',
@@ -120,9 +130,9 @@ export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext):
 
   router.add('POST', '/api/v1/jobs/:id/rerun', async ({ req, res, params, caller }) => {
     req.resume();
-    const job = await cluster.getJob(checkJobId(params.id ?? ''));
+    const job = await jobs.get(checkJobId(params.id ?? ''));
     // The same spec (env values included: they never leave the master), as a new job; a key would find the old one.
-    const [result] = await cluster.submit([{ ...job.spec, idempotencyKey: '' }], caller);
+    const [result] = await jobs.submit([{ ...job.spec, idempotencyKey: '' }], caller);
     if (!result) throw new Error('submit returned no job');
     sendJson(res, 201, toJson(result.job), { location: `/api/v1/jobs/${result.job.id}` });
   });

@@ -33,7 +33,11 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   addCompatRoutes(router, master.cluster);
   addClusterRoutes(router, { cluster: master.cluster, masterId: master.id, snapshot: () => master.snapshot() });
   addDashboardApiRoutes(router, {
-    cluster: master.cluster,
+    jobs: {
+      get: (id) => master.cluster.getJob(id),
+      submit: (inputs, by) => master.cluster.submit(inputs, by),
+      active: () => master.cluster.activeJobs(),
+    },
     nodes: master.nodes,
     store: master.store,
     activity: master.activity,
