@@ -126,10 +126,11 @@ export function upsertJob(job) {
   }
   const arrayId = job.labels?.[ARRAY_LABEL];
   const entry = arrayId && list.arrays.get(arrayId);
-  if (entry?.jobs) {
-    const k = entry.jobs.findIndex((j) => j.id === job.id);
+  if (entry) {
+    // Shown at once where it is listed; the counts are read again (at most every ARRAY_REFRESH_MS).
+    const k = entry.jobs?.findIndex((j) => j.id === job.id) ?? -1;
     if (k >= 0) entry.jobs[k] = job;
-    else entry.stale = true;
+    entry.stale = true;
   }
   queueRender();
 }
@@ -178,40 +179,51 @@ function jobRow(job, member = false) {
   return row;
 }
 
-/** "180 done, 2 failed, 18 running" from an array's members. */
-function arraySummary(jobs) {
+const SUMMARY_WORDS = [
+  ['COMPLETED', 'done'],
+  ['FAILED', 'failed'],
+  ['CANCELLED', 'cancelled'],
+  ['RUNNING', 'running'],
+  ['PENDING', 'pending'],
+];
+
+/** "180 done, 2 failed, 18 running" from counts by state. */
+function summaryText(counts) {
+  return SUMMARY_WORDS.filter(([s]) => counts[s])
+    .map(([s, word]) => `${counts[s]} ${word}`)
+    .join(', ');
+}
+
+function countStates(jobs) {
   const counts = {};
   for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
-  const parts = [
-    ['COMPLETED', 'done'],
-    ['FAILED', 'failed'],
-    ['CANCELLED', 'cancelled'],
-    ['RUNNING', 'running'],
-    ['PENDING', 'pending'],
-  ]
-    .filter(([s]) => counts[s])
-    .map(([s, word]) => `${counts[s]} ${word}`);
-  return { text: parts.join(', '), counts };
+  return counts;
 }
 
 function indexRange(jobs) {
   const indices = jobs.map((j) => Number(j.labels?.[ARRAY_INDEX_LABEL])).filter(Number.isFinite);
-  if (!indices.length) return '';
-  return `[${Math.min(...indices)}-${Math.max(...indices)}]`;
+  return indices.length ? { min: Math.min(...indices), max: Math.max(...indices) } : null;
 }
 
+/**
+ * An array's counts (`GET /api/v1/search/summary`, a few bytes however large
+ * the array), and its jobs while its row is open.
+ */
 async function loadArray(arrayId) {
   const entry = list.arrays.get(arrayId);
   if (!entry || entry.loading) return;
   entry.loading = true;
+  entry.stale = false;
   try {
-    const params = new URLSearchParams({ label: `${ARRAY_LABEL}=${arrayId}`, limit: String(ARRAY_LIMIT) });
-    const page = await api(`/api/v1/search?${params}`);
-    entry.jobs = page.jobs.sort(
-      (a, b) => Number(a.labels?.[ARRAY_INDEX_LABEL] ?? 0) - Number(b.labels?.[ARRAY_INDEX_LABEL] ?? 0),
-    );
-    entry.more = Boolean(page.nextPageToken);
-    entry.stale = false;
+    const label = `${ARRAY_LABEL}=${arrayId}`;
+    entry.summary = await api(`/api/v1/search/summary?${new URLSearchParams({ label, range: ARRAY_INDEX_LABEL })}`);
+    if (entry.open) {
+      const page = await api(`/api/v1/search?${new URLSearchParams({ label, limit: String(ARRAY_LIMIT) })}`);
+      entry.jobs = page.jobs.sort(
+        (a, b) => Number(a.labels?.[ARRAY_INDEX_LABEL] ?? 0) - Number(b.labels?.[ARRAY_INDEX_LABEL] ?? 0),
+      );
+      entry.more = Boolean(page.nextPageToken);
+    }
     entry.loadedAt = Date.now();
   } finally {
     entry.loading = false;
@@ -219,18 +231,27 @@ async function loadArray(arrayId) {
   queueRender();
 }
 
-function arrayRows(arrayId, pageMembers) {
-  let entry = list.arrays.get(arrayId);
-  if (!entry) list.arrays.set(arrayId, (entry = { jobs: null, open: false, stale: true, loadedAt: 0 }));
-  if (entry.stale && Date.now() - entry.loadedAt > ARRAY_REFRESH_MS) loadArray(arrayId).catch(() => {});
-  else if (entry.stale && !entry.timer)
+/** Reads the array again now, or once ARRAY_REFRESH_MS have passed since the last read (a running array changes often). */
+function refreshArray(arrayId, entry) {
+  if (!entry.stale || entry.loading || entry.timer) return;
+  const wait = ARRAY_REFRESH_MS - (Date.now() - entry.loadedAt);
+  if (wait <= 0) loadArray(arrayId).catch(() => {});
+  else
     entry.timer = setTimeout(() => {
       entry.timer = null;
       loadArray(arrayId).catch(() => {});
-    }, ARRAY_REFRESH_MS);
-  const members = entry.jobs ?? pageMembers;
-  const summary = arraySummary(members);
-  const first = members[0] ?? pageMembers[0];
+    }, wait);
+}
+
+function arrayRows(arrayId, pageMembers) {
+  let entry = list.arrays.get(arrayId);
+  if (!entry) list.arrays.set(arrayId, (entry = { summary: null, jobs: null, open: false, stale: true, loadedAt: 0 }));
+  refreshArray(arrayId, entry);
+  const members = (entry.open && entry.jobs) || pageMembers;
+  const counts = entry.summary?.counts ?? countStates(pageMembers);
+  const range = entry.summary?.range ?? indexRange(pageMembers);
+  const total = entry.summary ? `${entry.summary.total}${entry.summary.truncated ? '+' : ''}` : '…';
+  const first = pageMembers[0];
   const toggle = el('button', {
     type: 'button',
     class: 'toggle',
@@ -241,10 +262,10 @@ function arrayRows(arrayId, pageMembers) {
   const head = el(
     'tr',
     { class: 'array', 'data-array': arrayId },
-    el('td', { class: 'mono' }, toggle, ` ${shortId(arrayId)}${indexRange(members)}`),
-    el('td', { class: 'summary', text: `${summary.text}${entry.more ? ' (newest 1000)' : ''}` }),
+    el('td', { class: 'mono' }, toggle, ` ${shortId(arrayId)}${range ? `[${range.min}-${range.max}]` : ''}`),
+    el('td', { class: 'summary', text: summaryText(counts) }),
     el('td', { class: 'cmd', title: first.command, text: first.command }),
-    el('td', { class: 'muted', text: `${members.length}${entry.more ? '+' : ''} jobs` }),
+    el('td', { class: 'muted', text: `${total} jobs` }),
     el('td', { class: 'num', text: '' }),
     timeEl('td', first.createdAt, { class: 'num' }),
     el('td', { class: 'num', text: '' }),
@@ -252,9 +273,23 @@ function arrayRows(arrayId, pageMembers) {
   head.addEventListener('click', (event) => {
     if (event.target.closest('a')) return;
     entry.open = !entry.open;
+    if (entry.open) {
+      entry.stale = true;
+      entry.loadedAt = 0;
+      refreshArray(arrayId, entry);
+    }
     renderJobs();
   });
-  return entry.open ? [head, ...members.map((job) => jobRow(job, true))] : [head];
+  const rows = [head, ...(entry.open ? members.map((job) => jobRow(job, true)) : [])];
+  if (entry.open && entry.more)
+    rows.push(
+      el(
+        'tr',
+        { class: 'member' },
+        el('td', { colspan: '7', class: 'muted', text: `the newest ${ARRAY_LIMIT} shown` }),
+      ),
+    );
+  return rows;
 }
 
 export function renderJobs() {

@@ -36,6 +36,7 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   // The dashboard's (dashboard-api-routes.ts).
   ['GET /api/v1/activity', 'read'],
   ['GET /api/v1/search', 'read'],
+  ['GET /api/v1/search/summary', 'read'],
   ['GET /api/v1/nodes/:id', 'read'],
   ['POST /api/v1/nodes/:id/drain', 'admin'],
   ['POST /api/v1/nodes/:id/undrain', 'admin'],
