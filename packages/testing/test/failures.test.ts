@@ -322,7 +322,9 @@ describe('failures with real processes', () => {
   });
 
   it('--fence-after: a worker cut off from the master kills its tasks; one without keeps running them', async () => {
-    const { master, client } = await cluster([]);
+    // The master's own timeout is generous: the fenced worker gives up by its own clock, and a loaded machine
+    // must not make the master reschedule the trusting worker's job after its pause.
+    const { master, client } = await cluster([], ['--heartbeat-timeout', '10s']);
     const fenced = await startWorkerProcess(master, [
       '--id',
       'fenced',
@@ -397,7 +399,12 @@ describe('failures with real processes', () => {
   });
 
   it('drain --deadline hands back what still runs (killed there, requeued without a retry); undrain returns the node', async () => {
-    const { master, client } = await cluster(['drain-a', 'drain-b'], [], ['--max-tasks', '1']);
+    // A generous heartbeat timeout: only the drain deadline may take the attempt away, never a loaded machine.
+    const { master, client } = await cluster(
+      ['drain-a', 'drain-b'],
+      ['--heartbeat-timeout', '10s'],
+      ['--max-tasks', '1'],
+    );
     const marker = uniqueMarker('drained');
     const { job } = await client.submit({
       command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${marker}; fi; echo "attempt $DIST_EXEC_ATTEMPT on $DIST_EXEC_NODE_ID"`,
