@@ -216,8 +216,13 @@ describe('failures with real processes', () => {
   });
 
   it('SIGTERM to a busy worker: its running jobs finish there, it leaves the node list, no job is lost', async () => {
-    const { workers, client } = await cluster(['busy-a', 'busy-b'], [], ['--max-tasks', '3']);
-    const jobs = await client.submitMany(Array.from({ length: 6 }, (_, i) => ({ command: `sleep 1; echo job-${i}` })));
+    // A generous heartbeat timeout: a loaded machine must not make the master take busy-a's jobs away first.
+    const { workers, client } = await cluster(
+      ['busy-a', 'busy-b'],
+      ['--heartbeat-timeout', '10s'],
+      ['--max-tasks', '3'],
+    );
+    const jobs = await client.submitMany(Array.from({ length: 6 }, (_, i) => ({ command: `sleep 2; echo job-${i}` })));
     await until(async () =>
       (await Promise.all(jobs.map((j) => stateOf(client, j.id)))).every((j) => j.state === 'RUNNING'),
     );
