@@ -29,7 +29,7 @@ import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers, Dispatcher } from './dispatc
 import { MasterEvents } from './events.js';
 import { HttpServer } from './http/server.js';
 import { buildRouter } from './http/routes.js';
-import { subscribeJobLog } from './jobs/index.js';
+import { JobCommands, subscribeJobLog } from './jobs/index.js';
 import { MasterMetrics } from './metrics.js';
 import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } from './nodes/index.js';
 import { createPolicy } from './placement/index.js';
@@ -78,6 +78,8 @@ export class Master {
   readonly cluster: ClusterState;
   readonly nodes: NodeManager;
   readonly scheduler: Scheduler;
+  /** What the gRPC and HTTP doors do with jobs. */
+  readonly jobs: JobCommands;
   readonly dispatcher: Dispatcher;
   readonly store: Store;
   /** Job and node events, for whatever instruments the master. */
@@ -194,6 +196,8 @@ export class Master {
       logger,
       dispatch: (job, attempt, node) => dispatcher.execute(job, attempt, node),
     });
+    const scheduler = this.scheduler;
+    this.jobs = new JobCommands({ cluster, pendingReason: (job) => scheduler.pendingReason(job) });
     this.auth = new MasterAuth({
       options: o,
       store,
@@ -290,9 +294,9 @@ export class Master {
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     addTokenService(server, { tokens: this.tokens, logger: this.#log, caller });
     this.#heartbeats = addApiServices(server, {
+      jobs: this.jobs,
       cluster: this.cluster,
       nodes: this.nodes,
-      scheduler: this.scheduler,
       store: this.store,
       logger: this.#log,
       masterId: this.id,
@@ -309,7 +313,17 @@ export class Master {
         this.#tls.server,
       );
       this.#http = new HttpServer({
-        router: buildRouter({ master: this, readiness: () => this.#readiness() }),
+        router: buildRouter({
+          jobs: this.jobs,
+          nodes: () => this.nodes.list(),
+          snapshot: () => this.snapshot(),
+          events: this.events,
+          store: this.store,
+          metrics: this.metrics,
+          masterId: this.id,
+          logger: this.#log,
+          readiness: () => this.#readiness(),
+        }),
         guard: this.auth.httpGuard(),
         logger: this.#log,
         host: o.host,
