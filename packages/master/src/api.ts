@@ -28,7 +28,7 @@ import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
-import { checkRegistration } from './nodes/registration.js';
+import { checkRegistration, taskConfigsFromWire } from './nodes/registration.js';
 import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
 import type { Store } from './store/store.js';
 import type { JobCommands } from './jobs/job-commands.js';
@@ -271,6 +271,7 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
           id: request.nodeId,
           address: request.address,
           capabilities: request.capabilities,
+          taskConfigs: taskConfigsFromWire(request.taskConfigSchemas, request.capabilities),
           maxTasks: request.maxTasks,
           labels: request.labels,
           cpus: request.cpus,

@@ -1,4 +1,5 @@
 import {
+  BUILTIN_TASK_TYPE_NAMES,
   CommandPolicy,
   MAX_RATE_COUNT,
   type RateLimit,
@@ -189,7 +190,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     defaultTimeoutMs: options.defaultTimeoutMs ?? 0,
     maxTimeoutMs: options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS,
-    taskTypes: options.taskTypes ?? ['command', 'http'],
+    taskTypes: options.taskTypes ?? [...BUILTIN_TASK_TYPE_NAMES],
     retryBackoffBaseMs: options.retryBackoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
     retryBackoffCapMs: options.retryBackoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot, type MasterInfo } from '@dist-exec/core';
+import {
+  CommandPolicy,
+  systemClock,
+  taskTypesOf,
+  type Clock,
+  type ClusterSnapshot,
+  type MasterInfo,
+} from '@dist-exec/core';
 import {
   addHealthAndReflection,
   bindServer,
@@ -129,7 +136,11 @@ export class Master {
       clock,
       logger,
       maxQueue: o.maxQueue,
-      limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
+      limits: {
+        defaultTimeoutMs: o.defaultTimeoutMs,
+        maxTimeoutMs: o.maxTimeoutMs,
+        taskTypes: taskTypesOf(o.taskTypes),
+      },
       events: this.events,
       // Read only once the master runs (recovery, submits), when auth is built below.
       tokenLimits: (name) => this.auth.tokens.limitsOf(name),
