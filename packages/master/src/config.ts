@@ -100,7 +100,7 @@ export interface MasterOptions {
   defaultTimeoutMs?: number;
   /** Largest timeout a job may ask for, in ms. @default 604800000 (7 days) */
   maxTimeoutMs?: number;
-  /** Task types accepted besides those registered workers offer. @default ['command', 'http'] */
+  /** Task types accepted besides those registered workers offer. @default BUILTIN_TASK_TYPE_NAMES (command, http) */
   taskTypes?: string[];
   /** First retry delay scale, in ms. @default 1000 */
   retryBackoffBaseMs?: number;
