@@ -208,7 +208,7 @@ export class Master {
       dispatch: (job, attempt, node) => dispatcher.execute(job, attempt, node),
     });
     const scheduler = this.scheduler;
-    this.jobs = new JobCommands({ cluster, pendingReason: (job) => scheduler.pendingReason(job) });
+    this.jobs = new JobCommands({ cluster, store, pendingReason: (job) => scheduler.pendingReason(job) });
     this.auth = new MasterAuth({
       options: o,
       store,

@@ -1,15 +1,17 @@
 import {
   checkIdFragment,
   checkJobId,
+  currentAttempt,
   InvalidArgumentError,
   PermissionDeniedError,
   type Job,
   type JobSpecInput,
   type JobState,
   type JobView,
+  type OutputStreamName,
 } from '@dist-exec/core';
 import type { ClusterState } from '../cluster-state.js';
-import type { JobPage } from '../store/store.js';
+import type { JobPage, Store } from '../store/store.js';
 import type { Submitter } from './job-admission.js';
 import type { SubmitResult } from './job-intake.js';
 import { watchJob, type WatchRequest, type WatchSink } from './watch.js';
@@ -28,7 +30,10 @@ export interface CommandCaller extends Submitter {
 }
 
 export interface JobCommandsOptions {
+  /** Submits and cancels; the active jobs (ClusterState writes every job change). */
   cluster: ClusterState;
+  /** Where finished jobs, pages of jobs and output are read back from. */
+  store: Pick<Store, 'listJobs' | 'findJobsByIdFragment' | 'readOutput'>;
   /** Why a pending job waits, worked out when someone reads it (the scheduler knows). */
   pendingReason(job: Job): string;
 }
@@ -54,16 +59,20 @@ export interface GetOptions {
  * What both doors of the master (the gRPC JobService in api.ts and the HTTP
  * routes under http/) may do with jobs, with the checks that do not depend
  * on the wire: ids, bulk limits, paging, who may read env values, and why a
- * pending job waits. The adapters translate their wire to these calls and
+ * pending job waits; and the read side of jobs (pages, short ids, a job
+ * with its output), which ClusterState, the writer, does not need. The
+ * adapters translate their wire to these calls and
  * the errors through their one table (status-codes.ts, http/errors.ts);
  * answer budgets that depend on the encoding stay with them.
  */
 export class JobCommands {
   readonly #cluster: ClusterState;
+  readonly #store: JobCommandsOptions['store'];
   readonly #pendingReason: (job: Job) => string;
 
   constructor(options: JobCommandsOptions) {
     this.#cluster = options.cluster;
+    this.#store = options.store;
     this.#pendingReason = options.pendingReason;
   }
 
@@ -102,7 +111,18 @@ export class JobCommands {
         `token "${by.name}" may not read env values (they may be secrets); only admin tokens may`,
       );
     }
-    return this.view(await this.#cluster.getJobView(checkJobId(id), options.output));
+    return this.view(await this.#jobView(checkJobId(id), options.output));
+  }
+
+  /** The job with the output of its current (or last) attempt. */
+  async #jobView(id: string, includeOutput: boolean): Promise<JobView> {
+    const job = await this.#cluster.getJob(id);
+    if (!includeOutput) return { ...job, stdout: null, stderr: null };
+    const attempt = currentAttempt(job);
+    const chunks = attempt ? await this.#store.readOutput(id, attempt.outputBase) : [];
+    const parts: Record<OutputStreamName, Uint8Array[]> = { stdout: [], stderr: [] };
+    for (const chunk of chunks) if (chunk.attempt === attempt?.number) parts[chunk.stream].push(chunk.data);
+    return { ...job, stdout: concatBytes(parts.stdout), stderr: concatBytes(parts.stderr) };
   }
 
   /** Throws NotFoundError when there is no such job (before a stream starts answering). */
@@ -114,13 +134,23 @@ export class JobCommands {
   async list(query: ListQuery): Promise<JobPage> {
     const paging = parsePaging(query.pageSize, query.pageToken);
     const page = query.idFragment
-      ? await this.#cluster.findJobsByIdFragment(
+      ? await this.#findByIdFragment(
           checkIdFragment(query.idFragment, query.fragmentField ?? 'id_fragment'),
           query.states,
           paging.pageSize,
         )
-      : await this.#cluster.listJobs({ states: query.states, ...paging });
+      : await this.#store.listJobs({ states: query.states, ...paging });
     return { ...page, jobs: page.jobs.map((job) => this.view(job)) };
+  }
+
+  /** Jobs whose id starts or ends with `fragment` (a short id), in `states` when any, newest first: one page. */
+  async #findByIdFragment(fragment: string, states: readonly JobState[], limit: number): Promise<JobPage> {
+    const wanted = new Set(states);
+    // The state filter is applied to what the index found: a short id matches few jobs.
+    const jobs = (await this.#store.findJobsByIdFragment(fragment, states.length ? 1000 : limit))
+      .filter((job) => wanted.size === 0 || wanted.has(job.state))
+      .slice(0, limit);
+    return { jobs, nextPageToken: '', totalCount: jobs.length };
   }
 
   /** Cancels a pending or running job; the caller's token name is recorded as who cancelled it. */
@@ -151,4 +181,15 @@ export function parsePaging(pageSize: number, pageToken: string): { pageSize: nu
     });
   }
   return { pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), pageToken };
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
