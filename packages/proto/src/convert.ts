@@ -192,7 +192,7 @@ export function specFromWire(spec: wire.JobSpec__Output | null): JobSpecInput {
 /** For specs that were validated by the master before they reached the wire. */
 export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec {
   const s = specFromWire(spec);
-  return {
+  const trusted: JobSpec = {
     type: s.type || 'command',
     command: s.command ?? '',
     argv: s.argv ?? EMPTY_STRINGS,
@@ -211,8 +211,9 @@ export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec 
     http: s.http ?? null,
     memoryLimitBytes: s.memoryLimitBytes ?? 0,
     user: s.user ?? '',
-    ...(s.config ? { config: s.config } : {}),
   };
+  if (s.config) trusted.config = s.config;
+  return trusted;
 }
 
 // ---- jobs ----
