@@ -17,7 +17,8 @@ const DEFAULT_LIST = 50;
 const MAX_LIST = 200;
 
 export interface ClusterRoutesContext {
-  jobs: JobCommands;
+  /** Seed 004's routes list jobs, read one and submit one. */
+  jobs: Pick<JobCommands, 'list' | 'get' | 'submitOne'>;
   /** This master's id. */
   masterId: string;
   snapshot(): Promise<ClusterSnapshot>;

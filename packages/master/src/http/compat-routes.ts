@@ -22,7 +22,10 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
  * names (snake_case, `status`, `runtime_ms`). The jobs are ordinary jobs:
  * they show in the CLI, /api/v1 and the dashboard.
  */
-export function addCompatRoutes(router: Router, jobs: JobCommands): void {
+/** What seed 003's routes may do: submit a job and read one. */
+export type CompatPort = Pick<JobCommands, 'submitOne' | 'get'>;
+
+export function addCompatRoutes(router: Router, jobs: CompatPort): void {
   router.add('POST', '/jobs', async ({ req, res, caller }) => {
     const body = await readJson(req);
     if (!isObject(body))
