@@ -125,6 +125,16 @@ export class JobCommands {
     return { ...job, stdout: concatBytes(parts.stdout), stderr: concatBytes(parts.stderr) };
   }
 
+  /** The job as it is now, without output (NotFoundError when there is none). */
+  job(id: string): Promise<Job> {
+    return this.#cluster.getJob(id);
+  }
+
+  /** PENDING and RUNNING jobs, from memory. */
+  active(): Iterable<Job> {
+    return this.#cluster.activeJobs();
+  }
+
   /** Throws NotFoundError when there is no such job (before a stream starts answering). */
   async exists(id: string): Promise<void> {
     await this.#cluster.getJob(checkJobId(id));
