@@ -395,6 +395,21 @@ describe('bad input on the HTTP API', () => {
     expect((rerun.json as JobJson).env).toBeUndefined();
     const withEnv = (await httpRequest(`${base}/api/v1/jobs/${again.id}?env=true`, auth())).json as JobJson;
     expect(withEnv.env).toEqual({ API_KEY: 'k-123' });
+    // Another submit token may not run the job (and its env values) again.
+    const made = await runCli([
+      ...['--master', cluster.address, '--token', cluster.adminToken],
+      ...['token', 'create', '--role', 'submit', '--name', 'someone-else'],
+    ]);
+    expect(made.code, made.stderr.toString()).toBe(0);
+    expectError(
+      await httpRequest(`${base}/api/v1/jobs/${job.id}/rerun`, {
+        token: made.stdout.toString().trim(),
+        method: 'POST',
+      }),
+      403,
+      'PERMISSION_DENIED',
+      /submitted by token "admin": only that token or an admin token may run it again/,
+    );
     expectError(
       await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/rerun`, {
         ...auth(),

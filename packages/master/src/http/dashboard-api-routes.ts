@@ -5,6 +5,7 @@ import {
   jobToJson,
   nodeToJson,
   NotFoundError,
+  PermissionDeniedError,
   type Job,
   type JobSpecInput,
 } from '@dist-exec/core';
@@ -133,6 +134,11 @@ export function addDashboardApiRoutes(router: Router, ctx: DashboardApiContext):
   router.add('POST', '/api/v1/jobs/:id/rerun', async ({ req, res, params, caller }) => {
     req.resume();
     const job = await jobs.get(checkJobId(params.id ?? ''));
+    // The spec carries the submitter's env values (secrets, often): only that token or an admin runs it again.
+    if (caller.role !== 'admin' && job.submittedBy !== caller.name)
+      throw new PermissionDeniedError(
+        `job ${job.id} was submitted by token "${job.submittedBy}": only that token or an admin token may run it again`,
+      );
     // The same spec (env values included: they never leave the master), as a new job; a key would find the old one.
     const [result] = await jobs.submit([{ ...job.spec, idempotencyKey: '' }], caller);
     if (!result) throw new Error('submit returned no job');
