@@ -12,3 +12,5 @@ export * from './cluster-view.js';
 export * from './tokens.js';
 export * from './terminal-text.js';
 export * from './command-policy.js';
+export * from './task-config.js';
+export * from './task-types.js';

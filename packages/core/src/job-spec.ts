@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { truncate } from './ids.js';
+import { compileTaskConfig, checkOpaqueTaskConfig, checkTaskConfigSize, type TaskConfig } from './task-config.js';
+import { BUILTIN_TASK_TYPES, type TaskTypes } from './task-types.js';
 import type { HttpRequestSpec, JobSpec } from './types.js';
 
 /** Limits on what a job may ask for. Every field has a default below. */
@@ -22,13 +24,12 @@ export interface JobSpecLimits {
   defaultTimeoutMs?: number;
   /** @default 100 */
   maxRetries?: number;
-  /** Executor types a job may name. @default ['command', 'http'] */
-  taskTypes?: ReadonlySet<string>;
+  /** Task types a job may name, with the schemas of their configs. @default BUILTIN_TASK_TYPES (command, http) */
+  taskTypes?: TaskTypes;
 }
 
 export const DEFAULT_MAX_COMMAND_BYTES = 128 * 1024;
 export const DEFAULT_MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
-export const DEFAULT_TASK_TYPES: ReadonlySet<string> = new Set(['command', 'http']);
 const MAX_PRIORITY = 1_000_000;
 const MAX_LABEL_VALUE_LENGTH = 256;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
@@ -149,15 +150,16 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     maxTimeoutMs: jobLimits.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS,
     defaultTimeoutMs: jobLimits.defaultTimeoutMs ?? 0,
     maxRetries: jobLimits.maxRetries ?? 100,
-    taskTypes: jobLimits.taskTypes ?? DEFAULT_TASK_TYPES,
+    taskTypes: jobLimits.taskTypes ?? BUILTIN_TASK_TYPES,
   };
   const type = input.type || 'command';
   if (!limits.taskTypes.has(type)) {
     fail(
       'spec.type',
-      `unknown task type "${truncate(type, 64)}"; known types: ${[...limits.taskTypes].sort().join(', ')}`,
+      `unknown task type "${truncate(type, 64)}"; known types: ${[...limits.taskTypes.keys()].sort().join(', ')}`,
     );
   }
+  const config = compileConfig(type, limits.taskTypes, input.config);
 
   const command = input.command ?? '';
   const argv = input.argv?.length ? [...input.argv] : EMPTY_STRINGS;
@@ -229,7 +231,7 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     fail('spec.idempotencyKey', `longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
 
   const labelHint = 'use 1-63 letters, digits, ".", "_", "/" or "-", starting with a letter or digit';
-  return {
+  const spec: JobSpec = {
     type,
     command,
     argv,
@@ -249,6 +251,33 @@ export function compileJobSpec(input: JobSpecInput, jobLimits: JobSpecLimits = {
     memoryLimitBytes,
     user,
   };
+  // Only jobs of types with a config carry the field (a spread here would slow every submit).
+  if (config) spec.config = config;
+  return spec;
+}
+
+/**
+ * A job's config, by its task type: command and http take none (their
+ * payload has fields of its own); a type whose schema is known is checked
+ * against it; any other gets a JSON object, which its worker checks.
+ */
+function compileConfig(type: string, types: TaskTypes, input: unknown): TaskConfig | null {
+  const given = input !== undefined && input !== null && !isPlainEmpty(input);
+  if (type === 'command' || type === 'http') {
+    if (given)
+      fail('spec.config', `${type} tasks take no config; give ${type === 'http' ? 'http' : 'command or argv'} instead`);
+    return null;
+  }
+  const schema = types.get(type);
+  if (!schema && !given) return null;
+  const config = schema ? compileTaskConfig(type, schema, input) : checkOpaqueTaskConfig(type, input);
+  if (Object.keys(config).length === 0) return null;
+  checkTaskConfigSize(JSON.stringify(config));
+  return config;
+}
+
+function isPlainEmpty(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
 
 /** Parses `k=v` pairs (from `--label k=v` or `--labels k=v,k=v`). */
@@ -262,9 +291,10 @@ export function parseKeyValues(pairs: readonly string[], field: string): Record<
   return out;
 }
 
-/** The text a person reads for a job: its shell command, its argv, or its URL. */
-export function describeSpec(spec: Pick<JobSpec, 'type' | 'command' | 'argv' | 'http'>): string {
+/** The text a person reads for a job: its shell command, its argv, its URL, or its type and config. */
+export function describeSpec(spec: Pick<JobSpec, 'type' | 'command' | 'argv' | 'http' | 'config'>): string {
   if (spec.type === 'http' && spec.http) return `${spec.http.method} ${spec.http.url}`;
+  if (spec.config) return `${spec.type} ${JSON.stringify(spec.config)}`;
   if (spec.command) return spec.command;
   return spec.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }

@@ -1,4 +1,5 @@
 import { describeSpec } from './job-spec.js';
+import type { TaskConfig } from './task-config.js';
 import type { Attempt, FailureReason, JobState, JobView, NodeInfo, NodeState } from './types.js';
 
 /**
@@ -27,6 +28,8 @@ export interface JobJson {
   type: string;
   command: string;
   argv: string[];
+  /** The task type's config (types other than command and http); absent: none. */
+  config?: TaskConfig;
   exitCode: number | null;
   reason: FailureReason | null;
   error: string | null;
@@ -122,6 +125,7 @@ export function jobToJson(job: JobView, options: { env?: boolean } = {}): JobJso
     type: job.spec.type,
     command: describeSpec(job.spec),
     argv: job.spec.argv,
+    ...(job.spec.config ? { config: job.spec.config } : {}),
     exitCode: job.exitCode,
     reason: job.reason,
     error: job.error || null,

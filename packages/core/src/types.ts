@@ -1,3 +1,4 @@
+import type { TaskConfig } from './task-config.js';
 /** Domain types: what the master, worker and client speak inside, away from the wire. */
 
 export const JOB_STATES = ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
@@ -50,6 +51,8 @@ export interface JobSpec {
   memoryLimitBytes: number;
   /** User to run as (one the worker allows); '' = the worker's --run-as user, or its own. */
   user: string;
+  /** The payload of a task type other than command and http, checked against its executor's schema; absent: none. */
+  config?: TaskConfig | null;
 }
 
 export interface HttpResult {

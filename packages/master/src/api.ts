@@ -1,14 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import {
-  checkIdFragment,
-  checkJobId,
   checkNodeId,
   InvalidArgumentError,
   PermissionDeniedError,
   JOB_STATES,
-  type Job,
   type JobState,
-  type JobView,
   type ClusterSnapshot,
 } from '@dist-exec/core';
 import {
@@ -32,21 +28,17 @@ import type { NodeClaims } from './auth/node-claims.js';
 import type { Logger } from 'pino';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeManager } from './nodes/node-manager.js';
-import { checkRegistration } from './nodes/registration.js';
+import { checkRegistration, taskConfigsFromWire } from './nodes/registration.js';
 import { HeartbeatStreams } from './nodes/heartbeat-streams.js';
-import type { Scheduler } from './scheduler.js';
 import type { Store } from './store/store.js';
-import { watchJob, type WatchSink } from './jobs/watch.js';
-import { watchJobs } from './jobs/watch-many.js';
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 1000;
-export const MAX_BULK_SUBMIT = 100_000;
+import type { JobCommands } from './jobs/job-commands.js';
+import type { WatchSink } from './jobs/watch.js';
 
 export interface ApiContext {
+  /** What JobService does: the commands both doors share. */
+  jobs: JobCommands;
   cluster: ClusterState;
   nodes: NodeManager;
-  scheduler: Scheduler;
   store: Store;
   logger: Logger;
   masterId: string;
@@ -58,11 +50,6 @@ export interface ApiContext {
   caller(call: { metadata: grpc.Metadata }): Caller;
   /** Which worker holds each node id. */
   claims: NodeClaims;
-}
-
-/** Adds what is derived at read time (why a pending job waits). */
-function forClient(ctx: ApiContext, job: Job | JobView): Job | JobView {
-  return job.state === 'PENDING' ? { ...job, pendingReason: ctx.scheduler.pendingReason(job) } : job;
 }
 
 export function parseStates(states: readonly (string | number)[]): JobState[] {
@@ -77,28 +64,17 @@ export function parseStates(states: readonly (string | number)[]): JobState[] {
   });
 }
 
-export function parsePaging(pageSize: number, pageToken: string): { pageSize: number; pageToken: string } {
-  if (pageToken && !/^\d{1,16}$/.test(pageToken)) {
-    throw new InvalidArgumentError('pageToken: not a token from a previous page; start again without one', {
-      field: 'pageToken',
-    });
-  }
-  // Like most APIs (AIP-158), a page size above the maximum is lowered to it.
-  return { pageSize: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), pageToken };
-}
-
 export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
   const log = ctx.logger.child({ component: 'api' });
   const onInternalError = (error: unknown, method: string): void => log.error({ err: error, method }, 'request failed');
-  const { cluster } = ctx;
+  const { jobs } = ctx;
 
   return {
     SubmitJob: unary(
       'SubmitJob',
       async (request: wire.SubmitJobRequest__Output, call) => {
-        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call));
-        if (!result) throw new Error('submit returned no job');
-        return { job: jobToWire(forClient(ctx, result.job)), existing: result.existing };
+        const result = await jobs.submitOne(specFromWire(request.spec), ctx.caller(call));
+        return { job: jobToWire(result.job), existing: result.existing };
       },
       onInternalError,
     ),
@@ -106,16 +82,9 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
     SubmitJobs: unary(
       'SubmitJobs',
       async (request: wire.SubmitJobsRequest__Output, call) => {
-        if (request.specs.length === 0)
-          throw new InvalidArgumentError('specs: give at least one job spec', { field: 'specs' });
-        if (request.specs.length > MAX_BULK_SUBMIT) {
-          throw new InvalidArgumentError(
-            `specs: ${request.specs.length} jobs in one call; at most ${MAX_BULK_SUBMIT} are allowed`,
-            { field: 'specs' },
-          );
-        }
+        jobs.checkBatch(request.specs.length);
         if (!request.idsOnly) checkWholeJobsAnswer(encodedBytes(request), request.specs.length);
-        const results = await cluster.submit(request.specs.map(specFromWire), ctx.caller(call));
+        const results = await jobs.submitMany(request.specs.map(specFromWire), ctx.caller(call));
         const ids = results.map((r) => r.job.id);
         if (request.idsOnly) return { ids };
         // Earlier jobs of idempotency keys may have grown (attempts): stored now, so answer with what fits.
@@ -131,13 +100,8 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
     GetJob: unary(
       'GetJob',
       async (request: wire.GetJobRequest__Output, call) => {
-        if (request.includeEnv && ctx.caller(call).role !== 'admin') {
-          throw new PermissionDeniedError(
-            `token "${ctx.caller(call).name}" may not read env values (they may be secrets); only admin tokens may`,
-          );
-        }
-        const view = await cluster.getJobView(checkJobId(request.id), request.includeOutput);
-        return fitOutput(forClient(ctx, view) as JobView, undefined, request.includeEnv);
+        const options = { output: request.includeOutput, env: request.includeEnv };
+        return fitOutput(await jobs.get(request.id, options, ctx.caller(call)), undefined, request.includeEnv);
       },
       onInternalError,
     ),
@@ -145,29 +109,26 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
     ListJobs: unary(
       'ListJobs',
       async (request: wire.ListJobsRequest__Output) => {
-        const states = parseStates(request.states);
-        const paging = parsePaging(request.pageSize, request.pageToken);
-        const page = request.idFragment
-          ? await cluster.findJobsByIdFragment(
-              checkIdFragment(request.idFragment, 'id_fragment'),
-              states,
-              paging.pageSize,
-            )
-          : await cluster.listJobs({ states, ...paging });
-        const { jobs, nextPageToken } = fitPage(
+        const page = await jobs.list({
+          states: parseStates(request.states),
+          pageSize: request.pageSize,
+          pageToken: request.pageToken,
+          idFragment: request.idFragment,
+          fragmentField: 'id_fragment',
+        });
+        const { jobs: fitted, nextPageToken } = fitPage(
           page,
-          page.jobs.map((job) => jobToWire(forClient(ctx, job))),
+          page.jobs.map((job) => jobToWire(job)),
         );
-        return { jobs, nextPageToken, totalCount: page.totalCount };
+        return { jobs: fitted, nextPageToken, totalCount: page.totalCount };
       },
       onInternalError,
     ),
 
     CancelJob: unary(
       'CancelJob',
-      async (request: wire.CancelJobRequest__Output, call) => {
-        return jobToWire(await cluster.cancel(checkJobId(request.id), ctx.caller(call).name));
-      },
+      async (request: wire.CancelJobRequest__Output, call) =>
+        jobToWire(await jobs.cancel(request.id, ctx.caller(call))),
       onInternalError,
     ),
 
@@ -176,12 +137,12 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       (call: grpc.ServerWritableStream<wire.WatchJobRequest__Output, wire.JobEvent>) => {
         const { request } = call;
         const watch = {
-          jobId: checkJobId(request.id),
+          jobId: request.id,
           fromOffset: num(request.fromOffset),
           follow: request.follow,
           noOutput: request.noOutput,
         };
-        return watchJob(cluster, watch, watchSink(ctx, call));
+        return jobs.watch(watch, watchSink(call));
       },
       onInternalError,
     ),
@@ -190,7 +151,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'WatchJobs',
       (call: grpc.ServerWritableStream<wire.WatchJobsRequest__Output, wire.JobEvent>) => {
         const { ids, finalOnly, brief } = call.request;
-        return watchJobs(cluster, { jobIds: ids, finalOnly }, watchSink(ctx, call, brief));
+        return jobs.watchMany({ jobIds: ids, finalOnly }, watchSink(call, brief));
       },
       onInternalError,
     ),
@@ -199,9 +160,8 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
       'RunJob',
       async (call: grpc.ServerWritableStream<wire.RunJobRequest__Output, wire.RunJobEvent>) => {
         const { request } = call;
-        const [result] = await cluster.submit([specFromWire(request.spec)], ctx.caller(call));
-        if (!result) throw new Error('submit returned no job');
-        call.write({ submitted: { job: jobToWire(forClient(ctx, result.job)), existing: result.existing } });
+        const result = await jobs.submitOne(specFromWire(request.spec), ctx.caller(call));
+        call.write({ submitted: { job: jobToWire(result.job), existing: result.existing } });
         const watch = {
           jobId: result.job.id,
           fromOffset: 0,
@@ -211,7 +171,7 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
           sentState: result.job.state,
           sentAttempts: result.job.attempts,
         };
-        await watchJob(cluster, watch, watchSink(ctx, call));
+        await jobs.watch(watch, watchSink(call));
       },
       onInternalError,
     ),
@@ -223,12 +183,11 @@ export function jobServiceHandlers(ctx: ApiContext): JobServiceHandlers {
  * and RunJobEvent share those fields); `brief` leaves out specs and attempt history.
  */
 function watchSink(
-  ctx: ApiContext,
   call: grpc.ServerWritableStream<unknown, wire.JobEvent | wire.RunJobEvent>,
   brief = false,
 ): WatchSink {
   return {
-    job: (job) => call.write({ job: jobToWire(forClient(ctx, job), brief) }),
+    job: (job) => call.write({ job: jobToWire(job, brief) }),
     output: (chunk) => call.write({ output: chunkToWire(chunk) }),
     end: () => call.end(),
     // A client may go away before the watch starts (RunJob waits for the submit to be durable first).
@@ -312,6 +271,7 @@ export function nodeService(ctx: ApiContext): { handlers: NodeServiceHandlers; h
           id: request.nodeId,
           address: request.address,
           capabilities: request.capabilities,
+          taskConfigs: taskConfigsFromWire(request.taskConfigSchemas, request.capabilities),
           maxTasks: request.maxTasks,
           labels: request.labels,
           cpus: request.cpus,

@@ -1,5 +1,4 @@
 import {
-  type JobState,
   assertTransition,
   CANNOT_STORE_PREFIX,
   attemptKey,
@@ -18,7 +17,6 @@ import {
   type Job,
   type JobSpecInput,
   type JobSpecLimits,
-  type JobView,
   type OutputChunk,
   type OutputStreamName,
   type CommandPolicy,
@@ -34,7 +32,7 @@ import { TokenUsage } from './jobs/token-usage.js';
 import { JobWatchers, type JobListener } from './jobs/job-watchers.js';
 import type { NodeRecord } from './nodes/node-record.js';
 import type { NodeRegistry } from './nodes/registry.js';
-import type { JobPage, JobPageQuery, RecoveredState, Store } from './store/store.js';
+import type { RecoveredState, Store } from './store/store.js';
 
 export interface ClusterStateOptions {
   store: Store;
@@ -86,7 +84,8 @@ export interface AttemptOutput {
  * (only the current attempt of a job may change it) and write through the
  * store. What a failed attempt means is the RetryController's verdict.
  *
- * Only PENDING and RUNNING jobs live here; finished jobs are read back from the store.
+ * Only PENDING and RUNNING jobs live here; finished jobs are read back from
+ * the store (pages, short ids and a job with its output: jobs/job-commands.ts).
  */
 export class ClusterState {
   readonly registry: NodeRegistry;
@@ -242,31 +241,6 @@ export class ClusterState {
     const job = this.#active.get(id) ?? (await this.#store.getJob(id));
     if (!job) throw new NotFoundError(`job ${id} not found`);
     return job;
-  }
-
-  /** The job with the output of its current (or last) attempt. */
-  async getJobView(id: string, includeOutput: boolean): Promise<JobView> {
-    const job = await this.getJob(id);
-    if (!includeOutput) return { ...job, stdout: null, stderr: null };
-    const attempt = currentAttempt(job);
-    const chunks = attempt ? await this.#store.readOutput(id, attempt.outputBase) : [];
-    const parts: Record<OutputStreamName, Uint8Array[]> = { stdout: [], stderr: [] };
-    for (const chunk of chunks) if (chunk.attempt === attempt?.number) parts[chunk.stream].push(chunk.data);
-    return { ...job, stdout: concatBytes(parts.stdout), stderr: concatBytes(parts.stderr) };
-  }
-
-  listJobs(query: JobPageQuery): Promise<JobPage> {
-    return this.#store.listJobs(query);
-  }
-
-  /** Jobs whose id starts or ends with `fragment` (a short id), in `states` when any, newest first: one page. */
-  async findJobsByIdFragment(fragment: string, states: readonly JobState[], limit: number): Promise<JobPage> {
-    const wanted = new Set(states);
-    // The state filter is applied to what the index found: a short id matches few jobs.
-    const jobs = (await this.#store.findJobsByIdFragment(fragment, states.length ? 1000 : limit))
-      .filter((job) => wanted.size === 0 || wanted.has(job.state))
-      .slice(0, limit);
-    return { jobs, nextPageToken: '', totalCount: jobs.length };
   }
 
   readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
@@ -531,15 +505,4 @@ export class ClusterState {
   stop(): void {
     this.#retries.stop();
   }
-}
-
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

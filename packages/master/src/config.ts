@@ -1,4 +1,5 @@
 import {
+  BUILTIN_TASK_TYPE_NAMES,
   CommandPolicy,
   MAX_RATE_COUNT,
   type RateLimit,
@@ -99,7 +100,7 @@ export interface MasterOptions {
   defaultTimeoutMs?: number;
   /** Largest timeout a job may ask for, in ms. @default 604800000 (7 days) */
   maxTimeoutMs?: number;
-  /** Task types accepted besides those registered workers offer. @default ['command', 'http'] */
+  /** Task types accepted besides those registered workers offer. @default BUILTIN_TASK_TYPE_NAMES (command, http) */
   taskTypes?: string[];
   /** First retry delay scale, in ms. @default 1000 */
   retryBackoffBaseMs?: number;
@@ -189,7 +190,7 @@ export function compileMasterOptions(options: MasterOptions): CompiledMasterOpti
     killGraceMs: options.killGraceMs ?? DEFAULT_KILL_GRACE_MS,
     defaultTimeoutMs: options.defaultTimeoutMs ?? 0,
     maxTimeoutMs: options.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS,
-    taskTypes: options.taskTypes ?? ['command', 'http'],
+    taskTypes: options.taskTypes ?? [...BUILTIN_TASK_TYPE_NAMES],
     retryBackoffBaseMs: options.retryBackoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS,
     retryBackoffCapMs: options.retryBackoffCapMs ?? DEFAULT_BACKOFF_CAP_MS,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,

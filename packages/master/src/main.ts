@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { errorMessage, parseBytes, parseDuration, parseInteger, parseRateLimit } from '@dist-exec/core';
+import {
+  BUILTIN_TASK_TYPE_NAMES,
+  errorMessage,
+  parseBytes,
+  parseDuration,
+  parseInteger,
+  parseRateLimit,
+} from '@dist-exec/core';
 import { createProcessLogger, LOG_FORMATS, type LogFormat } from '@dist-exec/runtime';
 import {
   AUTH_MODES,
@@ -100,7 +107,7 @@ const program = new Command('dist-exec-master')
   .option('--output-limit <size>', 'output kept per stream per attempt', '1Mi')
   .option('--kill-grace <duration>', 'SIGTERM to SIGKILL grace on timeout and cancel', '5s')
   .option('--dispatch-timeout <duration>', 'a worker must answer a dispatch within this long', '10s')
-  .option('--task-types <types>', 'task types accepted besides those workers offer', 'command,http')
+  .option('--task-types <types>', 'task types accepted besides those workers offer', BUILTIN_TASK_TYPE_NAMES.join(','))
   .option('--retry-backoff-base <duration>', 'delay scale of the first retry', '1s')
   .option('--retry-backoff-cap <duration>', 'largest delay between retries', '60s')
   .option(

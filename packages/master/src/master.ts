@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
-import { CommandPolicy, systemClock, type Clock, type ClusterSnapshot, type MasterInfo } from '@dist-exec/core';
+import {
+  CommandPolicy,
+  systemClock,
+  taskTypesOf,
+  type Clock,
+  type ClusterSnapshot,
+  type MasterInfo,
+} from '@dist-exec/core';
 import {
   addHealthAndReflection,
   bindServer,
@@ -30,7 +37,7 @@ import { MasterEvents } from './events.js';
 import { ActivitySeries, activitySample } from './activity-series.js';
 import { HttpServer } from './http/server.js';
 import { buildRouter } from './http/routes.js';
-import { subscribeJobLog } from './jobs/index.js';
+import { JobCommands, subscribeJobLog } from './jobs/index.js';
 import { MasterMetrics } from './metrics.js';
 import { FailureDetector, NodeManager, NodeRegistry, type HeartbeatStreams } from './nodes/index.js';
 import { createPolicy } from './placement/index.js';
@@ -79,6 +86,8 @@ export class Master {
   readonly cluster: ClusterState;
   readonly nodes: NodeManager;
   readonly scheduler: Scheduler;
+  /** What the gRPC and HTTP doors do with jobs. */
+  readonly jobs: JobCommands;
   readonly dispatcher: Dispatcher;
   readonly store: Store;
   /** Job and node events, for whatever instruments the master. */
@@ -130,7 +139,11 @@ export class Master {
       clock,
       logger,
       maxQueue: o.maxQueue,
-      limits: { defaultTimeoutMs: o.defaultTimeoutMs, maxTimeoutMs: o.maxTimeoutMs, taskTypes: new Set(o.taskTypes) },
+      limits: {
+        defaultTimeoutMs: o.defaultTimeoutMs,
+        maxTimeoutMs: o.maxTimeoutMs,
+        taskTypes: taskTypesOf(o.taskTypes),
+      },
       events: this.events,
       // Read only once the master runs (recovery, submits), when auth is built below.
       tokenLimits: (name) => this.auth.tokens.limitsOf(name),
@@ -197,6 +210,8 @@ export class Master {
       logger,
       dispatch: (job, attempt, node) => dispatcher.execute(job, attempt, node),
     });
+    const scheduler = this.scheduler;
+    this.jobs = new JobCommands({ cluster, store, pendingReason: (job) => scheduler.pendingReason(job) });
     this.auth = new MasterAuth({
       options: o,
       store,
@@ -294,9 +309,9 @@ export class Master {
     this.#setServing = addHealthAndReflection(server, SERVICE_NAMES);
     addTokenService(server, { tokens: this.tokens, logger: this.#log, caller });
     this.#heartbeats = addApiServices(server, {
+      jobs: this.jobs,
       cluster: this.cluster,
       nodes: this.nodes,
-      scheduler: this.scheduler,
       store: this.store,
       logger: this.#log,
       masterId: this.id,
@@ -313,7 +328,18 @@ export class Master {
         this.#tls.server,
       );
       this.#http = new HttpServer({
-        router: buildRouter({ master: this, readiness: () => this.#readiness() }),
+        router: buildRouter({
+          jobs: this.jobs,
+          nodes: this.nodes,
+          snapshot: () => this.snapshot(),
+          events: this.events,
+          store: this.store,
+          activity: this.activity,
+          metrics: this.metrics,
+          masterId: this.id,
+          logger: this.#log,
+          readiness: () => this.#readiness(),
+        }),
         guard: this.auth.httpGuard(),
         logger: this.#log,
         host: o.host,

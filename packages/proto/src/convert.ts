@@ -21,7 +21,15 @@ import type {
   OutputChunk,
   OutputStreamName,
 } from '@dist-exec/core';
-import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS, envNames } from '@dist-exec/core';
+import {
+  checkTaskConfigSize,
+  EMPTY_BYTES,
+  EMPTY_RECORD,
+  EMPTY_STRINGS,
+  envNames,
+  InvalidArgumentError,
+  type TaskConfig,
+} from '@dist-exec/core';
 import type * as wire from './wire.js';
 import type { FailureReason__Output } from './generated/distexec/v1/FailureReason.js';
 import type { JobState__Output } from './generated/distexec/v1/JobState.js';
@@ -123,7 +131,25 @@ export function specToWire(spec: JobSpecInput): wire.JobSpec {
     http: httpSpecToWire(spec.http ?? null),
     memoryLimitBytes: spec.memoryLimitBytes,
     user: spec.user,
+    configJson: spec.config ? JSON.stringify(spec.config) : '',
   };
+}
+
+/** A task type's config from its JSON (any task type: the registry's schema checks it later). */
+function configFromWire(json: string): TaskConfig | undefined {
+  if (!json) return undefined;
+  checkTaskConfigSize(json, 'spec.config_json');
+  let config: unknown;
+  try {
+    config = JSON.parse(json);
+  } catch {
+    throw new InvalidArgumentError('spec.config_json: not JSON; give the config as a JSON object', {
+      field: 'spec.config_json',
+    });
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new InvalidArgumentError('spec.config_json: must be a JSON object', { field: 'spec.config_json' });
+  return config as TaskConfig;
 }
 
 function hasKeys(map: Record<string, string>): boolean {
@@ -159,13 +185,14 @@ export function specFromWire(spec: wire.JobSpec__Output | null): JobSpecInput {
     http: httpSpecFromWire(spec.http),
     memoryLimitBytes: num(spec.memoryLimitBytes),
     user: spec.user,
+    config: configFromWire(spec.configJson),
   };
 }
 
 /** For specs that were validated by the master before they reached the wire. */
 export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec {
   const s = specFromWire(spec);
-  return {
+  const trusted: JobSpec = {
     type: s.type || 'command',
     command: s.command ?? '',
     argv: s.argv ?? EMPTY_STRINGS,
@@ -185,6 +212,8 @@ export function trustedSpecFromWire(spec: wire.JobSpec__Output | null): JobSpec 
     memoryLimitBytes: s.memoryLimitBytes ?? 0,
     user: s.user ?? '',
   };
+  if (s.config) trusted.config = s.config;
+  return trusted;
 }
 
 // ---- jobs ----

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DistExecClient } from '@dist-exec/client';
-import { systemClock, type Clock, type JobSpecInput, type Timer } from '@dist-exec/core';
+import { BUILTIN_TASK_TYPE_NAMES, systemClock, type Clock, type JobSpecInput, type Timer } from '@dist-exec/core';
 import { DEFAULT_MAX_QUEUE, Master } from '@dist-exec/master';
 import { pino, type Logger } from 'pino';
 import { InProcessView, RemoteView, type ClusterCounts, type ClusterView } from './cluster-view.js';
@@ -79,7 +79,7 @@ export class Simulation {
             port: 0,
             httpPort: 0,
             heartbeatIntervalMs: o.heartbeatIntervalMs,
-            taskTypes: ['command', 'http', SIMULATED_TASK_TYPE],
+            taskTypes: [...BUILTIN_TASK_TYPE_NAMES, SIMULATED_TASK_TYPE],
             maxQueue: Math.max(DEFAULT_MAX_QUEUE, o.jobs),
             dataDir,
           },

@@ -69,6 +69,15 @@ describe('command rules', () => {
     expect(refused.stderr).toContain(
       'refused: the command matches none of token "echoer"\'s --allow-command rules ("echo [a-z]+"',
     );
+    // Seed 004's POST /api/jobs runs the same submit command: the token's rules apply there too.
+    const viaDashboardApi = await httpRequest(`http://127.0.0.1:${cluster.master.httpPort}/api/jobs`, {
+      method: 'POST',
+      token: made.stdout.toString().trim(),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'echo fine; id' }),
+    });
+    expect(viaDashboardApi.json).toMatchObject({ success: false, job_id: null });
+    expect((viaDashboardApi.json as { error: string }).error).toContain('token "echoer"\'s --allow-command rules');
     const list = await runCli(['token', 'list'], env);
     expect(list.stdout.toString()).toMatch(/echoer +submit .* command rules/);
   });

@@ -29,6 +29,8 @@ export interface Registration {
   nodeId: string;
   address: string;
   capabilities: string[];
+  /** The config schema of each capability that has one, as JSON. */
+  taskConfigSchemas: Record<string, string>;
   maxTasks: number;
   labels: Record<string, string>;
   cpus: number;

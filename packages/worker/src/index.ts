@@ -1,7 +1,13 @@
 export { Worker, WORKER_VERSION, type WorkerAddress, type WorkerDeps } from './worker.js';
 export * from './config.js';
 export { TaskRunner, type AttemptSink, type ExecuteRequest } from './runner.js';
-export type { ExecutionContext, ExecutionOutcome, Executor, ExecutorStart } from './executors/index.js';
+export {
+  configOf,
+  type ExecutionContext,
+  type ExecutionOutcome,
+  type Executor,
+  type ExecutorStart,
+} from './executors/index.js';
 export { CommandExecutor, type CommandExecutorOptions, type SpawnMode } from './executors/command.js';
 export { SPAWNER_BINARY, type HelperKind } from './executors/spawner.js';
 export { HeartbeatLink } from './heartbeat-link.js';

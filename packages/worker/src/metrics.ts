@@ -1,4 +1,4 @@
-import { FAILURE_REASONS } from '@dist-exec/core';
+import { BUILTIN_TASK_TYPE_NAMES, FAILURE_REASONS } from '@dist-exec/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RunnerObserver } from './runner.js';
 
@@ -86,7 +86,7 @@ export class WorkerMetrics {
     });
 
     // Every result of the built-in types at zero from the first scrape, so increase() counts the first ones.
-    for (const type of ['command', 'http']) {
+    for (const type of BUILTIN_TASK_TYPE_NAMES) {
       for (const result of ['succeeded', ...FAILURE_REASONS]) executions.inc({ type, result }, 0);
       executorErrors.inc({ type }, 0);
     }

@@ -6,6 +6,7 @@ import {
   InvalidArgumentError,
   ResourceExhaustedError,
   compileJobSpec,
+  compileTaskConfig,
   type AttemptRef,
   type AttemptReport,
   type AttemptResult,
@@ -134,6 +135,13 @@ export class TaskRunner {
     return [...this.#executors.keys()];
   }
 
+  /** The config schema of each executor that has one, as JSON (RegisterRequest.task_config_schemas). */
+  taskConfigSchemas(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [type, executor] of this.#executors) if (executor.config) out[type] = JSON.stringify(executor.config);
+    return out;
+  }
+
   get running(): number {
     return this.#running;
   }
@@ -189,10 +197,14 @@ export class TaskRunner {
       throw new ResourceExhaustedError(`the worker runs ${this.#running} of ${this.#options.maxTasks} tasks`);
     }
     this.#checkMemory(request.spec);
-    executor.check?.(request.spec);
+    // The master checked the config against the schema this worker sent; a master that did not know it yet did not.
+    const spec = executor.config
+      ? { ...request.spec, config: compileTaskConfig(request.spec.type, executor.config, request.spec.config) }
+      : request.spec;
+    executor.check?.(spec);
     const record = new AttemptRecord(
       request.ref,
-      request.spec,
+      spec,
       request.outputLimitBytes || this.#options.outputLimitBytes,
       request.killGraceMs || this.#options.killGraceMs,
     );

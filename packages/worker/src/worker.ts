@@ -239,6 +239,7 @@ export class Worker {
         nodeId: options.id,
         address: options.advertiseAddress,
         capabilities: runner.capabilities(),
+        taskConfigSchemas: runner.taskConfigSchemas(),
         maxTasks: options.maxTasks,
         labels: options.labels,
         cpus: options.cpus,

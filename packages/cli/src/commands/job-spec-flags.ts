@@ -34,6 +34,7 @@ export interface JobSpecFlags {
   data?: string;
   header?: string[];
   expectStatus?: string;
+  config?: string;
 }
 
 /** A repeatable flag's values; no commander default, so --help does not show `(default: [])`. */
@@ -62,7 +63,11 @@ export function addJobSpecOptions(command: Command): Command {
     .option('--retries <n>', 'retries after a failed attempt (default: 0)')
     .option('--retry-on-failure', 'retry on a non-zero exit code or a timeout too, not only when a worker is lost')
     .option('--idempotency-key <key>', 'a second submit with the same key returns the first job')
-    .addOption(new Option('--type <type>', 'task type: command or http (default: command)'))
+    .addOption(new Option('--type <type>', 'task type: command, http, or one a worker offers (default: command)'))
+    .option(
+      '--config <json>',
+      'the task type\'s fields as a JSON object, e.g. \'{"text": "hi"}\' (types other than command and http)',
+    )
     .option('--url <url>', 'http task: the URL to request')
     .option('--method <method>', 'http task: the method (default: GET)')
     .option('--data <body>', 'http task: the request body')
@@ -128,9 +133,28 @@ export function jobSpecFromFlags(words: readonly string[], flags: JobSpecFlags):
     };
     return spec;
   }
+  if (flags.config !== undefined) spec.config = parseConfig(flags.config);
   if (flags.argv) spec.argv = [...words];
-  else spec.command = words.join(' ');
+  else if (words.length) spec.command = words.join(' ');
   return spec;
+}
+
+/** --config: a JSON object (the task type's schema checks its fields at the master). */
+function parseConfig(json: string): JobSpecInput['config'] {
+  let config: unknown;
+  try {
+    config = JSON.parse(json);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `--config: not JSON (${errorMessage(error)}); give an object such as '{"text": "hi"}'`,
+      {
+        field: '--config',
+      },
+    );
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new InvalidArgumentError('--config: must be a JSON object such as \'{"text": "hi"}\'', { field: '--config' });
+  return config as JobSpecInput['config'];
 }
 
 function positiveDuration(text: string, field: string): number {

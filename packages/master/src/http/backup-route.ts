@@ -14,7 +14,10 @@ import type { Router } from './router.js';
  * temporary file outside the data dir (whose disk may be the full one), then
  * sent and deleted.
  */
-export function addBackupRoute(router: Router, store: Store): void {
+/** What the backup needs of the store. */
+export type BackupSource = Pick<Store, 'kind' | 'backup'>;
+
+export function addBackupRoute(router: Router, store: BackupSource): void {
   router.add('GET', '/api/v1/backup', async ({ res, signal }) => {
     if (!store.backup)
       throw new FailedPreconditionError(`the ${store.kind} store has no file to back up (it keeps nothing on disk)`);

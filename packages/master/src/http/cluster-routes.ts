@@ -1,5 +1,5 @@
 import { errorMessage, isoTime, jobToJson, type ClusterSnapshot, type JobState } from '@dist-exec/core';
-import type { ClusterState } from '../cluster-state.js';
+import type { JobCommands } from '../jobs/job-commands.js';
 import { queryInteger, readJson, sendJson } from './io.js';
 import { checkFields, isObject } from './job-json.js';
 import type { Router } from './router.js';
@@ -17,7 +17,8 @@ const DEFAULT_LIST = 50;
 const MAX_LIST = 200;
 
 export interface ClusterRoutesContext {
-  cluster: ClusterState;
+  /** Seed 004's routes list jobs, read one and submit one. */
+  jobs: Pick<JobCommands, 'list' | 'get' | 'submitOne'>;
   /** This master's id. */
   masterId: string;
   snapshot(): Promise<ClusterSnapshot>;
@@ -58,13 +59,15 @@ export function addClusterRoutes(router: Router, ctx: ClusterRoutesContext): voi
     });
   });
 
-  router.add('GET', '/api/jobs', async ({ res, url }) => {
+  router.add('GET', '/api/jobs', async ({ res, url, caller }) => {
     const limit = queryInteger(url.searchParams, 'limit', 1, MAX_LIST) ?? DEFAULT_LIST;
-    const page = await ctx.cluster.listJobs({ states: [], pageSize: limit, pageToken: '' });
+    const page = await ctx.jobs.list({ states: [], pageSize: limit, pageToken: '' });
     const jobs = await Promise.all(
       page.jobs.map(async (job) => {
         const view = jobToJson(
-          await ctx.cluster.getJobView(job.id, true).catch(() => ({ ...job, stdout: null, stderr: null })),
+          await ctx.jobs
+            .get(job.id, { output: true, env: false }, caller)
+            .catch(() => ({ ...job, stdout: null, stderr: null })),
         );
         return {
           id: view.id,
@@ -88,8 +91,8 @@ export function addClusterRoutes(router: Router, ctx: ClusterRoutesContext): voi
       if (!isObject(body)) throw new Error('send a JSON object such as {"command": "uname -a"}');
       checkFields('', body, ['command']);
       if (typeof body.command !== 'string') throw new Error('command: must be a string such as "uname -a"');
-      const [result] = await ctx.cluster.submit([{ command: body.command }], caller.name);
-      if (!result) throw new Error('submit returned no job');
+      // The caller's token rules and quotas apply, as on every other door.
+      const result = await ctx.jobs.submitOne({ command: body.command }, caller);
       sendJson(res, 200, { success: true, job_id: result.job.id, error: null });
     } catch (error) {
       const unavailable = (error as { code?: string }).code === 'UNAVAILABLE';

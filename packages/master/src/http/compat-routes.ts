@@ -1,5 +1,5 @@
 import { checkJobId, InvalidArgumentError, isoTime, NotFoundError, type JobState } from '@dist-exec/core';
-import type { ClusterState } from '../cluster-state.js';
+import type { JobCommands } from '../jobs/job-commands.js';
 import { readJson, sendJson } from './io.js';
 import { checkFields, isObject } from './job-json.js';
 import type { Router } from './router.js';
@@ -22,7 +22,10 @@ const MAX_TIMEOUT_SECONDS = 7 * 24 * 3600;
  * names (snake_case, `status`, `runtime_ms`). The jobs are ordinary jobs:
  * they show in the CLI, /api/v1 and the dashboard.
  */
-export function addCompatRoutes(router: Router, cluster: ClusterState): void {
+/** What seed 003's routes may do: submit a job and read one. */
+export type CompatPort = Pick<JobCommands, 'submitOne' | 'get'>;
+
+export function addCompatRoutes(router: Router, jobs: CompatPort): void {
   router.add('POST', '/jobs', async ({ req, res, caller }) => {
     const body = await readJson(req);
     if (!isObject(body))
@@ -40,13 +43,11 @@ export function addCompatRoutes(router: Router, cluster: ClusterState): void {
       }
       timeoutMs = Math.max(1, Math.round(body.timeout * 1000));
     }
-    const [result] = await cluster.submit([{ command: body.command, timeoutMs }], caller);
-    if (!result) throw new Error('submit returned no job');
-    const job = result.job;
+    const { job } = await jobs.submitOne({ command: body.command, timeoutMs }, caller);
     sendJson(res, 200, { job_id: job.id, status: STATUS[job.state], created_at: isoTime(job.createdAtMs) });
   });
 
-  router.add('GET', '/jobs/:id', async ({ res, params }) => {
+  router.add('GET', '/jobs/:id', async ({ res, params, caller }) => {
     const raw = params.id ?? '';
     let id: string;
     try {
@@ -54,7 +55,7 @@ export function addCompatRoutes(router: Router, cluster: ClusterState): void {
     } catch {
       throw new NotFoundError(`job ${raw} not found`);
     }
-    const job = await cluster.getJobView(id, true);
+    const job = await jobs.get(id, { output: true, env: false }, caller);
     const decode = (bytes: Uint8Array | null): string =>
       bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : '';
     sendJson(res, 200, {

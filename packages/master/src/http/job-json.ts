@@ -15,7 +15,7 @@ import {
  */
 type Kind = 'string' | 'number' | 'boolean' | 'strings' | 'map' | 'numbers';
 
-const SPEC_FIELDS: Record<string, Kind | 'http'> = {
+const SPEC_FIELDS: Record<string, Kind | 'http' | 'object'> = {
   type: 'string',
   command: 'string',
   argv: 'strings',
@@ -37,6 +37,8 @@ const SPEC_FIELDS: Record<string, Kind | 'http'> = {
   retryOnFailure: 'boolean',
   idempotencyKey: 'string',
   http: 'http',
+  // A task type's own fields, checked against its executor's schema by compileJobSpec.
+  config: 'object',
 };
 
 const HTTP_FIELDS: Record<string, Kind> = {
@@ -106,7 +108,10 @@ export function specFromJson(value: unknown, field = 'spec'): JobSpecInput {
     const raw = value[key];
     if (raw === undefined || raw === null) continue;
     if (kind === 'http') spec.http = httpFromJson(raw, `${field}.http`);
-    else {
+    else if (kind === 'object') {
+      if (!isObject(raw)) fail(`${field}.${key}`, "must be a JSON object of the task type's fields");
+      spec[key] = raw;
+    } else {
       checkKind(`${field}.${key}`, raw, kind);
       spec[key] = raw;
     }

@@ -1,8 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { TextDecoder } from 'node:util';
-import { jobToJson, type Job, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
-import type { ClusterState } from '../cluster-state.js';
-import { watchJob } from '../jobs/watch.js';
+import { jobToJson, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
+import type { JobCommands } from '../jobs/job-commands.js';
 import { SseStream } from './sse.js';
 
 export interface LogRequest {
@@ -19,7 +18,11 @@ export interface LogRequest {
  * open and grows until the job ends. The header `x-output-offset` is where
  * this response starts, for a client that resumes with `?offset=`.
  */
-export async function streamLogsAsText(cluster: ClusterState, request: LogRequest, res: ServerResponse): Promise<void> {
+export async function streamLogsAsText(
+  jobs: Pick<JobCommands, 'watch'>,
+  request: LogRequest,
+  res: ServerResponse,
+): Promise<void> {
   let started = false;
   const start = (): void => {
     if (started) return;
@@ -31,8 +34,7 @@ export async function streamLogsAsText(cluster: ClusterState, request: LogReques
       'x-content-type-options': 'nosniff',
     });
   };
-  await watchJob(
-    cluster,
+  await jobs.watch(
     { jobId: request.jobId, fromOffset: request.fromOffset, follow: request.follow, noOutput: false },
     {
       job: () => start(),
@@ -55,10 +57,9 @@ export async function streamLogsAsText(cluster: ClusterState, request: LogReques
  * `{offset, stream, attempt, text}` decoded as UTF-8, and `end` closes the stream.
  */
 export async function streamLogsAsEvents(
-  cluster: ClusterState,
+  jobs: Pick<JobCommands, 'watch'>,
   request: LogRequest,
   res: ServerResponse,
-  view: (job: Job) => Job,
 ): Promise<void> {
   const decoders: Record<OutputStreamName, TextDecoder> = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   let stop: () => void = () => {};
@@ -75,11 +76,10 @@ export async function streamLogsAsEvents(
       next: chunk.offset + chunk.data.length,
     });
   };
-  await watchJob(
-    cluster,
+  await jobs.watch(
     { jobId: request.jobId, fromOffset: request.fromOffset, follow: request.follow, noOutput: false },
     {
-      job: (job) => sse.send('job', jobToJson({ ...view(job), stdout: null, stderr: null })),
+      job: (job) => sse.send('job', jobToJson({ ...job, stdout: null, stderr: null })),
       output,
       end: () => {
         sse.send('end', {});

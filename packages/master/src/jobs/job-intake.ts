@@ -1,4 +1,5 @@
 import {
+  BUILTIN_TASK_TYPES,
   compileJobSpec,
   InvalidArgumentError,
   newJobId,
@@ -7,6 +8,8 @@ import {
   type JobSpec,
   type JobSpecInput,
   type JobSpecLimits,
+  type TaskConfigSchema,
+  type TaskTypes,
 } from '@dist-exec/core';
 import type { NodeRegistry } from '../nodes/registry.js';
 import type { Store } from '../store/store.js';
@@ -36,7 +39,7 @@ export class JobIntake {
   readonly #options: JobIntakeOptions;
   /** Idempotency keys of jobs whose submit is not durable yet. */
   readonly #inflightKeys = new Map<string, Job>();
-  #taskTypes: ReadonlySet<string> | null = null;
+  #taskTypes: TaskTypes | null = null;
 
   constructor(options: JobIntakeOptions) {
     this.#options = options;
@@ -132,12 +135,18 @@ export class JobIntake {
     for (const job of jobs) if (job.spec.idempotencyKey) this.#inflightKeys.delete(job.spec.idempotencyKey);
   }
 
-  /** Task types a job may name: the configured ones and every capability a node offers (cached until that changes). */
+  /**
+   * Task types a job may name: the configured ones and every capability a
+   * node offers, with the config schema its executor sent (the
+   * first node that sent one, when nodes differ); cached until a node's shape changes.
+   */
   #limits(): JobSpecLimits {
     const { limits, registry } = this.#options;
     if (!this.#taskTypes) {
-      const types = new Set(limits.taskTypes ?? ['command', 'http']);
-      for (const node of registry.all()) for (const type of node.capabilities) types.add(type);
+      const types = new Map<string, TaskConfigSchema | null>(limits.taskTypes ?? BUILTIN_TASK_TYPES);
+      for (const node of registry.all()) {
+        for (const type of node.capabilities) if (!types.get(type)) types.set(type, node.taskConfigs.get(type) ?? null);
+      }
       this.#taskTypes = types;
     }
     return { ...limits, taskTypes: this.#taskTypes };

@@ -1,4 +1,4 @@
-import type { NodeInfo, NodeState } from '@dist-exec/core';
+import type { NodeInfo, NodeState, TaskConfigSchema } from '@dist-exec/core';
 import type { NodeHealth } from './health.js';
 import type { NodeRegistration } from './registration.js';
 
@@ -47,6 +47,8 @@ export interface NodeRecord {
    */
   readonly shapeVersion: number;
   readonly capabilities: ReadonlySet<string>;
+  /** The schema of each capability's config, as the worker's executors export them (command and http have none). */
+  readonly taskConfigs: ReadonlyMap<string, TaskConfigSchema>;
   readonly labels: Readonly<Record<string, string>>;
   readonly maxTasks: number;
   /** Cores offered to jobs; 0 = cpu is not accounted on this node. */
@@ -117,6 +119,7 @@ export class NodeEntry implements NodeRecord {
   readonly reservations = new Map<string, Reservation>();
   #shapeVersion = 0;
   #capabilities: ReadonlySet<string> = new Set();
+  #taskConfigs: ReadonlyMap<string, TaskConfigSchema> = new Map();
   #labels: Record<string, string> = {};
   #maxTasks = 1;
   #cpus = 0;
@@ -147,6 +150,7 @@ export class NodeEntry implements NodeRecord {
   /** What the node offers, from its registration: changes its shape. */
   #offer(registration: NodeRegistration): void {
     this.#capabilities = new Set(registration.capabilities);
+    this.#taskConfigs = new Map(Object.entries(registration.taskConfigs ?? {}));
     this.#labels = { ...registration.labels };
     this.#maxTasks = registration.maxTasks;
     this.#cpus = registration.cpus;
@@ -219,6 +223,10 @@ export class NodeEntry implements NodeRecord {
 
   get capabilities(): ReadonlySet<string> {
     return this.#capabilities;
+  }
+
+  get taskConfigs(): ReadonlyMap<string, TaskConfigSchema> {
+    return this.#taskConfigs;
   }
 
   get labels(): Readonly<Record<string, string>> {

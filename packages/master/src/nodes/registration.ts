@@ -1,10 +1,18 @@
-import { checkNodeId, InvalidArgumentError } from '@dist-exec/core';
+import {
+  checkNodeId,
+  checkTaskConfigSchema,
+  InvalidArgumentError,
+  truncate,
+  type TaskConfigSchema,
+} from '@dist-exec/core';
 
 /** What a worker tells about itself when it registers. */
 export interface NodeRegistration {
   id: string;
   address: string;
   capabilities: string[];
+  /** The schema of each capability's config, as its executor exports it (types without one take no config). */
+  taskConfigs?: Record<string, TaskConfigSchema>;
   maxTasks: number;
   labels: Record<string, string>;
   cpus: number;
@@ -57,4 +65,38 @@ export function checkRegistration(registration: NodeRegistration): NodeRegistrat
     throw new InvalidArgumentError(`weight: ${weight} is out of range; use 1 to ${MAX_WEIGHT}`, { field: 'weight' });
   }
   return { ...registration, weight };
+}
+
+/** The most bytes of one task type's config schema as JSON. */
+const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/**
+ * The config schemas of a registration's capabilities, from their JSON on
+ * the wire (RegisterRequest.task_config_schemas); throws INVALID_ARGUMENT
+ * naming the type when one is not a schema or names a type the worker does not offer.
+ */
+export function taskConfigsFromWire(
+  schemas: Record<string, string>,
+  capabilities: readonly string[],
+): Record<string, TaskConfigSchema> {
+  const out: Record<string, TaskConfigSchema> = {};
+  for (const [type, json] of Object.entries(schemas)) {
+    const field = `task_config_schemas["${truncate(type, 64)}"]`;
+    if (!capabilities.includes(type))
+      throw new InvalidArgumentError(`${field}: not one of the worker's capabilities`, {
+        field: 'task_config_schemas',
+      });
+    if (json.length > MAX_SCHEMA_BYTES)
+      throw new InvalidArgumentError(`${field}: longer than ${MAX_SCHEMA_BYTES} bytes`, {
+        field: 'task_config_schemas',
+      });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new InvalidArgumentError(`${field}: not JSON`, { field: 'task_config_schemas' });
+    }
+    out[type] = checkTaskConfigSchema(parsed, field);
+  }
+  return out;
 }

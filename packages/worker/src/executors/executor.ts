@@ -1,4 +1,13 @@
-import type { AttemptRef, FailureReason, HttpResult, JobSpec, OutputStreamName } from '@dist-exec/core';
+import type {
+  AttemptRef,
+  FailureReason,
+  HttpResult,
+  JobSpec,
+  OutputStreamName,
+  TaskConfig,
+  TaskConfigOf,
+  TaskConfigSchema,
+} from '@dist-exec/core';
 import type { Logger } from 'pino';
 
 /** What an executor gets for one attempt. */
@@ -38,10 +47,15 @@ export interface ExecutorStart {
 
 /**
  * Runs one kind of task. Adding a task type is one file implementing this,
- * plus its registration in `executors/index.ts`.
+ * plus its line in `defaultExecutors()` (executors/index.ts). A task type
+ * with fields of its own exports their schema as `config`: the worker sends
+ * it when it registers, the master checks every job's config against it at
+ * submit, and `run` reads the checked config with `configOf`.
  */
 export interface Executor {
   readonly type: string;
+  /** The schema of this task type's config (`spec.config`); absent: the type takes none. */
+  readonly config?: TaskConfigSchema;
   /**
    * Called once before the worker registers. Returns the attempts a previous
    * run of this worker left running, which it killed: the worker reports them lost.
@@ -53,4 +67,9 @@ export interface Executor {
   run(context: ExecutionContext): Promise<ExecutionOutcome>;
   /** Releases what the executor holds between runs (a helper process); called when the worker stops. */
   stop?(): void;
+}
+
+/** The job's config as the executor's schema types it (checked against the schema before `run`). */
+export function configOf<S extends TaskConfigSchema>(_schema: S, spec: JobSpec): TaskConfigOf<S> {
+  return (spec.config ?? {}) as TaskConfig as TaskConfigOf<S>;
 }

@@ -22,6 +22,7 @@ export interface JobSpec {
   'http'?: (_distexec_v1_HttpRequestSpec | null);
   'memoryLimitBytes'?: (number | string | Long);
   'user'?: (string);
+  'configJson'?: (string);
 }
 
 export interface JobSpec__Output {
@@ -43,4 +44,5 @@ export interface JobSpec__Output {
   'http': (_distexec_v1_HttpRequestSpec__Output | null);
   'memoryLimitBytes': (number);
   'user': (string);
+  'configJson': (string);
 }

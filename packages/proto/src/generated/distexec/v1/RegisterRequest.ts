@@ -17,6 +17,7 @@ export interface RegisterRequest {
   'draining'?: (boolean);
   'nodeSecret'?: (string);
   'executionSecret'?: (string);
+  'taskConfigSchemas'?: ({[key: string]: string});
 }
 
 export interface RegisterRequest__Output {
@@ -33,4 +34,5 @@ export interface RegisterRequest__Output {
   'draining': (boolean);
   'nodeSecret': (string);
   'executionSecret': (string);
+  'taskConfigSchemas': ({[key: string]: string});
 }
