@@ -43,6 +43,10 @@ function finishedJob(seq: number): Job {
   );
 }
 
+/** A FAILED job (exit code 3, stdin "hi") compacted by version 1 of job-compaction.ts. */
+const V1_ROW =
+  'AUPkMmOLRKNkPLnMEpbLLEnNXwWVJRn5ecagTJYLymQlOXpFpXnE5rNE92xbYvOaUklqYq6SlVJKYkmiEr0zHsxUn8zczBKE0aXFqUXQ4gKjqMRefsPTkzG2wtwYLZsSyqFY0r6BgSFGkjcwsKQoG2LPgaRYjlkbkBs8gyrnJWdiyXYA';
+
 describe('sqlite store over a long history', () => {
   it("stores a finished job's row compacted, and still reads rows written as JSON text", async () => {
     const dir = newDir();
@@ -78,6 +82,91 @@ describe('sqlite store over a long history', () => {
     const page = await again.listJobs({ states: ['COMPLETED'], pageSize: 10, pageToken: '' });
     expect(page.jobs.map((j) => j.id)).toEqual([legacy.id, done.id]);
     expect(page.totalCount).toBe(2);
+  });
+
+  it('reads back every field of a finished job, and rows of the first compacted format', async () => {
+    const dir = newDir();
+    const store = await openStore(dir);
+    // Far from the usual values the compacted row leaves out: each must come back as it was.
+    const http = makeJob(
+      {
+        type: 'http',
+        command: '',
+        env: { TOKEN: 'x' },
+        stdin: new Uint8Array([1, 2]),
+        priority: 5,
+        http: {
+          url: 'https://h/x',
+          method: 'PUT',
+          headers: { a: 'b' },
+          body: new Uint8Array([7]),
+          expectedStatus: [201],
+        },
+      },
+      {
+        id: '01938a2c-0000-7000-8000-000000000010',
+        seq: 10,
+        state: 'CANCELLED',
+        reason: 'CANCELLED',
+        exitCode: null,
+        attempts: 2,
+        finishedAtMs: 10,
+        attemptHistory: [
+          {
+            number: 1,
+            nodeId: 'w',
+            dispatchedAtMs: 1,
+            startedAtMs: null,
+            finishedAtMs: null,
+            succeeded: false,
+            reason: 'WORKER_LOST',
+            exitCode: null,
+            error: 'gone',
+            outputBase: 0,
+            free: true,
+          },
+          {
+            number: 2,
+            nodeId: 'w',
+            dispatchedAtMs: 2,
+            startedAtMs: 3,
+            finishedAtMs: 10,
+            succeeded: false,
+            reason: 'CANCELLED',
+            exitCode: null,
+            error: '',
+            outputBase: 40,
+            free: false,
+            peakMemoryBytes: 9,
+          },
+        ],
+        httpResult: { statusCode: 500, headers: { c: 'd' } },
+        outputLength: 44,
+        cancelledBy: 'alice',
+      },
+    );
+    store.putJob(http);
+    await store.flush();
+    await store.close();
+    // A finished job as the first compacted format (version 1, issue 19's first slice) stored it.
+    const db = new Database(join(dir, DATABASE_FILE));
+    db.prepare('INSERT INTO jobs (seq, id, state, created_at_ms, finished_at_ms, data) VALUES (9, ?, ?, 0, 9, ?)').run(
+      '01938a2c-0000-7000-8000-000000000009',
+      'FAILED',
+      Buffer.from(V1_ROW, 'base64'),
+    );
+    db.close();
+
+    const again = await openStore(dir);
+    expect(await again.getJob(http.id)).toEqual(http);
+    const old = await again.getJob('01938a2c-0000-7000-8000-000000000009');
+    expect(old).toMatchObject({
+      state: 'FAILED',
+      exitCode: 3,
+      submittedBy: 'ci',
+      spec: { argv: ['python3', '-m', 'etl.run'] },
+    });
+    expect(old?.spec.stdin).toEqual(new Uint8Array(Buffer.from('hi')));
   });
 
   it('fills the counts of a file from before them from its rows when it is migrated', async () => {
