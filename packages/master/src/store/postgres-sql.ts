@@ -1,5 +1,6 @@
 import type { Job, OutputChunk } from '@dist-exec/core';
-import { finishedAtForGc, jobRecord } from './job-codec.js';
+import { decodeJob, finishedAtForGc, jobRecord } from './job-codec.js';
+import { compactRecord } from './job-compaction.js';
 
 /**
  * The statements of the PostgreSQL store (the schema, and the commit function, are in postgres-schema.ts).
@@ -10,11 +11,12 @@ import { finishedAtForGc, jobRecord } from './job-codec.js';
 /** A group commit (see dist_exec.commit_writes): the values come from `commitValues`. */
 export const COMMIT_SQL = `SELECT dist_exec.commit_writes(
   $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::json,
-  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint)`;
+  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint, $17::text[])`;
 
 /**
  * The parameters of COMMIT_SQL: the jobs' columns as parallel arrays and
- * their data as one JSON array; the chunks' columns as arrays, bytes in
+ * their data as one JSON array (null for a finished job) and a finished
+ * job's compacted row in base64 (null for an active one); the chunks' columns as arrays, bytes in
  * base64; the ids of jobs to delete; the writer's lock number; the lease
  * epoch it writes under (0: a store without a lease). A second job
  * with a taken submit number or idempotency key breaks a unique index and
@@ -33,15 +35,18 @@ export function commitValues(
   const key: (string | null)[] = [];
   const created: number[] = [];
   const finished: (number | null)[] = [];
-  const data: object[] = [];
+  const data: (object | null)[] = [];
+  const packed: (string | null)[] = [];
   for (const job of jobs) {
     seq.push(job.seq);
     id.push(job.id);
     state.push(job.state);
     key.push(job.spec.idempotencyKey || null);
     created.push(job.createdAtMs);
-    finished.push(finishedAtForGc(job));
-    data.push(jobRecord(job));
+    const finishedAt = finishedAtForGc(job);
+    finished.push(finishedAt);
+    data.push(finishedAt === null ? jobRecord(job) : null);
+    packed.push(finishedAt === null ? null : compactRecord(jobRecord(job)).toString('base64'));
   }
   const chunkJob: string[] = [];
   const offset: number[] = [];
@@ -74,7 +79,18 @@ export function commitValues(
     forgotten,
     writer,
     epoch,
+    packed,
   ];
+}
+
+/** A job's row as the reads below return it: JSON text, or a finished job's compacted row. */
+export interface JobRow {
+  data: string | null;
+  packed: Buffer | null;
+}
+
+export function decodeRow(row: JobRow): Job {
+  return decodeJob(row.packed ?? row.data ?? '');
 }
 
 /** PENDING and RUNNING jobs in submit order, each with where its output log ends (rows lag behind the log). */
@@ -90,10 +106,10 @@ export const ACTIVE_JOBS_SQL = `
 export const LAST_SEQ_SQL = `
   SELECT greatest((SELECT coalesce(max(seq), 0) FROM dist_exec.jobs), (SELECT seq_floor FROM dist_exec.meta)) AS last`;
 
-export const JOB_BY_ID_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE id = $1';
-export const JOB_BY_KEY_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE idempotency_key = $1';
+export const JOB_BY_ID_SQL = 'SELECT data::text AS data, packed FROM dist_exec.jobs WHERE id = $1';
+export const JOB_BY_KEY_SQL = 'SELECT data::text AS data, packed FROM dist_exec.jobs WHERE idempotency_key = $1';
 export const JOBS_BY_KEYS_SQL =
-  'SELECT idempotency_key AS key, data::text AS data FROM dist_exec.jobs WHERE idempotency_key = ANY ($1::text[])';
+  'SELECT idempotency_key AS key, data::text AS data, packed FROM dist_exec.jobs WHERE idempotency_key = ANY ($1::text[])';
 
 /** Jobs in the given states ($1; all when empty), from the counters every write keeps. */
 export const COUNT_SQL = `
@@ -106,7 +122,7 @@ export const COUNT_SQL = `
  * parameter would not use them in a generic plan).
  */
 export const JOBS_BY_ID_FRAGMENT_SQL = `
-  SELECT data::text AS data FROM dist_exec.jobs
+  SELECT data::text AS data, packed FROM dist_exec.jobs
   WHERE (id ~>=~ $1 AND id ~<~ ($1 || '~')) OR (reverse(id) ~>=~ $2 AND reverse(id) ~<~ ($2 || '~'))
   ORDER BY seq DESC LIMIT $3`;
 
@@ -117,13 +133,13 @@ export const JOBS_BY_ID_FRAGMENT_SQL = `
  * job of the other states.
  */
 export function pageSql(stateCount: number): string {
-  const columns = 'SELECT seq, data::text AS data FROM dist_exec.jobs';
+  const columns = 'SELECT seq, data::text AS data, packed FROM dist_exec.jobs';
   if (stateCount === 0) return `${columns} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`;
   const parts = Array.from(
     { length: stateCount },
     (_, i) => `(${columns} WHERE state = $${i + 3} AND seq < $1 ORDER BY seq DESC LIMIT $2)`,
   );
-  return `SELECT seq, data FROM (${parts.join(' UNION ALL ')}) AS page ORDER BY seq DESC LIMIT $2`;
+  return `SELECT seq, data, packed FROM (${parts.join(' UNION ALL ')}) AS page ORDER BY seq DESC LIMIT $2`;
 }
 
 /** The chunk holding offset $2 of job $1's log, and every one after it. */
