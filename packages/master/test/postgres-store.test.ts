@@ -155,6 +155,25 @@ describe.skipIf(!withPostgres)('PostgresStore on a real server', () => {
     expect(await s.getJob('new')).toEqual(done('new', 2));
     const page = await s.listJobs({ states: ['COMPLETED'], pageSize: 10, pageToken: '' });
     expect(page.jobs.map((job) => job.id)).toEqual(['new', 'old']);
+    // A large output chunk is packed (output-packing.ts), a small one stored as it came.
+    const log = Buffer.from('INFO processed item 42 of batch 7 in 3 ms\n'.repeat(100));
+    s.appendOutput('new', { offset: 0, stream: 'stdout', attempt: 1, timestampMs: 1, data: log });
+    s.appendOutput('new', {
+      offset: log.length,
+      stream: 'stdout',
+      attempt: 1,
+      timestampMs: 2,
+      data: Buffer.from('ok'),
+    });
+    await s.flush();
+    expect(
+      await rows(url, 'SELECT size, octet_length(data) < 400 AS small FROM dist_exec.output ORDER BY byte_offset'),
+    ).toEqual([
+      { size: log.length, small: true },
+      { size: null, small: true },
+    ]);
+    const back = await s.readOutput('new', 0);
+    expect(Buffer.concat(back.map((c) => c.data)).toString()).toBe(`${log.toString()}ok`);
   });
 
   it('leaves the database at the last completed version when a step fails', async () => {

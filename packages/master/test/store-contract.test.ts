@@ -171,6 +171,25 @@ for (const kind of DURABLE) {
       expect(await again.readOutput('job-a', 10)).toEqual([]);
     });
 
+    it('reads a large (packed) chunk back from any offset, and recovery knows where a log of them ends', async () => {
+      const dir = await newPlace();
+      const { store } = await openStore(dir);
+      const log = Buffer.from('2026-12-06T15:00:00Z INFO processed item 42 of batch 7\n'.repeat(100)).subarray(0, 5000);
+      store.putJob(makeJob({}, { id: 'chatty', seq: 1, state: 'RUNNING' }));
+      store.appendOutput('chatty', chunk(0, 'hello '));
+      store.appendOutput('chatty', chunk(6, new Uint8Array(log)));
+      await store.flush();
+      await store.close();
+      const { store: again, recovered } = await openStore(dir);
+      expect(recovered.activeJobs[0]?.outputLength).toBe(5006);
+      const tail = await again.readOutput('chatty', 4000);
+      expect(tail.map((c) => [c.offset, Buffer.from(c.data).toString()])).toEqual([
+        [4000, log.subarray(3994).toString()],
+      ]);
+      const whole = await again.readOutput('chatty', 0);
+      expect(Buffer.concat(whole.map((c) => c.data)).toString()).toBe(`hello ${log.toString()}`);
+    });
+
     it('commits every write of one event-loop turn in one transaction, and reads see unflushed writes', async () => {
       const { store } = await openStore(await newPlace());
       const before = store.commits;

@@ -287,7 +287,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   },
   {
     version: 6,
-    description: "finished jobs' rows compacted",
+    description: "finished jobs' rows compacted, output chunks packed",
     sql: `
       -- A finished job is kept for days and never changes again: its row holds
       -- it compacted (job-compaction.ts, as the SQLite store's: about 150
@@ -296,6 +296,8 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       -- written before stay as they are, and read.
       ALTER TABLE dist_exec.jobs ALTER COLUMN data DROP NOT NULL;
       ALTER TABLE dist_exec.jobs ADD COLUMN packed bytea;
+      -- An output chunk's length before it was packed (output-packing.ts); null: stored as it came.
+      ALTER TABLE dist_exec.output ADD COLUMN size integer;
 
       DROP FUNCTION dist_exec.commit_writes(
         bigint[], text[], text[], text[], bigint[], bigint[], json,
@@ -303,7 +305,7 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE FUNCTION dist_exec.commit_writes(
         p_seq bigint[], p_id text[], p_state text[], p_key text[], p_created bigint[], p_finished bigint[], p_data json,
         o_job text[], o_offset bigint[], o_stream text[], o_attempt integer[], o_ts bigint[], o_data text[],
-        p_forgotten text[], p_writer integer, p_epoch bigint, p_packed text[]
+        p_forgotten text[], p_writer integer, p_epoch bigint, p_packed text[], o_size integer[]
       ) RETURNS void LANGUAGE plpgsql AS $$
       BEGIN
         PERFORM pg_advisory_xact_lock(${WRITER_LOCK_CLASS}, p_writer);
@@ -352,10 +354,10 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
             ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
         END IF;
         IF cardinality(o_job) > 0 THEN
-          INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data)
-            SELECT job_id, byte_offset, stream, attempt, ts_ms, decode(data, 'base64')
-            FROM unnest(o_job, o_offset, o_stream, o_attempt, o_ts, o_data)
-              AS r(job_id, byte_offset, stream, attempt, ts_ms, data)
+          INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data, size)
+            SELECT job_id, byte_offset, stream, attempt, ts_ms, decode(data, 'base64'), size
+            FROM unnest(o_job, o_offset, o_stream, o_attempt, o_ts, o_data, o_size)
+              AS r(job_id, byte_offset, stream, attempt, ts_ms, data, size)
             ON CONFLICT (job_id, byte_offset) DO NOTHING;
         END IF;
       END $$;

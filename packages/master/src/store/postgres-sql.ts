@@ -1,6 +1,7 @@
 import type { Job, OutputChunk } from '@dist-exec/core';
 import { decodeJob, finishedAtForGc, jobRecord } from './job-codec.js';
 import { compactRecord } from './job-compaction.js';
+import { packChunk } from './output-packing.js';
 
 /**
  * The statements of the PostgreSQL store (the schema, and the commit function, are in postgres-schema.ts).
@@ -11,13 +12,13 @@ import { compactRecord } from './job-compaction.js';
 /** A group commit (see dist_exec.commit_writes): the values come from `commitValues`. */
 export const COMMIT_SQL = `SELECT dist_exec.commit_writes(
   $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::json,
-  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint, $17::text[])`;
+  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint, $17::text[], $18::integer[])`;
 
 /**
  * The parameters of COMMIT_SQL: the jobs' columns as parallel arrays and
  * their data as one JSON array (null for a finished job) and a finished
  * job's compacted row in base64 (null for an active one); the chunks' columns as arrays, bytes in
- * base64; the ids of jobs to delete; the writer's lock number; the lease
+ * base64 (packed, with their length before: output-packing.ts); the ids of jobs to delete; the writer's lock number; the lease
  * epoch it writes under (0: a store without a lease). A second job
  * with a taken submit number or idempotency key breaks a unique index and
  * fails the commit.
@@ -54,13 +55,16 @@ export function commitValues(
   const attempt: number[] = [];
   const ts: number[] = [];
   const bytes: string[] = [];
+  const size: (number | null)[] = [];
   for (const { jobId, chunk } of output) {
     chunkJob.push(jobId);
     offset.push(chunk.offset);
     stream.push(chunk.stream);
     attempt.push(chunk.attempt);
     ts.push(chunk.timestampMs);
-    bytes.push(Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength).toString('base64'));
+    const packed = packChunk(chunk.data);
+    bytes.push(packed.data.toString('base64'));
+    size.push(packed.size);
   }
   return [
     seq,
@@ -80,6 +84,7 @@ export function commitValues(
     writer,
     epoch,
     packed,
+    size,
   ];
 }
 
@@ -96,7 +101,7 @@ export function decodeRow(row: JobRow): Job {
 /** PENDING and RUNNING jobs in submit order, each with where its output log ends (rows lag behind the log). */
 export const ACTIVE_JOBS_SQL = `
   SELECT j.data::text AS data,
-         (SELECT o.byte_offset + length(o.data) FROM dist_exec.output AS o
+         (SELECT o.byte_offset + coalesce(o.size, length(o.data)) FROM dist_exec.output AS o
           WHERE o.job_id = j.id ORDER BY o.byte_offset DESC LIMIT 1) AS output_end
   FROM dist_exec.jobs AS j
   WHERE j.state IN ('PENDING', 'RUNNING')
@@ -144,7 +149,7 @@ export function pageSql(stateCount: number): string {
 
 /** The chunk holding offset $2 of job $1's log, and every one after it. */
 export const READ_OUTPUT_SQL = `
-  SELECT byte_offset, stream, attempt, ts_ms, data FROM dist_exec.output
+  SELECT byte_offset, stream, attempt, ts_ms, data, size FROM dist_exec.output
   WHERE job_id = $1
     AND byte_offset >= coalesce((SELECT max(byte_offset) FROM dist_exec.output WHERE job_id = $1 AND byte_offset <= $2), 0)
   ORDER BY byte_offset`;

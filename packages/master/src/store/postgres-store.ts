@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
+import { unpackChunk } from './output-packing.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl, sqlState } from './postgres-errors.js';
 import { GroupCommit } from './postgres-group-commit.js';
@@ -75,6 +76,7 @@ interface OutputRow {
   attempt: number;
   ts_ms: string;
   data: Buffer;
+  size: number | null;
 }
 
 /**
@@ -468,7 +470,7 @@ export class PostgresStore implements Store {
       stream: row.stream,
       attempt: row.attempt,
       timestampMs: Number(row.ts_ms),
-      data: new Uint8Array(row.data),
+      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
     }));
     return chunksFrom(chunks, fromOffset);
   }

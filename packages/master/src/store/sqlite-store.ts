@@ -23,6 +23,7 @@ import {
   writeBack,
 } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
+import { packChunk, unpackChunk } from './output-packing.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
 import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
@@ -80,6 +81,7 @@ interface OutputRow {
   attempt: number;
   ts_ms: number;
   data: Buffer;
+  size: number | null;
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -196,7 +198,7 @@ export class SqliteStore implements Store {
                   VALUES (?, ?, ?, ?, ?, ?, ?)
                   ON CONFLICT (seq) DO UPDATE SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data`,
       insertOutput:
-        'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
       getJob: 'SELECT data FROM jobs WHERE id = ?',
       jobState: 'SELECT state FROM jobs WHERE id = ?',
       jobByKey: 'SELECT data FROM jobs WHERE idempotency_key = ?',
@@ -204,10 +206,11 @@ export class SqliteStore implements Store {
       jobsByKeys: `SELECT j.idempotency_key AS key, j.data FROM json_each(?) AS k
                    JOIN jobs AS j ON j.idempotency_key = k.value`,
       activeJobs: "SELECT data FROM jobs WHERE state IN ('PENDING', 'RUNNING') ORDER BY seq",
-      outputEnd: 'SELECT offset + length(data) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
+      outputEnd:
+        'SELECT offset + coalesce(size, length(data)) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
       lastSeq: "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
       // The chunk holding `fromOffset` and every one after it.
-      readOutput: `SELECT offset, stream, attempt, ts_ms, data FROM output
+      readOutput: `SELECT offset, stream, attempt, ts_ms, data, size FROM output
                    WHERE job_id = @jobId AND offset >= coalesce((SELECT max(offset) FROM output WHERE job_id = @jobId AND offset <= @from), 0)
                    ORDER BY offset`,
       finishedCount: FINISHED_COUNT_SQL,
@@ -313,14 +316,8 @@ export class SqliteStore implements Store {
       }
       for (const job of batch.jobs.values()) upsert.run(...jobRowValues(job));
       for (const { jobId, chunk } of batch.output) {
-        insert.run(
-          jobId,
-          chunk.offset,
-          chunk.stream,
-          chunk.attempt,
-          chunk.timestampMs,
-          Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
-        );
+        const packed = packChunk(chunk.data);
+        insert.run(jobId, chunk.offset, chunk.stream, chunk.attempt, chunk.timestampMs, packed.data, packed.size);
       }
       if (batch.tokens.size || batch.claims.size) this.#writeAuth(batch.tokens, batch.claims);
       // Rewrites page 1 as it is: a write the disk must take even when the batch changes no page.
@@ -559,7 +556,7 @@ export class SqliteStore implements Store {
       stream: row.stream,
       attempt: row.attempt,
       timestampMs: row.ts_ms,
-      data: new Uint8Array(row.data),
+      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
     }));
     if (writer.buffered.output.length > 0) {
       // Output not committed yet follows what is.
