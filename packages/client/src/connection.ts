@@ -18,6 +18,10 @@ import { DeadlineExceededError, FailedPreconditionError, UnavailableError, type 
 import { CHANNEL_OPTIONS, describeTlsFailure, fromServiceError, isServiceError } from '@dist-exec/proto';
 import protobuf from 'protobufjs/minimal.js';
 
+/** How grpc-js words a connection that failed or dropped (a master's own UNAVAILABLE starts otherwise). */
+const TRANSPORT_FAILURE =
+  /^(No connection established|Connection dropped|Failed to connect|read E[A-Z]+|write E[A-Z]+|connect E[A-Z]+|socket hang up|Client network socket|Name resolution failed|.*(keepalive|GOAWAY|RST_STREAM))/i;
+
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** Servers of ours refuse pings more often than this (grpc.http2.min_ping_interval_without_data_ms). */
 const MIN_KEEPALIVE_TIME_MS = 5000;
@@ -132,7 +136,9 @@ export class Connection {
         { cause: error },
       );
     }
-    if (error.code === grpc.status.UNAVAILABLE) {
+    // Only grpc-js's own account of a failed connection says anything about reaching the master: a master's
+    // refusal may quote a cause of its own (its database's `connect ECONNREFUSED` or `read ECONNRESET`).
+    if (error.code === grpc.status.UNAVAILABLE && TRANSPORT_FAILURE.test(message)) {
       const tls = describeTlsFailure(message, { peer: `the master at ${this.#address}`, secure: this.#secure });
       // A refused certificate stays refused: only a connection closed mid-handshake is worth another try.
       if (tls)

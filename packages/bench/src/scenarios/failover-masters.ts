@@ -109,8 +109,10 @@ export const failoverMasters: Scenario = {
         serviceMs.push(performance.now() - killedAt);
         await took;
         await old.program.exited;
-        // Back as a follower while the next round runs: two masters are up, so the next one fails over too.
-        members[members.indexOf(old)] = start(old.port);
+        // Back as a follower before the next round: the next failover has two masters to go to.
+        const back = start(old.port);
+        members[members.indexOf(old)] = back;
+        await back.program.waitForLog('master following', LONG.timeoutMs);
         context.log(
           `failover-masters: kill ${round + 1}/${KILLS}: ${Math.round(leaderMs.at(-1) ?? 0)}ms to a new leader`,
         );
@@ -125,8 +127,11 @@ export const failoverMasters: Scenario = {
         await until(() => members.some((m) => m !== old && alive(m) && epochOf(m) > oldEpoch), LONG);
         handOverMs.push(performance.now() - stoppedAt);
         await old.program.exited;
-        // Back as a follower while the next round runs: two masters are up, so the next one fails over too.
-        members[members.indexOf(old)] = start(old.port);
+        // Back as a follower before the next round: a hand-over goes to a master that is following, not
+        // to one still starting (which measured node's start-up, not the hand-over).
+        const back = start(old.port);
+        members[members.indexOf(old)] = back;
+        await back.program.waitForLog('master following', LONG.timeoutMs);
       }
 
       // Nothing lost: every acknowledged job completed.

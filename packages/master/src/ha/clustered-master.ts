@@ -166,7 +166,9 @@ export class ClusteredMaster {
       this.#log.info({ epoch, masterId: this.id, address: this.#address }, 'leading');
       await Promise.race([over, new Promise((resolve) => this.#campaign.signal.addEventListener('abort', resolve))]);
     } catch (error) {
-      this.#log.error({ error: errorMessage(error), epoch }, 'could not start leading; following again');
+      // Stopped while the Master was starting: stop() closed the store under it, nothing went wrong.
+      if (!this.#campaign.signal.aborted)
+        this.#log.error({ error: errorMessage(error), epoch }, 'could not start leading; following again');
     }
     if (this.#campaign.signal.aborted) return; // stop() stops the master and releases the lease.
     this.#master = null;
