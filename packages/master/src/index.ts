@@ -13,6 +13,8 @@ export * from './dispatch/index.js';
 export * from './controllers/index.js';
 export * from './placement/index.js';
 export { MemoryStore } from './store/memory-store.js';
+export { searchJobs, jobMatches, SCAN_CHUNK, type JobSearch, type JobSearchPage } from './store/job-search.js';
+export { ActivitySeries, type ActivitySample, type ActivityJson } from './activity-series.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './store/postgres-store.js';
 export {

@@ -27,6 +27,7 @@ import {
 import { HealthController, HistoryGc, Rescheduler, RetryController, SnapshotLog } from './controllers/index.js';
 import { DEFAULT_BREAKER_OPTIONS, DispatchBreakers, Dispatcher } from './dispatch/index.js';
 import { MasterEvents } from './events.js';
+import { ActivitySeries, activitySample } from './activity-series.js';
 import { HttpServer } from './http/server.js';
 import { buildRouter } from './http/routes.js';
 import { subscribeJobLog } from './jobs/index.js';
@@ -83,6 +84,8 @@ export class Master {
   /** Job and node events, for whatever instruments the master. */
   readonly events = new MasterEvents();
   readonly metrics: MasterMetrics;
+  /** The last 15 minutes, a second at a time, for the dashboard's charts. */
+  readonly activity: ActivitySeries;
   /** Who may call: tokens, node claims, the interceptor and the HTTP guard. */
   readonly auth: MasterAuth;
   readonly #log: Logger;
@@ -216,6 +219,7 @@ export class Master {
       maxJobs: o.historyMaxJobs,
       intervalMs: o.historyGcIntervalMs,
     });
+    this.activity = new ActivitySeries({ clock, events: this.events, sample: () => activitySample(cluster) });
     this.metrics = new MasterMetrics({
       cluster,
       events: this.events,
@@ -330,6 +334,7 @@ export class Master {
     this.#health.start();
     this.#snapshotLog.start();
     this.#historyGc.start();
+    this.activity.start();
     this.#stage = 'running';
     // The store's health is the master's readiness: not serving while it cannot write.
     this.#unwatchStore = this.store.watchProblem((problem) => this.#storeChanged(problem));
@@ -412,6 +417,7 @@ export class Master {
     if (this.#server) await shutdownServer(this.#server, this.options.shutdownGraceMs);
     await this.#http?.stop();
     this.metrics.stop();
+    this.activity.stop();
     // close() commits what is buffered; a flush here could wait for a database that is gone.
     await this.store.close();
     this.#stage = 'stopped';

@@ -343,6 +343,90 @@ describe('bad input on the HTTP API', () => {
     // Still serving after all of that.
     expect((await httpRequest(`${base}/healthz`, auth())).status).toBe(200);
   });
+
+  it("serves the dashboard's search, node page, re-run and activity, with one-line errors for bad input", async () => {
+    const job = await finished(
+      (await submit({ command: 'echo search-me-please', labels: { team: 'search' }, env: { API_KEY: 'k-123' } })).id,
+    );
+    const search = async (query: string) =>
+      (await httpRequest(`${base}/api/v1/search?${query}`, auth())).json as { jobs: JobJson[]; scanned: number };
+    expect((await search('q=SEARCH-me')).jobs.map((j) => j.id)).toEqual([job.id]);
+    expect((await search('label=team%3Dsearch&state=completed')).jobs.map((j) => j.id)).toEqual([job.id]);
+    expect((await search(`q=${job.id.slice(-6)}`)).jobs.map((j) => j.id)).toContain(job.id);
+    expect((await search('label=team%3Dsearch&state=failed')).jobs).toEqual([]);
+    expect((await search(`node=${job.workerId}&q=search-me`)).jobs.map((j) => j.id)).toEqual([job.id]);
+    const summary = (await httpRequest(`${base}/api/v1/search/summary?label=team%3Dsearch&range=n`, auth())).json;
+    expect(summary).toMatchObject({ total: 1, counts: { COMPLETED: 1 }, range: null, truncated: false });
+    const bad = async (query: string, message: RegExp) =>
+      expectError(await httpRequest(`${base}/api/v1/search?${query}`, auth()), 400, 'INVALID_ARGUMENT', message);
+    await bad('label=oops', /label: "oops" is not key=value/);
+    await bad('state=soon', /state: "soon" is not a job state/);
+    await bad('limit=0', /limit/);
+    await bad('pageToken=abc', /pageToken: pass back the nextPageToken/);
+
+    // This cluster's one worker runs everything: a failure there is on its page.
+    const failing = await finished((await submit({ command: 'exit 9' })).id);
+    expect(failing).toMatchObject({ state: 'FAILED', workerId: job.workerId });
+    const node = (await httpRequest(`${base}/api/v1/nodes/${job.workerId}`, auth())).json as {
+      node: NodeJson;
+      running: JobJson[];
+      recentFailures: JobJson[];
+    };
+    expect(node).toMatchObject({ node: { id: job.workerId }, running: [] });
+    expect(node.recentFailures.map((j) => j.id)).toContain(failing.id);
+    for (const failed of node.recentFailures) {
+      expect(failed.state).toBe('FAILED');
+      expect(failed.attemptHistory.some((a) => a.nodeId === job.workerId)).toBe(true);
+    }
+    expectError(await httpRequest(`${base}/api/v1/nodes/nope`, auth()), 404, 'NOT_FOUND', /node nope not found/);
+    expectError(
+      await httpRequest(`${base}/api/v1/nodes/nope/drain`, { ...auth(), method: 'POST' }),
+      404,
+      'NOT_FOUND',
+      /node nope not found/,
+    );
+
+    const rerun = await httpRequest(`${base}/api/v1/jobs/${job.id}/rerun`, { ...auth(), method: 'POST' });
+    expect(rerun.status, rerun.text).toBe(201);
+    const again = await finished((rerun.json as JobJson).id);
+    expect(again.id).not.toBe(job.id);
+    expect(again).toMatchObject({ state: 'COMPLETED', command: 'echo search-me-please', labels: { team: 'search' } });
+    // Env values go along to the new job, and still only to an admin who asks.
+    expect((rerun.json as JobJson).env).toBeUndefined();
+    const withEnv = (await httpRequest(`${base}/api/v1/jobs/${again.id}?env=true`, auth())).json as JobJson;
+    expect(withEnv.env).toEqual({ API_KEY: 'k-123' });
+    // Another submit token may not run the job (and its env values) again.
+    const made = await runCli([
+      ...['--master', cluster.address, '--token', cluster.adminToken],
+      ...['token', 'create', '--role', 'submit', '--name', 'someone-else'],
+    ]);
+    expect(made.code, made.stderr.toString()).toBe(0);
+    expectError(
+      await httpRequest(`${base}/api/v1/jobs/${job.id}/rerun`, {
+        token: made.stdout.toString().trim(),
+        method: 'POST',
+      }),
+      403,
+      'PERMISSION_DENIED',
+      /submitted by token "admin": only that token or an admin token may run it again/,
+    );
+    expectError(
+      await httpRequest(`${base}/api/v1/jobs/01a2074a-8b0a-7451-b8ad-3315c72bb98e/rerun`, {
+        ...auth(),
+        method: 'POST',
+      }),
+      404,
+      'NOT_FOUND',
+      /not found/,
+    );
+
+    const activity = (await httpRequest(`${base}/api/v1/activity`, auth())).json as {
+      bucketMs: number;
+      completed: number[];
+    };
+    expect(activity.bucketMs).toBe(1000);
+    expect(activity.completed.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(2);
+  });
 });
 
 const curlPath = ['/usr/bin/curl', '/bin/curl'].find((p) => existsSync(p));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newJobId, NO_TOKEN_LIMITS, type Job, type OutputChunk } from '@dist-exec/core';
-import { MemoryStore, PostgresStore, SqliteStore, type Store } from '@dist-exec/master';
+import { MemoryStore, PostgresStore, SCAN_CHUNK, searchJobs, SqliteStore, type Store } from '@dist-exec/master';
 import { postgresAvailable, startTestPostgres, testLogger, until, type TestPostgres } from '@dist-exec/testing';
 import { makeJob } from './helpers.js';
 
@@ -454,6 +454,44 @@ function defineListingTests(make: () => Promise<Store>): void {
     const rest = await store.listJobs({ states: ['FAILED'], pageSize: 100, pageToken: failed.nextPageToken });
     expect(rest.jobs.map((j) => j.id)).toEqual(['p-15', 'p-12', 'p-9', 'p-6', 'p-3']);
     expect(rest.nextPageToken).toBe('');
+  });
+
+  it('searches by label, command words and state as a bounded scan, paging newest first', async () => {
+    const store = await make();
+    // More than one read of the scan (SCAN_CHUNK), so the search pages through the store itself.
+    const count = SCAN_CHUNK * 2 + 100;
+    for (let i = 1; i <= count; i += 1) {
+      const job = makeJob(
+        { command: i % 7 === 0 ? `render Frame ${i}` : 'true', labels: i % 10 === 0 ? { team: 'web' } : {} },
+        { id: `s-${i}`, seq: i },
+      );
+      store.putJob(i % 20 === 0 ? finished(job, 'FAILED', i) : job);
+    }
+    await store.flush();
+    const search = { states: [], text: '', labels: {}, nodeId: '', pageToken: '' };
+    const web: string[] = [];
+    let token = '';
+    do {
+      const page = await searchJobs(store, { ...search, labels: { team: 'web' }, pageSize: 40, pageToken: token });
+      expect(page.truncated).toBe(false);
+      web.push(...page.jobs.map((j) => j.id));
+      token = page.nextPageToken;
+    } while (token);
+    expect(web).toEqual(Array.from({ length: count / 10 }, (_, i) => `s-${count - i * 10}`));
+    const frame = await searchJobs(store, { ...search, text: 'frame 105', pageSize: 10 });
+    expect(frame.jobs.map((j) => j.id)).toEqual([`s-1057`, 's-1050', 's-105']);
+    const failedWeb = await searchJobs(store, { ...search, states: ['FAILED'], labels: { team: 'web' }, pageSize: 3 });
+    expect(failedWeb.jobs.map((j) => j.id)).toEqual([`s-${count}`, `s-${count - 20}`, `s-${count - 40}`]);
+    // Nothing matches: the scan stops where it was told to, and says where to go on from.
+    const first = await searchJobs(store, { ...search, labels: { team: 'none' }, pageSize: 10, maxScanned: 600 });
+    expect(first).toMatchObject({ jobs: [], scanned: 600, truncated: true });
+    const rest = await searchJobs(store, {
+      ...search,
+      labels: { team: 'none' },
+      pageSize: 10,
+      pageToken: first.nextPageToken,
+    });
+    expect(rest).toMatchObject({ jobs: [], scanned: count - 600, truncated: false, nextPageToken: '' });
   });
 
   it('deletes finished jobs by age and by count, oldest first, in batches, never active ones', async () => {

@@ -294,7 +294,8 @@ describe('every gRPC door checks its caller', () => {
 /** The HTTP routes, with a real id where they take one. */
 function url(route: string): { method: string; path: string; body?: string } {
   const [method, pattern] = route.split(' ') as [string, string];
-  const path = pattern.replace(':id', jobId);
+  // A node's routes get the cluster's worker (drain is followed by undrain in the table); the rest a job.
+  const path = pattern.replace(':id', pattern.startsWith('/api/v1/nodes/') ? 'worker-1' : jobId);
   if (method !== 'POST') return { method, path };
   return { method, path, body: ['/jobs', '/api/v1/jobs', '/api/jobs'].includes(path) ? '{"command":"true"}' : '' };
 }

@@ -216,8 +216,13 @@ describe('failures with real processes', () => {
   });
 
   it('SIGTERM to a busy worker: its running jobs finish there, it leaves the node list, no job is lost', async () => {
-    const { workers, client } = await cluster(['busy-a', 'busy-b'], [], ['--max-tasks', '3']);
-    const jobs = await client.submitMany(Array.from({ length: 6 }, (_, i) => ({ command: `sleep 1; echo job-${i}` })));
+    // A generous heartbeat timeout: a loaded machine must not make the master take busy-a's jobs away first.
+    const { workers, client } = await cluster(
+      ['busy-a', 'busy-b'],
+      ['--heartbeat-timeout', '10s'],
+      ['--max-tasks', '3'],
+    );
+    const jobs = await client.submitMany(Array.from({ length: 6 }, (_, i) => ({ command: `sleep 2; echo job-${i}` })));
     await until(async () =>
       (await Promise.all(jobs.map((j) => stateOf(client, j.id)))).every((j) => j.state === 'RUNNING'),
     );
@@ -322,7 +327,9 @@ describe('failures with real processes', () => {
   });
 
   it('--fence-after: a worker cut off from the master kills its tasks; one without keeps running them', async () => {
-    const { master, client } = await cluster([]);
+    // The master's own timeout is generous: the fenced worker gives up by its own clock, and a loaded machine
+    // must not make the master reschedule the trusting worker's job after its pause.
+    const { master, client } = await cluster([], ['--heartbeat-timeout', '10s']);
     const fenced = await startWorkerProcess(master, [
       '--id',
       'fenced',
@@ -397,7 +404,12 @@ describe('failures with real processes', () => {
   });
 
   it('drain --deadline hands back what still runs (killed there, requeued without a retry); undrain returns the node', async () => {
-    const { master, client } = await cluster(['drain-a', 'drain-b'], [], ['--max-tasks', '1']);
+    // A generous heartbeat timeout: only the drain deadline may take the attempt away, never a loaded machine.
+    const { master, client } = await cluster(
+      ['drain-a', 'drain-b'],
+      ['--heartbeat-timeout', '10s'],
+      ['--max-tasks', '1'],
+    );
     const marker = uniqueMarker('drained');
     const { job } = await client.submit({
       command: `if [ "$DIST_EXEC_ATTEMPT" = 1 ]; then sh -c 'sleep 300; true' ${marker}; fi; echo "attempt $DIST_EXEC_ATTEMPT on $DIST_EXEC_NODE_ID"`,

@@ -1,5 +1,6 @@
 import type { Scenario } from '../scenario.js';
 import { authCost } from './auth-cost.js';
+import { dashboardSearch } from './dashboard-search.js';
 import { dispatchThroughput } from './dispatch-throughput.js';
 import { e2eLatency } from './e2e-latency.js';
 import { e2eThroughput } from './e2e-throughput.js';
@@ -38,6 +39,7 @@ export const SCENARIOS: Scenario[] = [
   heartbeatCost,
   observability,
   history,
+  dashboardSearch,
   jsonFlood,
   soak,
 ];

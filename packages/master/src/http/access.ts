@@ -17,6 +17,12 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   ['GET /metrics', 'read'],
   ['GET /', 'open'],
   ['GET /assets/app.js', 'open'],
+  ['GET /assets/api.js', 'open'],
+  ['GET /assets/format.js', 'open'],
+  ['GET /assets/jobs-view.js', 'open'],
+  ['GET /assets/job-page.js', 'open'],
+  ['GET /assets/node-page.js', 'open'],
+  ['GET /assets/charts.js', 'open'],
   ['GET /assets/style.css', 'open'],
   ['GET /assets/favicon.svg', 'open'],
   ['POST /api/v1/jobs', 'submit'],
@@ -27,6 +33,14 @@ export const HTTP_ACCESS: ReadonlyMap<string, Permission> = new Map<string, Perm
   ['GET /api/v1/nodes', 'read'],
   ['GET /api/v1/cluster', 'read'],
   ['GET /api/v1/events', 'read'],
+  // The dashboard's (dashboard-api-routes.ts).
+  ['GET /api/v1/activity', 'read'],
+  ['GET /api/v1/search', 'read'],
+  ['GET /api/v1/search/summary', 'read'],
+  ['GET /api/v1/nodes/:id', 'read'],
+  ['POST /api/v1/nodes/:id/drain', 'admin'],
+  ['POST /api/v1/nodes/:id/undrain', 'admin'],
+  ['POST /api/v1/jobs/:id/rerun', 'submit'],
   // The whole store (job env values, token hashes): an admin's, as a backup of the database file is.
   ['GET /api/v1/backup', 'admin'],
   // Seed 003's API.

@@ -3,12 +3,18 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Router } from './router.js';
 
-/** The dashboard's files: plain HTML, CSS and JS, no build step. Beside dist/ and src/ so the Docker image keeps them. */
+/** The dashboard's files: plain HTML, CSS and JS modules, no build step. Beside dist/ and src/ so the Docker image keeps them. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/assets/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/api.js': { file: 'api.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/format.js': { file: 'format.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/jobs-view.js': { file: 'jobs-view.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/job-page.js': { file: 'job-page.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/node-page.js': { file: 'node-page.js', type: 'text/javascript; charset=utf-8' },
+  '/assets/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
   '/assets/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/assets/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };

@@ -5,6 +5,7 @@ import { addBackupRoute } from './backup-route.js';
 import { addClusterRoutes } from './cluster-routes.js';
 import { addCompatRoutes } from './compat-routes.js';
 import { addDashboardRoutes } from './dashboard.js';
+import { addDashboardApiRoutes } from './dashboard-api-routes.js';
 import { sendJson } from './io.js';
 import { LiveFeed } from './live-feed.js';
 import { addOpsRoutes, type Readiness } from './ops-routes.js';
@@ -31,6 +32,17 @@ export function buildRouter(options: MasterRoutesOptions): Router {
   addBackupRoute(router, master.store);
   addCompatRoutes(router, master.cluster);
   addClusterRoutes(router, { cluster: master.cluster, masterId: master.id, snapshot: () => master.snapshot() });
+  addDashboardApiRoutes(router, {
+    jobs: {
+      get: (id) => master.cluster.getJob(id),
+      submit: (inputs, by) => master.cluster.submit(inputs, by),
+      active: () => master.cluster.activeJobs(),
+    },
+    nodes: master.nodes,
+    store: master.store,
+    activity: master.activity,
+    view,
+  });
   addDashboardRoutes(router);
   return router;
 }
