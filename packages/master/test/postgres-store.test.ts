@@ -122,6 +122,60 @@ describe.skipIf(!withPostgres)('PostgresStore on a real server', () => {
     expect(await again.open()).toEqual({ activeJobs: [], nextSeq: 1 });
   });
 
+  it("keeps a finished job's row compacted (migration 6), and reads the JSON rows written before it", async () => {
+    const url = await server.createDatabase();
+    const done = (id: string, seq: number): Job =>
+      makeJob(
+        { command: '', argv: ['python3', '-m', 'etl.run'] },
+        { id, seq, state: 'COMPLETED', exitCode: 0, finishedAtMs: seq },
+      );
+    const s = store(url);
+    await s.open();
+    // A finished job as the store wrote it before migration 6: JSON in "data".
+    const old = done('old', 1);
+    await rows(
+      url,
+      `INSERT INTO dist_exec.jobs (seq, id, state, created_at_ms, finished_at_ms, data)
+       VALUES (1, 'old', 'COMPLETED', 0, 1, '${JSON.stringify({ ...old, spec: { ...old.spec, stdin: { $bytes: '' } } })}')`,
+    );
+    s.putJob(done('new', 2));
+    s.putJob(makeJob({}, { id: 'active', seq: 3 }));
+    await s.flush();
+    expect(
+      await rows(
+        url,
+        'SELECT id, data IS NULL AS no_json, octet_length(packed) < 200 AS small FROM dist_exec.jobs ORDER BY seq',
+      ),
+    ).toEqual([
+      { id: 'old', no_json: false, small: null },
+      { id: 'new', no_json: true, small: true },
+      { id: 'active', no_json: false, small: null },
+    ]);
+    expect(await s.getJob('old')).toEqual(done('old', 1));
+    expect(await s.getJob('new')).toEqual(done('new', 2));
+    const page = await s.listJobs({ states: ['COMPLETED'], pageSize: 10, pageToken: '' });
+    expect(page.jobs.map((job) => job.id)).toEqual(['new', 'old']);
+    // A large output chunk is packed (output-packing.ts), a small one stored as it came.
+    const log = Buffer.from('INFO processed item 42 of batch 7 in 3 ms\n'.repeat(100));
+    s.appendOutput('new', { offset: 0, stream: 'stdout', attempt: 1, timestampMs: 1, data: log });
+    s.appendOutput('new', {
+      offset: log.length,
+      stream: 'stdout',
+      attempt: 1,
+      timestampMs: 2,
+      data: Buffer.from('ok'),
+    });
+    await s.flush();
+    expect(
+      await rows(url, 'SELECT size, octet_length(data) < 400 AS small FROM dist_exec.output ORDER BY byte_offset'),
+    ).toEqual([
+      { size: log.length, small: true },
+      { size: null, small: true },
+    ]);
+    const back = await s.readOutput('new', 0);
+    expect(Buffer.concat(back.map((c) => c.data)).toString()).toBe(`${log.toString()}ok`);
+  });
+
   it('leaves the database at the last completed version when a step fails', async () => {
     const url = await server.createDatabase();
     const broken: PostgresMigration = {

@@ -1,5 +1,5 @@
 import { EMPTY_BYTES, EMPTY_RECORD, EMPTY_STRINGS, isTerminal, type Job } from '@dist-exec/core';
-import { compactJson, expandJson } from './job-compaction.js';
+import { compactRecord, expandRecord } from './job-compaction.js';
 
 const BYTES_TAG = '$bytes';
 const NO_BYTES = Object.freeze({ [BYTES_TAG]: '' });
@@ -49,7 +49,6 @@ export function jobRowValues(
   job: Job,
 ): [number, string, string, string | null, number, number | null, string | Buffer] {
   const finishedAt = finishedAtForGc(job);
-  const json = jobJson(job);
   return [
     job.seq,
     job.id,
@@ -57,7 +56,7 @@ export function jobRowValues(
     job.spec.idempotencyKey || null,
     job.createdAtMs,
     finishedAt,
-    finishedAt === null ? json : compactJson(json),
+    finishedAt === null ? jobJson(job) : compactRecord(jobRecord(job)),
   ];
 }
 
@@ -78,7 +77,7 @@ export class CorruptRowError extends Error {
 export function decodeJob(data: string | Uint8Array): Job {
   let job: Job;
   try {
-    job = JSON.parse(typeof data === 'string' ? data : expandJson(data), reviver) as Job;
+    job = (typeof data === 'string' ? JSON.parse(data, reviver) : expandRecord(data, reviver)) as Job;
   } catch (error) {
     throw new CorruptRowError(`a job row cannot be read (${(error as Error).message})`, { cause: error });
   }

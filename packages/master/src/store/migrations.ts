@@ -133,6 +133,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    description: 'packed output chunks',
+    up(db) {
+      // A chunk's length before it was packed (output-packing.ts); null: stored as it came.
+      db.exec('ALTER TABLE output ADD COLUMN size INTEGER');
+    },
+  },
 ];
 
 /** The schema version a store file has (0 = new and empty). */

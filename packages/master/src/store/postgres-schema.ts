@@ -285,6 +285,84 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       END $$;
     `,
   },
+  {
+    version: 6,
+    description: "finished jobs' rows compacted, output chunks packed",
+    sql: `
+      -- A finished job is kept for days and never changes again: its row holds
+      -- it compacted (job-compaction.ts, as the SQLite store's: about 150
+      -- bytes instead of 1 KB of JSON) in "packed", and "data" is null. An
+      -- active job, rewritten at every step, stays JSON in "data". Rows
+      -- written before stay as they are, and read.
+      ALTER TABLE dist_exec.jobs ALTER COLUMN data DROP NOT NULL;
+      ALTER TABLE dist_exec.jobs ADD COLUMN packed bytea;
+      -- An output chunk's length before it was packed (output-packing.ts); null: stored as it came.
+      ALTER TABLE dist_exec.output ADD COLUMN size integer;
+
+      DROP FUNCTION dist_exec.commit_writes(
+        bigint[], text[], text[], text[], bigint[], bigint[], json,
+        text[], bigint[], text[], integer[], bigint[], text[], text[], integer, bigint);
+      CREATE FUNCTION dist_exec.commit_writes(
+        p_seq bigint[], p_id text[], p_state text[], p_key text[], p_created bigint[], p_finished bigint[], p_data json,
+        o_job text[], o_offset bigint[], o_stream text[], o_attempt integer[], o_ts bigint[], o_data text[],
+        p_forgotten text[], p_writer integer, p_epoch bigint, p_packed text[], o_size integer[]
+      ) RETURNS void LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${WRITER_LOCK_CLASS}, p_writer);
+        -- Fencing: a leader writes only under the epoch it holds. FOR SHARE
+        -- makes a master taking the lease wait for this commit (and this
+        -- commit wait for the take): a commit either lands before the new
+        -- leader reads the database, or fails.
+        IF p_epoch > 0 THEN
+          PERFORM 1 FROM dist_exec.lease WHERE epoch = p_epoch FOR SHARE;
+          IF NOT FOUND THEN
+            RAISE EXCEPTION 'the lease of epoch % was taken by another master', p_epoch USING ERRCODE = '${LEASE_LOST_SQLSTATE}';
+          END IF;
+        END IF;
+        IF cardinality(p_forgotten) > 0 THEN
+          DELETE FROM dist_exec.output WHERE job_id = ANY (p_forgotten);
+          WITH gone AS (
+            DELETE FROM dist_exec.jobs WHERE id = ANY (p_forgotten) RETURNING state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, -count(*) FROM gone GROUP BY state ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF cardinality(p_id) > 0 THEN
+          -- The states before come from the statement's snapshot, taken before its upsert.
+          WITH input AS (
+            SELECT seq, id, state, idempotency_key, created_at_ms, finished_at_ms,
+                   CASE WHEN packed IS NULL THEN data END AS data, decode(packed, 'base64') AS packed
+            FROM ROWS FROM (unnest(p_seq, p_id, p_state, p_key, p_created, p_finished, p_packed), json_array_elements(p_data))
+              AS r(seq, id, state, idempotency_key, created_at_ms, finished_at_ms, packed, data)
+          ), before AS (
+            SELECT j.state FROM dist_exec.jobs AS j JOIN input USING (id)
+          ), upserted AS (
+            INSERT INTO dist_exec.jobs AS j (seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data, packed)
+              SELECT seq, id, state, idempotency_key, created_at_ms, finished_at_ms, data, packed FROM input
+              ON CONFLICT (id) DO UPDATE
+                SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data,
+                    packed = excluded.packed
+              RETURNING j.state
+          )
+          INSERT INTO dist_exec.job_counts AS c (state, n)
+            SELECT state, sum(delta) FROM (
+              SELECT state, 1 AS delta FROM upserted
+              UNION ALL
+              SELECT state, -1 FROM before
+            ) AS changes GROUP BY state HAVING sum(delta) <> 0 ORDER BY state
+            ON CONFLICT (state) DO UPDATE SET n = c.n + excluded.n;
+        END IF;
+        IF cardinality(o_job) > 0 THEN
+          INSERT INTO dist_exec.output (job_id, byte_offset, stream, attempt, ts_ms, data, size)
+            SELECT job_id, byte_offset, stream, attempt, ts_ms, decode(data, 'base64'), size
+            FROM unnest(o_job, o_offset, o_stream, o_attempt, o_ts, o_data, o_size)
+              AS r(job_id, byte_offset, stream, attempt, ts_ms, data, size)
+            ON CONFLICT (job_id, byte_offset) DO NOTHING;
+        END IF;
+      END $$;
+    `,
+  },
 ];
 
 export class NotOurSchemaError extends Error {

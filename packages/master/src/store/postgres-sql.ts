@@ -1,5 +1,7 @@
 import type { Job, OutputChunk } from '@dist-exec/core';
-import { finishedAtForGc, jobRecord } from './job-codec.js';
+import { decodeJob, finishedAtForGc, jobRecord } from './job-codec.js';
+import { compactRecord } from './job-compaction.js';
+import { packChunk } from './output-packing.js';
 
 /**
  * The statements of the PostgreSQL store (the schema, and the commit function, are in postgres-schema.ts).
@@ -10,12 +12,13 @@ import { finishedAtForGc, jobRecord } from './job-codec.js';
 /** A group commit (see dist_exec.commit_writes): the values come from `commitValues`. */
 export const COMMIT_SQL = `SELECT dist_exec.commit_writes(
   $1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::json,
-  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint)`;
+  $8::text[], $9::bigint[], $10::text[], $11::integer[], $12::bigint[], $13::text[], $14::text[], $15::integer, $16::bigint, $17::text[], $18::integer[])`;
 
 /**
  * The parameters of COMMIT_SQL: the jobs' columns as parallel arrays and
- * their data as one JSON array; the chunks' columns as arrays, bytes in
- * base64; the ids of jobs to delete; the writer's lock number; the lease
+ * their data as one JSON array (null for a finished job) and a finished
+ * job's compacted row in base64 (null for an active one); the chunks' columns as arrays, bytes in
+ * base64 (packed, with their length before: output-packing.ts); the ids of jobs to delete; the writer's lock number; the lease
  * epoch it writes under (0: a store without a lease). A second job
  * with a taken submit number or idempotency key breaks a unique index and
  * fails the commit.
@@ -33,15 +36,18 @@ export function commitValues(
   const key: (string | null)[] = [];
   const created: number[] = [];
   const finished: (number | null)[] = [];
-  const data: object[] = [];
+  const data: (object | null)[] = [];
+  const packed: (string | null)[] = [];
   for (const job of jobs) {
     seq.push(job.seq);
     id.push(job.id);
     state.push(job.state);
     key.push(job.spec.idempotencyKey || null);
     created.push(job.createdAtMs);
-    finished.push(finishedAtForGc(job));
-    data.push(jobRecord(job));
+    const finishedAt = finishedAtForGc(job);
+    finished.push(finishedAt);
+    data.push(finishedAt === null ? jobRecord(job) : null);
+    packed.push(finishedAt === null ? null : compactRecord(jobRecord(job)).toString('base64'));
   }
   const chunkJob: string[] = [];
   const offset: number[] = [];
@@ -49,13 +55,16 @@ export function commitValues(
   const attempt: number[] = [];
   const ts: number[] = [];
   const bytes: string[] = [];
+  const size: (number | null)[] = [];
   for (const { jobId, chunk } of output) {
     chunkJob.push(jobId);
     offset.push(chunk.offset);
     stream.push(chunk.stream);
     attempt.push(chunk.attempt);
     ts.push(chunk.timestampMs);
-    bytes.push(Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength).toString('base64'));
+    const packed = packChunk(chunk.data);
+    bytes.push(packed.data.toString('base64'));
+    size.push(packed.size);
   }
   return [
     seq,
@@ -74,13 +83,25 @@ export function commitValues(
     forgotten,
     writer,
     epoch,
+    packed,
+    size,
   ];
+}
+
+/** A job's row as the reads below return it: JSON text, or a finished job's compacted row. */
+export interface JobRow {
+  data: string | null;
+  packed: Buffer | null;
+}
+
+export function decodeRow(row: JobRow): Job {
+  return decodeJob(row.packed ?? row.data ?? '');
 }
 
 /** PENDING and RUNNING jobs in submit order, each with where its output log ends (rows lag behind the log). */
 export const ACTIVE_JOBS_SQL = `
   SELECT j.data::text AS data,
-         (SELECT o.byte_offset + length(o.data) FROM dist_exec.output AS o
+         (SELECT o.byte_offset + coalesce(o.size, length(o.data)) FROM dist_exec.output AS o
           WHERE o.job_id = j.id ORDER BY o.byte_offset DESC LIMIT 1) AS output_end
   FROM dist_exec.jobs AS j
   WHERE j.state IN ('PENDING', 'RUNNING')
@@ -90,10 +111,10 @@ export const ACTIVE_JOBS_SQL = `
 export const LAST_SEQ_SQL = `
   SELECT greatest((SELECT coalesce(max(seq), 0) FROM dist_exec.jobs), (SELECT seq_floor FROM dist_exec.meta)) AS last`;
 
-export const JOB_BY_ID_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE id = $1';
-export const JOB_BY_KEY_SQL = 'SELECT data::text AS data FROM dist_exec.jobs WHERE idempotency_key = $1';
+export const JOB_BY_ID_SQL = 'SELECT data::text AS data, packed FROM dist_exec.jobs WHERE id = $1';
+export const JOB_BY_KEY_SQL = 'SELECT data::text AS data, packed FROM dist_exec.jobs WHERE idempotency_key = $1';
 export const JOBS_BY_KEYS_SQL =
-  'SELECT idempotency_key AS key, data::text AS data FROM dist_exec.jobs WHERE idempotency_key = ANY ($1::text[])';
+  'SELECT idempotency_key AS key, data::text AS data, packed FROM dist_exec.jobs WHERE idempotency_key = ANY ($1::text[])';
 
 /** Jobs in the given states ($1; all when empty), from the counters every write keeps. */
 export const COUNT_SQL = `
@@ -106,7 +127,7 @@ export const COUNT_SQL = `
  * parameter would not use them in a generic plan).
  */
 export const JOBS_BY_ID_FRAGMENT_SQL = `
-  SELECT data::text AS data FROM dist_exec.jobs
+  SELECT data::text AS data, packed FROM dist_exec.jobs
   WHERE (id ~>=~ $1 AND id ~<~ ($1 || '~')) OR (reverse(id) ~>=~ $2 AND reverse(id) ~<~ ($2 || '~'))
   ORDER BY seq DESC LIMIT $3`;
 
@@ -117,18 +138,18 @@ export const JOBS_BY_ID_FRAGMENT_SQL = `
  * job of the other states.
  */
 export function pageSql(stateCount: number): string {
-  const columns = 'SELECT seq, data::text AS data FROM dist_exec.jobs';
+  const columns = 'SELECT seq, data::text AS data, packed FROM dist_exec.jobs';
   if (stateCount === 0) return `${columns} WHERE seq < $1 ORDER BY seq DESC LIMIT $2`;
   const parts = Array.from(
     { length: stateCount },
     (_, i) => `(${columns} WHERE state = $${i + 3} AND seq < $1 ORDER BY seq DESC LIMIT $2)`,
   );
-  return `SELECT seq, data FROM (${parts.join(' UNION ALL ')}) AS page ORDER BY seq DESC LIMIT $2`;
+  return `SELECT seq, data, packed FROM (${parts.join(' UNION ALL ')}) AS page ORDER BY seq DESC LIMIT $2`;
 }
 
 /** The chunk holding offset $2 of job $1's log, and every one after it. */
 export const READ_OUTPUT_SQL = `
-  SELECT byte_offset, stream, attempt, ts_ms, data FROM dist_exec.output
+  SELECT byte_offset, stream, attempt, ts_ms, data, size FROM dist_exec.output
   WHERE job_id = $1
     AND byte_offset >= coalesce((SELECT max(byte_offset) FROM dist_exec.output WHERE job_id = $1 AND byte_offset <= $2), 0)
   ORDER BY byte_offset`;

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
+import { unpackChunk } from './output-packing.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl, sqlState } from './postgres-errors.js';
 import { GroupCommit } from './postgres-group-commit.js';
@@ -75,6 +76,7 @@ interface OutputRow {
   attempt: number;
   ts_ms: string;
   data: Buffer;
+  size: number | null;
 }
 
 /**
@@ -384,16 +386,16 @@ export class PostgresStore implements Store {
     if (writes.forgotten(id)) return undefined;
     const pending = writes.pending(id);
     if (pending) return pending;
-    const rows = await this.#query<{ data: string }>(sql.JOB_BY_ID_SQL, [id], 'dist-exec-job');
-    return rows[0] ? decodeJob(rows[0].data) : undefined;
+    const rows = await this.#query<sql.JobRow>(sql.JOB_BY_ID_SQL, [id], 'dist-exec-job');
+    return rows[0] ? sql.decodeRow(rows[0]) : undefined;
   }
 
   async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
     const writes = this.#group();
     const pending = writes.pendingByKey(key);
     if (pending) return pending;
-    const rows = await this.#query<{ data: string }>(sql.JOB_BY_KEY_SQL, [key], 'dist-exec-job-by-key');
-    const job = rows[0] ? decodeJob(rows[0].data) : undefined;
+    const rows = await this.#query<sql.JobRow>(sql.JOB_BY_KEY_SQL, [key], 'dist-exec-job-by-key');
+    const job = rows[0] ? sql.decodeRow(rows[0]) : undefined;
     return job && !writes.forgotten(job.id) ? job : undefined;
   }
 
@@ -408,13 +410,13 @@ export class PostgresStore implements Store {
       else unwritten.push(key);
     }
     if (unwritten.length === 0) return found;
-    const rows = await this.#query<{ key: string; data: string }>(
+    const rows = await this.#query<sql.JobRow & { key: string }>(
       sql.JOBS_BY_KEYS_SQL,
       [unwritten],
       'dist-exec-jobs-by-keys',
     );
     for (const row of rows) {
-      const job = decodeJob(row.data);
+      const job = sql.decodeRow(row);
       if (!writes.forgotten(job.id)) found.set(row.key, job);
     }
     return found;
@@ -425,7 +427,7 @@ export class PostgresStore implements Store {
     const states = [...new Set(query.states)];
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    const rows = await this.#query<{ seq: string; data: string }>(sql.pageSql(states.length), [
+    const rows = await this.#query<sql.JobRow & { seq: string }>(sql.pageSql(states.length), [
       before,
       query.pageSize + 1,
       ...states,
@@ -433,7 +435,7 @@ export class PostgresStore implements Store {
     const more = rows.length > query.pageSize;
     const page = more ? rows.slice(0, query.pageSize) : rows;
     return {
-      jobs: page.map((row) => decodeJob(row.data)),
+      jobs: page.map((row) => sql.decodeRow(row)),
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
       totalCount: await this.#count(states),
     };
@@ -442,12 +444,12 @@ export class PostgresStore implements Store {
   async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
     await this.#group().settle();
     const reversed = [...fragment].reverse().join('');
-    const rows = await this.#query<{ data: string }>(
+    const rows = await this.#query<sql.JobRow>(
       sql.JOBS_BY_ID_FRAGMENT_SQL,
       [fragment, reversed, limit],
       'dist-exec-jobs-by-id-fragment',
     );
-    return rows.map((row) => decodeJob(row.data));
+    return rows.map((row) => sql.decodeRow(row));
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
@@ -468,7 +470,7 @@ export class PostgresStore implements Store {
       stream: row.stream,
       attempt: row.attempt,
       timestampMs: Number(row.ts_ms),
-      data: new Uint8Array(row.data),
+      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
     }));
     return chunksFrom(chunks, fromOffset);
   }

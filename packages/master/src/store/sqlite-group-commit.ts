@@ -101,6 +101,16 @@ export class SqliteGroupCommit {
     return this.#buffer.byKey.get(key);
   }
 
+  /** Every job with a submit number above this one has never been committed (nor has any forgotten one's submit). */
+  get committedSeq(): number {
+    return this.#durableSeq;
+  }
+
+  /** The ids of jobs whose submits failed. */
+  get forgottenIds(): ReadonlySet<string> {
+    return this.#forgotten;
+  }
+
   /** Every job version and output chunk not yet committed. */
   get buffered(): WriteBatch {
     return this.#buffer;

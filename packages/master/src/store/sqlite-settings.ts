@@ -21,6 +21,16 @@ export const CACHE_SIZE_KIB = 64 * 1024;
 export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
+ * Where SQLite keeps its temporary files, above all the statement journal:
+ * every insert into `jobs` (its unique id, the trigger keeping job_counts)
+ * first copies each page it changes there, so that a failing statement can
+ * be undone alone. In a file that was two thirds of the store's system calls
+ * and half its time per job when filling history (issue 19: 4 KiB and 4 byte
+ * `pwrite`s, fourteen per job); in memory it costs a few pages per statement.
+ */
+export const TEMP_STORE = 'MEMORY';
+
+/**
  * Settings of every connection; `created`: the file is new and has no table
  * yet, the only time `auto_vacuum` can change without a VACUUM. INCREMENTAL
  * lets history GC give freed pages back a little at a time
@@ -30,4 +40,5 @@ export function applySettings(db: Database.Database, created: boolean): void {
   if (created) db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
   db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+  db.pragma(`temp_store = ${TEMP_STORE}`);
 }

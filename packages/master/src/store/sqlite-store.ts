@@ -23,6 +23,7 @@ import {
   writeBack,
 } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
+import { packChunk, unpackChunk } from './output-packing.js';
 import { limitsFromJson, limitsToJson } from './token-limits-json.js';
 import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
@@ -80,6 +81,7 @@ interface OutputRow {
   attempt: number;
   ts_ms: number;
   data: Buffer;
+  size: number | null;
 }
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -196,17 +198,19 @@ export class SqliteStore implements Store {
                   VALUES (?, ?, ?, ?, ?, ?, ?)
                   ON CONFLICT (seq) DO UPDATE SET state = excluded.state, finished_at_ms = excluded.finished_at_ms, data = excluded.data`,
       insertOutput:
-        'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO output (job_id, offset, stream, attempt, ts_ms, data, size) VALUES (?, ?, ?, ?, ?, ?, ?)',
       getJob: 'SELECT data FROM jobs WHERE id = ?',
+      jobState: 'SELECT state FROM jobs WHERE id = ?',
       jobByKey: 'SELECT data FROM jobs WHERE idempotency_key = ?',
       // Many keys in one statement (a JSON array): one index search each, no statement per key.
       jobsByKeys: `SELECT j.idempotency_key AS key, j.data FROM json_each(?) AS k
                    JOIN jobs AS j ON j.idempotency_key = k.value`,
       activeJobs: "SELECT data FROM jobs WHERE state IN ('PENDING', 'RUNNING') ORDER BY seq",
-      outputEnd: 'SELECT offset + length(data) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
+      outputEnd:
+        'SELECT offset + coalesce(size, length(data)) AS end FROM output WHERE job_id = ? ORDER BY offset DESC LIMIT 1',
       lastSeq: "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
       // The chunk holding `fromOffset` and every one after it.
-      readOutput: `SELECT offset, stream, attempt, ts_ms, data FROM output
+      readOutput: `SELECT offset, stream, attempt, ts_ms, data, size FROM output
                    WHERE job_id = @jobId AND offset >= coalesce((SELECT max(offset) FROM output WHERE job_id = @jobId AND offset <= @from), 0)
                    ORDER BY offset`,
       finishedCount: FINISHED_COUNT_SQL,
@@ -312,14 +316,8 @@ export class SqliteStore implements Store {
       }
       for (const job of batch.jobs.values()) upsert.run(...jobRowValues(job));
       for (const { jobId, chunk } of batch.output) {
-        insert.run(
-          jobId,
-          chunk.offset,
-          chunk.stream,
-          chunk.attempt,
-          chunk.timestampMs,
-          Buffer.from(chunk.data.buffer, chunk.data.byteOffset, chunk.data.byteLength),
-        );
+        const packed = packChunk(chunk.data);
+        insert.run(jobId, chunk.offset, chunk.stream, chunk.attempt, chunk.timestampMs, packed.data, packed.size);
       }
       if (batch.tokens.size || batch.claims.size) this.#writeAuth(batch.tokens, batch.claims);
       // Rewrites page 1 as it is: a write the disk must take even when the batch changes no page.
@@ -477,29 +475,54 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  /** Newest first. While the store cannot write, the rows on disk with the newer versions of their jobs in their place. */
+  /**
+   * Newest first: the committed rows with the writes not yet committed laid
+   * over them. A read does not commit what is buffered (an fsync on the
+   * read's path: tens of milliseconds on a busy disk, issue 19), and it reads
+   * the same while the store cannot write.
+   */
   async listJobs(query: JobPageQuery): Promise<JobPage> {
     const writer = this.#writes();
-    const settled = writer.settle();
+    const buffered = writer.buffered.jobs;
     const states = [...new Set(query.states)];
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    const rows = this.#cached(pageSql(states.length)).all(...pageParams(states, before, query.pageSize + 1)) as {
+    // Enough committed rows for a full page after the buffered versions of some took their places.
+    const limit = query.pageSize + 1 + buffered.size + writer.forgottenIds.size;
+    const rows = this.#cached(pageSql(states.length)).all(...pageParams(states, before, limit)) as {
       seq: number;
       id: string;
       data: string | Buffer;
     }[];
-    const more = rows.length > query.pageSize;
-    const page = more ? rows.slice(0, query.pageSize) : rows;
-    const total = this.#cached(countSql(states.length)).get(...states) as { n: number };
-    const jobs = settled
-      ? page.map((row) => decodeJob(row.data))
-      : page.filter((row) => !writer.forgotten(row.id)).map((row) => writer.pending(row.id) ?? decodeJob(row.data));
+    const entries: { seq: number; data?: string | Buffer; job?: Job }[] = [];
+    for (const row of rows) if (!buffered.has(row.id) && !writer.forgotten(row.id)) entries.push(row);
+    for (const job of buffered.values())
+      if (job.seq < before && (states.length === 0 || states.includes(job.state))) entries.push({ seq: job.seq, job });
+    entries.sort((a, b) => b.seq - a.seq);
+    const more = entries.length > query.pageSize;
+    const page = more ? entries.slice(0, query.pageSize) : entries;
     return {
-      jobs,
+      // Decoded last: only the rows the page shows.
+      jobs: page.map((entry) => entry.job ?? decodeJob(entry.data as string | Buffer)),
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
-      totalCount: total.n,
+      totalCount: this.#count(states),
     };
+  }
+
+  /** Jobs in these (distinct) states, committed or not: the kept counts, corrected by the buffered writes. */
+  #count(states: readonly JobState[]): number {
+    const writer = this.#writes();
+    const matches = (state: string | undefined): boolean =>
+      state !== undefined && (states.length === 0 || states.includes(state as JobState));
+    let n = (this.#cached(countSql(states.length)).get(...states) as { n: number }).n;
+    const committedState = (id: string): string | undefined =>
+      (this.#stmt('jobState').get(id) as { state: string } | undefined)?.state;
+    for (const job of writer.buffered.jobs.values()) {
+      if (job.seq <= writer.committedSeq && matches(committedState(job.id))) n -= 1;
+      if (matches(job.state)) n += 1;
+    }
+    for (const id of writer.forgottenIds) if (matches(committedState(id))) n -= 1;
+    return n;
   }
 
   async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
@@ -521,24 +544,22 @@ export class SqliteStore implements Store {
   }
 
   async countJobs(states: readonly JobState[]): Promise<number> {
-    this.#writes().settle();
-    const unique = [...new Set(states)];
-    return (this.#cached(countSql(unique.length)).get(...unique) as { n: number }).n;
+    return this.#count([...new Set(states)]);
   }
 
+  /** The committed chunks and the buffered ones after them: a read does not commit (see listJobs). */
   async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
     const writer = this.#writes();
-    const settled = writer.settle();
     const rows = this.#stmt('readOutput').all({ jobId, from: fromOffset }) as OutputRow[];
     const chunks: OutputChunk[] = rows.map((row) => ({
       offset: row.offset,
       stream: row.stream,
       attempt: row.attempt,
       timestampMs: row.ts_ms,
-      data: new Uint8Array(row.data),
+      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
     }));
-    if (!settled) {
-      // Output the store could not write yet follows what it did.
+    if (writer.buffered.output.length > 0) {
+      // Output not committed yet follows what is.
       const end = chunks.reduce((max, c) => Math.max(max, c.offset + c.data.length), 0);
       for (const entry of writer.buffered.output)
         if (entry.jobId === jobId && entry.chunk.offset >= end) chunks.push(entry.chunk);
