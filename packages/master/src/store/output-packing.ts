@@ -45,5 +45,6 @@ export function unpackChunk(data: Uint8Array, size: number | null): Uint8Array {
   const version = data[0];
   if (version !== VERSION)
     throw new UnknownPackingError(`an output chunk is packed with version ${version}, which this master does not know`);
-  return new Uint8Array(inflateRawSync(data.subarray(1)));
+  // The row says how long the chunk was: a damaged row cannot inflate into more than that.
+  return new Uint8Array(inflateRawSync(data.subarray(1), { maxOutputLength: Math.max(1, size) }));
 }
