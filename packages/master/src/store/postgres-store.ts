@@ -19,7 +19,7 @@ import {
   type PostgresMigration,
 } from './postgres-schema.js';
 import * as sql from './postgres-sql.js';
-import { limitsFromJson, limitsToJson } from './token-limits-json.js';
+import { limitsFromJson, tokenRowValues } from './token-limits-json.js';
 import type { WriteBatch } from './write-batch.js';
 import {
   chunksFrom,
@@ -293,17 +293,7 @@ export class PostgresStore implements Store {
         values: sql.commitValues(batch.jobs.values(), batch.output, forgotten, this.#writer, this.#epoch),
       });
       for (const t of batch.tokens.values()) {
-        await client.query(sql.UPSERT_TOKEN_SQL, [
-          t.hash,
-          t.name,
-          t.role,
-          t.createdAtMs,
-          t.expiresAtMs,
-          t.revokedAtMs,
-          t.lastUsedAtMs,
-          t.createdBy,
-          limitsToJson(t.limits),
-        ]);
+        await client.query(sql.UPSERT_TOKEN_SQL, tokenRowValues(t));
       }
       for (const [nodeId, claim] of batch.claims) {
         if (claim)

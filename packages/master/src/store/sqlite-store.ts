@@ -24,7 +24,7 @@ import {
 } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
 import { packChunk, unpackChunk } from './output-packing.js';
-import { limitsFromJson, limitsToJson } from './token-limits-json.js';
+import { limitsFromJson, tokenRowValues } from './token-limits-json.js';
 import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { countSql, FINISHED_COUNT_SQL, pageParams, pageSql, releaseFreePages } from './sqlite-history.js';
@@ -330,17 +330,7 @@ export class SqliteStore implements Store {
   #writeAuth(tokens: ReadonlyMap<string, StoredToken>, claims: ReadonlyMap<string, StoredNodeClaim | null>): void {
     const upsertToken = this.#stmt('upsertToken');
     for (const t of tokens.values()) {
-      upsertToken.run(
-        t.hash,
-        t.name,
-        t.role,
-        t.createdAtMs,
-        t.expiresAtMs,
-        t.revokedAtMs,
-        t.lastUsedAtMs,
-        t.createdBy,
-        limitsToJson(t.limits),
-      );
+      upsertToken.run(...tokenRowValues(t));
     }
     for (const [nodeId, claim] of claims) {
       if (claim) this.#stmt('upsertClaim').run(nodeId, claim.secretHash, claim.tokenName, claim.claimedAtMs);

@@ -1,4 +1,5 @@
 import { NO_TOKEN_LIMITS, type RateLimit, type TokenLimits } from '@dist-exec/core';
+import type { StoredToken } from './store.js';
 
 /**
  * A token's limits as every store keeps them: one JSON text column, '{}'
@@ -45,4 +46,19 @@ export function limitsFromJson(text: string): TokenLimits {
     allowCommands: strings(j.allowCommands),
     denyCommands: strings(j.denyCommands),
   };
+}
+
+/** A token's columns in the order both stores' upserts take them (hash, name, role, times, creator, limits). */
+export function tokenRowValues(t: StoredToken): unknown[] {
+  return [
+    t.hash,
+    t.name,
+    t.role,
+    t.createdAtMs,
+    t.expiresAtMs,
+    t.revokedAtMs,
+    t.lastUsedAtMs,
+    t.createdBy,
+    limitsToJson(t.limits),
+  ];
 }
