@@ -2,7 +2,18 @@ import type { Clock, Timer } from '@dist-exec/core';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 
+/** Most jobs deleted in one transaction. */
 export const DEFAULT_GC_BATCH = 1000;
+/** Fewest: below this a batch's fixed cost (its queries and commit) outweighs the deletes. */
+const MIN_GC_BATCH = 20;
+/**
+ * How long one batch may hold the master's event loop (SQLite deletes run on
+ * it). The batch size follows what the last batch cost: a small store's
+ * deletes are cheap and go a thousand at a time; a large one's touch pages
+ * the OS has to read, and go fewer at a time, so a pass never stalls
+ * submissions and results for more than about this long.
+ */
+export const DEFAULT_GC_BATCH_MS = 8;
 
 export interface HistoryGcOptions {
   store: Store;
@@ -14,8 +25,26 @@ export interface HistoryGcOptions {
   maxJobs: number;
   /** Time between passes, in ms. */
   intervalMs: number;
-  /** Jobs deleted per transaction; the loop yields between batches. @default 1000 */
+  /** Most jobs deleted per transaction; the loop yields between batches. @default 1000 */
   batchSize?: number;
+  /** What one batch should take, in ms; the next batch's size is scaled to it. @default 8 */
+  batchMs?: number;
+}
+
+/**
+ * The size of the batch after one that deleted `deleted` jobs in `elapsedMs`:
+ * scaled toward `batchMs`, at most doubling (one cheap batch proves little),
+ * between MIN_GC_BATCH and `maxBatch`.
+ */
+export function nextBatch(
+  limit: number,
+  deleted: number,
+  elapsedMs: number,
+  batchMs: number,
+  maxBatch: number,
+): number {
+  const scaled = elapsedMs <= 0 ? limit * 2 : Math.floor((deleted * batchMs) / elapsedMs);
+  return Math.max(Math.min(MIN_GC_BATCH, maxBatch), Math.min(maxBatch, limit * 2, scaled));
 }
 
 /**
@@ -30,6 +59,8 @@ export class HistoryGc {
   #timer: Timer | null = null;
   #running: Promise<number> | null = null;
   #stopped = false;
+  /** The batch size the last batch's cost suggested: a pass starts where the previous one ended. */
+  #limit = DEFAULT_GC_BATCH;
 
   constructor(options: HistoryGcOptions) {
     this.#options = options;
@@ -62,17 +93,22 @@ export class HistoryGc {
 
   async #pass(): Promise<number> {
     const { store, clock, retentionMs, maxJobs } = this.#options;
-    const limit = this.#options.batchSize ?? DEFAULT_GC_BATCH;
+    const maxBatch = this.#options.batchSize ?? DEFAULT_GC_BATCH;
+    const batchMs = this.#options.batchMs ?? DEFAULT_GC_BATCH_MS;
+    let limit = Math.min(maxBatch, this.#limit);
     let total = 0;
     try {
       for (;;) {
+        const started = clock.now();
         const deleted = await store.deleteFinishedJobs({
-          finishedBeforeMs: retentionMs > 0 ? clock.now() - retentionMs : -Infinity,
+          finishedBeforeMs: retentionMs > 0 ? started - retentionMs : -Infinity,
           keepMax: maxJobs > 0 ? maxJobs : Infinity,
           limit,
         });
         total += deleted;
+        // Fewer than asked: nothing more is due.
         if (deleted < limit || this.#stopped) break;
+        limit = this.#limit = nextBatch(limit, deleted, clock.now() - started, batchMs, maxBatch);
         // Let requests in between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }
