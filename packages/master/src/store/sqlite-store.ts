@@ -7,7 +7,6 @@ import {
   type Job,
   type JobState,
   type OutputChunk,
-  type OutputStreamName,
   type Timer,
 } from '@dist-exec/core';
 import type { Logger } from 'pino';
@@ -23,22 +22,22 @@ import {
   writeBack,
 } from './database-file.js';
 import { decodeJob, jobRowValues } from './job-codec.js';
-import { packChunk, unpackChunk } from './output-packing.js';
+import { packChunk } from './output-packing.js';
 import { limitsFromJson, tokenRowValues } from './token-limits-json.js';
-import { APPLICATION_ID, ID_TAIL_LENGTH, REVERSED_ID_TAIL, type Migration } from './migrations.js';
+import { APPLICATION_ID, type Migration } from './migrations.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
-import { countSql, FINISHED_COUNT_SQL, pageParams, pageSql, releaseFreePages } from './sqlite-history.js';
+import { SqliteReads, type Statement } from './sqlite-reads.js';
+import { FINISHED_COUNT_SQL, releaseFreePages } from './sqlite-history.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
-import {
-  chunksFrom,
-  type HistoryPrune,
-  type JobPage,
-  type JobPageQuery,
-  type RecoveredState,
-  type Store,
-  type StoredAuth,
-  type StoredNodeClaim,
-  type StoredToken,
+import type {
+  HistoryPrune,
+  JobPage,
+  JobPageQuery,
+  RecoveredState,
+  Store,
+  StoredAuth,
+  StoredNodeClaim,
+  StoredToken,
 } from './store.js';
 import { describeWriteFailure, HeldFileChangedError } from './write-failures.js';
 import type { WriteBatch } from './write-batch.js';
@@ -75,17 +74,6 @@ export const DEFAULT_STORE_RETRY_MIN_MS = 250;
 export const DEFAULT_STORE_RETRY_MAX_MS = 5000;
 export const DEFAULT_MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
 
-interface OutputRow {
-  offset: number;
-  stream: OutputStreamName;
-  attempt: number;
-  ts_ms: number;
-  data: Buffer;
-  size: number | null;
-}
-
-type Statement = Database.Statement<unknown[], unknown>;
-
 /**
  * The embedded, durable store (`--store sqlite`): one SQLite file in WAL mode
  * with synchronous=FULL, so a commit is on disk when it returns. Writes go
@@ -115,6 +103,11 @@ export class SqliteStore implements Store {
   #statements: Record<string, Statement> = {};
   #writer: SqliteGroupCommit | null = null;
   #checkTimer: Timer | null = null;
+  readonly #reads = new SqliteReads({
+    db: () => this.#open(),
+    stmt: (name) => this.#stmt(name),
+    writer: () => this.#writes(),
+  });
 
   constructor(options: SqliteStoreOptions) {
     this.#options = options;
@@ -417,145 +410,34 @@ export class SqliteStore implements Store {
     return { tokens, nodeClaims };
   }
 
-  async getJob(id: string): Promise<Job | undefined> {
-    const writer = this.#writes();
-    if (writer.forgotten(id)) return undefined;
-    const pending = writer.pending(id);
-    if (pending) return pending;
-    const row = this.#stmt('getJob').get(id) as { data: string | Buffer } | undefined;
-    return row ? decodeJob(row.data) : undefined;
+  // ---- reads (sqlite-reads.ts) ----
+
+  getJob(id: string): Promise<Job | undefined> {
+    return this.#reads.getJob(id);
   }
 
-  async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
-    const writer = this.#writes();
-    const pending = writer.pendingByKey(key);
-    if (pending) return pending;
-    const row = this.#stmt('jobByKey').get(key) as { data: string | Buffer } | undefined;
-    const job = row ? decodeJob(row.data) : undefined;
-    return job && !writer.forgotten(job.id) ? job : undefined;
+  findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
+    return this.#reads.findJobByIdempotencyKey(key);
   }
 
-  async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
-    const writer = this.#writes();
-    const found = new Map<string, Job>();
-    const unwritten: string[] = [];
-    for (const key of keys) {
-      const pending = writer.pendingByKey(key);
-      if (pending) found.set(key, pending);
-      else unwritten.push(key);
-    }
-    if (unwritten.length === 0) return found;
-    const rows = this.#stmt('jobsByKeys').all(JSON.stringify(unwritten)) as { key: string; data: string | Buffer }[];
-    for (const row of rows) {
-      const job = decodeJob(row.data);
-      if (!writer.forgotten(job.id)) found.set(row.key, job);
-    }
-    return found;
+  findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    return this.#reads.findJobsByIdempotencyKeys(keys);
   }
 
-  /** Statements whose text depends on the number of states asked for, prepared once each. */
-  #byText = new Map<string, Statement>();
-
-  #cached(text: string): Statement {
-    let statement = this.#byText.get(text);
-    if (!statement) {
-      statement = this.#open().prepare(text);
-      this.#byText.set(text, statement);
-    }
-    return statement;
+  listJobs(query: JobPageQuery): Promise<JobPage> {
+    return this.#reads.listJobs(query);
   }
 
-  /**
-   * Newest first: the committed rows with the writes not yet committed laid
-   * over them. A read does not commit what is buffered (an fsync on the
-   * read's path: tens of milliseconds on a busy disk, issue 19), and it reads
-   * the same while the store cannot write.
-   */
-  async listJobs(query: JobPageQuery): Promise<JobPage> {
-    const writer = this.#writes();
-    const buffered = writer.buffered.jobs;
-    const states = [...new Set(query.states)];
-    // Tokens are submit sequence numbers: stable while jobs are added or deleted.
-    const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    // Enough committed rows for a full page after the buffered versions of some took their places.
-    const limit = query.pageSize + 1 + buffered.size + writer.forgottenIds.size;
-    const rows = this.#cached(pageSql(states.length)).all(...pageParams(states, before, limit)) as {
-      seq: number;
-      id: string;
-      data: string | Buffer;
-    }[];
-    const entries: { seq: number; data?: string | Buffer; job?: Job }[] = [];
-    for (const row of rows) if (!buffered.has(row.id) && !writer.forgotten(row.id)) entries.push(row);
-    for (const job of buffered.values())
-      if (job.seq < before && (states.length === 0 || states.includes(job.state))) entries.push({ seq: job.seq, job });
-    entries.sort((a, b) => b.seq - a.seq);
-    const more = entries.length > query.pageSize;
-    const page = more ? entries.slice(0, query.pageSize) : entries;
-    return {
-      // Decoded last: only the rows the page shows.
-      jobs: page.map((entry) => entry.job ?? decodeJob(entry.data as string | Buffer)),
-      nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
-      totalCount: this.#count(states),
-    };
+  findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    return this.#reads.findJobsByIdFragment(fragment, limit);
   }
 
-  /** Jobs in these (distinct) states, committed or not: the kept counts, corrected by the buffered writes. */
-  #count(states: readonly JobState[]): number {
-    const writer = this.#writes();
-    const matches = (state: string | undefined): boolean =>
-      state !== undefined && (states.length === 0 || states.includes(state as JobState));
-    let n = (this.#cached(countSql(states.length)).get(...states) as { n: number }).n;
-    const committedState = (id: string): string | undefined =>
-      (this.#stmt('jobState').get(id) as { state: string } | undefined)?.state;
-    for (const job of writer.buffered.jobs.values()) {
-      if (job.seq <= writer.committedSeq && matches(committedState(job.id))) n -= 1;
-      if (matches(job.state)) n += 1;
-    }
-    for (const id of writer.forgottenIds) if (matches(committedState(id))) n -= 1;
-    return n;
+  countJobs(states: readonly JobState[]): Promise<number> {
+    return this.#reads.countJobs(states);
   }
 
-  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
-    const writer = this.#writes();
-    const settled = writer.settle();
-    // Both halves are index range scans: the id's own index, and the one on its reversed end.
-    const tail = [...fragment.slice(-ID_TAIL_LENGTH)].reverse().join('');
-    const rows = this.#open()
-      .prepare(
-        `SELECT seq, data FROM (
-           SELECT seq, data FROM jobs WHERE id >= ? AND id < ?
-           UNION
-           SELECT seq, data FROM jobs WHERE ${REVERSED_ID_TAIL} >= ? AND ${REVERSED_ID_TAIL} < ? AND id LIKE ?
-         ) ORDER BY seq DESC LIMIT ?`,
-      )
-      .all(fragment, `${fragment}~`, tail, `${tail}~`, `%${fragment}`, limit) as { data: string }[];
-    const jobs = rows.map((row) => decodeJob(row.data));
-    return settled ? jobs : jobs.filter((job) => !writer.forgotten(job.id)).map((job) => writer.pending(job.id) ?? job);
-  }
-
-  async countJobs(states: readonly JobState[]): Promise<number> {
-    return this.#count([...new Set(states)]);
-  }
-
-  /** The committed chunks and the buffered ones after them: a read does not commit (see listJobs). */
-  async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
-    const writer = this.#writes();
-    const rows = this.#stmt('readOutput').all({ jobId, from: fromOffset }) as OutputRow[];
-    const chunks: OutputChunk[] = rows.map((row) => ({
-      offset: row.offset,
-      stream: row.stream,
-      attempt: row.attempt,
-      timestampMs: row.ts_ms,
-      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
-    }));
-    if (writer.buffered.output.length > 0) {
-      // Output not committed yet follows what is.
-      const end = chunks.reduce((max, c) => Math.max(max, c.offset + c.data.length), 0);
-      for (const entry of writer.buffered.output)
-        if (entry.jobId === jobId && entry.chunk.offset >= end) chunks.push(entry.chunk);
-      chunks.sort((a, b) => a.offset - b.offset);
-    }
-    return chunksFrom(chunks, fromOffset);
+  readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
+    return this.#reads.readOutput(jobId, fromOffset);
   }
 
   async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
@@ -591,7 +473,7 @@ export class SqliteStore implements Store {
     this.#checkTimer = null;
     this.#writer?.close();
     this.#statements = {};
-    this.#byText.clear();
+    this.#reads.forget();
     try {
       this.#db?.close();
     } finally {
