@@ -37,7 +37,13 @@ export const DEFAULT_SNAPSHOT_INTERVAL_MS = 30_000;
 export const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
 export const DEFAULT_DATA_DIR = './.dist-exec';
 export const DEFAULT_HISTORY_RETENTION_MS = 7 * 24 * 3_600_000;
-export const DEFAULT_HISTORY_GC_INTERVAL_MS = 60_000;
+/**
+ * History GC runs often, in small passes: SQLite's deletes share the master's
+ * event loop, and a pass of a minute's worth of jobs at once showed as a
+ * latency spike each minute in the soak (docs/performance.md). River's
+ * cleaner and Oban's pruner run every 30 s.
+ */
+export const DEFAULT_HISTORY_GC_INTERVAL_MS = 10_000;
 export { DEFAULT_MIN_FREE_SPACE_BYTES };
 /** Loopback: other machines reach the master only when it is told to listen for them (--host 0.0.0.0). */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -72,7 +78,7 @@ export interface MasterOptions {
   historyRetentionMs?: number;
   /** At most this many finished jobs are kept (those that finished first go first); 0 = no limit. @default 0 */
   historyMaxJobs?: number;
-  /** How often history GC runs, in ms. @default 60000 */
+  /** How often history GC runs, in ms. @default 10000 */
   historyGcIntervalMs?: number;
   /** Log a cluster snapshot (jobs, queue, nodes, use) this often, in ms; 0 = never. @default 30000 */
   snapshotIntervalMs?: number;

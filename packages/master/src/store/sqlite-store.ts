@@ -453,13 +453,21 @@ export class SqliteStore implements Store {
     if (doomed.length === 0) return 0;
     const deleteJob = this.#stmt('deleteJob');
     const deleteOutput = this.#stmt('deleteOutput');
-    db.transaction(() => {
-      for (const id of doomed) {
-        deleteJob.run(id);
-        deleteOutput.run(id);
-      }
-    })();
-    releaseFreePages(db);
+    // Not fsynced on its own (history GC makes many small batches): a delete a
+    // crash loses is made again by the next pass, and the next commit's fsync
+    // makes it durable with that commit, the WAL being written in order.
+    db.pragma('synchronous = NORMAL');
+    try {
+      db.transaction(() => {
+        for (const id of doomed) {
+          deleteJob.run(id);
+          deleteOutput.run(id);
+        }
+      })();
+      releaseFreePages(db);
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
     return doomed.length;
   }
 
