@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { UnavailableError, type Job, type JobState, type OutputChunk, type OutputStreamName } from '@dist-exec/core';
+import { UnavailableError, type Job, type JobState, type OutputChunk } from '@dist-exec/core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { StoreUnusableError } from './database-file.js';
 import { decodeJob } from './job-codec.js';
-import { unpackChunk } from './output-packing.js';
 import { NewerSchemaError } from './migrations.js';
 import { describeOpenFailure, failureText, isTransient, maskDatabaseUrl, sqlState } from './postgres-errors.js';
 import { GroupCommit } from './postgres-group-commit.js';
+import { PostgresReads } from './postgres-reads.js';
 import { StoreHealth, type ProblemListener } from './store-health.js';
 import type { LeaderLease } from './postgres-lease.js';
 import {
@@ -21,16 +21,15 @@ import {
 import * as sql from './postgres-sql.js';
 import { limitsFromJson, tokenRowValues } from './token-limits-json.js';
 import type { WriteBatch } from './write-batch.js';
-import {
-  chunksFrom,
-  type HistoryPrune,
-  type JobPage,
-  type JobPageQuery,
-  type RecoveredState,
-  type Store,
-  type StoredAuth,
-  type StoredNodeClaim,
-  type StoredToken,
+import type {
+  HistoryPrune,
+  JobPage,
+  JobPageQuery,
+  RecoveredState,
+  Store,
+  StoredAuth,
+  StoredNodeClaim,
+  StoredToken,
 } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -70,15 +69,6 @@ export const DEFAULT_PG_POOL_SIZE = 4;
 export const DEFAULT_PG_CONNECT_TIMEOUT_MS = 5000;
 export const DEFAULT_PG_COMMIT_TIMEOUT_MS = 30_000;
 
-interface OutputRow {
-  byte_offset: string;
-  stream: OutputStreamName;
-  attempt: number;
-  ts_ms: string;
-  data: Buffer;
-  size: number | null;
-}
-
 /**
  * The store on PostgreSQL (`--store postgres --database-url …`): the same
  * contract and promises as SqliteStore, on a server several masters can share.
@@ -107,6 +97,10 @@ export class PostgresStore implements Store {
   #closed = false;
   /** This store's writer lock (see dist_exec.commit_writes): a number no other master is likely to draw. */
   readonly #writer = randomInt(1, 2 ** 31 - 1);
+  readonly #reads = new PostgresReads({
+    query: (text, values, name) => this.#query(text, values, name),
+    group: () => this.#group(),
+  });
 
   constructor(options: PostgresStoreOptions) {
     this.#options = options;
@@ -371,98 +365,32 @@ export class PostgresStore implements Store {
     return { tokens, nodeClaims };
   }
 
-  async getJob(id: string): Promise<Job | undefined> {
-    const writes = this.#group();
-    if (writes.forgotten(id)) return undefined;
-    const pending = writes.pending(id);
-    if (pending) return pending;
-    const rows = await this.#query<sql.JobRow>(sql.JOB_BY_ID_SQL, [id], 'dist-exec-job');
-    return rows[0] ? sql.decodeRow(rows[0]) : undefined;
+  getJob(id: string): Promise<Job | undefined> {
+    return this.#reads.getJob(id);
   }
 
-  async findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
-    const writes = this.#group();
-    const pending = writes.pendingByKey(key);
-    if (pending) return pending;
-    const rows = await this.#query<sql.JobRow>(sql.JOB_BY_KEY_SQL, [key], 'dist-exec-job-by-key');
-    const job = rows[0] ? sql.decodeRow(rows[0]) : undefined;
-    return job && !writes.forgotten(job.id) ? job : undefined;
+  findJobByIdempotencyKey(key: string): Promise<Job | undefined> {
+    return this.#reads.findJobByIdempotencyKey(key);
   }
 
-  /** The jobs of many keys in one statement (a bulk submit from the SDK keys every spec). */
-  async findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
-    const writes = this.#group();
-    const found = new Map<string, Job>();
-    const unwritten: string[] = [];
-    for (const key of keys) {
-      const pending = writes.pendingByKey(key);
-      if (pending) found.set(key, pending);
-      else unwritten.push(key);
-    }
-    if (unwritten.length === 0) return found;
-    const rows = await this.#query<sql.JobRow & { key: string }>(
-      sql.JOBS_BY_KEYS_SQL,
-      [unwritten],
-      'dist-exec-jobs-by-keys',
-    );
-    for (const row of rows) {
-      const job = sql.decodeRow(row);
-      if (!writes.forgotten(job.id)) found.set(row.key, job);
-    }
-    return found;
+  findJobsByIdempotencyKeys(keys: readonly string[]): Promise<Map<string, Job>> {
+    return this.#reads.findJobsByIdempotencyKeys(keys);
   }
 
-  async listJobs(query: JobPageQuery): Promise<JobPage> {
-    await this.#group().settle();
-    const states = [...new Set(query.states)];
-    // Tokens are submit sequence numbers: stable while jobs are added or deleted.
-    const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    const rows = await this.#query<sql.JobRow & { seq: string }>(sql.pageSql(states.length), [
-      before,
-      query.pageSize + 1,
-      ...states,
-    ]);
-    const more = rows.length > query.pageSize;
-    const page = more ? rows.slice(0, query.pageSize) : rows;
-    return {
-      jobs: page.map((row) => sql.decodeRow(row)),
-      nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
-      totalCount: await this.#count(states),
-    };
+  listJobs(query: JobPageQuery): Promise<JobPage> {
+    return this.#reads.listJobs(query);
   }
 
-  async findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
-    await this.#group().settle();
-    const reversed = [...fragment].reverse().join('');
-    const rows = await this.#query<sql.JobRow>(
-      sql.JOBS_BY_ID_FRAGMENT_SQL,
-      [fragment, reversed, limit],
-      'dist-exec-jobs-by-id-fragment',
-    );
-    return rows.map((row) => sql.decodeRow(row));
+  findJobsByIdFragment(fragment: string, limit: number): Promise<Job[]> {
+    return this.#reads.findJobsByIdFragment(fragment, limit);
   }
 
-  async countJobs(states: readonly JobState[]): Promise<number> {
-    await this.#group().settle();
-    return this.#count([...new Set(states)]);
+  countJobs(states: readonly JobState[]): Promise<number> {
+    return this.#reads.countJobs(states);
   }
 
-  async #count(states: readonly string[]): Promise<number> {
-    const rows = await this.#query<{ n: string }>(sql.COUNT_SQL, [states], 'dist-exec-count');
-    return Number(rows[0]?.n ?? 0);
-  }
-
-  async readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
-    await this.#group().settle();
-    const rows = await this.#query<OutputRow>(sql.READ_OUTPUT_SQL, [jobId, fromOffset], 'dist-exec-output');
-    const chunks = rows.map((row) => ({
-      offset: Number(row.byte_offset),
-      stream: row.stream,
-      attempt: row.attempt,
-      timestampMs: Number(row.ts_ms),
-      data: row.size === null ? new Uint8Array(row.data) : unpackChunk(row.data, row.size),
-    }));
-    return chunksFrom(chunks, fromOffset);
+  readOutput(jobId: string, fromOffset: number): Promise<OutputChunk[]> {
+    return this.#reads.readOutput(jobId, fromOffset);
   }
 
   async deleteFinishedJobs({ finishedBeforeMs, keepMax, limit }: HistoryPrune): Promise<number> {
