@@ -86,33 +86,41 @@ describe('run --array across a master outage longer than --retry-window', () => 
       const [, arrayKey, keptIn] = key as unknown as [string, string, string];
       expect(keptIn).toBe(join(stateDir, 'dist-exec', 'arrays.log'));
       expect(readFileSync(keptIn, 'utf8')).toContain(`"key":"${arrayKey}"`);
+      // The first chunk's answer can be lost with the master (stored, but never acknowledged): then the CLI
+      // says so, and the count it prints is still exactly the ids it printed.
       const said =
-        /gave up after --retry-window 2s: (\d+) of 5000 jobs are stored[^\n]*\n {2}(dist-exec [^\n]+)\n/.exec(
+        /gave up after --retry-window 2s: (\d+) of 5000 jobs are stored(?:, and the (\d+) of the chunk whose answer was lost may be too)?[^\n]*\n {2}(dist-exec [^\n]+)\n/.exec(
           result.stderr,
         );
       expect(said, result.stderr).not.toBeNull();
-      const [, count, command] = said as unknown as [string, string, string];
+      const [, count, unanswered = '0', command] = said as unknown as [string, string, string | undefined, string];
       expect(command).toBe(
         `dist-exec run --idempotency-key ${arrayKey} --array 1-${JOBS} --detach --retry-window 2s true`,
       );
       const acknowledged = result.stdout.toString().split('\n').filter(Boolean);
       expect(acknowledged).toHaveLength(Number(count));
-      expect(Number(count)).toBeGreaterThanOrEqual(1000);
+      expect(Number(count) + Number(unanswered)).toBeGreaterThanOrEqual(1000);
       expect(Number(count)).toBeLessThan(JOBS);
 
-      // The master back on the same data dir; the printed command, as printed.
+      // The master back on the same data dir: what the CLI said is stored is what is stored.
       const again = await master(port, dataDir);
       expect(existsSync(again.tokenFile)).toBe(true);
+      const after = new DistExecClient({ address: again.address, token: again.token });
+      clients.push(after);
+      const storedAfter = (await after.listJobs({ pageSize: 1 })).totalCount;
+      expect(storedAfter).toBeGreaterThanOrEqual(Number(count));
+      expect(storedAfter).toBeLessThanOrEqual(Number(count) + Number(unanswered));
+      // The printed command, as printed.
       const finish = await runCli(command.split(' ').slice(1), env);
       expect(finish.code, finish.stderr).toBe(0);
       const ids = finish.stdout.toString().split('\n').filter(Boolean);
       expect(ids).toHaveLength(JOBS);
       expect(ids.slice(0, acknowledged.length)).toEqual(acknowledged);
-      const after = new DistExecClient({ address: again.address, token: again.token });
-      clients.push(after);
       expect((await after.listJobs({ pageSize: 1 })).totalCount).toBe(JOBS);
       expect(new Set(ids).size).toBe(JOBS);
-      console.log(`[measure] array outage: ${count} of ${JOBS} jobs acknowledged before the master went away`);
+      console.log(
+        `[measure] array outage: ${count} of ${JOBS} jobs acknowledged, ${unanswered} unanswered, before the master went away`,
+      );
     },
   );
 });
