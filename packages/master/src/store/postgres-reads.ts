@@ -77,17 +77,21 @@ export class PostgresReads {
     const states = [...new Set(query.states)];
     // Tokens are submit sequence numbers: stable while jobs are added or deleted.
     const before = query.pageToken ? Number(query.pageToken) : Number.MAX_SAFE_INTEGER;
-    const rows = await this.#source.query<sql.JobRow & { seq: string }>(sql.pageSql(states.length), [
-      before,
-      query.pageSize + 1,
-      ...states,
+    // The page and the count on two of the pool's connections at once: one round trip instead of two.
+    const [rows, totalCount] = await Promise.all([
+      this.#source.query<sql.JobRow & { seq: string }>(
+        sql.pageSql(states.length),
+        [before, query.pageSize + 1, ...states],
+        `dist-exec-page-${states.length}`,
+      ),
+      this.#count(states),
     ]);
     const more = rows.length > query.pageSize;
     const page = more ? rows.slice(0, query.pageSize) : rows;
     return {
       jobs: page.map((row) => sql.decodeRow(row)),
       nextPageToken: more ? String(page[page.length - 1]?.seq) : '',
-      totalCount: await this.#count(states),
+      totalCount,
     };
   }
 
