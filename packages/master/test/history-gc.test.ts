@@ -59,6 +59,15 @@ describe('history GC batches', () => {
     expect(batches[before]?.limit).toBe(64);
   });
 
+  it("follows the store's own budget where its deletes do not hold the master's loop (PostgreSQL)", async () => {
+    const clock = new FakeClock();
+    // 1/32 ms per job: a batch of 1,000 takes 31 ms, over SQLite's 8 ms but within a 100 ms budget.
+    const { store, batches } = await costlyStore(clock, 5000, 1 / 32);
+    Object.assign(store, { gcBatchMs: 100 });
+    expect(await gcOf(store, clock, 1000).runOnce()).toBe(4000);
+    expect(batches.map((b) => b.deleted)).toEqual([1000, 1000, 1000, 1000, 0]);
+  });
+
   it('grows a batch at most twofold, and keeps it within its bounds', () => {
     expect(nextBatch(100, 100, 1, 8, 1000)).toBe(200);
     expect(nextBatch(100, 100, 0, 8, 1000)).toBe(200);

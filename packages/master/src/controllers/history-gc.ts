@@ -27,7 +27,7 @@ export interface HistoryGcOptions {
   intervalMs: number;
   /** Most jobs deleted per transaction; the loop yields between batches. @default 1000 */
   batchSize?: number;
-  /** What one batch should take, in ms; the next batch's size is scaled to it. @default 8 */
+  /** What one batch should take, in ms; the next batch's size is scaled to it. @default the store's gcBatchMs, or 8 */
   batchMs?: number;
 }
 
@@ -94,7 +94,7 @@ export class HistoryGc {
   async #pass(): Promise<number> {
     const { store, clock, retentionMs, maxJobs } = this.#options;
     const maxBatch = this.#options.batchSize ?? DEFAULT_GC_BATCH;
-    const batchMs = this.#options.batchMs ?? DEFAULT_GC_BATCH_MS;
+    const batchMs = this.#options.batchMs ?? store.gcBatchMs ?? DEFAULT_GC_BATCH_MS;
     let limit = Math.min(maxBatch, this.#limit);
     let total = 0;
     try {

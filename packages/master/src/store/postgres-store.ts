@@ -85,6 +85,13 @@ export const DEFAULT_PG_COMMIT_TIMEOUT_MS = 30_000;
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
+  /**
+   * The deletes run on the server while the master's loop goes on, so a batch
+   * is bounded only to keep its transaction (row locks, WAL) short: a thousand
+   * jobs take 20-40 ms. Paced to 8 ms as SQLite's are, GC kept 5.5x the ingest
+   * at 1M jobs instead of 26x.
+   */
+  readonly gcBatchMs = 100;
   /** The URL with its password masked. */
   readonly location: string;
   readonly #options: PostgresStoreOptions;

@@ -76,6 +76,12 @@ export interface Store {
   /** Where the data lives, for logs ('' in memory; a database URL with its password masked). */
   readonly location: string;
   /**
+   * How long one batch of history GC's deletes may take, in ms, when it is
+   * not DEFAULT_GC_BATCH_MS: a store whose deletes run elsewhere than the
+   * master's event loop (PostgreSQL) keeps its batches short for its own sake only.
+   */
+  readonly gcBatchMs?: number;
+  /**
    * Why writes are not being made durable now, in words a person acts on
    * (`disk full at /var/lib/dist-exec: 0 bytes free`); null when they are.
    * While it is set the master is not ready and refuses submits; the store
