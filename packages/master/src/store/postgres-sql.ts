@@ -159,6 +159,10 @@ export const READ_OUTPUT_SQL = `
  * deletes the first $2 (beyond the count kept) and those that finished before
  * $3, with their output; remembers the highest submit number deleted, and
  * takes them off the counts. Only under lease epoch $4 (0: a store without a lease).
+ * The output's rows are found one job at a time through its primary key (the
+ * LATERAL with OFFSET 0 cannot be turned into a join) and deleted by ctid: as
+ * a join, a table filled faster than autovacuum analyzes it got a hash join
+ * over the whole output table, 270 µs a job at 1M jobs instead of 8.
  */
 export const DELETE_FINISHED_SQL = `
   WITH oldest AS (
@@ -169,7 +173,8 @@ export const DELETE_FINISHED_SQL = `
     SELECT seq, id FROM oldest WHERE (rank <= $2 OR finished_at_ms < $3)
       AND ($4::bigint = 0 OR EXISTS (SELECT 1 FROM dist_exec.lease WHERE epoch = $4::bigint))
   ), chunks AS (
-    DELETE FROM dist_exec.output AS o USING doomed WHERE o.job_id = doomed.id
+    DELETE FROM dist_exec.output AS o WHERE o.ctid = ANY (ARRAY(
+      SELECT c.ctid FROM doomed, LATERAL (SELECT ctid FROM dist_exec.output WHERE job_id = doomed.id OFFSET 0) AS c))
   ), deleted AS (
     DELETE FROM dist_exec.jobs AS j USING doomed WHERE j.seq = doomed.seq AND j.finished_at_ms IS NOT NULL
     RETURNING j.seq, j.state
