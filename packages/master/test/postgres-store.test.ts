@@ -19,6 +19,7 @@ import {
   until,
   type TestPostgres,
 } from '@dist-exec/testing';
+import { DELETE_FINISHED_SQL } from '../src/store/postgres-sql.js';
 import { makeJob } from './helpers.js';
 
 /**
@@ -344,5 +345,47 @@ describe.skipIf(!withPostgres)('PostgresStore on a real server', () => {
     // The abandoned commit landed, then the next one (which waited for it) deleted its job.
     expect(await storedIds(url)).toEqual(['kept']);
     expect(await s.countJobs([])).toBe(1);
+  });
+
+  it("finds a job's output for history GC through its key, on a table autovacuum has not analyzed yet", async () => {
+    const url = await server.createDatabase();
+    const s = store(url);
+    await s.open();
+    await rows(
+      url,
+      'ALTER TABLE dist_exec.jobs SET (autovacuum_enabled = false); ALTER TABLE dist_exec.output SET (autovacuum_enabled = false)',
+    );
+    // A burst faster than autovacuum: no statistics, so the planner guesses how many chunks a job has.
+    for (let seq = 1; seq <= 20_000; seq += 1) {
+      s.putJob(makeJob({}, { id: `h-${seq}`, seq, state: 'COMPLETED', finishedAtMs: seq }));
+      for (const offset of [0, 8])
+        s.appendOutput(`h-${seq}`, {
+          offset,
+          stream: 'stdout',
+          attempt: 1,
+          timestampMs: seq,
+          data: Buffer.from('8 bytes\n'),
+        });
+    }
+    await s.flush();
+    expect(
+      await rows(url, "SELECT last_analyze, last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'output'"),
+    ).toEqual([{ last_analyze: null, last_autoanalyze: null }]);
+    // As a join this was a hash join over every chunk of every job, each batch: O(history), not O(batch).
+    const plan = (
+      await server.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN ${DELETE_FINISHED_SQL}`,
+        [1000, 1000, 0, 0],
+        databaseName(url),
+      )
+    )
+      .map((row) => row['QUERY PLAN'])
+      .join('\n');
+    expect(plan).not.toMatch(/Seq Scan on output/);
+    expect(plan).toMatch(/Index Scan on output_pkey|Index Scan using output_pkey on output/);
+    expect(await s.deleteFinishedJobs({ finishedBeforeMs: -Infinity, keepMax: 19_000, limit: 1000 })).toBe(1000);
+    expect(
+      await rows(url, "SELECT count(*)::int AS n FROM dist_exec.output WHERE job_id IN ('h-1000', 'h-1001')"),
+    ).toEqual([{ n: 2 }]);
   });
 });
