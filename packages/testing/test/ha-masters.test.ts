@@ -354,10 +354,21 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
       const gate = join(tempDir(), 'gate');
       const env = { DIST_EXEC_MASTER: cluster.list, DIST_EXEC_TOKEN_FILE: join(cluster.dataDir, 'admin.token') };
       const run = runCli(['run', `echo before; while [ ! -e ${gate} ]; do sleep 0.05; done; echo after; exit 3`], env);
-      const running = await until(async () => (await c.listJobs({ states: ['RUNNING'], pageSize: 1 })).jobs[0], {
-        ...LONG,
-        message: 'the job to run',
-      });
+      // Its first line printed: RUNNING alone is also a dispatch the worker may not have received before the kill,
+      // which the next leader rightly runs again as attempt 2 (free: that attempt never started).
+      const running = await until(
+        async () => {
+          const job = (await c.listJobs({ states: ['RUNNING'], pageSize: 1 })).jobs[0];
+          const view = job && (await c.getJob(job.id, { output: true }));
+          return view &&
+            Buffer.from(view.stdout ?? [])
+              .toString()
+              .includes('before')
+            ? view
+            : undefined;
+        },
+        { ...LONG, message: 'the job to print its first line' },
+      );
       const old = leaderOf(cluster.masters) as HaMaster;
       const oldEpoch = epochOf(old);
       old.program.kill('SIGKILL');
