@@ -360,12 +360,8 @@ describe.skipIf(!withPostgres)('three masters on one PostgreSQL', () => {
         async () => {
           const job = (await c.listJobs({ states: ['RUNNING'], pageSize: 1 })).jobs[0];
           const view = job && (await c.getJob(job.id, { output: true }));
-          return view &&
-            Buffer.from(view.stdout ?? [])
-              .toString()
-              .includes('before')
-            ? view
-            : undefined;
+          const printed = Buffer.from(view?.stdout ?? []).toString();
+          return printed.includes('before') ? view : undefined;
         },
         { ...LONG, message: 'the job to print its first line' },
       );
