@@ -185,8 +185,8 @@ export class PostgresStore implements Store {
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       application_name: 'dist-exec-master',
-      // Every query here is a short lookup or a batch of at most a thousand rows. JIT compiling pays only for
-      // long analytic queries, and a plan misestimated on a table not yet analyzed spent 300 ms compiling one GC batch.
+      // Every query here is short: a lookup, a page, a group commit or a GC batch. JIT compiling pays only for long
+      // analytic queries, and a plan misestimated on a table not yet analyzed spent 300 ms compiling one GC batch.
       options: '-c jit=off',
     };
   }
